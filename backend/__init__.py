@@ -1,0 +1,1 @@
+"""Parley backend: FastAPI app, storage, services, jobs and CLI."""

@@ -1,0 +1,1 @@
+"""Parley conversation engine: knows no provider, no SQL, no HTTP framework."""

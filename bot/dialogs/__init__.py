@@ -1,0 +1,1 @@
+"""Dialog flows: pure functions of (state, turn, facts) to replies and effects."""

@@ -1,0 +1,1 @@
+"""Parley NLU: intent classification and entity extraction for debtor messages."""
