@@ -7,11 +7,31 @@ from datetime import datetime
 from typing import Any, Protocol
 
 INTENTS: tuple[str, ...] = (
-    "greet", "goodbye", "affirm", "deny", "thanks", "ask_balance", "ask_who",
-    "pay_in_full", "pay_partial", "promise_to_pay", "request_extension",
-    "request_payment_plan", "counter_offer", "already_paid", "dispute_debt", "hardship",
-    "wrong_person", "opt_out", "request_agent", "attorney_represented", "bankruptcy",
-    "deceased", "ask_payment_methods", "complaint", "out_of_scope",
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "thanks",
+    "ask_balance",
+    "ask_who",
+    "pay_in_full",
+    "pay_partial",
+    "promise_to_pay",
+    "request_extension",
+    "request_payment_plan",
+    "counter_offer",
+    "already_paid",
+    "dispute_debt",
+    "hardship",
+    "wrong_person",
+    "opt_out",
+    "request_agent",
+    "attorney_represented",
+    "bankruptcy",
+    "deceased",
+    "ask_payment_methods",
+    "complaint",
+    "out_of_scope",
 )
 ENTITY_TYPES: tuple[str, ...] = ("amount", "date", "installments", "frequency")
 OUT_OF_SCOPE = "out_of_scope"
@@ -66,7 +86,10 @@ class Parse:
             "intent_ranking": [{"name": s.name, "confidence": s.confidence} for s in self.ranking],
             "entities": [
                 {
-                    "entity": e.entity, "value": e.value, "start": e.start, "end": e.end,
+                    "entity": e.entity,
+                    "value": e.value,
+                    "start": e.start,
+                    "end": e.end,
                     "extractor": e.extractor,
                     **({"currency": e.currency} if e.currency else {}),
                 }

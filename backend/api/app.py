@@ -1,0 +1,57 @@
+"""The FastAPI application factory and its lifespan (where the container is built and closed)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from backend.api.routes import accounts, health, sandbox
+from backend.container import Container, build_container
+from backend.db.migrate import upgrade
+from backend.settings import Settings
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+Extension = Callable[[FastAPI, Container], Any]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    extensions: tuple[Extension, ...] = (),
+) -> FastAPI:
+    """Build the app; the container is created when the app starts, not at import."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            await upgrade(settings.database_url)
+        container = build_container(settings, clock)
+        app.state.container = container
+        for extension in extensions:
+            result = extension(app, container)
+            if hasattr(result, "__await__"):
+                await result
+        try:
+            yield
+        finally:
+            await container.close()
+
+    app = FastAPI(
+        title="Parley",
+        version="0.1.0",
+        summary="Conversational collections agent: integration API",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(accounts.router)
+    if settings.parley_sandbox:
+        app.include_router(sandbox.router)
+    return app

@@ -1,0 +1,178 @@
+"""The accounts integration API: import, create, list, and everything about one account."""
+
+from __future__ import annotations
+
+import codecs
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
+from sqlalchemy import select
+
+from backend.api.deps import ApiClient, ClockDep, ContainerDep, SessionDep
+from backend.api.schemas.accounts import (
+    AccountCreate,
+    AccountDetail,
+    AccountPage,
+    AccountPublic,
+    DpdBucket,
+    ImportErrorPublic,
+    ImportResult,
+)
+from backend.db.models import Account, Creditor
+from backend.services import accounts as account_service
+from backend.services.imports.rows import AccountRow, validate_row
+from backend.services.imports.service import ImportReport, import_accounts
+from backend.services.imports.writer import upsert_accounts
+
+router = APIRouter(prefix="/api/accounts", tags=["accounts"])
+
+
+@router.post("/import", response_model=ImportResult)
+async def import_csv(
+    container: ContainerDep,
+    client: ApiClient,
+    file: Annotated[UploadFile, File(description="accounts CSV (see `parley accounts template`)")],
+    skip_invalid: bool = False,
+) -> Any:
+    """Upsert accounts from a CSV; with any invalid row nothing is written unless skip_invalid."""
+    lines = codecs.iterdecode(file.file, "utf-8-sig")
+    try:
+        report, _ = await import_accounts(
+            container.sessions,
+            lines,
+            now=container.clock.now(),
+            actor=f"apikey:{client.prefix}",
+            skip_invalid=skip_invalid,
+        )
+    except UnicodeDecodeError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"not UTF-8 text: {exc}") from exc
+    result = _import_result(report)
+    if report.errors and not report.written:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, result.model_dump(mode="json"))
+    return result
+
+
+@router.post("", response_model=AccountDetail, status_code=status.HTTP_201_CREATED)
+async def create_account(
+    body: AccountCreate, session: SessionDep, clock: ClockDep, request: Request, _: ApiClient
+) -> Any:
+    """Create or update one account (upsert by creditor and external_ref)."""
+    row = validate_row(2, {k: "" if v is None else str(v) for k, v in body.model_dump().items()})
+    if not isinstance(row, AccountRow):
+        detail = [{"field": e.column, "reason": e.reason} for e in row]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail)
+    await upsert_accounts(session, [row], clock.now())
+    account_id = await _account_id(session, row)
+    return await _detail(session, account_id, clock, request)
+
+
+@router.get("", response_model=AccountPage)
+async def list_accounts(
+    session: SessionDep,
+    clock: ClockDep,
+    _: ApiClient,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    dpd_bucket: DpdBucket | None = None,
+    min_balance: Decimal | None = None,
+    max_balance: Decimal | None = None,
+    portfolio_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """Accounts, filtered by status, days-past-due bucket, balance range and portfolio."""
+    flt = account_service.AccountFilter(
+        status=status_,
+        dpd_bucket=dpd_bucket,
+        min_balance=min_balance,
+        max_balance=max_balance,
+        portfolio_id=portfolio_id,
+        limit=limit,
+        offset=offset,
+    )
+    today = clock.now().date()
+    rows, total = await account_service.list_accounts(session, flt, today)
+    items = [_public(a, creditor, today) for a, creditor in rows]
+    return AccountPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{account_id}", response_model=AccountDetail)
+async def get_account(
+    account_id: int, session: SessionDep, clock: ClockDep, request: Request, _: ApiClient
+) -> Any:
+    """Everything known about one account."""
+    return await _detail(session, account_id, clock, request)
+
+
+async def _detail(session: SessionDep, account_id: int, clock: ClockDep, request: Request) -> Any:
+    records = await account_service.load_account(session, account_id)
+    if records is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
+    today = clock.now().date()
+    base = _public(records.account, records.creditor, today).model_dump()
+    portal = request.app.state.container.services.get("portal_links")
+    return AccountDetail(
+        **base,
+        debtor=records.account.debtor,  # type: ignore[arg-type]
+        payments=records.payments,
+        promises=records.promises,  # type: ignore[arg-type]
+        plans=records.plans,
+        disputes=records.disputes,  # type: ignore[arg-type]
+        conversations=[
+            {
+                "id": c.id,
+                "channel": c.channel,
+                "ownership": c.ownership,
+                "started_at": c.started_at,
+                "last_message_at": c.last_message_at,
+                "handoff_queue": h.queue if h else None,
+                "handoff_reason": h.reason if h else None,
+            }
+            for c, h in records.conversations
+        ],  # type: ignore[arg-type]
+        portal_url=portal.url_for(records.account) if portal else None,
+    )
+
+
+def _public(account: Account, creditor: str, today: Any) -> AccountPublic:
+    dpd = account.days_past_due(today)
+    return AccountPublic(
+        id=account.id,
+        external_ref=account.external_ref,
+        creditor=creditor,
+        portfolio=account.portfolio.name,
+        portfolio_id=account.portfolio_id,
+        debtor_id=account.debtor_id,
+        debtor_name=account.debtor.full_name,
+        currency=account.currency,
+        original_balance=account.original_balance,
+        current_balance=account.current_balance,
+        due_date=account.due_date,
+        days_past_due=dpd,
+        dpd_bucket=account_service.dpd_bucket(dpd),  # type: ignore[arg-type]
+        status=account.status,
+        stop_states=account.stop_states,
+    )
+
+
+async def _account_id(session: SessionDep, row: AccountRow) -> int:
+    account_id = await session.scalar(
+        select(Account.id)
+        .join(Creditor, Creditor.id == Account.creditor_id)
+        .where(Creditor.name == row.creditor, Account.external_ref == row.external_ref)
+    )
+    assert account_id is not None
+    return int(account_id)
+
+
+def _import_result(report: ImportReport) -> ImportResult:
+    return ImportResult(
+        total=report.total,
+        created=report.created,
+        updated=report.updated,
+        written=report.written,
+        rejected_rows=report.rejected_rows,
+        errors=[
+            ImportErrorPublic(row=e.row, column=e.column, reason=e.reason) for e in report.errors
+        ],
+    )

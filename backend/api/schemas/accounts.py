@@ -1,0 +1,201 @@
+"""Schemas of the accounts integration API (stable: integrations depend on them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DpdBucket = Literal["current", "1-30", "31-60", "61-90", "91-180", "181+"]
+
+
+class AccountCreate(BaseModel):
+    """One account, upserted by (creditor, external_ref) — the same fields as a CSV row."""
+
+    external_ref: str = Field(min_length=1, max_length=64)
+    creditor: str = Field(min_length=1, max_length=200)
+    portfolio: str = Field(min_length=1, max_length=200)
+    debtor_name: str = Field(min_length=1, max_length=200)
+    phone: str | None = None
+    email: str | None = None
+    date_of_birth: date | None = None
+    postal_code: str | None = None
+    state: str | None = None
+    country: str = "US"
+    timezone: str | None = None
+    currency: str = Field(min_length=3, max_length=3)
+    balance: Decimal
+    original_balance: Decimal | None = None
+    due_date: date
+    preferred_language: Literal["en", "es"] = "en"
+
+
+class ContactPublic(BaseModel):
+    """A contact point with its consent and opt-out state."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    channel: str
+    address: str
+    consent: bool
+    opted_out_at: datetime | None
+    opt_out_reason: str | None
+    wrong_party: bool
+
+
+class DebtorPublic(BaseModel):
+    """The person behind an account."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    full_name: str
+    date_of_birth: date | None
+    postal_code: str | None
+    region: str | None
+    country: str
+    timezone: str
+    preferred_language: str
+    contacts: list[ContactPublic]
+
+
+class PaymentPublic(BaseModel):
+    """A payment received."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    amount: Decimal
+    currency: str
+    paid_at: datetime
+    method: str
+    channel: str | None
+    source: str
+    reference: str
+
+
+class PromisePublic(BaseModel):
+    """A promise to pay."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    amount: Decimal
+    due_date: date
+    status: str
+    paid_amount: Decimal
+    channel: str | None
+    conversation_id: int | None
+    created_at: datetime
+
+
+class InstallmentPublic(BaseModel):
+    """One installment of a plan."""
+
+    model_config = ConfigDict(from_attributes=True)
+    seq: int
+    due_date: date
+    amount: Decimal
+    paid_amount: Decimal
+    status: str
+
+
+class PlanPublic(BaseModel):
+    """A payment plan with its schedule."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    total: Decimal
+    down_payment: Decimal
+    frequency: str
+    is_settlement: bool
+    status: str
+    channel: str | None
+    conversation_id: int | None
+    created_at: datetime
+    installments: list[InstallmentPublic]
+
+
+class DisputePublic(BaseModel):
+    """A dispute of the debt."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    reason: str
+    status: str
+    conversation_id: int | None
+    opened_at: datetime
+    resolved_at: datetime | None
+
+
+class ConversationSummary(BaseModel):
+    """A conversation about the account, with who owns it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    channel: str
+    ownership: str
+    started_at: datetime
+    last_message_at: datetime
+    handoff_queue: str | None = None
+    handoff_reason: str | None = None
+
+
+class AccountPublic(BaseModel):
+    """An account in a listing."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    external_ref: str
+    creditor: str
+    portfolio: str
+    portfolio_id: int
+    debtor_id: int
+    debtor_name: str
+    currency: str
+    original_balance: Decimal
+    current_balance: Decimal
+    due_date: date
+    days_past_due: int
+    dpd_bucket: DpdBucket
+    status: str
+    stop_states: list[str]
+
+
+class AccountDetail(AccountPublic):
+    """Everything known about one account."""
+
+    debtor: DebtorPublic
+    payments: list[PaymentPublic]
+    promises: list[PromisePublic]
+    plans: list[PlanPublic]
+    disputes: list[DisputePublic]
+    conversations: list[ConversationSummary]
+    portal_url: str | None = None
+
+
+class AccountPage(BaseModel):
+    """One page of accounts."""
+
+    items: list[AccountPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImportErrorPublic(BaseModel):
+    """Why a row (or the header, row 1) was rejected."""
+
+    row: int
+    column: str
+    reason: str
+
+
+class ImportResult(BaseModel):
+    """What an import did."""
+
+    total: int
+    created: int
+    updated: int
+    written: bool
+    rejected_rows: int
+    errors: list[ImportErrorPublic]

@@ -1,0 +1,96 @@
+"""`parley accounts`: import a CSV of accounts, or write the template with every column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from backend.cli.runtime import command_container, run
+from backend.db.migrate import upgrade
+from backend.services.imports.columns import COLUMNS, write_template
+from backend.services.imports.service import import_accounts
+
+app = typer.Typer(help="Get accounts in: import a CSV, or write the CSV template.")
+
+
+@app.command("template")
+def template(path: Annotated[Path, typer.Argument(help="where to write the CSV")]) -> None:
+    """Write a CSV with every documented column and a few example rows."""
+    write_template(path)
+    typer.echo(f"wrote {path} ({len(COLUMNS)} columns)")
+    for column in COLUMNS:
+        typer.echo(
+            f"  {column.name:<20} {'required' if column.required else 'optional':<9}"
+            f" {column.meaning}"
+        )
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="accounts CSV")],
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="write the valid rows; rejected rows go to an error CSV"
+        ),
+    ] = False,
+    errors: Annotated[
+        Path | None, typer.Option(help="error CSV path (default: FILE.errors.csv)")
+    ] = None,
+) -> None:
+    """Upsert accounts by (creditor, external_ref); re-importing the same file changes nothing.
+
+    Every invalid row is reported with its row number, column and reason. By default nothing
+    is written when any row is invalid.
+    """
+    error_csv = errors or path.with_suffix(".errors.csv")
+    rows = max(0, sum(1 for _ in path.open(encoding="utf-8-sig")) - 1)
+
+    async def body() -> int:
+        async with command_container() as container:
+            await upgrade(container.settings.database_url)
+            with _progress() as progress:
+                task = progress.add_task("importing", total=rows)
+                with path.open(encoding="utf-8-sig", newline="") as handle:
+                    report, _ = await import_accounts(
+                        container.sessions,
+                        handle,
+                        now=container.clock.now(),
+                        actor="cli",
+                        skip_invalid=skip_invalid,
+                        error_csv=error_csv if skip_invalid else None,
+                        progress=lambda n: progress.advance(task, n),
+                    )
+        for error in report.errors[:200]:
+            typer.echo(f"{path}: {error}", err=True)
+        if len(report.errors) > 200:
+            typer.echo(f"... and {len(report.errors) - 200} more errors", err=True)
+        if not report.written:
+            typer.echo(
+                f"nothing written: {report.rejected_rows} invalid row(s) of {report.total}"
+                " (fix them, or use --skip-invalid)",
+                err=True,
+            )
+            return 1
+        typer.echo(
+            f"{report.total} rows: {report.created} created, {report.updated} updated, "
+            f"{report.rejected_rows} rejected"
+        )
+        if report.rejected_rows:
+            typer.echo(f"rejected rows written to {error_csv}")
+        return 0
+
+    raise typer.Exit(run(body))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+    )

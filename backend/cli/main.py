@@ -1,0 +1,151 @@
+"""The `parley` command: serve, worker, database, demo data, accounts, API keys, audit."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from backend.cli import accounts
+from backend.cli.runtime import command_container, run, setup_logging
+from backend.db.migrate import upgrade
+from backend.services import apikeys, audit
+from backend.services.demo import database_is_empty, seed_demo
+from backend.settings import Settings
+
+app = typer.Typer(help="Parley: a conversational collections agent.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.")
+apikey_app = typer.Typer(help="API keys for machine clients.")
+audit_app = typer.Typer(help="The hash-chained audit log.")
+app.add_typer(db_app, name="db")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="bind address (default HOST or 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port (default PORT or 8000)")] = None,
+) -> None:
+    """Serve the API (and the pages) with uvicorn; migrates the database first."""
+    import uvicorn
+
+    from backend.api.app import create_app
+
+    settings = Settings()
+    setup_logging(settings.log_level)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"Parley on http://{bind_host}:{bind_port}  (API docs: /docs, health: /health)")
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs (scheduled sends, lifecycle checks) until stopped."""
+    settings = Settings()
+    setup_logging(settings.log_level)
+
+    async def body() -> None:
+        async with command_container(settings) as container:
+            await upgrade(settings.database_url)
+            typer.echo(f"worker running {len(container.scheduler.jobs)} periodic job(s)")
+            await container.scheduler.run_forever()
+
+    try:
+        run(body)
+    except KeyboardInterrupt:
+        typer.echo("worker stopped")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Migrate the database (DATABASE_URL) to the latest schema."""
+    settings = Settings()
+    run(lambda: upgrade(settings.database_url, revision))
+    typer.echo(f"database at {revision}")
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="only seed an empty database")
+    ] = False,
+    accounts_count: Annotated[int, typer.Option("--accounts", min=1)] = 300,
+) -> None:
+    """Seed a realistic demo portfolio (creditors, accounts, payments, promises)."""
+
+    async def body() -> None:
+        async with command_container() as container:
+            await upgrade(container.settings.database_url)
+            async with container.sessions.begin() as session:
+                if if_empty and not await database_is_empty(session):
+                    typer.echo("database has accounts; demo not seeded")
+                    return
+                summary = await seed_demo(session, container.clock.now(), accounts_count)
+                _, raw = await apikeys.create_key(session, "demo", container.clock.now())
+        typer.echo(
+            f"demo portfolio: {summary.accounts} accounts, {summary.payments} payments, "
+            f"{summary.promises} promises"
+        )
+        typer.echo(f"demo API key (shown once): {raw}")
+
+    run(body)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="who the key is for")] = "default",
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+
+    async def body() -> str:
+        async with command_container() as container:
+            await upgrade(container.settings.database_url)
+            async with container.sessions.begin() as session:
+                row, raw = await apikeys.create_key(session, name, container.clock.now())
+                await audit.record(
+                    session,
+                    occurred_at=container.clock.now(),
+                    actor="cli",
+                    action="apikey.created",
+                    subject_type="api_key",
+                    subject_id=row.id,
+                    data={"name": name, "prefix": row.prefix},
+                )
+        return raw
+
+    typer.echo(run(body))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exit 1 and name each altered event if any."""
+
+    async def body() -> audit.VerifyResult:
+        async with command_container() as container, container.sessions() as session:
+            return await audit.verify(session)
+
+    result = run(body)
+    for brk in result.breaks:
+        typer.echo(f"audit event {brk.event_id}: {brk.reason}", err=True)
+    if not result.ok:
+        typer.echo(
+            f"audit chain BROKEN: {len(result.breaks)} problem(s) in {result.checked} events",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"audit chain ok: {result.checked} events verified")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

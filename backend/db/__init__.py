@@ -1,0 +1,1 @@
+"""Storage: models, column types, engine and migrations."""

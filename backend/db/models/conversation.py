@@ -1,0 +1,78 @@
+"""Conversations, their messages, and handoffs to human agents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.db.base import Base, JsonType
+from backend.db.models.enums import Ownership
+from backend.db.types import IdType, UtcDateTime
+
+
+class Conversation(Base):
+    """A thread with one debtor address on one channel."""
+
+    __tablename__ = "conversation"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(128), index=True)
+    debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtor.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    ownership: Mapped[str] = mapped_column(String(16), default=Ownership.BOT, index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent_user.id"))
+    language: Mapped[str | None] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_message_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="Message.id"
+    )
+
+
+class Message(Base):
+    """One message in or out; the provider id is unique per channel so retries dedupe."""
+
+    __tablename__ = "message"
+    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_message_id: Mapped[str | None] = mapped_column(String(128))
+    sender: Mapped[str] = mapped_column(String(16), default="debtor")
+    text: Mapped[str] = mapped_column(Text, default="")
+    intent: Mapped[str | None] = mapped_column(String(40))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    entities: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    delivery_status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Handoff(Base):
+    """A conversation waiting for, or owned by, a human agent."""
+
+    __tablename__ = "handoff"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(32), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default=Ownership.QUEUED)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent_user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    error_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,1 @@
+"""Background jobs: the in-process scheduler (embedded) and the worker entry point."""

@@ -1,0 +1,1 @@
+"""Backend services: the business operations the API, CLI, jobs and engine share."""

@@ -1,0 +1,1 @@
+"""Getting accounts in: the CSV columns, row validation and the bulk upsert."""

@@ -1,0 +1,94 @@
+"""Money amounts: "$50", "50 bucks", "fifty dollars", "1,200.50", "1.2k", "cincuenta dólares"."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from nlu.extractors.match import Match
+from nlu.extractors.numbers import DIGITS, NUMBER_WORDS, strip_accents, to_number
+
+_CURRENCY_WORDS = {
+    "dollar": "USD", "dollars": "USD", "buck": "USD", "bucks": "USD", "usd": "USD",
+    "dolar": "USD", "dolares": "USD", "dlls": "USD", "dls": "USD", "dll": "USD",
+    "euro": "EUR", "euros": "EUR", "eur": "EUR", "pound": "GBP", "pounds": "GBP",
+    "quid": "GBP", "gbp": "GBP", "pesos": None, "peso": None, "bucks.": "USD",
+}
+_SYMBOLS = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "£": "GBP"}
+_WORD_ALT = r"dollars?|d[oó]lares|d[oó]lar|bucks?|usd|dlls?|dls|euros?|eur|pounds?|quid|gbp|pesos?"
+_SYMBOL_ALT = r"us\$|\$|€|£|usd\s?|eur\s?"
+_NUM = rf"(?:{DIGITS})"
+_K = r"(?:\s?k\b|\s?grand\b)"
+_PREFIXED = re.compile(rf"(?P<sym>{_SYMBOL_ALT})\s?(?P<num>{_NUM})(?P<k>{_K})?", re.I)
+_SUFFIXED = re.compile(
+    rf"(?<![\w/.,:])(?P<num>{_NUM}|{NUMBER_WORDS})(?P<k>{_K})?\s?(?P<cur>{_WORD_ALT}|\$|€|£)(?!\w)",
+    re.I,
+)
+_KILO = re.compile(rf"(?<![\w/.,:$€£])(?P<num>{_NUM})(?P<k>k)\b", re.I)
+_NOT_MONEY_AFTER = re.compile(
+    r"^\s?(?:%|percent|por ?ciento|am\b|pm\b|a\.m|p\.m|hrs?\b|hours?\b|horas?\b|min|days?\b|"
+    r"d[ií]as?\b|weeks?\b|semanas?\b|months?\b|meses\b|mes\b|years?\b|a[ñn]os?\b|kids?\b|"
+    r"children\b|hijos?\b|payments?\b|pagos?\b|installments?\b|instalments?\b|cuotas?\b|"
+    r"plazos?\b|parts?\b|partes\b|times\b|veces\b|x\b|st\b|nd\b|rd\b|th\b|o'?clock|/|:\d)",
+    re.I,
+)
+_CLOCK_BEFORE = re.compile(r"(?:\bat|\ba las|\bas|@|\ba la)\s*$", re.I)
+_BARE_NUMBER = re.compile(rf"(?<![\w/.,:#@$€£+-])(?P<num>{_NUM})(?![\w.,]*\d)(?!\w)")
+
+
+def extract_amounts(text: str) -> list[Match]:
+    """Every money amount candidate in `text`."""
+    found = [*_prefixed(text), *_suffixed(text), *_kilo(text)]
+    taken = [(m.start, m.end) for m in found]
+    found.extend(m for m in _bare(text) if not _overlaps(m, taken))
+    return found
+
+
+def _prefixed(text: str) -> list[Match]:
+    matches = []
+    for m in _PREFIXED.finditer(text):
+        currency = _SYMBOLS.get(m.group("sym").strip().lower())
+        matches.extend(_amount(m, text, currency))
+    return matches
+
+
+def _suffixed(text: str) -> list[Match]:
+    matches = []
+    for m in _SUFFIXED.finditer(text):
+        word = strip_accents(m.group("cur").lower())
+        currency = _CURRENCY_WORDS.get(word, _SYMBOLS.get(word))
+        matches.extend(_amount(m, text, currency))
+    return matches
+
+
+def _kilo(text: str) -> list[Match]:
+    return [a for m in _KILO.finditer(text) for a in _amount(m, text, None)]
+
+
+def _bare(text: str) -> list[Match]:
+    matches = []
+    for m in _BARE_NUMBER.finditer(text):
+        raw = m.group("num")
+        if _NOT_MONEY_AFTER.match(text[m.end():]) or _CLOCK_BEFORE.search(text[:m.start()]):
+            continue
+        digits = re.sub(r"\D", "", raw)
+        if len(digits) < 2 or len(digits) > 7 or raw.startswith("0"):
+            continue
+        matches.extend(_amount(m, text, None))
+    return matches
+
+
+def _amount(m: re.Match[str], text: str, currency: str | None) -> list[Match]:
+    value = to_number(m.group("num"))
+    if value is None or value <= 0:
+        return []
+    if m.groupdict().get("k"):
+        value *= 1000
+    start, end = m.start(), m.end()
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return [Match("amount", start, end, f"{value.quantize(Decimal('0.01'))}", currency)]
+
+
+def _overlaps(match: Match, taken: list[tuple[int, int]]) -> bool:
+    return any(match.start < end and start < match.end for start, end in taken)

@@ -1,0 +1,204 @@
+"""Dates, past or future, absolute or relative, EN and ES, resolved to ISO days."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from nlu.extractors import calendar as cal
+from nlu.extractors.match import Match
+from nlu.extractors.numbers import NUMBER_WORDS, strip_accents, to_number
+
+
+@dataclass(frozen=True)
+class _Context:
+    today: date
+    past: bool
+    language: str
+
+
+_Resolver = Callable[[re.Match[str], _Context], date | None]
+
+_WEEKDAYS = {
+    "monday": 0, "mon": 0, "lunes": 0, "tuesday": 1, "tues": 1, "tue": 1, "martes": 1,
+    "wednesday": 2, "weds": 2, "wed": 2, "miercoles": 2, "thursday": 3, "thurs": 3,
+    "thur": 3, "thu": 3, "jueves": 3, "friday": 4, "fri": 4, "viernes": 4, "saturday": 5,
+    "sat": 5, "sabado": 5, "sunday": 6, "sun": 6, "domingo": 6,
+}
+_MONTHS = {
+    "january": 1, "jan": 1, "enero": 1, "ene": 1, "february": 2, "feb": 2, "febrero": 2,
+    "march": 3, "mar": 3, "marzo": 3, "april": 4, "apr": 4, "abril": 4, "abr": 4, "may": 5,
+    "mayo": 5, "june": 6, "jun": 6, "junio": 6, "july": 7, "jul": 7, "julio": 7, "august": 8,
+    "aug": 8, "agosto": 8, "ago": 8, "september": 9, "sept": 9, "sep": 9, "septiembre": 9,
+    "setiembre": 9, "october": 10, "oct": 10, "octubre": 10, "november": 11, "nov": 11,
+    "noviembre": 11, "december": 12, "dec": 12, "diciembre": 12, "dic": 12,
+}
+_PAST_CUE = re.compile(
+    r"\b(?:paid|sent|payed|made|did|transferred|deposited|mailed|was|went|ago|pagu[eé]|"
+    r"pag[oó] ya|ya pag|ya le|ya les|deposit[eé]|transfer[ií]|envi[eé]|mand[eé]|hice)\b",
+    re.I,
+)
+_FULL_DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lunes|martes|" \
+             r"mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|tues|thurs|thur|thu|fri|weds|tue"
+_SHORT_DAYS = r"mon|wed|sat|sun"
+_PREP = r"(?:on|by|til|till|until|before|after|this|next|last|thru|through)"
+_DAY = rf"(?P<wd>{_FULL_DAYS})"
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_ORD = r"(?:st|nd|rd|th|ro|do|to|vo|mo|°|º)"
+_COUNT = rf"(?P<n>\d{{1,2}}|a|an|{NUMBER_WORDS})"
+_UNIT = r"(?P<unit>days?|d[ií]as?|weeks?|wks?|semanas?|months?|mes(?:es)?)"
+
+
+def extract_dates(text: str, today: date, language: str = "en") -> list[Match]:
+    """Every date candidate in `text`, resolved against the debtor's `today`."""
+    context = _Context(today, bool(_PAST_CUE.search(text)), language)
+    found = []
+    for pattern, resolve in _RULES:
+        for m in pattern.finditer(text):
+            day = resolve(m, context)
+            if day is not None:
+                found.append(Match("date", m.start(), m.end(), day.isoformat()))
+    return found
+
+
+def _fixed(offset: int) -> _Resolver:
+    return lambda _m, c: c.today + timedelta(days=offset)
+
+
+def _weekday(m: re.Match[str], c: _Context) -> date | None:
+    name = strip_accents(m.group("wd").lower())
+    modifier = (m.group("mod") or "").lower().strip()
+    modifier = "" if modifier in ("on", "by", "til", "till", "until", "before", "after",
+                                  "thru", "through", "el") else modifier
+    suffix = (m.groupdict().get("after") or "").lower()
+    past = "last" in modifier or "pasado" in modifier or "pasado" in suffix or (
+        c.past and not modifier and not suffix)
+    skip = modifier.startswith("next") and not suffix
+    return cal.weekday_from(c.today, _WEEKDAYS[name], past=past, skip_week=skip)
+
+
+def _relative(m: re.Match[str], c: _Context) -> date | None:
+    count = _count(m.group("n"))
+    unit = strip_accents(m.group("unit").lower())
+    if count is None or count > 365:
+        return None
+    sign = -1 if m.groupdict().get("ago") else 1
+    if unit.startswith(("mes", "month")):
+        return cal.add_months(c.today, sign * count) if count == 1 or sign < 0 else None
+    days = count * (7 if unit.startswith(("week", "wk", "semana")) else 1)
+    return c.today + timedelta(days=sign * days)
+
+
+def _count(raw: str) -> int | None:
+    if raw.lower() in ("a", "an"):
+        return 1
+    value = to_number(raw)
+    return int(value) if value is not None and value == int(value) else None
+
+
+def _week(m: re.Match[str], c: _Context) -> date | None:
+    word = strip_accents(m.group(0).lower())
+    return c.today + timedelta(days=-7 if ("last" in word or "pasada" in word) else 7)
+
+
+def _month_rel(m: re.Match[str], c: _Context) -> date | None:
+    word = strip_accents(m.group(0).lower())
+    return cal.add_months(c.today, -1 if ("last" in word or "pasado" in word) else 1)
+
+
+def _end_of_month(m: re.Match[str], c: _Context) -> date | None:
+    following = "next" in m.group(0).lower() or "proximo" in strip_accents(m.group(0).lower())
+    return cal.month_end(cal.add_months(c.today, 1) if following else c.today)
+
+
+def _first_of_month(m: re.Match[str], c: _Context) -> date | None:
+    if c.today.day == 1 and "next" not in m.group(0).lower():
+        return c.today
+    return cal.add_months(c.today.replace(day=1), 1)
+
+
+def _day_only(m: re.Match[str], c: _Context) -> date | None:
+    return cal.day_of_month(c.today, int(m.group("d")), past=c.past)
+
+
+def _day_month(m: re.Match[str], c: _Context) -> date | None:
+    month = _MONTHS[strip_accents(m.group("mon").lower())]
+    return _with_year(c, month, int(m.group("d")), m.groupdict().get("y"))
+
+
+def _numeric(m: re.Match[str], c: _Context) -> date | None:
+    a, b = int(m.group("a")), int(m.group("b"))
+    day_first = c.language == "es" or a > 12
+    if b > 12:
+        day_first = False
+    month, day = (b, a) if day_first else (a, b)
+    return _with_year(c, month, day, m.group("y"))
+
+
+def _iso(m: re.Match[str], c: _Context) -> date | None:
+    return cal.clamped(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+
+
+def _with_year(c: _Context, month: int, day: int, year: str | None) -> date | None:
+    if not year:
+        return cal.nearest_year(c.today, month, day)
+    full = int(year) + (2000 if len(year) == 2 else 0)
+    return cal.clamped(full, month, day)
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+_RULES: list[tuple[re.Pattern[str], _Resolver]] = [
+    (_rx(r"\b(?:today|tonight|hoy|esta noche|2day)\b"), _fixed(0)),
+    (_rx(r"\b(?:day after tomorrow|pasado ma[ñn]ana)\b"), _fixed(2)),
+    (_rx(r"\b(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw|tmrrw|tmr|tmw|2morrow|2moro"
+         r"|2mrw)\b"), _fixed(1)),
+    (_rx(r"(?<!la )(?<!pasado )\b(?:ma[ñn]ana)\b"), _fixed(1)),
+    (_rx(r"\b(?:yesterday|yday|ayer)\b"), _fixed(-1)),
+    (_rx(r"\b(?:anteayer|antier|day before yesterday)\b"), _fixed(-2)),
+    (_rx(rf"(?P<mod>\b(?:this coming|this|next|last|coming|el pr[oó]ximo|el pasado|este|"
+         rf"el)\s+)?\b{_DAY}\b(?P<after>\s+(?:pasado|que viene|que entra|pr[oó]ximo))?"),
+     _weekday),
+    (_rx(rf"\b(?P<mod>{_PREP})\s+(?P<wd>{_SHORT_DAYS})\b"), _weekday),
+    (_rx(rf"\b(?:in|en|dentro de|within)\s+{_COUNT}\s+{_UNIT}\b"), _relative),
+    (_rx(rf"\b{_COUNT}\s+{_UNIT}\s+(?:from now|from today)\b"), _relative),
+    (_rx(rf"\b{_COUNT}\s+{_UNIT}\s+(?P<ago>ago)\b"), _relative),
+    (_rx(rf"\b(?P<ago>hace)\s+{_COUNT}\s+{_UNIT}\b"), _relative),
+    (_rx(r"\b(?:next week|last week|la semana (?:pasada|que viene|pr[oó]xima)|la pr[oó]xima "
+         r"semana)\b"), _week),
+    (_rx(r"\b(?:next month|last month|el mes (?:pasado|que viene|pr[oó]ximo)|el pr[oó]ximo "
+         r"mes)\b"), _month_rel),
+    (_rx(r"\b(?:(?:the\s+)?end of (?:the |this |next )?month|eom|(?:a |el )?(?:fin|fines|final|"
+         r"finales) de(?:l)? (?:este |pr[oó]ximo )?mes)\b"), _end_of_month),
+    (_rx(r"\b(?:(?:the\s+)?(?:first|1st|beginning|start) of (?:the |next )?month|(?:a |el )?"
+         r"(?:principio|principios|inicio|primero) de(?:l)? mes)\b"), _first_of_month),
+    (_rx(rf"\b(?:(?:on\s+)?the\s+(?P<d>\d{{1,2}}){_ORD}?|(?P<d2>\d{{1,2}}){_ORD})"
+         rf"(?!\s*(?:of\s+)?(?:{_MONTH})\b)(?!\w)"), lambda m, c: _day_only_any(m, c)),
+    (_rx(rf"\bel\s+(?:d[ií]a\s+)?(?P<d>\d{{1,2}})(?!\s*(?:de\s+)?(?:{_MONTH})\b)(?![\w/:.,%])"
+         r"(?!\s*(?:d[oó]lares|pesos|usd|dlls|%|por))"), _day_only),
+    (_rx(rf"\b(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}?\s+(?:of\s+|de\s+)?(?P<mon>{_MONTH})\.?"
+         rf"(?:,?\s+(?:de\s+)?(?P<y>\d{{4}}))?\b"), _day_month),
+    (_rx(rf"\b(?P<mon>{_MONTH})\.?\s+(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}?(?:,?\s+(?P<y>\d{{4}}))?"
+         r"(?![\d:])\b"), _day_month),
+    (_rx(r"(?<![\d/.$])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"), _iso),
+    (_rx(r"(?<![\d/.$,])(?P<a>\d{1,2})[/-](?P<b>\d{1,2})(?:[/-](?P<y>\d{4}|\d{2}))?(?![\d/%])"),
+     lambda m, c: None if _is_fraction(m) else _numeric(m, c)),
+]
+
+
+def _day_only_any(m: re.Match[str], c: _Context) -> date | None:
+    raw = m.group("d") or m.group("d2")
+    return cal.day_of_month(c.today, int(raw), past=c.past)
+
+
+_FRACTIONS = {("1", "2"), ("1", "3"), ("1", "4"), ("2", "3"), ("3", "4")}
+
+
+def _is_fraction(m: re.Match[str]) -> bool:
+    before = m.string[:m.start()].lower().rstrip()
+    dated = before.endswith(("on", "by", "el", "until", "till", "before", "the"))
+    return (m.group("a"), m.group("b")) in _FRACTIONS and not m.group("y") and not dated

@@ -1,0 +1,48 @@
+"""Text features for the intent classifier: TF-IDF over words and character n-grams."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+from nlu.extractors.numbers import strip_accents
+
+_DIGIT = re.compile(r"\d")
+_REPEAT = re.compile(r"(\w)\1{2,}")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """N-gram ranges and filters of the sparse features."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    min_df: int = 1
+    max_features: int | None = None
+
+
+def normalize_for_features(text: str) -> str:
+    """Lower-case, drop accents, map digits to 0 and squeeze 'sooooo' to 'soo'."""
+    plain = strip_accents(text.lower())
+    return _REPEAT.sub(r"\1\1", _DIGIT.sub("0", plain))
+
+
+def build_features(config: FeatureConfig) -> FeatureUnion:
+    """A fresh, unfitted word + char TF-IDF union."""
+    common = {"preprocessor": normalize_for_features, "sublinear_tf": True,
+              "min_df": config.min_df, "max_features": config.max_features,
+              "dtype": _float32()}
+    return FeatureUnion([
+        ("word", TfidfVectorizer(analyzer="word", ngram_range=config.word_ngrams,
+                                 token_pattern=r"(?u)\b\w+\b|[^\w\s]", **common)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=config.char_ngrams, **common)),
+    ])
+
+
+def _float32() -> type:
+    import numpy as np
+
+    return np.float32

@@ -1,0 +1,27 @@
+"""Guess whether a debtor message is English or Spanish from function words and spelling."""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[a-záéíóúñü]+")
+_ES = frozenset(str.split(
+    "que de la el los las un una y no si sí por para con mi me te lo le es esta está estoy "
+    "pago pagar puedo tengo debo hoy mañana manana gracias hola semana mes dinero deuda "
+    "cuanto cuánto quien quién ya pero porque como cómo soy son del al yo usted ustedes "
+    "nada bueno vale claro favor dia día meses cuotas ahora trabajo abogado"
+))
+_EN = frozenset(str.split(
+    "the a an and i you my me to is it this that of for on in can cant can't will pay paid "
+    "not no yes yeah ok okay today tomorrow week month please thanks thank hi hello what who "
+    "how much when money debt have dont don't im i'm be your do are was"
+))
+
+
+def detect_language(text: str) -> str:
+    """'es' or 'en' — ties go to English, the more common language of short replies."""
+    lowered = text.lower()
+    words = _WORD.findall(lowered)
+    spanish = sum(w in _ES for w in words) + 2 * sum(ch in "ñ¿¡áéíóú" for ch in lowered)
+    english = sum(w in _EN for w in words)
+    return "es" if spanish > english else "en"

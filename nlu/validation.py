@@ -1,0 +1,148 @@
+"""Whole-dataset checks: labels, counts, duplicates and near-duplicates across intents, entities."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from nlu.dataset import Example, Problem, TrainingData
+from nlu.types import ENTITY_TYPES, INTENTS
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Knobs for the strict checks."""
+
+    min_examples: int = 40
+    near_duplicate_similarity: float = 0.95
+    intents: tuple[str, ...] = INTENTS
+    entity_types: tuple[str, ...] = ENTITY_TYPES
+    require_all_intents: bool = True
+    require_all_entities: bool = True
+
+
+def validate(data: TrainingData, config: ValidationConfig | None = None) -> list[Problem]:
+    """Every problem in `data` that is not about a single file's syntax."""
+    config = config or ValidationConfig()
+    return [
+        *_unknown_labels(data, config),
+        *_counts(data, config),
+        *_exact_duplicates(data),
+        *_near_duplicates(data, config),
+        *_entities(data, config),
+    ]
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case, strip accents, punctuation and emoji: what 'the same message' means."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", plain).split())
+
+
+def _unknown_labels(data: TrainingData, config: ValidationConfig) -> list[Problem]:
+    first: dict[str, Example] = {}
+    for example in data.examples:
+        if example.intent not in config.intents:
+            first.setdefault(example.intent, example)
+    return [
+        Problem(e.file, e.line, f"unknown intent {name!r}",
+                f"use one of the intents in TAXONOMY.md ({', '.join(config.intents[:4])}, ...)")
+        for name, e in first.items()
+    ]
+
+
+def _counts(data: TrainingData, config: ValidationConfig) -> list[Problem]:
+    counts = Counter(data.labels)
+    where = {e.intent: e for e in data.examples}
+    wanted = config.intents if config.require_all_intents else tuple(counts)
+    problems = []
+    for intent in wanted:
+        if counts[intent] >= config.min_examples:
+            continue
+        example = where.get(intent)
+        problems.append(Problem(
+            example.file if example else "nlu/training_data", example.line if example else 0,
+            f"intent {intent!r} has {counts[intent]} examples (minimum {config.min_examples})",
+            f"add {config.min_examples - counts[intent]} or more varied examples",
+        ))
+    return problems
+
+
+def _exact_duplicates(data: TrainingData) -> list[Problem]:
+    seen: dict[str, Example] = {}
+    problems = []
+    for example in data.examples:
+        key = example.text.strip().lower()
+        other = seen.get(key)
+        if other is None:
+            seen[key] = example
+        elif other.intent != example.intent:
+            problems.append(_clash(example, other, "is under two intents"))
+        else:
+            problems.append(Problem(example.file, example.line,
+                                    f"example {example.text!r} repeats {other.file}:{other.line}",
+                                    "delete the repeated line"))
+    return problems
+
+
+def _near_duplicates(data: TrainingData, config: ValidationConfig) -> list[Problem]:
+    unique = _unique_by_text(data.examples)
+    if len(unique) < 2:
+        return []
+    normalized = [normalize_text(e.text) or e.text for e in unique]
+    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit_transform(normalized)
+    similarity = (vectors @ vectors.T).tocoo()
+    problems = []
+    reported: set[tuple[int, int]] = set()
+    for i, j, score in zip(similarity.row, similarity.col, similarity.data, strict=True):
+        a, b = unique[i], unique[j]
+        if i >= j or a.intent == b.intent or score < config.near_duplicate_similarity:
+            continue
+        if (i, j) not in reported:
+            reported.add((i, j))
+            problems.append(_clash(b, a, f"is a near-duplicate (similarity {score:.2f})"))
+    return problems
+
+
+def _unique_by_text(examples: list[Example]) -> list[Example]:
+    seen: dict[str, Example] = {}
+    for example in examples:
+        seen.setdefault(example.text.strip().lower(), example)
+    return list(seen.values())
+
+
+def _clash(example: Example, other: Example, what: str) -> Problem:
+    return Problem(
+        example.file, example.line,
+        f"example {example.text!r} ({example.intent}) {what} of {other.text!r} "
+        f"({other.intent}, {other.file}:{other.line})",
+        "keep the message under the one intent that decides the next action (TAXONOMY.md)",
+    )
+
+
+def _entities(data: TrainingData, config: ValidationConfig) -> list[Problem]:
+    used: dict[str, int] = defaultdict(int)
+    problems = []
+    for example in data.examples:
+        for annotation in example.annotations:
+            used[annotation.entity] += 1
+            if annotation.entity not in config.entity_types:
+                problems.append(Problem(
+                    example.file, example.line, f"unknown entity {annotation.entity!r}",
+                    f"use one of {', '.join(config.entity_types)}",
+                ))
+    if config.require_all_entities and data.examples:
+        for entity in config.entity_types:
+            if not used[entity]:
+                problems.append(Problem("nlu/training_data", 0,
+                                        f"entity {entity!r} is never annotated",
+                                        f"annotate it in examples, e.g. [..]({entity})"))
+    return problems
+
