@@ -88,6 +88,7 @@ class OutboundMessage:
     account_id: int | None = None
     in_reply_to: int | None = None  # the inbound message row this answers, if any
     discusses_debt: bool = False  # carries debt content (balance, creditor, offers)
+    recipient_verified: bool = False  # right-party verification passed in this conversation
     template: str | None = None  # provider template name (WhatsApp outside the 24h window)
     template_vars: Mapping[str, str] = field(default=EMPTY)
     sender: str = "bot"  # bot | agent:<id> | campaign:<id>
