@@ -45,7 +45,7 @@ class InboundMessage:
     received_at: datetime
     attachments: tuple[Attachment, ...] = ()
     choice_value: str | None = None
-    metadata: Mapping[str, Any] = field(default=EMPTY)
+    metadata: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Reply:
     """What a dialog wants said: a response key with its slots, rendered per locale later."""
 
     key: str
-    slots: Mapping[str, Any] = field(default=EMPTY)
+    slots: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     choices: tuple[Choice, ...] = ()
 
 
@@ -90,6 +90,6 @@ class OutboundMessage:
     discusses_debt: bool = False  # carries debt content (balance, creditor, offers)
     recipient_verified: bool = False  # right-party verification passed in this conversation
     template: str | None = None  # provider template name (WhatsApp outside the 24h window)
-    template_vars: Mapping[str, str] = field(default=EMPTY)
+    template_vars: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     sender: str = "bot"  # bot | agent:<id> | campaign:<id>
     idempotency_key: str | None = None
