@@ -46,10 +46,11 @@ async def import_csv(
             skip_invalid=skip_invalid,
         )
     except UnicodeDecodeError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"not UTF-8 text: {exc}") from exc
+        detail = f"not UTF-8 text: {exc}"
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from exc
     result = _import_result(report)
     if report.errors and not report.written:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, result.model_dump(mode="json"))
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, result.model_dump(mode="json"))
     return result
 
 
@@ -61,7 +62,7 @@ async def create_account(
     row = validate_row(2, {k: "" if v is None else str(v) for k, v in body.model_dump().items()})
     if not isinstance(row, AccountRow):
         detail = [{"field": e.column, "reason": e.reason} for e in row]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
     await upsert_accounts(session, [row], clock.now())
     account_id = await _account_id(session, row)
     return await _detail(session, account_id, clock, request)

@@ -1,0 +1,44 @@
+"""Rasa-compatible parse endpoint: POST /model/parse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field, field_validator
+
+router = APIRouter(tags=["nlu"])
+
+
+class ParseRequest(BaseModel):
+    """Rasa's request body, plus the debtor's reference time and timezone."""
+
+    text: str = Field(min_length=1, max_length=5000)
+    reference_time: datetime | None = None
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+
+@router.post("/model/parse")
+async def parse_message(body: ParseRequest, request: Request) -> dict[str, Any]:
+    """Intent, ranking and normalized entities in Rasa's /model/parse shape."""
+    container = getattr(request.app.state, "container", None)
+    interpreter = getattr(container, "interpreter", None)
+    if interpreter is None:
+        raise HTTPException(status_code=503, detail="NLU is not loaded")
+    result = await interpreter.parse(
+        body.text, reference_time=body.reference_time or datetime.now(UTC),
+        timezone=body.timezone,
+    )
+    return result.to_rasa()
