@@ -16,6 +16,7 @@ SUPPORTED_VERSION = "3.1"
 _TOP_KEYS = {"version", "nlu"}
 _ITEM_KINDS = ("intent", "synonym", "regex", "lookup")
 _ITEM_KEYS = {"examples", "metadata"}
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def read_training_data(data_dir: Path) -> tuple[TrainingData, list[Problem]]:
@@ -82,7 +83,8 @@ class _FileReader:
         if node is None:
             self.report(_line(root), "missing 'version' key",
                         f'add version: "{SUPPORTED_VERSION}" at the top')
-        elif not isinstance(node, ScalarNode) or node.value != SUPPORTED_VERSION:
+        elif not isinstance(node, ScalarNode) or node.value != SUPPORTED_VERSION or (
+                node.tag != _STR_TAG):
             self.report(_line(node), f"unsupported version {_text(node)!r}",
                         f'write version: "{SUPPORTED_VERSION}" (quoted)')
 

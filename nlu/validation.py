@@ -20,7 +20,8 @@ class ValidationConfig:
     """Knobs for the strict checks."""
 
     min_examples: int = 40
-    near_duplicate_similarity: float = 0.95
+    near_duplicate_similarity: float = 0.85
+    near_duplicate_edits: int = 2
     intents: tuple[str, ...] = INTENTS
     entity_types: tuple[str, ...] = ENTITY_TYPES
     require_all_intents: bool = True
@@ -105,9 +106,11 @@ def _near_duplicates(data: TrainingData, config: ValidationConfig) -> list[Probl
         a, b = unique[i], unique[j]
         if i >= j or a.intent == b.intent or score < config.near_duplicate_similarity:
             continue
+        if not is_typo_apart(normalized[i], normalized[j], config.near_duplicate_edits):
+            continue
         if (i, j) not in reported:
             reported.add((i, j))
-            problems.append(_clash(b, a, f"is a near-duplicate (similarity {score:.2f})"))
+            problems.append(_clash(b, a, "is a near-duplicate (a typo or punctuation apart)"))
     return problems
 
 
@@ -146,3 +149,26 @@ def _entities(data: TrainingData, config: ValidationConfig) -> list[Problem]:
                                         f"annotate it in examples, e.g. [..]({entity})"))
     return problems
 
+
+
+def is_typo_apart(a: str, b: str, max_edits: int) -> bool:
+    """Same words but spacing, or one long word misspelt: 'cant pay' ~ 'can t pay'."""
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return True
+    words_a, words_b = a.split(), b.split()
+    if len(words_a) != len(words_b):
+        return False
+    diffs = [(x, y) for x, y in zip(words_a, words_b, strict=True) if x != y]
+    return len(diffs) == 1 and min(map(len, diffs[0])) >= 4 and (
+        edit_distance(*diffs[0]) <= max_edits)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (only run on the few pairs the n-gram filter lets through)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from backend.api.routes import accounts, health, sandbox
 from backend.container import Container, build_container
@@ -44,7 +45,8 @@ def create_app(
         finally:
             await container.close()
 
-    app = FastAPI(
+    # Swagger/ReDoc assets come from the fastapi-offline package: no CDN in any page.
+    app = FastAPIOffline(
         title="Parley",
         version="0.1.0",
         summary="Conversational collections agent: integration API",

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from backend.cli import accounts
+from backend.cli import nlu as nlu_cli
 from backend.cli.runtime import command_container, run, setup_logging
 from backend.db.migrate import upgrade
 from backend.services import apikeys, audit
@@ -21,6 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(audit_app, name="audit")
+app.add_typer(nlu_cli.app, name="nlu")
 
 
 @app.command()
@@ -33,14 +35,14 @@ def serve(
     """Serve the API (and the pages) with uvicorn; migrates the database first."""
     import uvicorn
 
-    from backend.api.app import create_app
+    from backend.wiring import build_parley_app
 
     settings = Settings()
     setup_logging(settings.log_level)
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"Parley on http://{bind_host}:{bind_port}  (API docs: /docs, health: /health)")
     uvicorn.run(
-        create_app(settings),
+        build_parley_app(settings),
         host=bind_host,
         port=bind_port,
         log_level=settings.log_level.lower(),

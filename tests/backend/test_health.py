@@ -41,3 +41,11 @@ async def test_ready_reports_unreachable_redis(settings: Settings) -> None:
             response = await c.get("/ready")
     assert response.status_code == 503
     assert response.json()["redis"].startswith("error")
+
+
+async def test_api_docs_load_no_external_assets(client: httpx.AsyncClient) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert "http://" not in page.text and "https://" not in page.text
+    bundle = page.text.split('src="')[1].split('"')[0]
+    assert (await client.get(bundle)).status_code == 200
