@@ -158,10 +158,10 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (_rx(r"\b(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw|tmrrw|tmr|tmw|2morrow|2moro"
          r"|2mrw)\b"), _fixed(1)),
     (_rx(r"(?<!la )(?<!pasado )\b(?:ma[ñn]ana)\b"), _fixed(1)),
-    (_rx(r"\b(?:yesterday|yday|ayer)\b"), _fixed(-1)),
+    (_rx(r"\b(?:yesterday|yday|ayer|last night|anoche)\b"), _fixed(-1)),
     (_rx(r"\b(?:anteayer|antier|day before yesterday)\b"), _fixed(-2)),
-    (_rx(rf"(?P<mod>\b(?:this coming|this|next|last|coming|el pr[oó]ximo|el pasado|este|"
-         rf"el)\s+)?\b{_DAY}\b(?P<after>\s+(?:pasado|que viene|que entra|pr[oó]ximo))?"),
+    (_rx(rf"(?P<mod>\b(?:this coming|this|next|last|coming|el pr[oó]ximo|el pasado|este)\s+)?"
+         rf"\b{_DAY}\b(?P<after>\s+(?:pasado|que viene|que entra|pr[oó]ximo))?"),
      _weekday),
     (_rx(rf"\b(?P<mod>{_PREP})\s+(?P<wd>{_SHORT_DAYS})\b"), _weekday),
     (_rx(rf"\b(?:in|en|dentro de|within)\s+{_COUNT}\s+{_UNIT}\b"), _relative),
@@ -172,11 +172,11 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
          r"semana)\b"), _week),
     (_rx(r"\b(?:next month|last month|el mes (?:pasado|que viene|pr[oó]ximo)|el pr[oó]ximo "
          r"mes)\b"), _month_rel),
-    (_rx(r"\b(?:(?:the\s+)?end of (?:the |this |next )?month|eom|(?:a |el )?(?:fin|fines|final|"
+    (_rx(r"\b(?:end of (?:the |this |next )?month|eom|(?:a |el )?(?:fin|fines|final|"
          r"finales) de(?:l)? (?:este |pr[oó]ximo )?mes)\b"), _end_of_month),
     (_rx(r"\b(?:(?:the\s+)?(?:first|1st|beginning|start) of (?:the |next )?month|(?:a |el )?"
          r"(?:principio|principios|inicio|primero) de(?:l)? mes)\b"), _first_of_month),
-    (_rx(rf"\b(?:(?:on\s+)?the\s+(?P<d>\d{{1,2}}){_ORD}?|(?P<d2>\d{{1,2}}){_ORD})"
+    (_rx(rf"\b(?:the\s+(?P<d>\d{{1,2}}){_ORD}?|(?P<d2>\d{{1,2}}){_ORD})"
          rf"(?!\s*(?:of\s+)?(?:{_MONTH})\b)(?!\w)"), lambda m, c: _day_only_any(m, c)),
     (_rx(rf"\bel\s+(?:d[ií]a\s+)?(?P<d>\d{{1,2}})(?!\s*(?:de\s+)?(?:{_MONTH})\b)(?![\w/:.,%])"
          r"(?!\s*(?:d[oó]lares|pesos|usd|dlls|%|por))"), _day_only),

@@ -10,14 +10,15 @@ from nlu.extractors.numbers import NUMBER_WORDS, to_number
 _N = rf"(?P<n>\d{{1,2}}|{NUMBER_WORDS})"
 _KIND = r"(?:(?:monthly|weekly|bi-?weekly|equal|small|smaller|separate|mensuales|semanales)\s+)?"
 _UNIT = (
-    r"(?:payments?|pmts?|installments?|instalments?|installs|parts|pieces|chunks|months|mos|"
+    r"(?:payments|pmts|installments|instalments|installs|parts|pieces|chunks|months|mos|"
     r"cuotas|pagos|plazos|partes|mensualidades|meses|quincenas|abonos|exhibiciones)"
 )
 _PATTERNS = [
     re.compile(rf"\b(?:split|divide|break|spread|dividir|dividirlo|partir|partirlo)\b"
                rf"(?:\s+\w+){{0,3}}?\s+(?:in|into|over|en|entre)\s+{_N}\b(?!\s*(?:%|weeks|days))",
                re.I),
-    re.compile(rf"\b{_N}\s+{_KIND}{_UNIT}\b(?!\s+(?:ago|from now|late|behind|atrasad))", re.I),
+    re.compile(rf"(?<![$€£.,])\b{_N}\s+{_KIND}{_UNIT}\b"
+               r"(?!\s+(?:ago|from now|late|behind|atrasad))", re.I),
 ]
 _MAX = 120
 
