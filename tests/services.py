@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -13,7 +15,8 @@ from sqlalchemy.engine import make_url
 
 from backend.db.migrate import upgrade
 
-TEMPLATE_DB = "parley_test_template"
+# One template per test process, so concurrent runs on one server never drop each other's.
+TEMPLATE_DB = f"parley_tpl_{os.getpid()}"
 
 
 def require(env_name: str) -> str:
@@ -51,6 +54,18 @@ async def _ensure_template(admin_url: str) -> None:
         await conn.close()
     await upgrade(_db_url(admin_url, TEMPLATE_DB))
     _template_ready.add(admin_url)
+    atexit.register(_drop_template, admin_url)
+
+
+def _drop_template(admin_url: str) -> None:
+    async def drop() -> None:
+        conn = await asyncpg.connect(_admin_dsn(admin_url))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
 
 
 @asynccontextmanager

