@@ -1,0 +1,77 @@
+"""What every webhook does: find its adapter, verify the raw request, store, ack, dispatch."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import BackgroundTasks, HTTPException, Request, Response, status
+
+from backend.container import Container
+from backend.services.compliance.consent import record_opt_out
+from backend.services.inbox import StoredInbound, store_inbound
+from backend.services.telegram_links import link_chat
+from bot.channels.base import ChannelAdapter, RawRequest, WebhookBatch
+
+log = logging.getLogger(__name__)
+OPT_OUT_KEYWORD = "STOP"
+
+
+def adapter_for(request: Request, channel: str, provider: str) -> ChannelAdapter:
+    """The configured adapter for this endpoint; 404 when the channel is not set up."""
+    adapters: dict[str, ChannelAdapter] = request.app.state.container.services.get("adapters", {})
+    adapter = adapters.get(channel)
+    if adapter is None or adapter.provider != provider:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "channel not configured")
+    return adapter
+
+
+async def raw_request(request: Request) -> RawRequest:
+    """The request as bytes and lower-cased headers: what signatures are computed over."""
+    return RawRequest(
+        method=request.method, path=request.url.path, query=request.url.query,
+        headers={k.lower(): v for k, v in request.headers.items()}, body=await request.body(),
+    )
+
+
+async def receive(
+    request: Request, background: BackgroundTasks, adapter: ChannelAdapter, ack: Response
+) -> Response:
+    """Verify (403 on failure), parse, store in one committed transaction, then acknowledge."""
+    raw = await raw_request(request)
+    if not adapter.verify(raw):
+        log.warning("rejected %s webhook: bad signature", adapter.channel)
+        return Response(status_code=status.HTTP_403_FORBIDDEN)
+    batch = await adapter.parse(raw)
+    container: Container = request.app.state.container
+    stored = await store_batch(container, batch)
+    dispatcher = container.services.get("dispatcher")
+    for item in stored:
+        if not item.duplicate and dispatcher is not None:
+            dispatcher.dispatch(item.conversation_id, item.message_id)
+    if batch.statuses:
+        resend = await container.services["outbox"].record_statuses(batch.statuses)
+        if resend:
+            background.add_task(container.services["outbox"].send, resend)
+    return ack
+
+
+async def store_batch(container: Container, batch: WebhookBatch) -> list[StoredInbound]:
+    """Links, opt-outs and messages of one delivery, committed before the ack is sent."""
+    now = container.clock.now()
+    secret = container.settings.secret_key
+    async with container.sessions.begin() as session:
+        for link in batch.links:
+            await link_chat(session, link.key, link.token, secret, now)
+        for key in batch.opt_outs:
+            await record_opt_out(session, key, "blocked_bot", now)
+        stored = [await store_inbound(session, m, now=now) for m in batch.messages]
+        for message, item in zip(batch.messages, stored, strict=True):
+            if not item.duplicate and _provider_opt_out(message.metadata):
+                await record_opt_out(session, message.key, "keyword:STOP", now)
+    return stored
+
+
+def _provider_opt_out(metadata: Any) -> bool:
+    # Twilio Advanced Opt-Out names the keyword class; the engine still reads every STOP itself.
+    return str(metadata.get("opt_out_type", "")).upper() == OPT_OUT_KEYWORD

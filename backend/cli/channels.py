@@ -1,0 +1,71 @@
+"""`parley remind` and `parley telegram-set-webhook`: channel operations from the shell."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from backend.channels_wiring import close_channels, install_channels
+from backend.cli.runtime import command_container, run
+from backend.services.reminders import ReminderResult, due_accounts, send_reminder
+
+app = typer.Typer(help="Messaging channels: reminders and webhook registration.")
+WEBHOOK_PATH = "/webhooks/telegram"
+
+
+@app.command()
+def remind(
+    account: Annotated[int | None, typer.Option("--account", help="one account id")] = None,
+    all_due: Annotated[bool, typer.Option("--all-due", help="every past-due account")] = False,
+) -> None:
+    """Send the first reminder through the compliance gate (deferred or blocked when it must)."""
+    if (account is None) == (not all_due):
+        raise typer.BadParameter("give exactly one of --account ID or --all-due")
+
+    async def body() -> list[ReminderResult]:
+        async with command_container() as container:
+            install_channels(None, container)
+            s = container.services
+            try:
+                async with container.sessions.begin() as session:
+                    now = container.clock.now()
+                    ids = [account] if account is not None else await due_accounts(
+                        session, now.date())
+                    results = [await send_reminder(session, s["outbox"], s["gate"], i, now,
+                                                   s["adapters"], s.get("portal_links"))
+                               for i in ids]
+                ready = [r.decision.message_id for r in results
+                         if r.decision and r.decision.allowed and r.decision.message_id]
+                await s["outbox"].send(ready)
+            finally:
+                await close_channels(container)
+            return results
+
+    for result in run(body):
+        decision = result.decision
+        status = decision.status if decision else "skipped"
+        reason = (decision.reason if decision else result.reason) or ""
+        typer.echo(f"account {result.account_id}: {result.channel or '-'} {status} {reason}")
+
+
+@app.command("telegram-set-webhook")
+def telegram_set_webhook() -> None:
+    """Register PUBLIC_BASE_URL/webhooks/telegram with the bot, with TELEGRAM_WEBHOOK_SECRET."""
+
+    async def body() -> str:
+        async with command_container() as container:
+            install_channels(None, container)
+            try:
+                adapter = container.services["adapters"].get("telegram")
+                if adapter is None:
+                    raise typer.BadParameter("TELEGRAM_BOT_TOKEN is not set")
+                if not container.settings.telegram_webhook_secret:
+                    raise typer.BadParameter("TELEGRAM_WEBHOOK_SECRET is not set")
+                url = container.settings.public_base_url.rstrip("/") + WEBHOOK_PATH
+                await adapter.set_webhook(url)
+                return url
+            finally:
+                await close_channels(container)
+
+    typer.echo(f"telegram webhook set to {run(body)}")

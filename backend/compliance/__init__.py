@@ -1,0 +1,1 @@
+"""Operator-editable compliance data (rules.yml), read by backend.services.compliance."""

@@ -1,0 +1,53 @@
+"""Recording an opt-out on a contact point (from a keyword, a provider error or a block)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import ContactPoint, Conversation
+from backend.services import audit
+from backend.services.compliance.service import mask
+from bot.messages import ConversationKey
+
+
+async def record_opt_out(
+    session: AsyncSession, key: ConversationKey, reason: str, now: datetime
+) -> int:
+    """Opt the address out on its channel for every debtor holding it; returns how many rows.
+
+    An address no contact point holds yet is still suppressed: a contact point is created for
+    the debtor of its latest conversation, if any (compliance.md C item 51: by address).
+    """
+    rows = (await session.scalars(select(ContactPoint).where(
+        ContactPoint.channel == key.channel, ContactPoint.address == key.address))).all()
+    if not rows:
+        rows = await _create_for_conversation(session, key, now)
+    for row in rows:
+        if row.opted_out_at is None:
+            row.opted_out_at = now
+            row.opt_out_reason = reason[:200]
+    await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_out",
+                       subject_type="contact_point", subject_id=rows[0].id if rows else None,
+                       data={"channel": key.channel, "address": mask(key.address),
+                             "reason": reason})
+    return len(rows)
+
+
+async def _create_for_conversation(
+    session: AsyncSession, key: ConversationKey, now: datetime
+) -> list[ContactPoint]:
+    debtor_id = await session.scalar(
+        select(Conversation.debtor_id)
+        .where(Conversation.channel == key.channel, Conversation.address == key.address,
+               Conversation.debtor_id.is_not(None))
+        .order_by(Conversation.id.desc()).limit(1))
+    if debtor_id is None:
+        return []
+    contact = ContactPoint(debtor_id=debtor_id, channel=key.channel, address=key.address,
+                           consent=False, created_at=now)
+    session.add(contact)
+    await session.flush()
+    return [contact]

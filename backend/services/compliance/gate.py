@@ -1,0 +1,206 @@
+"""The one function that decides whether a message may go to this person on this channel now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from backend.services.compliance.facts import GateFacts
+from backend.services.compliance.hours import window_state
+from backend.services.compliance.rules import ComplianceRules
+from bot.messages import OutboundMessage, Purpose
+
+ALLOW, DEFER, BLOCK = "pending", "deferred", "blocked"
+PASS = "passed"  # a check that allows and lets the later checks speak
+HOLD_STATES = frozenset({"cease", "attorney", "bankruptcy", "deceased"})
+CONFIRMATIONS = frozenset({Purpose.OPT_OUT_CONFIRMATION, Purpose.STOP_ACKNOWLEDGEMENT})
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """allow ("pending") / defer until `not_before` / block, with the rule that decided."""
+
+    status: str
+    reason: str = "allowed"
+    rule: str = ""
+    not_before: datetime | None = None
+    use_template: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        """True when the message may be sent now."""
+        return self.status == ALLOW
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    out: OutboundMessage
+    facts: GateFacts
+    rules: ComplianceRules
+    now: datetime
+
+
+Check = Callable[[_Ctx], GateDecision | None]
+
+
+def decide(outbound: OutboundMessage, facts: GateFacts, rules: ComplianceRules,
+           now: datetime) -> GateDecision:
+    """Run every check in the precedence of compliance.md G item 76; the first verdict wins."""
+    ctx = _Ctx(outbound, facts, rules, now)
+    details: dict[str, Any] = {}
+    use_template = False
+    for check in CHECKS:
+        verdict = check(ctx)
+        if verdict is None:
+            continue
+        details.update(verdict.details)
+        use_template = use_template or verdict.use_template
+        if verdict.reason != PASS:
+            return replace(verdict, details=details)
+    return GateDecision(ALLOW, details=details, use_template=use_template)
+
+
+def _block(reason: str, rule: str, **details: Any) -> GateDecision:
+    return GateDecision(BLOCK, reason, rule, details=details)
+
+
+def check_hold_states(ctx: _Ctx) -> GateDecision | None:
+    """Cease, attorney, bankruptcy, deceased stop everything but one acknowledgement."""
+    # compliance.md A.2 items 8, 11; A.3 item 16; A.5 item 27; G item 75 (12 CFR 1006.6(b)(2),
+    # 1006.6(c), 11 U.S.C. 362(a)(6)).
+    held = sorted(HOLD_STATES & ctx.facts.stop_states)
+    if not held:
+        return None
+    if ctx.out.purpose == Purpose.STOP_ACKNOWLEDGEMENT and ctx.facts.stop_acks == 0:
+        return None
+    return _block(f"stop_state:{held[0]}", "compliance.md A.2/A.5/G.75", stop_states=held)
+
+
+def check_dispute(ctx: _Ctx) -> GateDecision | None:
+    """A dispute pauses collection content until verification is sent."""
+    # compliance.md A.5 item 25: 12 CFR 1006.38(d)(2), 15 U.S.C. 1692g(b).
+    if "dispute" not in ctx.facts.stop_states:
+        return None
+    if ctx.out.purpose == Purpose.REMINDER or ctx.out.discusses_debt:
+        return _block("dispute_pause", "compliance.md A.5 item 25 (12 CFR 1006.38(d)(2))")
+    return None
+
+
+def check_wrong_party(ctx: _Ctx) -> GateDecision | None:
+    """An address that reached the wrong person is never messaged again."""
+    # compliance.md A.2 item 9: 15 U.S.C. 1692c(b), 12 CFR 1006.6(d).
+    if ctx.facts.contact and ctx.facts.contact.wrong_party:
+        return _block("wrong_party", "compliance.md A.2 item 9 (15 U.S.C. 1692c(b))")
+    return None
+
+
+def check_opt_out(ctx: _Ctx) -> GateDecision | None:
+    """After an opt-out only one confirmation may go to that address."""
+    # compliance.md A.3 items 13-15 (12 CFR 1006.14(h)), C items 43-45 (47 CFR 64.1200(a)(12)),
+    # C item 51 (suppression by address, not by our sender).
+    contact = ctx.facts.contact
+    if contact is None or contact.opted_out_at is None:
+        return None
+    confirmed = any(at >= contact.opted_out_at for at in ctx.facts.confirmations_at)
+    if ctx.out.purpose == Purpose.OPT_OUT_CONFIRMATION and not confirmed:
+        return GateDecision(ALLOW, "opt_out_confirmation", "compliance.md C item 45")
+    return _block("opted_out", "compliance.md A.3 items 13-15, C items 43-45")
+
+
+def check_consent(ctx: _Ctx) -> GateDecision | None:
+    """Outreach needs consent; Telegram needs a started bot; WhatsApp outreach an opt-in."""
+    channel, contact = ctx.out.key.channel, ctx.facts.contact
+    if channel == "telegram" and contact is None and ctx.facts.latest_inbound_id is None:
+        # compliance.md E item 62: a bot cannot message a user who has not started it.
+        return _block("telegram_not_started", "compliance.md E item 62")
+    if ctx.out.purpose != Purpose.REMINDER:
+        return None
+    if contact is None or not contact.consent:
+        # compliance.md C item 42 (TCPA prior express consent), D item 53 (WhatsApp opt-in).
+        return _block("no_consent", "compliance.md C item 42 / D item 53")
+    return None
+
+
+def check_identity(ctx: _Ctx) -> GateDecision | None:
+    """Nothing about the debt before right-party verification."""
+    # compliance.md A.2 item 9 (15 U.S.C. 1692c(b)), E item 66, F item 70 (CONC 7.9.7R).
+    if ctx.out.discusses_debt and not ctx.out.recipient_verified:
+        return _block("identity_unverified", "compliance.md A.2 item 9")
+    return None
+
+
+def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
+    """08:00-21:00 in every zone the debtor may be in; one reply to a debtor who just wrote."""
+    # compliance.md A.1 items 1-3 (12 CFR 1006.6(b)(1)(i)), measured at send time (item 2).
+    if ctx.out.purpose in CONFIRMATIONS:
+        return None  # C item 45: the confirmation is due within minutes, whatever the hour.
+    zones = ctx.facts.zones
+    if not zones:
+        if _answers_fresh_inbound(ctx):
+            return None
+        return _block("no_location_signal", "compliance.md A.1 item 3")
+    state = window_state(ctx.now, zones, ctx.rules.quiet_start, ctx.rules.quiet_end)
+    info = {"zones": list(zones), "local_times": state.local_times}
+    if state.open:
+        return GateDecision(ALLOW, PASS, details=info)
+    if state.closed_since and _answers_fresh_inbound(ctx) and not _replied_since(
+        ctx, state.closed_since
+    ):
+        # A.1 item 5 (comment 6(b)(1)-2): a debtor-initiated exchange may be answered once.
+        return GateDecision(ALLOW, PASS, details={**info, "reply_exception": True})
+    if state.next_open is None:
+        return _block("no_allowed_hours", "compliance.md A.1 item 3", **info)
+    return GateDecision(DEFER, "quiet_hours", "compliance.md A.1 items 1-2 (1006.6(b)(1)(i))",
+                        not_before=state.next_open, details=info)
+
+
+def check_frequency(ctx: _Ctx) -> GateDecision | None:
+    """Collector-initiated messages per account and channel in a rolling window."""
+    # compliance.md A.4 item 20 (policy cap), B items 31-32 (MA 2 per 7 days), 39, 41.
+    if ctx.out.purpose not in ctx.rules.counted_purposes:
+        return None
+    cap = ctx.rules.cap_for(ctx.facts.regions)
+    sent = sorted(r.at for r in ctx.facts.recent if r.purpose in ctx.rules.counted_purposes)
+    info = {"cap": cap, "counted": len(sent), "regions": list(ctx.facts.regions)}
+    if len(sent) < cap:
+        return GateDecision(ALLOW, PASS, details=info)
+    not_before = sent[len(sent) - cap] + ctx.rules.cap_window
+    return GateDecision(DEFER, "frequency_cap", "compliance.md A.4 item 20, B items 31/39/41",
+                        not_before=not_before, details=info)
+
+
+def check_whatsapp_window(ctx: _Ctx) -> GateDecision | None:
+    """Free-form WhatsApp only within 24 hours of the user's last message; else a template."""
+    # compliance.md D item 54 (Meta customer-service window; Twilio 63016, Meta 131047).
+    if ctx.out.key.channel != "whatsapp":
+        return None
+    last = ctx.facts.latest_inbound_at
+    if last is not None and ctx.now - last <= ctx.rules.whatsapp_window:
+        return None
+    if ctx.out.template:
+        return GateDecision(ALLOW, PASS, use_template=True)
+    return _block("whatsapp_window_closed", "compliance.md D item 54")
+
+
+def _answers_fresh_inbound(ctx: _Ctx) -> bool:
+    f = ctx.facts
+    return (
+        ctx.out.purpose in (Purpose.REPLY, Purpose.AGENT)
+        and f.latest_inbound_at is not None
+        and ctx.out.in_reply_to in (None, f.latest_inbound_id)
+        and ctx.now - f.latest_inbound_at <= ctx.rules.reply_window
+    )
+
+
+def _replied_since(ctx: _Ctx, since: datetime) -> bool:
+    conv = ctx.facts.conversation_id
+    return any(r.at >= since and r.conversation_id == conv for r in ctx.facts.recent)
+
+
+CHECKS: tuple[Check, ...] = (
+    check_hold_states, check_dispute, check_wrong_party, check_opt_out, check_consent,
+    check_identity, check_quiet_hours, check_frequency, check_whatsapp_window,
+)

@@ -1,0 +1,78 @@
+"""Outbound delivery state: ranks that never move backwards, and what a provider error implies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import Conversation, Message
+from backend.db.models.enums import Direction
+from backend.services.compliance.consent import record_opt_out
+from bot.channels.base import StatusUpdate
+from bot.channels.errors import RecipientOptedOut, ReEngagementRequired
+from bot.messages import ConversationKey
+
+# Callbacks arrive out of order: a late "sent" must never overwrite "delivered" or "read".
+RANK = {
+    "pending": 0, "deferred": 0, "blocked": 0, "queued": 1, "sent": 2,
+    "delivered": 3, "undelivered": 3, "failed": 3, "read": 4,
+}
+
+
+def advances(current: str, new: str) -> bool:
+    """True when `new` is further along than `current`."""
+    return RANK.get(new, 0) > RANK.get(current, 0)
+
+
+def envelope(message: Message) -> dict[str, Any]:
+    """The outbound details stored with a message (see backend.services.outbox)."""
+    for item in message.entities or []:
+        if "outbound" in item:
+            return dict(item["outbound"])
+    return {}
+
+
+def set_envelope(message: Message, data: dict[str, Any]) -> None:
+    """Replace the stored outbound details (a new list, so the JSON change is flushed)."""
+    message.entities = [{"outbound": data}]
+
+
+async def apply_statuses(
+    session: AsyncSession, updates: Sequence[StatusUpdate], now: datetime
+) -> list[int]:
+    """Apply provider status reports; returns message ids to re-send (as a template)."""
+    resend: list[int] = []
+    for update in updates:
+        message = await session.scalar(select(Message).where(
+            Message.provider_message_id == update.provider_message_id,
+            Message.direction == Direction.OUTBOUND))
+        if message is None:
+            continue
+        if await _apply(session, message, update, now):
+            resend.append(message.id)
+    return resend
+
+
+async def _apply(session: AsyncSession, message: Message, update: StatusUpdate,
+                 now: datetime) -> bool:
+    data = envelope(message)
+    if isinstance(update.error, ReEngagementRequired) and data.get("template") and not data.get(
+        "use_template"
+    ):
+        # Meta may accept free text and fail it later with 131047: re-send as the template.
+        set_envelope(message, {**data, "use_template": True})
+        message.delivery_status, message.error_code = "pending", update.error_code
+        return True
+    if not advances(message.delivery_status, update.status):
+        return False
+    message.delivery_status, message.error_code = update.status, update.error_code
+    if isinstance(update.error, RecipientOptedOut):
+        conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is not None:
+            key = ConversationKey(conversation.channel, conversation.address)
+            await record_opt_out(session, key, f"provider:{update.error_code}", now)
+    return False

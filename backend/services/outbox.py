@@ -1,0 +1,262 @@
+"""The outbox: gate and store every outbound message in the caller's transaction, send after."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.db.models import Conversation, Message
+from backend.db.models.enums import Direction, Ownership
+from backend.services import audit
+from backend.services.compliance.consent import record_opt_out
+from backend.services.compliance.gate import GateDecision
+from backend.services.compliance.service import ComplianceGate
+from backend.services.delivery import apply_statuses, envelope, set_envelope
+from backend.services.inbox import resolve_address
+from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
+from bot.channels.errors import (
+    ChannelError,
+    PermanentChannelError,
+    RecipientOptedOut,
+    ReEngagementRequired,
+    TransientChannelError,
+)
+from bot.clock import Clock
+from bot.messages import Choice, ConversationKey, OutboundMessage, Purpose
+from bot.ports import OutboxDecision
+
+log = logging.getLogger(__name__)
+STUCK_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff for transient provider failures (429, 5xx, refused connections)."""
+
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt `attempt + 1` (the provider's Retry-After wins)."""
+        return min(self.max_delay, retry_after or self.base_delay * 2**attempt)
+
+
+class SqlOutbox:
+    """Implements bot.ports.Outbox over the database, the compliance gate and the adapters."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, gate: ComplianceGate,
+        adapters: Mapping[str, ChannelAdapter], retry: RetryPolicy | None = None,
+    ) -> None:
+        self.sessions, self.clock, self.gate = sessions, clock, gate
+        self.adapters = adapters
+        self.retry = retry or RetryPolicy()
+
+    async def submit(self, session: AsyncSession, outbound: OutboundMessage) -> OutboxDecision:
+        """Gate `outbound` at clock.now() and store it (pending / deferred / blocked)."""
+        now = self.clock.now()
+        conversation = await self._conversation(session, outbound, now)
+        if outbound.account_id is None and conversation.account_id is not None:
+            outbound = replace(outbound, account_id=conversation.account_id)
+        message = Message(
+            conversation_id=conversation.id, direction=Direction.OUTBOUND,
+            channel=outbound.key.channel, sender=outbound.sender[:16], text=outbound.text,
+            intent=outbound.purpose.value, delivery_status="pending", created_at=now,
+            entities=[{"outbound": _envelope_of(outbound)}],
+        )
+        session.add(message)
+        await session.flush()
+        decision = await self.gate.evaluate(session, outbound, conversation_id=conversation.id,
+                                            message_id=message.id, now=now)
+        _apply_decision(message, decision)
+        return OutboxDecision(message.id, decision.status,
+                              None if decision.allowed else decision.reason, decision.not_before)
+
+    async def send(self, message_ids: list[int]) -> None:
+        """Send stored pending messages (call after the submitting transaction committed)."""
+        for message_id in message_ids:
+            claimed = await self._claim(message_id)
+            if claimed is None:
+                continue
+            adapter, delivery = claimed
+            outcome = await self._deliver(adapter, delivery)
+            resend = await self._record(message_id, delivery, outcome)
+            if resend:
+                await self.send([message_id])
+
+    async def record_statuses(self, updates: Sequence[StatusUpdate]) -> list[int]:
+        """Apply provider status callbacks; returns ids to `send` again (as a template)."""
+        async with self.sessions.begin() as session:
+            return await apply_statuses(session, updates, self.clock.now())
+
+    async def release_due(self, now: datetime) -> list[int]:
+        """Periodic job: re-check deferred messages that are due, send what the gate allows."""
+        async with self.sessions.begin() as session:
+            await self._fail_stuck(session, now)
+            due = [m for m in await self._deferred(session) if _not_before(m) <= now]
+            for message in due:
+                outbound = await _rebuild(session, message)
+                decision = await self.gate.evaluate(
+                    session, outbound, conversation_id=message.conversation_id,
+                    message_id=message.id, now=now)
+                _apply_decision(message, decision)
+            ready = [m.id for m in due if m.delivery_status == "pending"]
+        await self.send(ready)
+        return ready
+
+    async def _conversation(self, session: AsyncSession, outbound: OutboundMessage,
+                            now: datetime) -> Conversation:
+        if outbound.conversation_id is not None:
+            found = await session.get(Conversation, outbound.conversation_id)
+            if found is not None:
+                return found
+        found = await session.scalar(
+            select(Conversation).where(Conversation.channel == outbound.key.channel,
+                                       Conversation.address == outbound.key.address)
+            .order_by(Conversation.id.desc()).limit(1))
+        if found is not None:
+            return found
+        debtor_id, account_id = await resolve_address(session, outbound.key.channel,
+                                                      outbound.key.address)
+        created = Conversation(channel=outbound.key.channel, address=outbound.key.address,
+                               debtor_id=debtor_id, account_id=outbound.account_id or account_id,
+                               ownership=Ownership.BOT, started_at=now, last_message_at=now)
+        session.add(created)
+        await session.flush()
+        return created
+
+    async def _claim(self, message_id: int) -> tuple[ChannelAdapter, Delivery] | None:
+        async with self.sessions.begin() as session:
+            # Only one sender may move a message out of "pending": the claim is the idempotency.
+            claimed = await session.execute(
+                update(Message).where(Message.id == message_id,
+                                      Message.delivery_status == "pending")
+                .values(delivery_status="queued").execution_options(synchronize_session=False))
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            message = await session.get(Message, message_id)
+            assert message is not None
+            conversation = await session.get(Conversation, message.conversation_id)
+            assert conversation is not None
+            adapter = self.adapters.get(message.channel)
+            if adapter is None:
+                message.delivery_status, message.error_code = "failed", "no_adapter"
+                return None
+            return adapter, _delivery(message, conversation)
+
+    async def _deliver(self, adapter: ChannelAdapter, delivery: Delivery
+                       ) -> SendResult | ChannelError:
+        for attempt in range(self.retry.attempts):
+            try:
+                return await adapter.send(delivery)
+            except TransientChannelError as exc:
+                if attempt + 1 == self.retry.attempts:
+                    return exc
+                await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
+            except ReEngagementRequired as exc:
+                if not delivery.template or delivery.use_template:
+                    return exc
+                delivery = replace(delivery, use_template=True)
+            except ChannelError as exc:
+                return exc
+        return PermanentChannelError("no attempt made", "retry")
+
+    async def _record(self, message_id: int, delivery: Delivery,
+                      outcome: SendResult | ChannelError) -> bool:
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            message = await session.get(Message, message_id)
+            assert message is not None
+            if isinstance(outcome, SendResult):
+                message.provider_message_id = outcome.provider_message_id
+                if message.delivery_status in ("queued", "pending"):
+                    message.delivery_status = outcome.status
+                if delivery.use_template:
+                    set_envelope(message, {**envelope(message), "use_template": True})
+                return False
+            message.delivery_status, message.error_code = "failed", outcome.code
+            if isinstance(outcome, RecipientOptedOut):
+                await record_opt_out(session, delivery.key, f"provider:{outcome.code}", now)
+            log.warning("message %s failed on %s: %s (%s)", message_id, delivery.key.channel,
+                        type(outcome).__name__, outcome.code)
+            await audit.record(session, occurred_at=now, actor="outbox", action="message.failed",
+                               subject_type="message", subject_id=message_id,
+                               data={"error": type(outcome).__name__, "code": outcome.code})
+            return False
+
+    async def _deferred(self, session: AsyncSession) -> list[Message]:
+        return list((await session.scalars(select(Message).where(
+            Message.direction == Direction.OUTBOUND, Message.delivery_status == "deferred")
+            .order_by(Message.id))).all())
+
+    async def _fail_stuck(self, session: AsyncSession, now: datetime) -> None:
+        # A sender that died between claim and provider reply: the outcome is unknown, and a
+        # blind re-send could double the message, so it is marked for a human instead.
+        await session.execute(
+            update(Message).where(Message.direction == Direction.OUTBOUND,
+                                  Message.delivery_status == "queued",
+                                  Message.provider_message_id.is_(None),
+                                  Message.created_at < now - STUCK_AFTER)
+            .values(delivery_status="failed", error_code="unknown_outcome")
+            .execution_options(synchronize_session=False))
+
+
+def _envelope_of(outbound: OutboundMessage) -> dict[str, Any]:
+    return {
+        "purpose": outbound.purpose.value, "account_id": outbound.account_id,
+        "in_reply_to": outbound.in_reply_to, "discusses_debt": outbound.discusses_debt,
+        "recipient_verified": outbound.recipient_verified,
+        "choices": [[c.label, c.value] for c in outbound.choices],
+        "template": outbound.template, "template_vars": dict(outbound.template_vars),
+        "sender": outbound.sender, "idempotency_key": outbound.idempotency_key,
+    }
+
+
+def _apply_decision(message: Message, decision: GateDecision) -> None:
+    message.delivery_status = decision.status
+    message.error_code = None if decision.allowed else decision.reason[:32]
+    data = envelope(message)
+    data["not_before"] = decision.not_before.isoformat() if decision.not_before else None
+    data["use_template"] = decision.use_template
+    set_envelope(message, data)
+
+
+def _not_before(message: Message) -> datetime:
+    value = envelope(message).get("not_before")
+    return datetime.fromisoformat(value) if value else message.created_at
+
+
+async def _rebuild(session: AsyncSession, message: Message) -> OutboundMessage:
+    conversation = await session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    data = envelope(message)
+    return OutboundMessage(
+        key=ConversationKey(message.channel, conversation.address), text=message.text,
+        purpose=Purpose(data.get("purpose") or message.intent or Purpose.REPLY.value),
+        choices=tuple(Choice(label, value) for label, value in data.get("choices", [])),
+        conversation_id=conversation.id, account_id=data.get("account_id"),
+        in_reply_to=data.get("in_reply_to"), discusses_debt=bool(data.get("discusses_debt")),
+        recipient_verified=bool(data.get("recipient_verified")),
+        template=data.get("template"), template_vars=data.get("template_vars") or {},
+        sender=data.get("sender") or message.sender,
+        idempotency_key=data.get("idempotency_key"),
+    )
+
+
+def _delivery(message: Message, conversation: Conversation) -> Delivery:
+    data = envelope(message)
+    return Delivery(
+        key=ConversationKey(message.channel, conversation.address), text=message.text,
+        idempotency_key=data.get("idempotency_key") or f"parley-msg-{message.id}",
+        choices=tuple(Choice(label, value) for label, value in data.get("choices", [])),
+        template=data.get("template"), template_vars=data.get("template_vars") or {},
+        use_template=bool(data.get("use_template")),
+    )

@@ -1,0 +1,108 @@
+"""The ChannelAdapter protocol and the provider-neutral values adapters exchange with Parley."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.channels.errors import ChannelError
+from bot.messages import EMPTY, Choice, ConversationKey, InboundMessage
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """A webhook request exactly as received: verified before anything parses it."""
+
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]  # lower-cased names
+    body: bytes
+
+    def header(self, name: str) -> str:
+        """A header value ("" when absent)."""
+        return self.headers.get(name.lower(), "")
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A provider's report on an outbound message we sent."""
+
+    provider_message_id: str
+    status: str  # a DeliveryStatus value
+    error_code: str | None = None
+    error: ChannelError | None = None  # the provider's code, typed by the adapter's mapping
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """A chat asking to be linked to an account (Telegram `/start <token>`)."""
+
+    key: ConversationKey
+    token: str
+
+
+@dataclass(frozen=True)
+class WebhookBatch:
+    """Everything one verified webhook delivery carried."""
+
+    messages: tuple[InboundMessage, ...] = ()
+    statuses: tuple[StatusUpdate, ...] = ()
+    opt_outs: tuple[ConversationKey, ...] = ()
+    links: tuple[LinkRequest, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """What a channel can carry in one message."""
+
+    max_chars: int
+    max_parts: int = 1
+    max_buttons: int = 0  # 0: choices become numbered text
+    button_label_chars: int = 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One stored outbound message, ready for a provider."""
+
+    key: ConversationKey
+    text: str
+    idempotency_key: str
+    choices: tuple[Choice, ...] = ()
+    template: str | None = None
+    template_vars: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    use_template: bool = False
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the provider said when it accepted a message."""
+
+    provider_message_id: str
+    status: str  # a DeliveryStatus value
+
+
+class ChannelAdapter(Protocol):
+    """Turns one provider's webhooks into Parley values and Parley deliveries into API calls."""
+
+    channel: str
+    provider: str
+    limits: ChannelLimits
+
+    def verify(self, request: RawRequest) -> bool:
+        """True when the request provably comes from the provider (constant-time check)."""
+        ...
+
+    async def parse(self, request: RawRequest) -> WebhookBatch:
+        """The messages, statuses and consent events of a verified request."""
+        ...
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        """Send one message; raises a `bot.channels.errors.ChannelError` on failure."""
+        ...
+
+    async def close(self) -> None:
+        """Release the SDK client's connections."""
+        ...

@@ -1,0 +1,76 @@
+"""The one place that fits a message to a channel: buttons or numbered text, split or shortened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.channels.base import ChannelLimits
+from bot.messages import Choice
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message as a channel will carry it."""
+
+    parts: tuple[str, ...]
+    buttons: tuple[Choice, ...] = ()
+
+
+def render(text: str, choices: tuple[Choice, ...], limits: ChannelLimits) -> Rendered:
+    """Keep choices as buttons where the channel can, else number them; then fit the length."""
+    if choices and _fits_buttons(choices, limits):
+        return Rendered(split_text(text, limits.max_chars, limits.max_parts), choices)
+    menu = numbered(choices)
+    if not menu:
+        return Rendered(split_text(text, limits.max_chars, limits.max_parts))
+    budget = limits.max_chars * limits.max_parts - len(menu) - 2
+    body = shorten(text, max(budget, 1))
+    return Rendered(split_text(f"{body}\n\n{menu}", limits.max_chars, limits.max_parts))
+
+
+def numbered(choices: tuple[Choice, ...]) -> str:
+    """Choices as "1. label" lines (a reply of "1" means the first choice)."""
+    return "\n".join(f"{i}. {choice.label}" for i, choice in enumerate(choices, start=1))
+
+
+def _fits_buttons(choices: tuple[Choice, ...], limits: ChannelLimits) -> bool:
+    return len(choices) <= limits.max_buttons and all(
+        len(c.label) <= limits.button_label_chars for c in choices
+    )
+
+
+def split_text(text: str, max_chars: int, max_parts: int) -> tuple[str, ...]:
+    """Split at paragraph, line or word boundaries; shorten what does not fit in `max_parts`."""
+    text = shorten(text.strip(), max_chars * max_parts)
+    parts: list[str] = []
+    while len(text) > max_chars:
+        cut = _cut_point(text, max_chars)
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    if len(parts) > max_parts:
+        merged = " ".join(parts[max_parts - 1 :])
+        parts = [*parts[: max_parts - 1], shorten(merged, max_chars)]
+    return tuple(parts)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS)]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def _cut_point(text: str, max_chars: int) -> int:
+    window = text[: max_chars + 1]
+    for sep in ("\n\n", "\n", ". ", " "):
+        at = window.rfind(sep)
+        if at > max_chars // 2:
+            return at + len(sep)
+    return max_chars

@@ -1,0 +1,167 @@
+"""Telegram with aiogram 3: the adapter holds a Bot and a Dispatcher and feeds them updates."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import UTC, datetime
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.filters import CommandObject, CommandStart
+from aiogram.types import (
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+
+from bot.channels.base import (
+    ChannelLimits,
+    Delivery,
+    LinkRequest,
+    RawRequest,
+    SendResult,
+    WebhookBatch,
+)
+from bot.channels.errors import (
+    ChannelError,
+    PermanentChannelError,
+    RecipientOptedOut,
+    TransientChannelError,
+)
+from bot.channels.rendering import render
+from bot.messages import Choice, ConversationKey, InboundMessage
+
+# sendMessage takes 4096 characters; inline keyboards hold many buttons, callback data 64 bytes.
+TELEGRAM_LIMITS = ChannelLimits(max_chars=4096, max_parts=3, max_buttons=8, button_label_chars=64)
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+
+
+class TelegramAdapter:
+    """Verifies the webhook secret, runs updates through aiogram, sends with the Bot."""
+
+    channel = "telegram"
+    provider = "telegram"
+    limits = TELEGRAM_LIMITS
+
+    def __init__(self, bot: Bot, webhook_secret: str | None, username: str | None = None):
+        self.bot = bot
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(_router(bot.id))
+        self._secret = (webhook_secret or "").encode()
+        self.username = username
+
+    def verify(self, request: RawRequest) -> bool:
+        """X-Telegram-Bot-Api-Secret-Token, compared in constant time; no secret, no entry."""
+        given = request.header("x-telegram-bot-api-secret-token").encode()
+        return bool(self._secret) and hmac.compare_digest(given, self._secret)
+
+    async def parse(self, request: RawRequest) -> WebhookBatch:
+        update = Update.model_validate(json.loads(request.body), context={"bot": self.bot})
+        result = await self.dispatcher.feed_update(self.bot, update)
+        return result if isinstance(result, WebhookBatch) else WebhookBatch()
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        rendered = render(delivery.text, delivery.choices, self.limits)
+        markup = _keyboard(rendered.buttons)
+        first: Message | None = None
+        for index, part in enumerate(rendered.parts):
+            last = index == len(rendered.parts) - 1
+            try:
+                sent = await self.bot.send_message(
+                    int(delivery.key.address), part, reply_markup=markup if last else None
+                )
+            except TelegramAPIError as exc:
+                raise map_telegram_error(exc) from exc
+            first = first or sent
+        assert first is not None
+        return SendResult(f"{first.chat.id}:{first.message_id}", "sent")
+
+    def start_link(self, token: str) -> str | None:
+        """The t.me deep link that opens the bot with `/start <token>`."""
+        return f"https://t.me/{self.username}?start={token}" if self.username else None
+
+    async def set_webhook(self, url: str) -> bool:
+        """Register the webhook with its secret (an explicit operator step, never at start-up)."""
+        secret = self._secret.decode() or None
+        return await self.bot.set_webhook(url, secret_token=secret,
+                                          allowed_updates=ALLOWED_UPDATES)
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+
+def build_bot(token: str, api_url: str | None) -> Bot:
+    """A Bot talking to `api_url` (a local Bot API server or a fake) or to api.telegram.org."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else None
+    return Bot(token, session=session)
+
+
+def map_telegram_error(exc: TelegramAPIError) -> ChannelError:
+    """The one place Telegram failures become typed errors."""
+    if isinstance(exc, TelegramForbiddenError):
+        # 403: "bot was blocked by the user" or "can't initiate conversation" - both mean stop.
+        return RecipientOptedOut("telegram user blocked the bot", "403")
+    if isinstance(exc, TelegramRetryAfter):
+        return TransientChannelError("telegram flood control", "429", float(exc.retry_after))
+    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+        return TransientChannelError("telegram unavailable", "5xx")
+    return PermanentChannelError(f"telegram {type(exc).__name__}", "400")
+
+
+def _keyboard(buttons: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    rows = [[InlineKeyboardButton(text=c.label, callback_data=c.value[:64])] for c in buttons]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _router(bot_id: int) -> Router:
+    router = Router(name="parley")
+
+    def key_of(chat_id: int) -> ConversationKey:
+        return ConversationKey("telegram", str(chat_id))
+
+    def inbound(update_id: int, chat_id: int, text: str, when: datetime,
+                choice: str | None = None) -> InboundMessage:
+        # Update ids restart at random after a quiet week, so the id is (bot, update) - not order.
+        return InboundMessage(key_of(chat_id), text, f"{bot_id}:{update_id}", when.astimezone(UTC),
+                              choice_value=choice)
+
+    @router.message(CommandStart(deep_link=True))
+    async def start_linked(message: Message, command: CommandObject, event_update: Update):
+        key = key_of(message.chat.id)
+        first = inbound(event_update.update_id, message.chat.id, "/start", message.date)
+        return WebhookBatch(messages=(first,), links=(LinkRequest(key, command.args or ""),))
+
+    @router.message(F.text | F.caption)
+    async def text_message(message: Message, event_update: Update) -> WebhookBatch:
+        text = message.text or message.caption or ""
+        return WebhookBatch(messages=(inbound(event_update.update_id, message.chat.id, text,
+                                              message.date),))
+
+    @router.callback_query()
+    async def button(query: CallbackQuery, event_update: Update) -> WebhookBatch:
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        when = datetime.now(UTC)
+        return WebhookBatch(messages=(inbound(event_update.update_id, chat_id, query.data or "",
+                                              when, query.data),))
+
+    @router.my_chat_member()
+    async def membership(event: ChatMemberUpdated) -> WebhookBatch:
+        if event.new_chat_member.status == "kicked":
+            return WebhookBatch(opt_outs=(key_of(event.chat.id),))
+        return WebhookBatch()
+
+    return router

@@ -1,0 +1,1 @@
+"""Channel tests: adapters, webhooks, the compliance gate, outbox and dispatch."""

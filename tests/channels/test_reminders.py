@@ -1,0 +1,90 @@
+"""Reminders: best allowed channel, nothing disclosed, per-locale text, the API and the gate."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from backend.container import Container
+from backend.services import apikeys
+from bot.clock import SettableClock
+from tests.channels.helpers import PHONE, messages, seed_debtor
+from tests.fakes.server import FakeServer
+
+DISCLOSURES = re.compile(r"debt|owe|balance|collect|420|Acme|past due", re.IGNORECASE)
+
+
+@pytest.fixture
+async def channel_auth(channel_app: FastAPI, wired: Container) -> dict[str, str]:
+    async with wired.sessions.begin() as session:
+        _, raw = await apikeys.create_key(session, "test", wired.clock.now())
+    return {"Authorization": f"Bearer {raw}"}
+
+
+class Links:
+    def url_for(self, account: object) -> str:
+        return "https://pay.example.com/p/abc123"
+
+
+async def test_the_api_sends_a_reminder_that_discloses_nothing(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    channel_auth: dict[str, str],
+) -> None:
+    _, account_id = await seed_debtor(wired, now=wired.clock.now())
+    wired.services["portal_links"] = Links()
+    response = await channel_client.post(f"/api/accounts/{account_id}/remind",
+                                         headers=channel_auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "pending" and response.json()["channel"] == "sms"
+    [call] = twilio_api.calls("/Messages.json")
+    body = call.form["Body"]
+    assert call.form["To"] == PHONE and "https://pay.example.com/p/abc123" in body
+    assert "STOP" in body and not DISCLOSURES.search(body)
+
+
+async def test_a_spanish_speaker_gets_the_spanish_reminder(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    channel_auth: dict[str, str],
+) -> None:
+    _, account_id = await seed_debtor(wired, now=wired.clock.now(), language="es")
+    await channel_client.post(f"/api/accounts/{account_id}/remind", headers=channel_auth)
+    assert twilio_api.calls("/Messages.json")[0].form["Body"].startswith("Hola")
+
+
+async def test_a_linked_telegram_chat_is_preferred(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    telegram_api: FakeServer, channel_auth: dict[str, str],
+) -> None:
+    _, account_id = await seed_debtor(wired, now=wired.clock.now(), channels=("sms", "telegram"))
+    response = await channel_client.post(f"/api/accounts/{account_id}/remind",
+                                         headers=channel_auth)
+    assert response.json()["channel"] == "telegram"
+    assert len(telegram_api.calls("/sendMessage")) == 1 and twilio_api.calls("/Messages.json") == []
+
+
+async def test_a_reminder_at_night_is_deferred_and_a_fourth_in_a_week_is_capped(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    channel_auth: dict[str, str], clock: SettableClock,
+) -> None:
+    _, account_id = await seed_debtor(wired, now=clock.now())
+    url = f"/api/accounts/{account_id}/remind"
+    for _ in range(3):
+        assert (await channel_client.post(url, headers=channel_auth)).json()["status"] == "pending"
+    capped = (await channel_client.post(url, headers=channel_auth)).json()
+    assert (capped["status"], capped["reason"]) == ("deferred", "frequency_cap")
+    clock.advance(timedelta(hours=12))
+    assert (await channel_client.post(url, headers=channel_auth)).json()["reason"] in (
+        "quiet_hours", "frequency_cap")
+    assert len(twilio_api.calls("/Messages.json")) == 3
+    assert len(await messages(wired, "outbound")) == 5
+
+
+async def test_an_unknown_account_is_404(
+    channel_client: httpx.AsyncClient, channel_auth: dict[str, str]
+) -> None:
+    response = await channel_client.post("/api/accounts/999999/remind", headers=channel_auth)
+    assert response.status_code == 404

@@ -1,0 +1,35 @@
+"""The one shared fitting function: numbered choices, splitting and shortening."""
+
+from __future__ import annotations
+
+from bot.channels.base import ChannelLimits
+from bot.channels.rendering import render, split_text
+from bot.messages import Choice
+
+CHOICES = (Choice("Pay now", "pay"), Choice("Set up a plan", "plan"))
+
+
+def test_channels_without_buttons_get_numbered_choices() -> None:
+    rendered = render("What next?", CHOICES, ChannelLimits(max_chars=160))
+    assert rendered.parts == ("What next?\n\n1. Pay now\n2. Set up a plan",)
+    assert rendered.buttons == ()
+
+
+def test_channels_with_buttons_keep_them_when_they_fit() -> None:
+    limits = ChannelLimits(max_chars=160, max_buttons=3, button_label_chars=20)
+    assert render("What next?", CHOICES, limits).buttons == CHOICES
+    too_many = CHOICES * 2
+    assert render("What next?", too_many, limits).buttons == ()
+
+
+def test_long_text_is_split_at_word_boundaries_then_shortened() -> None:
+    text = " ".join(f"word{i}" for i in range(100))
+    parts = split_text(text, 100, 3)
+    assert len(parts) == 3 and all(len(p) <= 100 for p in parts)
+    assert parts[-1].endswith("…") and not parts[0].endswith(" ")
+
+
+def test_the_menu_survives_when_the_body_is_shortened() -> None:
+    rendered = render("x " * 200, CHOICES, ChannelLimits(max_chars=80))
+    [part] = rendered.parts
+    assert len(part) <= 80 and part.endswith("1. Pay now\n2. Set up a plan")
