@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     nlu_confidence_threshold: float = Field(0.5, ge=0.0, le=1.0)
 
     policy_dir: Path = Path("backend/policies")
+    stripe_webhook_secret: str | None = None
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.messages import OutboundMessage
+from bot.effects import Effect
+from bot.facts import Facts
+from bot.messages import ConversationKey, OutboundMessage
+from nlu.types import Parse
 
 
 @dataclass(frozen=True)
@@ -33,4 +38,54 @@ class Outbox(Protocol):
 
     async def send(self, message_ids: list[int]) -> None:
         """Send stored pending messages through their channel (call after commit)."""
+        ...
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """The stored inbound message a turn answers, and what the backend knows around it."""
+
+    message_id: int
+    conversation_id: int
+    key: ConversationKey
+    text: str
+    received_at: datetime
+    account_id: int | None
+    facts: Facts | None
+    ownership: str = "bot"  # bot | queued | agent | resolved
+    timezone: str | None = None
+    processed: bool = False
+
+
+class TurnUnit(Protocol):
+    """One turn's unit of work: everything in it commits together, or not at all."""
+
+    context: TurnContext
+
+    async def record_parse(self, parse: Parse) -> None:
+        """Store what the NLU understood on the inbound message."""
+        ...
+
+    async def apply(self, effects: Sequence[Effect]) -> dict[str, Any]:
+        """Apply the dialog's effects; returns outputs replies may use (e.g. `url`)."""
+        ...
+
+    async def submit(self, outbound: OutboundMessage) -> OutboxDecision:
+        """Gate and store one reply (sent after commit)."""
+        ...
+
+    async def finish(self, summary: Mapping[str, Any]) -> None:
+        """Mark the inbound processed and write the turn's audit record."""
+        ...
+
+
+class TurnStore(Protocol):
+    """Where turns load their facts and apply their effects (the backend implements it)."""
+
+    async def locate(self, message_id: int) -> int | None:
+        """The conversation of an inbound message, or None when there is no such message."""
+        ...
+
+    def open(self, message_id: int) -> AbstractAsyncContextManager[TurnUnit]:
+        """A unit of work for the turn answering `message_id`; commits on a clean exit."""
         ...

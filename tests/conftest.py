@@ -17,9 +17,12 @@ from backend.db.migrate import upgrade
 from backend.services import apikeys
 from backend.settings import Settings
 from bot.clock import SettableClock
+from nlu.runtime import NluConfig, build_interpreter
+from nlu.types import Interpreter
 from tests.services import fresh_postgres, require
 
 T0 = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+TRAINING_DATA = Path(__file__).parents[1] / "nlu" / "training_data"
 
 
 def _guard_network(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,3 +112,18 @@ async def api_key(app: FastAPI, client: httpx.AsyncClient) -> str:
 def auth(api_key: str) -> dict[str, str]:
     """Authorization header for the API."""
     return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model directory holding the real embedded NLU, trained once on nlu/training_data."""
+    model_dir = tmp_path_factory.mktemp("nlu")
+    build_interpreter(NluConfig(model_dir=model_dir, data_dir=TRAINING_DATA))
+    return model_dir
+
+
+@pytest.fixture(scope="session")
+def interpreter(trained_model_dir: Path) -> Interpreter:
+    """The real embedded NLU (loaded from the session's trained model)."""
+    return build_interpreter(NluConfig(model_dir=trained_model_dir, data_dir=TRAINING_DATA,
+                                       train_if_missing=False))

@@ -1,0 +1,129 @@
+"""Payments in: billing systems (API), the sandbox pay page, and signed provider webhooks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+from babel.numbers import format_currency
+from fastapi import APIRouter, Form, HTTPException, Request, Response, status
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from backend.api.deps import ApiClient, ContainerDep
+from backend.db.models import Account
+from backend.services.payments.base import PaymentProvider, WebhookRejected
+from backend.services.payments.links import PaymentLink, PaymentLinks
+from backend.services.payments.sandbox import charge
+from backend.services.payments.service import PaymentService
+
+router = APIRouter(tags=["payments"])
+templates = Jinja2Templates(directory=Path(__file__).parents[2] / "pages" / "portal")
+
+
+class PaymentCreate(BaseModel):
+    """A payment a billing system received; `reference` makes retries harmless."""
+
+    amount: Decimal = Field(gt=0, max_digits=18, decimal_places=2)
+    reference: str = Field(min_length=1, max_length=128)
+    paid_at: datetime | None = None
+    method: str = Field("card", max_length=32)
+
+
+class PaymentPublic(BaseModel):
+    """A posted payment."""
+
+    payment_id: int
+    account_id: int
+    amount: Decimal
+    reference: str
+    created: bool
+    applied_to: str | None
+
+
+def _payments(container: ContainerDep) -> PaymentService:
+    service: PaymentService = container.services["payments"]
+    return service
+
+
+@router.post("/api/accounts/{account_id}/payments", response_model=PaymentPublic)
+async def post_payment(account_id: int, body: PaymentCreate, container: ContainerDep,
+                       response: Response, client: ApiClient) -> Any:
+    """Post a payment (201); the same reference again changes nothing (200)."""
+    if body.paid_at is not None and body.paid_at.tzinfo is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "paid_at needs a timezone")
+    posted = await _payments(container).post(
+        account_id, body.amount, body.reference, source="api", method=body.method,
+        paid_at=body.paid_at, actor=f"apikey:{client.prefix}")
+    if posted is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
+    response.status_code = status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK
+    return PaymentPublic(payment_id=posted.payment.id, account_id=account_id,
+                         amount=posted.payment.amount, reference=posted.payment.reference,
+                         created=posted.created, applied_to=posted.applied_to)
+
+
+def _link(container: ContainerDep, token: str) -> PaymentLink:
+    links: PaymentLinks = container.services["payment_links"]
+    link = links.read(token)
+    if link is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this payment link is invalid or expired")
+    return link
+
+
+async def _page(request: Request, container: ContainerDep, link: PaymentLink,
+                outcome: str | None = None, paid: bool = False) -> HTMLResponse:
+    async with container.sessions() as session:
+        account = await session.get(Account, link.account_id)
+    if account is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+    return templates.TemplateResponse(request, "pay.html", {
+        "lang": "en", "title": "Parley payment", "outcome": outcome, "paid": paid,
+        "amount": format_currency(link.amount, account.currency, locale="en_US"),
+    })
+
+
+@router.get("/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def pay_page(token: str, request: Request, container: ContainerDep) -> HTMLResponse:
+    """The sandbox provider's hosted pay page."""
+    return await _page(request, container, _link(container, token))
+
+
+@router.post("/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def pay(token: str, card: Annotated[str, Form(max_length=40)], request: Request,
+              container: ContainerDep) -> HTMLResponse:
+    """Charge a sandbox test card; a completed charge posts the payment once per link."""
+    link = _link(container, token)
+    result = charge(card)
+    if result != "succeeded":
+        return await _page(request, container, link, f"Payment {result}. Please try again.")
+    await _payments(container).post(link.account_id, link.amount, link.reference,
+                                    source="sandbox", actor="sandbox")
+    return await _page(request, container, link, "Payment complete. Thank you!", paid=True)
+
+
+@router.post("/webhooks/payments/{provider}", include_in_schema=False)
+async def payment_webhook(provider: str, request: Request,
+                          container: ContainerDep) -> dict[str, int]:
+    """Verify the signature over the raw body first, then post each succeeded payment."""
+    providers: dict[str, PaymentProvider] = container.services["payment_providers"]
+    handler = providers.get(provider)
+    if handler is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no payment provider {provider!r}")
+    body = await request.body()
+    now = container.clock.now()
+    try:
+        handler.verify(request.headers, body, now)
+        events = handler.events(body, now)
+    except WebhookRejected as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
+    posted = 0
+    for event in events:
+        if event.status == "succeeded":
+            await _payments(container).post(event.account_id, event.amount, event.reference,
+                                            source=event.provider, actor=event.provider)
+            posted += 1
+    return {"received": len(events), "posted": posted}

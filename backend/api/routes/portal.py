@@ -1,0 +1,108 @@
+"""The debtor portal: a signed personal page with the balance, payment and the bot's chat."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from babel.numbers import format_currency
+from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from backend.api.deps import ContainerDep
+from backend.db.models import Account, Conversation, Message
+from backend.services.inbox import store_inbound
+from backend.services.portal import PortalLinks
+from bot.dialogs.base import DialogState
+from bot.engine import Engine, TurnResult, state_key
+from bot.messages import ConversationKey, InboundMessage
+
+router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parents[2] / "pages" / "portal")
+HISTORY = 50
+
+
+class ChatIn(BaseModel):
+    """A debtor's message in the portal chat."""
+
+    text: str = Field(min_length=1, max_length=1000)
+
+
+def _account_id(container: ContainerDep, token: str) -> int:
+    links: PortalLinks = container.services["portal_links"]
+    account_id = links.account_id(token)
+    if account_id is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "this link is invalid or has expired")
+    return account_id
+
+
+def web_key(account_id: int) -> ConversationKey:
+    """The portal chat's conversation key for an account."""
+    return ConversationKey("web", f"account:{account_id}")
+
+
+async def chat(container: ContainerDep, account_id: int, text: str) -> TurnResult:
+    """Store the message like any channel would, then run the turn synchronously."""
+    now = container.clock.now()
+    inbound = InboundMessage(web_key(account_id), text, f"web-{uuid.uuid4().hex}", now)
+    async with container.sessions.begin() as session:
+        stored = await store_inbound(session, inbound, now=now)
+    engine: Engine = container.services["engine"]
+    return await engine.handle(stored.message_id, stored.conversation_id)
+
+
+@router.post("/{token}/messages")
+async def post_message(token: str, body: ChatIn, container: ContainerDep) -> dict[str, Any]:
+    """The portal chat API: the bot's replies to `text` (text and choices)."""
+    result = await chat(container, _account_id(container, token), body.text)
+    return {"replies": [
+        {"text": r.text, "choices": [{"label": c.label, "value": c.value} for c in r.choices],
+         "status": r.decision.status}
+        for r in result.replies if r.decision.status != "blocked"
+    ]}
+
+
+@router.post("/{token}/chat")
+async def post_form(token: str, text: Annotated[str, Form(min_length=1, max_length=1000)],
+                    container: ContainerDep) -> RedirectResponse:
+    """The same chat for browsers without JavaScript (post, then redirect back)."""
+    await chat(container, _account_id(container, token), text)
+    return RedirectResponse(f"/p/{token}#text", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+async def page(token: str, request: Request, container: ContainerDep) -> HTMLResponse:
+    """The portal page."""
+    account_id = _account_id(container, token)
+    async with container.sessions() as session:
+        account = await session.get(Account, account_id)
+        if account is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.channel == "web",
+                                       Conversation.address == web_key(account_id).address)
+            .order_by(Conversation.id.desc()).limit(1))
+        messages = [] if conversation is None else list(await session.scalars(
+            select(Message).where(Message.conversation_id == conversation.id,
+                                  Message.delivery_status != "blocked")
+            .order_by(Message.id.desc()).limit(HISTORY)))
+    state = DialogState()
+    if conversation is not None:
+        state = DialogState.from_dict(
+            await container.services["state_store"].get(state_key(conversation.id)))
+    verified = state.is_verified(container.clock.now())
+    lang = state.language or "en"
+    return templates.TemplateResponse(request, "portal.html", {
+        "lang": lang, "title": "Parley", "token": token, "verified": verified,
+        "messages": list(reversed(messages)),
+        "choices": [{"label": label} for label, _ in state.choices],
+        "balance": format_currency(account.current_balance, account.currency,
+                                   locale="es_US" if lang == "es" else "en_US"),
+        "pay_url": container.services["payment_links"].url_for(account.id,
+                                                               account.current_balance)
+        if verified else None,
+    })

@@ -1,0 +1,51 @@
+"""A portfolio's negotiation policy: read it, replace it (validated, versioned, audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from backend.api.deps import ApiClient, ClockDep, SessionDep
+from backend.db.models import Portfolio
+from backend.services.policy.loader import PolicyError
+from backend.services.policy.store import PolicyStore
+
+router = APIRouter(prefix="/api/portfolios", tags=["portfolios"])
+
+
+def _store(request: Request) -> PolicyStore:
+    store: PolicyStore = request.app.state.container.services["policies"]
+    return store
+
+
+async def _portfolio(session: SessionDep, portfolio_id: int) -> Portfolio:
+    portfolio = await session.get(Portfolio, portfolio_id)
+    if portfolio is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no portfolio {portfolio_id}")
+    return portfolio
+
+
+@router.get("/{portfolio_id}/policy")
+async def read_policy(portfolio_id: int, session: SessionDep, request: Request,
+                      _: ApiClient) -> dict[str, Any]:
+    """The policy in force (the default one when the portfolio has none) and its version."""
+    portfolio = await _portfolio(session, portfolio_id)
+    policy = _store(request).for_portfolio(portfolio)
+    return {"portfolio_id": portfolio.id, "version": portfolio.policy_version,
+            "own": bool(portfolio.policy), "policy": policy.model_dump(mode="json")}
+
+
+@router.put("/{portfolio_id}/policy")
+async def replace_policy(portfolio_id: int, body: dict[str, Any], session: SessionDep,
+                         clock: ClockDep, request: Request, client: ApiClient) -> dict[str, Any]:
+    """Replace the policy; 422 lists every problem as `field.path: message`."""
+    portfolio = await _portfolio(session, portfolio_id)
+    try:
+        policy = await _store(request).replace(
+            session, portfolio, body, actor=f"apikey:{client.prefix}", now=clock.now())
+    except PolicyError as exc:
+        raise HTTPException(422,
+                            {"message": "invalid policy", "problems": exc.problems}) from exc
+    return {"portfolio_id": portfolio.id, "version": portfolio.policy_version, "own": True,
+            "policy": policy.model_dump(mode="json")}

@@ -1,0 +1,235 @@
+"""The ledger's writes: promises, plans, settlements, disputes, stop-states, and posted payments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from backend.db.models import (
+    Account,
+    ContactPoint,
+    Dispute,
+    Installment,
+    Payment,
+    PaymentPlan,
+    Promise,
+)
+from backend.db.models.enums import (
+    AccountStatus,
+    InstallmentStatus,
+    PlanStatus,
+    PromiseStatus,
+)
+from backend.services import audit
+from bot.facts import CENT, Offer
+
+STOP_FLAGS = frozenset({"attorney", "bankruptcy", "deceased", "cease", "dispute", "hardship"})
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from: the channel and conversation, who did it, when."""
+
+    now: datetime
+    actor: str = "bot"
+    channel: str | None = None
+    conversation_id: int | None = None
+
+
+async def _audit(session: AsyncSession, origin: Origin, action: str, account: Account,
+                 **data: object) -> None:
+    await audit.record(session, occurred_at=origin.now, actor=origin.actor, action=action,
+                       subject_type="account", subject_id=account.id,
+                       data={"conversation_id": origin.conversation_id, **data})
+
+
+async def record_promise(
+    session: AsyncSession, account: Account, amount: Decimal, due: date, origin: Origin,
+    kind: str = "promise",
+) -> Promise:
+    """A promise to pay (an extension is a promise of the balance)."""
+    promise = Promise(account_id=account.id, amount=amount.quantize(CENT), due_date=due,
+                      status=PromiseStatus.PENDING, channel=origin.channel,
+                      conversation_id=origin.conversation_id, created_at=origin.now)
+    session.add(promise)
+    await session.flush()
+    await _audit(session, origin, f"{kind}.recorded", account, promise_id=promise.id,
+                 amount=str(promise.amount), due=due.isoformat())
+    return promise
+
+
+async def record_plan(session: AsyncSession, account: Account, offer: Offer,
+                      origin: Origin) -> PaymentPlan:
+    """A plan (or settlement) with its schedule; earlier active plans are cancelled."""
+    for old in await session.scalars(select(PaymentPlan).where(
+            PaymentPlan.account_id == account.id, PaymentPlan.status == PlanStatus.ACTIVE)):
+        old.status = PlanStatus.CANCELLED
+    pairs = [(i.due, i.amount) for i in offer.schedule] or [(offer.first_due, offer.total)]
+    plan = PaymentPlan(
+        account_id=account.id, total=offer.total, frequency=offer.frequency or "once",
+        down_payment=Decimal("0.00"), is_settlement=offer.kind == "settlement",
+        status=PlanStatus.ACTIVE, channel=origin.channel,
+        conversation_id=origin.conversation_id, created_at=origin.now,
+        installments=[
+            Installment(seq=n, due_date=due, amount=amount)
+            for n, (due, amount) in enumerate(pairs, start=1)
+        ],
+    )
+    session.add(plan)
+    await session.flush()
+    await _audit(session, origin, f"{offer.kind}.recorded", account, plan_id=plan.id,
+                 total=str(plan.total), installments=len(plan.installments))
+    return plan
+
+
+async def record_dispute(session: AsyncSession, account: Account, reason: str,
+                         origin: Origin) -> Dispute:
+    """Open a dispute in the debtor's words and pause collection."""
+    dispute = Dispute(account_id=account.id, reason=reason, conversation_id=origin.conversation_id,
+                      opened_at=origin.now)
+    session.add(dispute)
+    account.dispute = True
+    account.updated_at = origin.now
+    await session.flush()
+    await _audit(session, origin, "dispute.opened", account, dispute_id=dispute.id)
+    return dispute
+
+
+async def set_stop_state(session: AsyncSession, account: Account, state: str, details: str,
+                         origin: Origin) -> None:
+    """Raise a stop flag with what the debtor told us; only a person clears it."""
+    if state not in STOP_FLAGS:
+        raise ValueError(f"unknown stop-state {state!r}")
+    setattr(account, state, True)
+    note = f"{origin.now.date().isoformat()} {state}: {details}"
+    account.stop_details = "\n".join(filter(None, [account.stop_details, note]))[-2000:]
+    account.updated_at = origin.now
+    await _audit(session, origin, "stop_state.set", account, state=state)
+
+
+async def mark_wrong_party(session: AsyncSession, channel: str, address: str,
+                           origin: Origin) -> int:
+    """Suppress an address that is not the debtor's, for every debtor holding it."""
+    rows = (await session.scalars(select(ContactPoint).where(
+        ContactPoint.channel == channel, ContactPoint.address == address))).all()
+    for row in rows:
+        row.wrong_party = True
+    await audit.record(session, occurred_at=origin.now, actor=origin.actor,
+                       action="contact.wrong_party", subject_type="conversation",
+                       subject_id=origin.conversation_id, data={"channel": channel})
+    return len(rows)
+
+
+async def opt_out_everywhere(session: AsyncSession, debtor_id: int, reason: str,
+                             origin: Origin) -> int:
+    """Opt every address of a debtor out (\"stop contacting me at all\")."""
+    rows = (await session.scalars(select(ContactPoint).where(
+        ContactPoint.debtor_id == debtor_id, ContactPoint.opted_out_at.is_(None)))).all()
+    for row in rows:
+        row.opted_out_at, row.opt_out_reason = origin.now, reason[:200]
+    await audit.record(session, occurred_at=origin.now, actor=origin.actor,
+                       action="contact.opted_out_all", subject_type="debtor",
+                       subject_id=debtor_id, data={"reason": reason, "count": len(rows)})
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The outcome of posting a payment."""
+
+    payment: Payment
+    created: bool
+    applied_to: str | None = None  # "plan", "promise" or None
+
+
+async def post_payment(
+    session: AsyncSession, account: Account, amount: Decimal, reference: str, origin: Origin,
+    *, paid_at: datetime | None = None, source: str = "api", method: str = "card",
+) -> Posted:
+    """Record money received (idempotent by reference) and apply it to the account."""
+    existing = await _payment(session, account.id, reference)
+    if existing is not None:
+        return Posted(existing, False)
+    payment = Payment(account_id=account.id, amount=amount.quantize(CENT),
+                      currency=account.currency, paid_at=paid_at or origin.now, method=method,
+                      channel=origin.channel, source=source, reference=reference,
+                      created_at=origin.now)
+    try:
+        async with session.begin_nested():
+            session.add(payment)
+            await session.flush()
+    except IntegrityError:
+        # Another delivery of the same payment (a webhook retry) won the race.
+        again = await _payment(session, account.id, reference)
+        if again is None:
+            raise
+        return Posted(again, False)
+    applied = await _apply(session, account, payment.amount, origin)
+    await _audit(session, origin, "payment.posted", account, payment_id=payment.id,
+                 amount=str(payment.amount), source=source, applied_to=applied)
+    return Posted(payment, True, applied)
+
+
+async def _payment(session: AsyncSession, account_id: int, reference: str) -> Payment | None:
+    found: Payment | None = await session.scalar(select(Payment).where(
+        Payment.account_id == account_id, Payment.reference == reference))
+    return found
+
+
+async def _apply(session: AsyncSession, account: Account, amount: Decimal,
+                 origin: Origin) -> str | None:
+    account.current_balance = max(Decimal("0.00"), account.current_balance - amount)
+    account.updated_at = origin.now
+    plan = await session.scalar(
+        select(PaymentPlan).where(PaymentPlan.account_id == account.id,
+                                  PaymentPlan.status == PlanStatus.ACTIVE)
+        .options(selectinload(PaymentPlan.installments)).order_by(PaymentPlan.id.desc()).limit(1))
+    applied = None
+    if plan is not None:
+        _apply_to_plan(plan, amount)
+        applied = "plan"
+        if plan.status == PlanStatus.COMPLETED and plan.is_settlement:
+            account.current_balance = Decimal("0.00")
+            account.status = AccountStatus.SETTLED
+    elif await _apply_to_promises(session, account.id, amount):
+        applied = "promise"
+    if account.current_balance == 0 and account.status == AccountStatus.ACTIVE:
+        account.status = AccountStatus.PAID
+    return applied
+
+
+def _apply_to_plan(plan: PaymentPlan, amount: Decimal) -> None:
+    left = amount
+    for item in plan.installments:
+        if left <= 0 or item.status == InstallmentStatus.PAID:
+            continue
+        paid = min(left, item.amount - item.paid_amount)
+        item.paid_amount += paid
+        left -= paid
+        item.status = (InstallmentStatus.PAID if item.paid_amount >= item.amount
+                       else InstallmentStatus.PARTIAL)
+    if all(i.status == InstallmentStatus.PAID for i in plan.installments):
+        plan.status = PlanStatus.COMPLETED
+
+
+async def _apply_to_promises(session: AsyncSession, account_id: int, amount: Decimal) -> bool:
+    promises = (await session.scalars(select(Promise).where(
+        Promise.account_id == account_id,
+        Promise.status.in_((PromiseStatus.PENDING, PromiseStatus.PARTIALLY_KEPT)))
+        .order_by(Promise.due_date, Promise.id))).all()
+    left = amount
+    for promise in promises:
+        if left <= 0:
+            break
+        paid = min(left, promise.amount - promise.paid_amount)
+        promise.paid_amount += paid
+        left -= paid
+        promise.status = (PromiseStatus.KEPT if promise.paid_amount >= promise.amount
+                          else PromiseStatus.PARTIALLY_KEPT)
+    return bool(promises)

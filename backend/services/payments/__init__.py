@@ -1,0 +1,1 @@
+"""Payments: provider interface, sandbox provider, Stripe-style webhooks, signed payment links."""

@@ -1,0 +1,39 @@
+"""The payment-provider role: a checkout for a link, and verified webhooks of money moving."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """Money that moved (or failed to) at a provider, for one account."""
+
+    provider: str
+    reference: str
+    account_id: int
+    amount: Decimal
+    status: str  # "succeeded" | "failed"
+    occurred_at: datetime
+
+
+class WebhookRejected(Exception):
+    """A webhook whose signature, timestamp or body cannot be trusted."""
+
+
+class PaymentProvider(Protocol):
+    """A payment service Parley can send debtors to and hear back from."""
+
+    name: str
+
+    def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        """Raise WebhookRejected unless the request is authentic and fresh."""
+        ...
+
+    def events(self, body: bytes, now: datetime) -> list[PaymentEvent]:
+        """The payment events in a verified webhook body (others ignored)."""
+        ...

@@ -1,0 +1,66 @@
+"""Stripe-style webhooks: `Stripe-Signature: t=...,v1=...` over the raw body, then the events."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from backend.services.payments.base import PaymentEvent, WebhookRejected
+
+TOLERANCE_SECONDS = 300
+SUCCEEDED = {"payment_intent.succeeded", "checkout.session.completed", "charge.succeeded"}
+FAILED = {"payment_intent.payment_failed", "charge.failed"}
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    """The header value a Stripe-style sender would put on `body` (tests, fakes)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+class StripeProvider:
+    """Verifies and reads Stripe webhooks; amounts arrive in cents."""
+
+    name = "stripe"
+
+    def __init__(self, webhook_secret: str, tolerance: int = TOLERANCE_SECONDS) -> None:
+        self.secret = webhook_secret
+        self.tolerance = tolerance
+
+    def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        header = {k.lower(): v for k, v in headers.items()}.get("stripe-signature", "")
+        parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
+        stamps = [v for k, v in parts if k == "t"]
+        signatures = [v for k, v in parts if k == "v1"]
+        if not stamps or not signatures or not stamps[0].isdigit():
+            raise WebhookRejected("missing or malformed Stripe-Signature header")
+        timestamp = int(stamps[0])
+        if abs(now.timestamp() - timestamp) > self.tolerance:
+            raise WebhookRejected("signature timestamp outside the tolerance")
+        expected = sign(self.secret, body, timestamp).split("v1=", 1)[1]
+        if not any(hmac.compare_digest(expected, s) for s in signatures):
+            raise WebhookRejected("signature does not match")
+
+    def events(self, body: bytes, now: datetime) -> list[PaymentEvent]:
+        try:
+            event = json.loads(body)
+            kind = event["type"]
+            obj: dict[str, Any] = event["data"]["object"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookRejected(f"unreadable event: {exc}") from exc
+        if kind not in SUCCEEDED | FAILED:
+            return []
+        metadata = obj.get("metadata") or {}
+        if not str(metadata.get("account_id", "")).isdigit():
+            return []
+        cents = obj.get("amount_received") or obj.get("amount_total") or obj.get("amount") or 0
+        return [PaymentEvent(
+            provider=self.name, reference=str(metadata.get("reference") or obj["id"]),
+            account_id=int(metadata["account_id"]), amount=Decimal(int(cents)) / 100,
+            status="succeeded" if kind in SUCCEEDED else "failed", occurred_at=now,
+        )]

@@ -1,0 +1,42 @@
+"""The policy as the dialogs see it (bot.facts.OfferJudge), and the knobs they read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.services.policy import offers, rules
+from backend.services.policy.model import Policy
+from bot.facts import Answer, DialogPolicy, Offer, Request, Terms, Verdict
+
+
+@dataclass(frozen=True)
+class PolicyJudge:
+    """Judges, generates and counters offers under one policy."""
+
+    policy: Policy
+
+    def check(self, offer: Offer, terms: Terms) -> Verdict:
+        """The one decision (see `rules.evaluate`)."""
+        return rules.evaluate(self.policy, offer, terms)
+
+    def proposals(self, terms: Terms) -> list[Offer]:
+        """Payment in full first, then plans."""
+        return offers.proposals(self.policy, terms)
+
+    def answer(self, kind: str, request: Request, terms: Terms) -> Answer:
+        """The request, or the nearest allowed offer."""
+        return offers.answer(self.policy, kind, request, terms)
+
+
+def dialog_policy(policy: Policy) -> DialogPolicy:
+    """The non-monetary knobs the dialogs need."""
+    return DialogPolicy(
+        verification_factors=tuple(policy.verification.factors),
+        max_verification_attempts=policy.verification.max_attempts,
+        verified_ttl_minutes=policy.verification.verified_ttl_minutes,
+        reference_digits=policy.verification.reference_digits,
+        max_rounds=policy.negotiation.max_rounds,
+        hardship_handoff=policy.hardship.handoff,
+        hardship_pause_days=policy.hardship.pause_days,
+        wording=policy.wording,
+    )

@@ -1,0 +1,56 @@
+"""Loading policies from YAML or JSON with errors that name the file, the field and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from backend.services.policy.model import Policy
+
+DEFAULT_FILE = "default.yml"
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be used, with every problem listed."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: invalid policy: " + "; ".join(problems))
+
+
+def problems_of(error: ValidationError) -> list[str]:
+    """One readable line per pydantic error: `plan.max_months: Input should be ...`."""
+    return [
+        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
+    ]
+
+
+def parse_policy(data: Any, source: str = "policy") -> Policy:
+    """A validated Policy from plain data."""
+    if not isinstance(data, dict):
+        raise PolicyError(source, ["the policy must be a mapping of sections"])
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(source, problems_of(exc)) from exc
+
+
+def load_policy_file(path: Path) -> Policy:
+    """Read and validate one YAML policy file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PolicyError(str(path), [f"not valid YAML: {exc}"]) from exc
+    except OSError as exc:
+        raise PolicyError(str(path), [f"cannot read: {exc.strerror}"]) from exc
+    return parse_policy(data or {}, str(path))
+
+
+def load_default(policy_dir: Path) -> Policy:
+    """The default policy from `policy_dir`, or the built-in defaults when the file is absent."""
+    path = policy_dir / DEFAULT_FILE
+    return load_policy_file(path) if path.exists() else Policy()

@@ -1,0 +1,34 @@
+"""Signed, expiring tokens measured on Parley's clock (so sandbox time travel expires them too)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from bot.clock import Clock
+
+
+class TokenSigner:
+    """Signs small JSON payloads with an expiry; refuses tampered or expired tokens."""
+
+    def __init__(self, secret: str, salt: str, clock: Clock, lifetime: timedelta) -> None:
+        self._serializer = URLSafeSerializer(secret, salt=salt)
+        self.clock = clock
+        self.lifetime = lifetime
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        """A token carrying `payload` until now + lifetime."""
+        expires = int((self.clock.now() + self.lifetime).timestamp())
+        return str(self._serializer.dumps({**payload, "exp": expires}))
+
+    def read(self, token: str) -> dict[str, Any] | None:
+        """The payload, or None when the token is forged, malformed or expired."""
+        try:
+            data = self._serializer.loads(token)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict) or int(data.get("exp", 0)) < self.clock.now().timestamp():
+            return None
+        return data

@@ -1,0 +1,224 @@
+"""The backend side of the engine: load a turn's facts and apply its effects in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from backend.db.models import Account, ContactPoint, Conversation, Handoff, Message, Portfolio
+from backend.db.models.enums import Ownership
+from backend.services import audit, ledger
+from backend.services.compliance.consent import record_opt_out
+from backend.services.payments.links import PaymentLinks
+from backend.services.policy import PolicyJudge, dialog_policy
+from backend.services.policy.store import PolicyStore
+from bot import effects as fx
+from bot.clock import Clock
+from bot.facts import Facts, Identity
+from bot.messages import ConversationKey, OutboundMessage
+from bot.ports import Outbox, OutboxDecision, TurnContext
+from nlu.types import Parse
+
+HandoffOpener = Callable[..., Awaitable[Any]]
+
+
+@dataclass
+class TurnDeps:
+    """What the SQL turn store needs (built once in `install_conversations`)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    policies: PolicyStore
+    links: PaymentLinks
+    outbox: Callable[[], Outbox]
+    open_handoff: HandoffOpener | None = None  # HandoffService.open_handoff when installed
+    reopen: HandoffOpener | None = None  # HandoffService.reopen_on_debtor_message
+
+
+class SqlTurnStore:
+    """Implements bot.ports.TurnStore over SQLAlchemy."""
+
+    def __init__(self, deps: TurnDeps) -> None:
+        self.deps = deps
+
+    async def locate(self, message_id: int) -> int | None:
+        async with self.deps.sessions() as session:
+            found: int | None = await session.scalar(
+                select(Message.conversation_id).where(Message.id == message_id))
+            return found
+
+    @asynccontextmanager
+    async def open(self, message_id: int) -> AsyncIterator[SqlTurnUnit]:
+        async with self.deps.sessions() as session, session.begin():
+            yield await self._unit(session, message_id)
+
+    async def _unit(self, session: AsyncSession, message_id: int) -> SqlTurnUnit:
+        message = await session.get(Message, message_id)
+        if message is None:
+            raise LookupError(f"no message {message_id}")
+        conversation = await session.get(Conversation, message.conversation_id)
+        assert conversation is not None
+        if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
+            await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
+            await session.refresh(conversation)
+        account = await _account(session, conversation.account_id)
+        contact = await _contact(session, conversation)
+        facts = self._facts(account, contact, conversation, message.created_at)
+        context = TurnContext(
+            message_id=message.id, conversation_id=conversation.id,
+            key=ConversationKey(conversation.channel, conversation.address), text=message.text,
+            received_at=message.created_at, account_id=account.id if account else None,
+            facts=facts, ownership=conversation.ownership,
+            timezone=account.debtor.timezone if account else None,
+            processed=message.processed_at is not None,
+        )
+        return SqlTurnUnit(session, self.deps, context, message, conversation, account)
+
+    def _facts(self, account: Account | None, contact: ContactPoint | None,
+               conversation: Conversation, at: datetime) -> Facts | None:
+        if account is None:
+            return None
+        debtor = account.debtor
+        today = at.astimezone(ZoneInfo(debtor.timezone)).date()
+        policy = self.deps.policies.for_portfolio(account.portfolio)
+        return Facts(
+            account_id=account.id, creditor=account.portfolio.creditor.name,
+            reference=account.external_ref, currency=account.currency,
+            balance=account.current_balance, days_past_due=account.days_past_due(today),
+            today=today, identity=Identity(debtor.date_of_birth, debtor.postal_code,
+                                           account.external_ref),
+            preferred_language=debtor.preferred_language, stop_states=tuple(account.stop_states),
+            hardship=account.hardship, status=account.status, channel=conversation.channel,
+            contact_opted_out=bool(contact and contact.opted_out_at is not None),
+            contact_wrong_party=bool(contact and contact.wrong_party),
+            policy=dialog_policy(policy), judge=PolicyJudge(policy),
+        )
+
+
+async def _account(session: AsyncSession, account_id: int | None) -> Account | None:
+    if account_id is None:
+        return None
+    found: Account | None = await session.scalar(
+        select(Account).where(Account.id == account_id).options(
+            selectinload(Account.debtor),
+            selectinload(Account.portfolio).selectinload(Portfolio.creditor)))
+    return found
+
+
+async def _contact(session: AsyncSession, conversation: Conversation) -> ContactPoint | None:
+    found: ContactPoint | None = await session.scalar(
+        select(ContactPoint).where(ContactPoint.channel == conversation.channel,
+                                   ContactPoint.address == conversation.address)
+        .order_by(ContactPoint.opted_out_at.is_(None), ContactPoint.id).limit(1))
+    return found
+
+
+class SqlTurnUnit:
+    """One turn's transaction (bot.ports.TurnUnit)."""
+
+    def __init__(self, session: AsyncSession, deps: TurnDeps, context: TurnContext,
+                 message: Message, conversation: Conversation, account: Account | None) -> None:
+        self.session, self.deps, self.context = session, deps, context
+        self.message, self.conversation, self.account = message, conversation, account
+
+    @property
+    def origin(self) -> ledger.Origin:
+        """Where this turn's records come from."""
+        return ledger.Origin(self.deps.clock.now(), "bot", self.conversation.channel,
+                             self.conversation.id)
+
+    async def record_parse(self, parse: Parse) -> None:
+        self.message.intent = parse.intent.name
+        self.message.confidence = parse.intent.confidence
+        self.message.entities = [{"entity": e.entity, "value": e.value} for e in parse.entities]
+        if parse.language:
+            self.conversation.language = parse.language
+
+    async def apply(self, effects: Sequence[fx.Effect]) -> dict[str, Any]:
+        results: dict[str, Any] = {}
+        for effect in effects:
+            results.update(await self._apply_one(effect) or {})
+        return results
+
+    async def _apply_one(self, effect: fx.Effect) -> dict[str, Any] | None:
+        if isinstance(effect, fx.Handoff):
+            await self._handoff(effect)
+        elif isinstance(effect, fx.RecordOptOut):
+            await self._opt_out(effect)
+        elif isinstance(effect, fx.MarkWrongParty):
+            await ledger.mark_wrong_party(self.session, self.conversation.channel,
+                                          self.conversation.address, self.origin)
+        elif isinstance(effect, fx.Audit):
+            await audit.record(self.session, occurred_at=self.origin.now, actor="bot",
+                               action=effect.action, subject_type="conversation",
+                               subject_id=self.conversation.id, data={"detail": effect.detail})
+        elif self.account is not None:
+            return await self._account_effect(effect, self.account)
+        return None
+
+    async def _account_effect(self, effect: fx.Effect, account: Account) -> dict[str, Any] | None:
+        origin = self.origin
+        if isinstance(effect, fx.IssuePaymentLink):
+            return {"url": self.deps.links.url_for(account.id, effect.amount)}
+        if isinstance(effect, fx.RecordPromise):
+            await ledger.record_promise(self.session, account, effect.amount, effect.due, origin,
+                                        effect.kind)
+        elif isinstance(effect, fx.RecordPlan):
+            await ledger.record_plan(self.session, account, effect.offer, origin)
+        elif isinstance(effect, fx.RecordDispute):
+            await ledger.record_dispute(self.session, account, effect.reason, origin)
+        elif isinstance(effect, fx.SetStopState):
+            await ledger.set_stop_state(self.session, account, effect.state, effect.details,
+                                        origin)
+        elif isinstance(effect, fx.SetHardship):
+            await ledger.set_stop_state(self.session, account, "hardship", effect.details,
+                                        origin)
+        elif isinstance(effect, fx.RecordPaymentClaim):
+            await audit.record(self.session, occurred_at=origin.now, actor="bot",
+                               action="payment.claimed", subject_type="account",
+                               subject_id=account.id, data={
+                                   "amount": effect.amount, "paid_on": effect.paid_on,
+                                   "conversation_id": self.conversation.id})
+        return None
+
+    async def _opt_out(self, effect: fx.RecordOptOut) -> None:
+        key = self.context.key
+        await record_opt_out(self.session, key, effect.reason, self.origin.now)
+        if effect.all_channels and self.conversation.debtor_id is not None:
+            await ledger.opt_out_everywhere(self.session, self.conversation.debtor_id,
+                                            effect.reason, self.origin)
+
+    async def _handoff(self, effect: fx.Handoff) -> None:
+        now = self.origin.now
+        if self.deps.open_handoff is not None:
+            await self.deps.open_handoff(
+                self.session, self.conversation.id, effect.reason, now=now,
+                priority=effect.priority, error_id=effect.error_id, note=effect.note,
+                queue=effect.queue)
+            return
+        if self.conversation.ownership in (Ownership.QUEUED, Ownership.AGENT):
+            return
+        self.conversation.ownership = Ownership.QUEUED
+        self.session.add(Handoff(
+            conversation_id=self.conversation.id, reason=effect.reason,
+            queue=effect.queue or "general", priority=effect.priority,
+            status=Ownership.QUEUED, note=effect.note, error_id=effect.error_id,
+            created_at=now))
+
+    async def submit(self, outbound: OutboundMessage) -> OutboxDecision:
+        return await self.deps.outbox().submit(self.session, outbound)
+
+    async def finish(self, summary: Mapping[str, Any]) -> None:
+        now = self.origin.now
+        self.message.processed_at = now
+        await audit.record(self.session, occurred_at=now, actor="bot", action="turn",
+                           subject_type="message", subject_id=self.message.id,
+                           data={"conversation_id": self.conversation.id, **summary})

@@ -1,0 +1,29 @@
+"""What is owed and who is asking: answered from the ledger, only to a verified debtor."""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Outcome, choice
+from bot.facts import Facts
+
+NEXT_STEPS = (
+    choice("choice.pay", "intent:pay_in_full"),
+    choice("choice.plan", "intent:request_payment_plan"),
+    choice("choice.later", "intent:promise_to_pay"),
+)
+
+
+def ask_balance(out: Outcome, facts: Facts) -> Outcome:
+    """The balance, the creditor and the account's last digits, with the ways forward."""
+    if facts.paid:
+        return out.say("balance.paid", debt=True)
+    return out.say(
+        "balance.answer", debt=True, choices=NEXT_STEPS, amount=facts.balance,
+        currency=facts.currency, creditor=facts.creditor, reference=facts.reference_tail,
+        days=facts.days_past_due,
+    )
+
+
+def ask_who(out: Outcome, facts: Facts) -> Outcome:
+    """Who writes, for whom, and that it is an automated assistant."""
+    return out.say("who.verified", debt=True, creditor=facts.creditor,
+                   reference=facts.reference_tail)

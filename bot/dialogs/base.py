@@ -1,0 +1,186 @@
+"""The vocabulary every dialog shares: the turn, the working state, what is said, the outcome."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.effects import Effect
+from bot.facts import Facts, Offer
+from bot.messages import Choice, Purpose, Reply
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One interpreted debtor message."""
+
+    text: str
+    intent: str
+    now: datetime
+    confidence: float = 1.0
+    entities: dict[str, str] = field(default_factory=dict)
+    language: str | None = None
+    low_confidence: bool = False
+
+    def amount(self) -> Decimal | None:
+        """The normalized amount entity, if any."""
+        try:
+            value = Decimal(self.entities["amount"])
+        except (KeyError, InvalidOperation):
+            return None
+        return value if value.is_finite() and value > 0 else None
+
+    def date(self) -> date | None:
+        """The normalized date entity, if any."""
+        try:
+            return date.fromisoformat(self.entities["date"])
+        except (KeyError, ValueError):
+            return None
+
+    def installments(self) -> int | None:
+        """The number of installments, if any."""
+        value = self.entities.get("installments", "")
+        return int(value) if value.isdigit() and 0 < int(value) < 1000 else None
+
+    def frequency(self) -> str | None:
+        """weekly / biweekly / monthly, if said."""
+        value = self.entities.get("frequency")
+        return value if value in ("weekly", "biweekly", "monthly") else None
+
+    def has_numbers(self) -> bool:
+        """True when the debtor named an amount, a day, a count or a frequency."""
+        return any(
+            (self.amount(), self.date(), self.installments(), self.frequency())
+        )
+
+
+@dataclass
+class DialogState:
+    """The working memory of one conversation (stored as JSON with a TTL)."""
+
+    verified_until: str | None = None
+    factor: int = 0
+    attempts: int = 0
+    locked: bool = False
+    introduced: bool = False
+    disclosed: bool = False
+    pending: str | None = None
+    pending_entities: dict[str, str] = field(default_factory=dict)
+    flow: str | None = None
+    offer: dict[str, Any] | None = None
+    options: list[dict[str, Any]] = field(default_factory=list)
+    promise: dict[str, str] = field(default_factory=dict)
+    rounds: int = 0
+    history: list[str] = field(default_factory=list)
+    clarified: int = 0
+    stopped: bool = False
+    language: str | None = None
+    choices: list[list[str]] = field(default_factory=list)  # [label, value] last offered
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> DialogState:
+        """Rebuild from storage, ignoring keys a newer or older version left behind."""
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def is_verified(self, now: datetime) -> bool:
+        """True while a right-party verification of this conversation is still fresh."""
+        return (
+            not self.locked
+            and self.verified_until is not None
+            and now < datetime.fromisoformat(self.verified_until)
+        )
+
+    def verify(self, now: datetime, minutes: int) -> None:
+        """Mark verified for `minutes` from `now`."""
+        self.verified_until = (now + timedelta(minutes=minutes)).isoformat()
+        self.attempts = 0
+        self.factor = 0
+
+    def table(self, offer: Offer, flow: str = "confirm") -> None:
+        """Put `offer` on the table, awaiting yes or no."""
+        self.flow = flow
+        self.offer = offer.to_dict()
+
+    def clear_table(self) -> None:
+        """Nothing is pending any more."""
+        self.flow = None
+        self.offer = None
+        self.options = []
+        self.promise = {}
+
+    def tabled(self) -> Offer | None:
+        """The offer awaiting an answer."""
+        return Offer.from_dict(self.offer) if self.offer else None
+
+
+@dataclass(frozen=True)
+class Said:
+    """One reply with what the compliance gate must know about it."""
+
+    reply: Reply
+    debt: bool = False
+    purpose: Purpose = Purpose.REPLY
+
+
+@dataclass
+class Outcome:
+    """What a dialog step produced."""
+
+    state: DialogState
+    said: list[Said] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+
+    def say(
+        self,
+        key: str,
+        *,
+        debt: bool = False,
+        purpose: Purpose = Purpose.REPLY,
+        choices: tuple[Choice, ...] = (),
+        **slots: Any,
+    ) -> Outcome:
+        """Add a reply by response key."""
+        self.said.append(Said(Reply(key, slots, choices), debt, purpose))
+        return self
+
+    def do(self, *effects: Effect) -> Outcome:
+        """Add effects."""
+        self.effects.extend(effects)
+        return self
+
+
+def offer_slots(offer: Offer, facts: Facts) -> dict[str, Any]:
+    """The slots every offer sentence may use (figures from the offer, never from text)."""
+    last = offer.schedule[-1] if offer.schedule else None
+    return {
+        "offer": offer,
+        "currency": facts.currency,
+        "total": offer.total,
+        "amount": offer.installment,
+        "count": offer.count,
+        "frequency": offer.frequency or "",
+        "date": offer.first_due,
+        "last_amount": last.amount if last else offer.total,
+        "last_date": last.due if last else offer.first_due,
+    }
+
+
+def choice(label: str, value: str) -> Choice:
+    """A quick reply whose label is a response key."""
+    return Choice(label, value)
+
+
+YES_NO = (choice("choice.yes", "intent:affirm"), choice("choice.no", "intent:deny"))
+MENU = (
+    choice("choice.balance", "intent:ask_balance"),
+    choice("choice.pay", "intent:pay_in_full"),
+    choice("choice.plan", "intent:request_payment_plan"),
+    choice("choice.agent", "intent:request_agent"),
+)

@@ -1,0 +1,28 @@
+"""Hardship: acknowledge with care, offer what the policy allows, or a person."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.dialogs.base import Outcome, Turn
+from bot.dialogs.handoff import hand_off
+from bot.dialogs.negotiation import judge_of, present_options
+from bot.effects import SetHardship
+from bot.facts import Facts, Offer, Request
+
+
+def hardship(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    """Record the hardship; offer the smallest plan and a pause, or hand off per policy."""
+    out.do(SetHardship(turn.text))
+    if facts.policy.hardship_handoff:
+        return hand_off(out, "hardship", key="hardship.handoff", queue="hardship", priority=1)
+    return present_options(out, facts, hardship_options(facts), "hardship.options")
+
+
+def hardship_options(facts: Facts) -> list[Offer]:
+    """The most affordable hardship plan and a pause (an extension under hardship bounds)."""
+    terms = replace(facts.terms, hardship=True)
+    judge = judge_of(facts)
+    plans = [o for o in judge.proposals(terms) if o.kind == "plan"]
+    pause = judge.answer("extension", Request(), terms).offer
+    return [*plans[-1:], *([pause] if pause else [])]

@@ -1,0 +1,160 @@
+"""Putting offers on the table and settling them: the dialog proposes, the policy disposes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.dialogs.base import YES_NO, Outcome, Turn, choice, offer_slots
+from bot.dialogs.handoff import hand_off
+from bot.effects import Effect, IssuePaymentLink, RecordPlan, RecordPromise
+from bot.facts import Answer, Facts, Offer, OfferJudge, Request, Terms
+
+
+def judge_of(facts: Facts) -> OfferJudge:
+    """The policy; a conversation without one cannot negotiate."""
+    if facts.judge is None:
+        raise LookupError("no policy judge in facts")
+    return facts.judge
+
+
+def terms_for(facts: Facts, offer: Offer | None = None) -> Terms:
+    """The terms to judge with; a hardship offer is judged by the hardship bounds."""
+    hardship = facts.hardship or bool(offer and offer.hardship)
+    return replace(facts.terms, hardship=hardship)
+
+
+def allowed(facts: Facts, offer: Offer) -> bool:
+    """The one gate every offer passes before the bot says or records it."""
+    return judge_of(facts).check(offer, terms_for(facts, offer)).allowed
+
+
+def request_of(turn: Turn) -> Request:
+    """The numbers in the debtor's message."""
+    return Request(turn.amount(), turn.date(), turn.installments(), turn.frequency())
+
+
+def merged(request: Request, base: Offer | None) -> Request:
+    """Fill what the debtor left out of a counter-offer from the offer it answers."""
+    if base is None:
+        return request
+    return Request(
+        amount=request.amount or (base.total if base.kind == "promise" else None),
+        due=request.due or (base.first_due if base.kind in ("promise", "extension") else None),
+        installments=request.installments,
+        frequency=request.frequency or base.frequency,
+    )
+
+
+def describe(offer: Offer) -> str:
+    """A compact line for the negotiation history a human will read."""
+    return f"{offer.kind} {offer.total} x{offer.count} {offer.frequency or ''} {offer.first_due}"
+
+
+def present(out: Outcome, facts: Facts, answer: Answer) -> Outcome:
+    """Say the policy's answer: confirm the debtor's offer, or counter with the nearest one."""
+    if answer.needs_human:
+        return hand_off(out, "needs_approval", key="negotiate.approval", queue="approvals",
+                        note="; ".join(out.state.history))
+    offer = answer.offer
+    if offer is None or not allowed(facts, offer):
+        return hand_off(out, "no_offer_in_policy", key="negotiate.handoff", queue="negotiation",
+                        note="; ".join(out.state.history))
+    out.state.clear_table()
+    out.state.table(offer)
+    out.state.history.append(describe(offer))
+    key = f"{offer.kind}.{'confirm' if answer.exact else 'counter'}"
+    return out.say(key, debt=True, choices=YES_NO, **offer_slots(offer, facts))
+
+
+def present_options(out: Outcome, facts: Facts, options: list[Offer], key: str) -> Outcome:
+    """Several offers at once (each checked), to choose from by number or button."""
+    options = [o for o in options if allowed(facts, o)]
+    if not options:
+        return hand_off(out, "no_offer_in_policy", key="negotiate.handoff", queue="negotiation")
+    out.state.clear_table()
+    out.state.flow = "options"
+    out.state.options = [o.to_dict() for o in options]
+    out.state.history.extend(describe(o) for o in options)
+    choices = tuple(choice(f"option.{o.kind}", f"option:{i}") for i, o in enumerate(options))
+    agent = choice("choice.agent", "intent:request_agent")
+    return out.say(key, debt=True, choices=(*choices, agent),
+                   options=[offer_slots(o, facts) for o in options], currency=facts.currency)
+
+
+def choose(out: Outcome, facts: Facts, index: int) -> Outcome:
+    """The debtor picked option `index`: agree to it."""
+    options = out.state.options
+    if not 0 <= index < len(options):
+        return out.say("negotiate.which", choices=())
+    out.state.offer = options[index]
+    return accept(out, facts)
+
+
+def accept(out: Outcome, facts: Facts) -> Outcome:
+    """Yes to the offer on the table: record it (checked once more right before)."""
+    offer = out.state.tabled()
+    if offer is None:
+        return out
+    if not allowed(facts, offer):
+        return hand_off(out, "offer_out_of_policy", key="negotiate.handoff", queue="negotiation")
+    out.state.clear_table()
+    out.state.rounds = 0
+    out.do(*record(offer))
+    return out.say(f"{offer.kind}.recorded", debt=True, **offer_slots(offer, facts))
+
+
+def record(offer: Offer) -> list[Effect]:
+    """The effects that make an agreed offer real."""
+    if offer.kind == "full":
+        return [IssuePaymentLink(offer.total)]
+    if offer.kind in ("promise", "extension"):
+        return [RecordPromise(offer.total, offer.first_due, offer.kind)]
+    return [RecordPlan(offer), IssuePaymentLink(offer.schedule[0].amount if offer.schedule
+                                               else offer.total)]
+
+
+def spend_round(out: Outcome, facts: Facts) -> bool:
+    """Count a negotiation round; True (after handing off) once the policy's maximum is hit."""
+    out.state.rounds += 1
+    if out.state.rounds <= facts.policy.max_rounds:
+        return False
+    out.state.rounds = 0
+    hand_off(out, "negotiation_rounds", key="negotiate.handoff", queue="negotiation",
+             note="; ".join(out.state.history[-10:]))
+    return True
+
+
+def reject(out: Outcome, facts: Facts) -> Outcome:
+    """No to the offer on the table: ask what would work, within the rounds allowed."""
+    offer = out.state.tabled()
+    kind = offer.kind if offer else "plan"
+    if spend_round(out, facts):
+        return out
+    out.state.options = []
+    out.state.flow = f"counter:{kind}"  # the rejected offer stays as the base of a counter
+    return out.say(f"negotiate.ask.{kind}")
+
+
+def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
+    """New numbers from the debtor: accept when inside, else counter with the nearest."""
+    if spend_round(out, facts):
+        return out
+    request = merged(request_of(turn), out.state.tabled())
+    if kind == "full" and request.amount is not None and not request.installments:
+        kind = "settlement"
+    answer = judge_of(facts).answer(kind, request, terms_for(facts))
+    if kind == "settlement" and answer.offer is None and not answer.needs_human:
+        return present_options(out, facts, judge_of(facts).proposals(facts.terms),
+                               "negotiate.settlement_refused")
+    return present(out, facts, answer)
+
+
+def kind_from(turn: Turn) -> str:
+    """What the numbers of an unprompted counter-offer most likely describe."""
+    if turn.installments() or turn.frequency():
+        return "plan"
+    if turn.date() and turn.amount():
+        return "promise"
+    if turn.date():
+        return "extension"
+    return "plan"

@@ -1,0 +1,61 @@
+"""Opt-outs: the STOP keywords in every state, and "stop texting me" from the NLU."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.dialogs.base import Outcome, Turn
+from bot.effects import RecordOptOut
+from bot.messages import Purpose
+
+# Carrier / FCC keywords (compliance.md items 43, 50) and their Spanish counterparts.
+KEYWORDS = frozenset({
+    "STOP", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT",
+    "PARAR", "ALTO", "BAJA",
+})
+SPANISH = frozenset({"PARAR", "ALTO", "BAJA"})
+ALL_CHANNELS = frozenset({"STOPALL"})
+# Words that may surround a keyword without changing what it means ("STOP please").
+FILLER = frozenset({
+    "PLEASE", "PLS", "PLZ", "NOW", "IT", "ME", "OPT", "OUT", "POR", "FAVOR", "YA", "DE",
+    "ALL", "TODO", "TODOS",
+})
+ALL_WORDS = re.compile(
+    r"\b(all|everything|every channel|anywhere|everywhere|todo|todos|ningún|ningun)\b", re.I
+)
+
+
+def _tokens(text: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.findall(r"[A-Z]+", plain.upper())
+
+
+def keyword(text: str) -> str | None:
+    """The STOP keyword when the message is only that (plus courtesy words), else None.
+
+    "STOP", "stop please", "Baja." and "opt out" are opt-outs; "stop bugging my grandma" is not.
+    """
+    tokens = _tokens(text)
+    if " ".join(tokens) in ("OPT OUT", "OPT OUT PLEASE"):
+        return "OPTOUT"
+    found = [t for t in tokens if t in KEYWORDS]
+    if not found or any(t not in KEYWORDS and t not in FILLER for t in tokens):
+        return None
+    return found[0]
+
+
+def keyword_language(word: str) -> str:
+    """The language a keyword was written in."""
+    return "es" if word in SPANISH else "en"
+
+
+def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
+    """Record the opt-out (this address, or all of them) and confirm once."""
+    if out.state.stopped:
+        return out
+    all_channels = word in ALL_CHANNELS or (word is None and bool(ALL_WORDS.search(turn.text)))
+    out.state.stopped = True
+    out.state.clear_table()
+    out.do(RecordOptOut(all_channels=all_channels, reason=word or "opt_out"))
+    return out.say("optout.confirm", purpose=Purpose.OPT_OUT_CONFIRMATION)

@@ -1,0 +1,45 @@
+"""Paying now: a payment link for the right amount; never card numbers in chat."""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Outcome, Turn, choice
+from bot.dialogs.negotiation import allowed
+from bot.effects import IssuePaymentLink
+from bot.facts import Facts, Offer
+
+
+def pay_in_full(out: Outcome, facts: Facts) -> Outcome:
+    """A link for the whole balance, straight from the ledger."""
+    if facts.paid:
+        return out.say("balance.paid", debt=True)
+    offer = Offer("full", facts.balance, facts.today)
+    if not allowed(facts, offer):
+        return out.say("fallback.clarify")
+    out.state.clear_table()
+    return out.do(IssuePaymentLink(facts.balance)).say(
+        "pay.link", debt=True, amount=facts.balance, currency=facts.currency
+    )
+
+
+def pay_partial(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    """A link for the amount offered now (asking for it when missing)."""
+    amount = turn.amount()
+    if facts.paid:
+        return out.say("balance.paid", debt=True)
+    if amount is None:
+        out.state.clear_table()
+        out.state.flow = "partial"
+        return out.say("pay.partial.ask")
+    if amount >= facts.balance:
+        return pay_in_full(out, facts)
+    out.state.clear_table()
+    return out.do(IssuePaymentLink(amount)).say(
+        "pay.partial.link", debt=True, amount=amount, balance=facts.balance - amount,
+        currency=facts.currency,
+    )
+
+
+def payment_methods(out: Outcome, facts: Facts) -> Outcome:
+    """How to pay: the secure page takes cards and bank transfers."""
+    choices = () if facts.paid else (choice("choice.pay", "intent:pay_in_full"),)
+    return out.say("pay.methods", debt=True, choices=choices)

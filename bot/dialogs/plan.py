@@ -1,0 +1,20 @@
+"""Payment plans: lead with payment in full, then the plans that fit; answer counter-offers."""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Outcome, Turn
+from bot.dialogs.negotiation import judge_of, present, present_options, request_of, terms_for
+from bot.facts import Facts
+
+
+def request_plan(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    """The debtor's own plan when they named one, else the policy's options."""
+    if turn.installments() or turn.frequency() or turn.amount():
+        answer = judge_of(facts).answer("plan", request_of(turn), terms_for(facts))
+        return present(out, facts, answer)
+    return offer_options(out, facts)
+
+
+def offer_options(out: Outcome, facts: Facts) -> Outcome:
+    """Pay in full, the shortest plan and the most affordable plan, as choices."""
+    return present_options(out, facts, judge_of(facts).proposals(terms_for(facts)), "plan.options")

@@ -1,0 +1,29 @@
+"""Promise to pay: capture the amount and the day (asking for what is missing), then confirm."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from bot.dialogs.base import Outcome, Turn
+from bot.dialogs.negotiation import judge_of, present, terms_for
+from bot.facts import Facts, Request
+
+
+def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    """Merge this message's amount/date into the promise being built; ask or propose."""
+    state = out.state
+    slots = dict(state.promise)
+    if turn.amount() is not None:
+        slots["amount"] = str(turn.amount())
+    if turn.date() is not None:
+        slots["date"] = turn.date().isoformat()  # type: ignore[union-attr]
+    state.clear_table()
+    state.promise = slots
+    state.flow = "promise"
+    if "amount" not in slots:
+        return out.say("promise.ask_amount")
+    if "date" not in slots:
+        return out.say("promise.ask_date")
+    request = Request(Decimal(slots["amount"]), date.fromisoformat(slots["date"]))
+    return present(out, facts, judge_of(facts).answer("promise", request, terms_for(facts)))

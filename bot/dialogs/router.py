@@ -1,0 +1,152 @@
+"""One dialog step: which flow answers this turn, declared as data and checked on import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot.dialogs import (
+    already_paid,
+    balance,
+    dispute,
+    extension,
+    fallback,
+    handoff,
+    hardship,
+    identity,
+    negotiation,
+    opt_out,
+    pay,
+    plan,
+    promise,
+    small_talk,
+    stop_states,
+)
+from bot.dialogs.base import MENU, DialogState, Outcome, Turn
+from bot.facts import Facts
+from nlu.types import INTENTS
+
+Handler = Callable[[Outcome, Turn, Facts], Outcome]
+CHOOSE = "choose"  # a pseudo-intent: the debtor picked option N of the ones on the table
+
+# Handled before verification: they reveal nothing and must never wait for it.
+UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
+    "opt_out": lambda out, turn, _: opt_out.opt_out(out, turn),
+    "wrong_person": lambda out, turn, _: stop_states.wrong_person(out),
+    "attorney_represented": lambda out, turn, _: stop_states.stop(out, turn),
+    "bankruptcy": lambda out, turn, _: stop_states.stop(out, turn),
+    "deceased": lambda out, turn, _: stop_states.stop(out, turn),
+    "dispute_debt": lambda out, turn, verified: dispute.dispute(out, turn, verified=verified),
+    "already_paid": lambda out, turn, _: already_paid.already_paid(out, turn),
+    "request_agent": lambda out, turn, _: handoff.request_agent(out),
+    "complaint": lambda out, turn, _: handoff.complaint(out),
+    "thanks": lambda out, turn, _: small_talk.thanks(out),
+    "goodbye": lambda out, turn, _: small_talk.goodbye(out),
+}
+
+# Handled once the person is verified.
+GATED: dict[str, Handler] = {
+    "greet": lambda out, turn, facts: small_talk.greet(out),
+    "ask_balance": lambda out, turn, facts: balance.ask_balance(out, facts),
+    "ask_who": lambda out, turn, facts: balance.ask_who(out, facts),
+    "ask_payment_methods": lambda out, turn, facts: pay.payment_methods(out, facts),
+    "pay_in_full": lambda out, turn, facts: pay.pay_in_full(out, facts),
+    "pay_partial": pay.pay_partial,
+    "promise_to_pay": promise.capture,
+    "request_extension": extension.request_extension,
+    "request_payment_plan": plan.request_plan,
+    "counter_offer": lambda out, turn, facts: negotiation.counter(
+        out, turn, facts, negotiation.kind_from(turn)
+    ),
+    "hardship": hardship.hardship,
+    "affirm": lambda out, turn, facts: fallback.clarify(out),
+    "deny": lambda out, turn, facts: fallback.clarify(out),
+    "out_of_scope": lambda out, turn, facts: fallback.clarify(out),
+}
+# Intents that change the subject even while a flow waits for numbers.
+SWITCHES = frozenset({
+    "ask_balance", "ask_who", "ask_payment_methods", "request_payment_plan", "hardship",
+    "greet", "pay_in_full",
+})
+# Worth answering once verification succeeds.
+DEFERRABLE = frozenset(GATED) - {"affirm", "deny", "out_of_scope"}
+
+
+def _check_table() -> None:
+    missing = set(INTENTS) - set(UNGATED) - set(GATED)
+    overlap = set(UNGATED) & set(GATED)
+    if missing or overlap:
+        raise RuntimeError(f"dialog table: unhandled {sorted(missing)}, twice {sorted(overlap)}")
+
+
+_check_table()
+
+
+def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
+    """The dialog's answer to one turn: replies, effects and the next state."""
+    out = Outcome(state)
+    verified = state.is_verified(turn.now)
+    if turn.intent in UNGATED:
+        state.clarified = 0
+        return UNGATED[turn.intent](out, turn, verified)
+    if facts is None:
+        return fallback.unknown_sender(out)
+    if not verified:
+        return _verify(out, turn, facts)
+    return _verified(out, turn, facts)
+
+
+def _verify(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    state = out.state
+    if state.verified_until is not None:
+        state.verified_until = None
+        out.say("identity.expired")
+    identity.step(out, turn, facts, remember=turn.intent in DEFERRABLE)
+    if not state.is_verified(turn.now):
+        return out
+    pending, entities = state.pending, state.pending_entities
+    state.pending, state.pending_entities = None, {}
+    if pending is None or pending == "greet":
+        return out.say("identity.verified", choices=MENU)
+    return _verified(out, replace(turn, intent=pending, entities=entities), facts)
+
+
+def _verified(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    if turn.intent not in ("out_of_scope", "affirm", "deny"):
+        out.state.clarified = 0
+    continued = _continue_flow(out, turn, facts)
+    if continued is not None:
+        return continued
+    if turn.intent == CHOOSE:
+        return negotiation.choose(out, facts, int(turn.entities.get("option", "-1")))
+    return GATED[turn.intent](out, turn, facts)
+
+
+def _continue_flow(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
+    flow = out.state.flow
+    if flow is None or turn.intent in SWITCHES or turn.intent == CHOOSE:
+        return None
+    if flow == "confirm":
+        return _confirming(out, turn, facts)
+    if flow == "options" and turn.intent == "deny":
+        return negotiation.reject(out, facts)
+    if flow == "options" and turn.intent == "affirm":
+        return out.say("negotiate.which")
+    if flow == "promise" and (turn.amount() or turn.date()):
+        return promise.capture(out, turn, facts)
+    if flow == "partial" and turn.amount():
+        return pay.pay_partial(out, turn, facts)
+    if flow.startswith("counter:") and turn.has_numbers():
+        return negotiation.counter(out, turn, facts, flow.split(":", 1)[1])
+    return None
+
+
+def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
+    tabled = out.state.tabled()
+    if turn.intent == "affirm":
+        return negotiation.accept(out, facts)
+    if turn.intent == "deny" and not turn.has_numbers():
+        return negotiation.reject(out, facts)
+    if turn.has_numbers() and tabled is not None:
+        return negotiation.counter(out, turn, facts, tabled.kind)
+    return None

@@ -1,0 +1,56 @@
+"""Attorney, bankruptcy, deceased, wrong person: stop, acknowledge once, hand to a person."""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Outcome, Turn
+from bot.effects import Audit, Handoff, MarkWrongParty, SetStopState
+from bot.facts import Facts
+from bot.messages import Purpose
+
+STOP_INTENTS = {
+    "attorney_represented": "attorney",
+    "bankruptcy": "bankruptcy",
+    "deceased": "deceased",
+}
+HOLDS = frozenset({"attorney", "bankruptcy", "deceased", "cease", "dispute"})
+
+
+def stop(out: Outcome, turn: Turn) -> Outcome:
+    """Set the stop-state with the details offered; one acknowledgement, then silence."""
+    state = STOP_INTENTS[turn.intent]
+    if out.state.stopped:
+        return out
+    out.state.stopped = True
+    out.state.clear_table()
+    out.do(
+        SetStopState(state, _details(turn)),
+        Handoff(state, "legal", 1, None),
+    )
+    return out.say(f"stop.{state}", purpose=Purpose.STOP_ACKNOWLEDGEMENT)
+
+
+def wrong_person(out: Outcome) -> Outcome:
+    """Apologise without a word about any debt; never write to this address again."""
+    if out.state.stopped:
+        return out
+    out.state.stopped = True
+    out.state.clear_table()
+    out.do(MarkWrongParty(), Audit("contact.wrong_party"))
+    return out.say("wrong_person.apology", purpose=Purpose.STOP_ACKNOWLEDGEMENT)
+
+
+def held(facts: Facts | None) -> str | None:
+    """The hold that keeps the bot silent on this account or address, if any."""
+    if facts is None:
+        return None
+    if facts.contact_opted_out:
+        return "opted_out"
+    if facts.contact_wrong_party:
+        return "wrong_party"
+    return next((s for s in facts.stop_states if s in HOLDS), None)
+
+
+def _details(turn: Turn) -> str:
+    # The debtor's own words carry the attorney's name and contact or the case number.
+    extras = ", ".join(f"{k}={v}" for k, v in sorted(turn.entities.items()))
+    return turn.text if not extras else f"{turn.text} [{extras}]"

@@ -1,0 +1,110 @@
+"""What a dialog asks the backend to do; the engine applies them all in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from bot.facts import Offer
+
+
+@dataclass(frozen=True)
+class RecordPromise:
+    """A promise to pay `amount` on `due` (an agreed extension is a promise of the balance)."""
+
+    amount: Decimal
+    due: date
+    kind: str = "promise"
+
+
+@dataclass(frozen=True)
+class RecordPlan:
+    """An agreed plan or settlement with its exact schedule."""
+
+    offer: Offer
+
+
+@dataclass(frozen=True)
+class IssuePaymentLink:
+    """A signed payment link for `amount`; its URL becomes the reply slot `url`."""
+
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RecordDispute:
+    """The debtor disputes the debt, in their own words; collection pauses."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class SetStopState:
+    """attorney / bankruptcy / deceased / cease: collection stops until a human clears it."""
+
+    state: str
+    details: str
+
+
+@dataclass(frozen=True)
+class SetHardship:
+    """The debtor reported hardship."""
+
+    details: str
+
+
+@dataclass(frozen=True)
+class RecordOptOut:
+    """No more messages to this address (or to any of the debtor's addresses)."""
+
+    all_channels: bool = False
+    reason: str = "opt_out"
+
+
+@dataclass(frozen=True)
+class MarkWrongParty:
+    """The address does not belong to the debtor: suppress it for good."""
+
+
+@dataclass(frozen=True)
+class RecordPaymentClaim:
+    """The debtor says they already paid; a human reconciles."""
+
+    text: str
+    amount: Decimal | None = None
+    paid_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Give the conversation to a human queue; the bot goes silent."""
+
+    reason: str
+    queue: str = "general"
+    priority: int = 0
+    note: str | None = None
+    error_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Audit:
+    """A notable event of the turn, for the audit log (no message bodies)."""
+
+    action: str
+    detail: str | None = None
+
+
+Effect = (
+    RecordPromise
+    | RecordPlan
+    | IssuePaymentLink
+    | RecordDispute
+    | SetStopState
+    | SetHardship
+    | RecordOptOut
+    | MarkWrongParty
+    | RecordPaymentClaim
+    | Handoff
+    | Audit
+)

@@ -1,0 +1,228 @@
+"""The turn pipeline in DESIGN.md's order: lock, state, stops, ownership, NLU, dialog, effects."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from bot.dialogs import opt_out, router, stop_states
+from bot.dialogs.base import DialogState, Outcome, Said, Turn
+from bot.effects import Handoff
+from bot.messages import Choice, OutboundMessage, Reply
+from bot.ports import Outbox, OutboxDecision, TurnContext, TurnStore, TurnUnit
+from bot.responses import LOCALES, RenderContext, Renderer
+from bot.state import StateStore
+from nlu.types import IntentScore, Interpreter, Parse
+
+log = logging.getLogger(__name__)
+STATE_TTL_SECONDS = 7 * 24 * 3600
+
+
+class DisclosureError(RuntimeError):
+    """A dialog tried to talk about the debt to someone not verified (a bug, never sent)."""
+
+
+@dataclass(frozen=True)
+class SentReply:
+    """One reply of a turn, as rendered and as the gate decided."""
+
+    text: str
+    choices: tuple[Choice, ...]
+    decision: OutboxDecision
+    key: str
+
+
+@dataclass
+class TurnResult:
+    """What a turn did (the portal chat returns the replies)."""
+
+    message_id: int
+    replies: list[SentReply] = field(default_factory=list)
+    intent: str | None = None
+    effects: list[str] = field(default_factory=list)
+    error_id: str | None = None
+
+
+def state_key(conversation_id: int) -> str:
+    """The working-state key of a conversation."""
+    return f"conv:{conversation_id}"
+
+
+class Engine:
+    """Runs turns; drives the ports, knows no storage, provider or HTTP."""
+
+    def __init__(
+        self,
+        store: TurnStore,
+        states: StateStore,
+        interpreter: Interpreter,
+        *,
+        outbox: Outbox | None = None,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self.store = store
+        self.states = states
+        self.interpreter = interpreter
+        self.outbox = outbox
+        self.renderer = renderer or Renderer()
+
+    async def handle_turn(self, message_id: int) -> None:
+        """The dispatcher's entry point."""
+        await self.handle(message_id)
+
+    async def handle(self, message_id: int, conversation_id: int | None = None) -> TurnResult:
+        """Run the turn answering inbound `message_id` (idempotent: a processed one is a no-op)."""
+        conversation_id = conversation_id or await self.store.locate(message_id)
+        if conversation_id is None:
+            return TurnResult(message_id)
+        key = state_key(conversation_id)
+        async with self.states.lock(key):
+            try:
+                result, state = await self._run(message_id, key)
+            except Exception:  # the one boundary: the debtor gets a safe reply, a human the case
+                error_id = uuid.uuid4().hex[:12]
+                log.exception("turn for message %s failed, error id %s", message_id, error_id)
+                result, state = await self._recover(message_id, error_id), None
+            if state is not None:
+                await self.states.set(key, state.to_dict(), STATE_TTL_SECONDS)
+        await self._send(result)
+        return result
+
+    async def _run(self, message_id: int, key: str) -> tuple[TurnResult, DialogState | None]:
+        async with self.store.open(message_id) as unit:
+            ctx = unit.context
+            if ctx.processed:
+                return TurnResult(message_id), None
+            state = DialogState.from_dict(await self.states.get(key))
+            turn, out = await self._decide(unit, state)
+            result = TurnResult(message_id, intent=turn.intent if turn else None)
+            results = await unit.apply(out.effects)
+            result.effects = [type(e).__name__ for e in out.effects]
+            locale = self._locale(turn, state, ctx)
+            for said in out.said:
+                result.replies.append(await self._submit(unit, said, state, locale, results))
+            state.choices = _choices_of(result.replies)
+            await unit.finish(_summary(result, locale))
+            return result, state
+
+    async def _decide(self, unit: TurnUnit, state: DialogState) -> tuple[Turn | None, Outcome]:
+        ctx = unit.context
+        word = opt_out.keyword(ctx.text)
+        if word is not None:
+            language = opt_out.keyword_language(word)
+            turn = Turn(ctx.text, "opt_out", ctx.received_at, language=language)
+            parse = Parse(ctx.text, IntentScore("opt_out", 1.0), extra={"keyword": word})
+            await unit.record_parse(parse)
+            return turn, opt_out.opt_out(Outcome(state), turn, word=word)
+        if state.stopped or stop_states.held(ctx.facts):
+            return None, _held(state, ctx)
+        if ctx.ownership != "bot":
+            return None, Outcome(state)
+        turn = await self._interpret(unit, state)
+        return turn, router.step(state, turn, ctx.facts)
+
+    async def _interpret(self, unit: TurnUnit, state: DialogState) -> Turn:
+        ctx = unit.context
+        chosen = _chosen(ctx.text, state.choices)
+        if chosen is not None:
+            intent, entities = chosen
+            await unit.record_parse(Parse(ctx.text, IntentScore(intent, 1.0), extra=entities))
+            return Turn(ctx.text, intent, ctx.received_at, entities=entities)
+        parse = await self.interpreter.parse(
+            ctx.text, reference_time=ctx.received_at, timezone=ctx.timezone
+        )
+        await unit.record_parse(parse)
+        return Turn(
+            ctx.text, parse.intent.name, ctx.received_at, parse.intent.confidence,
+            {e.entity: e.value for e in reversed(parse.entities)}, parse.language,
+            bool(parse.extra.get("low_confidence")),
+        )
+
+    def _locale(self, turn: Turn | None, state: DialogState, ctx: TurnContext) -> str:
+        if turn is not None and turn.language in LOCALES:
+            state.language = turn.language
+        preferred = ctx.facts.preferred_language if ctx.facts else "en"
+        return state.language or (preferred if preferred in LOCALES else "en")
+
+    async def _submit(
+        self, unit: TurnUnit, said: Said, state: DialogState, locale: str,
+        results: dict[str, object],
+    ) -> SentReply:
+        ctx = unit.context
+        verified = state.is_verified(ctx.received_at)
+        if said.debt and not verified:
+            raise DisclosureError(f"{said.reply.key} discusses the debt before verification")
+        disclosure = None
+        if said.debt:
+            disclosure = "short" if state.disclosed else "full"
+            state.disclosed = True
+        facts = ctx.facts
+        rendered = self.renderer.render(said, RenderContext(
+            locale=locale, currency=facts.currency if facts else "USD", channel=ctx.key.channel,
+            wording=facts.policy.wording if facts else None, disclosure=disclosure,
+            results=dict(results),
+        ))
+        outbound = OutboundMessage(
+            key=ctx.key, text=rendered.text, purpose=said.purpose, choices=rendered.choices,
+            conversation_id=ctx.conversation_id, account_id=ctx.account_id,
+            in_reply_to=ctx.message_id, discusses_debt=said.debt, recipient_verified=verified,
+            idempotency_key=f"turn:{ctx.message_id}:{said.reply.key}",
+        )
+        decision = await unit.submit(outbound)
+        return SentReply(rendered.text, rendered.choices, decision, said.reply.key)
+
+    async def _recover(self, message_id: int, error_id: str) -> TurnResult:
+        result = TurnResult(message_id, error_id=error_id)
+        try:
+            async with self.store.open(message_id) as unit:
+                await unit.apply([Handoff("error", "general", 1, None, error_id)])
+                state = DialogState()
+                said = Said(Reply("error.safe"))
+                result.replies.append(await self._submit(unit, said, state, "en", {}))
+                await unit.finish({"error_id": error_id})
+        except Exception:  # recovery must never take the worker down; the inbound stays stored
+            log.exception("recovery for message %s failed, error id %s", message_id, error_id)
+        return result
+
+    async def _send(self, result: TurnResult) -> None:
+        ids = [r.decision.message_id for r in result.replies
+               if r.decision.allowed and r.decision.message_id is not None]
+        if ids and self.outbox is not None:
+            await self.outbox.send(ids)
+
+
+def _held(state: DialogState, ctx: TurnContext) -> Outcome:
+    """Silence on a held account or address; a person is told once while the bot owns it."""
+    out = Outcome(state)
+    if ctx.ownership == "bot" and not state.stopped:
+        out.do(Handoff("inbound_on_hold", "legal", 1, stop_states.held(ctx.facts)))
+    return out
+
+
+def _chosen(text: str, choices: list[list[str]]) -> tuple[str, dict[str, str]] | None:
+    """The choice a reply picks, by its number or its label."""
+    answer = text.strip().rstrip(".").casefold()
+    for n, (label, value) in enumerate(choices, start=1):
+        if answer in (str(n), label.casefold()):
+            kind, _, arg = value.partition(":")
+            if kind == "option":
+                return router.CHOOSE, {"option": arg}
+            return arg, {}
+    return None
+
+
+def _choices_of(replies: list[SentReply]) -> list[list[str]]:
+    for reply in reversed(replies):
+        if reply.choices:
+            return [[c.label, c.value] for c in reply.choices]
+    return []
+
+
+def _summary(result: TurnResult, locale: str) -> dict[str, object]:
+    return {
+        "intent": result.intent, "effects": result.effects, "locale": locale,
+        "replies": [r.key for r in result.replies],
+        "statuses": [r.decision.status for r in result.replies],
+    }
+

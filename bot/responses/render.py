@@ -1,0 +1,88 @@
+"""Rendering a dialog's reply: the sentence, its slots formatted per locale, the disclosures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+
+from bot.dialogs.base import Said
+from bot.messages import Choice, Purpose
+from bot.responses.catalog import Catalog
+
+BABEL_LOCALES = {"en": "en_US", "es": "es_US"}
+OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
+OPT_OUT_PURPOSES = frozenset({Purpose.REPLY, Purpose.PAYMENT_RECEIPT, Purpose.AGENT})
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Everything rendering depends on besides the reply."""
+
+    locale: str = "en"
+    currency: str = "USD"
+    channel: str = "sms"
+    wording: str | None = None
+    disclosure: str | None = None  # "full" (mini-Miranda), "short" or None
+    results: dict[str, Any] = field(default_factory=dict)  # effect outputs, e.g. url
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Final text and quick replies."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+
+class Renderer:
+    """Turns `Said` into text in the debtor's language."""
+
+    def __init__(self, catalog: Catalog | None = None) -> None:
+        self.catalog = catalog or Catalog()
+
+    def sentence(self, key: str, slots: dict[str, Any], ctx: RenderContext) -> str:
+        """One sentence with its slots formatted."""
+        text = self.catalog.text(key, ctx.locale, ctx.wording)
+        values = {k: self._format(k, v, ctx) for k, v in {**ctx.results, **slots}.items()}
+        try:
+            return text.format_map(values)
+        except KeyError as exc:
+            raise KeyError(f"sentence {key!r} needs slot {exc.args[0]!r}") from None
+
+    def render(self, said: Said, ctx: RenderContext) -> Rendered:
+        """The message text (disclosures and opt-out line included) and its choices."""
+        slots = dict(said.reply.slots)
+        parts = [self.sentence(said.reply.key, slots, ctx)]
+        for n, option in enumerate(slots.get("options", []), start=1):
+            parts.append(f"{n}. {self.sentence('option.' + option['offer'].kind, option, ctx)}")
+        if ctx.disclosure == "full":
+            parts.insert(0, self.sentence("disclosure.mini_miranda", {}, ctx))
+        elif ctx.disclosure == "short":
+            parts.append(self.sentence("disclosure.short", {}, ctx))
+        if ctx.channel in OPT_OUT_CHANNELS and said.purpose in OPT_OUT_PURPOSES:
+            parts.append(self.sentence(f"optout_line.{ctx.channel}", {}, ctx))
+        return Rendered("\n".join(parts), self._choices(said, slots, ctx))
+
+    def _choices(self, said: Said, slots: dict[str, Any], ctx: RenderContext) -> tuple[Choice, ...]:
+        options = slots.get("options", [])
+        rendered = []
+        for c in said.reply.choices:
+            index = int(c.value.split(":")[1]) if c.value.startswith("option:") else None
+            label_slots = options[index] if index is not None else {}
+            rendered.append(Choice(self.sentence(c.label, label_slots, ctx), c.value))
+        return tuple(rendered)
+
+    def _format(self, name: str, value: Any, ctx: RenderContext) -> Any:
+        babel_locale = BABEL_LOCALES.get(ctx.locale, "en_US")
+        if isinstance(value, Decimal) and name not in ("count", "days", "left"):
+            return format_currency(value, ctx.currency, locale=babel_locale)
+        if isinstance(value, date):
+            return format_date(value, format="long", locale=babel_locale)
+        if name == "frequency" and value:
+            return self.catalog.text(f"frequency.{value}", ctx.locale, ctx.wording)
+        return value

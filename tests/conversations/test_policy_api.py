@@ -1,0 +1,70 @@
+"""GET/PUT /api/portfolios/{id}/policy: versioned, validated with clear errors, used by turns."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from backend.api.app import create_app
+from backend.container import Container
+from backend.conversations_wiring import install_conversations
+from backend.services import apikeys
+from backend.services.policy import PolicyError, load_policy_file
+from backend.settings import Settings
+from bot.clock import SettableClock
+from tests.conversations.test_portal_e2e import ACCOUNT
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, clock: SettableClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict]]:
+    app: FastAPI = create_app(settings, clock=clock, migrate=False,
+                              extensions=(install_conversations,))
+    async with app.router.lifespan_context(app):
+        container: Container = app.state.container
+        async with container.sessions.begin() as session:
+            _, raw = await apikeys.create_key(session, "test", clock.now())
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c, {"Authorization": f"Bearer {raw}"}
+
+
+async def test_policy_is_read_replaced_versioned_and_validated(api) -> None:  # type: ignore[no-untyped-def]
+    client, auth = api
+    created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
+    url = f"/api/portfolios/{created['portfolio_id']}/policy"
+    first = (await client.get(url, headers=auth)).json()
+    assert first["own"] is False and first["policy"]["plan"]["max_months"] == 12
+    policy = first["policy"]
+    policy["plan"]["max_months"] = 6
+    saved = await client.put(url, json=policy, headers=auth)
+    assert saved.status_code == 200 and saved.json()["version"] == first["version"] + 1
+    assert (await client.get(url, headers=auth)).json()["policy"]["plan"]["max_months"] == 6
+    policy["plan"]["max_months"] = 0
+    policy["plan"]["frequencies"] = ["daily"]
+    bad = await client.put(url, json=policy, headers=auth)
+    assert bad.status_code == 422
+    problems = bad.json()["detail"]["problems"]
+    assert any(p.startswith("plan.max_months:") for p in problems)
+    assert any(p.startswith("plan.frequencies.0:") for p in problems)
+    assert (await client.get(url)).status_code == 401
+
+
+def test_a_bad_policy_file_names_the_file_and_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "p.yml"
+    path.write_text("promise:\n  max_days_out: -1\n  surprise: 1\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy_file(path)
+    message = str(caught.value)
+    assert str(path) in message and "promise.max_days_out" in message
+    assert "promise.surprise" in message
+
+
+def test_the_shipped_default_policy_loads() -> None:
+    root = Path(__file__).parents[2]
+    assert load_policy_file(root / "backend/policies/default.yml").settlement.allowed

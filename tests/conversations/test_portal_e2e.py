@@ -1,0 +1,142 @@
+"""End to end through the portal chat API with the real NLU, the real gate and the sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from backend.api.app import create_app
+from backend.channels_wiring import install_channels
+from backend.container import Container
+from backend.conversations_wiring import install_conversations
+from backend.services import apikeys
+from backend.services.payments import stripe
+from backend.settings import Settings
+from bot.clock import SettableClock
+from nlu.types import Interpreter
+
+ACCOUNT = {
+    "external_ref": "ACME-123456", "creditor": "Acme Bank", "portfolio": "Cards",
+    "debtor_name": "Jane Roe", "phone": "+12125550123", "date_of_birth": "1985-03-14",
+    "postal_code": "10001", "state": "NY", "currency": "USD", "balance": "1200.00",
+    "due_date": "2026-08-22",
+}
+
+
+@pytest.fixture
+async def portal(settings: Settings, clock: SettableClock, interpreter: Interpreter,
+                 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict]]:
+    settings = settings.model_copy(update={"stripe_webhook_secret": "whsec_test"})
+
+    def use_nlu(app: FastAPI, container: Container) -> None:
+        container.interpreter = interpreter
+
+    app = create_app(settings, clock=clock, migrate=False,
+                     extensions=(install_channels, use_nlu, install_conversations))
+    async with app.router.lifespan_context(app):
+        container: Container = app.state.container
+        async with container.sessions.begin() as session:
+            _, raw = await apikeys.create_key(session, "test", clock.now())
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c, {"Authorization": f"Bearer {raw}"}
+
+
+async def _say(client: httpx.AsyncClient, path: str, text: str) -> list[dict]:
+    response = await client.post(f"{path}/messages", json={"text": text})
+    assert response.status_code == 200, response.text
+    replies: list[dict] = response.json()["replies"]
+    return replies
+
+
+async def test_a_debtor_verifies_agrees_a_plan_and_pays_in_the_portal(portal) -> None:  # type: ignore[no-untyped-def]
+    client, auth = portal
+    created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
+    portal_url = created["portal_url"]
+    assert portal_url and "/p/" in portal_url
+    path = "/p/" + portal_url.split("/p/")[1]
+
+    first = await _say(client, path, "how much do I owe?")
+    assert "automated assistant" in first[0]["text"]
+    assert not any("1,200" in r["text"] or "Acme" in r["text"] for r in first)
+    await _say(client, path, "03/14/1985")
+    balance = await _say(client, path, "10001")
+    assert "This is an attempt to collect a debt" in balance[0]["text"]
+    assert "$1,200.00" in balance[0]["text"] and balance[0]["choices"]
+
+    options = await _say(client, path, "can I get a payment plan")
+    labels = [c["label"] for c in options[0]["choices"]]
+    assert labels[0].startswith("Pay the balance") and len(labels) >= 3
+    recorded = await _say(client, path, "3")
+    assert "Your plan is set" in recorded[0]["text"]
+    pay_url = recorded[0]["text"].split("here: ")[1].split()[0]
+
+    page = await client.get(pay_url.replace("http://127.0.0.1:8000", ""))
+    assert page.status_code == 200 and "Secure payment" in page.text
+    paid = await client.post(pay_url.replace("http://127.0.0.1:8000", ""),
+                             data={"card": "4242 4242 4242 4242"})
+    assert "Payment complete" in paid.text
+    again = await client.post(pay_url.replace("http://127.0.0.1:8000", ""),
+                              data={"card": "4242 4242 4242 4242"})
+    assert again.status_code == 200
+
+    detail = (await client.get(f"/api/accounts/{created['id']}", headers=auth)).json()
+    assert len(detail["payments"]) == 1 and len(detail["plans"]) == 1
+    first_installment = detail["plans"][0]["installments"][0]
+    assert first_installment["status"] == "paid"
+    expected = Decimal("1200.00") - Decimal(first_installment["amount"])
+    assert Decimal(detail["current_balance"]) == expected
+
+    conversation_id = detail["conversations"][0]["id"]
+    transcript = (await client.get(f"/api/conversations/{conversation_id}", headers=auth)).json()
+    intents = [m["intent"] for m in transcript["messages"] if m["direction"] == "inbound"]
+    assert intents[0] == "ask_balance" and intents[3] == "request_payment_plan"
+    assert transcript["records"]["plans"]
+
+
+async def test_portal_page_renders_without_external_resources(portal) -> None:  # type: ignore[no-untyped-def]
+    client, auth = portal
+    created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
+    path = "/p/" + created["portal_url"].split("/p/")[1]
+    await _say(client, path, "hola, cuánto debo?")
+    page = await client.get(path)
+    assert page.status_code == 200
+    assert 'name="viewport"' in page.text and "<script" not in page.text
+    assert "http" not in page.text.split("<main>")[0].replace('charset="utf-8"', "")
+    assert "Hola, soy Parley" in page.text
+    assert (await client.get("/p/forged-token")).status_code == 404
+
+
+async def test_stop_in_the_portal_and_a_bad_token(portal) -> None:  # type: ignore[no-untyped-def]
+    client, auth = portal
+    created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
+    path = "/p/" + created["portal_url"].split("/p/")[1]
+    stop = await _say(client, path, "STOP")
+    assert "unsubscribed" in stop[0]["text"]
+    assert await _say(client, path, "hello") == []
+
+
+async def test_billing_payments_are_idempotent_and_webhooks_are_verified(portal) -> None:  # type: ignore[no-untyped-def]
+    client, auth = portal
+    created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
+    url = f"/api/accounts/{created['id']}/payments"
+    body = {"amount": "200.00", "reference": "INV-1"}
+    assert (await client.post(url, json=body, headers=auth)).status_code == 201
+    assert (await client.post(url, json=body, headers=auth)).status_code == 200
+    event = json.dumps({"type": "payment_intent.succeeded", "data": {"object": {
+        "id": "pi_1", "amount_received": 100000,
+        "metadata": {"account_id": str(created["id"])}}}}).encode()
+    now = 1795618800  # 2026-11-25 15:00 UTC, the test clock
+    bad = await client.post("/webhooks/payments/stripe", content=event,
+                            headers={"Stripe-Signature": f"t={now},v1=" + "0" * 64})
+    assert bad.status_code == 400
+    good = await client.post("/webhooks/payments/stripe", content=event,
+                             headers={"Stripe-Signature": stripe.sign("whsec_test", event, now)})
+    assert good.json() == {"received": 1, "posted": 1}
+    detail = (await client.get(f"/api/accounts/{created['id']}", headers=auth)).json()
+    assert detail["current_balance"] == "0.00" and detail["status"] == "paid"

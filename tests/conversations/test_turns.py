@@ -1,0 +1,109 @@
+"""Turns over a real database: effects recorded in one transaction, replies gated, errors safe."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from backend.db.models import Account, ContactPoint, Conversation, Handoff, Message, Promise
+from bot.messages import Purpose
+from tests.conversations.conftest import Chat
+
+
+async def _one(chat: Chat, model: type, *where: object) -> object:
+    async with chat.container.sessions() as session:
+        return await session.scalar(select(model).where(*where))  # type: ignore[arg-type]
+
+
+async def test_verification_then_balance_with_mini_miranda_once(chat: Chat) -> None:
+    first = await chat.says("how much do I owe?")
+    assert [r.key for r in first.replies] == ["identity.intro", "identity.ask.date_of_birth"]
+    assert not any(m.discusses_debt for m in chat.outbox.messages)
+    await chat.says("03/14/1985")
+    answer = await chat.says("10001")
+    assert [r.key for r in answer.replies] == ["balance.answer"]
+    text = answer.replies[0].text
+    assert text.startswith("This is a communication from a debt collector. This is an attempt")
+    assert "$1,200.00" in text and "Reply STOP" in text
+    last = chat.outbox.messages[-1]
+    assert last.discusses_debt and last.recipient_verified and last.purpose == Purpose.REPLY
+    again = await chat.says("what's my balance")
+    short = "This is a communication from a debt collector."
+    assert again.replies[0].text.endswith(f"{short}\nReply STOP to stop messages to this number.")
+
+
+async def test_promise_is_recorded_with_channel_and_conversation(chat: Chat) -> None:
+    await chat.verify()
+    await chat.says("I'll pay $300 on 2026-12-04")
+    done = await chat.says("yes")
+    assert [r.key for r in done.replies] == ["promise.recorded"]
+    promise = await _one(chat, Promise)
+    assert promise is not None
+    assert str(promise.amount) == "300.00" and promise.channel == "sms"  # type: ignore[attr-defined]
+    assert promise.conversation_id is not None  # type: ignore[attr-defined]
+    message = await _one(chat, Message, Message.text == "yes")
+    assert message.processed_at is not None and message.intent == "affirm"  # type: ignore[attr-defined]
+
+
+async def test_stop_keyword_works_even_when_a_human_owns_the_conversation(chat: Chat) -> None:
+    await chat.says("let me talk to a human")
+    conversation = await _one(chat, Conversation)
+    assert conversation.ownership == "queued"  # type: ignore[attr-defined]
+    assert (await chat.says("where is my agent")).replies == []
+    stop = await chat.says("STOP")
+    assert [r.key for r in stop.replies] == ["optout.confirm"]
+    assert chat.outbox.messages[-1].purpose == Purpose.OPT_OUT_CONFIRMATION
+    contact = await _one(chat, ContactPoint)
+    assert contact.opted_out_at is not None  # type: ignore[attr-defined]
+    assert (await chat.says("STOP")).replies == []
+
+
+async def test_attorney_sets_the_stop_state_acknowledges_once_and_hands_off(chat: Chat) -> None:
+    result = await chat.says("talk to my lawyer Jane Doe at 555-0100")
+    assert [r.key for r in result.replies] == ["stop.attorney"]
+    account = await _one(chat, Account)
+    assert account.attorney and "Jane Doe" in account.stop_details  # type: ignore[attr-defined]
+    handoff = await _one(chat, Handoff)
+    assert handoff.queue == "legal"  # type: ignore[attr-defined]
+    assert (await chat.says("hello?")).replies == []
+
+
+async def test_an_unexpected_error_gives_a_safe_reply_and_a_handoff_with_its_id(
+    chat: Chat,
+) -> None:
+    await chat.verify()
+    result = await chat.says("please explode")
+    assert result.error_id and [r.key for r in result.replies] == ["error.safe"]
+    handoff = await _one(chat, Handoff)
+    assert handoff.error_id == result.error_id  # type: ignore[attr-defined]
+    inbound = await _one(chat, Message, Message.text == "please explode")
+    assert inbound is not None and inbound.processed_at is not None  # type: ignore[attr-defined]
+
+
+async def test_a_processed_message_is_not_answered_twice(chat: Chat) -> None:
+    result = await chat.says("hi")
+    again = await chat.engine.handle(result.message_id)
+    assert again.replies == [] and len(chat.outbox.messages) == 2
+
+
+async def test_two_messages_at_once_are_processed_in_order(chat: Chat) -> None:
+    await chat.verify()
+    first = await chat.store("I'll pay $300 on 2026-12-04")
+    second = await chat.store("yes")
+    results = await asyncio.gather(chat.engine.handle(*first), chat.engine.handle(*second))
+    assert [r.key for result in results for r in result.replies] == [
+        "promise.confirm", "promise.recorded"]
+
+
+async def test_spanish_message_gets_a_spanish_reply(chat: Chat) -> None:
+    result = await chat.says("hola")
+    assert result.replies[0].text.startswith("Hola, soy Parley")
+
+
+async def test_wrong_person_suppresses_the_number(chat: Chat) -> None:
+    result = await chat.says("wrong number")
+    assert [r.key for r in result.replies] == ["wrong_person.apology"]
+    contact = await _one(chat, ContactPoint)
+    assert contact.wrong_party  # type: ignore[attr-defined]
+    assert (await chat.says("hello?")).replies == []
