@@ -46,6 +46,7 @@ def install_channels(
     container.services.update(
         {"adapters": adapters, "gate": gate, "outbox": outbox, "dispatcher": dispatcher}
     )
+    container.on_close(lambda: close_channels(container))
     container.scheduler.every("outbox.release_due", RELEASE_EVERY, _job(outbox.release_due))
     container.scheduler.every("inbound.sweep", SWEEP_EVERY, _job(dispatcher.sweep))
     if app is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +30,17 @@ class Container:
     scheduler: JobScheduler
     interpreter: Any = None
     services: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run `closer` when the container closes (latest registered runs first)."""
+        self.closers.append(closer)
 
     async def close(self) -> None:
-        """Release connections."""
+        """Run the extensions' closers, then release connections."""
+        for closer in reversed(self.closers):
+            await closer()
+        self.closers.clear()
         if self.redis is not None:
             await self.redis.aclose()
         await self.engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,7 +19,7 @@ from backend.settings import Settings
 from bot.clock import Clock
 
 log = logging.getLogger(__name__)
-Extension = Callable[[FastAPI, Container], Any]
+Extension = Callable[[FastAPI | None, Container], Any]
 
 
 def create_app(
@@ -26,8 +28,12 @@ def create_app(
     clock: Clock | None = None,
     migrate: bool = True,
     extensions: tuple[Extension, ...] = (),
+    run_jobs: bool = False,
 ) -> FastAPI:
-    """Build the app; the container is created when the app starts, not at import."""
+    """Build the app; the container is created when the app starts, not at import.
+
+    With `run_jobs` the app runs the periodic jobs itself (embedded mode: no separate worker).
+    """
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -40,9 +46,14 @@ def create_app(
             result = extension(app, container)
             if hasattr(result, "__await__"):
                 await result
+        jobs = asyncio.create_task(container.scheduler.run_forever()) if run_jobs else None
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
             await container.close()
 
     # Swagger/ReDoc assets come from the fastapi-offline package: no CDN in any page.

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import event as orm_event
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from backend.db.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 # An arbitrary constant key for pg_advisory_xact_lock: one chain, one writer at a time.
 _PG_LOCK_KEY = 0x5041524C4559
+_PENDING = "parley_audit_pending"
 
 
 def event_hash(prev_hash: str, event: AuditEvent) -> str:
@@ -43,7 +47,7 @@ async def record(
     subject_id: str | int | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction (committed with it)."""
+    """Queue one event on the caller's transaction; it is chained and written at commit."""
     event = AuditEvent(
         occurred_at=occurred_at,
         actor=actor,
@@ -52,29 +56,45 @@ async def record(
         subject_id=None if subject_id is None else str(subject_id),
         data=json.loads(json.dumps(data or {}, default=str)),
         prev_hash=GENESIS_HASH,
-        hash=f"pending-{id(object())}",
+        hash=f"pending-{uuid.uuid4().hex}",
     )
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-    # Inserting first takes SQLite's write lock, so the predecessor read next cannot change
-    # under us until this transaction commits.
-    session.add(event)
-    await session.flush()
-    previous = await session.scalar(
+    session.sync_session.info.setdefault(_PENDING, []).append(event)
+    return event
+
+
+def _seal_pending(session: Session) -> None:
+    """Chain and insert the transaction's queued events, holding the chain lock briefly.
+
+    Sealing at commit keeps the lock for one insert and the commit itself, instead of for
+    the whole turn or request, so concurrent transactions only queue for that moment.
+    """
+    events: list[AuditEvent] = session.info.pop(_PENDING, [])
+    if not events:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    # Inserting first also takes SQLite's single write lock before the predecessor is read.
+    session.add_all(events)
+    session.flush()
+    previous = session.scalar(
         select(AuditEvent.hash)
-        .where(AuditEvent.id < event.id)
+        .where(AuditEvent.id < events[0].id)
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
-    event.prev_hash = previous or GENESIS_HASH
-    event.hash = event_hash(event.prev_hash, event)
-    await session.execute(
-        update(AuditEvent)
-        .where(AuditEvent.id == event.id)
-        .values(prev_hash=event.prev_hash, hash=event.hash)
-        .execution_options(synchronize_session=False)
-    )
-    return event
+    prev = previous or GENESIS_HASH
+    for event in events:
+        event.prev_hash, event.hash = prev, event_hash(prev, event)
+        prev = event.hash
+    session.flush()
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+orm_event.listen(Session, "before_commit", _seal_pending)
+orm_event.listen(Session, "after_rollback", _drop_pending)
 
 
 @dataclass(frozen=True)

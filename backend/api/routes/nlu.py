@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,7 +38,7 @@ async def parse_message(body: ParseRequest, request: Request) -> dict[str, Any]:
     if interpreter is None:
         raise HTTPException(status_code=503, detail="NLU is not loaded")
     result = await interpreter.parse(
-        body.text, reference_time=body.reference_time or datetime.now(UTC),
+        body.text, reference_time=body.reference_time or container.clock.now(),
         timezone=body.timezone,
     )
     return result.to_rasa()
