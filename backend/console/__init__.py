@@ -1,0 +1,1 @@
+"""The agent console: a server-rendered web application served at /console."""

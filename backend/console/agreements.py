@@ -1,0 +1,107 @@
+"""What an agent agrees with a debtor: a promise or a plan inside the policy, or a payment link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from backend.container import Container
+from backend.db.models import Account, Conversation
+from backend.services import ledger
+from backend.services.policy import offers
+from backend.services.policy.model import Policy
+from backend.services.policy.rules import evaluate
+from bot.facts import Offer, Terms
+
+
+@dataclass(frozen=True)
+class Agreed:
+    """Recorded, or refused with the policy's reason."""
+
+    ok: bool
+    reason: str | None = None
+    url: str | None = None
+
+
+class NotAgreeable(Exception):
+    """The conversation has no account, or the policy service is not installed."""
+
+
+async def record_promise(
+    container: Container, conversation_id: int, agent_id: int, amount: Decimal, due: date
+) -> Agreed:
+    """A promise to pay, if the portfolio's policy allows it."""
+    async with container.sessions.begin() as session:
+        conversation, account = await _load(session, conversation_id)
+        terms = _terms(account, container)
+        verdict = evaluate(_policy(container, account), Offer("promise", amount, due), terms)
+        if not verdict.allowed:
+            return Agreed(False, verdict.reason)
+        await ledger.record_promise(session, account, amount, due,
+                                    _origin(container, conversation, agent_id))
+    return Agreed(True)
+
+
+async def record_plan(
+    container: Container, conversation_id: int, agent_id: int, count: int, frequency: str,
+    first: date,
+) -> Agreed:
+    """A plan of `count` installments of the balance, if the policy allows it."""
+    async with container.sessions.begin() as session:
+        conversation, account = await _load(session, conversation_id)
+        policy, terms = _policy(container, account), _terms(account, container)
+        if frequency not in policy.frequencies or count < 1:
+            return Agreed(False, f"the policy allows {', '.join(policy.frequencies)} plans")
+        offer = offers.plan(policy, terms, count, frequency, first)
+        verdict = evaluate(policy, offer, terms)
+        if not verdict.allowed:
+            return Agreed(False, verdict.reason)
+        await ledger.record_plan(session, account, offer,
+                                 _origin(container, conversation, agent_id))
+    return Agreed(True)
+
+
+async def payment_link(container: Container, conversation_id: int, amount: Decimal) -> Agreed:
+    """A signed payment link for `amount` (at most the balance) to put in a reply."""
+    links = container.services.get("payment_links")
+    if links is None:
+        raise NotAgreeable("payment links are not installed")
+    async with container.sessions() as session:
+        _, account = await _load(session, conversation_id)
+    if amount <= 0 or amount > account.current_balance:
+        return Agreed(False, "the amount must be positive and at most the balance")
+    return Agreed(True, url=links.url_for(account.id, amount))
+
+
+async def _load(session: AsyncSession, conversation_id: int) -> tuple[Conversation, Account]:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or conversation.account_id is None:
+        raise NotAgreeable("this conversation is not linked to an account")
+    account = await session.get(Account, conversation.account_id,
+                                options=[selectinload(Account.portfolio)])
+    if account is None:
+        raise NotAgreeable("this conversation is not linked to an account")
+    return conversation, account
+
+
+def _policy(container: Container, account: Account) -> Policy:
+    store = container.services.get("policies")
+    if store is None:
+        raise NotAgreeable("the policy service is not installed")
+    policy: Policy = store.for_portfolio(account.portfolio)
+    return policy
+
+
+def _terms(account: Account, container: Container) -> Terms:
+    today = container.clock.now().date()
+    return Terms(balance=account.current_balance, days_past_due=account.days_past_due(today),
+                 today=today, hardship=account.hardship)
+
+
+def _origin(container: Container, conversation: Conversation, agent_id: int) -> ledger.Origin:
+    return ledger.Origin(now=container.clock.now(), actor=f"agent:{agent_id}",
+                         channel=conversation.channel, conversation_id=conversation.id)

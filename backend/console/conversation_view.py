@@ -1,0 +1,163 @@
+"""The conversation page's data: transcript across channels, account panel, notes, audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import (
+    AgentUser,
+    AuditEvent,
+    Conversation,
+    ConversationNote,
+    Handoff,
+    IntentCorrection,
+    Message,
+)
+from backend.services.accounts import AccountRecords, load_account
+from backend.services.handoff import ACTIVE_STATUSES
+from backend.workflow.schedule import PlannedContactView, planned_contacts
+
+AUDIT_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Line:
+    """One message of the transcript, with what the NLU read in it."""
+
+    id: int
+    at: datetime
+    direction: str
+    channel: str
+    sender: str
+    text: str
+    intent: str | None
+    confidence: float | None
+    corrected_intent: str | None
+    delivery_status: str
+    error_code: str | None
+
+    @property
+    def from_debtor(self) -> bool:
+        """True for the debtor's own messages (the ones with an NLU reading)."""
+        return self.direction == "inbound"
+
+
+@dataclass
+class ConversationPage:
+    """Everything the conversation page shows."""
+
+    conversation: Conversation
+    handoff: Handoff | None
+    owner: AgentUser | None
+    lines: list[Line]
+    records: AccountRecords | None
+    related: list[int] = field(default_factory=list)
+    notes: list[tuple[ConversationNote, str]] = field(default_factory=list)
+    audit: list[AuditEvent] = field(default_factory=list)
+    planned: list[PlannedContactView] = field(default_factory=list)
+
+    @property
+    def last_message_id(self) -> int:
+        """The newest message shown (live updates fetch what comes after it)."""
+        return max((line.id for line in self.lines), default=0)
+
+
+async def conversation_page(
+    session: AsyncSession, conversation_id: int, now: datetime
+) -> ConversationPage | None:
+    """Load the page for one conversation, or None when it does not exist."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        return None
+    related = await related_conversations(session, conversation)
+    records = (
+        await load_account(session, conversation.account_id) if conversation.account_id else None
+    )
+    return ConversationPage(
+        conversation=conversation,
+        handoff=await _handoff(session, conversation.id),
+        owner=await session.get(AgentUser, conversation.agent_id) if conversation.agent_id
+        else None,
+        lines=await transcript(session, related),
+        records=records,
+        related=related,
+        notes=await _notes(session, related),
+        audit=await _audit(session, conversation, related),
+        planned=await planned_contacts(session, conversation.account_id, now)
+        if conversation.account_id else [],
+    )
+
+
+async def related_conversations(session: AsyncSession, conversation: Conversation) -> list[int]:
+    """This conversation and the debtor's others on every channel."""
+    if conversation.debtor_id is None:
+        return [conversation.id]
+    ids = await session.scalars(
+        select(Conversation.id).where(Conversation.debtor_id == conversation.debtor_id)
+    )
+    return sorted(set(ids) | {conversation.id})
+
+
+async def transcript(
+    session: AsyncSession, conversation_ids: list[int], after: int = 0
+) -> list[Line]:
+    """Messages of the given conversations in time order (only ids above `after`)."""
+    rows = await session.execute(
+        select(Message, IntentCorrection.corrected_intent)
+        .outerjoin(IntentCorrection, IntentCorrection.message_id == Message.id)
+        .where(Message.conversation_id.in_(conversation_ids), Message.id > after)
+        .order_by(Message.created_at, Message.id)
+    )
+    return [_line(message, corrected) for message, corrected in rows.all()]
+
+
+def _line(message: Message, corrected: str | None) -> Line:
+    return Line(
+        id=message.id, at=message.created_at, direction=message.direction,
+        channel=message.channel, sender=message.sender, text=message.text,
+        intent=message.intent, confidence=message.confidence, corrected_intent=corrected,
+        delivery_status=message.delivery_status, error_code=message.error_code,
+    )
+
+
+async def _handoff(session: AsyncSession, conversation_id: int) -> Handoff | None:
+    return await session.scalar(
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation_id)
+        .order_by((Handoff.status.in_(ACTIVE_STATUSES)).desc(), Handoff.id.desc())
+        .limit(1)
+    )
+
+
+async def _notes(
+    session: AsyncSession, conversation_ids: list[int]
+) -> list[tuple[ConversationNote, str]]:
+    rows = await session.execute(
+        select(ConversationNote, AgentUser.name)
+        .outerjoin(AgentUser, AgentUser.id == ConversationNote.agent_id)
+        .where(ConversationNote.conversation_id.in_(conversation_ids))
+        .order_by(ConversationNote.created_at.desc(), ConversationNote.id.desc())
+    )
+    return [(note, name or "system") for note, name in rows.all()]
+
+
+async def _audit(
+    session: AsyncSession, conversation: Conversation, conversation_ids: list[int]
+) -> list[AuditEvent]:
+    subjects = [
+        (AuditEvent.subject_type == "conversation")
+        & (AuditEvent.subject_id.in_([str(i) for i in conversation_ids]))
+    ]
+    if conversation.account_id is not None:
+        subjects.append(
+            (AuditEvent.subject_type == "account")
+            & (AuditEvent.subject_id == str(conversation.account_id))
+        )
+    events = await session.scalars(
+        select(AuditEvent).where(or_(*subjects)).order_by(AuditEvent.id.desc()).limit(AUDIT_LIMIT)
+    )
+    return list(events)

@@ -1,0 +1,106 @@
+"""The queue page's data: waiting handoffs by queue and priority, with waiting time and breaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import AgentUser, Conversation, Debtor, Handoff
+from backend.services.handoff import ACTIVE_STATUSES, AGENT, QUEUED
+from backend.services.queues import Queue, QueueConfig
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One handoff waiting for, or owned by, a person."""
+
+    handoff_id: int
+    conversation_id: int
+    reason: str
+    priority: int
+    status: str
+    channel: str
+    debtor: str
+    agent: str | None
+    agent_id: int | None
+    waiting: timedelta
+    breached: bool
+
+
+@dataclass
+class QueueGroup:
+    """A queue with its waiting items, most urgent first."""
+
+    queue: Queue
+    items: list[QueueItem] = field(default_factory=list)
+
+    @property
+    def breaches(self) -> int:
+        """How many waiting items passed the response-time target."""
+        return sum(1 for item in self.items if item.breached)
+
+
+@dataclass(frozen=True)
+class QueueBoard:
+    """The whole queue page: waiting items by queue, and the viewer's own conversations."""
+
+    groups: list[QueueGroup]
+    mine: list[QueueItem]
+
+    @property
+    def waiting(self) -> int:
+        """How many conversations wait for a person."""
+        return sum(len(g.items) for g in self.groups)
+
+
+def format_wait(delta: timedelta) -> str:
+    """`3 min`, `2 h 05 min`, `1 d 4 h`."""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+async def queue_board(
+    session: AsyncSession, queues: QueueConfig, now: datetime, agent_id: int
+) -> QueueBoard:
+    """Every open handoff, grouped for the queue page."""
+    rows = await session.execute(
+        select(Handoff, Conversation.channel, Debtor.full_name, AgentUser.name)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .outerjoin(Debtor, Debtor.id == Conversation.debtor_id)
+        .outerjoin(AgentUser, AgentUser.id == Handoff.agent_id)
+        .where(Handoff.status.in_(ACTIVE_STATUSES))
+        .order_by(Handoff.priority.desc(), Handoff.created_at, Handoff.id)
+    )
+    groups = {q.name: QueueGroup(q) for q in queues.queues}
+    mine: list[QueueItem] = []
+    for handoff, channel, debtor, agent in rows.all():
+        item = _item(handoff, channel, debtor, agent, queues.get(handoff.queue), now)
+        if handoff.status == QUEUED:
+            groups.setdefault(handoff.queue, QueueGroup(queues.get(handoff.queue))).items.append(
+                item
+            )
+        elif handoff.status == AGENT and handoff.agent_id == agent_id:
+            mine.append(item)
+    return QueueBoard(groups=list(groups.values()), mine=mine)
+
+
+def _item(
+    handoff: Handoff, channel: str, debtor: str | None, agent: str | None, queue: Queue,
+    now: datetime,
+) -> QueueItem:
+    waiting = now - handoff.created_at
+    return QueueItem(
+        handoff_id=handoff.id, conversation_id=handoff.conversation_id, reason=handoff.reason,
+        priority=handoff.priority, status=handoff.status, channel=channel,
+        debtor=debtor or "unknown sender", agent=agent, agent_id=handoff.agent_id,
+        waiting=waiting, breached=handoff.status == QUEUED and waiting > queue.target,
+    )

@@ -1,0 +1,114 @@
+"""An agent's reply: through the outbox (so the compliance gate decides), on the same channel."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.container import Container
+from backend.db.models import Conversation
+from backend.services import audit
+from backend.services.handoff import AGENT
+from bot.messages import ConversationKey, OutboundMessage, Purpose
+from bot.ports import OutboxDecision
+
+log = logging.getLogger(__name__)
+MAX_REPLY_LENGTH = 1600
+
+# What the console tells an agent for each gate reason (compliance.md has the sources).
+REFUSALS = {
+    "dispute_pause": "The debt is disputed: nothing about the debt may be sent until the "
+                     "verification is sent.",
+    "wrong_party": "This address reached the wrong person; it is never messaged again.",
+    "opted_out": "The debtor opted out on this address.",
+    "telegram_not_started": "The debtor has not started the Telegram bot.",
+    "no_consent": "There is no consent to contact this address.",
+    "identity_unverified": "The debtor's identity is not verified in this conversation; "
+                           "remove debt details or confirm the right party first.",
+    "no_location_signal": "The debtor's local time is unknown, and they have not written "
+                          "recently.",
+    "no_allowed_hours": "No hour is allowed in every time zone the debtor may be in.",
+    "quiet_hours": "It is outside 08:00-21:00 for the debtor; the message waits until then.",
+    "frequency_cap": "The contact limit for this account and channel is reached; the message "
+                     "waits.",
+    "whatsapp_window_closed": "WhatsApp's 24-hour window is closed; only an approved template "
+                              "can be sent.",
+}
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """What happened to a reply: sent, deferred (with when), blocked (with why), or refused."""
+
+    status: str  # pending | deferred | blocked | not_owner | unavailable | empty
+    reason: str | None = None
+    explanation: str | None = None
+    message_id: int | None = None
+
+
+def explain(reason: str | None) -> str | None:
+    """The agent-facing sentence for a gate reason (stop-states named by their flag)."""
+    if reason is None:
+        return None
+    if reason.startswith("stop_state:"):
+        state = reason.split(":", 1)[1]
+        return f"Collection is stopped on this account ({state}); nothing may be sent."
+    return REFUSALS.get(reason, f"Refused by the compliance gate ({reason}).")
+
+
+async def send_agent_reply(
+    container: Container, conversation_id: int, agent_id: int, text: str, *,
+    discusses_debt: bool, recipient_verified: bool, nonce: str,
+) -> ReplyOutcome:
+    """Gate and store the reply in one transaction, then send it once that committed."""
+    text = text.strip()
+    if not text:
+        return ReplyOutcome("empty", explanation="Write a message first.")
+    outbox = container.services.get("outbox")
+    if outbox is None:
+        return ReplyOutcome("unavailable", explanation="No outbound channel is configured.")
+    async with container.sessions.begin() as session:
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None or not _owned_by(conversation, agent_id):
+            return ReplyOutcome("not_owner", explanation="Claim the conversation to reply.")
+        outbound = _outbound(conversation, agent_id, text[:MAX_REPLY_LENGTH], discusses_debt,
+                             recipient_verified, nonce)
+        decision: OutboxDecision = await outbox.submit(session, outbound)
+        await _audit(session, container, conversation, agent_id, decision, recipient_verified)
+    if decision.allowed and decision.message_id is not None:
+        await outbox.send([decision.message_id])
+    return ReplyOutcome(decision.status, decision.reason, explain(decision.reason),
+                        decision.message_id)
+
+
+def _owned_by(conversation: Conversation, agent_id: int) -> bool:
+    return conversation.ownership == AGENT and conversation.agent_id == agent_id
+
+
+def _outbound(
+    conversation: Conversation, agent_id: int, text: str, discusses_debt: bool,
+    recipient_verified: bool, nonce: str,
+) -> OutboundMessage:
+    return OutboundMessage(
+        key=ConversationKey(conversation.channel, conversation.address), text=text,
+        purpose=Purpose.AGENT, conversation_id=conversation.id,
+        account_id=conversation.account_id, discusses_debt=discusses_debt,
+        recipient_verified=recipient_verified, sender=f"agent:{agent_id}",
+        idempotency_key=f"console-{conversation.id}-{nonce}"[:64],
+    )
+
+
+async def _audit(
+    session: AsyncSession, container: Container, conversation: Conversation, agent_id: int,
+    decision: OutboxDecision, recipient_verified: bool,
+) -> None:
+    await audit.record(
+        session, occurred_at=container.clock.now(), actor=f"agent:{agent_id}",
+        action="agent.replied", subject_type="conversation", subject_id=conversation.id,
+        data={"message_id": decision.message_id, "status": decision.status,
+              "reason": decision.reason, "recipient_verified_by_agent": recipient_verified},
+    )
+    log.info("agent %s replied in conversation %s: %s", agent_id, conversation.id,
+             decision.status)

@@ -1,0 +1,104 @@
+"""Agreements from the console: a promise or a plan inside the policy, a payment link."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+
+from backend.api.deps import ContainerDep
+from backend.console import agreements
+from backend.console.deps import ConsoleRoute, Viewer, back_to, viewer_dep
+from backend.console.notices import Notice
+from backend.console.permissions import Perm
+from backend.console.replies import send_agent_reply
+from backend.console.routes.conversation import render_conversation
+from backend.db.models import Conversation
+from backend.services.handoff import AGENT
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+Acting = Annotated[Viewer, viewer_dep(Perm.ACCOUNT_ACTION)]
+
+
+@router.post("/conversations/{conversation_id}/promise")
+async def promise(
+    request: Request, conversation_id: int, container: ContainerDep, viewer: Acting,
+    amount: Annotated[Decimal, Form(gt=0, max_digits=18, decimal_places=2)],
+    due: Annotated[date, Form()],
+) -> Response:
+    """Record a promise to pay, if the portfolio's policy allows it."""
+    if not await _may_act(container, viewer, conversation_id):
+        return back_to(f"/console/conversations/{conversation_id}", notice="not_yours")
+    try:
+        result = await agreements.record_promise(container, conversation_id, viewer.id,
+                                                 amount, due)
+    except agreements.NotAgreeable as error:
+        return await _refused(request, container, viewer, conversation_id, str(error))
+    return await _done(request, container, viewer, conversation_id, result, "Promise recorded.")
+
+
+@router.post("/conversations/{conversation_id}/plan")
+async def plan(
+    request: Request, conversation_id: int, container: ContainerDep, viewer: Acting,
+    count: Annotated[int, Form(ge=1, le=120)], frequency: Annotated[str, Form()],
+    first: Annotated[date, Form()],
+) -> Response:
+    """Record a payment plan of the balance, if the policy allows it."""
+    if not await _may_act(container, viewer, conversation_id):
+        return back_to(f"/console/conversations/{conversation_id}", notice="not_yours")
+    try:
+        result = await agreements.record_plan(container, conversation_id, viewer.id, count,
+                                              frequency, first)
+    except agreements.NotAgreeable as error:
+        return await _refused(request, container, viewer, conversation_id, str(error))
+    return await _done(request, container, viewer, conversation_id, result, "Plan recorded.")
+
+
+@router.post("/conversations/{conversation_id}/payment-link")
+async def payment_link(
+    request: Request, conversation_id: int, container: ContainerDep, viewer: Acting,
+    amount: Annotated[Decimal, Form(gt=0, max_digits=18, decimal_places=2)],
+    recipient_verified: Annotated[bool, Form()] = False,
+) -> Response:
+    """Send a signed payment link in a reply (through the compliance gate)."""
+    try:
+        link = await agreements.payment_link(container, conversation_id, amount)
+    except agreements.NotAgreeable as error:
+        return await _refused(request, container, viewer, conversation_id, str(error))
+    if not link.ok or link.url is None:
+        return await _refused(request, container, viewer, conversation_id, link.reason or "")
+    outcome = await send_agent_reply(
+        container, conversation_id, viewer.id, f"You can pay securely here: {link.url}",
+        discusses_debt=True, recipient_verified=recipient_verified,
+        nonce=secrets.token_hex(8),
+    )
+    code = {"pending": "link_sent"}.get(outcome.status, outcome.status)
+    return back_to(f"/console/conversations/{conversation_id}", notice=code,
+                   reason=outcome.reason)
+
+
+async def _may_act(container: ContainerDep, viewer: Viewer, conversation_id: int) -> bool:
+    async with container.sessions() as db:
+        conversation = await db.get(Conversation, conversation_id)
+    if conversation is None:
+        return False
+    owned = conversation.ownership == AGENT and conversation.agent_id == viewer.id
+    return owned or viewer.can(Perm.OVERRIDE)
+
+
+async def _done(request: Request, container: ContainerDep, viewer: Viewer,
+                conversation_id: int, result: agreements.Agreed, text: str) -> Response:
+    if not result.ok:
+        return await _refused(request, container, viewer, conversation_id, result.reason or "")
+    return await render_conversation(request, container, viewer, conversation_id,
+                                     Notice("ok", text))
+
+
+async def _refused(request: Request, container: ContainerDep, viewer: Viewer,
+                   conversation_id: int, reason: str) -> Response:
+    # Rendered, not redirected: the policy's reason never travels in a URL.
+    return await render_conversation(request, container, viewer, conversation_id,
+                                     Notice("error", f"Not recorded: {reason}."), 422)

@@ -1,0 +1,72 @@
+"""The conversation page: transcript, account panel, and the live message fragment."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+
+from backend.api.deps import ContainerDep
+from backend.console.canned import load_canned
+from backend.console.conversation_view import conversation_page, related_conversations, transcript
+from backend.console.deps import ConsoleRoute, Viewer, render, viewer_dep
+from backend.console.notices import Notice, notice_for
+from backend.console.permissions import Perm
+from backend.container import Container
+from backend.db.models import Conversation
+from backend.db.models.enums import StopState
+from nlu.types import INTENTS
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+Viewing = Annotated[Viewer, viewer_dep(Perm.VIEW_CONVERSATION)]
+
+
+@router.get("/conversations/{conversation_id}")
+async def conversation(
+    request: Request, conversation_id: int, container: ContainerDep, viewer: Viewing,
+    notice: str | None = None, reason: str | None = None,
+) -> Response:
+    """Everything about one conversation, with the actions the viewer's role allows."""
+    return await render_conversation(request, container, viewer, conversation_id,
+                                     notice_for(notice, reason))
+
+
+async def render_conversation(
+    request: Request, container: Container, viewer: Viewer, conversation_id: int,
+    notice: Notice | None, status_code: int = 200,
+) -> Response:
+    """The conversation page with `notice` above it."""
+    async with container.sessions() as db:
+        page = await conversation_page(db, conversation_id, container.clock.now())
+    if page is None:
+        return render(request, "error.html", {"title": "Not found",
+                                              "message": "No such conversation."}, 404)
+    language = page.conversation.language or (
+        page.records.account.debtor.preferred_language if page.records else "en"
+    )
+    policies = container.services.get("policies")
+    return render(request, "conversation.html", {
+        "page": page, "notice": notice, "intents": INTENTS,
+        "stop_states": [s.value for s in StopState],
+        "canned": [(c.title, c.text(language, viewer.agent.name)) for c in load_canned()],
+        "owned": page.conversation.ownership == "agent"
+        and page.conversation.agent_id == viewer.id,
+        "payment_links": container.services.get("payment_links") is not None,
+        "frequencies": policies.default.frequencies if policies else [],
+        "agreements": policies is not None,
+        "nonce": secrets.token_hex(8), "today": container.clock.now().date(),
+    }, status_code=status_code)
+
+
+@router.get("/conversations/{conversation_id}/messages")
+async def messages_fragment(
+    request: Request, conversation_id: int, container: ContainerDep, viewer: Viewing,
+    after: int = 0,
+) -> Response:
+    """Transcript lines newer than `after` (live updates append them)."""
+    async with container.sessions() as db:
+        found = await db.get(Conversation, conversation_id)
+        lines = await transcript(db, await related_conversations(db, found), after) if found \
+            else []
+    return render(request, "_lines.html", {"lines": lines, "intents": INTENTS})

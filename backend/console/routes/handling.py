@@ -1,0 +1,153 @@
+"""What an agent does in a conversation: reply, note, correct an intent, hand back, resolve."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.api.deps import ContainerDep
+from backend.console import actions
+from backend.console.deps import ConsoleRoute, Viewer, back_to, handoff_service, viewer_dep
+from backend.console.permissions import Perm
+from backend.console.replies import send_agent_reply
+from backend.db.models import Message
+from backend.services.handoff import (
+    Actor,
+    ConversationNotFound,
+    HandoffError,
+    IllegalTransition,
+    NoteRequired,
+    NotYourConversation,
+    agent_actor,
+)
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+Text = Annotated[str, Form()]
+
+
+def _page(conversation_id: int) -> str:
+    return f"/console/conversations/{conversation_id}"
+
+
+@router.post("/conversations/{conversation_id}/reply")
+async def reply(
+    conversation_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, viewer_dep(Perm.REPLY)], text: Text,
+    discusses_debt: Annotated[bool, Form()] = False,
+    recipient_verified: Annotated[bool, Form()] = False,
+    nonce: Annotated[str, Form()] = "",
+) -> Response:
+    """Send through the outbox; the notice says plainly when the gate refused and why."""
+    outcome = await send_agent_reply(
+        container, conversation_id, viewer.id, text, discusses_debt=discusses_debt,
+        recipient_verified=recipient_verified, nonce=nonce or secrets.token_hex(8),
+    )
+    code = {"pending": "sent"}.get(outcome.status, outcome.status)
+    return back_to(_page(conversation_id), notice=code, reason=outcome.reason)
+
+
+@router.post("/conversations/{conversation_id}/notes")
+async def note(
+    conversation_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, viewer_dep(Perm.NOTE)], text: Text,
+) -> Response:
+    """An internal note."""
+    try:
+        async with container.sessions.begin() as db:
+            await actions.add_note(db, conversation_id, viewer.id, text, container.clock.now())
+    except actions.ActionRefused as refused:
+        return back_to(_page(conversation_id), notice=refused.code)
+    return back_to(_page(conversation_id), notice="noted")
+
+
+@router.post("/conversations/{conversation_id}/return")
+async def return_to_bot(
+    conversation_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, viewer_dep(Perm.HANDBACK)], note: Annotated[str, Form()] = "",
+) -> Response:
+    """Give the conversation back to the bot with a note of what was agreed."""
+    async def act(db: AsyncSession) -> object:
+        return await handoff_service(container).return_to_bot(
+            db, conversation_id, note=note, actor=_actor(viewer), now=container.clock.now()
+        )
+
+    return await _transition(container, conversation_id, act, "returned")
+
+
+@router.post("/conversations/{conversation_id}/resolve")
+async def resolve(
+    conversation_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, viewer_dep(Perm.HANDBACK)], note: Annotated[str, Form()] = "",
+) -> Response:
+    """Close the handoff; the debtor's next message reopens the conversation."""
+    async def act(db: AsyncSession) -> object:
+        return await handoff_service(container).resolve(
+            db, conversation_id, actor=_actor(viewer), now=container.clock.now(), note=note
+        )
+
+    return await _transition(container, conversation_id, act, "resolved")
+
+
+@router.post("/messages/{message_id}/intent")
+async def correct_intent(
+    message_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, viewer_dep(Perm.CORRECT_INTENT)], intent: Text,
+) -> Response:
+    """Record the right intent for a debtor message (the trainers' inbox)."""
+    async with container.sessions.begin() as db:
+        message = await db.get(Message, message_id)
+        if message is None:
+            return back_to("/console", notice="not_found")
+        conversation_id = message.conversation_id
+        try:
+            await actions.correct_intent(db, message_id, intent, agent_id=viewer.id,
+                                         now=container.clock.now())
+        except actions.ActionRefused as refused:
+            return back_to(_page(conversation_id), notice=refused.code)
+    return back_to(_page(conversation_id), notice="corrected")
+
+
+@router.post("/accounts/{account_id}/stop-state")
+async def stop_state(
+    account_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, viewer_dep(Perm.STOP_STATE)], state: Text,
+    action: Text, details: Annotated[str, Form()] = "",
+    conversation_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    """Set or clear a stop-state (supervisors)."""
+    target = _page(conversation_id) if conversation_id else "/console/queue"
+    try:
+        async with container.sessions.begin() as db:
+            await actions.set_stop_state(db, account_id, state, on=action == "set",
+                                         details=details, actor=viewer.actor,
+                                         now=container.clock.now())
+    except actions.ActionRefused as refused:
+        return back_to(target, notice=refused.code)
+    return back_to(target, notice="stop_state")
+
+
+def _actor(viewer: Viewer) -> Actor:
+    return agent_actor(viewer.id, supervisor=viewer.can(Perm.OVERRIDE))
+
+
+async def _transition(
+    container: ContainerDep, conversation_id: int,
+    act: Callable[[AsyncSession], Awaitable[object]], done: str,
+) -> Response:
+    try:
+        async with container.sessions.begin() as db:
+            await act(db)
+    except NoteRequired:
+        return back_to(_page(conversation_id), notice="note_required")
+    except NotYourConversation:
+        return back_to(_page(conversation_id), notice="not_yours")
+    except IllegalTransition:
+        return back_to(_page(conversation_id), notice="illegal")
+    except (ConversationNotFound, HandoffError):
+        return back_to("/console/queue", notice="not_found")
+    return back_to("/console/queue" if done == "returned" else _page(conversation_id),
+                   notice=done)

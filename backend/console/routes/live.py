@@ -1,0 +1,45 @@
+"""Server-sent events: new messages and queue changes, as they happen, for every open console."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from backend.api.deps import ContainerDep
+from backend.console.deps import ConsoleRoute, Viewer, event_bus, viewer_dep
+from backend.console.permissions import Perm
+from backend.services.events import EventBus
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+KEEPALIVE_SECONDS = 15.0
+# Streams end after a while and the browser reconnects by itself; shutdown never waits long.
+STREAM_SECONDS = 300.0
+
+
+@router.get("/events")
+async def events(
+    request: Request, container: ContainerDep, viewer: Annotated[Viewer, viewer_dep(Perm.LIVE)]
+) -> StreamingResponse:
+    """An `text/event-stream` of console events (ids and names only, never message text)."""
+    return StreamingResponse(
+        _stream(request, event_bus(container)), media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(request: Request, bus: EventBus) -> AsyncIterator[str]:
+    deadline = time.monotonic() + STREAM_SECONDS
+    async with bus.subscribe() as subscription:
+        yield "retry: 2000\nevent: hello\ndata: {}\n\n"
+        while time.monotonic() < deadline:
+            event = await subscription.next(within=KEEPALIVE_SECONDS)
+            if subscription.closed or await request.is_disconnected():
+                return
+            if event is None:
+                yield ": keep-alive\n\n"
+                continue
+            yield f"event: {event.kind}\ndata: {event.to_json()}\n\n"

@@ -1,0 +1,59 @@
+"""Wiring handoff and the agent console into the app: event bus, state machine, routes, assets."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from backend.console.deps import STATIC_DIR
+from backend.console.feed import announce_messages, stop_announcing
+from backend.console.routes import (
+    agents,
+    agreements,
+    auth,
+    conversation,
+    handling,
+    live,
+    queue,
+    trainer,
+)
+from backend.container import Container
+from backend.services.events import EventBus, build_event_bus
+from backend.services.handoff import HandoffService
+from backend.services.queues import DEFAULT_QUEUES_FILE, load_queues
+
+ROUTERS = (
+    auth.router, queue.router, conversation.router, handling.router, agreements.router,
+    live.router, trainer.router, agents.router,
+)
+
+
+def install_console(app: FastAPI | None, container: Container) -> None:
+    """Register `services["events"]` and `services["handoff"]`, then serve /console.
+
+    Install it before the conversations, so their engine opens handoffs through this service
+    (and its events reach the consoles).
+    """
+    queues_file = getattr(container.settings, "handoff_queues_file", None) or DEFAULT_QUEUES_FILE
+    bus = container.services.get("events") or build_event_bus(container.redis)
+    container.services["events"] = bus
+    handoffs = HandoffService(load_queues(queues_file), bus)
+    # "handoffs" is the name the conversations wiring looks for (install the console first).
+    container.services["handoff"] = container.services["handoffs"] = handoffs
+    announce_messages(container.engine, bus)
+    _close_with_container(container, bus)
+    if app is None:
+        return
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+
+
+def _close_with_container(container: Container, bus: EventBus) -> None:
+    # Close the bus before connections close, so open live streams end and the Redis
+    # listener stops.
+    async def close_bus() -> None:
+        stop_announcing(container.engine)
+        await bus.close()
+
+    container.on_close(close_bus)

@@ -1,0 +1,1 @@
+"""Handoff configuration shipped with Parley (queues, routing rules, response-time targets)."""

@@ -1,0 +1,115 @@
+"""Promises, plans and payment links from the console: inside the policy, or refused with why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backend.container import Container
+from backend.db.models import AuditEvent, Conversation, PaymentPlan, Promise
+from backend.db.models.enums import Role
+from backend.services.payments.links import PaymentLinks
+from backend.services.policy.loader import load_default
+from backend.services.policy.store import PolicyStore
+from tests.console.conftest import NOW, LoggedIn, Seeder
+
+
+@pytest.fixture
+def agreeable(console: Container) -> Container:
+    """The console with the conversations' policy store and payment links installed."""
+    console.services["policies"] = PolicyStore(load_default(console.settings.policy_dir))
+    console.services["payment_links"] = PaymentLinks(
+        console.settings.secret_key, "http://127.0.0.1:8000", console.clock)
+    return console
+
+
+async def _owned(container: Container, seed: Seeder, agent_id: int) -> int:
+    cid = await seed("can I pay later?", intent="promise_to_pay", confidence=0.8)
+    async with container.sessions.begin() as session:
+        await container.services["handoff"].open_handoff(session, cid, "requested_agent", now=NOW)
+        await container.services["handoff"].claim(session, cid, agent_id=agent_id, now=NOW)
+    return cid
+
+
+async def test_a_promise_inside_the_policy_is_recorded_by_the_agent(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(agreeable, seed, agent_id)
+    due = (NOW + timedelta(days=7)).date().isoformat()
+    page = await client.post(f"/console/conversations/{cid}/promise",
+                             data={"csrf_token": token, "amount": "25.00", "due": due})
+    assert page.status_code == 200 and "Promise recorded." in page.text
+    async with agreeable.sessions() as session:
+        promise = await session.scalar(select(Promise))
+        actor = await session.scalar(select(AuditEvent.actor).where(
+            AuditEvent.action == "promise.recorded"))
+    assert promise is not None and str(promise.amount) == "25.00"
+    assert promise.conversation_id == cid and actor == f"agent:{agent_id}"
+
+
+async def test_a_promise_outside_the_policy_is_refused_with_the_reason(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(agreeable, seed, agent_id)
+    far = (NOW + timedelta(days=200)).date().isoformat()
+    page = await client.post(f"/console/conversations/{cid}/promise",
+                             data={"csrf_token": token, "amount": "25.00", "due": far})
+    assert page.status_code == 422 and "Not recorded: promise too far out." in page.text
+    async with agreeable.sessions() as session:
+        assert await session.scalar(select(Promise)) is None
+
+
+async def test_a_plan_inside_the_policy_is_recorded(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(agreeable, seed, agent_id)
+    first = (NOW + timedelta(days=5)).date().isoformat()
+    page = await client.post(f"/console/conversations/{cid}/plan", data={
+        "csrf_token": token, "count": "3", "frequency": "monthly", "first": first})
+    assert "Plan recorded." in page.text, page.text[:500]
+    odd = await client.post(f"/console/conversations/{cid}/plan", data={
+        "csrf_token": token, "count": "3", "frequency": "daily", "first": first})
+    assert odd.status_code == 422 and "the policy allows" in odd.text
+    async with agreeable.sessions() as session:
+        plans = list(await session.scalars(select(PaymentPlan)))
+    assert len(plans) == 1 and plans[0].frequency == "monthly"
+
+
+async def test_only_the_owner_agrees(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    _, _, owner = await logged_in(Role.AGENT, "owner@example.com")
+    other, token, _ = await logged_in(Role.AGENT, "other@example.com")
+    cid = await _owned(agreeable, seed, owner)
+    due = (NOW + timedelta(days=7)).date().isoformat()
+    response = await other.post(f"/console/conversations/{cid}/promise",
+                                data={"csrf_token": token, "amount": "25.00", "due": due})
+    assert "notice=not_yours" in response.headers["location"]
+
+
+async def test_a_payment_link_goes_out_as_an_agent_reply(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(agreeable, seed, agent_id)
+    response = await client.post(f"/console/conversations/{cid}/payment-link", data={
+        "csrf_token": token, "amount": "30.00", "recipient_verified": "true"})
+    assert "notice=link_sent" in response.headers["location"]
+    [outbound] = agreeable.services["outbox"].submitted
+    assert "http://127.0.0.1:8000/pay/" in outbound.text and outbound.discusses_debt
+
+
+async def test_without_the_policy_service_the_agent_is_told(
+    console: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(console, seed, agent_id)
+    page = await client.get(f"/console/conversations/{cid}")
+    assert "Promises and plans need the policy service" in page.text
+    async with console.sessions() as session:
+        assert (await session.get(Conversation, cid)) is not None
