@@ -38,7 +38,7 @@ class Account(Base):
     deceased: Mapped[bool] = mapped_column(default=False)
     hardship: Mapped[bool] = mapped_column(default=False)
     stop_details: Mapped[str | None] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     debtor: Mapped[Debtor] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db.base import Base, JsonType
@@ -26,7 +26,7 @@ class Conversation(Base):
     ownership: Mapped[str] = mapped_column(String(16), default=Ownership.BOT, index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent_user.id"))
     language: Mapped[str | None] = mapped_column(String(8))
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     last_message_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     messages: Mapped[list[Message]] = relationship(
@@ -38,7 +38,14 @@ class Message(Base):
     """One message in or out; the provider id is unique per channel so retries dedupe."""
 
     __tablename__ = "message"
-    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id"),
+        # The dashboards' intent mix and agent counts read this index alone on PostgreSQL.
+        Index(
+            "ix_message_direction_created_at", "direction", "created_at",
+            postgresql_include=["conversation_id", "sender", "intent", "confidence"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversation.id"), index=True)
@@ -73,6 +80,6 @@ class Handoff(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent_user.id"))
     note: Mapped[str | None] = mapped_column(Text)
     error_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

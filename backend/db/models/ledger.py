@@ -49,7 +49,7 @@ class Promise(Base):
     paid_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     channel: Mapped[str | None] = mapped_column(String(16))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class PaymentPlan(Base):
@@ -66,7 +66,7 @@ class PaymentPlan(Base):
     status: Mapped[str] = mapped_column(String(16), default=PlanStatus.ACTIVE)
     channel: Mapped[str | None] = mapped_column(String(16))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
     installments: Mapped[list[Installment]] = relationship(
         back_populates="plan", order_by="Installment.seq", cascade="all, delete-orphan"
@@ -100,5 +100,5 @@ class Dispute(Base):
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=DisputeStatus.OPEN)
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"))
-    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

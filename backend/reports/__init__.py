@@ -1,0 +1,1 @@
+"""Supervisor dashboards: recovery, outcomes, automation and NLU health, computed in SQL."""

@@ -1,0 +1,320 @@
+"""Benchmark: every dashboard page over 1,000,000 accounts and 5,000,000 messages (PostgreSQL).
+
+Data is generated inside PostgreSQL with generate_series (INSERT ... SELECT); each page's
+queries (all of them, as the API runs them) are timed as one figure. Target: <= 1 s per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import platform
+import statistics
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection, make_url
+
+from backend.db.engine import build_engine, build_sessionmaker
+from backend.db.migrate import upgrade
+from backend.reports.automation import automation_report
+from backend.reports.filters import ReportFilter
+from backend.reports.nlu_health import nlu_health_report
+from backend.reports.outcomes import outcomes_report
+from backend.reports.recovery import recovery_report
+
+DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PENDING_INDEXES = (Path(__file__).resolve().parent.parent
+                   / "backend" / "migrations" / "pending" / "0005_report_indexes.py")
+BENCH_DB = "parley_bench_reports"
+TODAY = date(2026, 11, 25)
+TARGET_SECONDS = 1.0
+PORTFOLIOS = 20
+AGENTS = 50
+
+# created(g): placement instant of account g, spread over 2026-01-01 .. 2026-11-24.
+CREATED = ("(timestamptz '2026-01-01 00:00:00+00' + (({g} * 97) % 328) * interval '1 day'"
+           " + (({g} * 7) % 86400) * interval '1 second')")
+INTENTS = ("promise_to_pay", "pay_in_full", "pay_partial", "request_payment_plan", "hardship",
+           "dispute_debt", "already_paid", "ask_balance", "ask_who", "wrong_person", "opt_out",
+           "complaint", "request_agent", "affirm", "deny", "greet", "thanks", "out_of_scope")
+
+
+def seed_statements(accounts: int, messages: int) -> list[tuple[str, str]]:
+    """(label, SQL) in load order; ids are explicit so rows can refer to each other by formula."""
+    per_conv = max(1, messages // accounts)
+    intents = "ARRAY[" + ",".join(f"'{i}'" for i in INTENTS) + "]"
+    created = CREATED.format(g="g")
+    conv_started = CREATED.format(g="c") + " + (c % 5) * interval '1 day'"
+    return [
+        ("creditors, portfolios, agents", f"""
+            INSERT INTO creditor (id, name, created_at)
+              SELECT c, 'Creditor ' || c, now() FROM generate_series(1, 5) c;
+            INSERT INTO portfolio (id, creditor_id, name, policy, policy_version, created_at)
+              SELECT p, (p - 1) / 4 + 1, 'Portfolio ' || p, '{{}}', 1, now()
+              FROM generate_series(1, {PORTFOLIOS}) p;
+            INSERT INTO agent_user (id, email, name, password_hash, role, failed_logins,
+                                    created_at)
+              SELECT a, 'agent' || a || '@bench.test', 'Agent ' || a, '-', 'agent', 0, now()
+              FROM generate_series(1, {AGENTS}) a;"""),
+        ("debtors", f"""
+            INSERT INTO debtor (id, full_name, country, timezone, preferred_language, created_at)
+              SELECT g, 'Debtor ' || g, 'US', 'America/New_York', 'en', {created}
+              FROM generate_series(1::bigint, {accounts}) g;"""),
+        ("accounts", f"""
+            INSERT INTO account (id, creditor_id, portfolio_id, debtor_id, external_ref,
+                currency, original_balance, current_balance, due_date, status, dispute, cease,
+                attorney, bankruptcy, deceased, hardship, created_at, updated_at)
+            SELECT g, (g - 1) % {PORTFOLIOS} / 4 + 1, (g - 1) % {PORTFOLIOS} + 1, g, 'B' || g,
+                'USD', ob, ob - p1 - p2, ({created})::date - (g * 31 % 400)::int,
+                CASE WHEN g % 30 = 0 THEN 'paid' WHEN g % 97 = 0 THEN 'closed'
+                     ELSE 'active' END,
+                g % 50 = 0, g % 70 = 0, g % 300 = 0, g % 400 = 0, g % 900 = 0, g % 40 = 0,
+                {created}, {created}
+            FROM (SELECT g, ob, p1, CASE WHEN g % 30 = 0 THEN ob - p1
+                                         WHEN g % 6 = 0 THEN round(ob * 0.2, 2) ELSE 0 END p2
+                  FROM (SELECT g, ob, CASE WHEN g % 3 = 0 THEN round(ob * 0.4, 2)
+                                           ELSE 0 END p1
+                        FROM (SELECT g, round(50 + ((g * 7919) % 495001) / 100.0, 2) ob
+                              FROM generate_series(1::bigint, {accounts}) g) a) b) c;"""),
+        ("payments", """
+            INSERT INTO payment (account_id, amount, currency, paid_at, method, channel, source,
+                                 reference, created_at)
+            SELECT id, amount, 'USD', at, (ARRAY['card', 'bank_transfer', 'ach'])[id % 3 + 1],
+                   (ARRAY['sms', 'whatsapp', 'web', 'telegram', NULL])[id % 5 + 1], 'api',
+                   ref, at
+            FROM (SELECT id, round(original_balance * 0.4, 2) amount, 'P1-' || id ref,
+                         least(created_at + (id % 60 + 1) * interval '1 day',
+                               timestamptz '2026-11-24 23:00:00+00') at
+                  FROM account WHERE id % 3 = 0
+                  UNION ALL
+                  SELECT id, CASE WHEN id % 30 = 0
+                                  THEN original_balance - round(original_balance * 0.4, 2)
+                                  ELSE round(original_balance * 0.2, 2) END,
+                         'P2-' || id,
+                         least(created_at + (id % 60 + 31) * interval '1 day',
+                               timestamptz '2026-11-24 23:30:00+00')
+                  FROM account WHERE id % 6 = 0) p;"""),
+        ("conversations", f"""
+            INSERT INTO conversation (id, channel, address, debtor_id, account_id, ownership,
+                                      started_at, last_message_at)
+            SELECT c, (ARRAY['sms', 'whatsapp', 'telegram', 'web'])[c % 4 + 1], '+1' || c,
+                   CASE WHEN c % 25 = 0 THEN NULL ELSE c END,
+                   CASE WHEN c % 25 = 0 THEN NULL ELSE c END,
+                   CASE WHEN c % 7 = 0 THEN 'agent' ELSE 'bot' END,
+                   {conv_started}, {conv_started}
+            FROM generate_series(1::bigint, {accounts}) c;"""),
+        ("messages", f"""
+            INSERT INTO message (id, conversation_id, direction, channel, sender, text, intent,
+                                 confidence, delivery_status, created_at)
+            SELECT m, c, CASE WHEN inbound THEN 'inbound' ELSE 'outbound' END,
+                   (ARRAY['sms', 'whatsapp', 'telegram', 'web'])[c % 4 + 1],
+                   CASE WHEN inbound THEN 'debtor'
+                        WHEN c % 7 = 0 AND k >= 3 THEN 'agent:' || (c % {AGENTS} + 1)
+                        ELSE 'bot' END,
+                   'bench',
+                   CASE WHEN inbound AND m % 11 <> 0
+                        THEN ({intents})[(m * 7) % {len(INTENTS)} + 1] END,
+                   CASE WHEN inbound AND m % 11 <> 0 THEN ((m * 37) % 1000) / 1000.0 END,
+                   CASE WHEN inbound THEN 'received' ELSE 'delivered' END,
+                   {conv_started} + k * interval '10 minutes'
+            FROM (SELECT m, (m - 1) / {per_conv} + 1 c, (m - 1) % {per_conv} k,
+                         (m - 1) % {per_conv} % 2 = 1 AND ((m - 1) / {per_conv} + 1) % 4 <> 0
+                           AS inbound
+                  FROM generate_series(1::bigint, {messages}) m) s;"""),
+        ("promises, plans, disputes, handoffs, corrections", f"""
+            INSERT INTO promise (account_id, amount, due_date, status, paid_amount, channel,
+                                 conversation_id, created_at)
+              SELECT id, round(original_balance * 0.3, 2), created_at::date + 14,
+                     (ARRAY['kept', 'partially_kept', 'broken', 'pending', 'cancelled'])
+                       [id % 5 + 1], 0, 'sms', CASE WHEN id % 25 = 0 THEN NULL ELSE id END,
+                     created_at + interval '1 day'
+              FROM account WHERE id % 4 = 0;
+            INSERT INTO payment_plan (account_id, total, down_payment, frequency, is_settlement,
+                                      status, created_at)
+              SELECT id, original_balance, 0, 'monthly', id % 3 = 0,
+                     (ARRAY['active', 'completed', 'broken', 'cancelled'])[id % 4 + 1],
+                     created_at + interval '2 days'
+              FROM account WHERE id % 15 = 0;
+            INSERT INTO dispute (account_id, reason, status, opened_at)
+              SELECT id, 'bench', (ARRAY['open', 'verified', 'resolved'])[id % 3 + 1],
+                     created_at + interval '3 days'
+              FROM account WHERE id % 50 = 0;
+            INSERT INTO handoff (conversation_id, reason, queue, priority, status, agent_id,
+                                 created_at, claimed_at, closed_at)
+              SELECT id, (ARRAY['complaint', 'dispute', 'hardship', 'needs_approval',
+                              'no_offer_in_policy', 'cannot_verify'])[id % 6 + 1],
+                     (ARRAY['complaints', 'disputes', 'hardship', 'approvals', 'negotiation',
+                            'verification'])[id % 6 + 1],
+                     0, 'agent', CASE WHEN id % 10 = 0 THEN NULL ELSE id % {AGENTS} + 1 END,
+                     started_at + interval '20 minutes',
+                     CASE WHEN id % 10 <> 0 THEN started_at + interval '20 minutes'
+                          + (id * 13 % 3600) * interval '1 second' END,
+                     CASE WHEN id % 10 <> 0 AND id % 3 <> 0 THEN started_at
+                          + interval '2 hours' END
+              FROM conversation WHERE id % 7 = 0;
+            INSERT INTO intent_correction (message_id, original_intent, original_confidence,
+                                           corrected_intent, agent_id, status, created_at)
+              SELECT id, intent, confidence, 'dispute_debt', id % {AGENTS} + 1, 'new',
+                     created_at + interval '1 hour'
+              FROM message WHERE id % 250 = 2 AND direction = 'inbound';"""),
+        ("vacuum analyze", "VACUUM ANALYZE"),
+    ]
+
+
+def _admin_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin_execute(admin_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(_admin_dsn(admin_url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def bench_database(admin_url: str, keep: bool) -> AsyncIterator[str]:
+    """A fresh, migrated `parley_bench_reports`; dropped afterwards unless `keep`."""
+    drop = f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'
+    await _admin_execute(admin_url, drop)
+    await _admin_execute(admin_url, f'CREATE DATABASE "{BENCH_DB}"')
+    url = make_url(admin_url).set(drivername="postgresql+asyncpg", database=BENCH_DB)
+    rendered = url.render_as_string(hide_password=False)
+    try:
+        await upgrade(rendered)
+        await ensure_report_indexes(rendered)
+        yield rendered
+    finally:
+        if not keep:
+            await _admin_execute(admin_url, drop)
+
+
+async def ensure_report_indexes(url: str) -> None:
+    """Apply the report indexes' migration while it waits outside versions/ (see its header)."""
+    engine = build_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_apply_pending_indexes)
+    finally:
+        await engine.dispose()
+
+
+def _apply_pending_indexes(sync: Connection) -> None:
+    if any(i["name"] == "ix_account_created_at" for i in inspect(sync).get_indexes("account")):
+        return
+    spec = importlib.util.spec_from_file_location("report_indexes", PENDING_INDEXES)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(PENDING_INDEXES)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with Operations.context(MigrationContext.configure(sync)):
+        migration.upgrade()
+    print("  applied the pending report indexes (0005)")
+
+
+async def populate(url: str, accounts: int, messages: int) -> None:
+    """Run the generating INSERTs, printing how long each took."""
+    conn = await asyncpg.connect(_admin_dsn(url))
+    try:
+        await conn.execute("SET synchronous_commit = off")
+        for label, sql in seed_statements(accounts, messages):
+            started = time.perf_counter()
+            await conn.execute(sql)
+            print(f"  load {label:<50} {time.perf_counter() - started:7.1f} s", flush=True)
+    finally:
+        await conn.close()
+
+
+Page = Callable[[Any, ReportFilter], Awaitable[Any]]
+PAGES: dict[str, Page] = {
+    "recovery": lambda s, f: recovery_report(s, f, TODAY),
+    "outcomes": outcomes_report,
+    "automation": automation_report,
+    "nlu": nlu_health_report,
+}
+FILTERS = {
+    "all time": ReportFilter(),
+    "last 30 days": ReportFilter(start=date(2026, 10, 26), end=date(2026, 11, 24)),
+    "1 portfolio, 90 days": ReportFilter(start=date(2026, 8, 27), end=date(2026, 11, 24),
+                                         portfolio_id=7),
+}
+
+
+async def time_pages(url: str, repeats: int) -> list[tuple[str, str, float, float]]:
+    """(page, filter, first run s, median of the next runs s) for every page and filter."""
+    engine = build_engine(url)
+    sessions = build_sessionmaker(engine)
+    results = []
+    try:
+        for filter_name, flt in FILTERS.items():
+            for page, run in PAGES.items():
+                runs = []
+                for _ in range(repeats + 1):
+                    async with sessions() as session:
+                        started = time.perf_counter()
+                        await run(session, flt)
+                        runs.append(time.perf_counter() - started)
+                results.append((page, filter_name, runs[0], statistics.median(runs[1:])))
+                print(f"  {page:<11} {filter_name:<22} first {runs[0]:6.3f} s   "
+                      f"median {statistics.median(runs[1:]):6.3f} s", flush=True)
+    finally:
+        await engine.dispose()
+    return results
+
+
+def summary(results: list[tuple[str, str, float, float]]) -> str:
+    """A Markdown table of the medians, page by filter."""
+    lines = ["| page | " + " | ".join(FILTERS) + " |", "|---|" + "---|" * len(FILTERS)]
+    for page in PAGES:
+        cells = [f"{median:.3f} s" for p, _, _, median in results if p == page]
+        lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+async def main(accounts: int, messages: int, repeats: int, keep: bool, reuse: bool) -> int:
+    admin = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; {accounts:,} accounts, {messages:,} messages")
+    if reuse:
+        kept = make_url(admin).set(drivername="postgresql+asyncpg", database=BENCH_DB)
+        results = await time_pages(kept.render_as_string(hide_password=False), repeats)
+    else:
+        async with bench_database(admin, keep) as url:
+            started = time.perf_counter()
+            await populate(url, accounts, messages)
+            print(f"  loaded in {time.perf_counter() - started:.0f} s")
+            results = await time_pages(url, repeats)
+    print(summary(results))
+    slow = [r for r in results if r[3] > TARGET_SECONDS]
+    print("target <= 1 s per page:", "met" if not slow else f"missed by {len(slow)} page(s)")
+    return 0
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--messages", type=int, default=5_000_000)
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs after a first one")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time an existing (kept) database without reloading it")
+    args = parser.parse_args()
+    raise SystemExit(asyncio.run(
+        main(args.accounts, args.messages, args.repeats, args.keep, args.reuse)
+    ))
+
+
+if __name__ == "__main__":
+    cli()

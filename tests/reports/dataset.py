@@ -1,0 +1,210 @@
+"""A small, explicit dataset whose dashboard figures are computed by hand in the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import (
+    Account,
+    AgentUser,
+    Conversation,
+    Creditor,
+    Debtor,
+    Dispute,
+    Handoff,
+    IntentCorrection,
+    Message,
+    Payment,
+    PaymentPlan,
+    Portfolio,
+    Promise,
+)
+
+TODAY = date(2026, 11, 25)
+CREATED = datetime(2026, 10, 1, tzinfo=UTC)
+Row = TypeVar("Row")
+
+
+def at(month: int, day: int, hour: int = 9, minute: int = 0, second: int = 0) -> datetime:
+    """An instant in 2026, UTC."""
+    return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
+
+
+@dataclass
+class Seeded:
+    """Ids the tests filter by."""
+
+    cards: int = 0
+    loans: int = 0
+    mobile: int = 0
+    acme: int = 0
+    beta: int = 0
+    ana: int = 0
+    ben: int = 0
+
+
+class Builder:
+    """Adds rows with their required columns filled in."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.n = 0
+
+    async def add(self, row: Row) -> Row:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def account(
+        self, portfolio: Portfolio, original: str, current: str, due: date, placed: datetime,
+        status: str = "active", **flags: bool,
+    ) -> Account:
+        self.n += 1
+        debtor = Debtor(full_name=f"Debtor {self.n}", timezone="America/New_York",
+                        created_at=CREATED)
+        await self.add(debtor)
+        account = Account(
+            creditor_id=portfolio.creditor_id, portfolio_id=portfolio.id, debtor_id=debtor.id,
+            external_ref=f"A{self.n}", currency="USD", original_balance=Decimal(original),
+            current_balance=Decimal(current), due_date=due, status=status, created_at=placed,
+            updated_at=placed, **flags,
+        )
+        await self.add(account)
+        return account
+
+    async def payment(self, account: Account, amount: str, paid: datetime, method: str,
+                      channel: str | None) -> None:
+        self.n += 1
+        await self.add(Payment(account_id=account.id, amount=Decimal(amount), currency="USD",
+                               paid_at=paid, method=method, channel=channel,
+                               reference=f"R{self.n}", created_at=paid))
+
+    async def conversation(self, channel: str, account: Account | None,
+                           started: datetime) -> Conversation:
+        self.n += 1
+        return await self.add(Conversation(
+            channel=channel, address=f"+1555000{self.n:04d}",
+            debtor_id=account.debtor_id if account else None,
+            account_id=account.id if account else None, started_at=started,
+            last_message_at=started,
+        ))
+
+    async def inbound(self, conv: Conversation, when: datetime, intent: str | None,
+                      confidence: float | None) -> Message:
+        return await self.add(Message(
+            conversation_id=conv.id, direction="inbound", channel=conv.channel,
+            sender="debtor", text="...", intent=intent, confidence=confidence,
+            delivery_status="received", created_at=when,
+        ))
+
+    async def outbound(self, conv: Conversation, when: datetime, sender: str = "bot") -> None:
+        await self.add(Message(conversation_id=conv.id, direction="outbound",
+                               channel=conv.channel, sender=sender, text="...",
+                               delivery_status="delivered", created_at=when))
+
+    async def handoff(self, conv: Conversation, queue: str, reason: str, created: datetime,
+                      claimed: datetime | None = None, closed: datetime | None = None,
+                      agent: AgentUser | None = None) -> None:
+        await self.add(Handoff(conversation_id=conv.id, queue=queue, reason=reason,
+                               created_at=created, claimed_at=claimed, closed_at=closed,
+                               agent_id=agent.id if agent else None))
+
+
+async def seed(session: AsyncSession) -> Seeded:
+    """Two creditors, three portfolios, five accounts and everything hanging off them."""
+    b = Builder(session)
+    ids = Seeded()
+    acme = await b.add(Creditor(name="Acme Bank", created_at=CREATED))
+    beta = await b.add(Creditor(name="Beta Telco", created_at=CREATED))
+    cards = await b.add(Portfolio(creditor_id=acme.id, name="Cards", created_at=CREATED))
+    loans = await b.add(Portfolio(creditor_id=acme.id, name="Loans", created_at=CREATED))
+    mobile = await b.add(Portfolio(creditor_id=beta.id, name="Mobile", created_at=CREATED))
+    ana = await b.add(AgentUser(email="ana@x.test", name="Ana", password_hash="-",
+                                created_at=CREATED))
+    ben = await b.add(AgentUser(email="ben@x.test", name="Ben", password_hash="-",
+                                created_at=CREATED))
+    ids.acme, ids.beta, ids.ana, ids.ben = acme.id, beta.id, ana.id, ben.id
+    ids.cards, ids.loans, ids.mobile = cards.id, loans.id, mobile.id
+
+    # Accounts: DPD on 2026-11-25 is 24 (1-30), 85 (61-90), current, 208 (181+), 36 (31-60).
+    a1 = await b.account(cards, "1000.00", "600.00", date(2026, 11, 1), at(11, 2))
+    a2 = await b.account(cards, "500.00", "0.00", date(2026, 9, 1), at(11, 4), status="paid")
+    a3 = await b.account(loans, "2000.00", "2000.00", date(2026, 12, 10), at(11, 10),
+                         hardship=True)
+    a4 = await b.account(mobile, "300.00", "250.00", date(2026, 5, 1), at(11, 16),
+                         cease=True, dispute=True)
+    a5 = await b.account(mobile, "99.99", "99.99", date(2026, 10, 20), at(10, 20), dispute=True)
+
+    await b.payment(a1, "400.00", at(11, 5, 10), "card", "sms")
+    await b.payment(a2, "200.00", at(11, 6), "card", "web")
+    await b.payment(a2, "300.00", at(11, 12), "bank_transfer", "web")
+    await b.payment(a4, "50.00", at(11, 20), "card", None)
+    await b.payment(a5, "9.99", at(10, 25), "card", "whatsapp")
+
+    c1 = await b.conversation("sms", a1, at(11, 3))
+    await b.outbound(c1, at(11, 3))
+    await b.inbound(c1, at(11, 3, 9, 5), "promise_to_pay", 0.92)
+    await b.inbound(c1, at(11, 3, 9, 6), "promise_to_pay", 0.45)
+
+    c2 = await b.conversation("whatsapp", a2, at(11, 4))
+    complaint = await b.inbound(c2, at(11, 4, 9, 30), "complaint", 0.40)
+    await b.inbound(c2, at(11, 4, 9, 31), "request_agent", 0.88)
+    await b.handoff(c2, "complaints", "complaint", at(11, 4, 10), at(11, 4, 10, 4),
+                    at(11, 4, 10, 30), ana)
+    await b.outbound(c2, at(11, 4, 10, 5), f"agent:{ana.id}")
+    await b.outbound(c2, at(11, 4, 10, 6), f"agent:{ana.id}")
+
+    c3 = await b.conversation("sms", a3, at(11, 10))
+    await b.inbound(c3, at(11, 10, 11), "hardship", 0.75)
+    await b.handoff(c3, "hardship", "hardship", at(11, 10, 12), at(11, 10, 12, 20), None, ben)
+    await b.outbound(c3, at(11, 10, 12, 21), f"agent:{ben.id}")
+
+    c4 = await b.conversation("sms", None, at(11, 12))
+    await b.inbound(c4, at(11, 12, 8), "opt_out", 0.99)
+    await b.handoff(c4, "unmatched", "unknown_sender", at(11, 12, 8))
+
+    c5 = await b.conversation("telegram", a4, at(11, 16))
+    await b.outbound(c5, at(11, 16))
+
+    c6 = await b.conversation("sms", a5, at(10, 21))
+    uninterpreted = await b.inbound(c6, at(10, 21, 8), None, None)
+    await b.inbound(c6, at(10, 21, 8, 1), "dispute_debt", 0.30)
+    await b.handoff(c6, "disputes", "dispute", at(10, 21, 9), at(10, 21, 9, 10),
+                    at(10, 21, 10, 10), ana)
+    await b.outbound(c6, at(10, 21, 9, 11), f"agent:{ana.id}")
+
+    for row in (
+        Promise(account_id=a1.id, amount=Decimal("400.00"), due_date=date(2026, 11, 5),
+                status="kept", paid_amount=Decimal("400.00"), conversation_id=c1.id,
+                created_at=at(11, 3)),
+        Promise(account_id=a4.id, amount=Decimal("100.00"), due_date=date(2026, 11, 20),
+                status="partially_kept", paid_amount=Decimal("50.00"), created_at=at(11, 17)),
+        Promise(account_id=a5.id, amount=Decimal("99.99"), due_date=date(2026, 10, 25),
+                status="broken", conversation_id=c6.id, created_at=at(10, 22)),
+        Promise(account_id=a3.id, amount=Decimal("200.00"), due_date=date(2026, 12, 1),
+                status="pending", conversation_id=c3.id, created_at=at(11, 10)),
+        PaymentPlan(account_id=a3.id, total=Decimal("2000.00"), frequency="monthly",
+                    status="active", created_at=at(11, 10)),
+        PaymentPlan(account_id=a2.id, total=Decimal("500.00"), frequency="weekly",
+                    status="completed", created_at=at(11, 4)),
+        PaymentPlan(account_id=a4.id, total=Decimal("200.00"), frequency="weekly",
+                    status="broken", is_settlement=True, created_at=at(11, 17)),
+        PaymentPlan(account_id=a5.id, total=Decimal("80.00"), frequency="monthly",
+                    status="active", is_settlement=True, created_at=at(10, 22)),
+        Dispute(account_id=a5.id, reason="not mine", status="open", opened_at=at(10, 21)),
+        Dispute(account_id=a4.id, reason="wrong amount", status="resolved",
+                opened_at=at(11, 16), resolved_at=at(11, 18)),
+        IntentCorrection(message_id=complaint.id, original_intent="complaint",
+                         original_confidence=0.40, corrected_intent="dispute_debt",
+                         agent_id=ana.id, created_at=at(11, 4, 11)),
+        IntentCorrection(message_id=uninterpreted.id, original_intent=None,
+                         corrected_intent="hardship", agent_id=ana.id,
+                         created_at=at(10, 22)),
+    ):
+        await b.add(row)
+    return ids
