@@ -24,6 +24,7 @@ from backend.services import accounts as account_service
 from backend.services.imports.rows import AccountRow, validate_row
 from backend.services.imports.service import ImportReport, import_accounts
 from backend.services.imports.writer import upsert_accounts
+from backend.workflow.schedule import planned_contacts
 
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
 
@@ -132,6 +133,7 @@ async def _detail(session: SessionDep, account_id: int, clock: ClockDep, request
             for c, h in records.conversations
         ],  # type: ignore[arg-type]
         portal_url=portal.url_for(records.account) if portal else None,
+        planned_contacts=await planned_contacts(session, account_id, clock.now()),
     )
 
 

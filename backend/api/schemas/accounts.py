@@ -140,6 +140,18 @@ class ConversationSummary(BaseModel):
     handoff_reason: str | None = None
 
 
+class PlannedContactPublic(BaseModel):
+    """A contact the collections workflow plans (or projects, or holds back), and why."""
+
+    model_config = ConfigDict(from_attributes=True)
+    step: str | None
+    status: str
+    due_at: datetime | None
+    channel: str | None
+    reason: str
+    strategy: str | None = None
+
+
 class AccountPublic(BaseModel):
     """An account in a listing."""
 
@@ -171,6 +183,7 @@ class AccountDetail(AccountPublic):
     disputes: list[DisputePublic]
     conversations: list[ConversationSummary]
     portal_url: str | None = None
+    planned_contacts: list[PlannedContactPublic] = []
 
 
 class AccountPage(BaseModel):

@@ -4,27 +4,36 @@ from backend.db.base import Base
 from backend.db.models.access import AgentUser, ApiKey
 from backend.db.models.account import Account
 from backend.db.models.audit import AuditEvent
+from backend.db.models.console import AgentQueue, ConversationNote, IntentCorrection
 from backend.db.models.conversation import Conversation, Handoff, Message
 from backend.db.models.debtor import ContactPoint, Debtor
 from backend.db.models.ledger import Dispute, Installment, Payment, PaymentPlan, Promise
 from backend.db.models.portfolio import Creditor, Portfolio
+from backend.db.models.workflow import AccountRisk, PlannedContact, Strategy, StrategyVersion
 
 __all__ = [
     "Account",
+    "AccountRisk",
+    "AgentQueue",
     "AgentUser",
     "ApiKey",
     "AuditEvent",
     "Base",
     "ContactPoint",
     "Conversation",
+    "ConversationNote",
     "Creditor",
     "Debtor",
     "Dispute",
     "Handoff",
     "Installment",
+    "IntentCorrection",
     "Message",
     "Payment",
     "PaymentPlan",
+    "PlannedContact",
     "Portfolio",
     "Promise",
+    "Strategy",
+    "StrategyVersion",
 ]

@@ -1,0 +1,220 @@
+"""Sending one planned contact: claim, re-check the stops, pick a channel, gate, store, send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import (
+    Account,
+    ContactPoint,
+    Conversation,
+    Debtor,
+    Installment,
+    PlannedContact,
+    Promise,
+)
+from backend.db.models.enums import InstallmentStatus, Ownership, PromiseStatus
+from backend.workflow.context import WorkflowContext
+from backend.workflow.render import render, whatsapp_template
+from backend.workflow.stops import hold_for
+from backend.workflow.strategy import Step
+from bot.messages import ConversationKey, OutboundMessage, Purpose
+
+CLAIMABLE = ("planned", "deferred")
+STATUS_OF = {"pending": "queued", "deferred": "queued", "blocked": "blocked"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A message on one channel, with what the gate would say now."""
+
+    outbound: OutboundMessage
+    status: str
+    reason: str | None
+    not_before: datetime | None
+
+
+async def send_contact(ctx: WorkflowContext, contact_id: int) -> str:
+    """Run one contact to its outcome; safe to run again (and concurrently) at any point.
+
+    A contact stored for sending whose sender died before sending is sent by the next run.
+    """
+    now = ctx.clock.now()
+    async with ctx.sessions.begin() as session:
+        claimed = await _claim(session, contact_id, now)
+        contact = await session.get(PlannedContact, contact_id)
+        if contact is None:
+            return "missing"
+        outcome = await _decide(ctx, session, contact, now) if claimed else contact.status
+        if claimed:
+            contact.updated_at = now
+        to_send = contact.message_id if contact.status == "queued" else None
+    if to_send is not None:
+        await _deliver(ctx, contact_id, to_send)
+        return "sent"
+    return outcome
+
+
+async def _claim(session: AsyncSession, contact_id: int, now: datetime) -> bool:
+    # The conditional UPDATE is the lock: one worker wins, a crash before commit undoes it.
+    result = await session.execute(
+        update(PlannedContact)
+        .where(PlannedContact.id == contact_id, PlannedContact.status.in_(CLAIMABLE),
+               PlannedContact.due_at <= now)
+        .values(status="sending", attempts=PlannedContact.attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False))
+    return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+async def _deliver(ctx: WorkflowContext, contact_id: int, message_id: int) -> None:
+    # The outbox claims a message before sending it, so a second call never doubles it.
+    await ctx.deliver([message_id])
+    async with ctx.sessions.begin() as session:
+        await session.execute(
+            update(PlannedContact)
+            .where(PlannedContact.id == contact_id, PlannedContact.status == "queued")
+            .values(status="sent", updated_at=ctx.clock.now())
+            .execution_options(synchronize_session=False))
+
+
+async def _decide(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,
+                  now: datetime) -> str:
+    version = await ctx.version(session, contact.strategy_version_id)
+    step = version.definition.step(contact.step)
+    life = version.definition.lifecycle
+    held = await hold_for(session, contact.account_id, contact.anchor, now,
+                          timedelta(hours=life.reply_pause_hours))
+    held = held or await _source_closed(session, contact)
+    if step is None:
+        held = held or "step_removed"
+    if held:
+        return _finish(contact, "cancelled", held)
+    assert step is not None
+    account = await session.get(Account, contact.account_id)
+    debtor = await session.get(Debtor, account.debtor_id) if account else None
+    assert account is not None and debtor is not None
+    later = _window_retime(step, debtor.timezone, now)
+    if later is not None:
+        contact.due_at = later
+        return _finish(contact, "planned", f"re-timed to the step window {later.isoformat()}")
+    if step.action == "handoff":
+        return await _hand_off(ctx, session, contact, step, account, now)
+    return await _message(ctx, session, contact, step, account, debtor, now)
+
+
+def _finish(contact: PlannedContact, status: str, outcome: str | None) -> str:
+    contact.status, contact.outcome = status, (outcome or None) and outcome[:200]
+    return status
+
+
+async def _source_closed(session: AsyncSession, contact: PlannedContact) -> str | None:
+    if contact.anchor == "promise" and contact.source_id is not None:
+        promise = await session.get(Promise, contact.source_id)
+        if promise is None or promise.status != PromiseStatus.PENDING:
+            return f"promise_{promise.status if promise else 'gone'}"
+    if contact.anchor == "installment" and contact.source_id is not None:
+        installment = await session.get(Installment, contact.source_id)
+        if installment is None or installment.status not in (
+            InstallmentStatus.DUE, InstallmentStatus.PARTIAL
+        ):
+            return f"installment_{installment.status if installment else 'gone'}"
+    return None
+
+
+def _window_retime(step: Step, zone: str, now: datetime) -> datetime | None:
+    """The next start of the step's send window when `now` is outside it (debtor-local)."""
+    tz = ZoneInfo(zone or "America/New_York")
+    local = now.astimezone(tz)
+    if step.window.start <= local.time() < step.window.end:
+        return None
+    day = local.date() + timedelta(days=0 if local.time() < step.window.start else 1)
+    return datetime.combine(day, step.window.start, tzinfo=tz).astimezone(UTC)
+
+
+async def _message(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,
+                   step: Step, account: Account, debtor: Debtor, now: datetime) -> str:
+    link = ctx.portal_links.url_for(account) if ctx.portal_links is not None else None
+    text = render(step, contact.variant, debtor.preferred_language, link)
+    outbounds = [_outbound(contact, step, cp, text, link)
+                 for cp in await _reachable(session, debtor.id, step.channels)]
+    if not outbounds:
+        return _finish(contact, "blocked", "no_reachable_channel")
+    candidates = [await _preview(ctx, session, o, now) for o in outbounds]
+    chosen = _choose(candidates)
+    if chosen.status == "deferred":
+        # Deferred here, not in the outbox: at the new time the stop rules run again too.
+        contact.due_at = chosen.not_before or now + timedelta(hours=1)
+        when = contact.due_at.isoformat()
+        return _finish(contact, "deferred", f"{chosen.reason} until {when}")
+    decision = await ctx.outbox.submit(session, chosen.outbound)
+    contact.channel, contact.message_id = chosen.outbound.key.channel, decision.message_id
+    outcome = decision.reason or ("deferred by the outbox" if decision.status == "deferred"
+                                  else None)
+    return _finish(contact, STATUS_OF.get(decision.status, "blocked"), outcome)
+
+
+def _choose(candidates: list[Candidate]) -> Candidate:
+    """The first allowed channel; else the first deferral; else the first (blocked) one."""
+    for wanted in ("pending", "deferred"):
+        for candidate in candidates:
+            if candidate.status == wanted:
+                return candidate
+    return candidates[0]
+
+
+async def _preview(ctx: WorkflowContext, session: AsyncSession, outbound: OutboundMessage,
+                   now: datetime) -> Candidate:
+    if ctx.gate is None:
+        return Candidate(outbound, "pending", None, None)
+    decision = await ctx.gate.preview(session, outbound, None, now)
+    return Candidate(outbound, decision.status, decision.reason, decision.not_before)
+
+
+async def _reachable(session: AsyncSession, debtor_id: int, channels: tuple[str, ...]
+                     ) -> list[ContactPoint]:
+    rows = (await session.scalars(select(ContactPoint).where(
+        ContactPoint.debtor_id == debtor_id, ContactPoint.channel.in_(channels)))).all()
+    usable = [c for c in rows if c.reachable]
+    return sorted(usable, key=lambda c: (channels.index(c.channel), c.id))  # type: ignore[arg-type]
+
+
+def _outbound(contact: PlannedContact, step: Step, cp: ContactPoint, text: str,
+              link: str | None) -> OutboundMessage:
+    return OutboundMessage(
+        key=ConversationKey(cp.channel, cp.address), text=text, purpose=Purpose.REMINDER,
+        account_id=contact.account_id, template=whatsapp_template(step, contact.variant),
+        template_vars={"1": link or ""}, sender="workflow", idempotency_key=contact.key,
+    )
+
+
+async def _hand_off(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,
+                    step: Step, account: Account, now: datetime) -> str:
+    conversation = await _conversation_for(session, account, now)
+    if ctx.handoffs is None:
+        return _finish(contact, "blocked", "no_handoff_service")
+    await ctx.handoffs.open_handoff(session, conversation.id, "collections_ladder", now=now,
+                                    queue=step.queue, note=step.reason or step.id)
+    return _finish(contact, "handed_off", f"queue {step.queue or 'default'}")
+
+
+async def _conversation_for(session: AsyncSession, account: Account, now: datetime
+                            ) -> Conversation:
+    found = await session.scalar(
+        select(Conversation).where(Conversation.account_id == account.id)
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(1))
+    if found is not None:
+        return found
+    point = await session.scalar(select(ContactPoint).where(
+        ContactPoint.debtor_id == account.debtor_id).order_by(ContactPoint.id).limit(1))
+    channel, address = (point.channel, point.address) if point else ("web", f"account:{account.id}")
+    created = Conversation(channel=channel, address=address, debtor_id=account.debtor_id,
+                           account_id=account.id, ownership=Ownership.BOT, started_at=now,
+                           last_message_at=now)
+    session.add(created)
+    await session.flush()
+    return created

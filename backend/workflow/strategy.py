@@ -1,0 +1,192 @@
+"""A collections strategy as data: segments, ladders of steps, A/B variants, lifecycle settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Channel = Literal["sms", "whatsapp", "telegram", "web"]
+Anchor = Literal[
+    "due_date", "promise", "promise_broken", "installment", "installment_missed", "plan_broken"
+]
+EVENT_ANCHORS: tuple[str, ...] = (
+    "promise", "promise_broken", "installment", "installment_missed", "plan_broken"
+)
+LOCALES = ("en", "es")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_+\-]{0,47}$")
+OPT_OUT_HINT = re.compile(r"\bSTOP\b")
+
+
+class StrategyError(ValueError):
+    """A strategy that cannot be used; the message names the source, the item and the fix."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SendWindow(_Model):
+    """Debtor-local hours a step aims for; the compliance gate's quiet hours still apply."""
+
+    start: time = time(10, 0)
+    end: time = time(18, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SendWindow:
+        if self.end <= self.start:
+            raise ValueError("window end must be after its start")
+        return self
+
+
+def _check_templates(templates: dict[str, str]) -> dict[str, str]:
+    for locale, text in templates.items():
+        if locale not in LOCALES:
+            raise ValueError(f"template locale {locale!r} is not one of {list(LOCALES)}")
+        if not OPT_OUT_HINT.search(text):
+            # compliance.md A.3 item 12: every collection message says how to opt out.
+            raise ValueError(f"template {locale!r} must tell how to opt out (mention STOP)")
+    return templates
+
+
+class Variant(_Model):
+    """An A/B alternative of a step's wording; accounts are split by weight, deterministically."""
+
+    name: str = Field(pattern=SLUG.pattern)
+    weight: int = Field(ge=1, le=100)
+    template: dict[str, str] = Field(default_factory=dict)
+    whatsapp_template: str | None = None
+
+    _templates = field_validator("template")(_check_templates)
+
+
+class Step(_Model):
+    """One rung of a ladder: when (anchor + offset), how (channels in order), what (template)."""
+
+    id: str = Field(pattern=SLUG.pattern)
+    anchor: Anchor = "due_date"
+    offset_days: int = Field(ge=-60, le=365)
+    action: Literal["message", "handoff"] = "message"
+    channels: tuple[Channel, ...] = ("sms",)
+    template: dict[str, str] = Field(default_factory=dict)
+    whatsapp_template: str | None = None
+    window: SendWindow = SendWindow()
+    variants: tuple[Variant, ...] = ()
+    queue: str | None = None
+    reason: str = ""
+
+    _templates = field_validator("template")(_check_templates)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Step:
+        if not self.channels:
+            raise ValueError("a step needs at least one channel")
+        if self.variants and sum(v.weight for v in self.variants) != 100:
+            raise ValueError("variant weights must add up to 100")
+        if len({v.name for v in self.variants}) != len(self.variants):
+            raise ValueError("variant names must be unique within a step")
+        return self
+
+    def variant(self, name: str | None) -> Variant | None:
+        """The variant called `name`, if any."""
+        return next((v for v in self.variants if v.name == name), None)
+
+
+class Segment(_Model):
+    """Which accounts a ladder applies to; every criterion left out matches everything."""
+
+    name: str = Field(pattern=SLUG.pattern)
+    min_days_past_due: int | None = None
+    max_days_past_due: int | None = None
+    min_balance: Decimal | None = None
+    max_balance: Decimal | None = None
+    portfolios: tuple[str, ...] = ()
+    min_risk: int | None = None
+    max_risk: int | None = None
+    languages: tuple[str, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    steps: tuple[Step, ...] = ()
+
+    @model_validator(mode="after")
+    def _steps_on_due_date(self) -> Segment:
+        for step in self.steps:
+            if step.anchor != "due_date":
+                raise ValueError(f"step {step.id!r}: segment ladders run on the due date; "
+                                 "put event steps under `events:`")
+        return self
+
+
+class Lifecycle(_Model):
+    """How promises and plans are judged, and when the ladder gives way to a conversation."""
+
+    promise_grace_days: int = Field(default=1, ge=0, le=30)
+    installment_grace_days: int = Field(default=3, ge=0, le=30)
+    max_missed_installments: int = Field(default=2, ge=1, le=12)
+    reply_pause_hours: int = Field(default=72, ge=0, le=24 * 60)
+    catch_up_days: int = Field(default=2, ge=0, le=14)
+
+
+class StrategyDefinition(_Model):
+    """A whole strategy: ordered segments (first match wins) and event steps for all of them."""
+
+    name: str = Field(pattern=SLUG.pattern)
+    description: str = ""
+    segments: tuple[Segment, ...] = Field(min_length=1)
+    events: tuple[Step, ...] = ()
+    lifecycle: Lifecycle = Lifecycle()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> StrategyDefinition:
+        names = [s.name for s in self.segments]
+        if len(set(names)) != len(names):
+            raise ValueError("segment names must be unique")
+        for step in self.events:
+            if step.anchor == "due_date":
+                raise ValueError(f"event step {step.id!r} needs an event anchor "
+                                 f"(one of {list(EVENT_ANCHORS)})")
+        ids = [s.id for s in self.all_steps()]
+        if len(set(ids)) != len(ids):
+            raise ValueError("step ids must be unique across the strategy")
+        return self
+
+    def all_steps(self) -> list[Step]:
+        """Every step: the segment ladders, then the event steps."""
+        return [step for seg in self.segments for step in seg.steps] + list(self.events)
+
+    def step(self, step_id: str) -> Step | None:
+        """The step with id `step_id`."""
+        return next((s for s in self.all_steps() if s.id == step_id), None)
+
+
+def parse_strategy(data: Any, source: str = "strategy") -> StrategyDefinition:
+    """Validate parsed YAML/JSON; every problem is reported with its place in the source."""
+    try:
+        return StrategyDefinition.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise StrategyError(f"{source}: {problems}") from exc
+
+
+def parse_strategy_text(text: str, source: str = "strategy") -> StrategyDefinition:
+    """Parse a YAML document into a strategy."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise StrategyError(f"{source}: not valid YAML ({exc})") from exc
+    return parse_strategy(data, source)
+
+
+def load_strategy_file(path: Path) -> StrategyDefinition:
+    """Read and validate a strategy YAML file."""
+    return parse_strategy_text(path.read_text(encoding="utf-8"), str(path))
+
+
+DEFAULT_STRATEGY_PATH = Path(__file__).resolve().parent.parent / "strategies" / "default.yml"
