@@ -117,9 +117,9 @@ class Engine:
             return turn, opt_out.opt_out(Outcome(state), turn, word=word)
         if state.stopped or stop_states.held(ctx.facts):
             return None, _held(state, ctx)
-        if ctx.ownership != "bot":
-            return None, Outcome(state)
         turn = await self._interpret(unit, state)
+        if ctx.ownership != "bot":  # read for the agent (and the trainers), but not answered
+            return None, Outcome(state)
         return turn, router.step(state, turn, ctx.facts)
 
     async def _interpret(self, unit: TurnUnit, state: DialogState) -> Turn:

@@ -1,4 +1,5 @@
-"""The console in a real browser: log in, claim, reply, see the debtor live, hand back."""
+"""The console in a real browser over the whole app: a real SMS turn escalates, an agent claims,
+replies through the fake Twilio, sees the debtor live, hands back, and the bot answers again."""
 
 from __future__ import annotations
 
@@ -11,25 +12,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 import uvicorn
+from sqlalchemy import select
 
 from backend.api.app import create_app
 from backend.console import users
-from backend.console_wiring import install_console
 from backend.container import Container
 from backend.db.models import Conversation, Message
 from backend.db.models.enums import Role
 from backend.services.demo import demo_rows
 from backend.services.imports.writer import upsert_accounts
 from backend.services.inbox import store_inbound
-from backend.services.payments.links import PaymentLinks
-from backend.services.policy.loader import load_default
-from backend.services.policy.store import PolicyStore
 from backend.settings import Settings
+from backend.wiring import default_extensions
 from bot.clock import SettableClock
 from bot.messages import ConversationKey, InboundMessage
-from tests.console.fakes import RecordingOutbox
+from tests.channels.helpers import payload, twilio_post
+from tests.fakes.server import FakeServer
+from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, fake_twilio
 
 pytestmark = pytest.mark.browser
 
@@ -40,6 +42,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 EMAIL, PASSWORD = "sam@example.com", "correct horse battery staple"
+DAYTIME = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 10:00 in New York: the gate lets it out
 T = TypeVar("T")
 
 
@@ -60,9 +63,9 @@ def _free_port() -> int:
 class ServedApp:
     """The app under uvicorn in a background thread with its own event loop."""
 
-    def __init__(self, settings: Settings, clock: SettableClock) -> None:
-        self.app = create_app(settings, clock=clock, extensions=(install_console,))
-        self.port = _free_port()
+    def __init__(self, settings: Settings, clock: SettableClock, port: int) -> None:
+        self.app = create_app(settings, clock=clock, extensions=default_extensions())
+        self.port = port
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                 timeout_graceful_shutdown=2)
         self.server = uvicorn.Server(config)
@@ -100,25 +103,56 @@ class ServedApp:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[ServedApp]:
-    """Parley with the console over a temporary SQLite file, on a free loopback port."""
+def twilio_api() -> Iterator[FakeServer]:
+    """The fake Twilio REST API the real SDK sends to."""
+    server = fake_twilio()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def served(tmp_path: Path, trained_model_dir: Path, twilio_api: FakeServer
+           ) -> Iterator[ServedApp]:
+    """The whole of Parley over a temporary SQLite file, on a free loopback port."""
     _require_chromium()
+    port = _free_port()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         parley_env="test", database_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.db'}",
-        redis_url=None, nlu_model_dir=tmp_path / "models",
+        redis_url=None, nlu_model_dir=trained_model_dir,
+        public_base_url=f"http://127.0.0.1:{port}",
+        twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
+        twilio_api_url=twilio_api.base, twilio_sms_from="+12125550100",
     )
-    clock = SettableClock(datetime.now(UTC).replace(second=0, microsecond=0))
-    served = ServedApp(settings, clock)
+    served = ServedApp(settings, SettableClock(DAYTIME), port)
     served.start()
-    services = served.container.services
-    services["outbox"] = RecordingOutbox(clock)
-    services["policies"] = PolicyStore(load_default(settings.policy_dir))
-    services["payment_links"] = PaymentLinks(settings.secret_key, served.url, clock)
     try:
         yield served
     finally:
         served.stop()
+
+
+def _texts(served: ServedApp, address: str, body: str, sid: str) -> None:
+    """The debtor sends an SMS: a signed Twilio webhook to the running app, turn included."""
+    form = payload("twilio_sms_inbound.json")
+    form.update({"Body": body, "From": address, "MessageSid": sid, "SmsSid": sid,
+                 "SmsMessageSid": sid})
+    request = twilio_post("/webhooks/twilio/sms", form, base=served.url)
+    response = httpx.post(served.url + request["url"], content=request["content"],
+                          headers=request["headers"])
+    assert response.status_code == 200, response.text
+    served.call(served.container.services["dispatcher"].idle())
+
+
+def _sent_to(twilio_api: FakeServer, address: str) -> list[str]:
+    return [c.form["Body"] for c in twilio_api.calls("/Messages.json") if c.form["To"] == address]
+
+
+async def _conversation_of(container: Container, address: str) -> int:
+    async with container.sessions() as session:
+        cid = await session.scalar(select(Conversation.id).where(Conversation.address == address))
+    assert cid is not None
+    return int(cid)
 
 
 async def _debtor_says(container: Container, address: str, text: str, sid: str,
@@ -135,7 +169,7 @@ async def _debtor_says(container: Container, address: str, text: str, sid: str,
 
 
 async def _seed(container: Container) -> dict[str, Any]:
-    """An agent, three debtors waiting in three queues; returns what the test needs."""
+    """An agent, three debtors; two already wait in the legal and hardship queues."""
     now = container.clock.now()
     rows = demo_rows(3, now.date())
     async with container.sessions.begin() as session:
@@ -144,24 +178,16 @@ async def _seed(container: Container) -> dict[str, Any]:
         await upsert_accounts(session, rows, now)
     handoff = container.services["handoff"]
     script = (
-        (rows[0], "dispute", 12, [("I never had an account with you", "dispute_debt", 0.87),
-                                  ("this is not my debt, talk to a person", "request_agent",
-                                   0.64)]),
-        (rows[1], "attorney", 45, [("my lawyer handles this now", "attorney_represented",
-                                    0.93)]),
-        (rows[2], "hardship", 20, [("I lost my job and can't pay", "hardship", 0.9)]),
+        (rows[1], "attorney", 45, "my lawyer handles this now", "attorney_represented", 0.93),
+        (rows[2], "hardship", 20, "I lost my job and can't pay", "hardship", 0.9),
     )
-    ids = []
-    for n, (row, reason, minutes, said) in enumerate(script):
-        for k, (text, intent, confidence) in enumerate(said):
-            cid = await _debtor_says(container, row.phone or "", text, f"SMB{n}{k}", intent,
-                                     confidence, timedelta(minutes=minutes + 1 - k))
+    for n, (row, reason, minutes, text, intent, confidence) in enumerate(script):
+        cid = await _debtor_says(container, row.phone or "", text, f"SMB{n}", intent,
+                                 confidence, timedelta(minutes=minutes + 1))
         async with container.sessions.begin() as session:
             await handoff.open_handoff(session, cid, reason,
                                        now=now - timedelta(minutes=minutes))
-        ids.append(cid)
-    return {"dispute": ids[0], "address": rows[0].phone, "name": rows[0].debtor_name,
-            "hardship_name": rows[2].debtor_name}
+    return {"address": rows[0].phone, "name": rows[0].debtor_name}
 
 
 async def _ownership(container: Container, cid: int) -> str:
@@ -183,10 +209,19 @@ async def _open_another(container: Container) -> int:
     return cid
 
 
-def test_an_agent_claims_replies_sees_the_debtor_live_and_hands_back(served: ServedApp) -> None:
+def test_an_agent_takes_over_an_sms_escalation_and_hands_it_back_to_the_bot(
+    served: ServedApp, twilio_api: FakeServer,
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     seeded = served.call(_seed(served.container))
+    address = seeded["address"]
+    _texts(served, address, "this is not my debt, I want to talk to a person", "SMe2e1")
+    escalated = served.call(_conversation_of(served.container, address))
+    assert served.call(_ownership(served.container, escalated)) == "queued"
+    acknowledged = _sent_to(twilio_api, address)
+    assert len(acknowledged) == 1, "one acknowledgement at handoff, then the bot is quiet"
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
@@ -202,9 +237,8 @@ def test_an_agent_claims_replies_sees_the_debtor_live_and_hands_back(served: Ser
             page.get_by_role("button", name="Log in").click()
 
             expect(page).to_have_url(f"{served.url}/console/queue")
-            row = page.locator(f'tr[data-conversation="{seeded["dispute"]}"]')
+            row = page.locator(f'tr[data-conversation="{escalated}"]')
             expect(row).to_contain_text(seeded["name"])
-            expect(row).to_contain_text("dispute")
             expect(page.locator("tr.breached")).to_have_count(1)  # legal: 45 min > 30 min
             page.wait_for_function("document.body.dataset.liveReady === '1'")
             page.screenshot(path=str(SCREENSHOTS / "console-queue.png"), full_page=True)
@@ -217,37 +251,39 @@ def test_an_agent_claims_replies_sees_the_debtor_live_and_hands_back(served: Ser
             row.get_by_role("button", name="Claim").click()
             expect(page.locator(".notice-ok")).to_contain_text("You own this conversation now")
             expect(page.locator("#ownership")).to_contain_text("with Sam Rivera")
-            expect(page.locator(".line.inbound").first).to_contain_text("dispute_debt")
+            expect(page.locator(".line.inbound").first).to_contain_text("not my debt")
 
             page.locator("#canned").select_option(label="Dispute received")
             expect(page.locator("#reply-text")).to_have_value(
                 "We have received your dispute. Collection is paused while we verify the "
                 "debt; we will send you the verification.")
-            page.locator("#reply-text").fill("Hi, this is Sam. I have paused collection while "
-                                             "we check this with the creditor.")
+            reply = "Hi, this is Sam. I have paused collection while we check this."
+            page.locator("#reply-text").fill(reply)
             page.get_by_label("Mentions the debt").uncheck()
             page.get_by_role("button", name="Send", exact=True).click()
             expect(page.locator(".notice-ok")).to_contain_text("Reply sent.")
-            outbox = served.container.services["outbox"]
-            assert [m.sender for m in outbox.submitted] == ["agent:1"]
-            assert len(outbox.sent) == 1
+            assert _sent_to(twilio_api, address)[1:] == [reply]  # through the real SDK
 
             page.wait_for_function("document.body.dataset.liveReady === '1'")
             page.evaluate("window.__sameDocument = true")
-            served.call(_debtor_says(served.container, seeded["address"],
-                                     "ok thanks, I can send proof of payment", "SMB-live",
-                                     "already_paid", 0.81))
+            _texts(served, address, "ok thanks, I can send proof of payment", "SMe2e2")
             live = page.locator("#transcript .line.inbound").last
             expect(live).to_contain_text("ok thanks, I can send proof of payment")
-            expect(live).to_contain_text("already_paid")
+            expect(live.locator(".intent")).not_to_have_text("no intent")  # read, not answered
             assert page.evaluate("window.__sameDocument") is True  # appeared without a reload
+            assert len(_sent_to(twilio_api, address)) == 2, "the bot stays quiet for the agent"
             page.screenshot(path=str(SCREENSHOTS / "console-conversation.png"), full_page=True)
 
             page.get_by_label("What was agreed").fill("Debtor will send proof of payment; "
                                                       "bot may continue.")
             page.get_by_role("button", name="Return to bot").click()
             expect(page.locator(".notice-ok")).to_contain_text("Conversation returned to the bot.")
-            assert served.call(_ownership(served.container, seeded["dispute"])) == "bot"
+            assert served.call(_ownership(served.container, escalated)) == "bot"
+
+            _texts(served, address, "how much do I owe?", "SMe2e3")
+            answered = _sent_to(twilio_api, address)[2:]
+            assert answered, "the bot answers the next message"
+            assert not any("$" in text for text in answered)  # identity before disclosure
 
             page.set_viewport_size({"width": 390, "height": 844})
             page.goto(f"{served.url}/console/queue")
