@@ -22,8 +22,9 @@ def nlu_config(settings: Settings) -> NluConfig:
     )
 
 
-async def install_nlu(app: FastAPI, container: Container) -> None:
+async def install_nlu(app: FastAPI | None, container: Container) -> None:
     """Load (or train, when missing) the model off the event loop; mount the parse route."""
     config = nlu_config(container.settings)
     container.interpreter = await asyncio.to_thread(build_interpreter, config)
-    app.include_router(nlu_routes.router)
+    if app is not None:
+        app.include_router(nlu_routes.router)

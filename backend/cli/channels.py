@@ -1,4 +1,4 @@
-"""`parley remind` and `parley telegram-set-webhook`: channel operations from the shell."""
+"""`parley remind` and `parley telegram set-webhook`: channel operations from the shell."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from backend.cli.runtime import command_container, run
 from backend.services.reminders import ReminderResult, due_accounts, send_reminder
 
 app = typer.Typer(help="Messaging channels: reminders and webhook registration.")
+telegram_app = typer.Typer(help="The Telegram bot: webhook registration.")
 WEBHOOK_PATH = "/webhooks/telegram"
 
 
@@ -49,7 +50,7 @@ def remind(
         typer.echo(f"account {result.account_id}: {result.channel or '-'} {status} {reason}")
 
 
-@app.command("telegram-set-webhook")
+@telegram_app.command("set-webhook")
 def telegram_set_webhook() -> None:
     """Register PUBLIC_BASE_URL/webhooks/telegram with the bot, with TELEGRAM_WEBHOOK_SECRET."""
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.cli import accounts
+from backend.cli import accounts, agents, channels, conversations, strategy
 from backend.cli import nlu as nlu_cli
 from backend.cli.runtime import command_container, run, setup_logging
+from backend.container import Container
 from backend.db.migrate import upgrade
 from backend.services import apikeys, audit
 from backend.services.demo import database_is_empty, seed_demo
@@ -23,6 +28,11 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(audit_app, name="audit")
 app.add_typer(nlu_cli.app, name="nlu")
+app.add_typer(agents.app, name="agents")
+app.registered_commands.extend(channels.app.registered_commands)  # parley remind
+app.add_typer(channels.telegram_app, name="telegram")
+app.registered_commands.extend(conversations.app.registered_commands)
+app.add_typer(strategy.app, name="strategy")
 
 
 @app.command()
@@ -40,7 +50,8 @@ def serve(
     settings = Settings()
     setup_logging(settings.log_level)
     bind_host, bind_port = host or settings.host, port or settings.port
-    typer.echo(f"Parley on http://{bind_host}:{bind_port}  (API docs: /docs, health: /health)")
+    typer.echo(f"Parley on http://{bind_host}:{bind_port}  "
+               "(API docs: /docs, agent console: /console, health: /health)")
     uvicorn.run(
         build_parley_app(settings),
         host=bind_host,
@@ -51,19 +62,19 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
-    """Run background jobs (scheduled sends, lifecycle checks) until stopped."""
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="jobs at once (with Redis)")] = 10,
+) -> None:
+    """Run background jobs (scheduled sends, lifecycle checks) until stopped.
+
+    With REDIS_URL: a SAQ worker (start several); without: the in-process loop.
+    """
+    from backend.workflow.worker import run_worker
+
     settings = Settings()
     setup_logging(settings.log_level)
-
-    async def body() -> None:
-        async with command_container(settings) as container:
-            await upgrade(settings.database_url)
-            typer.echo(f"worker running {len(container.scheduler.jobs)} periodic job(s)")
-            await container.scheduler.run_forever()
-
     try:
-        run(body)
+        run(lambda: run_worker(settings, concurrency))
     except KeyboardInterrupt:
         typer.echo("worker stopped")
 
@@ -94,13 +105,46 @@ def demo(
                     return
                 summary = await seed_demo(session, container.clock.now(), accounts_count)
                 _, raw = await apikeys.create_key(session, "demo", container.clock.now())
+                admin = await _demo_admin(session, container.clock.now())
+                portal = await _demo_portal_link(session, container)
+        base = container.settings.public_base_url.rstrip("/")
         typer.echo(
             f"demo portfolio: {summary.accounts} accounts, {summary.payments} payments, "
             f"{summary.promises} promises"
         )
         typer.echo(f"demo API key (shown once): {raw}")
+        if admin:
+            typer.echo(f"console: {base}/console  (admin@demo.parley / {admin}, shown once)")
+        if portal:
+            typer.echo(f"a demo debtor's portal: {portal}")
 
     run(body)
+
+
+async def _demo_admin(session: AsyncSession, now: datetime) -> str | None:
+    """A console admin for the demo; returns its new password (None when it exists)."""
+    from backend.console import users
+    from backend.db.models.enums import Role
+
+    password = secrets.token_urlsafe(12)
+    try:
+        await users.create_agent(session, email="admin@demo.parley", name="Demo admin",
+                                 role=Role.ADMIN, password=password, now=now, actor="demo")
+    except users.AgentExists:
+        return None
+    return password
+
+
+async def _demo_portal_link(session: AsyncSession, container: Container) -> str | None:
+    from backend.db.models import Account
+    from backend.services.portal import PortalLinks
+
+    account = await session.scalar(select(Account).order_by(Account.id).limit(1))
+    if account is None:
+        return None
+    settings = container.settings
+    return PortalLinks(settings.secret_key, settings.public_base_url, container.clock).url_for(
+        account)
 
 
 @apikey_app.command("create")

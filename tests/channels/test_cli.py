@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.channels import app
+from backend.cli.main import app
 from backend.container import build_container
 from backend.settings import Settings
 from tests.channels.helpers import seed_debtor
@@ -22,9 +24,7 @@ async def test_telegram_set_webhook_registers_with_the_secret(
     channel_settings: Settings, telegram_api: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _env(monkeypatch, channel_settings)
-    import asyncio
-
-    result = await asyncio.to_thread(CliRunner().invoke, app, ["telegram-set-webhook"])
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["telegram", "set-webhook"])
     assert result.exit_code == 0, result.output
     [call] = telegram_api.calls("/setWebhook")
     assert call.form["url"] == "https://parley.example.com/webhooks/telegram"
