@@ -23,6 +23,8 @@ class Perm(StrEnum):
     TRAINER_INBOX = "trainer_inbox"
     MANAGE_AGENTS = "manage_agents"
     LIVE = "live"
+    VIEW_REPORTS = "view_reports"  # the supervisors' dashboards
+    TRAIN_MODEL = "train_model"  # retrain, compare, promote and roll back the NLU model
 
 
 _AGENT = frozenset({
@@ -31,9 +33,10 @@ _AGENT = frozenset({
 })
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.AGENT: _AGENT,
-    Role.SUPERVISOR: _AGENT | {Perm.OVERRIDE, Perm.STOP_STATE},
+    Role.SUPERVISOR: _AGENT | {Perm.OVERRIDE, Perm.STOP_STATE, Perm.VIEW_REPORTS},
     Role.TRAINER: frozenset({
         Perm.VIEW_CONVERSATION, Perm.CORRECT_INTENT, Perm.TRAINER_INBOX, Perm.LIVE,
+        Perm.TRAIN_MODEL,
     }),
     Role.ADMIN: frozenset(Perm),
 }
