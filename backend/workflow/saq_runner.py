@@ -27,6 +27,7 @@ SEND_TIMEOUT = 60
 SEND_RETRIES = 4
 WAIT_SECONDS = 120.0
 ENQUEUE_BATCH = 500
+CYCLE_RETRIES = 3
 
 
 async def _send(ctx: dict[str, Any], *, contact_id: int) -> str:
@@ -113,9 +114,11 @@ class SaqRunner:
 
     async def cycle(self) -> CycleReport:
         """One full pass through the workers; returns when every send job has finished."""
-        await self.queue.apply(LIFECYCLES, timeout=600)
-        report = CycleReport(planned=await self.queue.apply(PLAN, timeout=600))
-        due: list[int] = await self.queue.apply(DISPATCH, timeout=600)
+        # Retries: a sweep can catch a job between dequeue and start and abort it as swept.
+        await self.queue.apply(LIFECYCLES, timeout=600, retries=CYCLE_RETRIES)
+        report = CycleReport(planned=await self.queue.apply(PLAN, timeout=600,
+                                                            retries=CYCLE_RETRIES))
+        due: list[int] = await self.queue.apply(DISPATCH, timeout=600, retries=CYCLE_RETRIES)
         for contact_id in due:
             report.outcomes[contact_id] = await self._wait(send_key(contact_id))
         return report
