@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     nlu_model_dir: Path = Path("var/models/nlu")
     nlu_training_data: Path = Path("nlu/training_data")
     nlu_confidence_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    nlu_reload_seconds: float = Field(default=5.0, ge=0.0)
 
     policy_dir: Path = Path("backend/policies")
     stripe_webhook_secret: str | None = None

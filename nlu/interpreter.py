@@ -29,21 +29,23 @@ class EmbeddedInterpreter:
         self, text: str, *, reference_time: datetime, timezone: str | None = None
     ) -> Parse:
         """The same as `parse`, for the CLI and benchmarks (about a millisecond of CPU)."""
+        model = self.model  # one model for the whole parse, even if another is swapped in
         language = detect_language(text)
-        ranking = self.rank(text)
+        ranking = self.rank(text, model)
         entities = extract_entities(
             text, reference_time=reference_time, timezone=timezone, language=language
         )
         return apply_threshold(
-            Parse(text, ranking[0], ranking, entities, language, self.model.version),
+            Parse(text, ranking[0], ranking, entities, language, model.version),
             self.threshold,
         )
 
-    def rank(self, text: str) -> tuple[IntentScore, ...]:
+    def rank(self, text: str, model: NluModel | None = None) -> tuple[IntentScore, ...]:
         """The top intents with their calibrated confidences, best first."""
-        probs = self.model.classifier.predict_proba([text])[0]
+        model = model or self.model
+        probs = model.classifier.predict_proba([text])[0]
         order = probs.argsort()[::-1][:RANKING_SIZE]
-        labels = self.model.classifier.labels
+        labels = model.classifier.labels
         return tuple(IntentScore(labels[i], round(float(probs[i]), 6)) for i in order)
 
 

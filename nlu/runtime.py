@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from nlu.interpreter import EmbeddedInterpreter
-from nlu.model import NluModel, current_version, is_compatible, load_model, save_model
+from nlu.model import NluModel, current_version, is_compatible, load_model
+from nlu.promotion import mark_live
 from nlu.rasa_client import RasaInterpreter
 from nlu.reader import read_training_data
-from nlu.training import train_model
+from nlu.reloading import ReloadingInterpreter
+from nlu.training import train_version
 from nlu.types import Interpreter
 
 log = logging.getLogger(__name__)
@@ -27,13 +29,15 @@ class NluConfig:
     rasa_timeout: float = 2.0
     threshold: float = 0.5
     train_if_missing: bool = True
+    reload_seconds: float = 5.0
 
 
 def build_interpreter(config: NluConfig) -> Interpreter:
-    """The embedded interpreter, wrapped by the Rasa backend when configured."""
+    """The embedded interpreter (following the live model), wrapped by Rasa when configured."""
     if config.backend not in ("embedded", "rasa"):
         raise ValueError(f"unknown NLU backend {config.backend!r} (use embedded or rasa)")
-    embedded = EmbeddedInterpreter(obtain_model(config), config.threshold)
+    embedded = ReloadingInterpreter(obtain_model(config), config.model_dir, config.threshold,
+                                    every=config.reload_seconds)
     if config.backend == "embedded":
         return embedded
     if not config.rasa_url:
@@ -60,7 +64,9 @@ def _train_now(config: NluConfig) -> NluModel:
     data, problems = read_training_data(config.data_dir)
     if problems:
         log.warning("training data has %d problem(s); run `parley nlu validate`", len(problems))
-    model = train_model(data)
-    path = save_model(model, config.model_dir)
-    log.info("trained NLU model %s on %d examples (%s)", model.version, len(data.examples), path)
+    # Start-up has no injected clock; the version name is the only use of this time.
+    now = datetime.now(UTC)
+    model = train_version(data, config.model_dir, now=now)
+    mark_live(config.model_dir, model.version, now=now, by="start-up")
+    log.info("trained NLU model %s on %d examples", model.version, len(data.examples))
     return model

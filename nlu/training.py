@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 
+from nlu.accepted import ACCEPTED_SOURCE, AcceptedExample, merge
 from nlu.classifier import ClassifierConfig, IntentClassifier
+from nlu.comparison import Comparison, compare
 from nlu.dataset import Problem, TrainingData
-from nlu.model import NluModel, save_model
+from nlu.evaluation import score
+from nlu.heldout import save_held_out, split
+from nlu.model import NluModel, current_version, save_model
+from nlu.promotion import mark_live
 from nlu.reader import read_training_data
 from nlu.types import INTENTS
 from nlu.validation import ValidationConfig, validate
@@ -36,14 +43,49 @@ def train_model(data: TrainingData, config: ClassifierConfig | None = None) -> N
     return NluModel(classifier, data.fingerprint(), config.to_dict())
 
 
-def train_and_save(
-    data_dir: Path, model_dir: Path, *, strict: bool = True,
+def train_version(
+    data: TrainingData, model_dir: Path, *, now: datetime,
     config: ClassifierConfig | None = None,
 ) -> NluModel:
-    """Validate, train and save; with `strict`, any problem aborts before training."""
-    data, problems = load_and_validate(data_dir)
+    """Train on all of `data` and, for the evaluation, a twin without the held-out messages;
+    save both as a candidate version.
+
+    The version records the hash of `data` and the twin's held-out evaluation; the held-out
+    messages and the twin are saved beside it, so any comparison uses exactly those.
+    """
+    train, held_out = split(data)
+    model = train_model(data, config)
+    model.held_out_classifier = train_model(train, config).classifier
+    model.evaluation = score(model.held_out_classifier, held_out)
+    model.details = {"examples": len(data.examples), "trained_on": len(train.examples),
+                     "accepted": sum(e.file == ACCEPTED_SOURCE for e in data.examples)}
+    folder = save_model(model, model_dir, make_current=False, now=now)
+    save_held_out(held_out, folder)
+    return model
+
+
+def train_candidate(
+    data: TrainingData, model_dir: Path, *, now: datetime, by: str,
+    config: ClassifierConfig | None = None,
+) -> tuple[NluModel, Comparison]:
+    """A new candidate compared with the live model; the first model ever goes live at once."""
+    model = train_version(data, model_dir, now=now, config=config)
+    if current_version(model_dir) is None:
+        mark_live(model_dir, model.version, now=now, by=by)
+    return model, compare(model_dir, model.version)
+
+
+def train_and_save(
+    data_dir: Path, model_dir: Path, *, now: datetime, by: str = "cli", strict: bool = True,
+    config: ClassifierConfig | None = None, accepted: Iterable[AcceptedExample] = (),
+) -> tuple[NluModel, Comparison]:
+    """Read the data plus the accepted examples, validate, train and compare a candidate.
+
+    With `strict`, any problem in the merged data aborts before training.
+    """
+    data, problems = read_training_data(data_dir)
+    data = merge(data, accepted)
+    problems += validate(data)
     if strict and problems:
         raise TrainingDataError(problems)
-    model = train_model(data, config)
-    save_model(model, model_dir)
-    return model
+    return train_candidate(data, model_dir, now=now, by=by, config=config)

@@ -1,4 +1,4 @@
-"""`parley nlu`: validate, train, evaluate and try the NLU from the command line."""
+"""`parley nlu`: validate, train, compare, promote, export and try the NLU."""
 
 from __future__ import annotations
 
@@ -10,8 +10,15 @@ from typing import Annotated
 
 import typer
 
+from backend.cli.runtime import command_container, run
+from backend.console.actions import accepted_examples
+from bot.clock import SystemClock
+from nlu.accepted import ACCEPTED_FILE, AcceptedExample, to_yaml
+from nlu.comparison import Comparison
 from nlu.dataset import Problem, TrainingData
 from nlu.evaluation import EvaluationReport, cross_validate, train_test
+from nlu.model import current_version, list_versions
+from nlu.promotion import PromotionRefused, promote, rollback
 from nlu.reader import read_file
 from nlu.report_files import write_report
 from nlu.runtime import NluConfig, build_interpreter
@@ -43,14 +50,91 @@ def validate(
     typer.echo(f"ok: {len(training.examples)} examples, {len(set(training.labels))} intents")
 
 @app.command()
-def train(data: DataDir = DEFAULT_DATA, model_dir: ModelDir = DEFAULT_MODELS) -> None:
-    """Validate, train and save a new model version, and make it current."""
+def train(
+    data: DataDir = DEFAULT_DATA, model_dir: ModelDir = DEFAULT_MODELS,
+    with_accepted: Annotated[bool, typer.Option(
+        help="Add the examples trainers accepted in the console (reads DATABASE_URL).")] = False,
+    live: Annotated[bool, typer.Option(
+        "--promote", help="Promote the candidate if it is not worse than the live model.")
+    ] = False,
+) -> None:
+    """Validate and train a candidate version; compare it with the live model on held-out data.
+
+    The very first model goes live at once; later ones stay candidates until promoted.
+    """
+    accepted = _accepted_from_database() if with_accepted else []
+    now = SystemClock().now()
     try:
-        model = train_and_save(data, model_dir)
+        model, comparison = train_and_save(data, model_dir, now=now, accepted=accepted)
     except TrainingDataError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc
-    typer.echo(f"trained {model.version} ({len(model.classifier.labels)} intents)")
+    typer.echo(f"trained {model.version} ({len(model.classifier.labels)} intents, "
+               f"data {model.data_hash[:12]}, {len(accepted)} accepted)")
+    _print_comparison(comparison)
+    if live and comparison.live != model.version:
+        _promote(model_dir, model.version)
+
+def _accepted_from_database() -> list[AcceptedExample]:
+    async def body() -> list[AcceptedExample]:
+        async with command_container() as container, container.sessions() as session:
+            return await accepted_examples(session)
+
+    return run(body)
+
+def _print_comparison(comparison: Comparison) -> None:
+    typer.echo(f"{'intent':<24}{'held out':>9}{'live F1':>9}{'cand F1':>9}")
+    for row in comparison.rows:
+        live = "-" if row.live_f1 is None else f"{row.live_f1:.3f}"
+        typer.echo(f"{row.intent:<24}{row.support:>9}{live:>9}{row.candidate_f1:>9.3f}")
+    old = comparison.live_score["macro_f1"] if comparison.live_score else None
+    typer.echo(f"macro F1: live {'-' if old is None else f'{old:.4f}'}  candidate "
+               f"{comparison.candidate_score['macro_f1']:.4f} on {comparison.examples} held-out")
+    typer.echo(("promotable: " if comparison.promotable else "not promotable: ")
+               + comparison.reason)
+
+def _promote(model_dir: Path, version: str) -> None:
+    try:
+        promote(model_dir, version, now=SystemClock().now(), by="cli")
+    except PromotionRefused as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{version} is live; running processes switch to it within NLU_RELOAD_SECONDS")
+
+@app.command("promote")
+def promote_command(version: str, model_dir: ModelDir = DEFAULT_MODELS) -> None:
+    """Make a candidate live if it is not worse overall than the live model."""
+    _promote(model_dir, version)
+
+@app.command("rollback")
+def rollback_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
+    """Make the previously live model live again."""
+    try:
+        version = rollback(model_dir, now=SystemClock().now(), by="cli")
+    except PromotionRefused as refused:
+        typer.echo(str(refused), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{version} is live again")
+
+@app.command("models")
+def models_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
+    """List model versions, newest first; the live one is marked."""
+    live = current_version(model_dir)
+    for meta in list_versions(model_dir):
+        score = (meta.get("evaluation") or {}).get("macro_f1")
+        typer.echo(f"{'*' if meta['version'] == live else ' '} {meta['version']}  "
+                   f"data {meta['data_hash'][:12]}  held-out macro F1 "
+                   f"{'-' if score is None else f'{score:.4f}'}")
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="YAML file to write.")] = DEFAULT_DATA / ACCEPTED_FILE,
+) -> None:
+    """Write the examples trainers accepted (masked) as Rasa YAML; review it with `git diff`."""
+    examples = _accepted_from_database()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(to_yaml(examples), encoding="utf-8")
+    typer.echo(f"wrote {len(examples)} accepted example(s) to {out}")
 
 @app.command()
 def evaluate(

@@ -1,15 +1,27 @@
-"""What an agent records from the console: notes, stop-states, intent corrections (all audited)."""
+"""What console users record: notes, stop-states, intent corrections, trainers' reviews."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Account, ConversationNote, IntentCorrection, Message
+from backend.db.models import (
+    Account,
+    Conversation,
+    ConversationNote,
+    Debtor,
+    Handoff,
+    IntentCorrection,
+    Message,
+    TrainingExample,
+)
 from backend.db.models.enums import Direction, StopState
 from backend.services import audit
+from nlu.accepted import AcceptedExample, ExampleRefused, Span, check_example, clean_text
+from nlu.masking import mask_pii
 from nlu.types import INTENTS
 
 MAX_NOTE_LENGTH = 4000
@@ -100,20 +112,6 @@ async def correct_intent(
     return correction
 
 
-async def trainer_inbox(
-    session: AsyncSession, status: str = "new", limit: int = 200
-) -> list[tuple[IntentCorrection, Message]]:
-    """Corrections waiting for a trainer, newest first, with their messages."""
-    rows = await session.execute(
-        select(IntentCorrection, Message)
-        .join(Message, Message.id == IntentCorrection.message_id)
-        .where(IntentCorrection.status == status)
-        .order_by(IntentCorrection.created_at.desc(), IntentCorrection.id.desc())
-        .limit(limit)
-    )
-    return [(c, m) for c, m in rows.all()]
-
-
 async def mark_reviewed(
     session: AsyncSession, correction_id: int, *, actor: str, now: datetime
 ) -> None:
@@ -124,3 +122,167 @@ async def mark_reviewed(
     correction.status = "reviewed"
     await audit.record(session, occurred_at=now, actor=actor, action="intent_correction.reviewed",
                        subject_type="intent_correction", subject_id=correction_id)
+
+
+# --- the trainers' inbox ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """A debtor message worth a trainer's look, and why."""
+
+    message: Message
+    reasons: tuple[str, ...]
+    correction: IntentCorrection | None
+    debtor_name: str | None
+
+
+def _handed_off_ids() -> Select[int]:
+    """The last inbound message before each handoff."""
+    return (select(func.max(Message.id))
+            .join(Handoff, Handoff.conversation_id == Message.conversation_id)
+            .where(Message.direction == Direction.INBOUND,
+                   Message.created_at <= Handoff.created_at)
+            .group_by(Handoff.id))
+
+
+async def trainer_inbox(
+    session: AsyncSession, threshold: float, limit: int = 100, message_id: int | None = None
+) -> list[InboxEntry]:
+    """Unreviewed debtor messages read with low confidence, corrected by an agent, or followed
+    by a handoff; newest first."""
+    handed = _handed_off_ids()
+    query = (
+        select(Message, IntentCorrection, Debtor.full_name, Message.id.in_(handed))
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .outerjoin(Debtor, Debtor.id == Conversation.debtor_id)
+        .outerjoin(IntentCorrection, IntentCorrection.message_id == Message.id)
+        .where(Message.direction == Direction.INBOUND, Message.text != "",
+               Message.id.not_in(select(TrainingExample.message_id)),
+               or_(IntentCorrection.id.is_(None), IntentCorrection.status == "new"),
+               or_(Message.confidence < threshold, IntentCorrection.id.is_not(None),
+                   Message.id.in_(handed)))
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)
+    )
+    if message_id is not None:
+        query = query.where(Message.id == message_id)
+    rows = (await session.execute(query)).all()
+    return [InboxEntry(m, _reasons(m, c, bool(h), threshold), c, name) for m, c, name, h in rows]
+
+
+def _reasons(message: Message, correction: IntentCorrection | None, handed: bool,
+             threshold: float) -> tuple[str, ...]:
+    low = message.confidence is not None and message.confidence < threshold
+    flags = (("low_confidence", low), ("corrected", correction is not None),
+             ("handoff", handed))
+    return tuple(name for name, on in flags if on)
+
+
+async def _inbox_entry(session: AsyncSession, message_id: int, threshold: float) -> InboxEntry:
+    entries = await trainer_inbox(session, threshold, limit=1, message_id=message_id)
+    if not entries:
+        raise ActionRefused("not_in_inbox", f"message {message_id} is not waiting for review")
+    return entries[0]
+
+
+async def accept_example(
+    session: AsyncSession, message_id: int, *, intent: str, text: str,
+    entities: list[tuple[str, str]], reviewer_id: int, threshold: float, now: datetime,
+) -> TrainingExample:
+    """Save a message as a training example: PII masked, `entities` as (entity, words)."""
+    entry = await _inbox_entry(session, message_id, threshold)
+    names = [entry.debtor_name] if entry.debtor_name else []
+    masked = mask_pii(clean_text(text or entry.message.text), names)
+    example = AcceptedExample(clean_text(masked.text), intent, ())
+    try:
+        example = check_example(AcceptedExample(
+            example.text, intent, tuple(_locate(example.text, e, w) for e, w in entities if w)))
+    except ExampleRefused as refused:
+        raise ActionRefused("bad_example", str(refused)) from None
+    row = _review_row(entry, "accepted", reviewer_id, now)
+    row.text, row.intent, row.masked = example.text, example.intent, masked.kinds
+    row.entities = [{"entity": s.entity, "start": s.start, "end": s.end, "value": s.value}
+                    for s in example.spans]
+    return await _save_review(session, entry, row, now)
+
+
+def _locate(text: str, entity: str, words: str) -> Span:
+    words = " ".join(words.split())
+    start = text.find(words)
+    if start < 0:
+        start = text.lower().find(words.lower())
+    if start < 0:
+        raise ExampleRefused(f"{words!r} is not in the (masked) text")
+    return Span(entity, start, start + len(words))
+
+
+async def dismiss_example(
+    session: AsyncSession, message_id: int, *, reviewer_id: int, threshold: float,
+    now: datetime,
+) -> TrainingExample:
+    """Take a message off the inbox without keeping it (or its text)."""
+    entry = await _inbox_entry(session, message_id, threshold)
+    return await _save_review(session, entry,
+                              _review_row(entry, "dismissed", reviewer_id, now), now)
+
+
+def _review_row(entry: InboxEntry, status: str, reviewer_id: int,
+                now: datetime) -> TrainingExample:
+    return TrainingExample(
+        message_id=entry.message.id, status=status, text="", reasons=",".join(entry.reasons),
+        original_intent=entry.message.intent, original_confidence=entry.message.confidence,
+        reviewer_id=reviewer_id, reviewed_at=now,
+    )
+
+
+async def _save_review(session: AsyncSession, entry: InboxEntry, row: TrainingExample,
+                       now: datetime) -> TrainingExample:
+    session.add(row)
+    if entry.correction is not None:
+        entry.correction.status = "reviewed"
+    await session.flush()
+    await audit.record(session, occurred_at=now, actor=f"agent:{row.reviewer_id}",
+                       action=f"training_example.{row.status}", subject_type="message",
+                       subject_id=entry.message.id,
+                       data={"intent": row.intent, "from": row.original_intent,
+                             "masked": row.masked or []})
+    return row
+
+
+async def accepted_examples(session: AsyncSession) -> list[AcceptedExample]:
+    """Every accepted example, oldest first, ready for export or training."""
+    rows = await session.scalars(select(TrainingExample)
+                                 .where(TrainingExample.status == "accepted")
+                                 .order_by(TrainingExample.id))
+    return [AcceptedExample(r.text, r.intent or "", tuple(
+        Span(e["entity"], e["start"], e["end"], e.get("value")) for e in r.entities or []))
+        for r in rows]
+
+
+async def count_accepted(session: AsyncSession) -> int:
+    """How many accepted examples the next training adds."""
+    total = await session.scalar(select(func.count()).select_from(TrainingExample)
+                                 .where(TrainingExample.status == "accepted"))
+    return int(total or 0)
+
+
+async def recent_reviews(session: AsyncSession, limit: int = 20) -> list[TrainingExample]:
+    """The latest reviews, newest first (to check or reopen them)."""
+    rows = await session.scalars(select(TrainingExample)
+                                 .order_by(TrainingExample.reviewed_at.desc(),
+                                           TrainingExample.id.desc()).limit(limit))
+    return list(rows)
+
+
+async def reopen_example(
+    session: AsyncSession, message_id: int, *, actor: str, now: datetime
+) -> None:
+    """Undo a review: the example leaves the training data and the message may return to the
+    inbox."""
+    row = await session.scalar(select(TrainingExample)
+                               .where(TrainingExample.message_id == message_id))
+    if row is None:
+        raise ActionRefused("not_found", f"message {message_id} has no review")
+    await session.delete(row)
+    await audit.record(session, occurred_at=now, actor=actor, action="training_example.reopened",
+                       subject_type="message", subject_id=message_id,
+                       data={"was": row.status, "intent": row.intent})

@@ -1,6 +1,7 @@
 """`parley nlu` commands through Typer's CliRunner."""
 
 import json
+from pathlib import Path
 
 from nlu_fixtures import write_small_data, write_yaml
 from typer.testing import CliRunner
@@ -59,3 +60,26 @@ def test_evaluate_train_test_files(tmp_path):
     assert result.exit_code != 0  # one intent cannot train a classifier
     result = runner.invoke(app, ["evaluate", "--train", str(data / "greet.yml")])
     assert result.exit_code != 0
+
+
+def test_train_compare_promote_and_roll_back_from_the_command_line(tmp_path):
+    data = Path(__file__).resolve().parents[2] / "nlu" / "training_data"
+    models = tmp_path / "models"
+    first = runner.invoke(app, ["train", "--data", str(data), "--model-dir", str(models)])
+    assert first.exit_code == 0, first.output
+    assert "not promotable: this version is already live" in first.output  # the first goes live
+    live = first.output.split()[1]
+    again = runner.invoke(app, ["promote", live, "--model-dir", str(models)])
+    assert again.exit_code == 1 and "this version is already live" in again.output
+    assert runner.invoke(app, ["rollback", "--model-dir", str(models)]).exit_code == 1
+
+    second = runner.invoke(app, ["train", "--data", str(data), "--model-dir", str(models),
+                                 "--promote"])
+    assert second.exit_code == 0, second.output
+    candidate = second.output.split()[1]
+    assert "macro F1: live 0." in second.output and "promotable: macro F1" in second.output
+    assert f"{candidate} is live" in second.output
+    listed = runner.invoke(app, ["models", "--model-dir", str(models)]).output.splitlines()
+    assert [line.split()[:2] for line in listed] == [["*", candidate], [live, "data"]]
+    rolled = runner.invoke(app, ["rollback", "--model-dir", str(models)])
+    assert rolled.exit_code == 0 and f"{live} is live again" in rolled.output

@@ -35,7 +35,7 @@ async def parse_message(body: ParseRequest, request: Request) -> dict[str, Any]:
     """Intent, ranking and normalized entities in Rasa's /model/parse shape."""
     container = getattr(request.app.state, "container", None)
     interpreter = getattr(container, "interpreter", None)
-    if interpreter is None:
+    if container is None or interpreter is None:
         raise HTTPException(status_code=503, detail="NLU is not loaded")
     result = await interpreter.parse(
         body.text, reference_time=body.reference_time or container.clock.now(),

@@ -1,38 +1,158 @@
-"""The trainers' inbox: agents' intent corrections, to fold into the NLU training data."""
+"""The trainers' inbox: review debtor messages worth a look and keep them as training data."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 
 from backend.api.deps import ContainerDep
 from backend.console import actions
 from backend.console.deps import ConsoleRoute, Viewer, back_to, render, viewer_dep
-from backend.console.notices import notice_for
+from backend.console.notices import Notice, notice_for
 from backend.console.permissions import Perm
+from backend.container import Container
+from nlu.accepted import ACCEPTED_FILE, to_yaml
+from nlu.extractors import extract_entities
+from nlu.masking import Masked, mask_pii
+from nlu.types import ENTITY_TYPES, INTENTS
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 Training = Annotated[Viewer, viewer_dep(Perm.TRAINER_INBOX)]
+INBOX = "/console/trainer"
+ENTITY_ROWS = 3
+NOTICES = {
+    "accepted": Notice("ok", "Saved as a training example (personal data masked)."),
+    "dismissed": Notice("ok", "Dismissed: the message will not be used for training."),
+    "not_in_inbox": Notice("error", "That message is not waiting for review (someone may have "
+                                    "reviewed it first)."),
+    "reopened": Notice("ok", "Review undone: the example is out of the training data."),
+    "bad_example": Notice("error", "Not saved: pick a known intent and copy each entity's words "
+                                   "exactly from the (masked) text."),
+}
+REASONS = {"low_confidence": "low confidence", "corrected": "agent corrected",
+           "handoff": "before a handoff"}
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """What the inbox shows for one message: the masked text and the suggested labels."""
+
+    entry: actions.InboxEntry
+    masked: Masked
+    intent: str
+    entities: tuple[tuple[str, str], ...]
+
+
+def _item(entry: actions.InboxEntry, ranker: Any) -> InboxItem:
+    message = entry.message
+    masked = mask_pii(message.text, [entry.debtor_name] if entry.debtor_name else [])
+    found = extract_entities(masked.text, reference_time=message.created_at)
+    return InboxItem(entry, masked, _suggested_intent(entry, ranker),
+                     tuple((e.entity, e.text) for e in found if e.entity in ENTITY_TYPES))
+
+
+def _suggested_intent(entry: actions.InboxEntry, ranker: Any) -> str:
+    """The agent's label; else, for a low-confidence reading, the live model's best guess."""
+    if entry.correction is not None:
+        return entry.correction.corrected_intent
+    if "low_confidence" in entry.reasons and ranker is not None:
+        return str(ranker.rank(entry.message.text)[0].name)
+    intent = entry.message.intent
+    return intent if intent in INTENTS else "out_of_scope"
+
+
+def _ranker(container: Container) -> Any:
+    """The embedded interpreter, when this process has one (its `rank` is about a millisecond)."""
+    interpreter = getattr(container.interpreter, "fallback", container.interpreter)
+    return interpreter if hasattr(interpreter, "rank") else None
+
+
+def _threshold(container: Container) -> float:
+    return float(container.settings.nlu_confidence_threshold)
 
 
 @router.get("/trainer")
 async def inbox(
     request: Request, container: ContainerDep, viewer: Training, notice: str | None = None
 ) -> Response:
-    """Corrections not reviewed yet, with the message text and the NLU's reading."""
+    """Messages waiting for review, each with one-click confirm and a relabel form."""
     async with container.sessions() as db:
-        items = await actions.trainer_inbox(db)
-    return render(request, "trainer.html", {"items": items, "notice": notice_for(notice)})
+        entries = await actions.trainer_inbox(db, _threshold(container))
+        accepted = await actions.count_accepted(db)
+        recent = await actions.recent_reviews(db)
+    ranker = _ranker(container)
+    return render(request, "trainer.html", {
+        "items": [_item(e, ranker) for e in entries], "accepted": accepted, "intents": INTENTS,
+        "recent": recent,
+        "entity_types": ENTITY_TYPES, "entity_rows": ENTITY_ROWS, "reasons": REASONS,
+        "threshold": _threshold(container),
+        "notice": NOTICES.get(notice or "") or notice_for(notice),
+    })
+
+
+@router.post("/trainer/messages/{message_id}/accept")
+async def accept(
+    message_id: int, container: ContainerDep, viewer: Training,
+    intent: Annotated[str, Form()], text: Annotated[str, Form()] = "",
+    entity: Annotated[list[str] | None, Form()] = None,
+    words: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Confirm or relabel: save the (masked) message with its intent and entity spans."""
+    pairs = list(zip(entity or [], words or [], strict=False))
+    try:
+        async with container.sessions.begin() as db:
+            await actions.accept_example(
+                db, message_id, intent=intent, text=text, entities=pairs,
+                reviewer_id=viewer.id, threshold=_threshold(container),
+                now=container.clock.now())
+    except actions.ActionRefused as refused:
+        return back_to(INBOX, notice=refused.code)
+    return back_to(INBOX, notice="accepted")
+
+
+@router.post("/trainer/messages/{message_id}/dismiss")
+async def dismiss(message_id: int, container: ContainerDep, viewer: Training) -> Response:
+    """Not worth training on: take the message off the inbox."""
+    try:
+        async with container.sessions.begin() as db:
+            await actions.dismiss_example(db, message_id, reviewer_id=viewer.id,
+                                          threshold=_threshold(container),
+                                          now=container.clock.now())
+    except actions.ActionRefused as refused:
+        return back_to(INBOX, notice=refused.code)
+    return back_to(INBOX, notice="dismissed")
+
+
+@router.post("/trainer/messages/{message_id}/reopen")
+async def reopen(message_id: int, container: ContainerDep, viewer: Training) -> Response:
+    """Undo a confirm, relabel or dismiss (the next training leaves the example out)."""
+    try:
+        async with container.sessions.begin() as db:
+            await actions.reopen_example(db, message_id, actor=viewer.actor,
+                                         now=container.clock.now())
+    except actions.ActionRefused as refused:
+        return back_to(INBOX, notice=refused.code)
+    return back_to(INBOX, notice="reopened")
+
+
+@router.get("/trainer/accepted.yml")
+async def download(container: ContainerDep, viewer: Training) -> Response:
+    """The accepted examples as Rasa YAML (what `parley nlu export` writes)."""
+    async with container.sessions() as db:
+        examples = await actions.accepted_examples(db)
+    return Response(to_yaml(examples), media_type="application/x-yaml", headers={
+        "Content-Disposition": f'attachment; filename="{ACCEPTED_FILE}"'})
 
 
 @router.post("/trainer/{correction_id}/reviewed")
 async def reviewed(correction_id: int, container: ContainerDep, viewer: Training) -> Response:
-    """Take a correction off the inbox."""
+    """Take an agent's correction off the inbox."""
     try:
         async with container.sessions.begin() as db:
             await actions.mark_reviewed(db, correction_id, actor=viewer.actor,
                                         now=container.clock.now())
     except actions.ActionRefused as refused:
-        return back_to("/console/trainer", notice=refused.code)
-    return back_to("/console/trainer", notice="reviewed")
+        return back_to(INBOX, notice=refused.code)
+    return back_to(INBOX, notice="reviewed")

@@ -9,6 +9,7 @@ from backend.db.models.conversation import Conversation, Handoff, Message
 from backend.db.models.debtor import ContactPoint, Debtor
 from backend.db.models.ledger import Dispute, Installment, Payment, PaymentPlan, Promise
 from backend.db.models.portfolio import Creditor, Portfolio
+from backend.db.models.training import TrainingExample
 from backend.db.models.workflow import AccountRisk, PlannedContact, Strategy, StrategyVersion
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "Promise",
     "Strategy",
     "StrategyVersion",
+    "TrainingExample",
 ]
