@@ -240,7 +240,7 @@ def test_an_agent_takes_over_an_sms_escalation_and_hands_it_back_to_the_bot(
             row = page.locator(f'tr[data-conversation="{escalated}"]')
             expect(row).to_contain_text(seeded["name"])
             expect(page.locator("tr.breached")).to_have_count(1)  # legal: 45 min > 30 min
-            page.wait_for_function("document.body.dataset.liveReady === '1'")
+            expect(page.locator("body")).to_have_attribute("data-live-ready", "1")
             page.screenshot(path=str(SCREENSHOTS / "console-queue.png"), full_page=True)
 
             # A conversation entering the queue notifies the agent without a reload.
@@ -264,7 +264,7 @@ def test_an_agent_takes_over_an_sms_escalation_and_hands_it_back_to_the_bot(
             expect(page.locator(".notice-ok")).to_contain_text("Reply sent.")
             assert _sent_to(twilio_api, address)[1:] == [reply]  # through the real SDK
 
-            page.wait_for_function("document.body.dataset.liveReady === '1'")
+            expect(page.locator("body")).to_have_attribute("data-live-ready", "1")
             page.evaluate("window.__sameDocument = true")
             _texts(served, address, "ok thanks, I can send proof of payment", "SMe2e2")
             live = page.locator("#transcript .line.inbound").last
