@@ -12,8 +12,10 @@ from backend.console.routes import (
     agreements,
     auth,
     conversation,
+    dashboards,
     handling,
     live,
+    models,
     queue,
     trainer,
 )
@@ -24,7 +26,7 @@ from backend.services.queues import DEFAULT_QUEUES_FILE, load_queues
 
 ROUTERS = (
     auth.router, queue.router, conversation.router, handling.router, agreements.router,
-    live.router, trainer.router, agents.router,
+    live.router, trainer.router, agents.router, dashboards.router, models.router,
 )
 
 

@@ -32,6 +32,7 @@ from backend.reports.filters import ReportFilter
 from backend.reports.nlu_health import nlu_health_report
 from backend.reports.outcomes import outcomes_report
 from backend.reports.recovery import recovery_report
+from backend.reports.strategy import strategy_report
 
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PENDING_INDEXES = (Path(__file__).resolve().parent.parent
@@ -168,6 +169,23 @@ def seed_statements(accounts: int, messages: int) -> list[tuple[str, str]]:
               SELECT id, intent, confidence, 'dispute_debt', id % {AGENTS} + 1, 'new',
                      created_at + interval '1 hour'
               FROM message WHERE id % 250 = 2 AND direction = 'inbound';"""),
+        ("strategy sends (each conversation's first message)", f"""
+            INSERT INTO strategy (id, name, description, priority, created_at, updated_at)
+              VALUES (1, 'bench', '', 100, now(), now());
+            INSERT INTO strategy_version (id, strategy_id, version, definition, source,
+                                          created_by, created_at)
+              VALUES (1, 1, 1, '{{}}', '', 'bench', now());
+            INSERT INTO planned_contact (key, account_id, strategy_version_id, segment, step,
+                variant, anchor, anchor_date, due_at, status, reason, channel, message_id,
+                attempts, created_at, updated_at)
+            SELECT 'bench-' || c, c, 1, 'standard', step,
+                   CASE WHEN step = 'd+1' THEN (ARRAY['plain', 'helpful'])[c / 4 % 2 + 1] END,
+                   'due_date', started_at::date, started_at, 'sent', 'bench', channel,
+                   (c - 1) * {per_conv} + 1, 1, started_at, started_at
+            FROM (SELECT id c, started_at, channel,
+                         (ARRAY['d-3', 'd+1', 'd+15', 'promise-reminder'])[id % 4 + 1] step
+                  FROM conversation WHERE account_id IS NOT NULL
+                    AND (id - 1) * {per_conv} + 1 <= {messages}) s;"""),
         ("vacuum analyze", "VACUUM ANALYZE"),
     ]
 
@@ -243,6 +261,7 @@ PAGES: dict[str, Page] = {
     "outcomes": outcomes_report,
     "automation": automation_report,
     "nlu": nlu_health_report,
+    "strategy": strategy_report,
 }
 FILTERS = {
     "all time": ReportFilter(),

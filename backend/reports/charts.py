@@ -16,6 +16,7 @@ from backend.reports.automation import AutomationReport
 from backend.reports.nlu_health import NluHealthReport
 from backend.reports.outcomes import OutcomesReport
 from backend.reports.recovery import RecoveryReport
+from backend.reports.strategy import StrategyReport
 
 COLOR = "#2b6cb0"
 SECOND = "#dd6b20"
@@ -60,7 +61,8 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[Number], *,
         scale = 100.0 if percent else 1.0
         bars = axes.barh(list(labels), [n * scale for n in numbers], color=COLOR)
         axes.invert_yaxis()
-        fmt = "{:.1f} %" if percent else "{:,.2f}"
+        counts = all(isinstance(v, int) for v in values)
+        fmt = "{:.1f} %" if percent else "{:,.0f}" if counts else "{:,.2f}"
         axes.bar_label(bars, labels=[fmt.format(n * scale) for n in numbers], padding=3)
         if target is not None:
             axes.axvline(target * scale, color=SECOND, linestyle="--", label="target")
@@ -81,7 +83,7 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[Num
             axes.plot(list(labels), _values(values), marker="o", markersize=3, label=name,
                       color=color)
         axes.tick_params(axis="x", labelrotation=60, labelsize=7)
-        axes.legend(loc="upper left", frameon=False)
+        axes.legend(loc="best", frameon=False)
         return _to_svg(figure, title)
 
 
@@ -143,4 +145,17 @@ def nlu_charts(report: NluHealthReport) -> dict[str, str]:
                                     [i.intent for i in report.intents],
                                     [i.low_confidence_rate for i in report.intents],
                                     percent=True),
+    }
+
+
+def strategy_charts(report: StrategyReport) -> dict[str, str]:
+    """The strategy page's charts by name (one bar per step and variant)."""
+    labels = [f"{s.step} / {s.variant}" if s.variant else s.step for s in report.steps]
+    return {
+        "pay_rate": bar_chart("Paid within the window, share of sends", labels,
+                              [s.pay_rate for s in report.steps], percent=True),
+        "reply_rate": bar_chart("Replied within the window, share of sends", labels,
+                                [s.reply_rate for s in report.steps], percent=True),
+        "collected": bar_chart("Collected (attributed) by step and variant", labels,
+                               [s.collected for s in report.steps]),
     }

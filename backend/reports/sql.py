@@ -6,7 +6,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Float, Integer, String, case, cast, extract, func, literal, text
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    String,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    literal_column,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -81,3 +93,12 @@ def ratio(numerator: Any, denominator: Any) -> Decimal | None:
     if not denominator:
         return None
     return (Decimal(numerator or 0) / Decimal(denominator)).quantize(RATE)
+
+
+def plus_days(column: Any, days: int, dialect: str) -> ColumnElement[Any]:
+    """`column` (a UTC timestamp) moved `days` whole days later."""
+    if dialect == "sqlite":
+        # datetime() drops the microseconds; stored values sort after it at the same second,
+        # so `x < plus_days(...)` stays an exclusive bound.
+        return func.datetime(column, f"+{int(days)} days", type_=String)
+    return column + literal_column(f"interval '{int(days)} days'")

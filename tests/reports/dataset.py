@@ -21,8 +21,11 @@ from backend.db.models import (
     Message,
     Payment,
     PaymentPlan,
+    PlannedContact,
     Portfolio,
     Promise,
+    Strategy,
+    StrategyVersion,
 )
 
 TODAY = date(2026, 11, 25)
@@ -102,10 +105,24 @@ class Builder:
             delivery_status="received", created_at=when,
         ))
 
-    async def outbound(self, conv: Conversation, when: datetime, sender: str = "bot") -> None:
-        await self.add(Message(conversation_id=conv.id, direction="outbound",
-                               channel=conv.channel, sender=sender, text="...",
-                               delivery_status="delivered", created_at=when))
+    async def outbound(self, conv: Conversation, when: datetime, sender: str = "bot",
+                       status: str = "delivered") -> Message:
+        return await self.add(Message(conversation_id=conv.id, direction="outbound",
+                                      channel=conv.channel, sender=sender, text="...",
+                                      delivery_status=status, created_at=when))
+
+    async def contact(self, version: StrategyVersion, account: Account, step: str,
+                      variant: str | None, status: str = "sent",
+                      message: Message | None = None) -> None:
+        self.n += 1
+        when = message.created_at if message else at(11, 1)
+        await self.add(PlannedContact(
+            key=f"K{self.n}", account_id=account.id, strategy_version_id=version.id,
+            segment="standard", step=step, variant=variant, anchor="due_date",
+            anchor_date=account.due_date, due_at=when, status=status, reason="ladder",
+            channel=message.channel if message else None,
+            message_id=message.id if message else None, created_at=when, updated_at=when,
+        ))
 
     async def handoff(self, conv: Conversation, queue: str, reason: str, created: datetime,
                       claimed: datetime | None = None, closed: datetime | None = None,
@@ -147,7 +164,7 @@ async def seed(session: AsyncSession) -> Seeded:
     await b.payment(a5, "9.99", at(10, 25), "card", "whatsapp")
 
     c1 = await b.conversation("sms", a1, at(11, 3))
-    await b.outbound(c1, at(11, 3))
+    first_reminder = await b.outbound(c1, at(11, 3))
     await b.inbound(c1, at(11, 3, 9, 5), "promise_to_pay", 0.92)
     await b.inbound(c1, at(11, 3, 9, 6), "promise_to_pay", 0.45)
 
@@ -169,7 +186,7 @@ async def seed(session: AsyncSession) -> Seeded:
     await b.handoff(c4, "unmatched", "unknown_sender", at(11, 12, 8))
 
     c5 = await b.conversation("telegram", a4, at(11, 16))
-    await b.outbound(c5, at(11, 16))
+    telegram_reminder = await b.outbound(c5, at(11, 16))
 
     c6 = await b.conversation("sms", a5, at(10, 21))
     uninterpreted = await b.inbound(c6, at(10, 21, 8), None, None)
@@ -207,4 +224,29 @@ async def seed(session: AsyncSession) -> Seeded:
                          created_at=at(10, 22)),
     ):
         await b.add(row)
+    await _strategy_sends(b, (a1, a2, a3, a4, a5), (c1, c2, c3, c6),
+                          (first_reminder, telegram_reminder))
     return ids
+
+
+async def _strategy_sends(b: Builder, accounts: tuple[Account, ...],
+                          convs: tuple[Conversation, ...], reused: tuple[Message, Message]
+                          ) -> None:
+    """Workflow sends; the strategy test explains what each one is credited with."""
+    a1, a2, a3, a4, a5 = accounts
+    c1, c2, c3, c6 = convs
+    strategy = await b.add(Strategy(name="default", created_at=CREATED, updated_at=CREATED))
+    version = await b.add(StrategyVersion(strategy_id=strategy.id, version=1, definition={},
+                                          created_at=CREATED))
+    await b.contact(version, a1, "d+1", "plain", message=reused[0])                  # P1
+    await b.contact(version, a1, "promise-reminder", None,                           # P2
+                    message=await b.outbound(c1, at(11, 4, 12), "workflow", "sent"))
+    await b.contact(version, a2, "d+1", "helpful",                                   # P3
+                    message=await b.outbound(c2, at(11, 4), "workflow", "read"))
+    await b.contact(version, a3, "d-3", None,                                        # P4
+                    message=await b.outbound(c3, at(11, 10, 8), "workflow"))
+    await b.contact(version, a4, "d+1", "plain", message=reused[1])                  # P5
+    await b.contact(version, a5, "d+1", "helpful",                                   # P6
+                    message=await b.outbound(c6, at(10, 20, 12), "workflow", "failed"))
+    await b.contact(version, a3, "d+1", "plain", status="blocked")
+    await b.contact(version, a2, "d+15", None, status="planned")

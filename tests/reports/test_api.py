@@ -11,7 +11,7 @@ import pytest
 from tests.reports.dataset import Seeded
 
 PATHS = ["/api/reports/recovery", "/api/reports/outcomes", "/api/reports/automation",
-         "/api/reports/nlu"]
+         "/api/reports/nlu", "/api/reports/strategy"]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -70,6 +70,10 @@ async def test_each_report_has_a_default_csv_table(
         "/api/reports/nlu": (
             "intent,messages,share,low_confidence,low_confidence_rate,avg_confidence"
         ),
+        "/api/reports/strategy": (
+            "strategy,step,variant,sent,delivered,replied,promised,paid,collected,"
+            "delivery_rate,reply_rate,promise_rate,pay_rate,collected_per_send"
+        ),
     }
 
 
@@ -89,6 +93,36 @@ async def test_outcomes_automation_and_nlu_as_json(
     assert nlu["summary"][0]["low_confidence"] == 3
     nlu = (await client.get("/api/reports/nlu", headers=auth, params={"threshold": 0.8})).json()
     assert nlu["summary"][0]["low_confidence"] == 4
+
+
+async def test_strategy_as_json_and_csv(
+    client: httpx.AsyncClient, auth: dict[str, str], seeded: Seeded
+) -> None:
+    params = {"start": "2026-11-01", "end": "2026-11-30", "window_days": "1"}
+    body = (await client.get("/api/reports/strategy", headers=auth, params=params)).json()
+    assert body["window_days"] == 1
+    assert body["totals"][0]["sent"] == 5
+    assert body["steps"][0] == {
+        "strategy": "default", "step": "d+1", "variant": "helpful", "sent": 1, "delivered": 1,
+        "replied": 1, "promised": 0, "paid": 0, "collected": "0.00", "delivery_rate": "1.0000",
+        "reply_rate": "1.0000", "promise_rate": "0.0000", "pay_rate": "0.0000",
+        "collected_per_send": "0.00",
+    }
+    response = await client.get("/api/reports/strategy", headers=auth,
+                                params={"format": "csv", "portfolio_id": seeded.mobile})
+    assert 'filename="strategy-steps.csv"' in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["step"], r["variant"], r["sent"], r["paid"], r["collected"]) for r in rows] == [
+        ("d+1", "helpful", "1", "1", "9.99"), ("d+1", "plain", "1", "1", "50.00")
+    ]
+
+
+@pytest.mark.parametrize("params", [{"window_days": "0"}, {"window_days": "91"}])
+async def test_strategy_window_is_bounded(
+    client: httpx.AsyncClient, auth: dict[str, str], params: dict[str, str]
+) -> None:
+    response = await client.get("/api/reports/strategy", headers=auth, params=params)
+    assert response.status_code == 422
 
 
 @pytest.mark.parametrize("params", [

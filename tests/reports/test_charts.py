@@ -14,11 +14,13 @@ from backend.reports.charts import (
     nlu_charts,
     outcomes_charts,
     recovery_charts,
+    strategy_charts,
 )
 from backend.reports.filters import ReportFilter
 from backend.reports.nlu_health import nlu_health_report
 from backend.reports.outcomes import outcomes_report
 from backend.reports.recovery import recovery_report
+from backend.reports.strategy import strategy_report
 from tests.reports.dataset import TODAY, Seeded
 
 
@@ -37,13 +39,16 @@ async def test_every_dashboard_chart_is_inline_svg(container: Container, seeded:
             **outcomes_charts(await outcomes_report(s, flt)),
             **automation_charts(await automation_report(s, flt)),
             **nlu_charts(await nlu_health_report(s, flt)),
+            **strategy_charts(await strategy_report(s, flt)),
         }
-    assert len(charts) == 11
+    assert len(charts) == 14
     for svg in charts.values():
         assert_inline_svg(svg)
     assert "Acme Bank / Cards" in charts["recovery_by_portfolio"]
     assert "60.0 %" in charts["recovery_by_portfolio"]
     assert 'aria-label="Recovery rate by portfolio"' in charts["recovery_by_portfolio"]
+    assert "d+1 / helpful" in charts["pay_rate"] and "100.0 %" in charts["pay_rate"]
+    assert "400.00" in charts["collected"]
 
 
 def test_charts_are_deterministic_and_handle_no_data() -> None:

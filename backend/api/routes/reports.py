@@ -14,6 +14,7 @@ from backend.api.schemas.reports import (
     NluHealthPublic,
     OutcomesPublic,
     RecoveryPublic,
+    StrategyPublic,
 )
 from backend.reports.automation import DEFAULT_TARGET_SECONDS, automation_report
 from backend.reports.csv import table_to_csv
@@ -21,7 +22,9 @@ from backend.reports.filters import ReportFilter
 from backend.reports.nlu_health import nlu_health_report
 from backend.reports.outcomes import outcomes_report
 from backend.reports.recovery import recovery_report
+from backend.reports.strategy import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, strategy_report
 from backend.reports.tables import tables_of
+from backend.services.queues import QueueConfig
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 Format = Literal["json", "csv"]
@@ -56,14 +59,29 @@ def respond(
     if fmt == "json":
         fields = {t: getattr(report, t) for t in tables_of(report)}
         return schema.model_validate({**fields, **extra})
+    return csv_response(name, report, table or default_table)
+
+
+def csv_response(name: str, report: Any, table: str) -> Response:
+    """One table of a report as a CSV download; 422 naming the choices when unknown."""
     tables = tables_of(report)
-    chosen = table or default_table
-    if chosen not in tables:
-        detail = f"unknown table {chosen!r}; choose one of {', '.join(tables)}"
+    if table not in tables:
+        detail = f"unknown table {table!r}; choose one of {', '.join(tables)}"
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
-    disposition = f'attachment; filename="{name}-{chosen}.csv"'
-    return Response(table_to_csv(tables[chosen]), media_type="text/csv; charset=utf-8",
+    disposition = f'attachment; filename="{name}-{table}.csv"'
+    return Response(table_to_csv(tables[table]), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": disposition})
+
+
+def automation_targets(
+    queues: QueueConfig | None, target_seconds: int | None
+) -> tuple[int, dict[str, int]]:
+    """(default target, per-queue targets) in seconds: one given target for every queue, else
+    each configured queue's own (unknown queues get the default queue's), else 15 minutes."""
+    if target_seconds is not None or queues is None:
+        return target_seconds or DEFAULT_TARGET_SECONDS, {}
+    per_queue = {q.name: int(q.target.total_seconds()) for q in queues.queues}
+    return int(queues.default.target.total_seconds()), per_queue
 
 
 @router.get("/recovery", response_model=RecoveryPublic, responses=CSV_RESPONSE)
@@ -90,12 +108,17 @@ async def outcomes(
 
 @router.get("/automation", response_model=AutomationPublic, responses=CSV_RESPONSE)
 async def automation(
-    session: SessionDep, _: ApiClient, flt: FilterDep,
+    container: ContainerDep, session: SessionDep, _: ApiClient, flt: FilterDep,
     fmt: FormatQuery = "json", table: TableQuery = None,
-    target_seconds: Annotated[int, Query(ge=1)] = DEFAULT_TARGET_SECONDS,
+    target_seconds: Annotated[int | None, Query(
+        ge=1, description="one target for every queue; default: each queue's configured one",
+    )] = None,
 ) -> Any:
     """Bot-only vs handed-off conversations; first response against the target; agents."""
-    report = await automation_report(session, flt, target_seconds=target_seconds)
+    queues = getattr(container.services.get("handoff"), "queues", None)
+    default, per_queue = automation_targets(queues, target_seconds)
+    report = await automation_report(session, flt, target_seconds=default,
+                                     queue_targets=per_queue)
     return respond("automation", report, fmt, table, "handoffs", AutomationPublic,
                    {"filter": flt})
 
@@ -111,3 +134,19 @@ async def nlu(
     report = await nlu_health_report(session, flt, threshold=threshold)
     return respond("nlu", report, fmt, table, "intents", NluHealthPublic,
                    {"filter": flt, "threshold": threshold})
+
+
+@router.get("/strategy", response_model=StrategyPublic, responses=CSV_RESPONSE)
+async def strategy(
+    session: SessionDep, _: ApiClient, flt: FilterDep,
+    fmt: FormatQuery = "json", table: TableQuery = None,
+    window_days: Annotated[int, Query(ge=1, le=MAX_WINDOW_DAYS)] = DEFAULT_WINDOW_DAYS,
+) -> Any:
+    """Per strategy step and A/B variant: sent, delivered, replied, promised, paid, collected.
+
+    Replies, promises and payments are credited to the account's latest send before them,
+    within `window_days` (last touch).
+    """
+    report = await strategy_report(session, flt, window_days=window_days)
+    return respond("strategy", report, fmt, table, "steps", StrategyPublic,
+                   {"filter": flt, "window_days": window_days})

@@ -204,3 +204,31 @@ class NluHealthPublic(RowPublic):
     summary: list[NluSummaryRowPublic]
     intents: list[IntentRowPublic]
     corrections: list[CorrectionRowPublic]
+
+
+class StepRowPublic(RowPublic):
+    """Workflow sends of one strategy step and variant, and the responses credited to them."""
+
+    strategy: str
+    step: str
+    variant: str | None
+    sent: int
+    delivered: int
+    replied: int
+    promised: int
+    paid: int
+    collected: Decimal
+    delivery_rate: Decimal | None
+    reply_rate: Decimal | None
+    promise_rate: Decimal | None
+    pay_rate: Decimal | None
+    collected_per_send: Decimal | None
+
+
+class StrategyPublic(RowPublic):
+    """`GET /api/reports/strategy`."""
+
+    filter: FilterPublic
+    window_days: int
+    totals: list[StepRowPublic]
+    steps: list[StepRowPublic]

@@ -1,0 +1,203 @@
+"""Strategy: per step and A/B variant — sent, delivered, replied, promised, paid, collected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CTE, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import (
+    Message,
+    Payment,
+    PlannedContact,
+    Promise,
+    Strategy,
+    StrategyVersion,
+)
+from backend.db.models.enums import DeliveryStatus, Direction
+from backend.db.types import CENT
+from backend.reports.filters import ReportFilter, in_period, scoped_via
+from backend.reports.sql import count_if, dialect_of, plus_days, ratio, tune_for_reports
+
+DEFAULT_WINDOW_DAYS = 7
+MAX_WINDOW_DAYS = 90
+DELIVERED = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """Workflow messages of one strategy step and variant sent in the period, and what followed.
+
+    `variant` is None for steps without an A/B test; `collected` is the attributed payments.
+    """
+
+    strategy: str
+    step: str
+    variant: str | None
+    sent: int
+    delivered: int
+    replied: int
+    promised: int
+    paid: int
+    collected: Decimal
+    delivery_rate: Decimal | None
+    reply_rate: Decimal | None
+    promise_rate: Decimal | None
+    pay_rate: Decimal | None
+    collected_per_send: Decimal | None
+
+
+@dataclass(frozen=True)
+class StrategyReport:
+    """The strategy dashboard: every table of the page."""
+
+    totals: list[StepRow]
+    steps: list[StepRow]
+
+
+async def strategy_report(
+    session: AsyncSession, flt: ReportFilter, *, window_days: int = DEFAULT_WINDOW_DAYS
+) -> StrategyReport:
+    """Sends of the period (when the workflow marked them sent) and the responses credited.
+
+    Attribution is last touch within a window: a reply (an inbound message on the
+    conversation the send went to), a promise or a payment on the account is credited to the
+    account's latest workflow send at or before it, if that send is less than `window_days`
+    old. So each response counts once, sends of one account never share it, and the steps add
+    up. Responses up to `window_days` after a send count even when they fall after the period.
+    """
+    if not 1 <= window_days <= MAX_WINDOW_DAYS:
+        raise ValueError(f"window_days must be between 1 and {MAX_WINDOW_DAYS}")
+    await tune_for_reports(session)
+    sends = _sends(flt, window_days, dialect_of(session))
+    rows = (await session.execute(_per_step(sends, flt))).all()
+    names = {r.id: r.name for r in await session.execute(select(Strategy.id, Strategy.name))}
+    steps = sorted(
+        (_row(names.get(r.strategy_id, str(r.strategy_id)), r.step, r.variant, r.sent,
+              r.delivered, r.replied, r.promised, r.paid, _money(r.collected)) for r in rows),
+        key=lambda s: (s.strategy, s.step, s.variant or ""),
+    )
+    return StrategyReport(totals=[_total(steps)], steps=steps)
+
+
+def _sends(flt: ReportFilter, window_days: int, dialect: str) -> CTE:
+    """Sent contacts from the period's start to `window_days` past its end, with each one's
+    credit window [sent_at, min(sent_at + window, the account's next send)).
+
+    Sends just after the period are read only to end the windows of those inside it.
+    """
+    # A sent row's updated_at is when it was marked sent (right after its message went out)
+    # and never changes again: the period is chosen without reading the message table.
+    sent_at = PlannedContact.updated_at
+    order = [sent_at, PlannedContact.id]
+    query = (
+        select(
+            PlannedContact.id, PlannedContact.account_id, StrategyVersion.strategy_id,
+            PlannedContact.step, PlannedContact.variant, sent_at.label("sent_at"),
+            Message.delivery_status, Message.conversation_id,
+            plus_days(sent_at, window_days, dialect).label("until"),
+            func.lead(sent_at).over(partition_by=PlannedContact.account_id, order_by=order)
+            .label("next_at"),
+        )
+        .join(Message, Message.id == PlannedContact.message_id)
+        .join(StrategyVersion, StrategyVersion.id == PlannedContact.strategy_version_id)
+        .where(PlannedContact.status == "sent")
+    )
+    if flt.start_at is not None:
+        query = query.where(sent_at >= flt.start_at)
+    if flt.end_before is not None:
+        query = query.where(sent_at < flt.end_before + timedelta(days=window_days))
+    return scoped_via(query, PlannedContact.account_id, flt).cte("sends")
+
+
+def _credited(sends: CTE, at: Any) -> Any:
+    """Conditions crediting an event at `at` to a send."""
+    return and_(at >= sends.c.sent_at, at < sends.c.until,
+                or_(sends.c.next_at.is_(None), at < sends.c.next_at))
+
+
+def _since(column: Any, flt: ReportFilter) -> list[Any]:
+    # No event before the period's first send can be credited: lets the date index work.
+    return [] if flt.start_at is None else [column >= flt.start_at]
+
+
+def _replied(sends: CTE, flt: ReportFilter) -> Any:
+    """Sends answered on their own conversation (no conversation table: that is the cost)."""
+    return (
+        select(sends.c.id.label("sid"))
+        .select_from(Message)
+        .join(sends, sends.c.conversation_id == Message.conversation_id)
+        .where(Message.direction == Direction.INBOUND, *_since(Message.created_at, flt),
+               _credited(sends, Message.created_at))
+        .group_by(sends.c.id)
+        .subquery("replied")
+    )
+
+
+def _promised(sends: CTE, flt: ReportFilter) -> Any:
+    return (
+        select(sends.c.id.label("sid"))
+        .select_from(Promise)
+        .join(sends, sends.c.account_id == Promise.account_id)
+        .where(*_since(Promise.created_at, flt), _credited(sends, Promise.created_at))
+        .group_by(sends.c.id)
+        .subquery("promised")
+    )
+
+
+def _paid(sends: CTE, flt: ReportFilter) -> Any:
+    return (
+        select(sends.c.id.label("sid"), func.sum(Payment.amount).label("amount"))
+        .select_from(Payment)
+        .join(sends, sends.c.account_id == Payment.account_id)
+        .where(*_since(Payment.paid_at, flt), _credited(sends, Payment.paid_at))
+        .group_by(sends.c.id)
+        .subquery("paid")
+    )
+
+
+def _per_step(sends: CTE, flt: ReportFilter) -> Select[Any]:
+    replied, promised, paid = _replied(sends, flt), _promised(sends, flt), _paid(sends, flt)
+    grain = (sends.c.strategy_id, sends.c.step, sends.c.variant)
+    return (
+        select(
+            *grain, func.count().label("sent"),
+            count_if(sends.c.delivery_status.in_(DELIVERED)).label("delivered"),
+            func.count(replied.c.sid).label("replied"),
+            func.count(promised.c.sid).label("promised"),
+            func.count(paid.c.sid).label("paid"),
+            func.sum(paid.c.amount).label("collected"),
+        )
+        .select_from(sends)
+        .outerjoin(replied, replied.c.sid == sends.c.id)
+        .outerjoin(promised, promised.c.sid == sends.c.id)
+        .outerjoin(paid, paid.c.sid == sends.c.id)
+        .where(*in_period(sends.c.sent_at, flt))
+        .group_by(*grain)
+    )
+
+
+def _money(value: Any) -> Decimal:
+    return ZERO if value is None else Decimal(value).quantize(CENT)
+
+
+def _row(strategy: str, step: str, variant: str | None, sent: int, delivered: int,
+         replied: int, promised: int, paid: int, collected: Decimal) -> StepRow:
+    per_send = None if not sent else (collected / sent).quantize(CENT)
+    return StepRow(strategy, step, variant, sent, delivered, replied, promised, paid, collected,
+                   ratio(delivered, sent), ratio(replied, sent), ratio(promised, sent),
+                   ratio(paid, sent), per_send)
+
+
+def _total(steps: list[StepRow]) -> StepRow:
+    """Every step together (exact: each response is credited to one send only)."""
+    def add(field: str) -> int:
+        return sum(getattr(s, field) for s in steps)
+
+    return _row("all", "all", None, add("sent"), add("delivered"), add("replied"),
+                add("promised"), add("paid"), sum((s.collected for s in steps), ZERO))

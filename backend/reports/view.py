@@ -1,0 +1,124 @@
+"""Dashboards as pages show them: the filter form read leniently, tables as formatted cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from backend.reports.filters import ReportFilter
+from backend.reports.tables import NamedTable
+
+DEFAULT_DAYS = 30
+PERCENT_SUFFIXES = ("rate", "share")
+SUMMARY_TABLES = ("totals", "summary")
+LABELS = {"dpd_bucket": "DPD bucket", "avg_first_response_seconds": "Avg first response (s)",
+          "max_first_response_seconds": "Max first response (s)",
+          "avg_handle_seconds": "Avg handling (s)", "target_seconds": "Target (s)",
+          "collected_per_send": "Collected per send"}
+
+
+@dataclass(frozen=True)
+class FilterForm:
+    """The filter a page was asked for, as typed, and what it became."""
+
+    start: str
+    end: str
+    portfolio: str
+    filter: ReportFilter
+    errors: list[str] = field(default_factory=list)
+
+    def query(self, **extra: str | None) -> str:
+        """The query string that asks for the same figures (CSV links, tabs)."""
+        params = {"start": self.start, "end": self.end, "portfolio": self.portfolio, **extra}
+        return urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def _day(text: str, name: str, errors: list[str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(f"{name} {text!r} is not a date (YYYY-MM-DD); ignored")
+        return None
+
+
+def read_filter(start: str | None, end: str | None, portfolio: str | None,
+                today: date) -> FilterForm:
+    """The page's filter; the last 30 days when no dates were given at all (empty fields
+    mean an open end). Mistakes are reported and ignored, never an error page."""
+    if start is None and end is None:
+        start, end = (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), today.isoformat()
+    errors: list[str] = []
+    first, last = _day(start or "", "start", errors), _day(end or "", "end", errors)
+    if first and last and last < first:
+        errors.append("the end is before the start; the dates were swapped")
+        first, last = last, first
+    portfolio_id = int(portfolio) if portfolio and portfolio.isdigit() else None
+    return FilterForm(
+        first.isoformat() if first else "", last.isoformat() if last else "",
+        str(portfolio_id) if portfolio_id else "", ReportFilter(first, last, portfolio_id),
+        errors,
+    )
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One formatted value; `numeric` right-aligns it."""
+
+    text: str
+    numeric: bool
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A report table ready for the template, with its CSV link."""
+
+    name: str
+    title: str
+    headings: list[str]
+    columns: list[str]
+    numeric: list[bool]  # per column: right-aligned (a missing value too)
+    rows: list[list[str]]
+    csv_url: str
+    summary: bool
+
+
+def label(column: str) -> str:
+    """A column name as a heading."""
+    return LABELS.get(column) or column.replace("_", " ").capitalize()
+
+
+def cell(value: Any, column: str) -> Cell:
+    """A value as the page shows it: money with two decimals, rates in percent."""
+    if value is None:
+        return Cell("—", False)
+    if isinstance(value, bool | str):
+        return Cell(str(value), False)
+    if isinstance(value, Decimal) and column.endswith(PERCENT_SUFFIXES):
+        return Cell(f"{value * 100:.1f} %", True)
+    if isinstance(value, Decimal):
+        return Cell(f"{value:,.2f}", True)
+    if isinstance(value, float):
+        return Cell(f"{value:,.2f}" if column.startswith("avg_conf") else f"{value:,.1f}", True)
+    if isinstance(value, int):
+        return Cell(f"{value:,}", True)
+    return Cell(str(value), False)
+
+
+def table_view(table: NamedTable, title: str, dashboard: str, query: str) -> TableView:
+    """A table's headings and formatted rows; summaries leave out their 'all' labels."""
+    summary = table.name in SUMMARY_TABLES
+    hidden = {"key", "label", "strategy", "step", "variant"} if summary else set()
+    if "label" in table.columns:
+        hidden.add("key")  # an id or the label again; the CSV keeps it
+    columns = [c for c in table.columns if c not in hidden]
+    rows = [[cell(getattr(row, c), c) for c in columns] for row in table.rows]
+    numeric = [any(r[i].numeric for r in rows) for i in range(len(columns))]
+    params = f"table={table.name}" + (f"&{query}" if query else "")
+    return TableView(table.name, title, [label(c) for c in columns], columns, numeric,
+                     [[c.text for c in r] for r in rows],
+                     f"/console/reports/{dashboard}.csv?{params}", summary)
