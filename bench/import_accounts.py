@@ -40,13 +40,18 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Measure:
-    """One timed import: what it did, wall and CPU seconds, the process's peak RSS after it."""
+    """One timed import: what it did, wall and CPU seconds, the process's peak RSS after it.
+
+    `load` is the 1-minute load average when it started: the machine is shared, so a figure
+    means little without it.
+    """
 
     label: str
     report: ImportReport
     seconds: float
     cpu_seconds: float
     peak_rss_mb: float
+    load: float
 
     def line(self) -> str:
         """The figure as one printable line."""
@@ -55,7 +60,8 @@ class Measure:
             f"{self.label:<20} {self.report.total:>7} rows  {self.seconds:6.2f} s "
             f"(Python CPU {self.cpu_seconds:5.2f} s)  "
             f"{rate:>8,.0f} rows/s  created {self.report.created:>6}  "
-            f"updated {self.report.updated:>6}  peak RSS {self.peak_rss_mb:6.0f} MB"
+            f"updated {self.report.updated:>6}  peak RSS {self.peak_rss_mb:6.0f} MB  "
+            f"load {self.load:.2f}"
         )
 
 
@@ -108,6 +114,7 @@ async def timed_import(label: str, database_url: str, path: Path) -> Measure:
     engine = build_engine(database_url)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
+            load = os.getloadavg()[0]
             started, cpu_started = time.perf_counter(), time.process_time()
             report, _ = await import_accounts(
                 build_sessionmaker(engine), handle, now=NOW, actor="bench"
@@ -118,7 +125,7 @@ async def timed_import(label: str, database_url: str, path: Path) -> Measure:
         await engine.dispose()
     if not report.written:
         raise SystemExit(f"{label}: nothing written: {report.errors[:5]}")
-    return Measure(label, report, seconds, cpu_seconds, peak_rss_mb())
+    return Measure(label, report, seconds, cpu_seconds, peak_rss_mb(), load)
 
 
 def _admin_dsn(url: str) -> str:

@@ -58,6 +58,16 @@ async def test_create_rejects_bad_fields_with_reasons(
     assert fields == {"phone", "currency"}
 
 
+async def test_create_refuses_a_date_of_birth_after_the_clock_date(
+    client: httpx.AsyncClient, auth: dict[str, str], clock: SettableClock
+) -> None:
+    tomorrow = (clock.now().date() + timedelta(days=1)).isoformat()
+    response = await client.post(
+        "/api/accounts", json={**NEW_ACCOUNT, "date_of_birth": tomorrow}, headers=auth)
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["detail"]] == ["date_of_birth"]
+
+
 async def test_list_filters_by_days_past_due_and_balance(
     client: httpx.AsyncClient, auth: dict[str, str], clock: SettableClock
 ) -> None:

@@ -60,7 +60,8 @@ async def create_account(
     body: AccountCreate, session: SessionDep, clock: ClockDep, request: Request, _: ApiClient
 ) -> Any:
     """Create or update one account (upsert by creditor and external_ref)."""
-    row = validate_row(2, {k: "" if v is None else str(v) for k, v in body.model_dump().items()})
+    fields = {k: "" if v is None else str(v) for k, v in body.model_dump().items()}
+    row = validate_row(2, fields, clock.now().date())
     if not isinstance(row, AccountRow):
         detail = [{"field": e.column, "reason": e.reason} for e in row]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)

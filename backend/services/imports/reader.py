@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from backend.services.imports.columns import COLUMN_NAMES, REQUIRED
-from backend.services.imports.rows import AccountRow, RowError, validate_row
+from backend.services.imports.rows import AccountRow, RowError, validate_row, validate_values
+
+# Rows validated between two turns of the event loop (about a millisecond of work).
+BATCH = 100
 
 
 @dataclass
@@ -19,41 +23,93 @@ class ParsedFile:
     total: int = 0
     rejected_raw: list[tuple[int, dict[str, str], list[RowError]]] = field(default_factory=list)
 
+    @property
+    def header_broken(self) -> bool:
+        """True when the header itself was rejected (no data row was read)."""
+        return bool(self.errors) and self.total == 0
 
-def read_accounts(lines: Iterable[str]) -> ParsedFile:
+
+def read_accounts(lines: Iterable[str], today: date | None = None) -> ParsedFile:
     """Validate a whole CSV (as lines of text); nothing is written here."""
-    reader = csv.DictReader(lines)
     parsed = ParsedFile()
-    header_errors = _check_header(reader.fieldnames)
-    if header_errors:
-        parsed.errors.extend(header_errors)
-        return parsed
-    first_seen: dict[tuple[str, str], int] = {}
-    for index, raw in enumerate(reader, start=2):
-        parsed.total += 1
-        result = _validate(index, raw, first_seen)
-        if isinstance(result, AccountRow):
-            parsed.rows.append(result)
-        else:
-            parsed.errors.extend(result)
-            parsed.rejected_raw.append((index, _clean(raw), result))
+    for _ in validate_batches(lines, parsed, today):
+        pass
     return parsed
 
 
-def _validate(
-    index: int, raw: dict[str, str | None], first_seen: dict[tuple[str, str], int]
+def validate_batches(
+    lines: Iterable[str], parsed: ParsedFile, today: date | None = None, size: int = 0
+) -> Iterator[list[AccountRow]]:
+    """Validate the CSV into `parsed`, yielding the valid rows of every `size` data rows.
+
+    A rejected header ends the file at once; `today` is the caller's clock date; `size`
+    defaults to BATCH.
+    """
+    size = size or BATCH
+    reader = csv.reader(lines)
+    fieldnames = next(reader, None)
+    header_errors = _check_header(fieldnames)
+    if header_errors or fieldnames is None:
+        parsed.errors.extend(header_errors)
+        return
+    first_seen: dict[tuple[str, str], int] = {}
+    width = len(fieldnames)
+    batch: list[AccountRow] = []
+    index = 1
+    for fields in reader:
+        if not fields:  # blank lines are not rows (as csv.DictReader skips them)
+            continue
+        index += 1
+        parsed.total += 1
+        if len(fields) == width:
+            values = dict(zip(fieldnames, map(str.strip, fields), strict=True))
+            result = validate_values(index, values, today)
+        else:
+            result = _validate_uneven(index, _as_dict(fieldnames, fields), today)
+        if isinstance(result, AccountRow):
+            result = _first_of_reference(result, first_seen)
+        if isinstance(result, AccountRow):
+            parsed.rows.append(result)
+            batch.append(result)
+        else:
+            parsed.errors.extend(result)
+            parsed.rejected_raw.append((index, _clean(_as_dict(fieldnames, fields)), result))
+        if parsed.total % size == 0:
+            yield batch
+            batch = []
+    yield batch
+
+
+def _as_dict(fieldnames: list[str], fields: list[str]) -> dict[str | None, str | None]:
+    """The row as `csv.DictReader` gives it: extra fields under None, missing ones None."""
+    raw: dict[str | None, str | None] = dict(zip(fieldnames, fields, strict=False))
+    if len(fields) > len(fieldnames):
+        raw[None] = fields[len(fieldnames) :]  # type: ignore[assignment]
+    elif len(fields) < len(fieldnames):
+        for name in fieldnames[len(fields) :]:
+            raw[name] = None
+    return raw
+
+
+def _validate_uneven(
+    index: int, raw: dict[str | None, str | None], today: date | None
 ) -> AccountRow | list[RowError]:
+    """A row with more or fewer fields than the header."""
     if None in raw:
         return [RowError(index, "*", "more fields than the header has columns")]
-    result = validate_row(index, raw)
-    if not isinstance(result, AccountRow):
-        return result
-    key = (result.creditor.casefold(), result.external_ref)
+    return validate_row(index, raw, today)  # type: ignore[arg-type]
+
+
+def _first_of_reference(
+    row: AccountRow, first_seen: dict[tuple[str, str], int]
+) -> AccountRow | list[RowError]:
+    """The row, or why it repeats a reference seen earlier in the file."""
+    key = (row.creditor.casefold(), row.external_ref)
     if key in first_seen:
-        reason = f"duplicate reference {result.external_ref!r} (first at row {first_seen[key]})"
-        return [RowError(index, "external_ref", reason)]
-    first_seen[key] = index
-    return result
+        reason = f"duplicate reference {row.external_ref!r} (first at row {first_seen[key]})"
+        return [RowError(row.row, "external_ref", reason)]
+    first_seen[key] = row.row
+    return row
 
 
 def _check_header(fieldnames: list[str] | None) -> list[RowError]:
@@ -71,5 +127,6 @@ def _check_header(fieldnames: list[str] | None) -> list[RowError]:
     return errors
 
 
-def _clean(raw: dict[str, str | None]) -> dict[str, str]:
+def _clean(raw: dict[str | None, str | None]) -> dict[str, str]:
     return {k: (v or "") for k, v in raw.items() if k is not None}
+

@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
-from phonenumbers import PhoneNumber, is_valid_number_for_region
 
 from backend.services.geo import InvalidPhone, derive_timezone, is_known_timezone, normalize_phone
+from backend.services.imports.phones import us_e164
 
 # Currency code -> its decimals, looked up once (babel's lookup costs more than a row's parse).
 CURRENCY_PRECISION = {code: get_currency_precision(code) for code in list_currencies()}
@@ -20,12 +21,12 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY_RE = re.compile(r"[A-Z]{2}")
 MAX_BALANCE = Decimal("9999999999999999.99")
 CENT = Decimal("0.01")
-# A North American number written plainly: optional +1 or 1, then NXX-NXX-XXXX digits.
-NANP_RE = re.compile(r"(\+1|1)?([2-9]\d{9})")
-NANP_PUNCTUATION = str.maketrans("", "", " ().-")
+# Digits with exactly two decimals, at most MAX_BALANCE: Decimal() of it is already the
+# quantized amount, so the general checks below have nothing to add.
+PLAIN_AMOUNT_RE = re.compile(r"[0-9]{1,16}\.[0-9]{2}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     """Why one field of one row was rejected; `row` counts the header as row 1."""
 
@@ -37,7 +38,7 @@ class RowError:
         return f"row {self.row}, column {self.column}: {self.reason}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountRow:
     """A validated, normalized account line ready to upsert."""
 
@@ -71,59 +72,72 @@ class _Collector:
         self.errors.append(RowError(self.row, column, reason))
 
 
-def validate_row(row_number: int, raw: dict[str, str | None]) -> AccountRow | list[RowError]:
-    """Parse every field; return the row, or every problem found in it."""
+def validate_row(
+    row_number: int, raw: dict[str, str | None], today: date | None = None
+) -> AccountRow | list[RowError]:
+    """Parse every field; return the row, or every problem found in it.
+
+    `today` comes from the caller's clock; without it a date of birth is not checked
+    against the future.
+    """
+    return validate_values(row_number, {k: (v or "").strip() for k, v in raw.items() if k}, today)
+
+
+def validate_values(
+    row_number: int, values: dict[str, str], today: date | None = None
+) -> AccountRow | list[RowError]:
+    """`validate_row` for values already stripped (a missing column may be absent)."""
     errs = _Collector(row_number)
-    values = {k: (v or "").strip() for k, v in raw.items() if k}
+    get = values.get
     for name in ("external_ref", "creditor", "portfolio", "debtor_name"):
-        if not values.get(name):
+        if not get(name):
             errs.fail(name, "required value is empty")
-    country = (values.get("country") or "US").upper()
+    country = (get("country") or "US").upper()
     if not COUNTRY_RE.fullmatch(country):
         errs.fail("country", f"{country!r} is not a two-letter ISO country code")
-    phone = _phone(values.get("phone", ""), country, errs)
-    email = values.get("email") or None
+    phone = _phone(get("phone", ""), country, errs)
+    email = get("email") or None
     if email and not EMAIL_RE.match(email):
         errs.fail("email", f"{email!r} is not an email address")
-    currency = _currency(values.get("currency", ""), errs)
-    balance = _money("balance", values.get("balance", ""), errs, required=True)
-    original = _money("original_balance", values.get("original_balance", ""), errs)
-    due = _date("due_date", values.get("due_date", ""), errs, required=True)
-    dob = _date("date_of_birth", values.get("date_of_birth", ""), errs)
-    if dob and due and dob > date.today():
+    currency = _currency(get("currency", ""), errs)
+    balance = _money("balance", get("balance", ""), errs, required=True)
+    original = _money("original_balance", get("original_balance", ""), errs)
+    due = _date("due_date", get("due_date", ""), errs, required=True)
+    dob = _date("date_of_birth", get("date_of_birth", ""), errs)
+    if dob and due and today is not None and dob > today:
         errs.fail("date_of_birth", f"{dob.isoformat()} is in the future")
-    region = values.get("state", "").upper() or None
-    timezone = _timezone(values.get("timezone", ""), region, country, phone, errs)
-    language = (values.get("preferred_language") or "en").lower()
+    region = get("state", "").upper() or None
+    timezone = _timezone(get("timezone", ""), region, country, phone, errs)
+    language = (get("preferred_language") or "en").lower()
     if language not in LANGUAGES:
         errs.fail("preferred_language", f"{language!r} is not one of {sorted(LANGUAGES)}")
     if errs.errors or balance is None or due is None or currency is None:
         return errs.errors
     return AccountRow(
-        row=row_number,
-        external_ref=values["external_ref"],
-        creditor=values["creditor"],
-        portfolio=values["portfolio"],
-        debtor_name=values["debtor_name"],
-        phone=phone,
-        email=email,
-        date_of_birth=dob,
-        postal_code=values.get("postal_code") or None,
-        region=region,
-        country=country,
-        timezone=timezone,
-        currency=currency,
-        balance=balance,
-        original_balance=original if original is not None else balance,
-        due_date=due,
-        preferred_language=language,
+        row_number,
+        values["external_ref"],
+        values["creditor"],
+        values["portfolio"],
+        values["debtor_name"],
+        phone,
+        email,
+        dob,
+        get("postal_code") or None,
+        region,
+        country,
+        timezone,
+        currency,
+        balance,
+        original if original is not None else balance,
+        due,
+        language,
     )
 
 
 def _phone(raw: str, country: str, errs: _Collector) -> str | None:
     if not raw:
         return None
-    fast = _us_e164(raw, country)
+    fast = us_e164(raw, country)
     if fast:
         return fast
     try:
@@ -131,24 +145,6 @@ def _phone(raw: str, country: str, errs: _Collector) -> str | None:
     except InvalidPhone as exc:
         errs.fail("phone", f"{raw!r}: {exc}")
         return None
-
-
-def _us_e164(raw: str, country: str) -> str | None:
-    """E.164 for a plainly written, valid US number; None means "ask `normalize_phone`".
-
-    Gives the answer `phonenumbers.parse` + `is_valid_number` give for these inputs at a
-    third of the cost (the parse was most of an import's validation time). US is the first
-    region of calling code 1 and has no leading-digit rule, so a number valid for the US is
-    valid; anything else (Canada, extensions, letters, other countries) takes the full path.
-    """
-    match = NANP_RE.fullmatch(raw.translate(NANP_PUNCTUATION))
-    if match is None or (country != "US" and match.group(1) != "+1"):
-        return None
-    national = match.group(2)
-    number = PhoneNumber(country_code=1, national_number=int(national))
-    if not is_valid_number_for_region(number, "US"):
-        return None
-    return f"+1{national}"
 
 
 def _currency(raw: str, errs: _Collector) -> str | None:
@@ -166,6 +162,8 @@ def _currency(raw: str, errs: _Collector) -> str | None:
 
 
 def _money(column: str, raw: str, errs: _Collector, required: bool = False) -> Decimal | None:
+    if PLAIN_AMOUNT_RE.fullmatch(raw):
+        return Decimal(raw)
     if not raw:
         if required:
             errs.fail(column, "required value is empty")
@@ -204,7 +202,13 @@ def _timezone(
     raw: str, region: str | None, country: str, phone: str | None, errs: _Collector
 ) -> str:
     if raw:
-        if is_known_timezone(raw):
+        if _known_timezone(raw):
             return raw
         errs.fail("timezone", f"{raw!r} is not an IANA timezone (e.g. America/Chicago)")
     return derive_timezone(region, country, phone)
+
+
+@lru_cache(maxsize=1024)
+def _known_timezone(name: str) -> bool:
+    # A file names a handful of zones; asking zoneinfo once per name is enough.
+    return is_known_timezone(name)

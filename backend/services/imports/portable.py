@@ -1,0 +1,192 @@
+"""The portable write path (SQLite and any other database): executemany per table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import Account, ContactPoint, Debtor
+from backend.services.imports.records import Keyed, contacts, debtor_values
+from backend.services.imports.rows import AccountRow
+
+ACCOUNT: Table = Account.__table__  # type: ignore[assignment]
+DEBTOR: Table = Debtor.__table__  # type: ignore[assignment]
+CONTACT: Table = ContactPoint.__table__  # type: ignore[assignment]
+
+
+async def upsert_chunk(session: AsyncSession, keyed: list[Keyed], now: datetime) -> tuple[int, int]:
+    """Insert new accounts and update existing ones; (created, updated)."""
+    chunk = [row for _, row in keyed]
+    existing = await _existing(session, keyed)
+    new = [(k, r) for k, r in keyed if k[:2] not in existing]
+    old = [(k, r) for k, r in keyed if k[:2] in existing]
+    debtor_of: dict[int, int] = {r.row: existing[k[:2]][1] for k, r in old}
+    new_debtor_ids = await _insert_debtors(session, [r for _, r in new], now)
+    debtor_of.update({r.row: d for (_, r), d in zip(new, new_debtor_ids, strict=True)})
+    await _insert_accounts(session, new, debtor_of, now)
+    await _update_debtors(session, [r for _, r in old], debtor_of)
+    await _update_accounts(session, old, existing, now)
+    await _insert_contacts(session, chunk, debtor_of, now)
+    return len(new), len(old)
+
+
+async def _existing(
+    session: AsyncSession, keyed: list[Keyed]
+) -> dict[tuple[int, str], tuple[int, int]]:
+    by_creditor: dict[int, list[str]] = {}
+    for (creditor_id, ref, _), _row in keyed:
+        by_creditor.setdefault(creditor_id, []).append(ref)
+    found: dict[tuple[int, str], tuple[int, int]] = {}
+    for creditor_id, refs in by_creditor.items():
+        result = await session.execute(
+            select(ACCOUNT.c.external_ref, ACCOUNT.c.id, ACCOUNT.c.debtor_id).where(
+                ACCOUNT.c.creditor_id == creditor_id, ACCOUNT.c.external_ref.in_(refs)
+            )
+        )
+        found.update({(creditor_id, ref): (aid, did) for ref, aid, did in result})
+    return found
+
+
+async def _insert_debtors(
+    session: AsyncSession, rows: list[AccountRow], now: datetime
+) -> list[int]:
+    if not rows:
+        return []
+    params = [{**debtor_values(r), "created_at": now} for r in rows]
+    if session.get_bind().dialect.name == "sqlite":
+        return await _insert_sqlite_debtors(session, params)
+    result = await session.execute(
+        insert(DEBTOR).returning(DEBTOR.c.id, sort_by_parameter_order=True), params
+    )
+    return [row_id for (row_id,) in result]
+
+
+async def _insert_sqlite_debtors(session: AsyncSession, params: list[dict[str, Any]]) -> list[int]:
+    """Insert debtors in one executemany, their ids given after the largest one.
+
+    SQLite cannot promise the order of a multi-row RETURNING, so SQLAlchemy would insert
+    row by row (most of an import's time). It lets one writer in at a time: once the first
+    row is in, nobody else can add a debtor before this transaction ends, and the ids after
+    the largest are ours to give, the ones SQLite would have chosen.
+    """
+    first = await session.scalar(insert(DEBTOR).returning(DEBTOR.c.id), params[0])
+    top = int(await session.scalar(select(func.max(DEBTOR.c.id))) or 0)
+    rest = [{**p, "id": top + i} for i, p in enumerate(params[1:], start=1)]
+    if rest:
+        await session.execute(insert(DEBTOR), rest)
+    return [int(first or 0), *range(top + 1, top + len(rest) + 1)]
+
+
+async def _insert_accounts(
+    session: AsyncSession,
+    new: list[Keyed],
+    debtor_of: dict[int, int],
+    now: datetime,
+) -> None:
+    if not new:
+        return
+    params = [
+        {
+            "creditor_id": key[0],
+            "external_ref": key[1],
+            "portfolio_id": key[2],
+            "debtor_id": debtor_of[row.row],
+            "currency": row.currency,
+            "original_balance": row.original_balance,
+            "current_balance": row.balance,
+            "due_date": row.due_date,
+            "status": "active",
+            "dispute": False,
+            "cease": False,
+            "attorney": False,
+            "bankruptcy": False,
+            "deceased": False,
+            "hardship": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for key, row in new
+    ]
+    await session.execute(insert(ACCOUNT), params)
+
+
+async def _update_debtors(
+    session: AsyncSession, rows: list[AccountRow], debtor_of: dict[int, int]
+) -> None:
+    if not rows:
+        return
+    stmt = (
+        DEBTOR.update()
+        .where(DEBTOR.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in debtor_values(rows[0])})
+    )
+    params = [
+        {"b_id": debtor_of[r.row], **{f"b_{k}": v for k, v in debtor_values(r).items()}}
+        for r in rows
+    ]
+    await (await session.connection()).execute(stmt, params)
+
+
+async def _update_accounts(
+    session: AsyncSession,
+    old: list[Keyed],
+    existing: dict[tuple[int, str], tuple[int, int]],
+    now: datetime,
+) -> None:
+    if not old:
+        return
+    stmt = (
+        ACCOUNT.update()
+        .where(ACCOUNT.c.id == bindparam("b_id"))
+        .values(
+            portfolio_id=bindparam("b_portfolio_id"),
+            currency=bindparam("b_currency"),
+            original_balance=bindparam("b_original", type_=ACCOUNT.c.original_balance.type),
+            current_balance=bindparam("b_balance", type_=ACCOUNT.c.current_balance.type),
+            due_date=bindparam("b_due"),
+            updated_at=bindparam("b_now", type_=ACCOUNT.c.updated_at.type),
+        )
+    )
+    params = [
+        {
+            "b_id": existing[key[:2]][0],
+            "b_portfolio_id": key[2],
+            "b_currency": row.currency,
+            "b_original": row.original_balance,
+            "b_balance": row.balance,
+            "b_due": row.due_date,
+            "b_now": now,
+        }
+        for key, row in old
+    ]
+    await (await session.connection()).execute(stmt, params)
+
+
+async def _insert_contacts(
+    session: AsyncSession, rows: Sequence[AccountRow], debtor_of: dict[int, int], now: datetime
+) -> None:
+    params = [
+        {
+            "debtor_id": debtor_id,
+            "channel": channel,
+            "address": address,
+            "consent": True,
+            "wrong_party": False,
+            "created_at": now,
+        }
+        for debtor_id, channel, address in contacts(rows, debtor_of)
+    ]
+    if not params:
+        return
+    dialect = session.get_bind().dialect.name
+    builder = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = builder(CONTACT).on_conflict_do_nothing(
+        index_elements=["debtor_id", "channel", "address"]
+    )
+    await session.execute(stmt, params)
