@@ -67,9 +67,17 @@ class Engine:
         self.outbox = outbox
         self.renderer = renderer or Renderer()
 
-    async def handle_turn(self, message_id: int) -> None:
-        """The dispatcher's entry point."""
+    async def __call__(self, message_id: int) -> None:
+        """The dispatcher's turn handler."""
         await self.handle(message_id)
+
+    async def handle_turn(self, message_id: int) -> None:
+        """The turn answering `message_id`, its conversation looked up."""
+        await self.handle(message_id)
+
+    async def handle_in_conversation(self, message_id: int, conversation_id: int) -> None:
+        """The dispatcher's entry point when it knows the conversation (no lookup needed)."""
+        await self.handle(message_id, conversation_id)
 
     async def handle(self, message_id: int, conversation_id: int | None = None) -> TurnResult:
         """Run the turn answering inbound `message_id` (idempotent: a processed one is a no-op)."""

@@ -24,6 +24,7 @@ from backend.container import Container
 from backend.db.models import Handoff, Message, Promise
 from backend.db.models.enums import Role
 from backend.services import apikeys
+from backend.services.events import drain_published
 from backend.settings import Settings
 from backend.wiring import build_parley_app
 from bot.clock import SettableClock
@@ -141,6 +142,26 @@ async def test_a_debtor_who_asks_for_a_human_is_answered_by_an_agent_from_the_co
     await parley.container.services["dispatcher"].idle()
     bodies = [c.form["Body"] for c in parley.twilio.calls("/Messages.json")]
     assert bodies[-1].startswith("Hi, this is Ana. How can I help?")
+
+
+async def test_the_console_hears_every_message_of_an_sms_turn(parley: Parley) -> None:
+    await seed_debtor(parley.container, now=parley.container.clock.now())
+    async with parley.container.services["events"].subscribe() as events:
+        await parley.texts(1, "how much do I owe?")
+        await drain_published()
+        heard = []
+        while (event := await events.next(within=0.5)) is not None:
+            heard.append(dict(event.data))
+    async with parley.container.sessions() as session:
+        rows = (await session.scalars(select(Message).order_by(Message.id))).all()
+    inbound = [r.id for r in rows if r.direction == "inbound"]
+    outbound = [r.id for r in rows if r.direction == "outbound"]
+    by_message: dict[int, set[str]] = {}
+    for data in heard:
+        by_message.setdefault(data["message_id"], set()).add(data["direction"])
+    assert set(inbound) | set(outbound) <= set(by_message), "every message is announced"
+    assert all(d["conversation_id"] == rows[0].conversation_id for d in heard)
+    assert {"queued"} <= {d["status"] for d in heard if d["message_id"] in outbound}
 
 
 async def test_a_forged_webhook_is_refused_and_stores_nothing(parley: Parley) -> None:

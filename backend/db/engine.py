@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -40,8 +43,27 @@ def build_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping on every checkout: it is one more round trip per transaction on the hot path.
+    # A connection the server dropped fails its first statement, SQLAlchemy recognises the
+    # disconnect and invalidates the pool, and the caller's retry (the sweep, the provider's
+    # webhook retry) gets fresh connections; recycling keeps idle ones from going stale.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kwargs)
+
+
+@asynccontextmanager
+async def autocommit(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection without BEGIN/COMMIT: for one statement that is its own transaction."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        # Sessions bound to one connection (the workflow's dry run, inside its outer
+        # transaction) get an ordinary transaction joined to it instead.
+        async with sessions.begin() as session:
+            yield await session.connection()
+        return
+    async with bind.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as orm_event
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -72,7 +72,8 @@ def _seal_pending(session: Session) -> None:
     if not events:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        _seal_postgresql(session, events)
+        return
     # Inserting first also takes SQLite's single write lock before the predecessor is read.
     session.add_all(events)
     session.flush()
@@ -82,11 +83,34 @@ def _seal_pending(session: Session) -> None:
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
-    prev = previous or GENESIS_HASH
+    _chain(previous or GENESIS_HASH, events)
+    session.flush()
+
+
+def _seal_postgresql(session: Session, events: list[AuditEvent]) -> None:
+    # Every chain writer holds this lock from before it reads the head until it commits, so the
+    # head read here is the last committed event and the ids drawn after it are larger.
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    previous = session.scalar(_CHAIN_HEAD)
+    _chain(previous or GENESIS_HASH, events)
+    # A plain executemany: the events are final here, so no unit of work needs to track them.
+    session.connection().execute(_INSERT_EVENTS, [_row(e) for e in events])
+
+
+def _row(event: AuditEvent) -> dict[str, Any]:
+    return {c: getattr(event, c) for c in _COLUMNS}
+
+
+_COLUMNS = ("occurred_at", "actor", "action", "subject_type", "subject_id", "data", "prev_hash",
+            "hash")
+_INSERT_EVENTS = insert(AuditEvent)
+_CHAIN_HEAD = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+
+
+def _chain(prev: str, events: list[AuditEvent]) -> None:
     for event in events:
         event.prev_hash, event.hash = prev, event_hash(prev, event)
         prev = event.hash
-    session.flush()
 
 
 def _drop_pending(session: Session) -> None:

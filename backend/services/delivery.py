@@ -30,7 +30,12 @@ def advances(current: str, new: str) -> bool:
 
 def envelope(message: Message) -> dict[str, Any]:
     """The outbound details stored with a message (see backend.services.outbox)."""
-    for item in message.entities or []:
+    return envelope_in(message.entities)
+
+
+def envelope_in(entities: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The outbound details in a message's stored `entities` column."""
+    for item in entities or []:
         if "outbound" in item:
             return dict(item["outbound"])
     return {}

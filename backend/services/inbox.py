@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Conversation, Message
 from backend.db.models.enums import AccountStatus, Channel, DeliveryStatus, Direction, Ownership
+from backend.services import message_feed
 from bot.messages import InboundMessage
 
 PHONE_CHANNELS = (Channel.SMS.value, Channel.WHATSAPP.value)
@@ -30,32 +34,51 @@ class StoredInbound:
 async def store_inbound(
     session: AsyncSession, inbound: InboundMessage, *, now: datetime
 ) -> StoredInbound:
-    """Persist `inbound` once (unique per channel + provider id) in the caller's transaction."""
-    existing = await _existing(session, inbound)
-    if existing is not None:
-        return existing
+    """Persist `inbound` once (unique per channel + provider id) in the caller's transaction.
+
+    The insert itself is the dedupe (ON CONFLICT DO NOTHING): a first delivery, the common
+    case, costs no lookup; a repeated one finds the conversation its first delivery made.
+    """
     conversation = await _conversation_for(session, inbound, now)
-    message = Message(
-        conversation_id=conversation.id, direction=Direction.INBOUND, channel=inbound.key.channel,
-        provider_message_id=inbound.provider_message_id, sender="debtor", text=inbound.text,
-        delivery_status=DeliveryStatus.RECEIVED, created_at=now,
-        attachments=[{"url": a.url, "content_type": a.content_type} for a in inbound.attachments]
-        or None,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(message)
-            await session.flush()
-    except IntegrityError:
-        # A concurrent delivery of the same provider message won the race.
+    message_id = await session.scalar(_insert_once(session.get_bind().dialect.name), {
+        "conversation_id": conversation.id, "direction": Direction.INBOUND,
+        "channel": inbound.key.channel, "provider_message_id": inbound.provider_message_id,
+        "sender": "debtor", "text": inbound.text, "delivery_status": DeliveryStatus.RECEIVED,
+        "created_at": now,
+        "attachments": [{"url": a.url, "content_type": a.content_type}
+                        for a in inbound.attachments] or None,
+    })
+    if message_id is None:
+        # Delivered before, or a concurrent delivery of it won the race.
         duplicate = await _existing(session, inbound)
         if duplicate is None:
-            raise
+            raise LookupError(f"message {inbound.provider_message_id} conflicted but is absent")
         return duplicate
     conversation.last_message_at = now
+    message_feed.announce(session, message_feed.message_event(
+        message_id, conversation.id, Direction.INBOUND, DeliveryStatus.RECEIVED))
     return StoredInbound(
-        message.id, conversation.id, conversation.debtor_id, conversation.account_id, False
+        message_id, conversation.id, conversation.debtor_id, conversation.account_id, False
     )
+
+
+@cache
+def _insert_once(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: a duplicate costs no savepoint."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = ("conversation_id", "direction", "channel", "provider_message_id", "sender",
+               "text", "delivery_status", "created_at", "attachments")
+    return (insert(Message).values({c: bindparam(c) for c in columns})
+            .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+            .returning(Message.id))
+
+
+_LATEST_CONVERSATION = (
+    select(Conversation)
+    .where(Conversation.channel == bindparam("channel"),
+           Conversation.address == bindparam("address"))
+    .order_by(Conversation.id.desc()).limit(1)
+)
 
 
 async def _existing(session: AsyncSession, inbound: InboundMessage) -> StoredInbound | None:
@@ -78,14 +101,7 @@ async def _conversation_for(
     session: AsyncSession, inbound: InboundMessage, now: datetime
 ) -> Conversation:
     conversation = await session.scalar(
-        select(Conversation)
-        .where(
-            Conversation.channel == inbound.key.channel,
-            Conversation.address == inbound.key.address,
-        )
-        .order_by(Conversation.id.desc())
-        .limit(1)
-    )
+        _LATEST_CONVERSATION, {"channel": inbound.key.channel, "address": inbound.key.address})
     if conversation is not None:
         if conversation.debtor_id is None:
             await _link(session, conversation)

@@ -9,16 +9,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.db.engine import autocommit
 from backend.db.models import Conversation, Message
 from backend.db.models.enums import Direction, Ownership
-from backend.services import audit
+from backend.services import audit, message_feed
 from backend.services.compliance.consent import record_opt_out
 from backend.services.compliance.gate import GateDecision
 from backend.services.compliance.service import ComplianceGate
-from backend.services.delivery import apply_statuses, envelope, set_envelope
+from backend.services.delivery import apply_statuses, envelope, envelope_in, set_envelope
 from backend.services.inbox import resolve_address
 from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
 from bot.channels.errors import (
@@ -72,13 +73,28 @@ class SqlOutbox:
             intent=outbound.purpose.value, delivery_status="pending", created_at=now,
             entities=[{"outbound": _envelope_of(outbound)}],
         )
-        session.add(message)
-        await session.flush()
-        decision = await self.gate.evaluate(session, outbound, conversation_id=conversation.id,
-                                            message_id=message.id, now=now)
-        _apply_decision(message, decision)
+        decision = await self._gate(session, outbound, message, conversation.id, now)
         return OutboxDecision(message.id, decision.status,
                               None if decision.allowed else decision.reason, decision.not_before)
+
+    async def _gate(self, session: AsyncSession, outbound: OutboundMessage, message: Message,
+                    conversation_id: int, now: datetime) -> GateDecision:
+        """Decide, store `message` with the decision applied, and record it."""
+        if not isinstance(self.gate, ComplianceGate):  # a stand-in (the workflow's dry run)
+            session.add(message)
+            await session.flush()
+            decision = await self.gate.evaluate(session, outbound, conversation_id=conversation_id,
+                                                message_id=message.id, now=now)
+            _apply_decision(message, decision)
+            return decision
+        # Decided before the row exists (its facts would exclude the row anyway), so the
+        # message is inserted once with its final status instead of inserted, then updated.
+        decision = await self.gate.preview(session, outbound, conversation_id, now)
+        _apply_decision(message, decision)
+        session.add(message)
+        await session.flush()
+        await self.gate.record(session, outbound, decision, message_id=message.id, now=now)
+        return decision
 
     async def send(self, message_ids: list[int]) -> None:
         """Send stored pending messages (call after the submitting transaction committed)."""
@@ -134,23 +150,23 @@ class SqlOutbox:
         return created
 
     async def _claim(self, message_id: int) -> tuple[ChannelAdapter, Delivery] | None:
-        async with self.sessions.begin() as session:
-            # Only one sender may move a message out of "pending": the claim is the idempotency.
-            claimed = await session.execute(
-                update(Message).where(Message.id == message_id,
-                                      Message.delivery_status == "pending")
-                .values(delivery_status="queued").execution_options(synchronize_session=False))
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        # Only one sender may move a message out of "pending": the claim is the idempotency.
+        # One statement in autocommit: the claim and what the send needs, in one round trip.
+        async with autocommit(self.sessions) as conn:
+            row = (await conn.execute(_CLAIM, {"message_id": message_id})).first()
+            if row is None:
                 return None
-            message = await session.get(Message, message_id)
-            assert message is not None
-            conversation = await session.get(Conversation, message.conversation_id)
-            assert conversation is not None
-            adapter = self.adapters.get(message.channel)
+            adapter = self.adapters.get(row.channel)
+            status = "queued" if adapter is not None else "failed"
             if adapter is None:
-                message.delivery_status, message.error_code = "failed", "no_adapter"
+                await conn.execute(
+                    update(Message).where(Message.id == message_id)
+                    .values(delivery_status="failed", error_code="no_adapter"))
+            await message_feed.announce_now(conn, message_feed.message_event(
+                message_id, row.conversation_id, Direction.OUTBOUND, status))
+            if adapter is None:
                 return None
-            return adapter, _delivery(message, conversation)
+        return adapter, _delivery_of(row)
 
     async def _deliver(self, adapter: ChannelAdapter, delivery: Delivery
                        ) -> SendResult | ChannelError:
@@ -172,6 +188,16 @@ class SqlOutbox:
     async def _record(self, message_id: int, delivery: Delivery,
                       outcome: SendResult | ChannelError) -> bool:
         now = self.clock.now()
+        if isinstance(outcome, SendResult) and not delivery.use_template:
+            async with autocommit(self.sessions) as conn:
+                sent = (await conn.execute(_SENT, {
+                    "message_id": message_id, "status": outcome.status,
+                    "provider_id": outcome.provider_message_id})).first()
+                if sent is not None:
+                    await message_feed.announce_now(conn, message_feed.message_event(
+                        message_id, sent.conversation_id, Direction.OUTBOUND,
+                        sent.delivery_status))
+            return False
         async with self.sessions.begin() as session:
             message = await session.get(Message, message_id)
             assert message is not None
@@ -179,8 +205,7 @@ class SqlOutbox:
                 message.provider_message_id = outcome.provider_message_id
                 if message.delivery_status in ("queued", "pending"):
                     message.delivery_status = outcome.status
-                if delivery.use_template:
-                    set_envelope(message, {**envelope(message), "use_template": True})
+                set_envelope(message, {**envelope(message), "use_template": True})
                 return False
             message.delivery_status, message.error_code = "failed", outcome.code
             if isinstance(outcome, RecipientOptedOut):
@@ -251,11 +276,30 @@ async def _rebuild(session: AsyncSession, message: Message) -> OutboundMessage:
     )
 
 
-def _delivery(message: Message, conversation: Conversation) -> Delivery:
-    data = envelope(message)
+_CLAIM = (
+    update(Message)
+    .where(Message.id == bindparam("message_id"), Message.delivery_status == "pending")
+    .values(delivery_status="queued")
+    .returning(Message.id, Message.conversation_id, Message.channel, Message.text,
+               Message.entities,
+               select(Conversation.address).where(Conversation.id == Message.conversation_id)
+               .scalar_subquery().label("address"))
+)
+# A status callback may have moved the message on already; its status is then kept.
+_SENT = (
+    update(Message).where(Message.id == bindparam("message_id"))
+    .values(provider_message_id=bindparam("provider_id"),
+            delivery_status=case((Message.delivery_status.in_(("queued", "pending")),
+                                  bindparam("status")), else_=Message.delivery_status))
+    .returning(Message.conversation_id, Message.delivery_status)
+)
+
+
+def _delivery_of(row: Row[Any]) -> Delivery:
+    data = envelope_in(row.entities)
     return Delivery(
-        key=ConversationKey(message.channel, conversation.address), text=message.text,
-        idempotency_key=data.get("idempotency_key") or f"parley-msg-{message.id}",
+        key=ConversationKey(row.channel, row.address), text=row.text,
+        idempotency_key=data.get("idempotency_key") or f"parley-msg-{row.id}",
         choices=tuple(Choice(label, value) for label, value in data.get("choices", [])),
         template=data.get("template"), template_vars=data.get("template_vars") or {},
         use_template=bool(data.get("use_template")),

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
+from backend.db.engine import autocommit
 from backend.db.models import Account, ContactPoint, Conversation, Handoff, Message, Portfolio
 from backend.db.models.enums import Ownership
 from backend.services import audit, ledger
@@ -50,8 +51,8 @@ class SqlTurnStore:
         self.deps = deps
 
     async def locate(self, message_id: int) -> int | None:
-        async with self.deps.sessions() as session:
-            found: int | None = await session.scalar(
+        async with autocommit(self.deps.sessions) as conn:
+            found: int | None = await conn.scalar(
                 select(Message.conversation_id).where(Message.id == message_id))
             return found
 
@@ -61,16 +62,15 @@ class SqlTurnStore:
             yield await self._unit(session, message_id)
 
     async def _unit(self, session: AsyncSession, message_id: int) -> SqlTurnUnit:
-        message = await session.get(Message, message_id)
-        if message is None:
+        row = (await session.execute(_TURN_ROWS, {"message_id": message_id})).first()
+        if row is None:
             raise LookupError(f"no message {message_id}")
-        conversation = await session.get(Conversation, message.conversation_id)
-        assert conversation is not None
+        message, conversation, account, contact_id, opted_out_at, wrong_party = row
         if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
             await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
             await session.refresh(conversation)
-        account = await _account(session, conversation.account_id)
-        contact = await _contact(session, conversation)
+        contact = None if contact_id is None else _Contact(opted_out_at is not None,
+                                                            bool(wrong_party))
         facts = self._facts(account, contact, conversation, message.created_at)
         context = TurnContext(
             message_id=message.id, conversation_id=conversation.id,
@@ -82,7 +82,7 @@ class SqlTurnStore:
         )
         return SqlTurnUnit(session, self.deps, context, message, conversation, account)
 
-    def _facts(self, account: Account | None, contact: ContactPoint | None,
+    def _facts(self, account: Account | None, contact: _Contact | None,
                conversation: Conversation, at: datetime) -> Facts | None:
         if account is None:
             return None
@@ -97,28 +97,38 @@ class SqlTurnStore:
                                            account.external_ref),
             preferred_language=debtor.preferred_language, stop_states=tuple(account.stop_states),
             hardship=account.hardship, status=account.status, channel=conversation.channel,
-            contact_opted_out=bool(contact and contact.opted_out_at is not None),
+            contact_opted_out=bool(contact and contact.opted_out),
             contact_wrong_party=bool(contact and contact.wrong_party),
             policy=dialog_policy(policy), judge=PolicyJudge(policy),
         )
 
 
-async def _account(session: AsyncSession, account_id: int | None) -> Account | None:
-    if account_id is None:
-        return None
-    found: Account | None = await session.scalar(
-        select(Account).where(Account.id == account_id).options(
-            selectinload(Account.debtor),
-            selectinload(Account.portfolio).selectinload(Portfolio.creditor)))
-    return found
+def _first_contact(column: Any) -> Any:
+    """`column` of the address's contact point that speaks for it (an opted-out one first)."""
+    return (select(column)
+            .where(ContactPoint.channel == Conversation.channel,
+                   ContactPoint.address == Conversation.address)
+            .order_by(ContactPoint.opted_out_at.is_(None), ContactPoint.id).limit(1)
+            .correlate(Conversation).scalar_subquery())
 
 
-async def _contact(session: AsyncSession, conversation: Conversation) -> ContactPoint | None:
-    found: ContactPoint | None = await session.scalar(
-        select(ContactPoint).where(ContactPoint.channel == conversation.channel,
-                                   ContactPoint.address == conversation.address)
-        .order_by(ContactPoint.opted_out_at.is_(None), ContactPoint.id).limit(1))
-    return found
+# A turn's message, conversation, account (with debtor, portfolio and creditor) and contact
+# flags in one round trip; built once, so SQLAlchemy caches its compiled form.
+_TURN_ROWS = (
+    select(Message, Conversation, Account, _first_contact(ContactPoint.id),
+           _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party))
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .outerjoin(Account, Account.id == Conversation.account_id)
+    .options(joinedload(Account.debtor),
+             joinedload(Account.portfolio).joinedload(Portfolio.creditor))
+    .where(Message.id == bindparam("message_id"))
+)
+
+
+@dataclass(frozen=True)
+class _Contact:
+    opted_out: bool
+    wrong_party: bool
 
 
 class SqlTurnUnit:
@@ -128,6 +138,7 @@ class SqlTurnUnit:
                  message: Message, conversation: Conversation, account: Account | None) -> None:
         self.session, self.deps, self.context = session, deps, context
         self.message, self.conversation, self.account = message, conversation, account
+        self._parse: Parse | None = None
 
     @property
     def origin(self) -> ledger.Origin:
@@ -136,11 +147,8 @@ class SqlTurnUnit:
                              self.conversation.id)
 
     async def record_parse(self, parse: Parse) -> None:
-        self.message.intent = parse.intent.name
-        self.message.confidence = parse.intent.confidence
-        self.message.entities = [{"entity": e.entity, "value": e.value} for e in parse.entities]
-        if parse.language:
-            self.conversation.language = parse.language
+        # Kept until `finish`, so the inbound row is written once per turn, not twice.
+        self._parse = parse
 
     async def apply(self, effects: Sequence[fx.Effect]) -> dict[str, Any]:
         results: dict[str, Any] = {}
@@ -218,7 +226,17 @@ class SqlTurnUnit:
 
     async def finish(self, summary: Mapping[str, Any]) -> None:
         now = self.origin.now
+        if self._parse is not None:
+            _store_parse(self.message, self.conversation, self._parse)
         self.message.processed_at = now
         await audit.record(self.session, occurred_at=now, actor="bot", action="turn",
                            subject_type="message", subject_id=self.message.id,
                            data={"conversation_id": self.conversation.id, **summary})
+
+
+def _store_parse(message: Message, conversation: Conversation, parse: Parse) -> None:
+    message.intent = parse.intent.name
+    message.confidence = parse.intent.confidence
+    message.entities = [{"entity": e.entity, "value": e.value} for e in parse.entities]
+    if parse.language and conversation.language != parse.language:
+        conversation.language = parse.language

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -56,3 +57,23 @@ async def test_a_deleted_event_is_detected(container: Container) -> None:
     result = await _verify(container)
     assert [b.event_id for b in result.breaks] == [3]
     assert "previous hash" in result.breaks[0].reason
+
+
+async def test_concurrent_writers_keep_one_unbroken_chain(container: Container) -> None:
+    now = container.clock.now()
+
+    async def write(n: int) -> None:
+        async with container.sessions.begin() as session:
+            for part in range(2):
+                await audit.record(session, occurred_at=now, actor="t", action="thing.happened",
+                                   subject_type="account", subject_id=n, data={"part": part})
+
+    await asyncio.gather(*(write(n) for n in range(12)))
+    result = await _verify(container)
+    assert result.ok and result.checked == 24
+    async with container.sessions() as session:
+        rows = (await session.execute(select(AuditEvent.subject_id, AuditEvent.data)
+                                      .order_by(AuditEvent.id))).all()
+    # A transaction's events stay together, in the order they were recorded.
+    assert [d["part"] for _, d in rows] == [0, 1] * 12
+    assert [rows[i][0] for i in range(0, 24, 2)] == [rows[i][0] for i in range(1, 24, 2)]

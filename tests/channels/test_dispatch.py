@@ -96,3 +96,47 @@ async def test_two_dispatchers_sharing_redis_handle_a_message_once(container: Co
         assert order == [message_id]
     finally:
         await redis.aclose()
+
+
+class ConversationHandler:
+    """A handler that serializes conversations itself, like the engine."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.running = 0
+        self.most = 0
+
+    async def __call__(self, message_id: int) -> None:
+        raise AssertionError("the dispatcher should pass the conversation")
+
+    async def handle_in_conversation(self, message_id: int, conversation_id: int) -> None:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        await asyncio.sleep(0.01)
+        self.calls.append((message_id, conversation_id))
+        self.running -= 1
+
+
+async def test_a_handler_that_locks_itself_is_given_the_conversation(
+    container: Container,
+) -> None:
+    handler = ConversationHandler()
+    dispatcher = InboundDispatcher(container.sessions, {"turn_handler": handler})
+    stored = [await store(container, "+12125550010", f"SM-own-{i}") for i in range(3)]
+    for conversation_id, message_id in stored:
+        dispatcher.dispatch(conversation_id, message_id)
+    await dispatcher.idle()
+    assert handler.calls == [(m, c) for c, m in stored]
+
+
+async def test_no_more_turns_run_at_once_than_the_dispatcher_allows(
+    container: Container,
+) -> None:
+    handler = ConversationHandler()
+    dispatcher = InboundDispatcher(container.sessions, {"turn_handler": handler}, max_turns=2)
+    stored = [await store(container, f"+1212555002{i}", f"SM-slot-{i}") for i in range(6)]
+    for conversation_id, message_id in stored:
+        dispatcher.dispatch(conversation_id, message_id)
+    await dispatcher.idle()
+    assert len(handler.calls) == 6
+    assert handler.most == 2

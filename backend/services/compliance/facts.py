@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Conversation, Debtor, Message
 from backend.db.models.enums import Direction
+from backend.db.types import UtcDateTime
 from backend.services.compliance.rules import ComplianceRules
 from backend.services.geo import phone_timezones
 from bot.messages import OutboundMessage, Purpose
@@ -64,14 +67,13 @@ async def load_facts(
     """Read the facts for `outbound` (excluding the message row `exclude_id` itself)."""
     account = await session.get(Account, outbound.account_id) if outbound.account_id else None
     debtor = await session.get(Debtor, account.debtor_id) if account else None
-    inbound = await _latest_inbound(session, outbound)
-    outbound_rows = await _outbound_rows(session, outbound, account, conversation_id, now,
-                                         rules, exclude_id)
+    contact, inbound, outbound_rows = await _read(session, outbound, account, conversation_id,
+                                                  now, rules, exclude_id)
     return GateFacts(
         stop_states=frozenset(account.stop_states) if account else frozenset(),
         zones=_zones(outbound, debtor, rules),
         regions=(debtor.region.upper(),) if debtor and debtor.region else (),
-        contact=await _contact(session, outbound),
+        contact=contact,
         conversation_id=conversation_id,
         latest_inbound_id=inbound[0] if inbound else None,
         latest_inbound_at=inbound[1] if inbound else None,
@@ -93,51 +95,71 @@ def _zones(outbound: OutboundMessage, debtor: Debtor | None, rules: ComplianceRu
     return tuple(dict.fromkeys(zones))
 
 
-async def _contact(session: AsyncSession, outbound: OutboundMessage) -> ContactState | None:
-    rows = (await session.scalars(select(ContactPoint).where(
-        ContactPoint.channel == outbound.key.channel,
-        ContactPoint.address == outbound.key.address,
-    ))).all()
-    if not rows:
-        return None
-    opted = [r.opted_out_at for r in rows if r.opted_out_at is not None]
-    return ContactState(
-        opted_out_at=max(opted) if opted else None,
-        consent=all(r.consent for r in rows),
-        wrong_party=any(r.wrong_party for r in rows),
-    )
-
-
-async def _latest_inbound(session: AsyncSession, outbound: OutboundMessage
-                          ) -> tuple[int, datetime] | None:
-    row = (await session.execute(
-        select(Message.id, Message.created_at)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(Conversation.channel == outbound.key.channel,
-               Conversation.address == outbound.key.address,
-               Message.direction == Direction.INBOUND)
-        .order_by(Message.id.desc()).limit(1)
-    )).first()
-    return (row[0], row[1]) if row else None
-
-
-async def _outbound_rows(
+async def _read(
     session: AsyncSession, outbound: OutboundMessage, account: Account | None,
     conversation_id: int | None, now: datetime, rules: ComplianceRules, exclude_id: int | None,
-) -> list[SentRecord]:
-    scope = [and_(Conversation.channel == outbound.key.channel,
-                  Conversation.address == outbound.key.address)]
-    if account is not None:
-        scope.append(and_(Conversation.account_id == account.id,
-                          Message.channel == outbound.key.channel))
-    if conversation_id is not None:
-        scope.append(Message.conversation_id == conversation_id)
-    long_lived = (Purpose.OPT_OUT_CONFIRMATION.value, Purpose.STOP_ACKNOWLEDGEMENT.value)
-    rows = await session.execute(
+) -> tuple[ContactState | None, tuple[int, datetime] | None, list[SentRecord]]:
+    """The address's merged contact state, its latest inbound and the counted outbound rows.
+
+    One statement: the one-row recipient part, outer-joined to every outbound row (or to none).
+    """
+    rows = (await session.execute(
+        _facts_query(account is not None, conversation_id is not None),
+        {"channel": outbound.key.channel, "address": outbound.key.address,
+         "account_id": account.id if account else None, "conversation_id": conversation_id,
+         "exclude_id": exclude_id or -1, "since": now - rules.cap_window})).all()
+    count, opted_out_at, consent, wrong_party, inbound_id, inbound_at = rows[0][:6]
+    contact = None if not count else ContactState(
+        opted_out_at=opted_out_at, consent=bool(consent), wrong_party=bool(wrong_party))
+    inbound = (inbound_id, inbound_at) if inbound_id is not None else None
+    sent = [SentRecord(at, intent or "", conv) for *_, at, intent, conv in rows if at is not None]
+    return contact, inbound, sent
+
+
+# Statements are built once (with bound parameters) so a gate decision does not pay for
+# constructing and cache-keying them again on every message.
+_CHANNEL: BindParameter[str] = bindparam("channel")
+_ADDRESS: BindParameter[str] = bindparam("address")
+_LATEST_INBOUND = (
+    select(Message.id, Message.created_at)
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .where(Conversation.channel == _CHANNEL, Conversation.address == _ADDRESS,
+           Message.direction == Direction.INBOUND)
+    .order_by(Message.id.desc()).limit(1)
+).subquery()
+_CONTACT_AND_INBOUND = select(
+    func.count(ContactPoint.id), func.max(ContactPoint.opted_out_at),
+    func.min(case((ContactPoint.consent, 1), else_=0)),
+    func.max(case((ContactPoint.wrong_party, 1), else_=0)),
+    select(_LATEST_INBOUND.c.id).scalar_subquery(),
+    select(_LATEST_INBOUND.c.created_at).scalar_subquery(),
+).where(ContactPoint.channel == _CHANNEL, ContactPoint.address == _ADDRESS)
+_LONG_LIVED = (Purpose.OPT_OUT_CONFIRMATION.value, Purpose.STOP_ACKNOWLEDGEMENT.value)
+
+
+@cache
+def _outbound_query(
+    by_account: bool, by_conversation: bool
+) -> Select[datetime, str | None, int]:
+    """Outbound rows to this address, or on this account and channel, or in this conversation."""
+    scope = [and_(Conversation.channel == _CHANNEL, Conversation.address == _ADDRESS)]
+    if by_account:
+        scope.append(and_(Conversation.account_id == bindparam("account_id"),
+                          Message.channel == _CHANNEL))
+    if by_conversation:
+        scope.append(Message.conversation_id == bindparam("conversation_id"))
+    return (
         select(Message.created_at, Message.intent, Message.conversation_id)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(Message.direction == Direction.OUTBOUND, Message.delivery_status.in_(COUNTED),
-               Message.id != (exclude_id or -1), or_(*scope),
-               or_(Message.created_at >= now - rules.cap_window, Message.intent.in_(long_lived)))
+               Message.id != bindparam("exclude_id"), or_(*scope),
+               or_(Message.created_at >= bindparam("since", type_=UtcDateTime),
+                   Message.intent.in_(_LONG_LIVED)))
     )
-    return [SentRecord(at, intent or "", conv) for at, intent, conv in rows]
+
+
+@cache
+def _facts_query(by_account: bool, by_conversation: bool) -> Select[Any]:
+    recipient = _CONTACT_AND_INBOUND.subquery("recipient")
+    sent = _outbound_query(by_account, by_conversation).subquery("sent")
+    return select(recipient, sent).select_from(recipient.outerjoin(sent, true()))

@@ -35,6 +35,14 @@ class ComplianceGate:
         facts = await load_facts(session, outbound, conversation_id, now, self.rules,
                                  exclude_id=message_id)
         decision = decide(outbound, facts, self.rules, now)
+        await self.record(session, outbound, decision, message_id=message_id, now=now)
+        return decision
+
+    async def record(
+        self, session: AsyncSession, outbound: OutboundMessage, decision: GateDecision, *,
+        message_id: int, now: datetime,
+    ) -> None:
+        """Write a decision taken by `preview` for the message since stored as `message_id`."""
         await audit.record(
             session, occurred_at=now, actor=outbound.sender, action=f"compliance.{decision.status}",
             subject_type="message", subject_id=message_id,
@@ -45,7 +53,6 @@ class ComplianceGate:
                 "use_template": decision.use_template, **decision.details,
             },
         )
-        return decision
 
 
 def mask(address: str) -> str:
