@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     nlu_reload_seconds: float = Field(default=5.0, ge=0.0)
 
     policy_dir: Path = Path("backend/policies")
+    import_dir: Path = Path("var/imports")
     stripe_webhook_secret: str | None = None
 
     twilio_account_sid: str | None = None

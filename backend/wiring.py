@@ -8,6 +8,7 @@ from backend.api.app import Extension, create_app
 from backend.channels_wiring import install_channels
 from backend.console_wiring import install_console
 from backend.conversations_wiring import install_conversations
+from backend.imports_wiring import install_imports
 from backend.nlu_wiring import install_nlu
 from backend.reports_wiring import install_reports
 from backend.settings import Settings
@@ -19,7 +20,7 @@ def default_extensions() -> tuple[Extension, ...]:
     """In dependency order: the engine needs the interpreter, the handoff service (console),
     and the outbox (channels); the workflow needs the outbox."""
     return (
-        install_nlu, install_console, install_channels, install_conversations,
+        install_imports, install_nlu, install_console, install_channels, install_conversations,
         install_workflow, install_reports,
     )
 

@@ -17,10 +17,12 @@ from backend.api.schemas.accounts import (
     AccountPublic,
     DpdBucket,
     ImportErrorPublic,
+    ImportJobPublic,
     ImportResult,
 )
-from backend.db.models import Account, Creditor
+from backend.db.models import Account, Creditor, ImportJob
 from backend.services import accounts as account_service
+from backend.services.imports import jobs as import_jobs
 from backend.services.imports.rows import AccountRow, validate_row
 from backend.services.imports.service import ImportReport, import_accounts
 from backend.services.imports.writer import upsert_accounts
@@ -53,6 +55,33 @@ async def import_csv(
     if report.errors and not report.written:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, result.model_dump(mode="json"))
     return result
+
+
+@router.post("/imports", response_model=ImportJobPublic, status_code=status.HTTP_202_ACCEPTED)
+async def queue_import(
+    container: ContainerDep,
+    client: ApiClient,
+    file: Annotated[UploadFile, File(description="accounts CSV (see `parley accounts template`)")],
+    skip_invalid: bool = False,
+) -> Any:
+    """Queue a CSV for the import job (large files); poll GET /api/accounts/imports/{id}."""
+    data = await file.read()
+    async with container.sessions.begin() as session:
+        job = await import_jobs.submit(
+            session, data, filename=file.filename or "accounts.csv",
+            directory=container.settings.import_dir, actor=f"apikey:{client.prefix}",
+            skip_invalid=skip_invalid, now=container.clock.now(),
+        )
+    return ImportJobPublic.model_validate(job)
+
+
+@router.get("/imports/{job_id}", response_model=ImportJobPublic)
+async def import_status(job_id: int, session: SessionDep, _: ApiClient) -> Any:
+    """Where a queued import is, and its report (rows created, updated, every rejected row)."""
+    job = await session.get(ImportJob, job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no import job {job_id}")
+    return ImportJobPublic.model_validate(job)
 
 
 @router.post("", response_model=AccountDetail, status_code=status.HTTP_201_CREATED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -212,3 +212,18 @@ class ImportResult(BaseModel):
     written: bool
     rejected_rows: int
     errors: list[ImportErrorPublic]
+
+
+class ImportJobPublic(BaseModel):
+    """An accounts file queued for, run by, or done by the import job."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    filename: str
+    status: str  # queued | running | done | rejected (invalid rows, nothing written) | failed
+    attempts: int
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

@@ -7,6 +7,7 @@ from backend.db.models.audit import AuditEvent
 from backend.db.models.console import AgentQueue, ConversationNote, IntentCorrection
 from backend.db.models.conversation import Conversation, Handoff, Message
 from backend.db.models.debtor import ContactPoint, Debtor
+from backend.db.models.imports import ImportJob
 from backend.db.models.ledger import Dispute, Installment, Payment, PaymentPlan, Promise
 from backend.db.models.portfolio import Creditor, Portfolio
 from backend.db.models.training import TrainingExample
@@ -27,6 +28,7 @@ __all__ = [
     "Debtor",
     "Dispute",
     "Handoff",
+    "ImportJob",
     "Installment",
     "IntentCorrection",
     "Message",
