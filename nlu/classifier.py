@@ -13,6 +13,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from nlu.calibration import fit_temperature, softmax
+from nlu.fast_path import FastScorer
 from nlu.features import FeatureConfig, build_features
 
 
@@ -39,6 +40,17 @@ class IntentClassifier:
         self.temperature = 1.0
         self._features: FeatureUnion | None = None
         self._svm: LinearSVC | None = None
+        self._fast: FastScorer | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The fast path is derived from the fitted objects, so model files stay as they were.
+        state = self.__dict__.copy()
+        state.pop("_fast", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._fast = self._derive_fast()
 
     def fit(self, texts: list[str], labels: list[str]) -> IntentClassifier:
         """Train on `texts` with their intent `labels`."""
@@ -48,6 +60,7 @@ class IntentClassifier:
         targets = np.array([self.labels.index(label) for label in labels])
         self.temperature = self._held_out_temperature(texts, targets)
         self._features, self._svm = self._fit_once(texts, targets)
+        self._fast = self._derive_fast()
         return self
 
     def predict_proba(self, texts: list[str]) -> NDArray[np.float64]:
@@ -56,6 +69,17 @@ class IntentClassifier:
             raise RuntimeError("classifier is not trained")
         scores = self._scores(self._features, self._svm, texts)
         return softmax(scores, self.temperature)
+
+    def predict_one(self, text: str) -> NDArray[np.float64]:
+        """`predict_proba([text])[0]` with the same scores, minus sklearn's per-call overhead."""
+        if self._fast is None:
+            return self.predict_proba([text])[0]
+        return softmax(self._fast.scores(text), self.temperature)[0]
+
+    def _derive_fast(self) -> FastScorer | None:
+        if self._features is None or self._svm is None:
+            return None
+        return FastScorer.derive(self._features, self._svm)
 
     def _fit_once(self, texts: list[str], targets: NDArray[np.intp]) -> tuple[FeatureUnion,
                                                                                 LinearSVC]:

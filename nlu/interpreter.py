@@ -43,7 +43,7 @@ class EmbeddedInterpreter:
     def rank(self, text: str, model: NluModel | None = None) -> tuple[IntentScore, ...]:
         """The top intents with their calibrated confidences, best first."""
         model = model or self.model
-        probs = model.classifier.predict_proba([text])[0]
+        probs = model.classifier.predict_one(text)
         order = probs.argsort()[::-1][:RANKING_SIZE]
         labels = model.classifier.labels
         return tuple(IntentScore(labels[i], round(float(probs[i]), 6)) for i in order)
