@@ -3,21 +3,15 @@ replies through the fake Twilio, sees the debtor live, hands back, and the bot a
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import threading
-from collections.abc import Coroutine, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select
 
-from backend.api.app import create_app
 from backend.console import users
 from backend.container import Container
 from backend.db.models import Conversation, Message
@@ -26,80 +20,24 @@ from backend.services.demo import demo_rows
 from backend.services.imports.writer import upsert_accounts
 from backend.services.inbox import store_inbound
 from backend.settings import Settings
-from backend.wiring import default_extensions
 from bot.clock import SettableClock
 from bot.messages import ConversationKey, InboundMessage
 from tests.channels.helpers import payload, twilio_post
+from tests.console.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DAYTIME,
+    SCREENSHOTS,
+    ServedApp,
+    free_port,
+    require_chromium,
+)
 from tests.fakes.server import FakeServer
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, fake_twilio
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 EMAIL, PASSWORD = "sam@example.com", "correct horse battery staple"
-DAYTIME = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 10:00 in New York: the gate lets it out
-T = TypeVar("T")
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{CHROMIUM} is required under CI=true (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} not installed: browser tests skipped")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServedApp:
-    """The app under uvicorn in a background thread with its own event loop."""
-
-    def __init__(self, settings: Settings, clock: SettableClock, port: int) -> None:
-        self.app = create_app(settings, clock=clock, extensions=default_extensions())
-        self.port = port
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def container(self) -> Container:
-        container: Container = self.app.state.container
-        return container
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self.server.serve())
-
-    def start(self) -> None:
-        self.thread.start()
-        for _ in range(600):
-            if self.server.started:
-                return
-            self.thread.join(0.05)
-        raise RuntimeError("the app did not start")
-
-    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run `coroutine` on the server's loop (so its events reach the server's bus)."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
 
 
 @pytest.fixture
@@ -114,8 +52,8 @@ def twilio_api() -> Iterator[FakeServer]:
 def served(tmp_path: Path, trained_model_dir: Path, twilio_api: FakeServer
            ) -> Iterator[ServedApp]:
     """The whole of Parley over a temporary SQLite file, on a free loopback port."""
-    _require_chromium()
-    port = _free_port()
+    require_chromium()
+    port = free_port()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         parley_env="test", database_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.db'}",

@@ -3,19 +3,15 @@ filters by dates and portfolio, downloads a CSV, and the screenshots for the REA
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-import uvicorn
 
-from backend.api.app import create_app
 from backend.console import users
 from backend.console_wiring import install_console
 from backend.container import Container
@@ -23,12 +19,13 @@ from backend.db.models.enums import Role
 from backend.reports_wiring import install_reports
 from backend.settings import Settings
 from bot.clock import SettableClock
-from tests.console.test_browser import (
+from tests.console.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     SCREENSHOTS,
-    _free_port,
-    _require_chromium,
+    ServedApp,
+    free_port,
+    require_chromium,
 )
 from tests.reports.dataset import Seeded, seed
 
@@ -36,53 +33,19 @@ pytestmark = pytest.mark.browser
 
 EMAIL, PASSWORD = "rita@example.com", "correct horse battery staple"
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # the dataset's "today"
-T = TypeVar("T")
-
-
-class DashboardApp:
-    """The console and the reports under uvicorn in a background thread (own event loop)."""
-
-    def __init__(self, settings: Settings, port: int) -> None:
-        self.app = create_app(settings, clock=SettableClock(NOW),
-                              extensions=(install_console, install_reports))
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning",
-                                timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.url = f"http://127.0.0.1:{port}"
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self.server.serve())
-
-    def start(self) -> None:
-        self.thread.start()
-        for _ in range(600):
-            if self.server.started:
-                return
-            self.thread.join(0.05)
-        raise RuntimeError("the app did not start")
-
-    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run `coroutine` on the server's loop."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[DashboardApp]:
+def served(tmp_path: Path) -> Iterator[ServedApp]:
     """The app over a temporary SQLite file on a free loopback port."""
-    _require_chromium()
+    require_chromium()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         parley_env="test", database_url=f"sqlite+aiosqlite:///{tmp_path / 'dash.db'}",
         redis_url=None, nlu_model_dir=tmp_path / "models",
     )
-    app = DashboardApp(settings, _free_port())
+    app = ServedApp(settings, SettableClock(NOW), free_port(),
+                    extensions=(install_console, install_reports))
     app.start()
     try:
         yield app
@@ -114,7 +77,7 @@ def _charts_drawn(page: Any) -> bool:
         ".every(i => i.complete && i.naturalWidth > 0)"))
 
 
-def test_a_supervisor_reads_filters_and_exports_the_dashboards(served: DashboardApp) -> None:
+def test_a_supervisor_reads_filters_and_exports_the_dashboards(served: ServedApp) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     container: Container = served.app.state.container

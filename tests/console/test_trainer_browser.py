@@ -25,14 +25,14 @@ from bot.clock import SettableClock
 from bot.messages import ConversationKey, InboundMessage
 from nlu.model import current_version
 from tests.conftest import TRAINING_DATA
-from tests.console.test_browser import (
+from tests.console.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DAYTIME,
     SCREENSHOTS,
     ServedApp,
-    _free_port,
-    _require_chromium,
+    free_port,
+    require_chromium,
 )
 
 pytestmark = pytest.mark.browser
@@ -44,10 +44,10 @@ RELABELLED = "my cousin takes care of that bill now"
 @pytest.fixture
 def served(tmp_path: Path, trained_model_dir: Path) -> Iterator[ServedApp]:
     """The whole of Parley over SQLite, with its own copy of the session's trained model."""
-    _require_chromium()
+    require_chromium()
     models = tmp_path / "models"
     shutil.copytree(trained_model_dir, models)
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         parley_env="test", database_url=f"sqlite+aiosqlite:///{tmp_path / 'trainer.db'}",
