@@ -152,6 +152,21 @@ def test_data_is_kept_in_volumes(compose: dict[str, Any]) -> None:
     assert named <= set(compose["volumes"])
 
 
+def test_api_and_worker_share_models_and_import_files(
+    compose: dict[str, Any], dockerfile: list[str]
+) -> None:
+    """A model promoted through the api must reach the worker's turns, and an uploaded import
+    file the worker that runs it: both live under one volume both services mount."""
+    env = dict(
+        item.split("=", 1) for line in _instruction(dockerfile, "ENV") for item in line.split()
+    )
+    shared = [set(compose["services"][name].get("volumes", [])) for name in ("api", "worker")]
+    mounts = {v.split(":")[1] for v in shared[0] & shared[1]}
+    assert any(env["NLU_MODEL_DIR"].startswith(mount + "/") for mount in mounts)
+    workdir = _instruction(dockerfile, "WORKDIR")[-1]  # IMPORT_DIR is relative: var/imports
+    assert f"{workdir}/var" in mounts
+
+
 def test_rasa_trains_on_the_shipped_training_data(compose: dict[str, Any]) -> None:
     rasa = compose["services"]["rasa"]
     assert rasa["image"] == "rasa/rasa:3.6.21-full"
