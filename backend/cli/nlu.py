@@ -19,7 +19,7 @@ from nlu.dataset import Problem, TrainingData
 from nlu.evaluation import EvaluationReport, cross_validate, train_test
 from nlu.model import current_version, list_versions
 from nlu.promotion import PromotionRefused, promote, rollback
-from nlu.reader import read_file
+from nlu.reader import read_file, read_training_data
 from nlu.report_files import write_report
 from nlu.runtime import NluConfig, build_interpreter
 from nlu.training import TrainingDataError, load_and_validate, train_and_save
@@ -140,8 +140,10 @@ def export(
 def evaluate(
     data: DataDir = DEFAULT_DATA,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
-    train_file: Annotated[Path | None, typer.Option("--train", help="Train on this file.")] = None,
-    test_file: Annotated[Path | None, typer.Option("--test", help="Test on this file.")] = None,
+    train_file: Annotated[Path | None, typer.Option(
+        "--train", help="Train on this file or directory.")] = None,
+    test_file: Annotated[Path | None, typer.Option(
+        "--test", help="Test on this file or directory.")] = None,
     out: Annotated[Path, typer.Option(help="Report directory.")] = Path("var/reports/nlu"),
     fail_under: Annotated[float, typer.Option(help="Exit 1 if macro F1 is below.")] = 0.0,
 ) -> None:
@@ -162,12 +164,21 @@ def _evaluate(data: Path, folds: int, train_file: Path | None,
         training, _ = load_and_validate(data, ValidationConfig(min_examples=0))
         return cross_validate(training, folds)
 
-    train_data, test_data = TrainingData(), TrainingData()
-    problems = [*read_file(train_file, train_data), *read_file(test_file, test_data)]
+    (train_data, train_problems), (test_data, test_problems) = (
+        _read_path(train_file), _read_path(test_file))
+    problems = [*train_problems, *test_problems]
     if problems:
         _print_problems(problems)
         raise typer.Exit(1)
     return train_test(train_data, test_data)
+
+def _read_path(path: Path) -> tuple[TrainingData, list[Problem]]:
+    """One training-data file, or every file under a directory."""
+    if path.is_dir():
+        return read_training_data(path)
+    data = TrainingData()
+    return data, read_file(path, data)
+
 
 def _print_report(report: EvaluationReport) -> None:
     typer.echo(f"{'intent':<24}{'prec':>7}{'rec':>7}{'f1':>7}{'support':>9}")

@@ -62,6 +62,19 @@ def test_evaluate_train_test_files(tmp_path):
     assert result.exit_code != 0
 
 
+def test_evaluate_trains_on_a_directory_and_tests_on_a_file(tmp_path):
+    data = write_small_data(tmp_path / "data")
+    held_out = tmp_path / "held_out.yml"
+    held_out.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hey hey\n',
+                        encoding="utf-8")
+    out = tmp_path / "r"
+    result = runner.invoke(app, ["evaluate", "--train", str(data), "--test", str(held_out),
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["intents"]["greet"]["support"] == 1  # only the held-out message was scored
+
+
 def test_train_compare_promote_and_roll_back_from_the_command_line(tmp_path):
     data = Path(__file__).resolve().parents[2] / "nlu" / "training_data"
     models = tmp_path / "models"
