@@ -1,4 +1,4 @@
-"""One-message scoring: the TF-IDF union + LinearSVC arithmetic without sklearn's per-call cost."""
+"""One-message scoring: the feature union + LinearSVC arithmetic without sklearn's per-call cost."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
+
+from nlu.embeddings import EmbeddingVectorizer
+
+_Row = tuple[NDArray[np.intp], NDArray[np.floating]]
 
 
 @dataclass(frozen=True)
@@ -24,11 +28,29 @@ class _Block:
     dtype: type
     offset: int
 
+    def row(self, text: str) -> _Row | None:
+        """Columns and values of `text` in this block, as the vectorizer's transform gives."""
+        return _tfidf_row(self, text)
+
+
+@dataclass(frozen=True)
+class _DenseBlock:
+    """The embedding block: its values come from the vectorizer itself, zeros left out."""
+
+    vectorizer: EmbeddingVectorizer
+    offset: int
+
+    def row(self, text: str) -> _Row | None:
+        """The non-zero columns of the pooled embedding, as csr_matrix keeps them."""
+        values = self.vectorizer.dense_rows([text])[0]
+        columns = np.flatnonzero(values)
+        return (columns + self.offset, values[columns]) if columns.size else None
+
 
 class FastScorer:
     """SVM margins for one text, bit-for-bit the same arithmetic as the sklearn batch path."""
 
-    def __init__(self, blocks: list[_Block], weights: NDArray[np.float64],
+    def __init__(self, blocks: list[_Block | _DenseBlock], weights: NDArray[np.float64],
                  intercept: NDArray[np.float64]) -> None:
         self._blocks = blocks
         self._weights = weights  # (n_features, n_outputs), C-contiguous: one row per feature
@@ -39,8 +61,13 @@ class FastScorer:
         """The fast path for these fitted objects, or None when they hold something unexpected."""
         if features.transformer_weights is not None:
             return None
-        blocks, offset = [], 0
+        blocks: list[_Block | _DenseBlock] = []
+        offset = 0
         for _, vectorizer in features.transformer_list:
+            if type(vectorizer) is EmbeddingVectorizer:
+                blocks.append(_DenseBlock(vectorizer, offset))
+                offset += vectorizer.n_features_out_
+                continue
             if type(vectorizer) is not TfidfVectorizer or vectorizer.binary \
                     or vectorizer.norm not in ("l2", None) or vectorizer.input != "content":
                 return None
@@ -59,7 +86,7 @@ class FastScorer:
         """Shape (1, n_labels), equal to IntentClassifier._scores on [text]."""
         indices, values = [], []
         for block in self._blocks:
-            found = self._block_row(block, text)
+            found = block.row(text)
             if found is not None:
                 indices.append(found[0])
                 values.append(found[1])
@@ -75,28 +102,27 @@ class FastScorer:
             return np.array([[-raw[0], raw[0]]])
         return raw[None, :]
 
-    @staticmethod
-    def _block_row(block: _Block, text: str) -> tuple[NDArray[np.intp],
-                                                      NDArray[np.floating]] | None:
-        vocabulary = block.vocabulary
-        counts: dict[int, int] = {}
-        for feature in block.analyze(text):
-            index = vocabulary.get(feature)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        if not counts:
-            return None
-        order = sorted(counts)
-        columns = np.array(order, dtype=np.intp)
-        data: NDArray[np.floating] = np.array([counts[i] for i in order], dtype=block.dtype)
-        if block.sublinear_tf:
-            np.log(data, data)
-            data += 1.0
-        if block.idf is not None:
-            data *= block.idf[columns]
-        if block.l2:
-            # sklearn's Cython normalizer: float products, accumulated in double, in order
-            total = float(np.cumsum(data * data, dtype=np.float64)[-1])
-            if total != 0.0:
-                data = (data.astype(np.float64) / np.sqrt(total)).astype(data.dtype)
-        return columns + block.offset, data
+
+def _tfidf_row(block: _Block, text: str) -> _Row | None:
+    vocabulary = block.vocabulary
+    counts: dict[int, int] = {}
+    for feature in block.analyze(text):
+        index = vocabulary.get(feature)
+        if index is not None:
+            counts[index] = counts.get(index, 0) + 1
+    if not counts:
+        return None
+    order = sorted(counts)
+    columns = np.array(order, dtype=np.intp)
+    data: NDArray[np.floating] = np.array([counts[i] for i in order], dtype=block.dtype)
+    if block.sublinear_tf:
+        np.log(data, data)
+        data += 1.0
+    if block.idf is not None:
+        data *= block.idf[columns]
+    if block.l2:
+        # sklearn's Cython normalizer: float products, accumulated in double, in order
+        total = float(np.cumsum(data * data, dtype=np.float64)[-1])
+        if total != 0.0:
+            data = (data.astype(np.float64) / np.sqrt(total)).astype(data.dtype)
+    return columns + block.offset, data

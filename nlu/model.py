@@ -19,7 +19,7 @@ ARTIFACT = "model.pkl"
 HELD_OUT_ARTIFACT = "held_out_model.pkl"  # the same recipe without the held-out messages
 METADATA = "metadata.json"
 CURRENT = "current"
-_LIBRARIES = ("scikit-learn", "numpy", "scipy")
+_LIBRARIES = ("scikit-learn", "numpy", "scipy", "wordllama", "tokenizers")
 
 
 @dataclass

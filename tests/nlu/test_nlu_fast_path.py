@@ -49,6 +49,7 @@ def test_margins_are_bitwise_equal(shipped):
     data, model = shipped
     classifier = model.classifier
     assert classifier._features is not None and classifier._svm is not None
+    assert "embed" in dict(classifier._features.transformer_list)  # the dense block is scored too
     for text in [e.text for e in data.examples[::5]] + ODD:
         expected = classifier._scores(classifier._features, classifier._svm, [text])
         assert np.array_equal(classifier._fast.scores(text), expected), text
