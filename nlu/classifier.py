@@ -23,6 +23,9 @@ class ClassifierConfig:
 
     features: FeatureConfig = field(default_factory=FeatureConfig)
     c: float = 0.5
+    # liblinear's stopping tolerance: 1e-3 trains BANKING77 ~20 % faster than the default 1e-4
+    # with the same test accuracy (docs/BENCHMARKS.md).
+    tol: float = 1e-3
     calibration_folds: int = 3
     seed: int = 13
 
@@ -85,7 +88,8 @@ class IntentClassifier:
                                                                                 LinearSVC]:
         features = build_features(self.config.features)
         matrix = features.fit_transform(texts)
-        svm = LinearSVC(C=self.config.c, class_weight="balanced", random_state=self.config.seed)
+        svm = LinearSVC(C=self.config.c, class_weight="balanced", tol=self.config.tol,
+                        random_state=self.config.seed)
         svm.fit(matrix, targets)
         return features, svm
 
