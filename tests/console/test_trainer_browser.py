@@ -38,7 +38,9 @@ from tests.console.browser import (
 pytestmark = pytest.mark.browser
 
 EMAIL, PASSWORD = "tess@example.com", "correct horse battery staple"
-RELABELLED = "my cousin takes care of that bill now"
+# Read below the confidence threshold by the shipped model (out_of_scope 0.45 on 2026-11-28);
+# learning it as wrong_person leaves held-out macro F1 unchanged, so the candidate is promotable.
+RELABELLED = "my cousin handles that now"
 
 
 @pytest.fixture
@@ -123,6 +125,8 @@ def test_a_trainer_relabels_retrains_compares_promotes_and_the_next_parse_uses_i
 
     before = _parse(served, RELABELLED)
     assert before["intent"]["name"] != "wrong_person"
+    threshold = served.container.settings.nlu_confidence_threshold
+    assert before["intent"]["confidence"] < threshold, "pick a text the live model is unsure of"
     live_before = current_version(served.container.settings.nlu_model_dir)
     target = served.call(_seed(served.container, before))
 
