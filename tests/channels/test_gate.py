@@ -148,6 +148,15 @@ def test_the_frequency_cap_defers_until_the_oldest_leaves_the_window() -> None:
     assert decide(out(Purpose.REMINDER), facts(recent=replies), RULES, NOON_NY).allowed
 
 
+def test_at_the_deferred_time_the_capped_message_is_allowed() -> None:
+    sent = tuple(SentRecord(NOON_NY - timedelta(days=d), "reminder", 1) for d in (6, 4, 1))
+    deferred = decide(out(Purpose.REMINDER), facts(recent=sent), RULES, NOON_NY)
+    assert deferred.not_before is not None and deferred.not_before > NOON_NY
+    # The facts still hold the oldest row (read with an inclusive bound), yet it has left.
+    later = decide(out(Purpose.REMINDER), facts(recent=sent), RULES, deferred.not_before)
+    assert later.allowed, later.reason
+
+
 def test_massachusetts_allows_two_per_seven_days() -> None:
     sent = tuple(SentRecord(NOON_NY - timedelta(days=d), "reminder", 1) for d in (5, 2))
     ma = facts(recent=sent, regions=("MA",))

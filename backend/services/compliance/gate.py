@@ -163,7 +163,11 @@ def check_frequency(ctx: _Ctx) -> GateDecision | None:
     if ctx.out.purpose not in ctx.rules.counted_purposes:
         return None
     cap = ctx.rules.cap_for(ctx.facts.regions)
-    sent = sorted(r.at for r in ctx.facts.recent if r.purpose in ctx.rules.counted_purposes)
+    # A message leaves the window exactly `cap_window` after it was sent, the moment the
+    # deferral below names; counting it then too would defer to the same instant forever.
+    since = ctx.now - ctx.rules.cap_window
+    sent = sorted(r.at for r in ctx.facts.recent
+                  if r.purpose in ctx.rules.counted_purposes and r.at > since)
     info = {"cap": cap, "counted": len(sent), "regions": list(ctx.facts.regions)}
     if len(sent) < cap:
         return GateDecision(ALLOW, PASS, details=info)
