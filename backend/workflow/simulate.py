@@ -14,7 +14,9 @@ from backend.db.models import PlannedContact
 from backend.services.compliance.facts import load_facts
 from backend.services.compliance.gate import GateDecision, decide
 from backend.services.compliance.rules import ComplianceRules
+from backend.services.handoff import HandoffService
 from backend.services.outbox import SqlOutbox
+from backend.services.queues import load_queues
 from backend.workflow import jobs
 from backend.workflow.context import WorkflowContext
 from backend.workflow.planner import Scope
@@ -86,6 +88,9 @@ async def simulate(
 ) -> SimulationReport:
     """Run `version` over `days` from `start`; nothing it writes survives (rolled back)."""
     report = SimulationReport(version.name, version.version, start, days)
+    # A handoff step must rehearse as the live one runs it; without events, so the console
+    # is not told about handoffs the rollback undoes.
+    handoffs = handoffs or HandoffService(load_queues(), None)
     own = _savepoint_engine(engine)
     try:
         async with (own or engine).connect() as conn:

@@ -21,7 +21,7 @@ async def _portfolio(wf_container: Container, clock: SettableClock) -> tuple[int
     now = clock.now()
     async with wf_container.sessions.begin() as session:
         folio = await seed.portfolio(session, now)
-        for offset in (3, 1, -1, -4, -6, -14):
+        for offset in (3, 1, -1, -4, -6, -14, -28):  # -28: the d+30 handoff step is in range
             await seed.account(session, folio, now, now.date() + timedelta(days=offset))
         promised = await seed.account(session, folio, now, now.date() - timedelta(days=40))
         session.add(Promise(account_id=promised.id, amount=Decimal("50.00"),
@@ -54,7 +54,8 @@ async def test_simulate_matches_the_live_path_and_leaves_nothing_behind(
     simulated = {(c.account_id, c.step): (c.decision, c.channel) for c in report.contacts}
     assert simulated == live
     assert report.by_decision()["sent"] >= 4
-    assert {s for _, s in simulated} >= {"d-3-courtesy", "d+1", "d+7", "promise-reminder"}
+    assert {s for _, s in simulated} >= {"d-3-courtesy", "d+1", "d+7", "promise-reminder", "d+30"}
+    assert report.by_decision()["handed_off"] == 1
 
 
 async def test_simulate_shows_deferrals_with_their_time(
