@@ -12,6 +12,7 @@ import typer
 
 from backend.cli.runtime import command_container, run
 from backend.console.actions import accepted_examples
+from backend.settings import Settings
 from bot.clock import SystemClock
 from nlu.accepted import ACCEPTED_FILE, AcceptedExample, to_yaml
 from nlu.comparison import Comparison
@@ -27,10 +28,23 @@ from nlu.validation import ValidationConfig
 
 app = typer.Typer(help="Validate, train, evaluate and try Parley's NLU.", no_args_is_help=True)
 
-DataDir = Annotated[Path, typer.Option("--data", help="Training data directory.")]
-ModelDir = Annotated[Path, typer.Option("--model-dir", help="Where versioned models live.")]
-DEFAULT_DATA = Path("nlu/training_data")
-DEFAULT_MODELS = Path("var/models/nlu")
+DataDir = Annotated[Path | None, typer.Option(
+    "--data", help="Training data directory [default: NLU_TRAINING_DATA].")]
+ModelDir = Annotated[Path | None, typer.Option(
+    "--model-dir", help="Where versioned models live [default: NLU_MODEL_DIR].")]
+DEFAULT_DATA: Path | None = None
+DEFAULT_MODELS: Path | None = None
+
+
+def _data_dir(given: Path | None) -> Path:
+    """--data, else NLU_TRAINING_DATA: the directory the server trains from."""
+    return given or Settings().nlu_training_data
+
+
+def _model_dir(given: Path | None) -> Path:
+    """--model-dir, else NLU_MODEL_DIR: the directory the server loads and watches."""
+    return given or Settings().nlu_model_dir
+
 
 def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
@@ -43,7 +57,8 @@ def validate(
     min_examples: Annotated[int, typer.Option(help="Minimum examples per intent.")] = 40,
 ) -> None:
     """Check the training data strictly; exit 1 listing every problem with file, line and fix."""
-    training, problems = load_and_validate(data, ValidationConfig(min_examples=min_examples))
+    training, problems = load_and_validate(_data_dir(data),
+                                           ValidationConfig(min_examples=min_examples))
     if problems:
         _print_problems(problems)
         raise typer.Exit(1)
@@ -64,6 +79,7 @@ def train(
     """
     accepted = _accepted_from_database() if with_accepted else []
     now = SystemClock().now()
+    data, model_dir = _data_dir(data), _model_dir(model_dir)
     try:
         model, comparison = train_and_save(data, model_dir, now=now, accepted=accepted)
     except TrainingDataError as exc:
@@ -104,13 +120,13 @@ def _promote(model_dir: Path, version: str) -> None:
 @app.command("promote")
 def promote_command(version: str, model_dir: ModelDir = DEFAULT_MODELS) -> None:
     """Make a candidate live if it is not worse overall than the live model."""
-    _promote(model_dir, version)
+    _promote(_model_dir(model_dir), version)
 
 @app.command("rollback")
 def rollback_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
     """Make the previously live model live again."""
     try:
-        version = rollback(model_dir, now=SystemClock().now(), by="cli")
+        version = rollback(_model_dir(model_dir), now=SystemClock().now(), by="cli")
     except PromotionRefused as refused:
         typer.echo(str(refused), err=True)
         raise typer.Exit(1) from None
@@ -119,6 +135,7 @@ def rollback_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
 @app.command("models")
 def models_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
     """List model versions, newest first; the live one is marked."""
+    model_dir = _model_dir(model_dir)
     live = current_version(model_dir)
     for meta in list_versions(model_dir):
         score = (meta.get("evaluation") or {}).get("macro_f1")
@@ -128,9 +145,11 @@ def models_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Option(help="YAML file to write.")] = DEFAULT_DATA / ACCEPTED_FILE,
+    out: Annotated[Path | None, typer.Option(
+        help=f"YAML file to write [default: NLU_TRAINING_DATA/{ACCEPTED_FILE}].")] = None,
 ) -> None:
     """Write the examples trainers accepted (masked) as Rasa YAML; review it with `git diff`."""
+    out = out or _data_dir(None) / ACCEPTED_FILE
     examples = _accepted_from_database()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(to_yaml(examples), encoding="utf-8")
@@ -150,7 +169,7 @@ def evaluate(
     """Per-intent P/R/F1, macro/weighted F1, entity scores, confusion matrix, misclassified."""
     if (train_file is None) != (test_file is None):
         raise typer.BadParameter("give both --train and --test, or neither")
-    report = _evaluate(data, folds, train_file, test_file)
+    report = _evaluate(_data_dir(data), folds, train_file, test_file)
     write_report(report, out)
     _print_report(report)
     typer.echo(f"report written to {out}")
@@ -204,6 +223,7 @@ def parse(
 ) -> None:
     """Parse one message and print Rasa-shaped JSON."""
     when = datetime.fromisoformat(reference_time) if reference_time else datetime.now(UTC)
-    interpreter = build_interpreter(NluConfig(model_dir=model_dir, data_dir=data))
+    interpreter = build_interpreter(NluConfig(model_dir=_model_dir(model_dir),
+                                              data_dir=_data_dir(data)))
     result = asyncio.run(interpreter.parse(text, reference_time=when, timezone=timezone))
     typer.echo(json.dumps(result.to_rasa(), indent=2, ensure_ascii=False))

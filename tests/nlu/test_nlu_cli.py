@@ -1,12 +1,15 @@
 """`parley nlu` commands through Typer's CliRunner."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from nlu_fixtures import write_small_data, write_yaml
 from typer.testing import CliRunner
 
 from backend.cli.nlu import app
+from nlu.model import current_version
+from nlu.training import train_and_save
 
 runner = CliRunner()
 
@@ -96,3 +99,20 @@ def test_train_compare_promote_and_roll_back_from_the_command_line(tmp_path):
     assert [line.split()[:2] for line in listed] == [["*", candidate], [live, "data"]]
     rolled = runner.invoke(app, ["rollback", "--model-dir", str(models)])
     assert rolled.exit_code == 0 and f"{live} is live again" in rolled.output
+
+
+def test_the_commands_use_the_servers_directories_by_default(tmp_path, monkeypatch):
+    """Without --data/--model-dir the CLI reads NLU_TRAINING_DATA and NLU_MODEL_DIR, the
+    directories the server reads, so a promotion from the CLI reaches the server."""
+    data, models = write_small_data(tmp_path / "data"), tmp_path / "models"
+    first, _ = train_and_save(data, models, now=datetime(2026, 11, 28, tzinfo=UTC), strict=False)
+    second, _ = train_and_save(data, models, now=datetime(2026, 11, 29, tzinfo=UTC),
+                               strict=False)
+    monkeypatch.setenv("NLU_TRAINING_DATA", str(data))
+    monkeypatch.setenv("NLU_MODEL_DIR", str(models))
+    listed = runner.invoke(app, ["models"])
+    assert listed.exit_code == 0 and f"* {first.version}" in listed.output, listed.output
+    assert runner.invoke(app, ["promote", second.version]).exit_code == 0
+    assert current_version(models) == second.version
+    validated = runner.invoke(app, ["validate"])  # the small data is too small: it says where
+    assert validated.exit_code == 1 and str(data / "greet.yml") in validated.output
