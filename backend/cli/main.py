@@ -99,6 +99,9 @@ def demo(
     async def body() -> None:
         async with command_container() as container:
             await upgrade(container.settings.database_url)
+            if if_empty and not container.settings.demo_seed:
+                typer.echo("DEMO_SEED=false; demo not seeded")
+                return
             async with container.sessions.begin() as session:
                 if if_empty and not await database_is_empty(session):
                     typer.echo("database has accounts; demo not seeded")

@@ -82,6 +82,16 @@ def test_apikey_is_printed_once_and_demo_seeds_once(db_env: str) -> None:
     assert "not seeded" in again.output
 
 
+def test_demo_seed_false_keeps_make_run_from_seeding(
+    db_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEMO_SEED", "false")
+    skipped = runner.invoke(app, ["demo", "--if-empty", "--accounts", "5"])
+    assert skipped.exit_code == 0 and "DEMO_SEED=false" in skipped.output
+    asked = runner.invoke(app, ["demo", "--accounts", "5"])  # asked for by name: it seeds
+    assert "demo portfolio: 5 accounts" in asked.output
+
+
 def test_audit_verify_detects_tampering(db_env: str) -> None:
     runner.invoke(app, ["apikey", "create"])
     runner.invoke(app, ["apikey", "create"])
