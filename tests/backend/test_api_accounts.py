@@ -114,6 +114,19 @@ async def test_import_endpoint_upserts_and_reports_errors(
     assert listing.json()["total"] == 3
 
 
+@pytest.mark.parametrize("how", ["form", "query"])
+async def test_skip_invalid_is_read_from_the_form_or_the_query(
+    client: httpx.AsyncClient, auth: dict[str, str], how: str
+) -> None:
+    rows = [EXAMPLE_ROWS[0], {**EXAMPLE_ROWS[1], "due_date": "yesterday"}]
+    sent = {"data": {"skip_invalid": "true"}} if how == "form" else \
+        {"params": {"skip_invalid": "true"}}
+    written = await client.post("/api/accounts/import", files={"file": ("a.csv", _csv(rows))},
+                                headers=auth, **sent)  # type: ignore[arg-type]
+    assert written.status_code == 200, written.text
+    assert (written.json()["created"], written.json()["rejected_rows"]) == (1, 1)
+
+
 async def test_openapi_documents_the_integration_api(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert {"/api/accounts", "/api/accounts/{account_id}", "/api/accounts/import"} <= set(paths)

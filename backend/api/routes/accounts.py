@@ -6,7 +6,17 @@ import codecs
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 from sqlalchemy import select
 
 from backend.api.deps import ApiClient, ClockDep, ContainerDep, SessionDep
@@ -31,12 +41,24 @@ from backend.workflow.schedule import planned_contacts
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
 
 
+def _skip_invalid(
+    skip_invalid: Annotated[bool, Query(description="write the valid rows anyway")] = False,
+    form_value: Annotated[bool | None, Form(alias="skip_invalid",
+                                            description="the same, as a form field")] = None,
+) -> bool:
+    """`skip_invalid` from the query string or from the multipart form, whichever was sent."""
+    return skip_invalid or bool(form_value)
+
+
+SkipInvalid = Annotated[bool, Depends(_skip_invalid)]
+
+
 @router.post("/import", response_model=ImportResult)
 async def import_csv(
     container: ContainerDep,
     client: ApiClient,
     file: Annotated[UploadFile, File(description="accounts CSV (see `parley accounts template`)")],
-    skip_invalid: bool = False,
+    skip_invalid: SkipInvalid,
 ) -> Any:
     """Upsert accounts from a CSV; with any invalid row nothing is written unless skip_invalid."""
     lines = codecs.iterdecode(file.file, "utf-8-sig")
@@ -62,7 +84,7 @@ async def queue_import(
     container: ContainerDep,
     client: ApiClient,
     file: Annotated[UploadFile, File(description="accounts CSV (see `parley accounts template`)")],
-    skip_invalid: bool = False,
+    skip_invalid: SkipInvalid,
 ) -> Any:
     """Queue a CSV for the import job (large files); poll GET /api/accounts/imports/{id}."""
     data = await file.read()
