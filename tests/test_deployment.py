@@ -192,6 +192,13 @@ def test_env_example_lists_every_setting_once_and_nothing_else() -> None:
     assert set(names) == setting_names()
 
 
+def test_the_readme_configuration_table_names_every_setting() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("## Configuration"):text.index("## The command line")]
+    named = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    assert setting_names() <= named, sorted(setting_names() - named)
+
+
 def test_env_example_values_are_valid_and_safe() -> None:
     values = {name.lower(): value for name, value in _env_example()}
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
