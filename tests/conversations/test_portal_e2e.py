@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -97,6 +98,23 @@ async def test_a_debtor_verifies_agrees_a_plan_and_pays_in_the_portal(portal) ->
     intents = [m["intent"] for m in transcript["messages"] if m["direction"] == "inbound"]
     assert intents[0] == "ask_balance" and intents[3] == "request_payment_plan"
     assert transcript["records"]["plans"]
+
+
+async def test_at_night_the_portal_shows_only_the_reply_the_gate_allowed(  # type: ignore[no-untyped-def]
+    portal, clock: SettableClock,
+) -> None:
+    client, auth = portal
+    path = "/p/" + (await client.post("/api/accounts", json=ACCOUNT, headers=auth)
+                    ).json()["portal_url"].split("/p/")[1]
+    clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))  # 04:00 in New York
+    replies = await _say(client, path, "how much do I owe?")
+    assert len(replies) == 1 and "automated assistant" in replies[0]["text"]  # the one reply
+    page = (await client.get(path)).text
+    assert "automated assistant" in page and "date of birth" not in page
+    clock.set(datetime(2026, 11, 26, 13, 30, tzinfo=UTC))  # 08:30: the outbox job releases it
+    outbox = client._transport.app.state.container.services["outbox"]  # type: ignore[attr-defined]
+    assert await outbox.release_due(clock.now())
+    assert "date of birth" in (await client.get(path)).text
 
 
 async def test_portal_page_renders_without_external_resources(portal) -> None:  # type: ignore[no-untyped-def]

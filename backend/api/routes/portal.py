@@ -32,6 +32,11 @@ class ChatIn(BaseModel):
     text: str = Field(min_length=1, max_length=1000)
 
 
+# The gate's verdict holds in the portal too: a blocked reply never shows, a deferred one
+# (quiet hours allow one reply to a debtor who writes at night) shows once it is released.
+NOT_SHOWN = ("blocked", "deferred")
+
+
 def _account_id(container: ContainerDep, token: str) -> int:
     links: PortalLinks = container.services["portal_links"]
     account_id = links.account_id(token)
@@ -62,7 +67,7 @@ async def post_message(token: str, body: ChatIn, container: ContainerDep) -> dic
     return {"replies": [
         {"text": r.text, "choices": [{"label": c.label, "value": c.value} for c in r.choices],
          "status": r.decision.status}
-        for r in result.replies if r.decision.status != "blocked"
+        for r in result.replies if r.decision.status not in NOT_SHOWN
     ]}
 
 
@@ -88,7 +93,7 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
             .order_by(Conversation.id.desc()).limit(1))
         messages = [] if conversation is None else list(await session.scalars(
             select(Message).where(Message.conversation_id == conversation.id,
-                                  Message.delivery_status != "blocked")
+                                  Message.delivery_status.not_in(NOT_SHOWN))
             .order_by(Message.id.desc()).limit(HISTORY)))
     state = DialogState()
     if conversation is not None:
