@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import update as update_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Conversation, Message
+from backend.db.models import Conversation, Message, PlannedContact
 from backend.db.models.enums import Direction
 from backend.services.compliance.consent import record_opt_out
 from bot.channels.base import StatusUpdate
@@ -62,6 +63,14 @@ async def apply_statuses(
     return resend
 
 
+async def _mirror_to_contact(session: AsyncSession, message: Message) -> None:
+    """The workflow send of `message`, if any, keeps its state (the strategy page reads it)."""
+    await session.execute(
+        update_rows(PlannedContact).where(PlannedContact.message_id == message.id)
+        .values(delivery_status=message.delivery_status)
+        .execution_options(synchronize_session=False))
+
+
 async def _apply(session: AsyncSession, message: Message, update: StatusUpdate,
                  now: datetime) -> bool:
     data = envelope(message)
@@ -71,10 +80,12 @@ async def _apply(session: AsyncSession, message: Message, update: StatusUpdate,
         # Meta may accept free text and fail it later with 131047: re-send as the template.
         set_envelope(message, {**data, "use_template": True})
         message.delivery_status, message.error_code = "pending", update.error_code
+        await _mirror_to_contact(session, message)
         return True
     if not advances(message.delivery_status, update.status):
         return False
     message.delivery_status, message.error_code = update.status, update.error_code
+    await _mirror_to_contact(session, message)
     if isinstance(update.error, RecipientOptedOut):
         conversation = await session.get(Conversation, message.conversation_id)
         if conversation is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import (
@@ -15,6 +16,7 @@ from backend.db.models import (
     Conversation,
     Debtor,
     Installment,
+    Message,
     PlannedContact,
     Promise,
 )
@@ -75,11 +77,26 @@ async def _deliver(ctx: WorkflowContext, contact_id: int, message_id: int) -> No
     # The outbox claims a message before sending it, so a second call never doubles it.
     await ctx.deliver([message_id])
     async with ctx.sessions.begin() as session:
-        await session.execute(
-            update(PlannedContact)
-            .where(PlannedContact.id == contact_id, PlannedContact.status == "queued")
-            .values(status="sent", updated_at=ctx.clock.now())
-            .execution_options(synchronize_session=False))
+        await session.execute(_MARK_SENT, {"contact_id": contact_id,
+                                           "now": ctx.clock.now()})
+
+
+def _of_message(column: Any) -> Any:
+    return (select(column).where(Message.id == PlannedContact.message_id)
+            .scalar_subquery())
+
+
+# The message's state and conversation go with the send, for the strategy page. A status
+# callback that got here first already wrote the (newer) state: it is kept.
+_MARK_SENT = (
+    update(PlannedContact)
+    .where(PlannedContact.id == bindparam("contact_id"), PlannedContact.status == "queued")
+    .values(status="sent", updated_at=bindparam("now"),
+            conversation_id=_of_message(Message.conversation_id),
+            delivery_status=func.coalesce(PlannedContact.delivery_status,
+                                          _of_message(Message.delivery_status)))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def _decide(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,

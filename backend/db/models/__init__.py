@@ -10,6 +10,7 @@ from backend.db.models.debtor import ContactPoint, Debtor
 from backend.db.models.imports import ImportJob
 from backend.db.models.ledger import Dispute, Installment, Payment, PaymentPlan, Promise
 from backend.db.models.portfolio import Creditor, Portfolio
+from backend.db.models.reports import ReportSnapshot
 from backend.db.models.training import TrainingExample
 from backend.db.models.workflow import AccountRisk, PlannedContact, Strategy, StrategyVersion
 
@@ -37,6 +38,7 @@ __all__ = [
     "PlannedContact",
     "Portfolio",
     "Promise",
+    "ReportSnapshot",
     "Strategy",
     "StrategyVersion",
     "TrainingExample",

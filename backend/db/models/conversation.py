@@ -5,10 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, Mapper, attributes, mapped_column, relationship
 
 from backend.db.base import Base, JsonType
+from backend.db.models.account import Account
 from backend.db.models.enums import Ownership
 from backend.db.types import IdType, UtcDateTime
 
@@ -17,12 +29,18 @@ class Conversation(Base):
     """A thread with one debtor address on one channel."""
 
     __tablename__ = "conversation"
+    __table_args__ = (
+        # Portfolio-scoped dashboards pick the portfolio's conversations of a period.
+        Index("ix_conversation_portfolio_id_started_at", "portfolio_id", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(128), index=True)
     debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtor.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"), index=True)
+    # The account's portfolio, kept with account_id on every flush (see _follow_account).
+    portfolio_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio.id"))
     ownership: Mapped[str] = mapped_column(String(16), default=Ownership.BOT, index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agent_user.id"))
     language: Mapped[str | None] = mapped_column(String(8))
@@ -32,6 +50,26 @@ class Conversation(Base):
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="Message.id"
     )
+
+
+@event.listens_for(Conversation, "before_insert")
+@event.listens_for(Conversation, "before_update")
+def _follow_account(_mapper: Mapper[Conversation], connection: Connection,
+                    target: Conversation) -> None:
+    """Set `portfolio_id` from the account whenever a conversation is linked or relinked.
+
+    In the flush, so every path that links a conversation to an account (inbox, outbox,
+    workflow, fixtures) keeps it without a lookup of its own.
+    """
+    if target.account_id is None:
+        target.portfolio_id = None
+        return
+    if target.portfolio_id is not None and not attributes.get_history(
+        target, "account_id"
+    ).has_changes():
+        return
+    target.portfolio_id = connection.scalar(
+        select(Account.portfolio_id).where(Account.id == target.account_id))
 
 
 class Message(Base):
