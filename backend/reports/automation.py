@@ -15,7 +15,8 @@ from backend.db.models.enums import Direction
 from backend.reports.filters import (
     ReportFilter,
     in_period,
-    scoped_via,
+    period_conversations,
+    scoped_conversations,
     scoped_via_conversation,
 )
 from backend.reports.sql import (
@@ -111,6 +112,8 @@ async def _containment(session: AsyncSession, flt: ReportFilter) -> list[Contain
     if flt.start_at is not None:
         # A conversation started in the period has no handoff before the period.
         handoffs = handoffs.where(Handoff.created_at >= flt.start_at)
+    if flt.scoped:
+        handoffs = handoffs.where(Handoff.conversation_id.in_(period_conversations(flt)))
     handed = handoffs.subquery("handed")
     query = (
         select(Conversation.channel, func.count().label("n"),
@@ -120,7 +123,7 @@ async def _containment(session: AsyncSession, flt: ReportFilter) -> list[Contain
         .group_by(Conversation.channel)
         .order_by(Conversation.channel)
     )
-    rows = (await session.execute(scoped_via(query, Conversation.account_id, flt))).all()
+    rows = (await session.execute(scoped_conversations(query, flt))).all()
     return [ContainmentRow(r.channel, r.n, r.bot_only, r.n - r.bot_only, ratio(r.bot_only, r.n))
             for r in rows]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, select
 
 from backend.db.models import Account, Conversation
 
@@ -82,5 +82,23 @@ def scoped_via_conversation(
     """
     if not flt.scoped:
         return query
-    query = query.join(Conversation, Conversation.id == conversation_id)
-    return scoped_via(query, Conversation.account_id, flt)
+    return scoped_conversations(query.join(Conversation, Conversation.id == conversation_id), flt)
+
+
+def scoped_conversations(query: Query, flt: ReportFilter) -> Query:
+    """`query` (over conversation) limited to the filter's accounts.
+
+    A portfolio is the conversation's own copy of its account's: no join through account
+    over the whole period; a creditor still goes through the account.
+    """
+    if flt.creditor_id is not None:
+        return scoped_via(query, Conversation.account_id, flt)
+    if flt.portfolio_id is not None:
+        return query.where(Conversation.portfolio_id == flt.portfolio_id)
+    return query
+
+
+def period_conversations(flt: ReportFilter) -> Any:
+    """Ids of the conversations started in the period inside the filter's scope."""
+    query = select(Conversation.id).where(*in_period(Conversation.started_at, flt))
+    return scoped_conversations(query, flt)

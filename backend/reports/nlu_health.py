@@ -107,6 +107,10 @@ async def _corrections(session: AsyncSession, flt: ReportFilter) -> list[Correct
         .where(*in_period(Message.created_at, flt))
         .group_by(original, IntentCorrection.corrected_intent)
     )
+    if flt.start_at is not None:
+        # An agent corrects a message after it came in: the period's corrections are few,
+        # so each one's message is looked up instead of every message of the period scanned.
+        query = query.where(IntentCorrection.created_at >= flt.start_at)
     rows = (await session.execute(
         scoped_via_conversation(query, Message.conversation_id, flt)
     )).all()

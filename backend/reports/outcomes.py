@@ -16,6 +16,8 @@ from backend.reports.filters import (
     ReportFilter,
     account_scope,
     in_period,
+    period_conversations,
+    scoped_conversations,
     scoped_via,
 )
 from backend.reports.sql import count_if, ratio, tune_for_reports
@@ -95,6 +97,9 @@ def _inbound_per_conversation(flt: ReportFilter) -> Any:
     if flt.start_at is not None:
         # A conversation started in the period has no message before the period.
         query = query.where(Message.created_at >= flt.start_at)
+    if flt.scoped:
+        # Aggregates only the scope's conversations, not every message of the period.
+        query = query.where(Message.conversation_id.in_(period_conversations(flt)))
     return query.group_by(Message.conversation_id).subquery("inbound")
 
 
@@ -117,7 +122,7 @@ async def _conversation_rates(session: AsyncSession, flt: ReportFilter) -> list[
         .outerjoin(promised, promised.c.cid == Conversation.id)
         .where(*in_period(Conversation.started_at, flt))
     )
-    row = (await session.execute(scoped_via(query, Conversation.account_id, flt))).one()
+    row = (await session.execute(scoped_conversations(query, flt))).one()
     return [
         _rate("right_party_contact", row.right_party, row.conversations),
         _rate("promise_to_pay", row.promised, row.right_party),
@@ -131,6 +136,8 @@ def _promised_conversations(flt: ReportFilter) -> Any:
     if flt.start_at is not None:
         # Promises made in a conversation come after it started.
         query = query.where(Promise.created_at >= flt.start_at)
+    if flt.scoped:
+        query = query.where(Promise.conversation_id.in_(period_conversations(flt)))
     return query.subquery("promised")
 
 

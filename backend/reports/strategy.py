@@ -7,7 +7,18 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CTE, Select, and_, func, or_, select
+from sqlalchemy import (
+    CTE,
+    and_,
+    cast,
+    distinct,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import (
@@ -19,8 +30,8 @@ from backend.db.models import (
     StrategyVersion,
 )
 from backend.db.models.enums import DeliveryStatus, Direction
-from backend.db.types import CENT
-from backend.reports.filters import ReportFilter, in_period, scoped_via
+from backend.db.types import CENT, Money
+from backend.reports.filters import ReportFilter, scoped_via
 from backend.reports.sql import count_if, dialect_of, plus_days, ratio, tune_for_reports
 
 DEFAULT_WINDOW_DAYS = 7
@@ -77,11 +88,7 @@ async def strategy_report(
     sends = _sends(flt, window_days, dialect_of(session))
     rows = (await session.execute(_per_step(sends, flt))).all()
     names = {r.id: r.name for r in await session.execute(select(Strategy.id, Strategy.name))}
-    steps = sorted(
-        (_row(names.get(r.strategy_id, str(r.strategy_id)), r.step, r.variant, r.sent,
-              r.delivered, r.replied, r.promised, r.paid, _money(r.collected)) for r in rows),
-        key=lambda s: (s.strategy, s.step, s.variant or ""),
-    )
+    steps = _steps(list(rows), names)
     return StrategyReport(totals=[_total(steps)], steps=steps)
 
 
@@ -92,19 +99,21 @@ def _sends(flt: ReportFilter, window_days: int, dialect: str) -> CTE:
     Sends just after the period are read only to end the windows of those inside it.
     """
     # A sent row's updated_at is when it was marked sent (right after its message went out)
-    # and never changes again: the period is chosen without reading the message table.
+    # and never changes again; the row keeps its message's state and conversation, so the
+    # sends are read without the message table.
     sent_at = PlannedContact.updated_at
     order = [sent_at, PlannedContact.id]
     query = (
         select(
             PlannedContact.id, PlannedContact.account_id, StrategyVersion.strategy_id,
             PlannedContact.step, PlannedContact.variant, sent_at.label("sent_at"),
-            Message.delivery_status, Message.conversation_id,
+            PlannedContact.delivery_status, PlannedContact.conversation_id,
             plus_days(sent_at, window_days, dialect).label("until"),
+            (literal(True) if flt.end_before is None else sent_at < flt.end_before)
+            .label("counted"),
             func.lead(sent_at).over(partition_by=PlannedContact.account_id, order_by=order)
             .label("next_at"),
         )
-        .join(Message, Message.id == PlannedContact.message_id)
         .join(StrategyVersion, StrategyVersion.id == PlannedContact.strategy_version_id)
         .where(PlannedContact.status == "sent")
     )
@@ -126,60 +135,58 @@ def _since(column: Any, flt: ReportFilter) -> list[Any]:
     return [] if flt.start_at is None else [column >= flt.start_at]
 
 
-def _replied(sends: CTE, flt: ReportFilter) -> Any:
-    """Sends answered on their own conversation (no conversation table: that is the cost)."""
-    return (
-        select(sends.c.id.label("sid"))
-        .select_from(Message)
-        .join(sends, sends.c.conversation_id == Message.conversation_id)
-        .where(Message.direction == Direction.INBOUND, *_since(Message.created_at, flt),
-               _credited(sends, Message.created_at))
-        .group_by(sends.c.id)
-        .subquery("replied")
-    )
+def _per_step(sends: CTE, flt: ReportFilter) -> Any:
+    """One statement: sends, replies, promises and payments each counted per step (the
+    CTE is computed once). Counting straight to the few steps, instead of per send and
+    joined back to every send, spares a join and a sort of all the period's sends."""
+    # Grouped by whether a send is in the period rather than filtered on it: a filter on the
+    # CTE hides its size from PostgreSQL, which then probes an index once per send.
+    grain = (sends.c.counted, sends.c.strategy_id, sends.c.step, sends.c.variant)
+    sent = select(
+        literal("sent").label("kind"), *grain, func.count().label("n"),
+        count_if(sends.c.delivery_status.in_(DELIVERED)).label("delivered"),
+        # Cast: PostgreSQL types a UNION's columns pairwise (NULL with NULL makes text), and
+        # SQLAlchemy reads them as the first SELECT's (cents on SQLite).
+        cast(null(), Money).label("amount"),
+    ).group_by(*grain)
 
-
-def _promised(sends: CTE, flt: ReportFilter) -> Any:
-    return (
-        select(sends.c.id.label("sid"))
-        .select_from(Promise)
-        .join(sends, sends.c.account_id == Promise.account_id)
-        .where(*_since(Promise.created_at, flt), _credited(sends, Promise.created_at))
-        .group_by(sends.c.id)
-        .subquery("promised")
-    )
-
-
-def _paid(sends: CTE, flt: ReportFilter) -> Any:
-    return (
-        select(sends.c.id.label("sid"), func.sum(Payment.amount).label("amount"))
-        .select_from(Payment)
-        .join(sends, sends.c.account_id == Payment.account_id)
-        .where(*_since(Payment.paid_at, flt), _credited(sends, Payment.paid_at))
-        .group_by(sends.c.id)
-        .subquery("paid")
-    )
-
-
-def _per_step(sends: CTE, flt: ReportFilter) -> Select[Any]:
-    replied, promised, paid = _replied(sends, flt), _promised(sends, flt), _paid(sends, flt)
-    grain = (sends.c.strategy_id, sends.c.step, sends.c.variant)
-    return (
-        select(
-            *grain, func.count().label("sent"),
-            count_if(sends.c.delivery_status.in_(DELIVERED)).label("delivered"),
-            func.count(replied.c.sid).label("replied"),
-            func.count(promised.c.sid).label("promised"),
-            func.count(paid.c.sid).label("paid"),
-            func.sum(paid.c.amount).label("collected"),
+    def credited(kind: str, table: Any, key: str, at: Any, amount: Any = None) -> Any:
+        return (
+            select(literal(kind), *grain, func.count(distinct(sends.c.id)), null(),
+                   null() if amount is None else func.sum(amount))
+            .select_from(table)
+            .join(sends, sends.c[key] == table.c[key])
+            .where(*_since(at, flt), _credited(sends, at))
+            .group_by(*grain)
         )
-        .select_from(sends)
-        .outerjoin(replied, replied.c.sid == sends.c.id)
-        .outerjoin(promised, promised.c.sid == sends.c.id)
-        .outerjoin(paid, paid.c.sid == sends.c.id)
-        .where(*in_period(sends.c.sent_at, flt))
-        .group_by(*grain)
-    )
+
+    # A reply is an inbound message on the send's own conversation (no conversation table).
+    replied = credited("replied", Message.__table__, "conversation_id",
+                       Message.created_at).where(Message.direction == Direction.INBOUND)
+    promised = credited("promised", Promise.__table__, "account_id", Promise.created_at)
+    paid = credited("paid", Payment.__table__, "account_id", Payment.paid_at, Payment.amount)
+    return union_all(sent, replied, promised, paid)
+
+
+def _steps(rows: list[Any], names: dict[int, str]) -> list[StepRow]:
+    """The per-kind counts of `_per_step` gathered into one row per step and variant."""
+    figures: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:
+        if not r.counted:
+            continue  # sent after the period: read only to end the windows of earlier sends
+        found = figures.setdefault((r.strategy_id, r.step, r.variant), {})
+        found[r.kind] = r.n
+        if r.kind == "sent":
+            found["delivered"] = r.delivered
+        if r.kind == "paid":
+            found["collected"] = r.amount
+    steps = [
+        _row(names.get(strategy_id, str(strategy_id)), step, variant, f.get("sent", 0),
+             f.get("delivered", 0), f.get("replied", 0), f.get("promised", 0), f.get("paid", 0),
+             _money(f.get("collected")))
+        for (strategy_id, step, variant), f in figures.items()
+    ]
+    return sorted(steps, key=lambda s: (s.strategy, s.step, s.variant or ""))
 
 
 def _money(value: Any) -> Decimal:

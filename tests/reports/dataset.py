@@ -122,6 +122,9 @@ class Builder:
             anchor_date=account.due_date, due_at=when, status=status, reason="ladder",
             channel=message.channel if message else None,
             message_id=message.id if message else None, created_at=when, updated_at=when,
+            # As the workflow marks a send: the message's state and conversation go with it.
+            delivery_status=message.delivery_status if message else None,
+            conversation_id=message.conversation_id if message else None,
         ))
 
     async def handoff(self, conv: Conversation, queue: str, reason: str, created: datetime,
