@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from backend.channels_wiring import build_adapters
 from backend.cli.runtime import command_container, run
 from backend.db.migrate import upgrade
 from backend.db.models import Strategy
@@ -79,9 +80,14 @@ def simulate_cmd(
             async with container.sessions() as session:
                 loaded = await store.get_version(session, await _strategy_id(session, name),
                                                  version)
-            return await simulate(container.engine, loaded, rules=load_rules(),
-                                  start=container.clock.now(), days=days,
-                                  portfolio_id=portfolio)
+            adapters = build_adapters(container.settings, container.clock)
+            try:  # only to know which providers are configured, as the worker does
+                return await simulate(container.engine, loaded, rules=load_rules(),
+                                      start=container.clock.now(), days=days,
+                                      portfolio_id=portfolio, channels=frozenset(adapters))
+            finally:
+                for adapter in adapters.values():
+                    await adapter.close()
 
     report = run(body)
     for c in report.contacts:

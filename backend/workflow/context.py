@@ -28,6 +28,8 @@ class WorkflowContext:
     gate: Any = None  # ComplianceGate: `preview` picks the channel and defers before storing
     portal_links: Any = None
     handoffs: Any = None  # HandoffService
+    # The channels with a configured provider; a step never picks another (None: any).
+    channels: frozenset[str] | None = None
     versions: VersionSource = active_versions
     max_attempts: int = 5
     scope: Scope = field(default_factory=Scope)
@@ -48,6 +50,7 @@ def from_container(container: Any) -> WorkflowContext:
     return WorkflowContext(
         sessions=container.sessions, clock=container.clock, outbox=outbox, deliver=outbox.send,
         gate=services.get("gate"), portal_links=services.get("portal_links"), handoffs=handoffs,
+        channels=frozenset(services.get("adapters", {})),
     )
 
 

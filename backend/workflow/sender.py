@@ -157,8 +157,10 @@ async def _message(ctx: WorkflowContext, session: AsyncSession, contact: Planned
                    step: Step, account: Account, debtor: Debtor, now: datetime) -> str:
     link = ctx.portal_links.url_for(account) if ctx.portal_links is not None else None
     text = render(step, contact.variant, debtor.preferred_language, link)
+    channels = step.channels if ctx.channels is None else tuple(
+        c for c in step.channels if c in ctx.channels)
     outbounds = [_outbound(contact, step, cp, text, link)
-                 for cp in await _reachable(session, debtor.id, step.channels)]
+                 for cp in await _reachable(session, debtor.id, channels)]
     if not outbounds:
         return _finish(contact, "blocked", "no_reachable_channel")
     candidates = [await _preview(ctx, session, o, now) for o in outbounds]

@@ -85,6 +85,7 @@ class SimulationGate:
 async def simulate(
     engine: AsyncEngine, version: LoadedVersion, *, rules: ComplianceRules, start: datetime,
     days: int, portfolio_id: int | None = None, portal_links: Any = None, handoffs: Any = None,
+    channels: frozenset[str] | None = None,
 ) -> SimulationReport:
     """Run `version` over `days` from `start`; nothing it writes survives (rolled back)."""
     report = SimulationReport(version.name, version.version, start, days)
@@ -96,7 +97,8 @@ async def simulate(
         async with (own or engine).connect() as conn:
             outer = await conn.begin()
             try:
-                ctx = _context(conn, version, rules, start, portfolio_id, portal_links, handoffs)
+                ctx = _context(conn, version, rules, start, portfolio_id, portal_links, handoffs,
+                               channels)
                 for day in range(days):
                     await _run_day(ctx, day, report)
             finally:
@@ -126,7 +128,7 @@ def _savepoint_engine(engine: AsyncEngine) -> AsyncEngine | None:
 
 def _context(conn: AsyncConnection, version: LoadedVersion, rules: ComplianceRules,
              start: datetime, portfolio_id: int | None, portal_links: Any,
-             handoffs: Any) -> WorkflowContext:
+             handoffs: Any, channels: frozenset[str] | None) -> WorkflowContext:
     # Each job's "commit" only releases a savepoint of the one outer transaction.
     sessions = async_sessionmaker(bind=conn, expire_on_commit=False,
                                   join_transaction_mode="create_savepoint")
@@ -142,6 +144,7 @@ def _context(conn: AsyncConnection, version: LoadedVersion, rules: ComplianceRul
 
     return WorkflowContext(sessions=sessions, clock=clock, outbox=outbox, deliver=captured,
                            gate=gate, portal_links=portal_links, handoffs=handoffs,
+                           channels=channels,
                            versions=candidate, scope=Scope(portfolio_id, SIM_PREFIX))
 
 

@@ -66,3 +66,30 @@ async def test_ab_variants_are_deterministic_and_the_same_in_sql(
             assert contact.variant == choose(step, acct.id)
     assert {choose(step, a.id) for a in accounts} == {"plain", "helpful"}
     assert bucket(7, "d+1") == bucket(7, "d+1") != bucket(7, "d+7")
+
+
+async def test_a_step_never_picks_a_channel_without_a_configured_provider(
+    wf_container: Container, clock: SettableClock, twilio_api: FakeServer,
+) -> None:
+    from dataclasses import replace
+
+    from backend.workflow import jobs
+    from backend.workflow.context import from_container
+    from backend.workflow.sender import send_contact
+
+    now = clock.now()
+    async with wf_container.sessions.begin() as session:
+        folio = await seed.portfolio(session, now)
+        acct = await seed.account(session, folio, now, now.date() + timedelta(days=3))
+        await seed.activate(session, now)
+    live = from_container(wf_container)
+    assert live.channels is not None and "sms" in live.channels  # what the worker knows
+    without_sms = replace(live, channels=live.channels - {"sms"})
+    await jobs.plan(without_sms)
+    for contact_id in await jobs.due_contacts(without_sms):
+        await send_contact(without_sms, contact_id)
+    async with wf_container.sessions() as session:
+        [contact] = await seed.contacts(session, acct.id)
+        assert await seed.outbound_count(session) == 0
+    assert (contact.status, contact.outcome) == ("blocked", "no_reachable_channel")
+    assert twilio_api.calls("/Messages.json") == []

@@ -139,7 +139,8 @@ async def simulate_strategy(
     report = await simulate(
         container.engine, loaded, rules=gate.rules if gate else load_rules(),
         start=container.clock.now(), days=days, portfolio_id=portfolio_id,
-        portal_links=container.services.get("portal_links"))
+        portal_links=container.services.get("portal_links"),
+        channels=frozenset(container.services.get("adapters", {})))
     return SimulationPublic(
         strategy=report.strategy, version=report.version, start=report.start, days=report.days,
         totals=report.by_decision(),
