@@ -139,15 +139,21 @@ async def _demo_admin(session: AsyncSession, now: datetime) -> str | None:
 
 
 async def _demo_portal_link(session: AsyncSession, container: Container) -> str | None:
-    from backend.db.models import Account
+    from backend.db.models import Account, Debtor
     from backend.services.portal import PortalLinks
 
     account = await session.scalar(select(Account).order_by(Account.id).limit(1))
     if account is None:
         return None
     settings = container.settings
-    return PortalLinks(settings.secret_key, settings.public_base_url, container.clock).url_for(
+    link = PortalLinks(settings.secret_key, settings.public_base_url, container.clock).url_for(
         account)
+    debtor = await session.get(Debtor, account.debtor_id)
+    if debtor is None or debtor.date_of_birth is None:
+        return link
+    # A demo identity is fake; printing it lets the person trying the portal pass the check.
+    return (f"{link}\n  (the bot verifies identity first: date of birth "
+            f"{debtor.date_of_birth:%m/%d/%Y}, ZIP {debtor.postal_code or '-'})")
 
 
 @apikey_app.command("create")

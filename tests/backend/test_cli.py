@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,9 @@ def test_apikey_is_printed_once_and_demo_seeds_once(db_env: str) -> None:
     assert key.exit_code == 0 and key.output.strip().startswith("pk_")
     seeded = runner.invoke(app, ["demo", "--if-empty", "--accounts", "40"])
     assert "demo portfolio: 40 accounts" in seeded.output
+    # The demo debtor's (fake) identity is printed with the portal link, to pass the check.
+    assert re.search(r"/p/\S+\n  \(the bot verifies identity first: date of birth "
+                     r"\d\d/\d\d/\d{4}, ZIP \S+\)", seeded.output), seeded.output
     again = runner.invoke(app, ["demo", "--if-empty"])
     assert "not seeded" in again.output
 
