@@ -2,48 +2,33 @@
 
 from __future__ import annotations
 
-import dataclasses
-import typing
 from datetime import date, datetime
-from decimal import Decimal
+from functools import cache
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ReportSnapshot
 from backend.reports.filters import ReportFilter
-from backend.reports.tables import tables_of
 
 ALL_TIME = ReportFilter()
 
 
-def encode(report: Any) -> dict[str, list[dict[str, Any]]]:
+def encode(report: Any) -> dict[str, Any]:
     """A report as JSON: its tables' rows, money and rates as exact decimal strings."""
-    return {
-        name: [{k: str(v) if isinstance(v, Decimal) else v
-                for k, v in dataclasses.asdict(row).items()} for row in table.rows]
-        for name, table in tables_of(report).items()
-    }
+    return _adapter(type(report)).dump_python(report, mode="json")  # type: ignore[no-any-return]
 
 
-def decode(report_type: type, data: dict[str, list[dict[str, Any]]]) -> Any:
-    """The report `encode` stored, with its Decimal fields back as Decimal."""
-    tables = {}
-    for name, row_type in _row_types(report_type).items():
-        decimals = {f for f, hint in typing.get_type_hints(row_type).items()
-                    if Decimal in (hint, *typing.get_args(hint))}
-        tables[name] = [
-            row_type(**{k: Decimal(v) if k in decimals and v is not None else v
-                        for k, v in row.items()})
-            for row in data[name]
-        ]
-    return report_type(**tables)
+def decode(report_type: type, data: dict[str, Any]) -> Any:
+    """The report `encode` stored, with its Decimal and date fields typed again."""
+    return _adapter(report_type).validate_python(data)
 
 
-def _row_types(report_type: type) -> dict[str, type]:
-    hints = typing.get_type_hints(report_type)
-    return {f.name: typing.get_args(hints[f.name])[0] for f in dataclasses.fields(report_type)}
+@cache
+def _adapter(report_type: type) -> TypeAdapter[Any]:
+    return TypeAdapter(report_type)
 
 
 async def stored(session: AsyncSession, page: str, options: str, today: date,
