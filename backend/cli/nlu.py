@@ -32,8 +32,6 @@ DataDir = Annotated[Path | None, typer.Option(
     "--data", help="Training data directory [default: NLU_TRAINING_DATA].")]
 ModelDir = Annotated[Path | None, typer.Option(
     "--model-dir", help="Where versioned models live [default: NLU_MODEL_DIR].")]
-DEFAULT_DATA: Path | None = None
-DEFAULT_MODELS: Path | None = None
 
 
 def _data_dir(given: Path | None) -> Path:
@@ -53,7 +51,7 @@ def _print_problems(problems: list[Problem]) -> None:
 
 @app.command()
 def validate(
-    data: DataDir = DEFAULT_DATA,
+    data: DataDir = None,
     min_examples: Annotated[int, typer.Option(help="Minimum examples per intent.")] = 40,
 ) -> None:
     """Check the training data strictly; exit 1 listing every problem with file, line and fix."""
@@ -66,7 +64,7 @@ def validate(
 
 @app.command()
 def train(
-    data: DataDir = DEFAULT_DATA, model_dir: ModelDir = DEFAULT_MODELS,
+    data: DataDir = None, model_dir: ModelDir = None,
     with_accepted: Annotated[bool, typer.Option(
         help="Add the examples trainers accepted in the console (reads DATABASE_URL).")] = False,
     live: Annotated[bool, typer.Option(
@@ -118,12 +116,12 @@ def _promote(model_dir: Path, version: str) -> None:
     typer.echo(f"{version} is live; running processes switch to it within NLU_RELOAD_SECONDS")
 
 @app.command("promote")
-def promote_command(version: str, model_dir: ModelDir = DEFAULT_MODELS) -> None:
+def promote_command(version: str, model_dir: ModelDir = None) -> None:
     """Make a candidate live if it is not worse overall than the live model."""
     _promote(_model_dir(model_dir), version)
 
 @app.command("rollback")
-def rollback_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
+def rollback_command(model_dir: ModelDir = None) -> None:
     """Make the previously live model live again."""
     try:
         version = rollback(_model_dir(model_dir), now=SystemClock().now(), by="cli")
@@ -133,7 +131,7 @@ def rollback_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
     typer.echo(f"{version} is live again")
 
 @app.command("models")
-def models_command(model_dir: ModelDir = DEFAULT_MODELS) -> None:
+def models_command(model_dir: ModelDir = None) -> None:
     """List model versions, newest first; the live one is marked."""
     model_dir = _model_dir(model_dir)
     live = current_version(model_dir)
@@ -157,7 +155,7 @@ def export(
 
 @app.command()
 def evaluate(
-    data: DataDir = DEFAULT_DATA,
+    data: DataDir = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
     train_file: Annotated[Path | None, typer.Option(
         "--train", help="Train on this file or directory.")] = None,
@@ -218,8 +216,8 @@ def parse(
     text: str,
     reference_time: Annotated[str | None, typer.Option(help="ISO time; default now.")] = None,
     timezone: Annotated[str | None, typer.Option(help="IANA zone, e.g. America/Bogota.")] = None,
-    data: DataDir = DEFAULT_DATA,
-    model_dir: ModelDir = DEFAULT_MODELS,
+    data: DataDir = None,
+    model_dir: ModelDir = None,
 ) -> None:
     """Parse one message and print Rasa-shaped JSON."""
     when = datetime.fromisoformat(reference_time) if reference_time else datetime.now(UTC)
