@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from backend.container import Container
+from backend.workflow import jobs
+from backend.workflow.context import from_container
 from backend.workflow.runner import InProcessRunner
+from backend.workflow.sender import send_contact
 from backend.workflow.strategy import DEFAULT_STRATEGY_PATH, load_strategy_file
 from backend.workflow.variants import bucket, choose
 from bot.clock import SettableClock
@@ -71,12 +75,6 @@ async def test_ab_variants_are_deterministic_and_the_same_in_sql(
 async def test_a_step_never_picks_a_channel_without_a_configured_provider(
     wf_container: Container, clock: SettableClock, twilio_api: FakeServer,
 ) -> None:
-    from dataclasses import replace
-
-    from backend.workflow import jobs
-    from backend.workflow.context import from_container
-    from backend.workflow.sender import send_contact
-
     now = clock.now()
     async with wf_container.sessions.begin() as session:
         folio = await seed.portfolio(session, now)
