@@ -55,6 +55,26 @@ async def test_policy_is_read_replaced_versioned_and_validated(api) -> None:  # 
     assert (await client.get(url)).status_code == 401
 
 
+async def test_what_get_returned_can_be_put_back_unless_someone_changed_it(api) -> None:  # type: ignore[no-untyped-def]
+    client, auth = api
+    created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
+    url = f"/api/portfolios/{created['portfolio_id']}/policy"
+    read = (await client.get(url, headers=auth)).json()
+    read["policy"]["promise"]["max_days_out"] = 10
+    saved = await client.put(url, json=read, headers=auth)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == read["version"] + 1
+    assert saved.json()["policy"]["promise"]["max_days_out"] == 10
+    read["policy"]["promise"]["max_days_out"] = 20  # edited from the stale copy
+    stale = await client.put(url, json=read, headers=auth)
+    assert stale.status_code == 409 and "GET it again" in stale.json()["detail"]
+    after = (await client.get(url, headers=auth)).json()
+    assert after["policy"]["promise"]["max_days_out"] == 10
+    assert after["version"] == read["version"] + 1
+    other = {**after, "portfolio_id": after["portfolio_id"] + 1}
+    assert (await client.put(url, json=other, headers=auth)).status_code == 422
+
+
 def test_a_bad_policy_file_names_the_file_and_the_field(tmp_path: Path) -> None:
     path = tmp_path / "p.yml"
     path.write_text("promise:\n  max_days_out: -1\n  surprise: 1\n")

@@ -39,13 +39,37 @@ async def read_policy(portfolio_id: int, session: SessionDep, request: Request,
 @router.put("/{portfolio_id}/policy")
 async def replace_policy(portfolio_id: int, body: dict[str, Any], session: SessionDep,
                          clock: ClockDep, request: Request, client: ApiClient) -> dict[str, Any]:
-    """Replace the policy; 422 lists every problem as `field.path: message`."""
+    """Replace the policy; 422 lists every problem as `field.path: message`.
+
+    The body is the policy itself, or what GET returned with its `policy` edited: then its
+    `version` must still be the current one (409 otherwise), so two editors cannot silently
+    overwrite each other.
+    """
     portfolio = await _portfolio(session, portfolio_id)
+    policy_body = _unwrap(body, portfolio)
     try:
         policy = await _store(request).replace(
-            session, portfolio, body, actor=f"apikey:{client.prefix}", now=clock.now())
+            session, portfolio, policy_body, actor=f"apikey:{client.prefix}", now=clock.now())
     except PolicyError as exc:
         raise HTTPException(422,
                             {"message": "invalid policy", "problems": exc.problems}) from exc
     return {"portfolio_id": portfolio.id, "version": portfolio.policy_version, "own": True,
             "policy": policy.model_dump(mode="json")}
+
+
+_ENVELOPE = frozenset({"portfolio_id", "version", "own", "policy"})
+
+
+def _unwrap(body: dict[str, Any], portfolio: Portfolio) -> dict[str, Any]:
+    """The policy out of a GET envelope (checking its version), or the body as it is."""
+    if not isinstance(body.get("policy"), dict) or not set(body) <= _ENVELOPE:
+        return body
+    if body.get("portfolio_id", portfolio.id) != portfolio.id:
+        raise HTTPException(422, f"portfolio_id {body['portfolio_id']} is not {portfolio.id}")
+    version = body.get("version")
+    if version is not None and version != portfolio.policy_version:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            f"the policy is at version {portfolio.policy_version}, not {version};"
+                            " GET it again and reapply the change")
+    policy: dict[str, Any] = body["policy"]
+    return policy
