@@ -78,7 +78,7 @@ async def test_a_queued_import_runs_on_the_job_scheduler_not_in_the_request(api:
     done = await api.job(queued["id"])
     assert done["status"] == "done" and done["attempts"] == 1
     assert done["report"] == {"total": 3, "created": 3, "updated": 0, "written": True,
-                              "error_count": 0, "errors": []}
+                              "rejected_rows": 0, "error_count": 0, "errors": []}
     assert await api.accounts() == 3
 
 
@@ -90,6 +90,7 @@ async def test_invalid_rows_are_reported_and_nothing_is_written(api: Api) -> Non
     assert rejected["status"] == "rejected"
     report = rejected["report"]
     assert isinstance(report, dict) and report["written"] is False
+    assert report["rejected_rows"] == 1 and report["total"] == 2
     assert report["errors"] == [{"row": 3, "column": "due_date",
                                  "reason": report["errors"][0]["reason"]}]
     assert await api.accounts() == 0

@@ -114,7 +114,8 @@ async def _finish(sessions: async_sessionmaker[AsyncSession], job_id: int, now: 
 def _report(report: ImportReport) -> dict[str, Any]:
     return {
         "total": report.total, "created": report.created, "updated": report.updated,
-        "written": report.written, "error_count": len(report.errors),
+        "written": report.written, "rejected_rows": report.rejected_rows,
+        "error_count": len(report.errors),  # all of them; `errors` lists the first ones
         "errors": [{"row": e.row, "column": e.column, "reason": e.reason}
                    for e in report.errors[:REPORTED_ERRORS]],
     }
