@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from string import Formatter
 from typing import Any
 
 from babel.dates import format_date
@@ -48,7 +50,8 @@ class Renderer:
     def sentence(self, key: str, slots: dict[str, Any], ctx: RenderContext) -> str:
         """One sentence with its slots formatted."""
         text = self.catalog.text(key, ctx.locale, ctx.wording)
-        values = {k: self._format(k, v, ctx) for k, v in {**ctx.results, **slots}.items()}
+        given = {**ctx.results, **slots}
+        values = {k: self._format(k, given[k], ctx) for k in _fields(text) if k in given}
         try:
             return text.format_map(values)
         except KeyError as exc:
@@ -86,3 +89,10 @@ class Renderer:
         if name == "frequency" and value:
             return self.catalog.text(f"frequency.{value}", ctx.locale, ctx.wording)
         return value
+
+
+@lru_cache(maxsize=1024)
+def _fields(text: str) -> frozenset[str]:
+    """The slot names a sentence uses (so only those are formatted, not every result)."""
+    return frozenset(name.split(".")[0].split("[")[0]
+                     for _, name, _, _ in Formatter().parse(text) if name)
