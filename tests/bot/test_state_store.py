@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import LockNotOwnedError
 
 from bot.state import MemoryStateStore, RedisStateStore, StateStore
 from tests.services import require
@@ -73,3 +74,69 @@ class TestStateStoreContract:
     async def _hold(self, store: StateStore, key: str) -> None:
         async with store.lock(key):
             return
+
+    async def test_a_holder_reads_what_it_set_and_others_see_it_after_release(
+        self, store: StateStore
+    ) -> None:
+        await store.set("conv:1", {"n": 1})
+        async with store.lock("conv:1"):
+            assert await store.get("conv:1") == {"n": 1}
+            await store.set("conv:1", {"n": 2})
+            assert await store.get("conv:1") == {"n": 2}
+        assert await store.get("conv:1") == {"n": 2}
+
+    async def test_a_holder_that_deletes_reads_nothing(self, store: StateStore) -> None:
+        await store.set("conv:1", {"n": 1})
+        async with store.lock("conv:1"):
+            await store.delete("conv:1")
+            assert await store.get("conv:1") is None
+        assert await store.get("conv:1") is None
+
+
+@pytest.mark.redis
+class TestRedisStateAcrossWorkers:
+    """Two stores on one Redis are two workers: each sees what the other saved under the lock."""
+
+    @pytest.fixture
+    async def pair(self) -> AsyncIterator[tuple[RedisStateStore, RedisStateStore]]:
+        redis = Redis.from_url(require("TEST_REDIS_URL"))
+        prefix = f"test:{uuid.uuid4().hex}:"
+        try:
+            yield RedisStateStore(redis, prefix=prefix), RedisStateStore(redis, prefix=prefix)
+        finally:
+            await redis.aclose()
+
+    async def test_increments_from_two_workers_are_never_lost(
+        self, pair: tuple[RedisStateStore, RedisStateStore]
+    ) -> None:
+        async def bump(store: RedisStateStore) -> None:
+            async with store.lock("conv:9"):
+                state = await store.get("conv:9") or {"n": 0}
+                await asyncio.sleep(0.002)
+                await store.set("conv:9", {"n": state["n"] + 1})
+
+        await asyncio.gather(*(bump(pair[i % 2]) for i in range(20)))
+        assert await pair[0].get("conv:9") == {"n": 20}
+
+    async def test_an_other_task_reads_the_saved_state_not_the_holders_unsaved_one(
+        self, pair: tuple[RedisStateStore, RedisStateStore]
+    ) -> None:
+        store = pair[0]
+        await store.set("conv:3", {"n": 1})
+        async with store.lock("conv:3"):
+            await store.set("conv:3", {"n": 2})
+            assert await asyncio.create_task(store.get("conv:3")) == {"n": 1}
+        assert await store.get("conv:3") == {"n": 2}
+
+    async def test_a_holder_whose_lock_expired_does_not_overwrite_the_next_one(
+        self, pair: tuple[RedisStateStore, RedisStateStore]
+    ) -> None:
+        slow, fast = pair
+        slow.lock_timeout = 0.2
+        with pytest.raises(LockNotOwnedError):
+            async with slow.lock("conv:4"):
+                await asyncio.sleep(0.3)  # its lock expires; the other worker takes the key
+                async with fast.lock("conv:4"):
+                    await fast.set("conv:4", {"by": "fast"})
+                await slow.set("conv:4", {"by": "slow"})
+        assert await fast.get("conv:4") == {"by": "fast"}

@@ -10,6 +10,7 @@ from decimal import Decimal
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from backend.api.app import create_app
 from backend.channels_wiring import install_channels
@@ -20,6 +21,7 @@ from backend.services.payments import stripe
 from backend.settings import Settings
 from bot.clock import SettableClock
 from nlu.types import Interpreter
+from tests.services import require
 
 ACCOUNT = {
     "external_ref": "ACME-123456", "creditor": "Acme Bank", "portfolio": "Cards",
@@ -31,8 +33,11 @@ ACCOUNT = {
 
 @pytest.fixture
 async def portal(settings: Settings, clock: SettableClock, interpreter: Interpreter,
-                 ) -> AsyncIterator[tuple[httpx.AsyncClient, dict]]:
+                 request: pytest.FixtureRequest) -> AsyncIterator[tuple[httpx.AsyncClient, dict]]:
     settings = settings.model_copy(update={"stripe_webhook_secret": "whsec_test"})
+    if getattr(request, "param", None) == "redis":  # the working state (and jobs) in Redis
+        settings = settings.model_copy(update={"redis_url": require("TEST_REDIS_URL")})
+        await _forget_states(settings.redis_url)
 
     def use_nlu(app: FastAPI, container: Container) -> None:
         container.interpreter = interpreter
@@ -48,6 +53,16 @@ async def portal(settings: Settings, clock: SettableClock, interpreter: Interpre
             yield c, {"Authorization": f"Bearer {raw}"}
 
 
+async def _forget_states(url: str | None) -> None:
+    """Drop states left by earlier runs: their keys are conversation ids, which repeat."""
+    redis = Redis.from_url(str(url))
+    try:
+        async for key in redis.scan_iter("parley:state:*"):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()
+
+
 async def _say(client: httpx.AsyncClient, path: str, text: str) -> list[dict]:
     response = await client.post(f"{path}/messages", json={"text": text})
     assert response.status_code == 200, response.text
@@ -55,6 +70,8 @@ async def _say(client: httpx.AsyncClient, path: str, text: str) -> list[dict]:
     return replies
 
 
+@pytest.mark.parametrize("portal", ["memory", pytest.param("redis", marks=pytest.mark.redis)],
+                         indirect=True)
 async def test_a_debtor_verifies_agrees_a_plan_and_pays_in_the_portal(portal) -> None:  # type: ignore[no-untyped-def]
     client, auth = portal
     created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
