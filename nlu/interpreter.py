@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from nlu.extractors import extract_entities
-from nlu.language import detect_language
+from nlu.language import language_of
 from nlu.model import NluModel
 from nlu.types import OUT_OF_SCOPE, IntentScore, Parse
 
@@ -30,10 +30,10 @@ class EmbeddedInterpreter:
     ) -> Parse:
         """The same as `parse`, for the CLI and benchmarks (about a millisecond of CPU)."""
         model = self.model  # one model for the whole parse, even if another is swapped in
-        language = detect_language(text)
+        language = language_of(text)
         ranking = self.rank(text, model)
         entities = extract_entities(
-            text, reference_time=reference_time, timezone=timezone, language=language
+            text, reference_time=reference_time, timezone=timezone, language=language or "en"
         )
         return apply_threshold(
             Parse(text, ranking[0], ranking, entities, language, model.version),

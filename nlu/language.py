@@ -13,15 +13,25 @@ _ES = frozenset(str.split(
 ))
 _EN = frozenset(str.split(
     "the a an and i you my me to is it this that of for on in can cant can't will pay paid "
-    "not no yes yeah ok okay today tomorrow week month please thanks thank hi hello what who "
+    "not no yes yeah today tomorrow week month please thanks thank hi hello what who "
     "how much when money debt have dont don't im i'm be your do are was"
 ))
 
 
-def detect_language(text: str) -> str:
-    """'es' or 'en' — ties go to English, the more common language of short replies."""
+def language_of(text: str) -> str | None:
+    """'es' or 'en' when the words say so; None when they do not ("10001", "03/14/1985", "no").
+
+    A reply with no signal must not switch a conversation's language, so it gets no language.
+    """
     lowered = text.lower()
     words = _WORD.findall(lowered)
     spanish = sum(w in _ES for w in words) + 2 * sum(ch in "ñ¿¡áéíóú" for ch in lowered)
     english = sum(w in _EN for w in words)
+    if spanish == english:
+        return None
     return "es" if spanish > english else "en"
+
+
+def detect_language(text: str) -> str:
+    """'es' or 'en' — no signal goes to English, the more common language of short replies."""
+    return language_of(text) or "en"

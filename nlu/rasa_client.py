@@ -13,7 +13,7 @@ from nlu.extractors import extract_entities, resolve_overlaps
 from nlu.extractors.match import Match
 from nlu.extractors.numbers import to_number
 from nlu.interpreter import apply_threshold
-from nlu.language import detect_language
+from nlu.language import language_of
 from nlu.types import (
     ENTITY_TYPES,
     INTENTS,
@@ -81,7 +81,7 @@ def map_rasa(text: str, answer: dict[str, Any], entities: tuple[Entity, ...]) ->
     )
     top = answer["intent"]
     intent = IntentScore(_known(str(top.get("name"))), float(top.get("confidence") or 0.0))
-    return Parse(text, intent, ranking, entities, detect_language(text), "rasa",
+    return Parse(text, intent, ranking, entities, language_of(text), "rasa",
                  {"backend": "rasa"})
 
 

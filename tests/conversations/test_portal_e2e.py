@@ -117,6 +117,20 @@ async def test_a_debtor_verifies_agrees_a_plan_and_pays_in_the_portal(portal) ->
     assert transcript["records"]["plans"]
 
 
+async def test_a_spanish_conversation_stays_spanish_through_dates_and_zip_codes(portal) -> None:  # type: ignore[no-untyped-def]
+    client, auth = portal
+    created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
+    path = "/p/" + created["portal_url"].split("/p/")[1]  # preferred language: English
+
+    hello = await _say(client, path, "hola, cuánto debo?")
+    assert hello[0]["text"].startswith("Hola, soy Parley")
+    after_dob = await _say(client, path, "14/03/1985")  # no words: no language signal
+    assert after_dob[0]["text"].startswith("Gracias. Ahora")
+    balance = await _say(client, path, "10001")
+    assert balance[0]["text"].startswith("Esta es una comunicación de un cobrador de deudas")
+    assert "Su saldo con Acme Bank" in balance[0]["text"] and "$1,200.00" in balance[0]["text"]
+
+
 async def test_at_night_the_portal_shows_only_the_reply_the_gate_allowed(  # type: ignore[no-untyped-def]
     portal, clock: SettableClock,
 ) -> None:
