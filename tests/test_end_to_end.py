@@ -8,6 +8,7 @@ what the conversation did.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +22,7 @@ from sqlalchemy import select
 
 from backend.console import users
 from backend.container import Container
-from backend.db.models import Handoff, Message, Promise
+from backend.db.models import Handoff, Message, PaymentPlan, Promise
 from backend.db.models.enums import Role
 from backend.services import apikeys
 from backend.services.events import drain_published
@@ -117,6 +118,25 @@ async def test_a_debtor_verifies_hears_the_balance_and_promises_by_sms(parley: P
                                      headers=await _api_key(parley.container))
     assert detail.status_code == 200
     assert [p["amount"] for p in detail.json()["promises"]] == ["100.00"]
+
+
+async def test_plan_options_by_sms_are_numbered_once_and_picked_by_number(parley: Parley) -> None:
+    _, account_id = await seed_debtor(parley.container, now=parley.container.clock.now())
+    await parley.texts(1, "how much do I owe?")
+    await parley.texts(2, "04/02/1985")
+    await parley.texts(3, "10001")
+
+    [options] = await parley.texts(4, "can I get a payment plan")
+    numbers = [line.split(".")[0] for line in options.splitlines()
+               if re.match(r"\d+\. ", line)]
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)] and len(numbers) >= 3
+    assert options.count("Pay the balance") == 1 and options.endswith("Talk to a person")
+    picked = await parley.texts(5, "2")
+    assert any("plan is set" in body for body in picked)
+    async with parley.container.sessions() as session:
+        plan = await session.scalar(select(PaymentPlan)
+                                    .where(PaymentPlan.account_id == account_id))
+    assert plan is not None
 
 
 async def test_a_debtor_who_asks_for_a_human_is_answered_by_an_agent_from_the_console(

@@ -22,11 +22,17 @@ def render(text: str, choices: tuple[Choice, ...], limits: ChannelLimits) -> Ren
     """Keep choices as buttons where the channel can, else number them; then fit the length."""
     if choices and _fits_buttons(choices, limits):
         return Rendered(split_text(text, limits.max_chars, limits.max_parts), choices)
-    menu = numbered(choices)
+    room = limits.max_chars * limits.max_parts
+    lines = numbered(choices).splitlines()
+    # Options the text already lists ("1. Pay the balance…") are not listed twice.
+    missing = "\n".join(line for line in lines if line not in text)
+    if len(text) + 2 + len(missing) <= room:
+        body, menu = text, missing
+    else:  # the body gets shortened, and may lose the options it listed: the whole menu
+        menu = "\n".join(lines)
+        body = shorten(text, max(room - len(menu) - 2, 1))
     if not menu:
-        return Rendered(split_text(text, limits.max_chars, limits.max_parts))
-    budget = limits.max_chars * limits.max_parts - len(menu) - 2
-    body = shorten(text, max(budget, 1))
+        return Rendered(split_text(body, limits.max_chars, limits.max_parts))
     return Rendered(split_text(f"{body}\n\n{menu}", limits.max_chars, limits.max_parts))
 
 

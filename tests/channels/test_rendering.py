@@ -33,3 +33,18 @@ def test_the_menu_survives_when_the_body_is_shortened() -> None:
     rendered = render("x " * 200, CHOICES, ChannelLimits(max_chars=80))
     [part] = rendered.parts
     assert len(part) <= 80 and part.endswith("1. Pay now\n2. Set up a plan")
+
+
+def test_options_the_text_already_numbers_are_not_listed_again() -> None:
+    text = ("Here is what I can offer:\n1. Pay now\n2. Set up a plan\n"
+            "Reply STOP to stop messages to this number.")
+    choices = (*CHOICES, Choice("Talk to a person", "intent:request_agent"))
+    [part] = render(text, choices, ChannelLimits(max_chars=1600)).parts
+    assert part.count("1. Pay now") == 1 and part.count("2. Set up a plan") == 1
+    assert part.endswith("\n\n3. Talk to a person")
+
+
+def test_a_shortened_text_gets_the_whole_menu_back() -> None:
+    text = "1. Pay now\n2. Set up a plan\n" + "x " * 200
+    [part] = render(text, CHOICES, ChannelLimits(max_chars=80)).parts
+    assert len(part) <= 80 and part.endswith("1. Pay now\n2. Set up a plan")
