@@ -63,6 +63,7 @@ class Reply:
     key: str
     slots: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     choices: tuple[Choice, ...] = ()
+    lead: str | None = None  # a sentence said first in the same message (the bot's introduction)
 
 
 class Purpose(StrEnum):

@@ -144,10 +144,11 @@ class Outcome:
         debt: bool = False,
         purpose: Purpose = Purpose.REPLY,
         choices: tuple[Choice, ...] = (),
+        lead: str | None = None,
         **slots: Any,
     ) -> Outcome:
-        """Add a reply by response key."""
-        self.said.append(Said(Reply(key, slots, choices), debt, purpose))
+        """Add a reply by response key (after the sentence `lead`, in the same message)."""
+        self.said.append(Said(Reply(key, slots, choices, lead), debt, purpose))
         return self
 
     def do(self, *effects: Effect) -> Outcome:

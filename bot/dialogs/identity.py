@@ -103,12 +103,15 @@ def answer_matches(factor: str, turn: Turn, facts: Facts) -> bool | None:
 
 
 def ask(out: Outcome, facts: Facts, key: str = "identity.ask") -> Outcome:
-    """Ask for the next factor (introducing the bot the first time)."""
-    if not out.state.introduced:
-        out.state.introduced = True
-        out.say("identity.intro")
+    """Ask for the next factor (introducing the bot the first time, in the same message).
+
+    One message, not two: at night only one reply to a debtor who wrote may go out
+    (compliance.md A.1 item 5), and it must be the one that asks the question.
+    """
+    lead = None if out.state.introduced else "identity.intro"
+    out.state.introduced = True
     factor = factors(facts)[out.state.factor]
-    return out.say(f"{key}.{factor}")
+    return out.say(f"{key}.{factor}", lead=lead)
 
 
 def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:

@@ -61,6 +61,8 @@ class Renderer:
         """The message text (disclosures and opt-out line included) and its choices."""
         slots = dict(said.reply.slots)
         parts = [self.sentence(said.reply.key, slots, ctx)]
+        if said.reply.lead:
+            parts.insert(0, self.sentence(said.reply.lead, {}, ctx))
         for n, option in enumerate(slots.get("options", []), start=1):
             parts.append(f"{n}. {self.sentence('option.' + option['offer'].kind, option, ctx)}")
         if ctx.disclosure == "full":

@@ -139,13 +139,15 @@ async def test_at_night_the_portal_shows_only_the_reply_the_gate_allowed(  # typ
                     ).json()["portal_url"].split("/p/")[1]
     clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))  # 04:00 in New York
     replies = await _say(client, path, "how much do I owe?")
-    assert len(replies) == 1 and "automated assistant" in replies[0]["text"]  # the one reply
+    [reply] = replies  # the one reply of the night introduces the bot and asks the question
+    assert "automated assistant" in reply["text"] and "date of birth" in reply["text"]
+    assert await _say(client, path, "03/14/1985") == []  # a second reply waits for 08:00
     page = (await client.get(path)).text
-    assert "automated assistant" in page and "date of birth" not in page
+    assert "date of birth" in page and "ZIP code" not in page
     clock.set(datetime(2026, 11, 26, 13, 30, tzinfo=UTC))  # 08:30: the outbox job releases it
     outbox = client._transport.app.state.container.services["outbox"]  # type: ignore[attr-defined]
     assert await outbox.release_due(clock.now())
-    assert "date of birth" in (await client.get(path)).text
+    assert "ZIP code" in (await client.get(path)).text
 
 
 async def test_portal_page_renders_without_external_resources(portal) -> None:  # type: ignore[no-untyped-def]
