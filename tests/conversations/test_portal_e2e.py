@@ -163,6 +163,14 @@ async def test_portal_page_renders_without_external_resources(portal) -> None:  
     assert (await client.get("/p/forged-token")).status_code == 404
 
 
+async def test_the_portal_page_opens_in_the_debtors_preferred_language(portal) -> None:  # type: ignore[no-untyped-def]
+    client, auth = portal
+    spanish = {**ACCOUNT, "preferred_language": "es"}
+    created = (await client.post("/api/accounts", json=spanish, headers=auth)).json()
+    page = (await client.get("/p/" + created["portal_url"].split("/p/")[1])).text
+    assert '<html lang="es"' in page and "Su cuenta" in page and "Enviar" in page
+
+
 async def test_stop_in_the_portal_and_a_bad_token(portal) -> None:  # type: ignore[no-untyped-def]
     client, auth = portal
     created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()

@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from backend.api.deps import ContainerDep
-from backend.db.models import Account, Conversation, Message
+from backend.db.models import Account, Conversation, Debtor, Message
 from backend.services.inbox import store_inbound
 from backend.services.portal import PortalLinks
 from bot.dialogs.base import DialogState
 from bot.engine import Engine, TurnResult, state_key
 from bot.messages import ConversationKey, InboundMessage
+from bot.responses.catalog import LOCALES
 
 router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parents[2] / "pages" / "portal")
@@ -87,6 +88,8 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
         account = await session.get(Account, account_id)
         if account is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+        preferred = await session.scalar(select(Debtor.preferred_language)
+                                         .where(Debtor.id == account.debtor_id))
         conversation = await session.scalar(
             select(Conversation).where(Conversation.channel == "web",
                                        Conversation.address == web_key(account_id).address)
@@ -100,7 +103,7 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
         state = DialogState.from_dict(
             await container.services["state_store"].get(state_key(conversation.id)))
     verified = state.is_verified(container.clock.now())
-    lang = state.language or "en"
+    lang = _language(state.language, conversation, preferred)
     return templates.TemplateResponse(request, "portal.html", {
         "lang": lang, "title": "Parley", "token": token, "verified": verified,
         "messages": list(reversed(messages)),
@@ -111,3 +114,11 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
                                                                account.current_balance)
         if verified else None,
     })
+
+
+def _language(said: str | None, conversation: Conversation | None, preferred: str | None) -> str:
+    """The chat's language, else the conversation's last detected one, else the preferred."""
+    for language in (said, conversation.language if conversation else None, preferred):
+        if language in LOCALES:
+            return language
+    return "en"
