@@ -128,7 +128,10 @@ class Engine:
         turn = await self._interpret(unit, state)
         if ctx.ownership != "bot":  # read for the agent (and the trainers), but not answered
             return None, Outcome(state)
-        return turn, router.step(state, turn, ctx.facts)
+        out = router.step(state, turn, ctx.facts)
+        if out.identity_answer:
+            await unit.record_parse(None)
+        return turn, out
 
     async def _interpret(self, unit: TurnUnit, state: DialogState) -> Turn:
         ctx = unit.context

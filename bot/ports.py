@@ -62,8 +62,12 @@ class TurnUnit(Protocol):
 
     context: TurnContext
 
-    async def record_parse(self, parse: Parse) -> None:
-        """Store what the NLU understood on the inbound message."""
+    async def record_parse(self, parse: Parse | None) -> None:
+        """Store what the NLU understood on the inbound message.
+
+        None: the message answered an identity question (a date of birth, a ZIP code), so it
+        carries no intent, and is neither counted in the NLU's figures nor shown to trainers.
+        """
         ...
 
     async def apply(self, effects: Sequence[Effect]) -> dict[str, Any]:

@@ -146,7 +146,7 @@ class SqlTurnUnit:
         return ledger.Origin(self.deps.clock.now(), "bot", self.conversation.channel,
                              self.conversation.id)
 
-    async def record_parse(self, parse: Parse) -> None:
+    async def record_parse(self, parse: Parse | None) -> None:
         # Kept until `finish`, so the inbound row is written once per turn, not twice.
         self._parse = parse
 

@@ -136,6 +136,7 @@ class Outcome:
     state: DialogState
     said: list[Said] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
+    identity_answer: bool = False  # the message answered an identity question: no intent
 
     def say(
         self,

@@ -132,6 +132,7 @@ def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:
     if verdict is None:
         return _unanswered(out, turn, facts)
     state.clarified = 0
+    out.identity_answer = True
     return _passed(out, turn, facts) if verdict else _failed(out, facts)
 
 

@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import select
 
+from backend.console.actions import trainer_inbox
 from backend.db.models import Account, ContactPoint, Conversation, Handoff, Message, Promise
 from bot.messages import Purpose
 from tests.conversations.conftest import Chat
@@ -109,3 +110,17 @@ async def test_wrong_person_suppresses_the_number(chat: Chat) -> None:
     contact = await _one(chat, ContactPoint)
     assert contact.wrong_party  # type: ignore[attr-defined]
     assert (await chat.says("hello?")).replies == []
+
+
+async def test_identity_answers_carry_no_intent_and_never_reach_the_trainers(chat: Chat) -> None:
+    asked = await chat.says("how much do I owe?")
+    answers = [await chat.says("03/14/1985"), await chat.says("10001")]
+    async with chat.container.sessions() as session:
+        rows = {m.id: m for m in await session.scalars(select(Message).where(
+            Message.id.in_([asked.message_id, *(a.message_id for a in answers)])))}
+        inbox = await trainer_inbox(session, threshold=1.01)  # every read message is "unsure"
+    assert rows[asked.message_id].intent == "ask_balance"
+    assert all((rows[a.message_id].intent, rows[a.message_id].confidence) == (None, None)
+               for a in answers)
+    shown = {entry.message.id for entry in inbox}
+    assert asked.message_id in shown and not shown & {a.message_id for a in answers}
