@@ -16,8 +16,9 @@ def ask_balance(out: Outcome, facts: Facts) -> Outcome:
     """The balance, the creditor and the account's last digits, with the ways forward."""
     if facts.paid:
         return out.say("balance.paid", debt=True)
+    key = "balance.answer" if facts.days_past_due > 0 else "balance.answer_current"
     return out.say(
-        "balance.answer", debt=True, choices=NEXT_STEPS, amount=facts.balance,
+        key, debt=True, choices=NEXT_STEPS, amount=facts.balance,
         currency=facts.currency, creditor=facts.creditor, reference=facts.reference_tail,
         days=facts.days_past_due,
     )

@@ -104,3 +104,16 @@ def test_spanish_birth_date_in_words_is_understood() -> None:
 def test_unknown_sender_hears_nothing_about_a_debt() -> None:
     out = Transcript(None).says("hello", "greet")
     assert keys(out) == ["unknown.sender"] and effects(out) == ["Handoff"]
+
+
+def test_an_account_not_yet_due_is_not_called_zero_days_past_due() -> None:
+    facts = make_facts(days_past_due=0)
+    t = Transcript(facts)
+    t.says("how much do I owe?", "ask_balance")
+    t.says("March 14, 1985", "out_of_scope")
+    answer = t.says("10001", "out_of_scope")
+    assert keys(answer) == ["balance.answer_current"]
+    [english] = texts(answer, facts)
+    [spanish] = texts(answer, facts, locale="es")
+    assert "$1,200.00, not yet past due" in english and "0 days" not in english
+    assert "aún sin atraso" in spanish and "0 días" not in spanish
