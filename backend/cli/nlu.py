@@ -29,9 +29,9 @@ from nlu.validation import ValidationConfig
 app = typer.Typer(help="Validate, train, evaluate and try Parley's NLU.", no_args_is_help=True)
 
 DataDir = Annotated[Path | None, typer.Option(
-    "--data", help="Training data directory [default: NLU_TRAINING_DATA].")]
+    "--data", help="Training data directory \\[default: NLU_TRAINING_DATA].")]
 ModelDir = Annotated[Path | None, typer.Option(
-    "--model-dir", help="Where versioned models live [default: NLU_MODEL_DIR].")]
+    "--model-dir", help="Where versioned models live \\[default: NLU_MODEL_DIR].")]
 
 
 def _data_dir(given: Path | None) -> Path:
@@ -144,7 +144,7 @@ def models_command(model_dir: ModelDir = None) -> None:
 @app.command()
 def export(
     out: Annotated[Path | None, typer.Option(
-        help=f"YAML file to write [default: NLU_TRAINING_DATA/{ACCEPTED_FILE}].")] = None,
+        help=f"YAML file to write \\[default: NLU_TRAINING_DATA/{ACCEPTED_FILE}].")] = None,
 ) -> None:
     """Write the examples trainers accepted (masked) as Rasa YAML; review it with `git diff`."""
     out = out or _data_dir(None) / ACCEPTED_FILE

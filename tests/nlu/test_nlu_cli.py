@@ -116,3 +116,17 @@ def test_the_commands_use_the_servers_directories_by_default(tmp_path, monkeypat
     assert current_version(models) == second.version
     validated = runner.invoke(app, ["validate"])  # the small data is too small: it says where
     assert validated.exit_code == 1 and str(data / "greet.yml") in validated.output
+
+
+def test_help_shows_the_defaults_in_brackets():
+    # Rich reads "[default: ...]" as markup and drops it unless the bracket is escaped.
+    expected = {"train": ("[default: NLU_TRAINING_DATA]", "[default: NLU_MODEL_DIR]"),
+                "evaluate": ("[default: NLU_TRAINING_DATA]",),
+                "validate": ("[default: NLU_TRAINING_DATA]",),
+                "export": ("[default: NLU_TRAINING_DATA/accepted.yml]",)}
+    for command, defaults in expected.items():
+        result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        flat = " ".join(result.output.replace("│", " ").split())
+        for default in defaults:
+            assert default in flat, (command, result.output)
