@@ -107,12 +107,18 @@ def payment_providers(secret: str | None) -> dict[str, PaymentProvider]:
     return providers
 
 
+def build_portal_links(container: Container) -> PortalLinks:
+    """The debtor portal's links, signed with SECRET_KEY under PUBLIC_BASE_URL."""
+    settings = container.settings
+    return PortalLinks(settings.secret_key, settings.public_base_url, container.clock)
+
+
 def install_conversations(app: FastAPI | None, container: Container) -> None:
     """Register the engine as `services["turn_handler"]`, the portal links, payments, routes."""
     settings, services = container.settings, container.services
     policies = PolicyStore(load_default(settings.policy_dir))
     links = PaymentLinks(settings.secret_key, settings.public_base_url, container.clock)
-    portal = PortalLinks(settings.secret_key, settings.public_base_url, container.clock)
+    portal = build_portal_links(container)
     states = build_state_store(container)
     interpreter = container.interpreter or LazyInterpreter(nlu_factory(settings))
     handoffs = services.get("handoffs") or HandoffService(load_queues(), services.get("events"))

@@ -8,6 +8,7 @@ import typer
 
 from backend.channels_wiring import close_channels, install_channels
 from backend.cli.runtime import command_container, run
+from backend.conversations_wiring import build_portal_links
 from backend.services.reminders import ReminderResult, due_accounts, send_reminder
 
 app = typer.Typer(help="Messaging channels: reminders and webhook registration.")
@@ -18,9 +19,14 @@ WEBHOOK_PATH = "/webhooks/telegram"
 @app.command()
 def remind(
     account: Annotated[int | None, typer.Option("--account", help="one account id")] = None,
-    all_due: Annotated[bool, typer.Option("--all-due", help="every past-due account")] = False,
+    all_due: Annotated[bool, typer.Option(
+        "--all-due", help="every past-due account nothing holds")] = False,
 ) -> None:
-    """Send the first reminder through the compliance gate (deferred or blocked when it must)."""
+    """Send the first reminder through the compliance gate (deferred or blocked when it must).
+
+    An account is reminded once (`already_reminded` when its reminder is stored); `--all-due`
+    leaves out the accounts the workflow holds (promise pending, plan active, stop states...).
+    """
     if (account is None) == (not all_due):
         raise typer.BadParameter("give exactly one of --account ID or --all-due")
 
@@ -28,13 +34,14 @@ def remind(
         async with command_container() as container:
             install_channels(None, container)
             s = container.services
+            # The same portal links the app registers, so the reminder carries the link.
+            s.setdefault("portal_links", build_portal_links(container))
             try:
                 async with container.sessions.begin() as session:
                     now = container.clock.now()
-                    ids = [account] if account is not None else await due_accounts(
-                        session, now.date())
+                    ids = [account] if account is not None else await due_accounts(session, now)
                     results = [await send_reminder(session, s["outbox"], s["gate"], i, now,
-                                                   s["adapters"], s.get("portal_links"))
+                                                   s["adapters"], s["portal_links"])
                                for i in ids]
                 ready = [r.decision.message_id for r in results
                          if r.decision and r.decision.allowed and r.decision.message_id]
@@ -43,11 +50,19 @@ def remind(
                 await close_channels(container)
             return results
 
-    for result in run(body):
+    results = run(body)
+    if account is not None and results[0].reason == "unknown_account":
+        typer.echo(f"no account {account}", err=True)
+        raise typer.Exit(1)
+    for result in results:
         decision = result.decision
         status = decision.status if decision else "skipped"
         reason = (decision.reason if decision else result.reason) or ""
-        typer.echo(f"account {result.account_id}: {result.channel or '-'} {status} {reason}")
+        earlier = f" (message {result.message_id})" if result.message_id else ""
+        typer.echo(f"account {result.account_id}: {result.channel or '-'} {status} {reason}"
+                   f"{earlier}".rstrip())
+    if all_due and not results:
+        typer.echo("no past-due account to remind")
 
 
 @telegram_app.command("set-webhook")

@@ -8,7 +8,6 @@ import typer
 
 from backend.cli.runtime import command_container, run
 from backend.db.models import Account
-from backend.services.portal import PortalLinks
 
 app = typer.Typer(help="Conversations and the debtor portal.")
 
@@ -17,14 +16,14 @@ app = typer.Typer(help="Conversations and the debtor portal.")
 def portal_link(account: Annotated[int, typer.Argument(help="account id")]) -> None:
     """Print a fresh, expiring portal URL for ACCOUNT."""
 
+    from backend.conversations_wiring import build_portal_links
+
     async def body() -> str | None:
         async with command_container() as container, container.sessions() as session:
             found = await session.get(Account, account)
             if found is None:
                 return None
-            links = PortalLinks(container.settings.secret_key,
-                                container.settings.public_base_url, container.clock)
-            return links.url_for(found)
+            return build_portal_links(container).url_for(found)
 
     url = run(body)
     if url is None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Account, ContactPoint, Debtor
-from backend.db.models.enums import AccountStatus
+from backend.db.models import Account, ContactPoint, Conversation, Debtor, Message
+from backend.db.models.enums import AccountStatus, Direction
 from backend.services.compliance.service import ComplianceGate
+from backend.services.delivery import envelope
 from backend.services.outbox import SqlOutbox
+from backend.workflow.stops import hold_reason
 from bot.messages import ConversationKey, OutboundMessage, Purpose
 from bot.ports import OutboxDecision
 
@@ -31,6 +33,12 @@ ACTIONS = {
     "en": ("Please open {link} or reply here to continue.", "Please reply here to continue."),
     "es": ("Abra {link} o responda aquí para continuar.", "Responda aquí para continuar."),
 }
+SENDER = "reminder"
+# The first reminder goes once per account: one stored in any of these states is not repeated
+# (a blocked, failed or undelivered one never reached the debtor, so it may be tried again).
+NOT_SENT = ("blocked", "failed", "undelivered")
+# `--all-due` leaves alone the accounts the workflow would hold (the strategy's default pause).
+REPLY_PAUSE = timedelta(hours=72)
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class ReminderResult:
     channel: str | None
     decision: OutboxDecision | None
     reason: str | None = None
+    message_id: int | None = None  # the earlier reminder, when skipped as already_reminded
 
 
 def reminder_text(language: str, link: str | None) -> str:
@@ -55,15 +64,22 @@ async def send_reminder(
     session: AsyncSession, outbox: SqlOutbox, gate: ComplianceGate, account_id: int,
     now: datetime, adapters: Mapping[str, Any], portal_links: Any = None,
 ) -> ReminderResult:
-    """Submit one reminder on the first channel the gate allows now (else the first one)."""
+    """Submit one reminder on the first channel the gate allows now (else the first one).
+
+    An account's first reminder goes once: when one is already stored (pending, deferred or
+    sent) the account is skipped as `already_reminded`.
+    """
     account = await session.get(Account, account_id)
     if account is None:
         return ReminderResult(account_id, None, None, "unknown_account")
     debtor = await session.get(Debtor, account.debtor_id)
     assert debtor is not None
+    contacts = await _contacts(session, account)
+    earlier = await _earlier_reminder(session, account, contacts)
+    if earlier is not None:
+        return ReminderResult(account_id, earlier.channel, None, "already_reminded", earlier.id)
     link = portal_links.url_for(account) if portal_links is not None else None
-    candidates = [_outbound(account, debtor, c, link) for c in await _contacts(session, account)
-                  if c.channel in adapters]
+    candidates = [_outbound(account, debtor, c, link) for c in contacts if c.channel in adapters]
     if not candidates:
         return ReminderResult(account_id, None, None, "no_reachable_channel")
     chosen = candidates[0]
@@ -75,12 +91,32 @@ async def send_reminder(
     return ReminderResult(account_id, chosen.key.channel, decision)
 
 
-async def due_accounts(session: AsyncSession, today: Any) -> list[int]:
-    """Active accounts past their due date with a balance."""
+async def due_accounts(session: AsyncSession, now: datetime) -> list[int]:
+    """Active accounts past their due date with a balance that nothing holds.
+
+    Held as the workflow holds its due-date steps (`backend/workflow/stops.py`): stop states,
+    disputes, hardship, a conversation a person owns, a debtor who wrote in the last 72 hours,
+    a pending promise, an active payment plan.
+    """
     rows = await session.scalars(select(Account.id).where(
-        Account.status == AccountStatus.ACTIVE, Account.due_date < today,
-        Account.current_balance > 0).order_by(Account.id))
+        Account.status == AccountStatus.ACTIVE, Account.due_date < now.date(),
+        Account.current_balance > 0, hold_reason("due_date", now, REPLY_PAUSE).is_(None),
+    ).order_by(Account.id))
     return list(rows.all())
+
+
+async def _earlier_reminder(session: AsyncSession, account: Account,
+                            contacts: list[ContactPoint]) -> Message | None:
+    """The account's first reminder if one is stored and was not blocked or failed."""
+    addresses = {c.address for c in contacts}
+    if not addresses:
+        return None
+    rows = await session.scalars(
+        select(Message).join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.address.in_(addresses), Message.direction == Direction.OUTBOUND,
+               Message.sender == SENDER, Message.delivery_status.not_in(NOT_SENT))
+        .order_by(Message.id))
+    return next((m for m in rows if envelope(m).get("account_id") == account.id), None)
 
 
 async def _contacts(session: AsyncSession, account: Account) -> list[ContactPoint]:
@@ -96,6 +132,6 @@ def _outbound(account: Account, debtor: Debtor, contact: ContactPoint,
         key=ConversationKey(contact.channel, contact.address),
         text=reminder_text(debtor.preferred_language, link), purpose=Purpose.REMINDER,
         account_id=account.id, template=WHATSAPP_TEMPLATE,
-        template_vars={"1": link or ""}, sender="reminder",
+        template_vars={"1": link or ""}, sender=SENDER,
         idempotency_key=None,
     )

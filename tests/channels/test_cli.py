@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from backend.cli.main import app
 from backend.container import build_container
+from backend.db.models import Promise
 from backend.settings import Settings
-from tests.channels.helpers import seed_debtor
+from tests.channels.helpers import PUBLIC_BASE_URL, messages, seed_debtor
 from tests.fakes.server import FakeServer
 
 
@@ -48,3 +51,64 @@ async def test_remind_one_account_sends_through_the_gate(
     assert f"account {account_id}: sms" in result.output
     bad = await asyncio.to_thread(CliRunner().invoke, app, ["remind"])
     assert bad.exit_code != 0
+
+
+async def _invoke(*args: str) -> Result:
+    return await asyncio.to_thread(CliRunner().invoke, app, list(args))
+
+
+async def test_remind_carries_the_portal_link(
+    channel_settings: Settings, twilio_api: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container = build_container(channel_settings)
+    try:
+        _, account_id = await seed_debtor(container, now=container.clock.now())
+        _env(monkeypatch, channel_settings)
+        result = await _invoke("remind", "--account", str(account_id))
+        assert result.exit_code == 0, result.output
+        # Sent now or deferred by quiet hours (the CLI runs on the real clock): stored either way.
+        [reminder] = await messages(container, "outbound")
+        assert f"{PUBLIC_BASE_URL}/p/" in reminder.text
+    finally:
+        await container.close()
+
+
+async def test_remind_goes_once_and_all_due_leaves_held_accounts_alone(
+    channel_settings: Settings, twilio_api: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container = build_container(channel_settings)
+    try:
+        now = container.clock.now()
+        _, account_id = await seed_debtor(container, now=now)
+        _, promised = await seed_debtor(container, now=now, phone="+12125551235")
+        _, fresh = await seed_debtor(container, now=now, phone="+12125551236")
+        async with container.sessions.begin() as session:
+            session.add(Promise(account_id=promised, amount=Decimal("50.00"), status="pending",
+                                due_date=now.date(), created_at=now))
+        _env(monkeypatch, channel_settings)
+        first = await _invoke("remind", "--account", str(account_id))
+        assert first.exit_code == 0, first.output
+        [reminder] = await messages(container, "outbound")
+        again = await _invoke("remind", "--account", str(account_id))
+        assert again.exit_code == 0, again.output
+        assert (f"account {account_id}: sms skipped already_reminded (message {reminder.id})"
+                in again.output)
+        due = await _invoke("remind", "--all-due")
+        assert due.exit_code == 0, due.output
+        assert f"account {account_id}: sms skipped already_reminded" in due.output
+        assert f"account {fresh}: sms " in due.output
+        assert f"account {promised}:" not in due.output  # a pending promise holds the account
+        outbound = await messages(container, "outbound")
+        assert len(outbound) == 2  # the first account's once, the fresh account's once
+        assert len(twilio_api.calls("/Messages.json")) <= 2
+    finally:
+        await container.close()
+
+
+async def test_remind_an_unknown_account_exits_1(
+    channel_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch, channel_settings)
+    result = await _invoke("remind", "--account", "99999")
+    assert result.exit_code == 1
+    assert "no account 99999" in result.output

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from backend.container import Container
+from backend.db.models import Account, ContactPoint
 from backend.services import apikeys
 from bot.clock import SettableClock
 from tests.channels.helpers import PHONE, messages, seed_debtor
@@ -66,21 +69,71 @@ async def test_a_linked_telegram_chat_is_preferred(
     assert len(telegram_api.calls("/sendMessage")) == 1 and twilio_api.calls("/Messages.json") == []
 
 
+async def _another_account(container: Container, account_id: int, n: int) -> int:
+    """One more account of the same debtor (same creditor and portfolio)."""
+    async with container.sessions.begin() as session:
+        first = await session.get(Account, account_id)
+        assert first is not None
+        now = container.clock.now()
+        other = Account(creditor_id=first.creditor_id, portfolio_id=first.portfolio_id,
+                        debtor_id=first.debtor_id, external_ref=f"A-{n}", currency="USD",
+                        original_balance=Decimal("100.00"), current_balance=Decimal("100.00"),
+                        due_date=first.due_date, created_at=now, updated_at=now)
+        session.add(other)
+        await session.flush()
+        return other.id
+
+
 async def test_a_reminder_at_night_is_deferred_and_a_fourth_in_a_week_is_capped(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    channel_auth: dict[str, str], clock: SettableClock,
+) -> None:
+    _, first = await seed_debtor(wired, now=clock.now())
+    accounts = [first] + [await _another_account(wired, first, n) for n in range(2, 6)]
+    urls = [f"/api/accounts/{account_id}/remind" for account_id in accounts]
+    for url in urls[:3]:
+        assert (await channel_client.post(url, headers=channel_auth)).json()["status"] == "pending"
+    capped = (await channel_client.post(urls[3], headers=channel_auth)).json()
+    assert (capped["status"], capped["reason"]) == ("deferred", "frequency_cap")
+    clock.advance(timedelta(hours=12))
+    assert (await channel_client.post(urls[4], headers=channel_auth)).json()["reason"] in (
+        "quiet_hours", "frequency_cap")
+    assert len(twilio_api.calls("/Messages.json")) == 3
+    assert len(await messages(wired, "outbound")) == 5
+
+
+async def test_an_account_is_reminded_once(
     channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
     channel_auth: dict[str, str], clock: SettableClock,
 ) -> None:
     _, account_id = await seed_debtor(wired, now=clock.now())
     url = f"/api/accounts/{account_id}/remind"
-    for _ in range(3):
-        assert (await channel_client.post(url, headers=channel_auth)).json()["status"] == "pending"
-    capped = (await channel_client.post(url, headers=channel_auth)).json()
-    assert (capped["status"], capped["reason"]) == ("deferred", "frequency_cap")
-    clock.advance(timedelta(hours=12))
-    assert (await channel_client.post(url, headers=channel_auth)).json()["reason"] in (
-        "quiet_hours", "frequency_cap")
-    assert len(twilio_api.calls("/Messages.json")) == 3
-    assert len(await messages(wired, "outbound")) == 5
+    first = (await channel_client.post(url, headers=channel_auth)).json()
+    assert first["status"] == "pending"
+    clock.advance(timedelta(hours=1))
+    again = (await channel_client.post(url, headers=channel_auth)).json()
+    assert again == {"account_id": account_id, "channel": "sms",
+                     "message_id": first["message_id"], "status": "skipped",
+                     "reason": "already_reminded", "not_before": None}
+    assert len(twilio_api.calls("/Messages.json")) == 1
+    assert len(await messages(wired, "outbound")) == 1
+
+
+async def test_a_blocked_reminder_may_be_tried_again(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    channel_auth: dict[str, str], clock: SettableClock,
+) -> None:
+    _, account_id = await seed_debtor(wired, now=clock.now())
+    async with wired.sessions.begin() as session:
+        [point] = (await session.scalars(select(ContactPoint))).all()
+        point.consent = False
+    url = f"/api/accounts/{account_id}/remind"
+    assert (await channel_client.post(url, headers=channel_auth)).json()["status"] == "blocked"
+    async with wired.sessions.begin() as session:
+        [point] = (await session.scalars(select(ContactPoint))).all()
+        point.consent = True
+    assert (await channel_client.post(url, headers=channel_auth)).json()["status"] == "pending"
+    assert len(twilio_api.calls("/Messages.json")) == 1
 
 
 async def test_an_unknown_account_is_404(

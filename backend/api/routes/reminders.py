@@ -35,6 +35,10 @@ async def remind(account_id: int, container: ContainerDep, client: ApiClient) ->
     if result.reason == "unknown_account":
         raise HTTPException(status.HTTP_404_NOT_FOUND, "account not found")
     decision = result.decision
+    if result.reason == "already_reminded":  # the first reminder goes once per account
+        return ReminderPublic(account_id=account_id, channel=result.channel,
+                              message_id=result.message_id, status="skipped",
+                              reason=result.reason)
     if decision is None:
         return ReminderPublic(account_id=account_id, channel=None, message_id=None,
                               status="blocked", reason=result.reason)
