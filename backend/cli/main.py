@@ -16,7 +16,7 @@ from backend.cli.runtime import command_container, run, setup_logging
 from backend.container import Container
 from backend.db.migrate import upgrade
 from backend.services import apikeys, audit
-from backend.services.demo import database_is_empty, seed_demo
+from backend.services.demo import DEMO_MAX_ACCOUNTS, database_is_empty, seed_demo
 from backend.settings import Settings
 
 app = typer.Typer(help="Parley: a conversational collections agent.", no_args_is_help=True)
@@ -92,9 +92,12 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="only seed an empty database")
     ] = False,
-    accounts_count: Annotated[int, typer.Option("--accounts", min=1)] = 300,
+    accounts_count: Annotated[int, typer.Option("--accounts", min=1, max=DEMO_MAX_ACCOUNTS)] = 300,
 ) -> None:
-    """Seed a realistic demo portfolio (creditors, accounts, payments, promises)."""
+    """Seed a realistic demo portfolio (creditors, accounts, payments, promises).
+
+    Running it again upserts the same accounts and adds no payment or promise twice.
+    """
 
     async def body() -> None:
         async with command_container() as container:
@@ -139,15 +142,13 @@ async def _demo_admin(session: AsyncSession, now: datetime) -> str | None:
 
 
 async def _demo_portal_link(session: AsyncSession, container: Container) -> str | None:
+    from backend.conversations_wiring import build_portal_links
     from backend.db.models import Account, Debtor
-    from backend.services.portal import PortalLinks
 
     account = await session.scalar(select(Account).order_by(Account.id).limit(1))
     if account is None:
         return None
-    settings = container.settings
-    link = PortalLinks(settings.secret_key, settings.public_base_url, container.clock).url_for(
-        account)
+    link = build_portal_links(container).url_for(account)
     debtor = await session.get(Debtor, account.debtor_id)
     if debtor is None or debtor.date_of_birth is None:
         return link

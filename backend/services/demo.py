@@ -92,25 +92,30 @@ LAST_ES = (
     "Cruz",
     "Reyes",
 )
-# (state, area code, ZIP prefix): states over every US mainland zone plus Hawaii and Alaska.
+# (state, area codes, ZIP prefix): states over every US mainland zone plus Hawaii and Alaska.
+# Phones are the fictional +1 NXX 555-0100..0199 (100 per area code), each handed out once:
+# the state's first area code, then its others, then any other (see `FictionalPhones`).
 PLACES = (
-    ("NY", "212", "100"),
-    ("FL", "305", "331"),
-    ("GA", "404", "303"),
-    ("MA", "617", "021"),
-    ("TX", "713", "770"),
-    ("IL", "312", "606"),
-    ("MN", "612", "554"),
-    ("CO", "303", "802"),
-    ("AZ", "602", "850"),
-    ("CA", "415", "941"),
-    ("CA", "213", "900"),
-    ("WA", "206", "981"),
-    ("NV", "702", "891"),
-    ("HI", "808", "968"),
-    ("AK", "907", "995"),
-    ("NC", "704", "282"),
+    ("NY", ("212", "646", "917", "718", "347", "929", "332"), "100"),
+    ("FL", ("305", "786", "954", "754"), "331"),
+    ("GA", ("404", "470", "678", "770"), "303"),
+    ("MA", ("617", "857", "781", "339"), "021"),
+    ("TX", ("713", "281", "832", "346"), "770"),
+    ("IL", ("312", "872", "773"), "606"),
+    ("MN", ("612", "651", "763", "952"), "554"),
+    ("CO", ("303", "720", "719"), "802"),
+    ("AZ", ("602", "480", "623", "520"), "850"),
+    ("CA", ("415", "628", "510", "650"), "941"),
+    ("CA", ("213", "323", "310", "818"), "900"),
+    ("WA", ("206", "253", "425", "360"), "981"),
+    ("NV", ("702", "725"), "891"),
+    ("HI", ("808",), "968"),
+    ("AK", ("907",), "995"),
+    ("NC", ("704", "980", "919", "984"), "282"),
 )
+AREA_CODES = tuple(dict.fromkeys(code for _, codes, _ in PLACES for code in codes))
+FICTIONAL_LINES = 100  # 555-0100 .. 555-0199
+DEMO_MAX_ACCOUNTS = len(AREA_CODES) * FICTIONAL_LINES
 DPD_WEIGHTS = ((-10, 0), (1, 30), (31, 60), (61, 90), (91, 180), (181, 400))
 
 
@@ -123,17 +128,37 @@ class DemoSummary:
     promises: int
 
 
+class FictionalPhones:
+    """Hands out each fictional number (+1 NXX 555-01XX) once, so no two debtors share one."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def take(self, areas: tuple[str, ...], line: int) -> str:
+        """555-`line` in the first of `areas`, else the next free line there, then elsewhere."""
+        for area in dict.fromkeys((*areas, *AREA_CODES)):
+            for step in range(FICTIONAL_LINES):
+                number = f"+1{area}555{100 + (line - 100 + step) % FICTIONAL_LINES:04d}"
+                if number not in self.used:
+                    self.used.add(number)
+                    return number
+        raise ValueError(f"the demo has {DEMO_MAX_ACCOUNTS} fictional phone numbers")
+
+
 def demo_rows(count: int, today: date, seed: int = 7) -> list[AccountRow]:
-    """`count` deterministic, plausible account rows."""
+    """`count` deterministic, plausible account rows, each debtor with their own phone."""
+    if count > DEMO_MAX_ACCOUNTS:
+        raise ValueError(f"the demo has at most {DEMO_MAX_ACCOUNTS} accounts (one phone each)")
     rng = random.Random(seed)
-    return [_row(rng, i, today) for i in range(count)]
+    phones = FictionalPhones()
+    return [_row(rng, i, today, phones) for i in range(count)]
 
 
-def _row(rng: random.Random, index: int, today: date) -> AccountRow:
+def _row(rng: random.Random, index: int, today: date, phones: FictionalPhones) -> AccountRow:
     spanish = rng.random() < 0.3
     first = rng.choice(FIRST_ES if spanish else FIRST_EN)
     last = rng.choice(LAST_ES if spanish else LAST_EN)
-    state, area, zip_prefix = rng.choice(PLACES)
+    state, areas, zip_prefix = rng.choice(PLACES)
     creditor, portfolios = rng.choice(CREDITORS)
     low, high = rng.choice(DPD_WEIGHTS)
     balance = Decimal(rng.randint(4_000, 650_000)) / 100
@@ -144,7 +169,7 @@ def _row(rng: random.Random, index: int, today: date) -> AccountRow:
         creditor=creditor,
         portfolio=rng.choice(portfolios),
         debtor_name=f"{first} {last}",
-        phone=f"+1{area}555{rng.randint(100, 199):04d}",
+        phone=phones.take(areas, rng.randint(100, 199)),
         email=None,
         date_of_birth=date(rng.randint(1950, 2003), rng.randint(1, 12), rng.randint(1, 28)),
         postal_code=f"{zip_prefix}{rng.randint(0, 99):02d}",
@@ -160,59 +185,74 @@ def _row(rng: random.Random, index: int, today: date) -> AccountRow:
 
 
 async def seed_demo(session: AsyncSession, now: datetime, count: int = 300) -> DemoSummary:
-    """Create the demo portfolio with some payments and promises."""
-    await upsert_accounts(session, demo_rows(count, now.date()), now)
-    accounts = list(await session.scalars(select(Account).order_by(Account.id)))
+    """Create the demo portfolio with some payments and promises; running it again is harmless.
+
+    The accounts are upserted like any import (balances back to the file's), then each demo
+    account gets its payment (reference `demo-{id}`) and promise once: a payment already there
+    is applied to the balance again instead of being inserted twice, and an account that
+    already has a promise gets no other.
+    """
+    rows = demo_rows(count, now.date())
+    await upsert_accounts(session, rows, now)
+    refs = {row.external_ref for row in rows}
+    accounts = [a for a in await session.scalars(select(Account).order_by(Account.id))
+                if a.external_ref in refs]
+    paid = {(p.account_id, p.reference): p
+            for p in await session.scalars(select(Payment).where(Payment.source == "demo"))}
+    promised = set(await session.scalars(select(Promise.account_id).distinct()))
     rng = random.Random(11)
     payments = promises = 0
     for account in accounts:
         roll = rng.random()
         if roll < 0.25:
-            _add_payment(session, account, rng, now)
+            payment = _payment(account, rng, now)
+            _apply(account, paid.get((account.id, payment.reference)) or _added(session, payment))
             payments += 1
         elif roll < 0.40:
-            _add_promise(session, account, rng, now)
+            promise = _promise(account, rng, now)
+            if account.id not in promised:
+                session.add(promise)
             promises += 1
     await session.flush()
     return DemoSummary(accounts=len(accounts), payments=payments, promises=promises)
 
 
-def _add_payment(
-    session: AsyncSession, account: Account, rng: random.Random, now: datetime
-) -> None:
+def _payment(account: Account, rng: random.Random, now: datetime) -> Payment:
     amount = min(account.current_balance, Decimal(rng.randint(2_000, 30_000)) / 100)
     paid_at = now - timedelta(days=rng.randint(1, 60))
-    session.add(
-        Payment(
-            account_id=account.id,
-            amount=amount,
-            currency=account.currency,
-            paid_at=paid_at,
-            method=rng.choice(("card", "ach")),
-            channel=rng.choice(("sms", "web", None)),
-            source="demo",
-            reference=f"demo-{account.id}",
-            created_at=now,
-        )
+    return Payment(
+        account_id=account.id,
+        amount=amount,
+        currency=account.currency,
+        paid_at=paid_at,
+        method=rng.choice(("card", "ach")),
+        channel=rng.choice(("sms", "web", None)),
+        source="demo",
+        reference=f"demo-{account.id}",
+        created_at=now,
     )
-    account.current_balance -= amount
+
+
+def _added(session: AsyncSession, payment: Payment) -> Payment:
+    session.add(payment)
+    return payment
+
+
+def _apply(account: Account, payment: Payment) -> None:
+    account.current_balance -= payment.amount
     if account.current_balance == 0:
         account.status = "paid"
 
 
-def _add_promise(
-    session: AsyncSession, account: Account, rng: random.Random, now: datetime
-) -> None:
+def _promise(account: Account, rng: random.Random, now: datetime) -> Promise:
     amount = min(account.current_balance, Decimal(rng.randint(2_500, 25_000)) / 100)
-    session.add(
-        Promise(
-            account_id=account.id,
-            amount=amount,
-            status="pending",
-            channel="sms",
-            due_date=now.date() + timedelta(days=rng.randint(1, 14)),
-            created_at=now,
-        )
+    return Promise(
+        account_id=account.id,
+        amount=amount,
+        status="pending",
+        channel="sms",
+        due_date=now.date() + timedelta(days=rng.randint(1, 14)),
+        created_at=now,
     )
 
 

@@ -111,3 +111,14 @@ def test_audit_verify_detects_tampering(db_env: str) -> None:
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 1
     assert "audit event 1: content changed" in result.output
+
+
+def test_demo_again_is_harmless(db_env: str) -> None:
+    first = runner.invoke(app, ["demo", "--accounts", "40"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["demo", "--accounts", "40"])
+    assert again.exit_code == 0, again.output
+    summary = [line for line in first.output.splitlines() if line.startswith("demo portfolio")]
+    assert summary and summary[0] in again.output
+    too_many = runner.invoke(app, ["demo", "--accounts", "100000"])
+    assert too_many.exit_code == 2 and "Traceback" not in too_many.output
