@@ -41,7 +41,9 @@ def import_file(
         Path | None, typer.Option(help="error CSV path (default: FILE.errors.csv)")
     ] = None,
 ) -> None:
-    """Upsert accounts by (creditor, external_ref); re-importing the same file changes nothing.
+    """Upsert accounts by (creditor, external_ref); re-importing a file creates nothing twice.
+
+    Rows that match an existing account count as updated (written again, same values).
 
     Every invalid row is reported with its row number, column and reason. By default nothing
     is written when any row is invalid.
