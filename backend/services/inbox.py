@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +39,7 @@ async def store_inbound(
     The insert itself is the dedupe (ON CONFLICT DO NOTHING): a first delivery, the common
     case, costs no lookup; a repeated one finds the conversation its first delivery made.
     """
-    conversation = await _conversation_for(session, inbound, now)
+    conversation, created = await _conversation_for(session, inbound, now)
     message_id = await session.scalar(_insert_once(session.get_bind().dialect.name), {
         "conversation_id": conversation.id, "direction": Direction.INBOUND,
         "channel": inbound.key.channel, "provider_message_id": inbound.provider_message_id,
@@ -50,6 +50,9 @@ async def store_inbound(
     })
     if message_id is None:
         # Delivered before, or a concurrent delivery of it won the race.
+        if created:  # the winner's conversation holds the message; ours would stay empty
+            await session.delete(conversation)
+            await session.flush()
         duplicate = await _existing(session, inbound)
         if duplicate is None:
             raise LookupError(f"message {inbound.provider_message_id} conflicted but is absent")
@@ -79,6 +82,12 @@ _LATEST_CONVERSATION = (
            Conversation.address == bindparam("address"))
     .order_by(Conversation.id.desc()).limit(1)
 )
+_FIRST_CONVERSATION = (
+    select(Conversation)
+    .where(Conversation.channel == bindparam("channel"),
+           Conversation.address == bindparam("address"))
+    .order_by(Conversation.id).limit(1)
+)
 
 
 async def _existing(session: AsyncSession, inbound: InboundMessage) -> StoredInbound | None:
@@ -99,13 +108,19 @@ async def _existing(session: AsyncSession, inbound: InboundMessage) -> StoredInb
 
 async def _conversation_for(
     session: AsyncSession, inbound: InboundMessage, now: datetime
-) -> Conversation:
-    conversation = await session.scalar(
-        _LATEST_CONVERSATION, {"channel": inbound.key.channel, "address": inbound.key.address})
+) -> tuple[Conversation, bool]:
+    """The address's conversation, and whether this transaction created it."""
+    key = {"channel": inbound.key.channel, "address": inbound.key.address}
+    conversation = await session.scalar(_LATEST_CONVERSATION, key)
+    if conversation is None and session.get_bind().dialect.name == "postgresql":
+        # A new address's first messages may arrive at once (two texts, or one delivered
+        # twice): one transaction at a time may open its conversation; the next one finds it.
+        await session.execute(_NEW_ADDRESS_LOCK, key)
+        conversation = await session.scalar(_LATEST_CONVERSATION, key)
     if conversation is not None:
         if conversation.debtor_id is None:
             await _link(session, conversation)
-        return conversation
+        return conversation, False
     conversation = Conversation(
         channel=inbound.key.channel, address=inbound.key.address, ownership=Ownership.BOT,
         started_at=now, last_message_at=now,
@@ -113,7 +128,24 @@ async def _conversation_for(
     await _link(session, conversation)
     session.add(conversation)
     await session.flush()
-    return conversation
+    return await _first_opened(session, conversation, key)
+
+
+async def _first_opened(session: AsyncSession, ours: Conversation, key: dict[str, str]
+                        ) -> tuple[Conversation, bool]:
+    """SQLite's answer to the race above: our insert waited for the write lock, so a
+    concurrent writer's conversation is visible now; the first one opened wins."""
+    first = await session.scalar(_FIRST_CONVERSATION, key)
+    if first is None or first.id == ours.id:
+        return ours, True
+    await session.delete(ours)
+    await session.flush()
+    return first, False
+
+
+# Held until commit; the two-key form is a keyspace apart from the audit chain's one-key lock.
+_NEW_ADDRESS_LOCK = text(
+    "SELECT pg_advisory_xact_lock(7306, hashtext(:channel || ':' || :address))")
 
 
 async def _link(session: AsyncSession, conversation: Conversation) -> None:
