@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import logging
 import os
 import signal
 import statistics
@@ -360,6 +361,7 @@ def _report(args: argparse.Namespace, load: Load, elapsed: float, counts: dict[s
 
 def main() -> None:
     """Command-line entry point."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request costs the load
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debtors", type=int, default=300)
