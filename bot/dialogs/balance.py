@@ -16,7 +16,8 @@ def ask_balance(out: Outcome, facts: Facts) -> Outcome:
     """The balance, the creditor and the account's last digits, with the ways forward."""
     if facts.paid:
         return out.say("balance.paid", debt=True)
-    key = "balance.answer" if facts.days_past_due > 0 else "balance.answer_current"
+    key = ("balance.answer_current" if facts.days_past_due <= 0
+           else "balance.answer_one_day" if facts.days_past_due == 1 else "balance.answer")
     return out.say(
         key, debt=True, choices=NEXT_STEPS, amount=facts.balance,
         currency=facts.currency, creditor=facts.creditor, reference=facts.reference_tail,

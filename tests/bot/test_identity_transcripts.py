@@ -117,3 +117,13 @@ def test_an_account_not_yet_due_is_not_called_zero_days_past_due() -> None:
     [spanish] = texts(answer, facts, locale="es")
     assert "$1,200.00, not yet past due" in english and "0 days" not in english
     assert "aún sin atraso" in spanish and "0 días" not in spanish
+
+
+def test_one_day_past_due_is_singular() -> None:
+    facts = make_facts(days_past_due=1)
+    t = Transcript(facts)
+    for text, intent in (("balance?", "ask_balance"), ("March 14, 1985", "out_of_scope")):
+        t.says(text, intent)
+    answer = t.says("10001", "out_of_scope")
+    assert "1 day past due" in texts(answer, facts)[0]
+    assert "1 día de atraso" in texts(answer, facts, locale="es")[0]
