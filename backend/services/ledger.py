@@ -66,10 +66,15 @@ async def record_promise(
 
 async def record_plan(session: AsyncSession, account: Account, offer: Offer,
                       origin: Origin) -> PaymentPlan:
-    """A plan (or settlement) with its schedule; earlier active plans are cancelled."""
+    """A plan (or settlement) with its schedule; it supersedes the account's active plans and
+    pending promises (cancelled), so one payment is never counted toward both."""
     for old in await session.scalars(select(PaymentPlan).where(
             PaymentPlan.account_id == account.id, PaymentPlan.status == PlanStatus.ACTIVE)):
         old.status = PlanStatus.CANCELLED
+    superseded = list(await session.scalars(select(Promise).where(
+        Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING)))
+    for promise in superseded:
+        promise.status = PromiseStatus.CANCELLED
     pairs = [(i.due, i.amount) for i in offer.schedule] or [(offer.first_due, offer.total)]
     plan = PaymentPlan(
         account_id=account.id, total=offer.total, frequency=offer.frequency or "once",
@@ -84,7 +89,8 @@ async def record_plan(session: AsyncSession, account: Account, offer: Offer,
     session.add(plan)
     await session.flush()
     await _audit(session, origin, f"{offer.kind}.recorded", account, plan_id=plan.id,
-                 total=str(plan.total), installments=len(plan.installments))
+                 total=str(plan.total), installments=len(plan.installments),
+                 superseded_promises=[p.id for p in superseded])
     return plan
 
 

@@ -49,6 +49,18 @@ async def test_promise_is_recorded_with_channel_and_conversation(chat: Chat) -> 
     assert message.processed_at is not None and message.intent == "affirm"  # type: ignore[attr-defined]
 
 
+async def test_a_plan_agreed_after_a_promise_supersedes_it(chat: Chat) -> None:
+    await chat.verify()
+    await chat.says("I'll pay $300 on 2026-12-04")
+    await chat.says("yes")
+    await chat.says("can I get a payment plan")
+    recorded = await chat.says("3")
+    assert [r.key for r in recorded.replies][0] == "plan.recorded"
+    promise = await _one(chat, Promise)
+    assert promise.status == "cancelled"  # type: ignore[attr-defined]
+    # a payment now goes to the plan only; the promise cannot be "kept" by it as well
+
+
 async def test_stop_keyword_works_even_when_a_human_owns_the_conversation(chat: Chat) -> None:
     await chat.says("let me talk to a human")
     conversation = await _one(chat, Conversation)
