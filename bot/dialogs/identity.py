@@ -96,10 +96,12 @@ def answer_matches(factor: str, turn: Turn, facts: Facts) -> bool | None:
         on_file = _postal(facts.identity.postal_code or "")
         return any(_postal(t) == on_file or _postal(t)[:5] == on_file for t in tokens)
     tail = _digits(facts.identity.reference or "")[-facts.policy.reference_digits :]
-    groups = re.findall(r"\d+", turn.text)
+    # Only a number as long as the digits asked for is an answer: "I can pay 50" is not an
+    # attempt, so it cannot use up the debtor's tries.
+    groups = [g for g in re.findall(r"\d+", turn.text) if len(g) >= len(tail)]
     if not groups:
         return None
-    return any(g[-len(tail) :] == tail and len(g) >= len(tail) for g in groups)
+    return any(g[-len(tail) :] == tail for g in groups)
 
 
 def ask(out: Outcome, facts: Facts, key: str = "identity.ask") -> Outcome:

@@ -70,6 +70,18 @@ def test_reference_digits_factor_verifies() -> None:
     assert keys(t.says("it ends 3456", "out_of_scope")) == ["identity.verified"]
 
 
+def test_a_short_number_is_no_attempt_at_the_reference_digits() -> None:
+    from backend.services.policy import Policy
+    from backend.services.policy.model import VerificationPolicy
+
+    policy = Policy(verification=VerificationPolicy(factors=["reference_last4"], max_attempts=1))
+    t = Transcript(make_facts(policy))
+    t.says("hi", "greet")
+    assert "identity.locked" not in keys(t.says("i can pay 50 on the 3rd", "pay_partial"))
+    # verified on the one try left, the remembered request goes on
+    assert keys(t.says("it ends 3456", "out_of_scope")) == ["pay.partial.ask"]
+
+
 def test_verification_expires() -> None:
     t = Transcript(make_facts())
     t.verify()
