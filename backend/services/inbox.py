@@ -39,7 +39,7 @@ async def store_inbound(
     The insert itself is the dedupe (ON CONFLICT DO NOTHING): a first delivery, the common
     case, costs no lookup; a repeated one finds the conversation its first delivery made.
     """
-    conversation, created = await _conversation_for(session, inbound, now)
+    conversation = await _conversation_for(session, inbound, now)
     message_id = await session.scalar(_insert_once(session.get_bind().dialect.name), {
         "conversation_id": conversation.id, "direction": Direction.INBOUND,
         "channel": inbound.key.channel, "provider_message_id": inbound.provider_message_id,
@@ -49,10 +49,8 @@ async def store_inbound(
                         for a in inbound.attachments] or None,
     })
     if message_id is None:
-        # Delivered before, or a concurrent delivery of it won the race.
-        if created:  # the winner's conversation holds the message; ours would stay empty
-            await session.delete(conversation)
-            await session.flush()
+        # Delivered before, or a concurrent delivery of it won the race (whose conversation
+        # `_conversation_for` found, so none was opened for nothing).
         duplicate = await _existing(session, inbound)
         if duplicate is None:
             raise LookupError(f"message {inbound.provider_message_id} conflicted but is absent")
@@ -82,12 +80,7 @@ _LATEST_CONVERSATION = (
            Conversation.address == bindparam("address"))
     .order_by(Conversation.id.desc()).limit(1)
 )
-_FIRST_CONVERSATION = (
-    select(Conversation)
-    .where(Conversation.channel == bindparam("channel"),
-           Conversation.address == bindparam("address"))
-    .order_by(Conversation.id).limit(1)
-)
+_FIRST_CONVERSATION = _LATEST_CONVERSATION.order_by(None).order_by(Conversation.id)
 
 
 async def _existing(session: AsyncSession, inbound: InboundMessage) -> StoredInbound | None:
@@ -108,11 +101,12 @@ async def _existing(session: AsyncSession, inbound: InboundMessage) -> StoredInb
 
 async def _conversation_for(
     session: AsyncSession, inbound: InboundMessage, now: datetime
-) -> tuple[Conversation, bool]:
-    """The address's conversation, and whether this transaction created it."""
+) -> Conversation:
+    """The address's conversation, opened once even when its first messages come at once."""
     key = {"channel": inbound.key.channel, "address": inbound.key.address}
     conversation = await session.scalar(_LATEST_CONVERSATION, key)
-    if conversation is None and session.get_bind().dialect.name == "postgresql":
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if conversation is None and postgres:
         # A new address's first messages may arrive at once (two texts, or one delivered
         # twice): one transaction at a time may open its conversation; the next one finds it.
         await session.execute(_NEW_ADDRESS_LOCK, key)
@@ -120,7 +114,7 @@ async def _conversation_for(
     if conversation is not None:
         if conversation.debtor_id is None:
             await _link(session, conversation)
-        return conversation, False
+        return conversation
     conversation = Conversation(
         channel=inbound.key.channel, address=inbound.key.address, ownership=Ownership.BOT,
         started_at=now, last_message_at=now,
@@ -128,19 +122,19 @@ async def _conversation_for(
     await _link(session, conversation)
     session.add(conversation)
     await session.flush()
-    return await _first_opened(session, conversation, key)
+    return conversation if postgres else await _first_opened(session, conversation, key)
 
 
 async def _first_opened(session: AsyncSession, ours: Conversation, key: dict[str, str]
-                        ) -> tuple[Conversation, bool]:
+                        ) -> Conversation:
     """SQLite's answer to the race above: our insert waited for the write lock, so a
     concurrent writer's conversation is visible now; the first one opened wins."""
     first = await session.scalar(_FIRST_CONVERSATION, key)
     if first is None or first.id == ours.id:
-        return ours, True
+        return ours
     await session.delete(ours)
     await session.flush()
-    return first, False
+    return first
 
 
 # Held until commit; the two-key form is a keyspace apart from the audit chain's one-key lock.

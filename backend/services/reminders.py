@@ -16,6 +16,7 @@ from backend.services.compliance.service import ComplianceGate
 from backend.services.delivery import envelope
 from backend.services.outbox import SqlOutbox
 from backend.workflow.stops import hold_reason
+from backend.workflow.strategy import Lifecycle
 from bot.messages import ConversationKey, OutboundMessage, Purpose
 from bot.ports import OutboxDecision
 
@@ -38,7 +39,7 @@ SENDER = "reminder"
 # (a blocked, failed or undelivered one never reached the debtor, so it may be tried again).
 NOT_SENT = ("blocked", "failed", "undelivered")
 # `--all-due` leaves alone the accounts the workflow would hold (the strategy's default pause).
-REPLY_PAUSE = timedelta(hours=72)
+REPLY_PAUSE = timedelta(hours=Lifecycle().reply_pause_hours)
 
 
 @dataclass(frozen=True)
