@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from backend.api.deps import ContainerDep
-from backend.db.models import Account, Conversation, Debtor, Message
+from backend.db.models import Account, Conversation, Message
 from backend.services.inbox import store_inbound
 from backend.services.portal import PortalLinks
 from bot.dialogs.base import DialogState
@@ -85,11 +86,9 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
     """The portal page."""
     account_id = _account_id(container, token)
     async with container.sessions() as session:
-        account = await session.get(Account, account_id)
+        account = await session.get(Account, account_id, options=[joinedload(Account.debtor)])
         if account is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
-        preferred = await session.scalar(select(Debtor.preferred_language)
-                                         .where(Debtor.id == account.debtor_id))
         conversation = await session.scalar(
             select(Conversation).where(Conversation.channel == "web",
                                        Conversation.address == web_key(account_id).address)
@@ -103,7 +102,7 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
         state = DialogState.from_dict(
             await container.services["state_store"].get(state_key(conversation.id)))
     verified = state.is_verified(container.clock.now())
-    lang = _language(state.language, conversation, preferred)
+    lang = _language(state.language, conversation, account.debtor.preferred_language)
     return templates.TemplateResponse(request, "portal.html", {
         "lang": lang, "title": "Parley", "token": token, "verified": verified,
         "messages": list(reversed(messages)),
