@@ -43,13 +43,10 @@ async def test_remind_one_account_sends_through_the_gate(
     finally:
         await container.close()
     _env(monkeypatch, channel_settings)
-    import asyncio
-
-    result = await asyncio.to_thread(CliRunner().invoke, app, ["remind", "--account",
-                                                               str(account_id)])
+    result = await _invoke("remind", "--account", str(account_id))
     assert result.exit_code == 0, result.output
     assert f"account {account_id}: sms" in result.output
-    bad = await asyncio.to_thread(CliRunner().invoke, app, ["remind"])
+    bad = await _invoke("remind")
     assert bad.exit_code != 0
 
 

@@ -9,6 +9,7 @@ from itertools import count
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.container import Container
 from backend.db.models import (
     Account,
     ContactPoint,
@@ -63,6 +64,14 @@ async def activate(session: AsyncSession, now: datetime,
     loaded = await store.save_version(session, definition, source="", actor="test", now=now)
     await store.activate(session, loaded.strategy_id, loaded.version, actor="test", now=now)
     return loaded
+
+
+async def activated_account(container: Container, now: datetime, due: date) -> Account:
+    """One account in its own portfolio, due on `due`, under the default strategy (active)."""
+    async with container.sessions.begin() as session:
+        acct = await account(session, await portfolio(session, now), now, due)
+        await activate(session, now)
+    return acct
 
 
 async def contacts(session: AsyncSession, account_id: int) -> list[PlannedContact]:

@@ -22,10 +22,7 @@ async def test_courtesy_reminder_three_days_before_the_due_date_is_sent_once(
     twilio_api: FakeServer,
 ) -> None:
     now = clock.now()
-    async with wf_container.sessions.begin() as session:
-        folio = await seed.portfolio(session, now)
-        acct = await seed.account(session, folio, now, now.date() + timedelta(days=3))
-        await seed.activate(session, now)
+    acct = await seed.activated_account(wf_container, now, now.date() + timedelta(days=3))
     first = await runner.cycle()
     again = await runner.cycle()
     async with wf_container.sessions() as session:
@@ -42,10 +39,7 @@ async def test_nothing_is_planned_on_a_day_without_a_step(
     wf_container: Container, runner: InProcessRunner, clock: SettableClock,
 ) -> None:
     now = clock.now()
-    async with wf_container.sessions.begin() as session:
-        folio = await seed.portfolio(session, now)
-        acct = await seed.account(session, folio, now, now.date() - timedelta(days=4))
-        await seed.activate(session, now)
+    acct = await seed.activated_account(wf_container, now, now.date() - timedelta(days=4))
     report = await runner.cycle()
     async with wf_container.sessions() as session:
         assert await seed.contacts(session, acct.id) == []
@@ -76,10 +70,7 @@ async def test_a_step_never_picks_a_channel_without_a_configured_provider(
     wf_container: Container, clock: SettableClock, twilio_api: FakeServer,
 ) -> None:
     now = clock.now()
-    async with wf_container.sessions.begin() as session:
-        folio = await seed.portfolio(session, now)
-        acct = await seed.account(session, folio, now, now.date() + timedelta(days=3))
-        await seed.activate(session, now)
+    acct = await seed.activated_account(wf_container, now, now.date() + timedelta(days=3))
     live = from_container(wf_container)
     assert live.channels is not None and "sms" in live.channels  # what the worker knows
     without_sms = replace(live, channels=live.channels - {"sms"})

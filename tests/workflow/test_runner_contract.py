@@ -122,10 +122,7 @@ async def _until_sent(runner: WorkflowRunner, wf_container: Container, account_i
 
 async def _one_due_account(wf_container: Container, clock: SettableClock) -> int:
     now = clock.now()
-    async with wf_container.sessions.begin() as session:
-        folio = await seed.portfolio(session, now)
-        acct = await seed.account(session, folio, now, now.date() - timedelta(days=1))
-        await seed.activate(session, now)
+    acct = await seed.activated_account(wf_container, now, now.date() - timedelta(days=1))
     return acct.id
 
 

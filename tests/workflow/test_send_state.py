@@ -18,10 +18,7 @@ async def test_a_send_keeps_its_message_state_and_follows_status_callbacks(
     wf_container: Container, runner: InProcessRunner, clock: SettableClock,
 ) -> None:
     now = clock.now()
-    async with wf_container.sessions.begin() as session:
-        folio = await seed.portfolio(session, now)
-        acct = await seed.account(session, folio, now, now.date() + timedelta(days=3))
-        await seed.activate(session, now)
+    acct = await seed.activated_account(wf_container, now, now.date() + timedelta(days=3))
     await runner.cycle()
     async with wf_container.sessions() as session:
         [contact] = await seed.contacts(session, acct.id)
@@ -31,7 +28,7 @@ async def test_a_send_keeps_its_message_state_and_follows_status_callbacks(
     assert contact.status == "sent"
     assert contact.delivery_status == message.delivery_status == "queued"  # Twilio's answer
     assert (message.conversation_id, conversation.account_id) == (conversation.id, acct.id)
-    assert conversation.portfolio_id == folio.id
+    assert conversation.portfolio_id == acct.portfolio_id
 
     outbox = wf_container.services["outbox"]
     sid = message.provider_message_id or ""

@@ -99,10 +99,7 @@ async def test_each_event_stops_the_ladder(
 ) -> None:
     apply, reason = EVENTS[event]
     now = clock.now()
-    async with wf_container.sessions.begin() as session:
-        folio = await seed.portfolio(session, now)
-        acct = await seed.account(session, folio, now, now.date() - timedelta(days=1))
-        await seed.activate(session, now)
+    acct = await seed.activated_account(wf_container, now, now.date() - timedelta(days=1))
     assert (await jobs.plan(ctx)).total == 1
     async with wf_container.sessions.begin() as session:
         row = await session.get(Account, acct.id)
