@@ -70,9 +70,11 @@ class LazyInterpreter:
         return self._built
 
     async def parse(self, text: str, *, reference_time: datetime,
-                    timezone: str | None = None) -> Parse:
+                    timezone: str | None = None, language: str | None = None) -> Parse:
         interpreter = await self.get()
-        return await interpreter.parse(text, reference_time=reference_time, timezone=timezone)
+        return await interpreter.parse(
+            text, reference_time=reference_time, timezone=timezone, language=language
+        )
 
 
 def nlu_factory(settings: Settings) -> Callable[[], Interpreter]:

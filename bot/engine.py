@@ -141,7 +141,8 @@ class Engine:
             await unit.record_parse(Parse(ctx.text, IntentScore(intent, 1.0), extra=entities))
             return Turn(ctx.text, intent, ctx.received_at, entities=entities)
         parse = await self.interpreter.parse(
-            ctx.text, reference_time=ctx.received_at, timezone=ctx.timezone
+            ctx.text, reference_time=ctx.received_at, timezone=ctx.timezone,
+            language=self._locale(None, state, ctx),
         )
         await unit.record_parse(parse)
         return Turn(

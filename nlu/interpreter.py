@@ -20,23 +20,28 @@ class EmbeddedInterpreter:
         self.threshold = threshold
 
     async def parse(
-        self, text: str, *, reference_time: datetime, timezone: str | None = None
+        self, text: str, *, reference_time: datetime, timezone: str | None = None,
+        language: str | None = None,
     ) -> Parse:
         """Interpret `text`; relative dates resolve against `reference_time` in `timezone`."""
-        return self.parse_sync(text, reference_time=reference_time, timezone=timezone)
+        return self.parse_sync(
+            text, reference_time=reference_time, timezone=timezone, language=language
+        )
 
     def parse_sync(
-        self, text: str, *, reference_time: datetime, timezone: str | None = None
+        self, text: str, *, reference_time: datetime, timezone: str | None = None,
+        language: str | None = None,
     ) -> Parse:
         """The same as `parse`, for the CLI and benchmarks (about a millisecond of CPU)."""
         model = self.model  # one model for the whole parse, even if another is swapped in
-        language = language_of(text)
+        own = language_of(text)
         ranking = self.rank(text, model)
         entities = extract_entities(
-            text, reference_time=reference_time, timezone=timezone, language=language or "en"
+            text, reference_time=reference_time, timezone=timezone,
+            language=own or language or "en",
         )
         return apply_threshold(
-            Parse(text, ranking[0], ranking, entities, language, model.version),
+            Parse(text, ranking[0], ranking, entities, own, model.version),
             self.threshold,
         )
 

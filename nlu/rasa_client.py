@@ -44,7 +44,8 @@ class RasaInterpreter:
         self._client = client or httpx.AsyncClient(timeout=timeout)
 
     async def parse(
-        self, text: str, *, reference_time: datetime, timezone: str | None = None
+        self, text: str, *, reference_time: datetime, timezone: str | None = None,
+        language: str | None = None,
     ) -> Parse:
         """Rasa's answer mapped to a Parse, or the fallback's when Rasa fails."""
         try:
@@ -52,9 +53,12 @@ class RasaInterpreter:
         except RasaUnavailable as exc:
             log.warning("rasa backend failed (%s); using the embedded NLU model", exc)
             return await self.fallback.parse(
-                text, reference_time=reference_time, timezone=timezone
+                text, reference_time=reference_time, timezone=timezone, language=language
             )
-        entities = normalize_entities(text, answer.get("entities") or [], reference_time, timezone)
+        entities = normalize_entities(
+            text, answer.get("entities") or [], reference_time, timezone,
+            language_of(text) or language,
+        )
         return apply_threshold(map_rasa(text, answer, entities), self.threshold)
 
     async def aclose(self) -> None:
@@ -86,17 +90,20 @@ def map_rasa(text: str, answer: dict[str, Any], entities: tuple[Entity, ...]) ->
 
 
 def normalize_entities(
-    text: str, raw: list[dict[str, Any]], reference_time: datetime, timezone: str | None
+    text: str, raw: list[dict[str, Any]], reference_time: datetime, timezone: str | None,
+    language: str | None = None,
 ) -> tuple[Entity, ...]:
     """Parley's extractors on the text, plus Rasa's spans they missed that they can normalize."""
-    ours = extract_entities(text, reference_time=reference_time, timezone=timezone)
+    ours = extract_entities(
+        text, reference_time=reference_time, timezone=timezone, language=language
+    )
     extra: list[Match] = []
     for item in raw:
         start, end, kind = item.get("start"), item.get("end"), item.get("entity")
         if kind not in ENTITY_TYPES or not isinstance(start, int) or not isinstance(end, int):
             continue
         found = extract_entities(text[start:end], reference_time=reference_time,
-                                 timezone=timezone)
+                                 timezone=timezone, language=language)
         same = [Match(e.entity, start + e.start, start + e.end, e.value, e.currency)
                 for e in found if e.entity == kind]
         extra.extend(same or _bare_number(kind, text, start, end))

@@ -36,20 +36,26 @@ class ReloadingInterpreter(EmbeddedInterpreter):
         self._loading = False
 
     async def parse(
-        self, text: str, *, reference_time: datetime, timezone: str | None = None
+        self, text: str, *, reference_time: datetime, timezone: str | None = None,
+        language: str | None = None,
     ) -> Parse:
         """Interpret `text` with the live model (reloaded off the event loop when it changed)."""
         if self._due():
             await self.refresh()
-        return super().parse_sync(text, reference_time=reference_time, timezone=timezone)
+        return super().parse_sync(
+            text, reference_time=reference_time, timezone=timezone, language=language
+        )
 
     def parse_sync(
-        self, text: str, *, reference_time: datetime, timezone: str | None = None
+        self, text: str, *, reference_time: datetime, timezone: str | None = None,
+        language: str | None = None,
     ) -> Parse:
         """The same as `parse`, reloading in this thread when due."""
         if self._due():
             self._swap(self._changed())
-        return super().parse_sync(text, reference_time=reference_time, timezone=timezone)
+        return super().parse_sync(
+            text, reference_time=reference_time, timezone=timezone, language=language
+        )
 
     async def refresh(self) -> bool:
         """Check the pointer now; load and swap in the live model if it changed."""

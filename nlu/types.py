@@ -102,7 +102,12 @@ class Interpreter(Protocol):
     """Reads a message: intent, confidence, ranking and normalized entities."""
 
     async def parse(
-        self, text: str, *, reference_time: datetime, timezone: str | None = None
+        self, text: str, *, reference_time: datetime, timezone: str | None = None,
+        language: str | None = None,
     ) -> Parse:
-        """Interpret `text`; relative dates resolve against `reference_time` in `timezone`."""
+        """Interpret `text`; relative dates resolve against `reference_time` in `timezone`.
+
+        `language` is the conversation's; it reads entities ("03/04" day first in Spanish) in a
+        message whose own words show no language. `Parse.language` stays the message's own.
+        """
         ...

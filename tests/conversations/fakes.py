@@ -54,7 +54,7 @@ class RuleInterpreter:
     """Regex rules to intents; `amount` and ISO `date` entities from the text."""
 
     async def parse(self, text: str, *, reference_time: datetime,
-                    timezone: str | None = None) -> Parse:
+                    timezone: str | None = None, language: str | None = None) -> Parse:
         intent = next((i for pattern, i in RULES if re.search(pattern, text, re.I)),
                       "out_of_scope")
         if intent == "explode":

@@ -49,7 +49,7 @@ class _FakeRasa(BaseHTTPRequestHandler):
 
 
 class _Fallback:
-    async def parse(self, text, *, reference_time, timezone=None):
+    async def parse(self, text, *, reference_time, timezone=None, language=None):
         return Parse(text, IntentScore("greet", 1.0), (IntentScore("greet", 1.0),),
                      extra={"backend": "embedded"})
 
@@ -92,3 +92,14 @@ async def test_falls_back_when_nothing_listens():
     parse = await rasa.parse("hello", reference_time=REF)
     await rasa.aclose()
     assert parse.intent.name == "greet"
+
+
+async def test_the_conversations_language_reads_a_bare_date(rasa_url):
+    rasa = RasaInterpreter(rasa_url, _Fallback(), timeout=2.0)
+    spanish = await rasa.parse("fifty 5/12", reference_time=REF, language="es")
+    english = await rasa.parse("fifty 5/12", reference_time=REF, language="en")
+    await rasa.aclose()
+    assert [(e.entity, e.value) for e in spanish.entities if e.entity == "date"] == [
+        ("date", "2026-12-05")]
+    assert [(e.entity, e.value) for e in english.entities if e.entity == "date"] == [
+        ("date", "2027-05-12")]
