@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -115,6 +116,20 @@ async def test_an_account_is_reminded_once(
     assert again == {"account_id": account_id, "channel": "sms",
                      "message_id": first["message_id"], "status": "skipped",
                      "reason": "already_reminded", "not_before": None}
+    assert len(twilio_api.calls("/Messages.json")) == 1
+    assert len(await messages(wired, "outbound")) == 1
+
+
+async def test_two_reminders_asked_at_once_send_one(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    channel_auth: dict[str, str],
+) -> None:
+    _, account_id = await seed_debtor(wired, now=wired.clock.now())
+    url = f"/api/accounts/{account_id}/remind"
+    answers = await asyncio.gather(*(channel_client.post(url, headers=channel_auth)
+                                     for _ in range(4)))
+    statuses = sorted(a.json()["status"] for a in answers)
+    assert statuses == ["pending", "skipped", "skipped", "skipped"], [a.text for a in answers]
     assert len(twilio_api.calls("/Messages.json")) == 1
     assert len(await messages(wired, "outbound")) == 1
 
