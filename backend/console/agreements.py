@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.container import Container
-from backend.db.models import Account, Conversation
+from backend.db.models import Account, Conversation, PaymentPlan, Promise
+from backend.db.models.enums import PlanStatus, PromiseStatus
 from backend.services import ledger
+from backend.services.account_lock import hold_account
 from backend.services.policy import offers
 from backend.services.policy.model import Policy
 from backend.services.policy.rules import evaluate
@@ -34,9 +37,16 @@ class NotAgreeable(Exception):
 async def record_promise(
     container: Container, conversation_id: int, agent_id: int, amount: Decimal, due: date
 ) -> Agreed:
-    """A promise to pay, if the portfolio's policy allows it."""
+    """A promise to pay, if the account may be collected, the policy allows it, and it fits
+    beside what is already agreed (the same promise twice is recorded once)."""
     async with container.sessions.begin() as session:
         conversation, account = await _load(session, conversation_id)
+        refusal = _collection_held(account)
+        if refusal is None and await _same_promise(session, account, amount, due):
+            return Agreed(True)
+        refusal = refusal or await _beside_agreed(session, account, amount)
+        if refusal:
+            return Agreed(False, refusal)
         terms = _terms(account, container)
         verdict = evaluate(_policy(container, account), Offer("promise", amount, due), terms)
         if not verdict.allowed:
@@ -53,6 +63,9 @@ async def record_plan(
     """A plan of `count` installments of the balance, if the policy allows it."""
     async with container.sessions.begin() as session:
         conversation, account = await _load(session, conversation_id)
+        refusal = _collection_held(account)
+        if refusal:
+            return Agreed(False, refusal)
         policy, terms = _policy(container, account), _terms(account, container)
         if frequency not in policy.frequencies or count < 1:
             return Agreed(False, f"the policy allows {', '.join(policy.frequencies)} plans")
@@ -77,10 +90,44 @@ async def payment_link(container: Container, conversation_id: int, amount: Decim
     return Agreed(True, url=links.url_for(account.id, amount))
 
 
+def _collection_held(account: Account) -> str | None:
+    """Why nothing may be agreed on this account now (compliance.md B: stop-states and
+    disputes stop collection until a person clears them), or None."""
+    if account.collection_stopped:
+        states = ", ".join(s for s in account.stop_states if s != "dispute")
+        return f"collection has stopped on this account ({states}); a supervisor must clear it"
+    if account.dispute:
+        return "the account is in dispute: collection waits until the debt is verified"
+    return None
+
+
+async def _beside_agreed(session: AsyncSession, account: Account, amount: Decimal) -> str | None:
+    """A promise may not sit beside an active plan, nor take promises past the balance."""
+    active_plan = await session.scalar(select(PaymentPlan.id).where(
+        PaymentPlan.account_id == account.id, PaymentPlan.status == PlanStatus.ACTIVE))
+    if active_plan is not None:
+        return "the account has an active payment plan; payments count toward it"
+    pending = sum(await session.scalars(select(Promise.amount).where(
+        Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING)), Decimal(0))
+    if pending and pending + amount > account.current_balance:
+        return (f"pending promises already cover {pending} {account.currency} of the "
+                f"{account.current_balance} {account.currency} balance")
+    return None
+
+
+async def _same_promise(session: AsyncSession, account: Account, amount: Decimal,
+                        due: date) -> bool:
+    found = await session.scalar(select(Promise.id).where(
+        Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING,
+        Promise.amount == amount, Promise.due_date == due))
+    return found is not None
+
+
 async def _load(session: AsyncSession, conversation_id: int) -> tuple[Conversation, Account]:
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None or conversation.account_id is None:
         raise NotAgreeable("this conversation is not linked to an account")
+    await hold_account(session, conversation.account_id)  # two submits of one form: one record
     account = await session.get(Account, conversation.account_id,
                                 options=[selectinload(Account.portfolio)])
     if account is None:

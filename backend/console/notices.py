@@ -24,6 +24,8 @@ NOTICES = {
     "corrected": Notice("ok", "Intent correction sent to the trainers' inbox."),
     "stop_state": Notice("ok", "Stop-state updated."),
     "link_sent": Notice("ok", "Payment link sent."),
+    "promise_recorded": Notice("ok", "Promise recorded."),
+    "plan_recorded": Notice("ok", "Plan recorded."),
     "reviewed": Notice("ok", "Marked as reviewed."),
     "agent_created": Notice("ok", "Console user created."),
     "unlocked": Notice("ok", "Console user unlocked."),

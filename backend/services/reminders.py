@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Conversation, Debtor, Message
 from backend.db.models.enums import AccountStatus, Direction
+from backend.services.account_lock import hold_account
 from backend.services.compliance.service import ComplianceGate
 from backend.services.delivery import envelope
 from backend.services.outbox import SqlOutbox
@@ -70,7 +71,7 @@ async def send_reminder(
     An account's first reminder goes once: when one is already stored (pending, deferred or
     sent) the account is skipped as `already_reminded`.
     """
-    await _hold_account(session, account_id)
+    await hold_account(session, account_id)
     account = await session.get(Account, account_id)
     if account is None:
         return ReminderResult(account_id, None, None, "unknown_account")
@@ -105,17 +106,6 @@ async def due_accounts(session: AsyncSession, now: datetime) -> list[int]:
         Account.current_balance > 0, hold_reason("due_date", now, REPLY_PAUSE).is_(None),
     ).order_by(Account.id))
     return list(rows.all())
-
-
-async def _hold_account(session: AsyncSession, account_id: int) -> None:
-    """Until commit, no other run reminds this account: two runs at once (the CLI and the
-    API, say) would each find no reminder stored and each send one."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            select(Account.id).where(Account.id == account_id).with_for_update())
-    else:  # SQLite has one writer at a time: writing first takes that lock before the check
-        await session.execute(
-            update(Account).where(Account.id == account_id).values(status=Account.status))
 
 
 async def _earlier_reminder(session: AsyncSession, account: Account,

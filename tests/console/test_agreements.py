@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backend.container import Container
-from backend.db.models import AuditEvent, Conversation, PaymentPlan, Promise
+from backend.db.models import Account, AuditEvent, Conversation, PaymentPlan, Promise
 from backend.db.models.enums import Role
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy.loader import load_default
@@ -39,9 +40,11 @@ async def test_a_promise_inside_the_policy_is_recorded_by_the_agent(
     client, token, agent_id = await logged_in(Role.AGENT)
     cid = await _owned(agreeable, seed, agent_id)
     due = (NOW + timedelta(days=7)).date().isoformat()
-    page = await client.post(f"/console/conversations/{cid}/promise",
-                             data={"csrf_token": token, "amount": "25.00", "due": due})
-    assert page.status_code == 200 and "Promise recorded." in page.text
+    posted = await client.post(f"/console/conversations/{cid}/promise",
+                               data={"csrf_token": token, "amount": "25.00", "due": due})
+    assert posted.status_code == 303  # a reload of the page does not post the promise again
+    page = await client.get(posted.headers["location"])
+    assert "Promise recorded." in page.text
     async with agreeable.sessions() as session:
         promise = await session.scalar(select(Promise))
         actor = await session.scalar(select(AuditEvent.actor).where(
@@ -69,15 +72,83 @@ async def test_a_plan_inside_the_policy_is_recorded(
     client, token, agent_id = await logged_in(Role.AGENT)
     cid = await _owned(agreeable, seed, agent_id)
     first = (NOW + timedelta(days=5)).date().isoformat()
-    page = await client.post(f"/console/conversations/{cid}/plan", data={
+    posted = await client.post(f"/console/conversations/{cid}/plan", data={
         "csrf_token": token, "count": "3", "frequency": "monthly", "first": first})
-    assert "Plan recorded." in page.text, page.text[:500]
+    assert "notice=plan_recorded" in posted.headers["location"], posted.text[:500]
     odd = await client.post(f"/console/conversations/{cid}/plan", data={
         "csrf_token": token, "count": "3", "frequency": "daily", "first": first})
     assert odd.status_code == 422 and "the policy allows" in odd.text
     async with agreeable.sessions() as session:
         plans = list(await session.scalars(select(PaymentPlan)))
     assert len(plans) == 1 and plans[0].frequency == "monthly"
+
+
+async def _account_of(container: Container, cid: int) -> Account:
+    async with container.sessions() as session:
+        conversation = await session.get(Conversation, cid)
+        assert conversation is not None and conversation.account_id is not None
+        account = await session.get(Account, conversation.account_id)
+        assert account is not None
+        return account
+
+
+@pytest.mark.parametrize("state", ["bankruptcy", "deceased", "cease", "attorney", "dispute"])
+async def test_nothing_is_agreed_while_collection_is_stopped(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn, state: str
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(agreeable, seed, agent_id)
+    account = await _account_of(agreeable, cid)
+    async with agreeable.sessions.begin() as session:
+        await session.execute(update(Account).where(Account.id == account.id)
+                              .values({state: True}))
+    due = (NOW + timedelta(days=7)).date().isoformat()
+    promise = await client.post(f"/console/conversations/{cid}/promise",
+                                data={"csrf_token": token, "amount": "25.00", "due": due})
+    plan = await client.post(f"/console/conversations/{cid}/plan", data={
+        "csrf_token": token, "count": "3", "frequency": "monthly", "first": due})
+    assert promise.status_code == plan.status_code == 422
+    assert "Not recorded: collection has stopped" in promise.text or "in dispute" in promise.text
+    async with agreeable.sessions() as session:
+        assert await session.scalar(select(Promise)) is None
+        assert await session.scalar(select(PaymentPlan)) is None
+
+
+async def test_the_same_promise_posted_twice_is_recorded_once(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(agreeable, seed, agent_id)
+    form = {"csrf_token": token, "amount": "25.00",
+            "due": (NOW + timedelta(days=7)).date().isoformat()}
+    answers = await asyncio.gather(*(
+        client.post(f"/console/conversations/{cid}/promise", data=form) for _ in range(3)))
+    assert [a.status_code for a in answers] == [303, 303, 303]
+    async with agreeable.sessions() as session:
+        assert len((await session.scalars(select(Promise))).all()) == 1
+
+
+async def test_promises_never_pile_up_past_the_balance_or_beside_a_plan(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(agreeable, seed, agent_id)
+    balance = (await _account_of(agreeable, cid)).current_balance
+    due = (NOW + timedelta(days=7)).date().isoformat()
+    url = f"/console/conversations/{cid}/promise"
+    first = await client.post(url, data={"csrf_token": token, "amount": str(balance - 1),
+                                         "due": due})
+    assert first.status_code == 303
+    over = await client.post(url, data={"csrf_token": token, "amount": "2.00", "due": due})
+    assert over.status_code == 422 and "pending promises already cover" in over.text
+    plan = await client.post(f"/console/conversations/{cid}/plan", data={
+        "csrf_token": token, "count": "3", "frequency": "monthly", "first": due})
+    assert plan.status_code == 303  # the plan supersedes the pending promise
+    beside = await client.post(url, data={"csrf_token": token, "amount": "1.00", "due": due})
+    assert beside.status_code == 422 and "active payment plan" in beside.text
+    async with agreeable.sessions() as session:
+        statuses = sorted((await session.scalars(select(Promise.status))).all())
+    assert statuses == ["cancelled"]
 
 
 async def test_only_the_owner_agrees(

@@ -37,7 +37,7 @@ async def promise(
                                                  amount, due)
     except agreements.NotAgreeable as error:
         return await _refused(request, container, viewer, conversation_id, str(error))
-    return await _done(request, container, viewer, conversation_id, result, "Promise recorded.")
+    return await _done(request, container, viewer, conversation_id, result, "promise_recorded")
 
 
 @router.post("/conversations/{conversation_id}/plan")
@@ -54,7 +54,7 @@ async def plan(
                                               frequency, first)
     except agreements.NotAgreeable as error:
         return await _refused(request, container, viewer, conversation_id, str(error))
-    return await _done(request, container, viewer, conversation_id, result, "Plan recorded.")
+    return await _done(request, container, viewer, conversation_id, result, "plan_recorded")
 
 
 @router.post("/conversations/{conversation_id}/payment-link")
@@ -90,11 +90,11 @@ async def _may_act(container: ContainerDep, viewer: Viewer, conversation_id: int
 
 
 async def _done(request: Request, container: ContainerDep, viewer: Viewer,
-                conversation_id: int, result: agreements.Agreed, text: str) -> Response:
+                conversation_id: int, result: agreements.Agreed, code: str) -> Response:
     if not result.ok:
         return await _refused(request, container, viewer, conversation_id, result.reason or "")
-    return await render_conversation(request, container, viewer, conversation_id,
-                                     Notice("ok", text))
+    # Redirected: reloading the page must not post the agreement again.
+    return back_to(f"/console/conversations/{conversation_id}", notice=code)
 
 
 async def _refused(request: Request, container: ContainerDep, viewer: Viewer,
