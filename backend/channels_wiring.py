@@ -89,7 +89,7 @@ def _twilio(settings: Settings, clock: Clock) -> dict[str, ChannelAdapter]:
     if settings.twilio_whatsapp_from:
         found["whatsapp"] = TwilioWhatsAppAdapter(
             client, signature, clock, sender=settings.twilio_whatsapp_from,
-            status_callback=callback)
+            status_callback=callback, content_sids=settings.content_sids)
     return found
 
 
@@ -100,6 +100,7 @@ def _whatsapp_cloud(settings: Settings) -> WhatsAppCloudAdapter:
         access_token=settings.whatsapp_access_token or "",
         app_secret=settings.whatsapp_app_secret or "",
         verify_token=settings.whatsapp_verify_token or "",
+        template_languages=settings.template_languages,
     )
 
 

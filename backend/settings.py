@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret-change-me"})
 DEFAULT_SQLITE_PATH = Path("var/parley.db")
+CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,7 @@ class Settings(BaseSettings):
     twilio_sms_from: str | None = None
     twilio_whatsapp_from: str | None = None
     twilio_messaging_service_sid: str | None = None
+    twilio_whatsapp_content_sids: str = ""  # parley_reminder=HX...,other=HX...
 
     telegram_bot_token: str | None = None
     telegram_api_url: str | None = None
@@ -57,6 +61,19 @@ class Settings(BaseSettings):
     whatsapp_verify_token: str | None = None
     whatsapp_phone_number_id: str | None = None
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_template_languages: str = "en=en_US,es=es"  # Parley locale=template language
+
+    @field_validator("twilio_whatsapp_content_sids")
+    @classmethod
+    def _content_sids(cls, value: str) -> str:
+        _pairs(value, "TWILIO_WHATSAPP_CONTENT_SIDS", "parley_reminder=HX<32 hex>", CONTENT_SID)
+        return value
+
+    @field_validator("whatsapp_template_languages")
+    @classmethod
+    def _template_languages(cls, value: str) -> str:
+        _pairs(value, "WHATSAPP_TEMPLATE_LANGUAGES", "en=en_US,es=es", TEMPLATE_LANGUAGE)
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -71,6 +88,33 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def content_sids(self) -> dict[str, str]:
+        """Twilio Content SIDs by template name (TWILIO_WHATSAPP_CONTENT_SIDS)."""
+        return _pairs(self.twilio_whatsapp_content_sids, "TWILIO_WHATSAPP_CONTENT_SIDS", "",
+                      CONTENT_SID)
+
+    @property
+    def template_languages(self) -> dict[str, str]:
+        """WhatsApp template language codes by Parley locale (WHATSAPP_TEMPLATE_LANGUAGES)."""
+        return _pairs(self.whatsapp_template_languages, "WHATSAPP_TEMPLATE_LANGUAGES", "",
+                      TEMPLATE_LANGUAGE)
+
+    @property
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+def _pairs(value: str, env: str, example: str, valid: re.Pattern[str]) -> dict[str, str]:
+    """`name=value,name2=value2` as a dict; a malformed item is refused with `env` named."""
+    items = [_pair(item) for item in value.split(",") if item.strip()]
+    for name, found in items:
+        if not name or not valid.fullmatch(found):
+            raise ValueError(f"{env} must be comma-separated name=value pairs like {example}; "
+                             f"{name or '(no name)'}={found!r} is not valid")
+    return dict(items)
+
+
+def _pair(item: str) -> tuple[str, str]:
+    name, _, value = item.partition("=")
+    return name.strip(), value.strip()

@@ -179,7 +179,7 @@ class Engine:
             key=ctx.key, text=rendered.text, purpose=said.purpose, choices=rendered.choices,
             conversation_id=ctx.conversation_id, account_id=ctx.account_id,
             in_reply_to=ctx.message_id, discusses_debt=said.debt, recipient_verified=verified,
-            idempotency_key=f"turn:{ctx.message_id}:{said.reply.key}",
+            idempotency_key=f"turn:{ctx.message_id}:{said.reply.key}", language=locale,
         )
         decision = await unit.submit(outbound)
         return SentReply(rendered.text, rendered.choices, decision, said.reply.key)

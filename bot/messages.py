@@ -94,3 +94,4 @@ class OutboundMessage:
     template_vars: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     sender: str = "bot"  # bot | agent:<id> | campaign:<id>
     idempotency_key: str | None = None
+    language: str | None = None  # the locale the text is written in (en, es): the template's

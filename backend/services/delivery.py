@@ -50,7 +50,7 @@ def set_envelope(message: Message, data: dict[str, Any]) -> None:
 async def apply_statuses(
     session: AsyncSession, updates: Sequence[StatusUpdate], now: datetime
 ) -> list[int]:
-    """Apply provider status reports; returns message ids to re-send (as a template)."""
+    """Apply provider status reports; returns message ids to gate again and re-send."""
     resend: list[int] = []
     for update in updates:
         message = await session.scalar(select(Message).where(
@@ -77,9 +77,11 @@ async def _apply(session: AsyncSession, message: Message, update: StatusUpdate,
     if isinstance(update.error, ReEngagementRequired) and data.get("template") and not data.get(
         "use_template"
     ):
-        # Meta may accept free text and fail it later with 131047: re-send as the template.
-        set_envelope(message, {**data, "use_template": True})
-        message.delivery_status, message.error_code = "pending", update.error_code
+        # Meta may accept free text and fail it later with 131047: re-send as the template,
+        # but only once the gate allows it again (an opt-out or the night may have come since).
+        set_envelope(message, {**data, "use_template": True, "template_required": True,
+                               "not_before": now.isoformat()})
+        message.delivery_status, message.error_code = "deferred", update.error_code
         await _mirror_to_contact(session, message)
         return True
     if not advances(message.delivery_status, update.status):

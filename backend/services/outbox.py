@@ -109,24 +109,32 @@ class SqlOutbox:
                 await self.send([message_id])
 
     async def record_statuses(self, updates: Sequence[StatusUpdate]) -> list[int]:
-        """Apply provider status callbacks; returns ids to `send` again (as a template)."""
+        """Apply provider status callbacks; returns ids the gate allows to `send` again."""
+        now = self.clock.now()
         async with self.sessions.begin() as session:
-            return await apply_statuses(session, updates, self.clock.now())
+            resend = await apply_statuses(session, updates, now)
+            due = [m for m in [await session.get(Message, i) for i in resend] if m is not None]
+            return await self._regate(session, due, now)
 
     async def release_due(self, now: datetime) -> list[int]:
         """Periodic job: re-check deferred messages that are due, send what the gate allows."""
         async with self.sessions.begin() as session:
             await self._fail_stuck(session, now)
             due = [m for m in await self._deferred(session) if _not_before(m) <= now]
-            for message in due:
-                outbound = await _rebuild(session, message)
-                decision = await self.gate.evaluate(
-                    session, outbound, conversation_id=message.conversation_id,
-                    message_id=message.id, now=now)
-                _apply_decision(message, decision)
-            ready = [m.id for m in due if m.delivery_status == "pending"]
+            ready = await self._regate(session, due, now)
         await self.send(ready)
         return ready
+
+    async def _regate(self, session: AsyncSession, due: list[Message], now: datetime
+                      ) -> list[int]:
+        """Run the gate again on stored messages; the ids it allows now (left pending)."""
+        for message in due:
+            outbound = await _rebuild(session, message)
+            decision = await self.gate.evaluate(
+                session, outbound, conversation_id=message.conversation_id,
+                message_id=message.id, now=now)
+            _apply_decision(message, decision)
+        return [m.id for m in due if m.delivery_status == "pending"]
 
     async def _conversation(self, session: AsyncSession, outbound: OutboundMessage,
                             now: datetime) -> Conversation:
@@ -242,6 +250,7 @@ def _envelope_of(outbound: OutboundMessage) -> dict[str, Any]:
         "choices": [[c.label, c.value] for c in outbound.choices],
         "template": outbound.template, "template_vars": dict(outbound.template_vars),
         "sender": outbound.sender, "idempotency_key": outbound.idempotency_key,
+        "language": outbound.language,
     }
 
 
@@ -250,7 +259,8 @@ def _apply_decision(message: Message, decision: GateDecision) -> None:
     message.error_code = None if decision.allowed else decision.reason[:32]
     data = envelope(message)
     data["not_before"] = decision.not_before.isoformat() if decision.not_before else None
-    data["use_template"] = decision.use_template
+    # The provider's 131047/63016 outranks the gate's own view of the window.
+    data["use_template"] = decision.use_template or bool(data.get("template_required"))
     set_envelope(message, data)
 
 
@@ -272,7 +282,7 @@ async def _rebuild(session: AsyncSession, message: Message) -> OutboundMessage:
         recipient_verified=bool(data.get("recipient_verified")),
         template=data.get("template"), template_vars=data.get("template_vars") or {},
         sender=data.get("sender") or message.sender,
-        idempotency_key=data.get("idempotency_key"),
+        idempotency_key=data.get("idempotency_key"), language=data.get("language"),
     )
 
 
@@ -302,5 +312,5 @@ def _delivery_of(row: Row[Any]) -> Delivery:
         idempotency_key=data.get("idempotency_key") or f"parley-msg-{row.id}",
         choices=tuple(Choice(label, value) for label, value in data.get("choices", [])),
         template=data.get("template"), template_vars=data.get("template_vars") or {},
-        use_template=bool(data.get("use_template")),
+        use_template=bool(data.get("use_template")), language=data.get("language"),
     )

@@ -56,7 +56,7 @@ class ReminderResult:
 
 def reminder_text(language: str, link: str | None) -> str:
     """The reminder in the debtor's language (English when it is not translated)."""
-    lang = language if language in TEMPLATES else "en"
+    lang = _language(language)
     with_link, without = ACTIONS[lang]
     action = with_link.format(link=link) if link else without
     return TEMPLATES[lang].format(action=action)
@@ -136,5 +136,9 @@ def _outbound(account: Account, debtor: Debtor, contact: ContactPoint,
         text=reminder_text(debtor.preferred_language, link), purpose=Purpose.REMINDER,
         account_id=account.id, template=WHATSAPP_TEMPLATE,
         template_vars={"1": link or ""}, sender=SENDER,
-        idempotency_key=None,
+        idempotency_key=None, language=_language(debtor.preferred_language),
     )
+
+
+def _language(preferred: str) -> str:
+    return preferred if preferred in TEMPLATES else "en"

@@ -159,7 +159,7 @@ async def _message(ctx: WorkflowContext, session: AsyncSession, contact: Planned
     text = render(step, contact.variant, debtor.preferred_language, link)
     channels = step.channels if ctx.channels is None else tuple(
         c for c in step.channels if c in ctx.channels)
-    outbounds = [_outbound(contact, step, cp, text, link)
+    outbounds = [_outbound(contact, step, cp, text, link, debtor.preferred_language)
                  for cp in await _reachable(session, debtor.id, channels)]
     if not outbounds:
         return _finish(contact, "blocked", "no_reachable_channel")
@@ -203,11 +203,12 @@ async def _reachable(session: AsyncSession, debtor_id: int, channels: tuple[str,
 
 
 def _outbound(contact: PlannedContact, step: Step, cp: ContactPoint, text: str,
-              link: str | None) -> OutboundMessage:
+              link: str | None, language: str) -> OutboundMessage:
     return OutboundMessage(
         key=ConversationKey(cp.channel, cp.address), text=text, purpose=Purpose.REMINDER,
         account_id=contact.account_id, template=whatsapp_template(step, contact.variant),
         template_vars={"1": link or ""}, sender="workflow", idempotency_key=contact.key,
+        language=language,
     )
 
 

@@ -74,6 +74,7 @@ class Delivery:
     template: str | None = None
     template_vars: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     use_template: bool = False
+    language: str | None = None  # the text's locale, for the template's language
 
 
 @dataclass(frozen=True)

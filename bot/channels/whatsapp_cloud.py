@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from bot.channels.errors import (
     TransientChannelError,
 )
 from bot.channels.rendering import render
-from bot.messages import ConversationKey, InboundMessage
+from bot.messages import Attachment, ConversationKey, InboundMessage
 
 # Text bodies may be 4096 characters; reply buttons are at most 3 with 20-character titles.
 CLOUD_LIMITS = ChannelLimits(max_chars=4096, max_parts=2, max_buttons=3, button_label_chars=20)
@@ -34,6 +35,9 @@ REENGAGE_CODES = frozenset({131047, 470})  # 131047 succeeded legacy 470: outsid
 OPT_OUT_CODES = frozenset({131050})  # the user stopped messages from this business
 TRANSIENT_CODES = frozenset({130429, 131056, 131000, 1, 2})  # rate limits, temporary errors
 STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed"}
+MEDIA_KINDS = frozenset({"image", "document", "audio", "video", "sticker"})
+DEFAULT_LANGUAGE = "en"
+TEMPLATE_LANGUAGES = {"en": "en_US", "es": "es"}  # Parley locale -> approved template language
 
 
 class WhatsAppCloudAdapter:
@@ -52,14 +56,14 @@ class WhatsAppCloudAdapter:
         access_token: str,
         app_secret: str,
         verify_token: str,
-        template_language: str = "en_US",
+        template_languages: Mapping[str, str] | None = None,
     ) -> None:
         self.http = http
         self._url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
         self._auth = {"Authorization": f"Bearer {access_token}"}
         self._secret = app_secret.encode()
         self._verify_token = verify_token
-        self._language = template_language
+        self._languages = dict(template_languages or TEMPLATE_LANGUAGES)
 
     def verify(self, request: RawRequest) -> bool:
         """X-Hub-Signature-256 over the raw bytes (re-serialised JSON would not match)."""
@@ -90,9 +94,15 @@ class WhatsAppCloudAdapter:
                    for p in payloads]
         return results[0]
 
+    def template_language(self, language: str | None) -> str:
+        """The template language code for a Parley locale (the default locale's when unmapped)."""
+        found = self._languages.get(language or DEFAULT_LANGUAGE)
+        return found or self._languages.get(DEFAULT_LANGUAGE) or TEMPLATE_LANGUAGES["en"]
+
     def _template(self, delivery: Delivery) -> dict[str, Any]:
         params = [{"type": "text", "text": v} for _, v in sorted(delivery.template_vars.items())]
-        template: dict[str, Any] = {"name": delivery.template, "language": {"code": self._language}}
+        language = self.template_language(delivery.language)
+        template: dict[str, Any] = {"name": delivery.template, "language": {"code": language}}
         if params:
             template["components"] = [{"type": "body", "parameters": params}]
         return {"type": "template", "template": template}
@@ -151,8 +161,18 @@ def _inbound(message: dict[str, Any]) -> InboundMessage | None:
     return InboundMessage(
         key=ConversationKey("whatsapp", "+" + str(message["from"]).lstrip("+")),
         text=text, provider_message_id=str(message["id"]), received_at=received,
-        choice_value=choice, metadata={"type": message.get("type", "")},
+        attachments=_media(message), choice_value=choice,
+        metadata={"type": message.get("type", "")},
     )
+
+
+def _media(message: dict[str, Any]) -> tuple[Attachment, ...]:
+    # Meta sends a media id, not a URL: GET {api_url}/{id} with the token gives a short-lived one.
+    kind = str(message.get("type", ""))
+    media = message.get(kind) if kind in MEDIA_KINDS else None
+    if not isinstance(media, dict) or not media.get("id"):
+        return ()
+    return (Attachment(f"whatsapp-media:{kind}:{media['id']}", media.get("mime_type") or None),)
 
 
 def _text_of(message: dict[str, Any]) -> tuple[str, str | None]:
@@ -166,6 +186,8 @@ def _text_of(message: dict[str, Any]) -> tuple[str, str | None]:
         reply = message.get("interactive", {})
         picked = reply.get("button_reply") or reply.get("list_reply") or {}
         return picked.get("title", ""), picked.get("id")
+    if kind in MEDIA_KINDS:
+        return message.get(kind, {}).get("caption", ""), None
     return "", None
 
 

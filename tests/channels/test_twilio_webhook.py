@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
+from fastapi import FastAPI
 
+from backend.api.app import create_app
+from backend.channels_wiring import close_channels, install_channels
 from backend.container import Container
+from backend.settings import Settings
+from bot.clock import SettableClock
+from bot.messages import ConversationKey, OutboundMessage, Purpose
+from tests.channels.conftest import FAST_RETRY
 from tests.channels.helpers import PHONE, contact, messages, payload, seed_debtor, twilio_post
+from tests.fakes.server import FakeServer
+from tests.fakes.twilio import twilio_error
 
 SMS = "/webhooks/twilio/sms"
+WHATSAPP = "/webhooks/twilio/whatsapp"
+REMINDER_SID = "HX" + "0123456789abcdef" * 2
 
 
 async def test_a_signed_message_is_stored_and_acked_with_empty_twiml(
@@ -108,3 +122,84 @@ async def test_twilio_advanced_opt_out_stop_records_an_opt_out(
     assert (await channel_client.post(**twilio_post(SMS, form))).status_code == 200
     point = await contact(wired, "sms", PHONE)
     assert point is not None and point.opted_out_at is not None
+
+
+@pytest.fixture
+async def twilio_whatsapp(
+    channel_settings: Settings, clock: SettableClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
+    """The app with WhatsApp through Twilio (no Cloud API) and the reminder's Content SID."""
+    settings = channel_settings.model_copy(update={
+        "whatsapp_access_token": None, "twilio_whatsapp_from": "+14155238886",
+        "twilio_whatsapp_content_sids": f"parley_reminder={REMINDER_SID}",
+    })
+
+    def install(app: FastAPI, container: Container) -> None:
+        install_channels(app, container, retry=FAST_RETRY)
+
+    app = create_app(settings, clock=clock, migrate=False, extensions=(install,))
+    async with app.router.lifespan_context(app):
+        container: Container = app.state.container
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c, container
+            await container.services["dispatcher"].idle()
+            await close_channels(container)
+
+
+async def send_whatsapp(container: Container, purpose: Purpose) -> None:
+    _, account_id = await seed_debtor(container, now=container.clock.now(),
+                                      channels=("whatsapp",))
+    outbound = OutboundMessage(ConversationKey("whatsapp", PHONE), "Hello", purpose=purpose,
+                               account_id=account_id, template="parley_reminder",
+                               template_vars={"1": "https://pay.example.com/x"})
+    async with container.sessions.begin() as session:
+        decision = await container.services["outbox"].submit(session, outbound)
+    assert decision.allowed
+    await container.services["outbox"].send([decision.message_id])
+
+
+async def test_a_reminder_outside_the_window_goes_by_content_sid(
+    twilio_whatsapp: tuple[httpx.AsyncClient, Container], twilio_api: FakeServer
+) -> None:
+    _, container = twilio_whatsapp
+    await send_whatsapp(container, Purpose.REMINDER)
+    [call] = twilio_api.calls("/Messages.json")
+    assert call.form["ContentSid"] == REMINDER_SID and "Body" not in call.form
+    assert json.loads(call.form["ContentVariables"]) == {"1": "https://pay.example.com/x"}
+    assert call.form["To"] == f"whatsapp:{PHONE}"
+    [stored] = await messages(container, "outbound")
+    assert stored.delivery_status == "queued" and stored.error_code is None
+
+
+async def test_63016_inside_the_window_falls_back_to_the_content_template(
+    twilio_whatsapp: tuple[httpx.AsyncClient, Container], twilio_api: FakeServer
+) -> None:
+    client, container = twilio_whatsapp
+    form = payload("twilio_whatsapp_inbound.json")
+    assert (await client.post(**twilio_post(WHATSAPP, form))).status_code == 200
+    await container.services["dispatcher"].idle()
+    twilio_api.fail_next(twilio_error(63016, 400, "Outside the allowed window"))
+    await send_whatsapp(container, Purpose.REPLY)
+    calls = twilio_api.calls("/Messages.json")
+    assert [c.form.get("Body") for c in calls] == ["Hello", None]
+    assert calls[1].form["ContentSid"] == REMINDER_SID
+    [stored] = await messages(container, "outbound")
+    assert stored.delivery_status == "queued" and stored.error_code is None
+
+
+@pytest.mark.parametrize("value", ["parley_reminder", "parley_reminder=SM123", "=HX" + "0" * 32])
+def test_a_malformed_content_sid_setting_is_refused_with_its_name(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_WHATSAPP_CONTENT_SIDS", value)
+    with pytest.raises(ValueError, match="TWILIO_WHATSAPP_CONTENT_SIDS must be"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_content_sids_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    other = "HX" + "f" * 32
+    monkeypatch.setenv("TWILIO_WHATSAPP_CONTENT_SIDS",
+                       f"parley_reminder={REMINDER_SID}, parley_notice = {other}")
+    found = Settings(_env_file=None).content_sids  # type: ignore[call-arg]
+    assert found == {"parley_reminder": REMINDER_SID, "parley_notice": other}

@@ -6,12 +6,18 @@ import json
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from backend.container import Container
+from backend.services.compliance.consent import record_opt_out
+from backend.services.reminders import send_reminder
+from backend.settings import Settings
+from bot.channels.base import Delivery
+from bot.channels.whatsapp_cloud import WhatsAppCloudAdapter
 from bot.clock import SettableClock
-from bot.messages import ConversationKey, OutboundMessage
+from bot.messages import ConversationKey, OutboundMessage, Purpose
 from tests.channels.helpers import PHONE, messages, meta_post, payload, seed_debtor
-from tests.fakes.graph import VERIFY_TOKEN, graph_error
+from tests.fakes.graph import PHONE_NUMBER_ID, VERIFY_TOKEN, graph_error
 from tests.fakes.server import FakeServer
 
 HOOK = "/webhooks/whatsapp"
@@ -61,7 +67,23 @@ async def test_outside_the_window_the_template_is_sent(
     [call] = graph_api.calls("/messages")
     assert call.json["type"] == "template"
     assert call.json["template"]["name"] == "parley_reminder" and call.json["to"] == PHONE[1:]
+    assert call.json["template"]["language"] == {"code": "en_US"}
     assert call.headers["authorization"] == "Bearer test-access-token"
+
+
+async def test_a_spanish_speakers_reminder_template_is_the_spanish_one(
+    channel_client: httpx.AsyncClient, wired: Container, graph_api: FakeServer
+) -> None:
+    now = wired.clock.now()
+    _, account_id = await seed_debtor(wired, now=now, channels=("whatsapp",), language="es")
+    async with wired.sessions.begin() as session:
+        result = await send_reminder(session, wired.services["outbox"], wired.services["gate"],
+                                     account_id, now, wired.services["adapters"])
+    assert result.decision is not None and result.decision.message_id is not None
+    await wired.services["outbox"].send([result.decision.message_id])
+    [call] = graph_api.calls("/messages")
+    assert call.json["template"]["name"] == "parley_reminder"
+    assert call.json["template"]["language"] == {"code": "es"}
 
 
 async def test_inside_the_window_text_goes_and_131047_falls_back_to_the_template(
@@ -113,3 +135,94 @@ async def test_free_text_after_the_window_is_blocked_without_a_template(
         decision = await wired.services["outbox"].submit(session, OutboundMessage(WA, "Hi"))
     assert decision.reason == "whatsapp_window_closed"
     assert graph_api.calls("/messages") == []
+
+
+async def text_sent_inside_window(channel_client: httpx.AsyncClient, wired: Container,
+                                  purpose: Purpose = Purpose.REPLY) -> str:
+    _, account_id = await seed_debtor(wired, now=wired.clock.now(), channels=("whatsapp",))
+    await channel_client.post(HOOK, **meta_post(payload("whatsapp_cloud_text.json")))
+    outbound = OutboundMessage(WA, "Your answer", purpose=purpose, account_id=account_id,
+                               template="parley_reminder")
+    async with wired.sessions.begin() as session:
+        decision = await wired.services["outbox"].submit(session, outbound)
+    assert decision.allowed
+    await wired.services["outbox"].send([decision.message_id])
+    [row] = await messages(wired, "outbound")
+    return row.provider_message_id or ""
+
+
+async def test_a_late_131047_after_stop_is_blocked_not_resent(
+    channel_client: httpx.AsyncClient, wired: Container, graph_api: FakeServer,
+    clock: SettableClock,
+) -> None:
+    wamid = await text_sent_inside_window(channel_client, wired)
+    async with wired.sessions.begin() as session:
+        await record_opt_out(session, WA, "keyword:STOP", clock.now())
+    failed = payload("whatsapp_cloud_status_failed_131047.json", wamid=wamid)
+    assert (await channel_client.post(HOOK, **meta_post(failed))).status_code == 200
+    assert [c.json["type"] for c in graph_api.calls("/messages")] == ["text"]
+    [row] = await messages(wired, "outbound")
+    assert (row.delivery_status, row.error_code) == ("blocked", "opted_out")
+
+
+async def test_a_late_131047_at_night_waits_for_the_morning_then_goes_as_template(
+    channel_client: httpx.AsyncClient, wired: Container, graph_api: FakeServer,
+    clock: SettableClock,
+) -> None:
+    wamid = await text_sent_inside_window(channel_client, wired, Purpose.REMINDER)
+    clock.advance(timedelta(hours=12))  # 22:00 in New York
+    failed = payload("whatsapp_cloud_status_failed_131047.json", wamid=wamid)
+    assert (await channel_client.post(HOOK, **meta_post(failed))).status_code == 200
+    assert [c.json["type"] for c in graph_api.calls("/messages")] == ["text"]
+    [row] = await messages(wired, "outbound")
+    assert row.delivery_status == "deferred"
+    clock.advance(timedelta(hours=11))  # 09:00
+    assert await wired.services["outbox"].release_due(clock.now()) == [row.id]
+    assert [c.json["type"] for c in graph_api.calls("/messages")] == ["text", "template"]
+
+
+def media_message(kind: str, media: dict[str, str], wamid: str) -> dict[str, object]:
+    body = payload("whatsapp_cloud_text.json")
+    [message] = body["entry"][0]["changes"][0]["value"]["messages"]
+    del message["text"]
+    message.update({"id": wamid, "type": kind, kind: media})
+    return body
+
+
+async def test_media_keep_their_caption_as_text_and_the_media_as_attachments(
+    channel_client: httpx.AsyncClient, wired: Container
+) -> None:
+    image = media_message("image", {"id": "1479537139650973", "mime_type": "image/jpeg",
+                                    "sha256": "abc", "caption": "Mi recibo"}, "wamid.IMG1")
+    voice = media_message("audio", {"id": "2287418594986524", "mime_type": "audio/ogg",
+                                    "voice": "true"}, "wamid.AUD1")
+    for body in (image, voice):
+        assert (await channel_client.post(HOOK, **meta_post(body))).status_code == 200
+    first, second = await messages(wired)
+    assert first.text == "Mi recibo"
+    assert first.attachments == [{"url": "whatsapp-media:image:1479537139650973",
+                                  "content_type": "image/jpeg"}]
+    assert second.text == ""
+    assert second.attachments == [{"url": "whatsapp-media:audio:2287418594986524",
+                                   "content_type": "audio/ogg"}]
+
+
+async def test_the_template_language_comes_from_the_setting(graph_api: FakeServer) -> None:
+    adapter = WhatsAppCloudAdapter(
+        httpx.AsyncClient(), api_url=graph_api.base + "/v21.0", phone_number_id=PHONE_NUMBER_ID,
+        access_token="t", app_secret="s", verify_token="v",
+        template_languages=Settings(
+            whatsapp_template_languages="en=en_GB, es=es_MX").template_languages)
+    delivery = Delivery(WA, "Hello", "k1", template="parley_reminder", use_template=True)
+    await adapter.send(delivery)
+    await adapter.close()
+    [call] = graph_api.calls("/messages")
+    assert call.json["template"]["language"] == {"code": "en_GB"}
+    assert (adapter.template_language("es"), adapter.template_language("fr")) == ("es_MX", "en_GB")
+
+
+def test_the_default_template_languages_map_english_and_spanish() -> None:
+    found = Settings(_env_file=None).template_languages  # type: ignore[call-arg]
+    assert found == {"en": "en_US", "es": "es"}
+    with pytest.raises(ValueError, match="WHATSAPP_TEMPLATE_LANGUAGES must be"):
+        Settings(whatsapp_template_languages="es=spanish")

@@ -50,6 +50,7 @@ async def receive(
         if not item.duplicate and dispatcher is not None:
             dispatcher.dispatch(item.conversation_id, item.message_id)
     if batch.statuses:
+        # Only what the gate allowed again: a refused re-send stays blocked or deferred.
         resend = await container.services["outbox"].record_statuses(batch.statuses)
         if resend:
             background.add_task(container.services["outbox"].send, resend)
