@@ -90,6 +90,8 @@ async def correct_intent(
     message = await session.get(Message, message_id)
     if message is None or message.direction != Direction.INBOUND:
         raise ActionRefused("not_debtor_message", "only a debtor's message can be corrected")
+    if message.intent is None:  # an identity answer (a date of birth, a ZIP code), never read
+        raise ActionRefused("not_read", "the bot did not read this message for an intent")
     correction = await session.scalar(
         select(IntentCorrection).where(IntentCorrection.message_id == message_id)
     )
@@ -156,7 +158,10 @@ async def trainer_inbox(
         .join(Conversation, Conversation.id == Message.conversation_id)
         .outerjoin(Debtor, Debtor.id == Conversation.debtor_id)
         .outerjoin(IntentCorrection, IntentCorrection.message_id == Message.id)
+        # Messages never read for an intent (identity answers: dates of birth, ZIP codes)
+        # hold personal data and teach the model nothing.
         .where(Message.direction == Direction.INBOUND, Message.text != "",
+               Message.intent.is_not(None),
                Message.id.not_in(select(TrainingExample.message_id)),
                or_(IntentCorrection.id.is_(None), IntentCorrection.status == "new"),
                or_(Message.confidence < threshold, IntentCorrection.id.is_not(None),

@@ -46,6 +46,8 @@ NOTICES = {
     "unknown_stop_state": Notice("error", "Unknown stop-state."),
     "unknown_intent": Notice("error", "Unknown intent: pick one from the list."),
     "not_debtor_message": Notice("error", "Only a debtor's message has an intent to correct."),
+    "not_read": Notice("error", "The bot did not read this message for an intent (an answer to "
+                                "an identity question): there is nothing to correct."),
     "not_found": Notice("error", "Not found."),
 }
 

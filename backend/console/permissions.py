@@ -34,10 +34,8 @@ _AGENT = frozenset({
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.AGENT: _AGENT,
     Role.SUPERVISOR: _AGENT | {Perm.OVERRIDE, Perm.STOP_STATE, Perm.VIEW_REPORTS},
-    Role.TRAINER: frozenset({
-        Perm.VIEW_CONVERSATION, Perm.CORRECT_INTENT, Perm.TRAINER_INBOX, Perm.LIVE,
-        Perm.TRAIN_MODEL,
-    }),
+    # Trainers see masked messages only (the inbox), never a conversation with its account.
+    Role.TRAINER: frozenset({Perm.TRAINER_INBOX, Perm.LIVE, Perm.TRAIN_MODEL}),
     Role.ADMIN: frozenset(Perm),
 }
 

@@ -213,3 +213,36 @@ async def test_a_review_can_be_undone_and_the_message_returns_to_the_inbox(
     again = await client.post(f"/console/trainer/messages/{messages['handed']}/reopen",
                               data={"csrf_token": token})
     assert again.headers["location"] == f"{INBOX}?notice=not_found"
+
+
+async def test_identity_answers_stay_out_of_the_inbox_and_cannot_be_corrected(
+    console: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    # A locked-out verification hands off after a date of birth: the last message before the
+    # handoff is that answer, which the bot never read for an intent.
+    cid = await seed("how much do i owe", "01/03/1963", intent=None, confidence=None)
+    async with console.sessions.begin() as session:
+        await console.services["handoff"].open_handoff(session, cid, "identity_failed", now=NOW)
+        dob = await session.scalar(select(Message.id).where(Message.text == "01/03/1963"))
+    agent, token, _ = await logged_in(Role.AGENT, "agent@example.com")
+    refused = await agent.post(f"/console/messages/{dob}/intent",
+                               data={"csrf_token": token, "intent": "greet"})
+    assert "notice=not_read" in refused.headers["location"]
+    trainer, _, _ = await logged_in(Role.TRAINER, "trainer@example.com")
+    page = (await trainer.get(INBOX)).text
+    assert "01/03/1963" not in page and str(dob) not in _items(page)
+    async with console.sessions() as session:
+        assert await session.scalar(select(IntentCorrection)) is None
+
+
+async def test_trainers_see_masked_messages_but_never_the_conversation(
+    logged_in: LoggedIn, messages: dict[str, int], console: Container
+) -> None:
+    client, _, _ = await logged_in(Role.TRAINER)
+    page = (await client.get(INBOX)).text
+    assert "/console/conversations/" not in page
+    async with console.sessions() as session:
+        cid = await session.scalar(select(Message.conversation_id).where(
+            Message.id == messages["low"]))
+    response = await client.get(f"/console/conversations/{cid}")
+    assert response.status_code == 403 and "305-555-0164" not in response.text
