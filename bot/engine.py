@@ -135,6 +135,9 @@ class Engine:
 
     async def _interpret(self, unit: TurnUnit, state: DialogState) -> Turn:
         ctx = unit.context
+        if not ctx.text.strip():  # a photo or a voice note without words: nothing to read
+            await unit.record_parse(None)
+            return Turn(ctx.text, "out_of_scope", ctx.received_at, 0.0, low_confidence=True)
         chosen = _chosen(ctx.text, state.choices)
         if chosen is not None:
             intent, entities = chosen
@@ -213,10 +216,10 @@ def _held(state: DialogState, ctx: TurnContext) -> Outcome:
 
 
 def _chosen(text: str, choices: list[list[str]]) -> tuple[str, dict[str, str]] | None:
-    """The choice a reply picks, by its number or its label."""
+    """The choice a reply picks, by its number, its label or its value (a button's data)."""
     answer = text.strip().rstrip(".").casefold()
     for n, (label, value) in enumerate(choices, start=1):
-        if answer in (str(n), label.casefold()):
+        if answer in (str(n), label.casefold(), value.casefold()):
             kind, _, arg = value.partition(":")
             if kind == "option":
                 return router.CHOOSE, {"option": arg}

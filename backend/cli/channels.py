@@ -1,18 +1,24 @@
-"""`parley remind` and `parley telegram set-webhook`: channel operations from the shell."""
+"""`parley remind` and `parley telegram set-webhook|link`: channel operations from the shell."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
 import typer
 
 from backend.channels_wiring import close_channels, install_channels
 from backend.cli.runtime import command_container, run
+from backend.container import Container
 from backend.conversations_wiring import build_portal_links
+from backend.db.models import Account
 from backend.services.reminders import ReminderResult, due_accounts, send_reminder
+from backend.services.telegram_links import make_token
+from bot.channels.errors import ChannelError
 
 app = typer.Typer(help="Messaging channels: reminders and webhook registration.")
-telegram_app = typer.Typer(help="The Telegram bot: webhook registration.")
+telegram_app = typer.Typer(help="The Telegram bot: webhook registration and deep links.")
 WEBHOOK_PATH = "/webhooks/telegram"
 
 
@@ -70,18 +76,54 @@ def telegram_set_webhook() -> None:
     """Register PUBLIC_BASE_URL/webhooks/telegram with the bot, with TELEGRAM_WEBHOOK_SECRET."""
 
     async def body() -> str:
-        async with command_container() as container:
-            install_channels(None, container)
-            try:
-                adapter = container.services["adapters"].get("telegram")
-                if adapter is None:
-                    raise typer.BadParameter("TELEGRAM_BOT_TOKEN is not set")
-                if not container.settings.telegram_webhook_secret:
-                    raise typer.BadParameter("TELEGRAM_WEBHOOK_SECRET is not set")
-                url = container.settings.public_base_url.rstrip("/") + WEBHOOK_PATH
-                await adapter.set_webhook(url)
-                return url
-            finally:
-                await close_channels(container)
+        async with command_container() as container, _telegram(container) as adapter:
+            if not container.settings.telegram_webhook_secret:
+                raise typer.BadParameter("TELEGRAM_WEBHOOK_SECRET is not set")
+            url = container.settings.public_base_url.rstrip("/") + WEBHOOK_PATH
+            await adapter.set_webhook(url)
+            return url
 
     typer.echo(f"telegram webhook set to {run(body)}")
+
+
+@telegram_app.command("link")
+def telegram_link(
+    account: Annotated[int, typer.Option("--account", help="the account id to link")],
+) -> None:
+    """Print a t.me deep link that links the chat opening it to ACCOUNT's debtor.
+
+    Signed with SECRET_KEY, it works once and expires after 14 days; send it to the debtor
+    through a channel already verified (a forwarded link is refused in a chat of another debtor).
+    """
+
+    async def body() -> str | None:
+        async with command_container() as container, _telegram(container) as adapter:
+            async with container.sessions() as session:
+                if await session.get(Account, account) is None:
+                    return None
+            token = make_token(container.settings.secret_key, account, container.clock.now())
+            try:
+                link: str = await adapter.start_link(token)
+            except ChannelError as exc:
+                raise typer.BadParameter(
+                    f"set TELEGRAM_BOT_USERNAME (getMe failed: {exc})") from exc
+            return link
+
+    link = run(body)
+    if link is None:
+        typer.echo(f"no account {account}", err=True)
+        raise typer.Exit(1)
+    typer.echo(link)
+
+
+@asynccontextmanager
+async def _telegram(container: Container) -> AsyncIterator[Any]:
+    """The Telegram adapter, with the channels closed afterwards."""
+    install_channels(None, container)
+    try:
+        adapter = container.services["adapters"].get("telegram")
+        if adapter is None:
+            raise typer.BadParameter("TELEGRAM_BOT_TOKEN is not set")
+        yield adapter
+    finally:
+        await close_channels(container)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from datetime import UTC, datetime
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
@@ -41,11 +42,16 @@ from bot.channels.errors import (
     TransientChannelError,
 )
 from bot.channels.rendering import render
-from bot.messages import Choice, ConversationKey, InboundMessage
+from bot.messages import Attachment, Choice, ConversationKey, InboundMessage
 
+log = logging.getLogger(__name__)
 # sendMessage takes 4096 characters; inline keyboards hold many buttons, callback data 64 bytes.
 TELEGRAM_LIMITS = ChannelLimits(max_chars=4096, max_parts=3, max_buttons=8, button_label_chars=64)
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+# Media a debtor can send; a photo comes in several sizes and the last is the largest.
+MEDIA_KINDS = ("photo", "voice", "audio", "video", "video_note", "animation", "document",
+               "sticker")
+ANSWER_TIMEOUT = 5  # seconds: the webhook waits for answerCallbackQuery
 
 
 class TelegramAdapter:
@@ -88,9 +94,15 @@ class TelegramAdapter:
         assert first is not None
         return SendResult(f"{first.chat.id}:{first.message_id}", "sent")
 
-    def start_link(self, token: str) -> str | None:
-        """The t.me deep link that opens the bot with `/start <token>`."""
-        return f"https://t.me/{self.username}?start={token}" if self.username else None
+    async def start_link(self, token: str) -> str:
+        """The t.me link that opens the bot with `/start <token>`; getMe names the bot if unset."""
+        try:
+            username = self.username or (await self.bot.me()).username
+        except TelegramAPIError as exc:
+            raise map_telegram_error(exc) from exc
+        if not username:
+            raise PermanentChannelError("telegram getMe returned no username", "400")
+        return f"https://t.me/{username}?start={token}"
 
     async def set_webhook(self, url: str) -> bool:
         """Register the webhook with its secret (an explicit operator step, never at start-up)."""
@@ -127,6 +139,21 @@ def _keyboard(buttons: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def attachments(message: Message) -> tuple[Attachment, ...]:
+    """The message's media as `telegram:<kind>:<file_id>`, with the mime type when given."""
+    # Not a download URL: that URL holds the bot token. getFile turns the id into one.
+    found = []
+    for kind in MEDIA_KINDS:
+        media = getattr(message, kind)
+        if isinstance(media, list):
+            media = media[-1] if media else None
+        if media is None or (kind == "document" and message.animation is not None):
+            continue  # an animation also comes as a document copy of itself
+        found.append(Attachment(f"telegram:{kind}:{media.file_id}",
+                                getattr(media, "mime_type", None)))
+    return tuple(found)
+
+
 def _router(bot_id: int) -> Router:
     router = Router(name="parley")
 
@@ -134,10 +161,10 @@ def _router(bot_id: int) -> Router:
         return ConversationKey("telegram", str(chat_id))
 
     def inbound(update_id: int, chat_id: int, text: str, when: datetime,
-                choice: str | None = None) -> InboundMessage:
+                choice: str | None = None, media: tuple[Attachment, ...] = ()) -> InboundMessage:
         # Update ids restart at random after a quiet week, so the id is (bot, update) - not order.
         return InboundMessage(key_of(chat_id), text, f"{bot_id}:{update_id}", when.astimezone(UTC),
-                              choice_value=choice)
+                              attachments=media, choice_value=choice)
 
     @router.message(CommandStart(deep_link=True))
     async def start_linked(message: Message, command: CommandObject, event_update: Update):
@@ -145,14 +172,17 @@ def _router(bot_id: int) -> Router:
         first = inbound(event_update.update_id, message.chat.id, "/start", message.date)
         return WebhookBatch(messages=(first,), links=(LinkRequest(key, command.args or ""),))
 
-    @router.message(F.text | F.caption)
-    async def text_message(message: Message, event_update: Update) -> WebhookBatch:
-        text = message.text or message.caption or ""
+    @router.message()
+    async def any_message(message: Message, event_update: Update) -> WebhookBatch:
+        text, media = message.text or message.caption or "", attachments(message)
+        if not text and not media:
+            return WebhookBatch()  # a location, a poll, a service message: nothing to keep
         return WebhookBatch(messages=(inbound(event_update.update_id, message.chat.id, text,
-                                              message.date),))
+                                              message.date, media=media),))
 
     @router.callback_query()
-    async def button(query: CallbackQuery, event_update: Update) -> WebhookBatch:
+    async def button(query: CallbackQuery, event_update: Update, bot: Bot) -> WebhookBatch:
+        await _answer(bot, query)
         chat_id = query.message.chat.id if query.message else query.from_user.id
         when = datetime.now(UTC)
         return WebhookBatch(messages=(inbound(event_update.update_id, chat_id, query.data or "",
@@ -165,3 +195,11 @@ def _router(bot_id: int) -> Router:
         return WebhookBatch()
 
     return router
+
+
+async def _answer(bot: Bot, query: CallbackQuery) -> None:
+    """Stop the button's spinner; best effort, the press is stored whatever Telegram says."""
+    try:
+        await bot.answer_callback_query(query.id, request_timeout=ANSWER_TIMEOUT)
+    except TelegramAPIError as exc:
+        log.warning("answerCallbackQuery %s failed: %s", query.id, exc)

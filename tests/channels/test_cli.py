@@ -1,4 +1,4 @@
-"""The channels CLI: reminders from the shell and Telegram webhook registration."""
+"""The channels CLI: reminders from the shell, Telegram webhook registration and deep links."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from backend.cli.main import app
 from backend.container import build_container
 from backend.db.models import Promise
+from backend.services.telegram_links import read_token
 from backend.settings import Settings
 from tests.channels.helpers import PUBLIC_BASE_URL, messages, seed_debtor
 from tests.fakes.server import FakeServer
@@ -37,11 +38,7 @@ async def test_telegram_set_webhook_registers_with_the_secret(
 async def test_remind_one_account_sends_through_the_gate(
     channel_settings: Settings, twilio_api: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    container = build_container(channel_settings)
-    try:
-        _, account_id = await seed_debtor(container, now=container.clock.now())
-    finally:
-        await container.close()
+    account_id = await _seeded_account(channel_settings)
     _env(monkeypatch, channel_settings)
     result = await _invoke("remind", "--account", str(account_id))
     assert result.exit_code == 0, result.output
@@ -109,3 +106,63 @@ async def test_remind_an_unknown_account_exits_1(
     result = await _invoke("remind", "--account", "99999")
     assert result.exit_code == 1
     assert "no account 99999" in result.output
+
+
+async def test_telegram_link_prints_a_deep_link_for_the_account(
+    channel_settings: Settings, telegram_api: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    container = build_container(channel_settings)
+    try:
+        _, account_id = await seed_debtor(container, now=container.clock.now())
+        now = container.clock.now()
+    finally:
+        await container.close()
+    _env(monkeypatch, channel_settings)
+    result = await _invoke("telegram", "link", "--account", str(account_id))
+    assert result.exit_code == 0, result.output
+    link = result.output.strip()
+    assert link.startswith("https://t.me/parley_bot?start=")
+    token = link.split("?start=", 1)[1]
+    assert read_token(channel_settings.secret_key, token, now) == account_id
+    assert telegram_api.calls("/getMe") == []  # TELEGRAM_BOT_USERNAME names the bot
+
+
+async def test_telegram_link_asks_get_me_without_a_username(
+    channel_settings: Settings, telegram_api: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account_id = await _seeded_account(channel_settings)
+    _env(monkeypatch, channel_settings.model_copy(update={"telegram_bot_username": None}))
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+    result = await _invoke("telegram", "link", "--account", str(account_id))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("https://t.me/parley_bot?start=")
+    assert len(telegram_api.calls("/getMe")) == 1
+
+
+async def test_telegram_link_for_an_unknown_account_exits_1(
+    channel_settings: Settings, telegram_api: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch, channel_settings)
+    result = await _invoke("telegram", "link", "--account", "99999")
+    assert result.exit_code == 1
+    assert "no account 99999" in result.output
+
+
+async def test_telegram_link_without_a_bot_names_the_missing_setting(
+    channel_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch, channel_settings.model_copy(update={"telegram_bot_token": None}))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    result = await _invoke("telegram", "link", "--account", "1")
+    assert result.exit_code != 0
+    assert "TELEGRAM_BOT_TOKEN is not set" in result.output
+
+
+async def _seeded_account(settings: Settings) -> int:
+    """One debtor with an account in the CLI's database; the account id."""
+    container = build_container(settings)
+    try:
+        _, account_id = await seed_debtor(container, now=container.clock.now())
+    finally:
+        await container.close()
+    return account_id

@@ -136,3 +136,21 @@ async def test_identity_answers_carry_no_intent_and_never_reach_the_trainers(cha
                for a in answers)
     shown = {entry.message.id for entry in inbox}
     assert asked.message_id in shown and not shown & {a.message_id for a in answers}
+
+
+async def test_a_message_without_words_is_not_read_as_a_yes(chat: Chat) -> None:
+    await chat.verify()
+    await chat.says("I'll pay $300 on 2026-12-04")
+    photo = await chat.says("")  # a photo or a voice note: the text is empty
+    assert photo.intent == "out_of_scope" and "promise.recorded" not in [
+        r.key for r in photo.replies]
+    assert await _one(chat, Promise) is None
+    message = await _one(chat, Message, Message.id == photo.message_id)
+    assert message.intent is None  # type: ignore[attr-defined]
+
+
+async def test_a_button_press_picks_its_choice_by_value(chat: Chat) -> None:
+    await chat.verify()
+    await chat.says("I'll pay $300 on 2026-12-04")
+    pressed = await chat.says("intent:affirm")  # a Telegram button's callback data
+    assert [r.key for r in pressed.replies] == ["promise.recorded"]

@@ -19,7 +19,8 @@ def telegram_error(code: int, description: str, **parameters: Any) -> Reply:
 
 
 def fake_telegram() -> FakeServer:
-    """Answers sendMessage with a Message, setWebhook/others with True."""
+    """Answers sendMessage with a Message, getMe with the bot, others (setWebhook,
+    answerCallbackQuery) with True."""
     counter = itertools.count(1)
 
     def router(rec: Recorded) -> Reply:

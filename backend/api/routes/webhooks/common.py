@@ -63,7 +63,8 @@ async def store_batch(container: Container, batch: WebhookBatch) -> list[StoredI
     secret = container.settings.secret_key
     async with container.sessions.begin() as session:
         for link in batch.links:
-            await link_chat(session, link.key, link.token, secret, now)
+            await link_chat(session, link.key, link.token, secret, now,
+                            handoffs=container.services.get("handoffs"))
         for key in batch.opt_outs:
             await record_opt_out(session, key, "blocked_bot", now)
         stored = [await store_inbound(session, m, now=now) for m in batch.messages]
