@@ -43,13 +43,19 @@ def import_file(
 ) -> None:
     """Upsert accounts by (creditor, external_ref); re-importing a file creates nothing twice.
 
-    Rows that match an existing account count as updated (written again, same values).
+    Rows that match an existing account count as updated: their debtor, contacts, portfolio
+    and due date are written again; their balances stay the ledger's.
 
     Every invalid row is reported with its row number, column and reason. By default nothing
     is written when any row is invalid.
     """
     error_csv = errors or path.with_suffix(".errors.csv")
-    rows = max(0, sum(1 for _ in path.open(encoding="utf-8-sig")) - 1)
+    try:
+        rows = _data_rows(path)
+    except UnicodeDecodeError as exc:
+        # Counting reads the whole file, so a file that is not UTF-8 stops here, unwritten.
+        typer.echo(f"{path}: not UTF-8 text: {exc}", err=True)
+        raise typer.Exit(1) from None
 
     async def body() -> int:
         async with command_container() as container:
@@ -86,6 +92,11 @@ def import_file(
         return 0
 
     raise typer.Exit(run(body))
+
+
+def _data_rows(path: Path) -> int:
+    with path.open(encoding="utf-8-sig") as handle:
+        return max(0, sum(1 for _ in handle) - 1)
 
 
 def _progress() -> Progress:

@@ -116,7 +116,11 @@ async def create_account(
     if not isinstance(row, AccountRow):
         detail = [{"field": e.column, "reason": e.reason} for e in row]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
-    await upsert_accounts(session, [row], clock.now())
+    # Like a re-import, an update never undoes what the ledger recorded (payments).
+    counts = await upsert_accounts(session, [row], clock.now(), keep_balances=True)
+    if counts.refused:
+        detail = [{"field": e.column, "reason": e.reason} for e in counts.refused]
+        raise HTTPException(status.HTTP_409_CONFLICT, detail)
     account_id = await _account_id(session, row)
     return await _detail(session, account_id, clock, request)
 
@@ -211,13 +215,14 @@ def _public(account: Account, creditor: str, today: Any) -> AccountPublic:
 
 
 async def _account_id(session: SessionDep, row: AccountRow) -> int:
-    account_id = await session.scalar(
-        select(Account.id)
+    # Creditors match in any case, as the import matches them (casefolded in Python).
+    rows = await session.execute(
+        select(Account.id, Creditor.name)
         .join(Creditor, Creditor.id == Account.creditor_id)
-        .where(Creditor.name == row.creditor, Account.external_ref == row.external_ref)
+        .where(Account.external_ref == row.external_ref).order_by(Account.id)
     )
-    assert account_id is not None
-    return int(account_id)
+    wanted = row.creditor.casefold()
+    return next(int(i) for i, name in rows if name.casefold() == wanted)
 
 
 def _import_result(report: ImportReport) -> ImportResult:

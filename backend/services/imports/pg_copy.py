@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.services.imports.records import DEBTOR_FIELDS, Keyed, contacts, debtor_tuple
+from backend.services.imports.records import (
+    DEBTOR_FIELDS,
+    Existing,
+    Keyed,
+    contacts,
+    debtor_tuple,
+    unchanged_terms,
+)
+from backend.services.imports.rows import RowError
 
 ACCOUNT_COPY_COLUMNS = (
     "creditor_id",
@@ -37,7 +45,8 @@ NO_FLAGS = (False,) * 6  # dispute, cease, attorney, bankruptcy, deceased, hards
 # A join, not `= ANY($2)`: on a table filled moments ago (no statistics yet) the planner
 # scans it and tests every row against the whole array, which is quadratic in the import.
 PG_EXISTING = (
-    "SELECT a.external_ref, a.id, a.debtor_id FROM unnest($2::text[]) AS r(ref)"
+    "SELECT a.external_ref, a.id, a.debtor_id, a.currency, a.original_balance"
+    " FROM unnest($2::text[]) AS r(ref)"
     " JOIN account AS a ON a.creditor_id = $1 AND a.external_ref = r.ref"
 )
 PG_DEBTOR_SEQUENCE = "SELECT pg_get_serial_sequence('debtor', 'id')"
@@ -62,7 +71,12 @@ UPDATE debtor AS d SET full_name = u.full_name, date_of_birth = u.date_of_birth,
   timezone = u.timezone, preferred_language = u.preferred_language
 FROM parley_import_debtor AS u WHERE d.id = u.id
 """
+# Balances and currency are the ledger's once the account exists: a re-import leaves them.
 PG_UPDATE_ACCOUNTS = """
+UPDATE account AS a SET portfolio_id = u.portfolio_id, due_date = u.due_date, updated_at = $1
+FROM parley_import_account AS u WHERE a.id = u.id
+"""
+PG_OVERWRITE_ACCOUNTS = """
 UPDATE account AS a SET portfolio_id = u.portfolio_id, currency = u.currency,
   original_balance = u.original_balance, current_balance = u.current_balance,
   due_date = u.due_date, updated_at = $1
@@ -81,8 +95,9 @@ class Resolved:
 
     new: list[Keyed]
     old: list[Keyed]
-    existing: dict[tuple[int, str], tuple[int, int]]
+    existing: Existing
     debtor_ids: list[int]
+    refused: list[RowError] = field(default_factory=list)
 
 
 @dataclass
@@ -91,6 +106,7 @@ class Records:
 
     created: int
     updated: int
+    refused: list[RowError] = field(default_factory=list)
     debtors: list[tuple[Any, ...]] = field(default_factory=list)
     accounts: list[tuple[Any, ...]] = field(default_factory=list)
     contacts: list[tuple[Any, ...]] = field(default_factory=list)
@@ -107,8 +123,10 @@ class CopyWriter:
     caller build the next chunk while this one is being sent.
     """
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, now: datetime, keep_balances: bool = True) -> None:
         self.session, self.now = session, now
+        # As in `portable.upsert_chunk`: existing accounts keep their currency and balances.
+        self.keep_balances = keep_balances
         self.driver: Any = None
         self.debtor_sequence: str | None = None
         # References already written under each fresh creditor: a caller may repeat one in
@@ -122,9 +140,12 @@ class CopyWriter:
         """
         driver = await self.connection()
         existing = await _existing(driver, self._unknown(keyed, fresh))
+        refused: list[RowError] = []
         if existing:
             new = [(k, r) for k, r in keyed if k[:2] not in existing]
             old = [(k, r) for k, r in keyed if k[:2] in existing]
+            if self.keep_balances:
+                old, refused = unchanged_terms(old, existing)
         else:
             new, old = keyed, []
         ids: list[int] = []
@@ -132,7 +153,7 @@ class CopyWriter:
             if self.debtor_sequence is None:
                 self.debtor_sequence = await driver.fetchval(PG_DEBTOR_SEQUENCE)
             ids = await driver.fetchval(PG_NEXT_IDS, self.debtor_sequence, len(new))
-        return Resolved(new, old, existing, ids)
+        return Resolved(new, old, existing, ids, refused)
 
     def _unknown(self, keyed: list[Keyed], fresh: Set[int]) -> list[Keyed]:
         """The rows whose account may already exist (all but first sightings under `fresh`)."""
@@ -150,7 +171,7 @@ class CopyWriter:
     def build(self, resolved: Resolved) -> Records:
         """Every record the chunk sends, built without touching the connection."""
         now = self.now
-        records = Records(len(resolved.new), len(resolved.old))
+        records = Records(len(resolved.new), len(resolved.old), resolved.refused)
         debtor_of: dict[int, int] = {}
         for (key, row), debtor_id in zip(resolved.new, resolved.debtor_ids, strict=True):
             debtor_of[row.row] = debtor_id
@@ -190,7 +211,8 @@ class CopyWriter:
             await copy("parley_import_account", records=records.staged_accounts)
             await copy("parley_import_contact", records=records.staged_contacts)
             await driver.execute(PG_UPDATE_DEBTORS)
-            await driver.execute(PG_UPDATE_ACCOUNTS, self.now)
+            update = PG_UPDATE_ACCOUNTS if self.keep_balances else PG_OVERWRITE_ACCOUNTS
+            await driver.execute(update, self.now)
             await driver.execute(PG_INSERT_CONTACTS, self.now)
 
     async def connection(self) -> Any:
@@ -207,14 +229,14 @@ class CopyWriter:
         return driver
 
 
-async def _existing(driver: Any, keyed: list[Keyed]) -> dict[tuple[int, str], tuple[int, int]]:
+async def _existing(driver: Any, keyed: list[Keyed]) -> Existing:
     by_creditor: dict[int, list[str]] = {}
     for (creditor_id, ref, _), _row in keyed:
         by_creditor.setdefault(creditor_id, []).append(ref)
-    found: dict[tuple[int, str], tuple[int, int]] = {}
+    found: Existing = {}
     for creditor_id, refs in by_creditor.items():
-        for ref, account_id, debtor_id in await driver.fetch(PG_EXISTING, creditor_id, refs):
-            found[(creditor_id, ref)] = (account_id, debtor_id)
+        for ref, *stored in await driver.fetch(PG_EXISTING, creditor_id, refs):
+            found[(creditor_id, ref)] = tuple(stored)  # type: ignore[assignment]
     return found
 
 

@@ -12,44 +12,58 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Debtor
-from backend.services.imports.records import Keyed, contacts, debtor_values
-from backend.services.imports.rows import AccountRow
+from backend.services.imports.records import (
+    Existing,
+    Keyed,
+    contacts,
+    debtor_values,
+    unchanged_terms,
+)
+from backend.services.imports.rows import AccountRow, RowError
 
 ACCOUNT: Table = Account.__table__  # type: ignore[assignment]
 DEBTOR: Table = Debtor.__table__  # type: ignore[assignment]
 CONTACT: Table = ContactPoint.__table__  # type: ignore[assignment]
 
 
-async def upsert_chunk(session: AsyncSession, keyed: list[Keyed], now: datetime) -> tuple[int, int]:
-    """Insert new accounts and update existing ones; (created, updated)."""
-    chunk = [row for _, row in keyed]
+async def upsert_chunk(
+    session: AsyncSession, keyed: list[Keyed], now: datetime, keep_balances: bool = True
+) -> tuple[int, int, list[RowError]]:
+    """Insert new accounts and update existing ones; (created, updated, rows refused).
+
+    With `keep_balances` existing accounts keep their currency and balances, and rows that
+    contradict them are refused; without, the file's values overwrite them.
+    """
     existing = await _existing(session, keyed)
     new = [(k, r) for k, r in keyed if k[:2] not in existing]
     old = [(k, r) for k, r in keyed if k[:2] in existing]
+    refused: list[RowError] = []
+    if keep_balances:
+        old, refused = unchanged_terms(old, existing)
+    chunk = [row for _, row in new + old]
     debtor_of: dict[int, int] = {r.row: existing[k[:2]][1] for k, r in old}
     new_debtor_ids = await _insert_debtors(session, [r for _, r in new], now)
     debtor_of.update({r.row: d for (_, r), d in zip(new, new_debtor_ids, strict=True)})
     await _insert_accounts(session, new, debtor_of, now)
     await _update_debtors(session, [r for _, r in old], debtor_of)
-    await _update_accounts(session, old, existing, now)
+    await _update_accounts(session, old, existing, now, keep_balances)
     await _insert_contacts(session, chunk, debtor_of, now)
-    return len(new), len(old)
+    return len(new), len(old), refused
 
 
-async def _existing(
-    session: AsyncSession, keyed: list[Keyed]
-) -> dict[tuple[int, str], tuple[int, int]]:
+async def _existing(session: AsyncSession, keyed: list[Keyed]) -> Existing:
     by_creditor: dict[int, list[str]] = {}
     for (creditor_id, ref, _), _row in keyed:
         by_creditor.setdefault(creditor_id, []).append(ref)
-    found: dict[tuple[int, str], tuple[int, int]] = {}
+    found: Existing = {}
+    columns = (ACCOUNT.c.id, ACCOUNT.c.debtor_id, ACCOUNT.c.currency, ACCOUNT.c.original_balance)
     for creditor_id, refs in by_creditor.items():
         result = await session.execute(
-            select(ACCOUNT.c.external_ref, ACCOUNT.c.id, ACCOUNT.c.debtor_id).where(
+            select(ACCOUNT.c.external_ref, *columns).where(
                 ACCOUNT.c.creditor_id == creditor_id, ACCOUNT.c.external_ref.in_(refs)
             )
         )
-        found.update({(creditor_id, ref): (aid, did) for ref, aid, did in result})
+        found.update({(creditor_id, ref): tuple(stored) for ref, *stored in result})
     return found
 
 
@@ -134,34 +148,34 @@ async def _update_debtors(
 
 
 async def _update_accounts(
-    session: AsyncSession,
-    old: list[Keyed],
-    existing: dict[tuple[int, str], tuple[int, int]],
-    now: datetime,
+    session: AsyncSession, old: list[Keyed], existing: Existing, now: datetime,
+    keep_balances: bool,
 ) -> None:
     if not old:
         return
-    stmt = (
-        ACCOUNT.update()
-        .where(ACCOUNT.c.id == bindparam("b_id"))
-        .values(
-            portfolio_id=bindparam("b_portfolio_id"),
-            currency=bindparam("b_currency"),
-            original_balance=bindparam("b_original", type_=ACCOUNT.c.original_balance.type),
-            current_balance=bindparam("b_balance", type_=ACCOUNT.c.current_balance.type),
-            due_date=bindparam("b_due"),
-            updated_at=bindparam("b_now", type_=ACCOUNT.c.updated_at.type),
-        )
-    )
+    values: dict[str, Any] = {
+        "portfolio_id": bindparam("b_portfolio_id"),
+        "due_date": bindparam("b_due"),
+        "updated_at": bindparam("b_now", type_=ACCOUNT.c.updated_at.type),
+    }
+    if not keep_balances:
+        values |= {
+            "currency": bindparam("b_currency"),
+            "original_balance": bindparam("b_original", type_=ACCOUNT.c.original_balance.type),
+            "current_balance": bindparam("b_balance", type_=ACCOUNT.c.current_balance.type),
+        }
+    stmt = ACCOUNT.update().where(ACCOUNT.c.id == bindparam("b_id")).values(values)
     params = [
         {
             "b_id": existing[key[:2]][0],
             "b_portfolio_id": key[2],
-            "b_currency": row.currency,
-            "b_original": row.original_balance,
-            "b_balance": row.balance,
             "b_due": row.due_date,
             "b_now": now,
+            **({} if keep_balances else {
+                "b_currency": row.currency,
+                "b_original": row.original_balance,
+                "b_balance": row.balance,
+            }),
         }
         for key, row in old
     ]

@@ -18,24 +18,35 @@ class PortfolioIds:
 
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session, self.now = session, now
-        self.creditors: dict[str, int] = {}
+        # Casefolded name -> id, loaded once: SQLite's lower() folds ASCII only, so matching
+        # in Python is what agrees with the in-file duplicate check on every database.
+        self.creditors: dict[str, int] | None = None
         # Creditors this import created: nobody else can see them yet, so they have no
         # accounts but the ones this import writes.
         self.created: set[int] = set()
         self.portfolios: dict[tuple[int, str], int] = {}
+        # (casefolded creditor, portfolio) -> (creditor id, portfolio id).
         self.by_names: dict[tuple[str, str], tuple[int, int]] = {}
 
     async def creditor(self, name: str) -> int:
-        """The creditor's id, creating the creditor when new."""
-        if name not in self.creditors:
-            row = await self.session.scalar(select(Creditor).where(Creditor.name == name))
-            if row is None:
-                row = Creditor(name=name, created_at=self.now)
-                self.session.add(row)
-                await self.session.flush()
-                self.created.add(row.id)
-            self.creditors[name] = row.id
-        return self.creditors[name]
+        """The id of the creditor named `name` in any case, creating the creditor when new."""
+        if self.creditors is None:
+            self.creditors = await self._creditors()
+        key = name.casefold()
+        if key not in self.creditors:
+            row = Creditor(name=name, created_at=self.now)
+            self.session.add(row)
+            await self.session.flush()
+            self.created.add(row.id)
+            self.creditors[key] = row.id
+        return self.creditors[key]
+
+    async def _creditors(self) -> dict[str, int]:
+        result = await self.session.execute(
+            select(Creditor.id, Creditor.name).order_by(Creditor.id.desc())
+        )
+        # Newest first, so names that already differ only by case resolve to the oldest.
+        return {name.casefold(): creditor_id for creditor_id, name in result}
 
     async def portfolio(self, creditor_id: int, name: str) -> int:
         """The portfolio's id within the creditor, creating it when new."""
@@ -56,13 +67,13 @@ class PortfolioIds:
     async def keys(self, rows: Sequence[AccountRow]) -> list[Keyed]:
         """Each row with its (creditor id, external_ref, portfolio id), names resolved once."""
         by_names = self.by_names
-        for names in dict.fromkeys((r.creditor, r.portfolio) for r in rows):
-            if names in by_names:
-                continue
-            creditor_id = await self.creditor(names[0])
-            by_names[names] = (creditor_id, await self.portfolio(creditor_id, names[1]))
+        for row in rows:
+            names = (row.creditor.casefold(), row.portfolio)
+            if names not in by_names:
+                creditor_id = await self.creditor(row.creditor)
+                by_names[names] = (creditor_id, await self.portfolio(creditor_id, row.portfolio))
         keyed = []
         for row in rows:
-            creditor_id, portfolio_id = by_names[(row.creditor, row.portfolio)]
+            creditor_id, portfolio_id = by_names[(row.creditor.casefold(), row.portfolio)]
             keyed.append(((creditor_id, row.external_ref, portfolio_id), row))
         return keyed

@@ -47,7 +47,9 @@ def validate_batches(
     """
     size = size or BATCH
     reader = csv.reader(lines)
-    fieldnames = next(reader, None)
+    header = next(reader, None)
+    # Names are stripped once, so the rows are keyed by the names the check accepted.
+    fieldnames = [name.strip() for name in header] if header is not None else None
     header_errors = _check_header(fieldnames)
     if header_errors or fieldnames is None:
         parsed.errors.extend(header_errors)
@@ -115,13 +117,13 @@ def _first_of_reference(
 def _check_header(fieldnames: list[str] | None) -> list[RowError]:
     if not fieldnames:
         return [RowError(1, "*", "the file is empty or has no header row")]
-    names = [n.strip() for n in fieldnames]
     errors = [
-        RowError(1, name, "required column is missing") for name in sorted(REQUIRED - set(names))
+        RowError(1, name, "required column is missing")
+        for name in sorted(REQUIRED - set(fieldnames))
     ]
     errors += [
         RowError(1, name, f"unknown column (known: {', '.join(COLUMN_NAMES)})")
-        for name in names
+        for name in fieldnames
         if name not in COLUMN_NAMES
     ]
     return errors

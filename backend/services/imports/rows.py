@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import get_currency_precision, list_currencies
 
 from backend.services.geo import InvalidPhone, derive_timezone, is_known_timezone, normalize_phone
 from backend.services.imports.phones import us_e164
+from backend.services.imports.regions import region_code
 
 # Currency code -> its decimals, looked up once (babel's lookup costs more than a row's parse).
 CURRENCY_PRECISION = {code: get_currency_precision(code) for code in list_currencies()}
@@ -24,6 +25,11 @@ CENT = Decimal("0.01")
 # Digits with exactly two decimals, at most MAX_BALANCE: Decimal() of it is already the
 # quantized amount, so the general checks below have nothing to add.
 PLAIN_AMOUNT_RE = re.compile(r"[0-9]{1,16}\.[0-9]{2}")
+# An optional $, then digits (commas only between groups of three), then optional decimals:
+# "1,50" is a decimal comma, not 150, and "1e3" is not how a statement writes 1000.
+AMOUNT_RE = re.compile(r"\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+# date.fromisoformat also takes 20261001 and 2026-W40-4; the columns promise YYYY-MM-DD.
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,8 @@ class AccountRow:
     original_balance: Decimal
     due_date: date
     preferred_language: str
+    # False when the file left original_balance empty (it then equals balance).
+    original_given: bool = True
 
 
 class _Collector:
@@ -100,13 +108,13 @@ def validate_values(
     if email and not EMAIL_RE.match(email):
         errs.fail("email", f"{email!r} is not an email address")
     currency = _currency(get("currency", ""), errs)
-    balance = _money("balance", get("balance", ""), errs, required=True)
-    original = _money("original_balance", get("original_balance", ""), errs)
+    balance = _money("balance", get("balance", ""), errs, currency, required=True)
+    original = _money("original_balance", get("original_balance", ""), errs, currency)
     due = _date("due_date", get("due_date", ""), errs, required=True)
     dob = _date("date_of_birth", get("date_of_birth", ""), errs)
     if dob and due and today is not None and dob > today:
         errs.fail("date_of_birth", f"{dob.isoformat()} is in the future")
-    region = get("state", "").upper() or None
+    region = _region(get("state", ""), country, errs)
     timezone = _timezone(get("timezone", ""), region, country, phone, errs)
     language = (get("preferred_language") or "en").lower()
     if language not in LANGUAGES:
@@ -131,6 +139,7 @@ def validate_values(
         original if original is not None else balance,
         due,
         language,
+        original is not None,
     )
 
 
@@ -161,24 +170,36 @@ def _currency(raw: str, errs: _Collector) -> str | None:
     return code
 
 
-def _money(column: str, raw: str, errs: _Collector, required: bool = False) -> Decimal | None:
-    if PLAIN_AMOUNT_RE.fullmatch(raw):
+def _region(raw: str, country: str, errs: _Collector) -> str | None:
+    if not raw:
+        return None
+    code = region_code(raw, country)
+    if code is None:
+        where = "a US state code or name" if country == "US" else "a two-letter region code"
+        errs.fail("state", f"{raw!r} is not {where}")
+    return code
+
+
+def _money(
+    column: str, raw: str, errs: _Collector, currency: str | None, required: bool = False
+) -> Decimal | None:
+    places = CURRENCY_PRECISION[currency] if currency else 2
+    if places == 2 and PLAIN_AMOUNT_RE.fullmatch(raw):
         return Decimal(raw)
     if not raw:
         if required:
             errs.fail(column, "required value is empty")
         return None
-    try:
-        amount = Decimal(raw.replace(",", "").replace("$", ""))
-    except InvalidOperation:
-        errs.fail(column, f"{raw!r} is not a number")
+    digits = raw.removeprefix("-")
+    if not AMOUNT_RE.fullmatch(digits):
+        errs.fail(column, f"{raw!r} is not a number (write e.g. 1250.00 or 1,250.00)")
         return None
-    if not amount.is_finite():
-        errs.fail(column, f"{raw!r} is not a finite amount")
-    elif amount < 0:
+    amount = Decimal(digits.replace(",", "").replace("$", ""))
+    if amount and digits != raw:
         errs.fail(column, f"{raw} is negative")
-    elif amount != amount.quantize(CENT):
-        errs.fail(column, f"{raw} has more than 2 decimals")
+    elif amount != amount.quantize(Decimal(1).scaleb(-places)):
+        units = f"{currency} has {places}" if currency else f"at most {places}"
+        errs.fail(column, f"{raw} has more decimals than the currency allows ({units})")
     elif amount > MAX_BALANCE:
         errs.fail(column, f"{raw} is too large")
     else:
@@ -192,6 +213,8 @@ def _date(column: str, raw: str, errs: _Collector, required: bool = False) -> da
             errs.fail(column, "required value is empty")
         return None
     try:
+        if not DATE_RE.fullmatch(raw):
+            raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
         errs.fail(column, f"{raw!r} is not a real date in YYYY-MM-DD form")

@@ -16,6 +16,7 @@ from backend.services import audit
 from backend.services.imports.columns import COLUMN_NAMES
 from backend.services.imports.pipeline import write_while_validating
 from backend.services.imports.reader import ParsedFile, validate_batches
+from backend.services.imports.records import as_raw
 from backend.services.imports.rows import RowError
 from backend.services.imports.writer import AccountWriter
 
@@ -63,9 +64,12 @@ async def import_accounts(
         with _collector_paused():
             async with sessions.begin() as session:
                 writer = AccountWriter(session, now)
+                # Rows the writer refuses keep it writing (the rollback undoes it), so every
+                # one of them is found and reported, as validation reports every invalid row.
                 await write_while_validating(
                     batches, writer, lambda: skip_invalid or not parsed.errors, progress
                 )
+                _add_refused(parsed, writer)
                 if parsed.header_broken or (parsed.errors and not skip_invalid):
                     raise _Rejected
                 if error_csv and parsed.rejected_raw:
@@ -77,6 +81,21 @@ async def import_accounts(
         pass
     report.total, report.errors = parsed.total, list(parsed.errors)
     return report, parsed
+
+
+def _add_refused(parsed: ParsedFile, writer: AccountWriter) -> None:
+    """Report the rows the writer refused like the rows validation rejected, in row order."""
+    refused = writer.counts.refused
+    if not refused:
+        return
+    numbers = {e.row for e in refused}
+    for row in parsed.rows:
+        if row.row in numbers:
+            reasons = [e for e in refused if e.row == row.row]
+            parsed.rejected_raw.append((row.row, as_raw(row), reasons))
+    parsed.rows = [r for r in parsed.rows if r.row not in numbers]
+    parsed.errors = sorted([*parsed.errors, *refused], key=lambda e: e.row)
+    parsed.rejected_raw.sort(key=lambda item: item[0])
 
 
 async def _record(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,7 @@ from backend.services.imports import portable
 from backend.services.imports.pg_copy import CopyWriter, Records, Resolved
 from backend.services.imports.portfolios import PortfolioIds
 from backend.services.imports.records import Keyed
-from backend.services.imports.rows import AccountRow
+from backend.services.imports.rows import AccountRow, RowError
 
 CHUNK = 2000
 PG_CHUNK = 5000
@@ -20,10 +20,12 @@ PG_CHUNK = 5000
 
 @dataclass
 class UpsertCounts:
-    """How many accounts were created and how many updated."""
+    """How many accounts were created and how many updated; the rows refused, and why."""
 
     created: int = 0
     updated: int = 0
+    # Rows for existing accounts whose currency or original balance the file contradicts.
+    refused: list[RowError] = field(default_factory=list)
 
 
 @dataclass
@@ -42,12 +44,13 @@ class AccountWriter:
     `prepare`d (ids looked up), `build`t (pure Python) and `send`t; `write` does all three.
     """
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, now: datetime, keep_balances: bool = True) -> None:
         self.session, self.now = session, now
+        self.keep_balances = keep_balances
         self.ids = PortfolioIds(session, now)
         self.counts = UpsertCounts()
         postgres = session.get_bind().dialect.name == "postgresql"
-        self.copy = CopyWriter(session, now) if postgres else None
+        self.copy = CopyWriter(session, now, keep_balances) if postgres else None
         self.chunk_size = PG_CHUNK if self.copy else CHUNK
 
     async def connect(self) -> None:
@@ -79,12 +82,16 @@ class AccountWriter:
         if self.copy and isinstance(chunk.work, Records):
             await self.copy.send(chunk.work)
             created, updated = chunk.work.created, chunk.work.updated
+            refused = chunk.work.refused
         elif isinstance(chunk.work, list):
-            created, updated = await portable.upsert_chunk(self.session, chunk.work, self.now)
+            created, updated, refused = await portable.upsert_chunk(
+                self.session, chunk.work, self.now, self.keep_balances
+            )
         else:
             raise TypeError(f"chunk not built: {type(chunk.work).__name__}")
         self.counts.created += created
         self.counts.updated += updated
+        self.counts.refused.extend(refused)
 
 
 async def upsert_accounts(
@@ -92,9 +99,14 @@ async def upsert_accounts(
     rows: Sequence[AccountRow],
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    keep_balances: bool = False,
 ) -> UpsertCounts:
-    """Create or update every row inside the caller's transaction."""
-    writer = AccountWriter(session, now)
+    """Create or update every row inside the caller's transaction.
+
+    Unlike a file import, existing accounts take the rows' currency and balances unless
+    `keep_balances` (the demo seed re-applies its payments on top of the reset balances).
+    """
+    writer = AccountWriter(session, now, keep_balances)
     size = writer.chunk_size
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
