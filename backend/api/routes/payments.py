@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +11,7 @@ from babel.numbers import format_currency
 from fastapi import APIRouter, Form, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from backend.api.deps import ApiClient, ContainerDep
 from backend.db.models import Account
@@ -21,6 +21,8 @@ from backend.services.payments.sandbox import charge
 from backend.services.payments.service import PaymentService
 
 router = APIRouter(tags=["payments"])
+# How far a billing system's clock may run ahead of ours before its paid_at is refused.
+CLOCK_SKEW = timedelta(minutes=5)
 templates = Jinja2Templates(directory=Path(__file__).parents[2] / "pages" / "portal")
 
 
@@ -31,6 +33,14 @@ class PaymentCreate(BaseModel):
     reference: str = Field(min_length=1, max_length=128)
     paid_at: datetime | None = None
     method: str = Field("card", max_length=32)
+    currency: str | None = Field(None, description="must be the account's currency if given")
+
+    @field_validator("reference")
+    @classmethod
+    def _not_blank(cls, reference: str) -> str:
+        if not reference.strip():
+            raise ValueError("reference is blank")
+        return reference
 
 
 class PaymentPublic(BaseModel):
@@ -52,18 +62,49 @@ def _payments(container: ContainerDep) -> PaymentService:
 @router.post("/api/accounts/{account_id}/payments", response_model=PaymentPublic)
 async def post_payment(account_id: int, body: PaymentCreate, container: ContainerDep,
                        response: Response, client: ApiClient) -> Any:
-    """Post a payment (201); the same reference again changes nothing (200)."""
-    if body.paid_at is not None and body.paid_at.tzinfo is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "paid_at needs a timezone")
+    """Post a payment (201); the same reference and amount again changes nothing (200).
+
+    The same reference with another amount is a conflict (409): it is not a retry.
+    """
+    _check_paid_at(body.paid_at, container.clock.now())
+    await _check_currency(container, account_id, body.currency)
     posted = await _payments(container).post(
         account_id, body.amount, body.reference, source="api", method=body.method,
         paid_at=body.paid_at, actor=f"apikey:{client.prefix}")
     if posted is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
+    if not posted.created and posted.payment.amount != body.amount:
+        raise HTTPException(status.HTTP_409_CONFLICT, (
+            f"reference {body.reference!r} already exists on account {account_id}"
+            f" with amount {posted.payment.amount}, not {body.amount}"))
     response.status_code = status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK
     return PaymentPublic(payment_id=posted.payment.id, account_id=account_id,
                          amount=posted.payment.amount, reference=posted.payment.reference,
                          created=posted.created, applied_to=posted.applied_to)
+
+
+def _check_paid_at(paid_at: datetime | None, now: datetime) -> None:
+    if paid_at is None:
+        return
+    if paid_at.tzinfo is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "paid_at needs a timezone")
+    if paid_at > now + CLOCK_SKEW:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"paid_at {paid_at.isoformat()} is in the future")
+
+
+async def _check_currency(container: ContainerDep, account_id: int, currency: str | None) -> None:
+    """Refuse a currency other than the account's: the ledger would record it as the account's."""
+    if currency is None:
+        return
+    async with container.sessions() as session:
+        account = await session.get(Account, account_id)
+    if account is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
+    if currency.strip().upper() != account.currency:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, (
+            f"currency {currency!r} is not the account's currency {account.currency};"
+            " payments are recorded in the account's currency"))
 
 
 def _link(container: ContainerDep, token: str) -> PaymentLink:

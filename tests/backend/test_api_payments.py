@@ -1,0 +1,100 @@
+"""The billing payments API refuses what it would otherwise record wrongly or drop silently."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.api.app import create_app
+from backend.channels_wiring import install_channels
+from backend.container import Container
+from backend.conversations_wiring import install_conversations
+from backend.services import apikeys
+from backend.settings import Settings
+from bot.clock import SettableClock
+
+ACCOUNT = {
+    "external_ref": "PAY-1", "creditor": "Acme Bank", "portfolio": "Cards",
+    "debtor_name": "Jane Roe", "phone": "+12125550123", "state": "NY", "currency": "USD",
+    "balance": "300.00", "due_date": "2026-08-22",
+}
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: SettableClock) -> AsyncIterator[tuple[Any, str]]:
+    """A client with the payments routes, and the URL of one account's payments."""
+    app = create_app(settings, clock=clock, migrate=False,
+                     extensions=(install_channels, install_conversations))
+    async with app.router.lifespan_context(app):
+        container: Container = app.state.container
+        async with container.sessions.begin() as session:
+            _, raw = await apikeys.create_key(session, "test", clock.now())
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                     headers={"Authorization": f"Bearer {raw}"}) as client:
+            created = (await client.post("/api/accounts", json=ACCOUNT)).json()
+            yield client, f"/api/accounts/{created['id']}/payments"
+
+
+async def _balance(client: httpx.AsyncClient, url: str) -> str:
+    return str((await client.get(url.removesuffix("/payments"))).json()["current_balance"])
+
+
+async def test_a_replay_is_harmless_but_another_amount_is_a_conflict(
+    api: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, url = api
+    body = {"amount": "100.00", "reference": "INV-1"}
+    assert (await client.post(url, json=body)).status_code == 201
+    replay = await client.post(url, json={**body, "amount": "100"})
+    assert (replay.status_code, replay.json()["created"]) == (200, False)
+    conflict = await client.post(url, json={**body, "amount": "150.00"})
+    assert conflict.status_code == 409
+    assert conflict.json()["detail"] == (
+        "reference 'INV-1' already exists on account "
+        f"{url.split('/')[3]} with amount 100.00, not 150.00")
+    assert await _balance(client, url) == "200.00"
+
+
+async def test_another_currency_is_refused(api: tuple[httpx.AsyncClient, str]) -> None:
+    client, url = api
+    refused = await client.post(url, json={"amount": "10", "reference": "R", "currency": "EUR"})
+    assert refused.status_code == 422
+    assert "not the account's currency USD" in refused.json()["detail"]
+    same = await client.post(url, json={"amount": "10", "reference": "R", "currency": "usd"})
+    assert same.status_code == 201
+    assert await _balance(client, url) == "290.00"
+
+
+async def test_a_future_paid_at_and_a_blank_reference_are_refused(
+    api: tuple[httpx.AsyncClient, str], clock: SettableClock,
+) -> None:
+    client, url = api
+    future = (clock.now() + timedelta(hours=1)).isoformat()
+    refused = await client.post(url, json={"amount": "10", "reference": "F", "paid_at": future})
+    assert refused.status_code == 422 and "in the future" in refused.json()["detail"]
+    skewed = (clock.now() + timedelta(minutes=1)).isoformat()
+    ok = await client.post(url, json={"amount": "10", "reference": "F", "paid_at": skewed})
+    assert ok.status_code == 201
+    blank = await client.post(url, json={"amount": "10", "reference": "   "})
+    assert blank.status_code == 422
+    assert "reference is blank" in blank.text
+    assert await _balance(client, url) == "290.00"
+
+
+async def test_posting_the_account_again_keeps_its_payments(
+    api: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, url = api
+    assert (await client.post(url, json={"amount": "100.00", "reference": "P"})).status_code == 201
+    again = await client.post("/api/accounts", json={**ACCOUNT, "creditor": "ACME bank",
+                                                     "portfolio": "Cards 2026"})
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == int(url.split("/")[3])  # the creditor matched in any case
+    assert again.json()["current_balance"] == "200.00"  # the payment stands
+    other = await client.post("/api/accounts", json={**ACCOUNT, "currency": "EUR"})
+    assert other.status_code == 409 and "currency" in other.text
