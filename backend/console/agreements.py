@@ -14,10 +14,10 @@ from backend.container import Container
 from backend.db.models import Account, Conversation, PaymentPlan, Promise
 from backend.db.models.enums import PlanStatus, PromiseStatus
 from backend.services import ledger
-from backend.services.account_lock import hold_account
 from backend.services.policy import offers
 from backend.services.policy.model import Policy
 from backend.services.policy.rules import evaluate
+from backend.services.row_locks import hold_account
 from bot.facts import Offer, Terms
 
 

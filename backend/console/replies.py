@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.container import Container
-from backend.db.models import Conversation
+from backend.db.models import Conversation, Message
+from backend.db.models.enums import Direction
 from backend.services import audit
+from backend.services.delivery import envelope
 from backend.services.handoff import AGENT
+from backend.services.row_locks import hold_conversation
 from bot.messages import ConversationKey, OutboundMessage, Purpose
 from bot.ports import OutboxDecision
 
@@ -70,17 +74,33 @@ async def send_agent_reply(
     if outbox is None:
         return ReplyOutcome("unavailable", explanation="No outbound channel is configured.")
     async with container.sessions.begin() as session:
+        await hold_conversation(session, conversation_id)  # one form posted twice: one reply
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None or not _owned_by(conversation, agent_id):
             return ReplyOutcome("not_owner", explanation="Claim the conversation to reply.")
         outbound = _outbound(conversation, agent_id, text[:MAX_REPLY_LENGTH], discusses_debt,
                              recipient_verified, nonce)
+        earlier = await _same_reply(session, outbound)
+        if earlier is not None:
+            return ReplyOutcome(earlier.delivery_status, earlier.error_code,
+                                explain(earlier.error_code), earlier.id)
         decision: OutboxDecision = await outbox.submit(session, outbound)
         await _audit(session, container, conversation, agent_id, decision, recipient_verified)
     if decision.allowed and decision.message_id is not None:
         await outbox.send([decision.message_id])
     return ReplyOutcome(decision.status, decision.reason, explain(decision.reason),
                         decision.message_id)
+
+
+async def _same_reply(session: AsyncSession, outbound: OutboundMessage) -> Message | None:
+    """The reply this form already sent (its nonce is the idempotency key), if any."""
+    recent = await session.scalars(
+        select(Message).where(Message.conversation_id == outbound.conversation_id,
+                              Message.direction == Direction.OUTBOUND,
+                              Message.sender == outbound.sender)
+        .order_by(Message.id.desc()).limit(20))
+    return next((m for m in recent
+                 if envelope(m).get("idempotency_key") == outbound.idempotency_key), None)
 
 
 def _owned_by(conversation: Conversation, agent_id: int) -> bool:

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Conversation, Debtor, Message
 from backend.db.models.enums import AccountStatus, Direction
-from backend.services.account_lock import hold_account
 from backend.services.compliance.service import ComplianceGate
 from backend.services.delivery import envelope
 from backend.services.outbox import SqlOutbox
+from backend.services.row_locks import hold_account
 from backend.workflow.stops import hold_reason
 from backend.workflow.strategy import Lifecycle
 from bot.messages import ConversationKey, OutboundMessage, Purpose

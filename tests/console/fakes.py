@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Conversation, Message
 from backend.db.models.enums import DeliveryStatus, Direction
+from backend.services.delivery import set_envelope
 from bot.clock import Clock
 from bot.messages import OutboundMessage
 from bot.ports import OutboxDecision
@@ -36,6 +37,7 @@ class RecordingOutbox:
             intent=outbound.purpose.value, delivery_status=status,
             error_code=self.refuse_with, created_at=self.clock.now(),
         )
+        set_envelope(message, {"idempotency_key": outbound.idempotency_key})
         session.add(message)
         await session.flush()
         return OutboxDecision(message.id, status, self.refuse_with)
