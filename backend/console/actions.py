@@ -42,6 +42,8 @@ async def add_note(
     text = text.strip()
     if not text:
         raise ActionRefused("note_empty", "the note is empty")
+    if await session.get(Conversation, conversation_id) is None:
+        raise ActionRefused("not_found", f"no conversation {conversation_id}")
     note = ConversationNote(conversation_id=conversation_id, agent_id=agent_id, kind="note",
                             text=text[:MAX_NOTE_LENGTH], created_at=now)
     session.add(note)

@@ -35,6 +35,9 @@ def build_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine for `url`; SQLite gets its directory created, WAL and foreign keys on."""
     url = normalize_url(url)
     parsed = make_url(url)
+    # A failing statement's error (logged at ERROR) must not carry its parameters: message
+    # bodies, names, phone numbers and balances.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

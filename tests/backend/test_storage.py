@@ -9,6 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from backend.container import Container
 from backend.db.models import Base, Payment
@@ -47,6 +48,14 @@ async def test_naive_datetimes_are_refused(container: Container) -> None:
             await upsert_accounts(session, demo_rows(1, date(2026, 11, 25)), NOW)
             session.add(Payment(account_id=1, amount=Decimal("1"), currency="USD",
                                 paid_at=datetime(2026, 1, 1), reference="n", created_at=NOW))
+
+
+async def test_a_failing_statement_never_shows_its_values(container: Container) -> None:
+    with pytest.raises(IntegrityError) as failed:
+        async with container.sessions.begin() as session:
+            session.add(Payment(account_id=999, amount=Decimal("1234.56"), currency="USD",
+                                paid_at=NOW, reference="secret-ref", created_at=NOW))
+    assert "secret-ref" not in str(failed.value) and "1234.56" not in str(failed.value)
 
 
 async def test_migrations_match_the_models(container: Container) -> None:

@@ -121,6 +121,31 @@ async def test_a_reply_goes_through_the_outbox_as_the_agent(
     assert "Reply sent." in page.text and "Hi, I can help with that." in page.text
 
 
+async def test_the_same_reply_form_posted_twice_sends_once(
+    console: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _claimed(console, seed, agent_id)
+    form = {"csrf_token": token, "text": "Checking that for you now.", "nonce": "dupe1"}
+    answers = await asyncio.gather(*(
+        client.post(f"/console/conversations/{cid}/reply", data=form) for _ in range(3)))
+    assert all("notice=sent" in a.headers["location"] for a in answers)
+    outbox = console.services["outbox"]
+    assert len(outbox.submitted) == 1 and len(outbox.sent) == 1
+    again = await client.post(f"/console/conversations/{cid}/reply",
+                              data={**form, "nonce": "other"})
+    assert "notice=sent" in again.headers["location"] and len(outbox.sent) == 2
+
+
+async def test_a_note_on_a_missing_conversation_is_not_found(
+    console: Container, logged_in: LoggedIn
+) -> None:
+    client, token, _ = await logged_in(Role.SUPERVISOR)
+    noted = await client.post("/console/conversations/9999/notes",
+                              data={"csrf_token": token, "text": "x"})
+    assert noted.status_code == 303 and "notice=not_found" in noted.headers["location"]
+
+
 async def test_a_refused_reply_says_clearly_why(
     console: Container, seed: Seeder, logged_in: LoggedIn
 ) -> None:
