@@ -25,6 +25,15 @@ AUDIT_LIMIT = 40
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the debtor sent: a provider link, or a provider's file id (`kind` says which)."""
+
+    kind: str  # photo, voice, document ... or "file" for a link
+    content_type: str | None
+    link: str | None  # only https links: ids need the provider's token to fetch
+
+
+@dataclass(frozen=True)
 class Line:
     """One message of the transcript, with what the NLU read in it."""
 
@@ -39,6 +48,7 @@ class Line:
     corrected_intent: str | None
     delivery_status: str
     error_code: str | None
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def from_debtor(self) -> bool:
@@ -121,7 +131,17 @@ def _line(message: Message, corrected: str | None) -> Line:
         channel=message.channel, sender=message.sender, text=message.text,
         intent=message.intent, confidence=message.confidence, corrected_intent=corrected,
         delivery_status=message.delivery_status, error_code=message.error_code,
+        attachments=tuple(_attachment(a) for a in message.attachments or ()),
     )
+
+
+def _attachment(stored: dict[str, str | None]) -> Attachment:
+    url = stored.get("url") or ""
+    if url.startswith("https://"):
+        return Attachment("file", stored.get("content_type"), url)
+    # telegram:<kind>:<file_id> and whatsapp-media:<kind>:<media id>
+    parts = url.split(":")
+    return Attachment(parts[1] if len(parts) > 2 else "file", stored.get("content_type"), None)
 
 
 async def _handoff(session: AsyncSession, conversation_id: int) -> Handoff | None:

@@ -146,6 +146,24 @@ async def test_a_note_on_a_missing_conversation_is_not_found(
     assert noted.status_code == 303 and "notice=not_found" in noted.headers["location"]
 
 
+async def test_the_agent_sees_what_the_debtor_attached(
+    console: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, _, agent_id = await logged_in(Role.AGENT)
+    cid = await _claimed(console, seed, agent_id)
+    async with console.sessions.begin() as session:
+        message = await session.scalar(select(Message).where(Message.conversation_id == cid))
+        assert message is not None
+        message.attachments = [
+            {"url": "https://api.twilio.com/2010-04-01/Media/ME1", "content_type": "image/jpeg"},
+            {"url": "telegram:voice:AwACAgQ", "content_type": "audio/ogg"},
+            {"url": "javascript:alert(1)", "content_type": None}]
+    page = (await client.get(f"/console/conversations/{cid}")).text
+    assert '<a href="https://api.twilio.com/2010-04-01/Media/ME1"' in page
+    assert "(image/jpeg)" in page and "Attachment: voice (audio/ogg)" in page
+    assert "javascript:" not in page
+
+
 async def test_a_refused_reply_says_clearly_why(
     console: Container, seed: Seeder, logged_in: LoggedIn
 ) -> None:
