@@ -184,3 +184,22 @@ async def test_without_the_policy_service_the_agent_is_told(
     assert "Promises and plans need the policy service" in page.text
     async with console.sessions() as session:
         assert (await session.get(Conversation, cid)) is not None
+
+
+@pytest.mark.parametrize(("path", "form"), [
+    ("promise", {"amount": "abc", "due": "2026-12-01"}),
+    ("promise", {"amount": "25.001", "due": "2026-12-01"}),
+    ("promise", {"amount": "25", "due": "next week"}),
+    ("plan", {"count": "0", "frequency": "monthly", "first": "2026-12-01"}),
+    ("plan", {"count": "121", "frequency": "monthly", "first": "2026-12-01"}),
+    ("payment-link", {"amount": "NaN"}),
+])
+async def test_a_malformed_form_gets_the_page_with_the_reason(
+    agreeable: Container, seed: Seeder, logged_in: LoggedIn, path: str, form: dict[str, str]
+) -> None:
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _owned(agreeable, seed, agent_id)
+    page = await client.post(f"/console/conversations/{cid}/{path}",
+                             data={"csrf_token": token, **form})
+    assert page.status_code == 422 and "Not recorded: give" in page.text
+    assert page.headers["content-type"].startswith("text/html")
