@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,6 +31,8 @@ from backend.services import audit
 from bot.facts import CENT, Offer
 
 STOP_FLAGS = frozenset({"attorney", "bankruptcy", "deceased", "cease", "dispute", "hardship"})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class Posted:
     payment: Payment
     created: bool
     applied_to: str | None = None  # "plan", "promise" or None
+    overpaid: Decimal = Decimal("0.00")  # more than the balance: owed back to the debtor
 
 
 async def post_payment(
@@ -176,10 +180,15 @@ async def post_payment(
         if again is None:
             raise
         return Posted(again, False)
+    overpaid = max(Decimal("0.00"), payment.amount - account.current_balance)
     applied = await _apply(session, account, payment.amount, origin)
     await _audit(session, origin, "payment.posted", account, payment_id=payment.id,
-                 amount=str(payment.amount), source=source, applied_to=applied)
-    return Posted(payment, True, applied)
+                 amount=str(payment.amount), source=source, applied_to=applied,
+                 overpaid=str(overpaid))
+    if overpaid:
+        log.warning("payment %s on account %s exceeds the balance; the excess is owed back",
+                    payment.id, account.id)
+    return Posted(payment, True, applied, overpaid)
 
 
 async def _payment(session: AsyncSession, account_id: int, reference: str) -> Payment | None:

@@ -98,3 +98,14 @@ async def test_posting_the_account_again_keeps_its_payments(
     assert again.json()["current_balance"] == "200.00"  # the payment stands
     other = await client.post("/api/accounts", json={**ACCOUNT, "currency": "EUR"})
     assert other.status_code == 409 and "currency" in other.text
+
+
+async def test_a_payment_beyond_the_balance_says_what_is_owed_back(
+    api: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, url = api
+    paid = await client.post(url, json={"amount": "350.00", "reference": "BIG"})
+    assert paid.status_code == 201 and paid.json()["overpaid"] == "50.00"
+    assert await _balance(client, url) == "0.00"
+    exact = await client.post(url, json={"amount": "1.00", "reference": "AFTER"})
+    assert exact.json()["overpaid"] == "1.00"

@@ -52,6 +52,7 @@ class PaymentPublic(BaseModel):
     reference: str
     created: bool
     applied_to: str | None
+    overpaid: Decimal = Field(Decimal("0.00"), description="paid beyond the balance: owed back")
 
 
 def _payments(container: ContainerDep) -> PaymentService:
@@ -80,7 +81,8 @@ async def post_payment(account_id: int, body: PaymentCreate, container: Containe
     response.status_code = status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK
     return PaymentPublic(payment_id=posted.payment.id, account_id=account_id,
                          amount=posted.payment.amount, reference=posted.payment.reference,
-                         created=posted.created, applied_to=posted.applied_to)
+                         created=posted.created, applied_to=posted.applied_to,
+                         overpaid=posted.overpaid)
 
 
 def _check_paid_at(paid_at: datetime | None, now: datetime) -> None:
