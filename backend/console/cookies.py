@@ -1,4 +1,4 @@
-"""The console session cookie: signed with SECRET_KEY, carrying the user id and a CSRF token."""
+"""The console session cookie: signed with SECRET_KEY, carrying user id, session version, CSRF."""
 
 from __future__ import annotations
 
@@ -19,15 +19,17 @@ _SALT = "parley.console.session"
 
 @dataclass(frozen=True)
 class CookieSession:
-    """What the cookie says: who is logged in (None before login) and their CSRF token."""
+    """What the cookie says: who is logged in (None before login), their CSRF token, and the
+    user's session version at login (the cookie is dead once the user's version moves on)."""
 
     agent_id: int | None
     csrf: str
+    version: int = 0
 
 
-def new_session(agent_id: int | None = None) -> CookieSession:
+def new_session(agent_id: int | None = None, version: int = 0) -> CookieSession:
     """A session with a fresh CSRF token (a login rotates it, so a planted token dies)."""
-    return CookieSession(agent_id, secrets.token_urlsafe(32))
+    return CookieSession(agent_id, secrets.token_urlsafe(32), version)
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
@@ -44,13 +46,17 @@ def read_session(settings: Settings, raw: str | None) -> CookieSession | None:
         return None
     if not isinstance(body, dict) or not isinstance(body.get("csrf"), str):
         return None
-    agent_id = body.get("uid")
-    return CookieSession(agent_id if isinstance(agent_id, int) else None, body["csrf"])
+    agent_id, version = body.get("uid"), body.get("ver")
+    if not isinstance(agent_id, int) or not isinstance(version, int):
+        return CookieSession(None, body["csrf"])
+    return CookieSession(agent_id, body["csrf"], version)
 
 
 def write_session(response: Response, settings: Settings, session: CookieSession) -> None:
     """Set the signed cookie: HttpOnly, SameSite=Lax, Secure unless served over plain http."""
-    value = _serializer(settings).dumps({"uid": session.agent_id, "csrf": session.csrf})
+    value = _serializer(settings).dumps(
+        {"uid": session.agent_id, "csrf": session.csrf, "ver": session.version}
+    )
     response.set_cookie(
         COOKIE_NAME, value, max_age=MAX_AGE_SECONDS, path=COOKIE_PATH, httponly=True,
         samesite="lax", secure=secure_cookies(settings),

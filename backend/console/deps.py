@@ -102,7 +102,7 @@ async def _load_viewer(
         return None
     async with container.sessions() as db:
         agent = await db.get(AgentUser, session.agent_id)
-        if agent is None:
+        if agent is None or agent.session_version != session.version:
             return None
         return Viewer(agent, session, await users.queues_of(db, agent.id))
 

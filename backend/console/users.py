@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.console.passwords import dummy_hash, hash_password, verify_password
@@ -23,7 +23,8 @@ class AgentExists(ValueError):
 
 @dataclass(frozen=True)
 class LoginResult:
-    """The agent on success; otherwise why not (`locked` is told, a wrong password is not)."""
+    """The agent on success; otherwise None, with `locked_until` for callers that log it (the
+    login page answers every failure alike, so it never tells which emails have accounts)."""
 
     agent: AgentUser | None
     locked_until: datetime | None = None
@@ -72,6 +73,7 @@ async def authenticate(
         verify_password(dummy_hash(), password)
         return LoginResult(None)
     if agent.locked_until is not None and agent.locked_until > now:
+        verify_password(dummy_hash(), password)  # as slow as any other failure
         return LoginResult(None, agent.locked_until)
     if not verify_password(agent.password_hash, password):
         return await _failed(session, agent, now)
@@ -93,13 +95,22 @@ async def _failed(session: AsyncSession, agent: AgentUser, now: datetime) -> Log
 
 
 async def unlock(session: AsyncSession, agent_id: int, *, actor: str, now: datetime) -> None:
-    """Lift a lockout early (admin)."""
+    """Lift a lockout early (admin); the agent's open sessions end too."""
     agent = await session.get(AgentUser, agent_id)
     if agent is None:
         return
     agent.failed_logins, agent.locked_until = 0, None
+    await end_sessions(session, agent_id)
     await audit.record(session, occurred_at=now, actor=actor, action="agent.unlocked",
                        subject_type="agent_user", subject_id=agent_id)
+
+
+async def end_sessions(session: AsyncSession, agent_id: int) -> None:
+    """Refuse every session cookie issued to the agent so far (logout, unlock)."""
+    await session.execute(
+        update(AgentUser).where(AgentUser.id == agent_id)
+        .values(session_version=AgentUser.session_version + 1)
+    )
 
 
 async def set_queues(session: AsyncSession, agent_id: int, queues: tuple[str, ...]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -9,12 +10,14 @@ import pytest
 from sqlalchemy import select
 from starlette.responses import Response
 
-from backend.console import cookies
+from backend.console import cookies, users
 from backend.console.passwords import WeakPassword, hash_password, verify_password
 from backend.container import Container
 from backend.db.models import AgentUser, AuditEvent
 from backend.db.models.enums import Role
 from tests.console.conftest import PASSWORD, AgentFactory, LoggedIn, csrf_of, login
+
+ERROR_RE = re.compile(r'role="alert">([^<]*)<')
 
 
 def test_passwords_are_argon2id_and_short_ones_are_refused() -> None:
@@ -89,7 +92,7 @@ async def test_five_failures_lock_the_account_until_the_lockout_ends(
     for _ in range(5):
         assert (await attempt("not the password")).status_code == 401
     locked = await attempt(PASSWORD)
-    assert locked.status_code == 401 and "locked until" in locked.text
+    assert locked.status_code == 401 and "locked until" not in locked.text
     console.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
     assert (await attempt(PASSWORD)).status_code == 303
     async with console.sessions() as session:
@@ -105,6 +108,59 @@ async def test_logout_ends_the_session(logged_in: LoggedIn) -> None:
     assert response.status_code == 303
     after = await client.get("/console/queue")
     assert after.status_code == 303 and after.headers["location"].startswith("/console/login")
+
+
+async def test_a_locked_account_answers_like_an_unknown_email(
+    anon: httpx.AsyncClient, make_agent: AgentFactory
+) -> None:
+    await make_agent(Role.AGENT)
+
+    async def errors(email: str) -> list[str]:
+        answers = []
+        for password in ["not the password"] * 5 + [PASSWORD]:
+            page = await anon.get("/console/login")
+            response = await anon.post("/console/login", data={
+                "email": email, "password": password, "csrf_token": csrf_of(page.text),
+            })
+            assert response.status_code == 401
+            answers.append(ERROR_RE.findall(response.text))
+        return [a for answer in answers for a in answer]
+
+    known, unknown = await errors("agent@example.com"), await errors("nobody@example.com")
+    assert known == unknown and len(set(known)) == 1
+    assert "locked" in known[0] and "UTC" not in known[0]
+
+
+async def test_a_copied_cookie_dies_at_logout(
+    logged_in: LoggedIn, console: Container
+) -> None:
+    client, token, _ = await logged_in(Role.ADMIN)
+    copied = client.cookies[cookies.COOKIE_NAME]
+    assert (await client.post("/console/logout", data={"csrf_token": token})).status_code == 303
+    client.cookies.set(cookies.COOKIE_NAME, copied, path="/console")
+    page = await client.get("/console/queue")
+    assert page.status_code == 303 and page.headers["location"].startswith("/console/login")
+    post = await client.post("/console/agents", data={
+        "csrf_token": token, "email": "new@example.com", "name": "New", "role": "agent",
+        "password": PASSWORD,
+    })
+    assert post.status_code == 303 and post.headers["location"].startswith("/console/login")
+    async with console.sessions() as session:
+        emails = list(await session.scalars(select(AgentUser.email)))
+    assert emails == ["admin@example.com"]
+    client.cookies.clear()  # a new login still works
+    await login(client, "admin@example.com")
+    assert (await client.get("/console/queue")).status_code == 200
+
+
+async def test_an_unlock_ends_the_sessions_of_the_user(
+    logged_in: LoggedIn, console: Container
+) -> None:
+    client, _, agent_id = await logged_in(Role.AGENT)
+    async with console.sessions.begin() as session:
+        await users.unlock(session, agent_id, actor="cli", now=console.clock.now())
+    page = await client.get("/console/queue")
+    assert page.status_code == 303 and page.headers["location"].startswith("/console/login")
 
 
 async def test_a_tampered_cookie_is_no_session(

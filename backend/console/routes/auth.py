@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -13,6 +14,11 @@ from backend.console.deps import ConsoleRoute, Viewer, cookie_session, render, v
 from backend.console.permissions import home_path
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+# One answer for every failure, locked or not, known email or not.
+LOGIN_FAILED = (
+    f"Wrong email or password. After {users.MAX_FAILED_LOGINS} failed attempts, sign-in is "
+    f"locked for {users.LOCKOUT // timedelta(minutes=1)} minutes."
+)
 
 
 @router.get("")
@@ -44,14 +50,11 @@ async def login(
     async with container.sessions.begin() as db:
         result = await users.authenticate(db, email, password, container.clock.now())
     if result.agent is None:
-        message = "Wrong email or password."
-        if result.locked_until is not None:
-            message = ("Too many failed attempts: this account is locked until "
-                       f"{result.locked_until:%H:%M} UTC.")
-        return _login_error(request, container, next, message)
+        return _login_error(request, container, next, LOGIN_FAILED)
     target = _safe_next(next) or home_path(result.agent.role)
     response = RedirectResponse(target, status_code=303)
-    cookies.write_session(response, container.settings, cookies.new_session(result.agent.id))
+    session = cookies.new_session(result.agent.id, result.agent.session_version)
+    cookies.write_session(response, container.settings, session)
     return response
 
 
@@ -59,7 +62,9 @@ async def login(
 async def logout(
     container: ContainerDep, viewer: Annotated[Viewer, viewer_dep(None)]
 ) -> Response:
-    """End the session."""
+    """End the session on the server too: a copied cookie dies with it (and the user's others)."""
+    async with container.sessions.begin() as db:
+        await users.end_sessions(db, viewer.id)
     response = RedirectResponse("/console/login", status_code=303)
     cookies.clear_session(response, container.settings)
     return response

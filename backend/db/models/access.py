@@ -24,6 +24,8 @@ class AgentUser(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.AGENT)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Session cookies carry the value they were issued under; raising it ends them all.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
