@@ -58,8 +58,12 @@ def activate_cmd(name: str, version: Annotated[int | None, typer.Option(
     async def body() -> str:
         async with command_container() as container, container.sessions.begin() as session:
             strategy_id = await _strategy_id(session, name)
-            chosen = None if off else (await store.get_version(session, strategy_id,
-                                                               version)).version
+            try:
+                chosen = None if off else (await store.get_version(session, strategy_id,
+                                                                   version)).version
+            except store.StrategyNotFound:
+                typer.echo(f"strategy {name!r} has no version {version}", err=True)
+                raise typer.Exit(1) from None
             await store.activate(session, strategy_id, chosen, actor="cli",
                                  now=container.clock.now())
             return f"strategy {name} " + ("off" if chosen is None else f"active at v{chosen}")

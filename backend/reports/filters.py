@@ -25,6 +25,8 @@ class ReportFilter:
     def __post_init__(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValueError("end must not be before start")
+        if self.end and self.end >= date.max:  # the range's end is the next midnight
+            raise ValueError(f"end must be before {date.max.isoformat()}")
 
     @property
     def scoped(self) -> bool:

@@ -54,6 +54,9 @@ def read_filter(start: str | None, end: str | None, portfolio: str | None,
         start, end = (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), today.isoformat()
     errors: list[str] = []
     first, last = _day(start or "", "start", errors), _day(end or "", "end", errors)
+    if last and last >= date.max:
+        errors.append(f"the end must be before {date.max.isoformat()}; the range is open")
+        last = None
     if first and last and last < first:
         errors.append("the end is before the start; the dates were swapped")
         first, last = last, first

@@ -21,6 +21,7 @@ EVENT_ANCHORS: tuple[str, ...] = (
 LOCALES = ("en", "es")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_+\-]{0,47}$")
 OPT_OUT_HINT = re.compile(r"\bSTOP\b")
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 class StrategyError(ValueError):
@@ -51,6 +52,11 @@ def _check_templates(templates: dict[str, str]) -> dict[str, str]:
         if not OPT_OUT_HINT.search(text):
             # compliance.md A.3 item 12: every collection message says how to opt out.
             raise ValueError(f"template {locale!r} must tell how to opt out (mention STOP)")
+        unknown = sorted(set(PLACEHOLDER.findall(text)) - {"link"})
+        if unknown:
+            # The debtor would read "{amount}" as is: only the link is filled in.
+            names = ", ".join("{" + n + "}" for n in unknown)
+            raise ValueError(f"template {locale!r} uses {names}; templates only know {{link}}")
     return templates
 
 
@@ -186,7 +192,11 @@ def parse_strategy_text(text: str, source: str = "strategy") -> StrategyDefiniti
 
 def load_strategy_file(path: Path) -> StrategyDefinition:
     """Read and validate a strategy YAML file."""
-    return parse_strategy_text(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StrategyError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    return parse_strategy_text(text, str(path))
 
 
 DEFAULT_STRATEGY_PATH = Path(__file__).resolve().parent.parent / "strategies" / "default.yml"

@@ -130,6 +130,7 @@ async def test_strategy_window_is_bounded(
     {"start": "not-a-date"},
     {"format": "xlsx"},
     {"format": "csv", "table": "nope"},
+    {"end": "9999-12-31"},
 ])
 async def test_bad_queries_get_422(
     client: httpx.AsyncClient, auth: dict[str, str], params: dict[str, str]

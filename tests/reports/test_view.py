@@ -27,6 +27,8 @@ def test_mistakes_are_reported_and_ignored() -> None:
     form = read_filter("soon", "", "seven", TODAY)
     assert form.filter == ReportFilter() and "'soon' is not a date" in form.errors[0]
     assert form.query(window="7") == "start=&end=&portfolio=&window=7"
+    form = read_filter("2026-11-01", "9999-12-31", "", TODAY)
+    assert form.filter == ReportFilter(date(2026, 11, 1)) and "range is open" in form.errors[0]
 
 
 def test_money_rates_counts_and_missing_values() -> None:

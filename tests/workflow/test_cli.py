@@ -44,3 +44,23 @@ def test_load_simulate_activate(cli: typer.Typer, db_env: str, tmp_path: Path) -
     refused = runner.invoke(cli, ["strategy", "load", str(bad)])
     assert refused.exit_code == 1 and "segments" in refused.output
     assert runner.invoke(cli, ["strategy", "simulate", "--strategy", "nope"]).exit_code == 1
+
+
+def test_strategy_mistakes_are_one_line_errors(cli: typer.Typer, db_env: str,
+                                               tmp_path: Path) -> None:
+    text = DEFAULT_STRATEGY_PATH.read_text(encoding="utf-8")
+    assert "{link}" in text
+    placeholder = tmp_path / "amount.yml"
+    placeholder.write_text(text.replace("Details: {link}", "Details: {link} {amount}", 1),
+                           encoding="utf-8")
+    refused = runner.invoke(cli, ["strategy", "load", str(placeholder)])
+    assert refused.exit_code == 1 and "uses {amount}; templates only know {link}" in refused.output
+    binary = tmp_path / "binary.yml"
+    binary.write_bytes(b"\x00\xff")
+    refused = runner.invoke(cli, ["strategy", "load", str(binary)])
+    assert refused.exit_code == 1 and "not UTF-8 text" in refused.output
+    assert refused.exception is None or isinstance(refused.exception, SystemExit)
+    assert runner.invoke(cli, ["strategy", "load", str(DEFAULT_STRATEGY_PATH)]).exit_code == 0
+    missing = runner.invoke(cli, ["strategy", "activate", "default", "--version", "9"])
+    assert missing.exit_code == 1 and "has no version 9" in missing.output
+    assert isinstance(missing.exception, SystemExit)
