@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
@@ -15,12 +15,17 @@ Query = TypeVar("Query", bound=Select)
 
 @dataclass(frozen=True)
 class ReportFilter:
-    """Dates are inclusive calendar days in UTC; every field is optional."""
+    """Dates are inclusive calendar days in UTC; every field is optional.
+
+    Money adds up only within one currency: without `currency`, figures over accounts in
+    several currencies are sums of unlike amounts (pages say so and offer the choice).
+    """
 
     start: date | None = None
     end: date | None = None
     portfolio_id: int | None = None
     creditor_id: int | None = None
+    currency: str | None = None
 
     def __post_init__(self) -> None:
         if self.start and self.end and self.end < self.start:
@@ -30,8 +35,9 @@ class ReportFilter:
 
     @property
     def scoped(self) -> bool:
-        """True when the figures are limited to one portfolio or creditor."""
-        return self.portfolio_id is not None or self.creditor_id is not None
+        """True when the figures are limited to a portfolio, a creditor or a currency."""
+        return (self.portfolio_id is not None or self.creditor_id is not None
+                or self.currency is not None)
 
     @property
     def start_at(self) -> datetime | None:
@@ -59,12 +65,14 @@ def in_period(column: Any, flt: ReportFilter) -> list[ColumnElement[bool]]:
 
 
 def account_scope(flt: ReportFilter) -> list[ColumnElement[bool]]:
-    """Conditions keeping accounts inside the filter's portfolio and creditor."""
+    """Conditions keeping accounts inside the filter's portfolio, creditor and currency."""
     conditions: list[ColumnElement[bool]] = []
     if flt.portfolio_id is not None:
         conditions.append(Account.portfolio_id == flt.portfolio_id)
     if flt.creditor_id is not None:
         conditions.append(Account.creditor_id == flt.creditor_id)
+    if flt.currency is not None:
+        conditions.append(Account.currency == flt.currency)
     return conditions
 
 
@@ -93,7 +101,7 @@ def scoped_conversations(query: Query, flt: ReportFilter) -> Query:
     A portfolio is the conversation's own copy of its account's: no join through account
     over the whole period; a creditor still goes through the account.
     """
-    if flt.creditor_id is not None:
+    if flt.creditor_id is not None or flt.currency is not None:
         return scoped_via(query, Conversation.account_id, flt)
     if flt.portfolio_id is not None:
         return query.where(Conversation.portfolio_id == flt.portfolio_id)
@@ -104,3 +112,11 @@ def period_conversations(flt: ReportFilter) -> Any:
     """Ids of the conversations started in the period inside the filter's scope."""
     query = select(Conversation.id).where(*in_period(Conversation.started_at, flt))
     return scoped_conversations(query, flt)
+
+
+async def currencies_in_scope(session: Any, flt: ReportFilter) -> list[str]:
+    """The currencies of the accounts the filter's portfolio or creditor holds."""
+    rows = await session.scalars(select(Account.currency).distinct()
+                                 .where(*account_scope(replace(flt, currency=None)))
+                                 .order_by(Account.currency))
+    return list(rows)

@@ -29,10 +29,12 @@ class FilterForm:
     portfolio: str
     filter: ReportFilter
     errors: list[str] = field(default_factory=list)
+    currency: str = ""
 
     def query(self, **extra: str | None) -> str:
         """The query string that asks for the same figures (CSV links, tabs)."""
-        params = {"start": self.start, "end": self.end, "portfolio": self.portfolio, **extra}
+        params = {"start": self.start, "end": self.end, "portfolio": self.portfolio,
+                  "currency": self.currency or None, **extra}
         return urlencode({k: v for k, v in params.items() if v is not None})
 
 
@@ -47,7 +49,7 @@ def _day(text: str, name: str, errors: list[str]) -> date | None:
 
 
 def read_filter(start: str | None, end: str | None, portfolio: str | None,
-                today: date) -> FilterForm:
+                today: date, currency: str | None = None) -> FilterForm:
     """The page's filter; the last 30 days when no dates were given at all (empty fields
     mean an open end). Mistakes are reported and ignored, never an error page."""
     if start is None and end is None:
@@ -61,10 +63,12 @@ def read_filter(start: str | None, end: str | None, portfolio: str | None,
         errors.append("the end is before the start; the dates were swapped")
         first, last = last, first
     portfolio_id = int(portfolio) if portfolio and portfolio.isdigit() else None
+    code = (currency or "").strip().upper()
+    code = code if len(code) == 3 and code.isalpha() else ""
     return FilterForm(
         first.isoformat() if first else "", last.isoformat() if last else "",
-        str(portfolio_id) if portfolio_id else "", ReportFilter(first, last, portfolio_id),
-        errors,
+        str(portfolio_id) if portfolio_id else "",
+        ReportFilter(first, last, portfolio_id, currency=code or None), errors, code,
     )
 
 

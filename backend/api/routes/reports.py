@@ -38,10 +38,14 @@ def report_filter(
     end: Annotated[date | None, Query(description="last day, inclusive (UTC)")] = None,
     portfolio_id: int | None = None,
     creditor_id: int | None = None,
+    currency: Annotated[str | None, Query(
+        pattern="^[A-Za-z]{3}$",
+        description="only accounts in this ISO 4217 currency (money adds up within one)")] = None,
 ) -> ReportFilter:
     """The query's filter; 422 when the range is backwards."""
     try:
-        return ReportFilter(start, end, portfolio_id, creditor_id)
+        return ReportFilter(start, end, portfolio_id, creditor_id,
+                            currency.upper() if currency else None)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 

@@ -21,6 +21,7 @@ class FilterPublic(RowPublic):
     end: date | None
     portfolio_id: int | None
     creditor_id: int | None
+    currency: str | None = None  # money adds up within one currency; None: all of them
 
 
 class RecoveryRowPublic(RowPublic):

@@ -17,6 +17,7 @@ from backend.console.permissions import Perm
 from backend.container import Container
 from backend.db.models import Creditor, Portfolio
 from backend.reports.catalog import DASHBOARDS, Dashboard, Options
+from backend.reports.filters import currencies_in_scope
 from backend.reports.strategy import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS
 from backend.reports.tables import tables_of
 from backend.reports.view import FilterForm, read_filter, table_view
@@ -44,16 +45,17 @@ def _options(container: Container, window: str | None) -> Options:
 
 
 async def _build(container: Container, dashboard: Dashboard, form: FilterForm,
-                 window: str | None) -> tuple[Any, Options, list[tuple[int, str]]]:
+                 window: str | None) -> tuple[Any, Options, list[tuple[int, str]], list[str]]:
     options = _options(container, window)
     async with container.sessions() as db:
         report = await dashboard.build(db, form.filter, options)
+        currencies = await currencies_in_scope(db, form.filter)
         portfolios = (await db.execute(
             select(Portfolio.id, Creditor.name, Portfolio.name)
             .join(Creditor, Creditor.id == Portfolio.creditor_id)
             .order_by(Creditor.name, Portfolio.name)
         )).all()
-    return report, options, [(p[0], f"{p[1]} / {p[2]}") for p in portfolios]
+    return report, options, [(p[0], f"{p[1]} / {p[2]}") for p in portfolios], currencies
 
 
 def _data_uri(svg: str) -> str:
@@ -64,9 +66,11 @@ def _data_uri(svg: str) -> str:
 def _page_route(dashboard: Dashboard) -> Any:
     async def page(request: Request, container: ContainerDep, viewer: Supervisor,
                    start: str | None = None, end: str | None = None,
-                   portfolio: str | None = None, window: str | None = None) -> Response:
-        form = read_filter(start, end, portfolio, container.clock.now().date())
-        report, options, portfolios = await _build(container, dashboard, form, window)
+                   portfolio: str | None = None, window: str | None = None,
+                   currency: str | None = None) -> Response:
+        form = read_filter(start, end, portfolio, container.clock.now().date(), currency)
+        report, options, portfolios, currencies = await _build(container, dashboard, form,
+                                                               window)
         charts = await run_in_threadpool(dashboard.charts, report)
         tables = tables_of(report)
         query = form.query(window=str(options.window_days) if dashboard.name == "strategy"
@@ -74,6 +78,8 @@ def _page_route(dashboard: Dashboard) -> Any:
         return render(request, "dashboard.html", {
             "dashboard": dashboard, "dashboards": DASHBOARDS.values(), "form": form,
             "portfolios": portfolios, "options": options, "windows": WINDOWS,
+            "currencies": currencies,
+            "mixed": not form.currency and len(currencies) > 1,
             "charts": {name: _data_uri(svg) for name, svg in charts.items()},
             "tables": [table_view(tables[name], title, dashboard.name, query)
                        for name, title in dashboard.tables.items()],
@@ -86,9 +92,10 @@ def _page_route(dashboard: Dashboard) -> Any:
 def _csv_route(dashboard: Dashboard) -> Any:
     async def export(container: ContainerDep, viewer: Supervisor, table: str | None = None,
                      start: str | None = None, end: str | None = None,
-                     portfolio: str | None = None, window: str | None = None) -> Response:
-        form = read_filter(start, end, portfolio, container.clock.now().date())
-        report, _, _ = await _build(container, dashboard, form, window)
+                     portfolio: str | None = None, window: str | None = None,
+                     currency: str | None = None) -> Response:
+        form = read_filter(start, end, portfolio, container.clock.now().date(), currency)
+        report, _, _, _ = await _build(container, dashboard, form, window)
         return csv_response(dashboard.name, report, table or dashboard.default_table)
 
     export.__doc__ = f"One table of the {dashboard.title} dashboard as CSV (the API's CSV)."
