@@ -11,14 +11,13 @@ import httpx
 import pytest
 
 from backend.container import Container
-from backend.db.models import Portfolio
 from backend.db.models.enums import Role
 from backend.reports.csv import table_to_csv
 from backend.reports.filters import ReportFilter
 from backend.reports.strategy import strategy_report
 from backend.reports.tables import tables_of
 from tests.console.conftest import LoggedIn
-from tests.reports.dataset import Builder, Seeded, at, seed
+from tests.reports.dataset import Seeded, add_euro_account, seed
 
 NOVEMBER = {"start": "2026-11-01", "end": "2026-11-30"}
 PAGES = ["recovery", "outcomes", "automation", "strategy", "nlu"]
@@ -135,12 +134,7 @@ async def test_mixed_currencies_are_flagged_and_one_can_be_chosen(
     supervisor: httpx.AsyncClient, console: Container, seeded: Seeded
 ) -> None:
     async with console.sessions.begin() as session:
-        b = Builder(session)
-        b.n = 100
-        cards = await session.get(Portfolio, seeded.cards)
-        assert cards is not None
-        euro = await b.account(cards, "500.00", "400.00", date(2026, 10, 1), at(11, 10))
-        euro.currency = "EUR"
+        await add_euro_account(session, seeded)
     mixed = (await supervisor.get("/console/reports/recovery", params=NOVEMBER)).text
     assert "These accounts are in EUR, USD" in mixed
     assert '<option value="EUR">EUR</option>' in mixed

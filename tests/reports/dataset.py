@@ -253,3 +253,14 @@ async def _strategy_sends(b: Builder, accounts: tuple[Account, ...],
                     message=await b.outbound(c6, at(10, 20, 12), "workflow", "failed"))
     await b.contact(version, a3, "d+1", "plain", status="blocked")
     await b.contact(version, a2, "d+15", None, status="planned")
+
+
+async def add_euro_account(session: AsyncSession, seeded: Seeded) -> None:
+    """One more Cards account placed in November, in EUR (500 placed, 100 paid)."""
+    b = Builder(session)
+    b.n = 100
+    cards = await session.get(Portfolio, seeded.cards)
+    assert cards is not None
+    euro = await b.account(cards, "500.00", "400.00", date(2026, 10, 1), at(11, 10))
+    euro.currency = "EUR"
+    await b.payment(euro, "100.00", at(11, 12), "card", "sms")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import httpx
 import pytest
 
 from backend.container import Container
-from backend.db.models import Portfolio
-from tests.reports.dataset import Builder, Seeded, at
+from tests.reports.dataset import Seeded, add_euro_account
 
 PATHS = ["/api/reports/recovery", "/api/reports/outcomes", "/api/reports/automation",
          "/api/reports/nlu", "/api/reports/strategy"]
@@ -146,13 +144,7 @@ async def test_money_adds_up_within_the_currency_asked_for(
     client: httpx.AsyncClient, auth: dict[str, str], seeded: Seeded, container: Container
 ) -> None:
     async with container.sessions.begin() as session:
-        b = Builder(session)
-        b.n = 100
-        cards = await session.get(Portfolio, seeded.cards)
-        assert cards is not None
-        euro = await b.account(cards, "500.00", "400.00", date(2026, 10, 1), at(11, 10))
-        euro.currency = "EUR"
-        await b.payment(euro, "100.00", at(11, 12), "card", "sms")
+        await add_euro_account(session, seeded)
     params = {"start": "2026-11-01", "end": "2026-11-30"}
 
     async def totals(**extra: str) -> dict[str, object]:
