@@ -187,10 +187,10 @@ def _row(rng: random.Random, index: int, today: date, phones: FictionalPhones) -
 async def seed_demo(session: AsyncSession, now: datetime, count: int = 300) -> DemoSummary:
     """Create the demo portfolio with some payments and promises; running it again is harmless.
 
-    The accounts are upserted like any import (balances back to the file's), then each demo
-    account gets its payment (reference `demo-{id}`) and promise once: a payment already there
-    is applied to the balance again instead of being inserted twice, and an account that
-    already has a promise gets no other.
+    The accounts are upserted like any import (existing ones keep their balances), then each
+    demo account gets its payment (reference `demo-{id}`) and promise once: a payment already
+    there is neither inserted nor applied again, and an account that already has a promise
+    gets no other.
     """
     rows = demo_rows(count, now.date())
     await upsert_accounts(session, rows, now)
@@ -205,8 +205,10 @@ async def seed_demo(session: AsyncSession, now: datetime, count: int = 300) -> D
     for account in accounts:
         roll = rng.random()
         if roll < 0.25:
-            payment = _payment(account, rng, now)
-            _apply(account, paid.get((account.id, payment.reference)) or _added(session, payment))
+            payment = _payment(account, rng, now)  # drawn either way: the next draws stay put
+            if (account.id, payment.reference) not in paid:
+                session.add(payment)
+                _apply(account, payment)
             payments += 1
         elif roll < 0.40:
             promise = _promise(account, rng, now)
@@ -231,11 +233,6 @@ def _payment(account: Account, rng: random.Random, now: datetime) -> Payment:
         reference=f"demo-{account.id}",
         created_at=now,
     )
-
-
-def _added(session: AsyncSession, payment: Payment) -> Payment:
-    session.add(payment)
-    return payment
 
 
 def _apply(account: Account, payment: Payment) -> None:

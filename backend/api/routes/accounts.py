@@ -117,7 +117,7 @@ async def create_account(
         detail = [{"field": e.column, "reason": e.reason} for e in row]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
     # Like a re-import, an update never undoes what the ledger recorded (payments).
-    counts = await upsert_accounts(session, [row], clock.now(), keep_balances=True)
+    counts = await upsert_accounts(session, [row], clock.now())
     if counts.refused:
         detail = [{"field": e.column, "reason": e.reason} for e in counts.refused]
         raise HTTPException(status.HTTP_409_CONFLICT, detail)

@@ -76,12 +76,6 @@ PG_UPDATE_ACCOUNTS = """
 UPDATE account AS a SET portfolio_id = u.portfolio_id, due_date = u.due_date, updated_at = $1
 FROM parley_import_account AS u WHERE a.id = u.id
 """
-PG_OVERWRITE_ACCOUNTS = """
-UPDATE account AS a SET portfolio_id = u.portfolio_id, currency = u.currency,
-  original_balance = u.original_balance, current_balance = u.current_balance,
-  due_date = u.due_date, updated_at = $1
-FROM parley_import_account AS u WHERE a.id = u.id
-"""
 PG_INSERT_CONTACTS = """
 INSERT INTO contact_point (debtor_id, channel, address, consent, wrong_party, created_at)
 SELECT u.debtor_id, u.channel, u.address, true, false, $1 FROM parley_import_contact AS u
@@ -123,10 +117,8 @@ class CopyWriter:
     caller build the next chunk while this one is being sent.
     """
 
-    def __init__(self, session: AsyncSession, now: datetime, keep_balances: bool = True) -> None:
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session, self.now = session, now
-        # As in `portable.upsert_chunk`: existing accounts keep their currency and balances.
-        self.keep_balances = keep_balances
         self.driver: Any = None
         self.debtor_sequence: str | None = None
         # References already written under each fresh creditor: a caller may repeat one in
@@ -143,9 +135,8 @@ class CopyWriter:
         refused: list[RowError] = []
         if existing:
             new = [(k, r) for k, r in keyed if k[:2] not in existing]
-            old = [(k, r) for k, r in keyed if k[:2] in existing]
-            if self.keep_balances:
-                old, refused = unchanged_terms(old, existing)
+            old, refused = unchanged_terms(
+                [(k, r) for k, r in keyed if k[:2] in existing], existing)
         else:
             new, old = keyed, []
         ids: list[int] = []
@@ -211,8 +202,7 @@ class CopyWriter:
             await copy("parley_import_account", records=records.staged_accounts)
             await copy("parley_import_contact", records=records.staged_contacts)
             await driver.execute(PG_UPDATE_DEBTORS)
-            update = PG_UPDATE_ACCOUNTS if self.keep_balances else PG_OVERWRITE_ACCOUNTS
-            await driver.execute(update, self.now)
+            await driver.execute(PG_UPDATE_ACCOUNTS, self.now)
             await driver.execute(PG_INSERT_CONTACTS, self.now)
 
     async def connection(self) -> Any:

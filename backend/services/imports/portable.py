@@ -27,26 +27,23 @@ CONTACT: Table = ContactPoint.__table__  # type: ignore[assignment]
 
 
 async def upsert_chunk(
-    session: AsyncSession, keyed: list[Keyed], now: datetime, keep_balances: bool = True
+    session: AsyncSession, keyed: list[Keyed], now: datetime
 ) -> tuple[int, int, list[RowError]]:
     """Insert new accounts and update existing ones; (created, updated, rows refused).
 
-    With `keep_balances` existing accounts keep their currency and balances, and rows that
-    contradict them are refused; without, the file's values overwrite them.
+    Existing accounts keep their currency and balances (the ledger's); rows that contradict
+    them are refused.
     """
     existing = await _existing(session, keyed)
     new = [(k, r) for k, r in keyed if k[:2] not in existing]
-    old = [(k, r) for k, r in keyed if k[:2] in existing]
-    refused: list[RowError] = []
-    if keep_balances:
-        old, refused = unchanged_terms(old, existing)
+    old, refused = unchanged_terms([(k, r) for k, r in keyed if k[:2] in existing], existing)
     chunk = [row for _, row in new + old]
     debtor_of: dict[int, int] = {r.row: existing[k[:2]][1] for k, r in old}
     new_debtor_ids = await _insert_debtors(session, [r for _, r in new], now)
     debtor_of.update({r.row: d for (_, r), d in zip(new, new_debtor_ids, strict=True)})
     await _insert_accounts(session, new, debtor_of, now)
     await _update_debtors(session, [r for _, r in old], debtor_of)
-    await _update_accounts(session, old, existing, now, keep_balances)
+    await _update_accounts(session, old, existing, now)
     await _insert_contacts(session, chunk, debtor_of, now)
     return len(new), len(old), refused
 
@@ -148,35 +145,17 @@ async def _update_debtors(
 
 
 async def _update_accounts(
-    session: AsyncSession, old: list[Keyed], existing: Existing, now: datetime,
-    keep_balances: bool,
+    session: AsyncSession, old: list[Keyed], existing: Existing, now: datetime
 ) -> None:
     if not old:
         return
-    values: dict[str, Any] = {
-        "portfolio_id": bindparam("b_portfolio_id"),
-        "due_date": bindparam("b_due"),
-        "updated_at": bindparam("b_now", type_=ACCOUNT.c.updated_at.type),
-    }
-    if not keep_balances:
-        values |= {
-            "currency": bindparam("b_currency"),
-            "original_balance": bindparam("b_original", type_=ACCOUNT.c.original_balance.type),
-            "current_balance": bindparam("b_balance", type_=ACCOUNT.c.current_balance.type),
-        }
-    stmt = ACCOUNT.update().where(ACCOUNT.c.id == bindparam("b_id")).values(values)
+    stmt = ACCOUNT.update().where(ACCOUNT.c.id == bindparam("b_id")).values(
+        portfolio_id=bindparam("b_portfolio_id"), due_date=bindparam("b_due"),
+        updated_at=bindparam("b_now", type_=ACCOUNT.c.updated_at.type),
+    )
     params = [
-        {
-            "b_id": existing[key[:2]][0],
-            "b_portfolio_id": key[2],
-            "b_due": row.due_date,
-            "b_now": now,
-            **({} if keep_balances else {
-                "b_currency": row.currency,
-                "b_original": row.original_balance,
-                "b_balance": row.balance,
-            }),
-        }
+        {"b_id": existing[key[:2]][0], "b_portfolio_id": key[2], "b_due": row.due_date,
+         "b_now": now}
         for key, row in old
     ]
     await (await session.connection()).execute(stmt, params)

@@ -44,13 +44,12 @@ class AccountWriter:
     `prepare`d (ids looked up), `build`t (pure Python) and `send`t; `write` does all three.
     """
 
-    def __init__(self, session: AsyncSession, now: datetime, keep_balances: bool = True) -> None:
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
         self.session, self.now = session, now
-        self.keep_balances = keep_balances
         self.ids = PortfolioIds(session, now)
         self.counts = UpsertCounts()
         postgres = session.get_bind().dialect.name == "postgresql"
-        self.copy = CopyWriter(session, now, keep_balances) if postgres else None
+        self.copy = CopyWriter(session, now) if postgres else None
         self.chunk_size = PG_CHUNK if self.copy else CHUNK
 
     async def connect(self) -> None:
@@ -85,7 +84,7 @@ class AccountWriter:
             refused = chunk.work.refused
         elif isinstance(chunk.work, list):
             created, updated, refused = await portable.upsert_chunk(
-                self.session, chunk.work, self.now, self.keep_balances
+                self.session, chunk.work, self.now
             )
         else:
             raise TypeError(f"chunk not built: {type(chunk.work).__name__}")
@@ -99,14 +98,10 @@ async def upsert_accounts(
     rows: Sequence[AccountRow],
     now: datetime,
     progress: Callable[[int], None] | None = None,
-    keep_balances: bool = False,
 ) -> UpsertCounts:
-    """Create or update every row inside the caller's transaction.
-
-    Unlike a file import, existing accounts take the rows' currency and balances unless
-    `keep_balances` (the demo seed re-applies its payments on top of the reset balances).
-    """
-    writer = AccountWriter(session, now, keep_balances)
+    """Create or update every row inside the caller's transaction (existing accounts keep
+    their currency and balances, as in a file import)."""
+    writer = AccountWriter(session, now)
     size = writer.chunk_size
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
