@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db.models import Account, ContactPoint, Conversation, Message
 from backend.db.models.enums import AccountStatus, Channel, DeliveryStatus, Direction, Ownership
 from backend.services import message_feed
+from backend.services.row_locks import ADDRESS_LOCK
 from bot.messages import InboundMessage
 
 PHONE_CHANNELS = (Channel.SMS.value, Channel.WHATSAPP.value)
@@ -109,7 +110,7 @@ async def _conversation_for(
     if conversation is None and postgres:
         # A new address's first messages may arrive at once (two texts, or one delivered
         # twice): one transaction at a time may open its conversation; the next one finds it.
-        await session.execute(_NEW_ADDRESS_LOCK, key)
+        await session.execute(ADDRESS_LOCK, key)
         conversation = await session.scalar(_LATEST_CONVERSATION, key)
     if conversation is not None:
         if conversation.debtor_id is None:
@@ -135,11 +136,6 @@ async def _first_opened(session: AsyncSession, ours: Conversation, key: dict[str
     await session.delete(ours)
     await session.flush()
     return first
-
-
-# Held until commit; the two-key form is a keyspace apart from the audit chain's one-key lock.
-_NEW_ADDRESS_LOCK = text(
-    "SELECT pg_advisory_xact_lock(7306, hashtext(:channel || ':' || :address))")
 
 
 async def _link(session: AsyncSession, conversation: Conversation) -> None:

@@ -21,6 +21,7 @@ from backend.services.compliance.gate import GateDecision
 from backend.services.compliance.service import ComplianceGate
 from backend.services.delivery import apply_statuses, envelope, envelope_in, set_envelope
 from backend.services.inbox import resolve_address
+from backend.services.row_locks import hold_address
 from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
 from bot.channels.errors import (
     ChannelError,
@@ -87,6 +88,10 @@ class SqlOutbox:
                                                 message_id=message.id, now=now)
             _apply_decision(message, decision)
             return decision
+        if outbound.purpose in self.gate.rules.counted_purposes:
+            # Two outreach messages at once (a campaign step and a reminder) would each count
+            # only what is committed and both pass the frequency cap (compliance.md A.4 item 20).
+            await hold_address(session, outbound.key.channel, outbound.key.address)
         # Decided before the row exists (its facts would exclude the row anyway), so the
         # message is inserted once with its final status instead of inserted, then updated.
         decision = await self.gate.preview(session, outbound, conversation_id, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -44,6 +45,34 @@ async def test_a_reminder_is_stored_gated_audited_and_sent(
     async with wired.sessions() as session:
         actions = (await session.scalars(select(AuditEvent.action))).all()
     assert "compliance.pending" in actions
+
+
+async def test_two_reminders_at_once_never_pass_the_frequency_cap_together(
+    channel_client: httpx.AsyncClient, wired: Container
+) -> None:
+    _, account_id = await seed_debtor(wired, now=wired.clock.now())
+    for _ in range(2):  # the cap is 3 a week on a channel: one more may go
+        assert (await submit(wired, reply(account_id, purpose=Purpose.REMINDER))).allowed
+    outbox, submitted, release = wired.services["outbox"], asyncio.Event(), asyncio.Event()
+
+    async def campaign_step() -> OutboxDecision:
+        async with wired.sessions.begin() as session:
+            decision = await outbox.submit(session, reply(account_id, purpose=Purpose.REMINDER))
+            submitted.set()
+            await release.wait()  # still uncommitted while the other one is gated
+        return decision
+
+    async def reminder() -> OutboxDecision:
+        await submitted.wait()
+        return await submit(wired, reply(account_id, purpose=Purpose.REMINDER))
+
+    first, second = asyncio.create_task(campaign_step()), asyncio.create_task(reminder())
+    await submitted.wait()
+    await asyncio.sleep(0.3)
+    release.set()
+    decisions = await asyncio.gather(first, second)
+    assert [(d.status, d.reason) for d in decisions] == [
+        ("pending", None), ("deferred", "frequency_cap")]
 
 
 async def test_sending_the_same_message_twice_calls_the_provider_once(
