@@ -58,7 +58,7 @@ async def test_reimporting_the_same_file_creates_nothing_new(container: Containe
     assert (report.created, report.updated) == (0, 3)
     assert await _count(container, Account) == 3
     assert await _count(container, Debtor) == 3
-    assert await _count(container, ContactPoint) == 4  # 3 phones + 1 email
+    assert await _count(container, ContactPoint) == 5  # 3 phones, 1 email, 1 WhatsApp
     assert await _count(container, Creditor) == 2
 
 

@@ -89,7 +89,8 @@ async def test_skip_invalid_writes_every_valid_row_of_every_chunk(container: Con
     assert (report.created, report.rejected_rows, report.written) == (17, 3, True)
     assert sum(written) == 17
     assert await _count(container, Account) == 17
-    assert await _count(container, ContactPoint) == 17 + 5  # emails: indexes 3, 6, 12, 15, 18
+    # emails: indexes 3, 6, 12, 15, 18; WhatsApp numbers: 2, 5, 8, 11, 14, 17
+    assert await _count(container, ContactPoint) == 17 + 5 + 6
 
 
 async def test_a_repeated_reference_in_a_later_chunk_is_rejected(container: Container) -> None:
@@ -110,7 +111,8 @@ async def test_many_chunks_import_and_reimport(container: Container) -> None:
                                      actor="t")
     assert (first.created, first.updated, again.created, again.updated) == (25, 0, 0, 25)
     assert await _count(container, Debtor) == 25
-    assert await _count(container, AuditEvent) == 2
+    # the two imports, and the opt-ins of the WhatsApp numbers added (indexes 2, 5 … 23)
+    assert await _count(container, AuditEvent) == 2 + 8
 
 
 async def test_a_birth_date_after_the_clocks_today_is_rejected(container: Container) -> None:
@@ -125,7 +127,7 @@ async def test_a_birth_date_after_the_clocks_today_is_rejected(container: Contai
 
 async def test_blank_lines_and_uneven_rows_keep_their_row_numbers(container: Container) -> None:
     lines = _csv(_rows(4))
-    short = lines[2].rstrip("\r\n").rsplit(",", 3)[0] + "\r\n"  # preferred_language etc. missing
+    short = lines[2].rstrip("\r\n").rsplit(",", 5)[0] + "\r\n"  # due_date etc. missing
     lines = [lines[0], lines[1], "\r\n", short, lines[3], lines[4].rstrip("\r\n") + ",x\r\n"]
     report, _ = await import_accounts(container.sessions, lines, now=container.clock.now(),
                                       actor="t", skip_invalid=True)

@@ -33,6 +33,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("original_balance", False, "balance at placement; defaults to balance"),
     Column("due_date", True, "YYYY-MM-DD the debt fell due"),
     Column("preferred_language", False, "en or es, default en"),
+    Column("whatsapp_phone", False, "WhatsApp number, written like phone; with its opt-in time"),
+    Column(
+        "whatsapp_opt_in_at",
+        False,
+        "when the WhatsApp opt-in was collected: YYYY-MM-DDTHH:MM[:SS] with Z or a UTC offset",
+    ),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 REQUIRED = frozenset(c.name for c in COLUMNS if c.required)
@@ -55,6 +61,8 @@ EXAMPLE_ROWS = (
         "original_balance": "1500.00",
         "due_date": "2026-08-01",
         "preferred_language": "es",
+        "whatsapp_phone": "",
+        "whatsapp_opt_in_at": "",
     },
     {
         "external_ref": "ACME-000124",
@@ -73,6 +81,8 @@ EXAMPLE_ROWS = (
         "original_balance": "",
         "due_date": "2026-10-15",
         "preferred_language": "en",
+        "whatsapp_phone": "",
+        "whatsapp_opt_in_at": "",
     },
     {
         "external_ref": "NW-88",
@@ -91,6 +101,8 @@ EXAMPLE_ROWS = (
         "original_balance": "89.99",
         "due_date": "2026-09-20",
         "preferred_language": "en",
+        "whatsapp_phone": "305-555-0199",
+        "whatsapp_opt_in_at": "2026-03-02T13:45:00-05:00",
     },
 )
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.services.imports.opt_ins import WHATSAPP, OptIn, created, whatsapp_opt_ins
 from backend.services.imports.records import (
     DEBTOR_FIELDS,
     Existing,
@@ -81,6 +82,15 @@ INSERT INTO contact_point (debtor_id, channel, address, consent, wrong_party, cr
 SELECT u.debtor_id, u.channel, u.address, true, false, $1 FROM parley_import_contact AS u
 ON CONFLICT (debtor_id, channel, address) DO NOTHING
 """
+# WhatsApp numbers for new and existing debtors alike; RETURNING names the points added, whose
+# opt-ins the import then records (a number the debtor has already is left as it is).
+PG_INSERT_WHATSAPP = """
+INSERT INTO contact_point (debtor_id, channel, address, consent, wrong_party, created_at)
+SELECT u.debtor_id, $3, u.address, true, false, $4
+FROM unnest($1::bigint[], $2::text[]) AS u(debtor_id, address)
+ON CONFLICT (debtor_id, channel, address) DO NOTHING
+RETURNING id, debtor_id, address
+"""
 
 
 @dataclass
@@ -107,6 +117,7 @@ class Records:
     staged_debtors: list[tuple[Any, ...]] = field(default_factory=list)
     staged_accounts: list[tuple[Any, ...]] = field(default_factory=list)
     staged_contacts: list[tuple[Any, ...]] = field(default_factory=list)
+    opt_ins: list[OptIn] = field(default_factory=list)
 
 
 class CopyWriter:
@@ -183,11 +194,12 @@ class CopyWriter:
             )
         points = contacts([r for _, r in resolved.new], debtor_of)
         records.contacts = [(*c, True, False, now) for c in points]
+        records.opt_ins = whatsapp_opt_ins([r for _, r in resolved.new], debtor_of)
         _stage_old(records, resolved)
         return records
 
-    async def send(self, records: Records) -> None:
-        """COPY the new rows, then apply the staged updates."""
+    async def send(self, records: Records) -> list[tuple[int, OptIn]]:
+        """COPY the new rows, then apply the staged updates; the WhatsApp points added."""
         driver = await self.connection()
         copy = driver.copy_records_to_table
         if records.created:
@@ -204,6 +216,12 @@ class CopyWriter:
             await driver.execute(PG_UPDATE_DEBTORS)
             await driver.execute(PG_UPDATE_ACCOUNTS, self.now)
             await driver.execute(PG_INSERT_CONTACTS, self.now)
+        if not records.opt_ins:
+            return []
+        returned = await driver.fetch(
+            PG_INSERT_WHATSAPP, [o.debtor_id for o in records.opt_ins],
+            [o.address for o in records.opt_ins], WHATSAPP, self.now)
+        return created(records.opt_ins, (tuple(r) for r in returned))
 
     async def connection(self) -> Any:
         """The asyncpg connection under the session, inside the session's transaction."""
@@ -244,3 +262,4 @@ def _stage_old(records: Records, resolved: Resolved) -> None:
         for key, r in resolved.old
     ]
     records.staged_contacts = list(contacts([r for _, r in resolved.old], debtor_of))
+    records.opt_ins += whatsapp_opt_ins([r for _, r in resolved.old], debtor_of)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Debtor
+from backend.services.imports.opt_ins import WHATSAPP, OptIn, created, whatsapp_opt_ins
 from backend.services.imports.records import (
     Existing,
     Keyed,
@@ -28,8 +29,9 @@ CONTACT: Table = ContactPoint.__table__  # type: ignore[assignment]
 
 async def upsert_chunk(
     session: AsyncSession, keyed: list[Keyed], now: datetime
-) -> tuple[int, int, list[RowError]]:
-    """Insert new accounts and update existing ones; (created, updated, rows refused).
+) -> tuple[int, int, list[RowError], list[tuple[int, OptIn]]]:
+    """Insert new accounts and update existing ones; (created, updated, rows refused, the
+    WhatsApp contact points created with their opt-ins).
 
     Existing accounts keep their currency and balances (the ledger's); rows that contradict
     them are refused.
@@ -45,7 +47,8 @@ async def upsert_chunk(
     await _update_debtors(session, [r for _, r in old], debtor_of)
     await _update_accounts(session, old, existing, now)
     await _insert_contacts(session, chunk, debtor_of, now)
-    return len(new), len(old), refused
+    points = await _insert_whatsapp(session, whatsapp_opt_ins(chunk, debtor_of), now)
+    return len(new), len(old), refused, points
 
 
 async def _existing(session: AsyncSession, keyed: list[Keyed]) -> Existing:
@@ -161,6 +164,15 @@ async def _update_accounts(
     await (await session.connection()).execute(stmt, params)
 
 
+def _contact_insert(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING: a number the debtor has keeps its row as it is."""
+    dialect = session.get_bind().dialect.name
+    builder = pg_insert if dialect == "postgresql" else sqlite_insert
+    return builder(CONTACT).on_conflict_do_nothing(
+        index_elements=["debtor_id", "channel", "address"]
+    )
+
+
 async def _insert_contacts(
     session: AsyncSession, rows: Sequence[AccountRow], debtor_of: dict[int, int], now: datetime
 ) -> None:
@@ -177,9 +189,22 @@ async def _insert_contacts(
     ]
     if not params:
         return
-    dialect = session.get_bind().dialect.name
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = builder(CONTACT).on_conflict_do_nothing(
-        index_elements=["debtor_id", "channel", "address"]
+    await session.execute(_contact_insert(session), params)
+
+
+async def _insert_whatsapp(
+    session: AsyncSession, opt_ins: list[OptIn], now: datetime
+) -> list[tuple[int, OptIn]]:
+    """Add the WhatsApp numbers the debtors lack (consent: the row's opt-in); the ones added."""
+    if not opt_ins:
+        return []
+    params = [
+        {"debtor_id": o.debtor_id, "channel": WHATSAPP, "address": o.address, "consent": True,
+         "wrong_party": False, "created_at": now}
+        for o in opt_ins
+    ]
+    stmt = _contact_insert(session).returning(
+        CONTACT.c.id, CONTACT.c.debtor_id, CONTACT.c.address
     )
-    await session.execute(stmt, params)
+    result = await session.execute(stmt, params)
+    return created(opt_ins, result.tuples())

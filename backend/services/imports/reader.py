@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from backend.services.imports.columns import COLUMN_NAMES, REQUIRED
 from backend.services.imports.rows import AccountRow, RowError, validate_row, validate_values
@@ -29,21 +29,28 @@ class ParsedFile:
         return bool(self.errors) and self.total == 0
 
 
-def read_accounts(lines: Iterable[str], today: date | None = None) -> ParsedFile:
+def read_accounts(
+    lines: Iterable[str], today: date | None = None, *, now: datetime | None = None
+) -> ParsedFile:
     """Validate a whole CSV (as lines of text); nothing is written here."""
     parsed = ParsedFile()
-    for _ in validate_batches(lines, parsed, today):
+    for _ in validate_batches(lines, parsed, today, now=now):
         pass
     return parsed
 
 
 def validate_batches(
-    lines: Iterable[str], parsed: ParsedFile, today: date | None = None, size: int = 0
+    lines: Iterable[str],
+    parsed: ParsedFile,
+    today: date | None = None,
+    size: int = 0,
+    *,
+    now: datetime | None = None,
 ) -> Iterator[list[AccountRow]]:
     """Validate the CSV into `parsed`, yielding the valid rows of every `size` data rows.
 
-    A rejected header ends the file at once; `today` is the caller's clock date; `size`
-    defaults to BATCH.
+    A rejected header ends the file at once; `today` is the caller's clock date and `now`
+    its time (an opt-in after it is refused); `size` defaults to BATCH.
     """
     size = size or BATCH
     reader = csv.reader(lines)
@@ -65,9 +72,9 @@ def validate_batches(
         parsed.total += 1
         if len(fields) == width:
             values = dict(zip(fieldnames, map(str.strip, fields), strict=True))
-            result = validate_values(index, values, today)
+            result = validate_values(index, values, today, now=now)
         else:
-            result = _validate_uneven(index, _as_dict(fieldnames, fields), today)
+            result = _validate_uneven(index, _as_dict(fieldnames, fields), today, now)
         if isinstance(result, AccountRow):
             result = _first_of_reference(result, first_seen)
         if isinstance(result, AccountRow):
@@ -94,12 +101,12 @@ def _as_dict(fieldnames: list[str], fields: list[str]) -> dict[str | None, str |
 
 
 def _validate_uneven(
-    index: int, raw: dict[str | None, str | None], today: date | None
+    index: int, raw: dict[str | None, str | None], today: date | None, now: datetime | None
 ) -> AccountRow | list[RowError]:
     """A row with more or fewer fields than the header."""
     if None in raw:
         return [RowError(index, "*", "more fields than the header has columns")]
-    return validate_row(index, raw, today)  # type: ignore[arg-type]
+    return validate_row(index, raw, today, now=now)  # type: ignore[arg-type]
 
 
 def _first_of_reference(

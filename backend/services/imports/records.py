@@ -45,7 +45,10 @@ def debtor_values(row: AccountRow) -> dict[str, Any]:
 
 
 def contacts(rows: Sequence[AccountRow], debtor_of: dict[int, int]) -> list[tuple[int, str, str]]:
-    """(debtor id, channel, address) for each row's phone and email, in row order."""
+    """(debtor id, channel, address) for each row's phone and email, in row order.
+
+    WhatsApp numbers are written apart (`opt_ins.py`): the import records each one it adds.
+    """
     found = []
     for row in rows:
         if row.phone:
@@ -88,5 +91,7 @@ def as_raw(row: AccountRow) -> dict[str, str]:
         "country": row.country, "timezone": row.timezone, "currency": row.currency,
         "balance": row.balance, "original_balance": row.original_balance,
         "due_date": row.due_date, "preferred_language": row.preferred_language,
+        "whatsapp_phone": row.whatsapp,
+        "whatsapp_opt_in_at": row.whatsapp_opt_in_at and row.whatsapp_opt_in_at.isoformat(),
     }
     return {name: "" if value is None else str(value) for name, value in values.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -30,6 +30,15 @@ PLAIN_AMOUNT_RE = re.compile(r"[0-9]{1,16}\.[0-9]{2}")
 AMOUNT_RE = re.compile(r"\$?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 # date.fromisoformat also takes 20261001 and 2026-W40-4; the columns promise YYYY-MM-DD.
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# An instant: a date, a time to the minute (seconds and fractions optional) and its offset.
+# A time without an offset names no instant (whose 13:45?), so it is not accepted.
+INSTANT_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+INSTANT_FORM = (
+    "a date and time with a UTC offset, e.g. 2026-03-02T13:45:00-05:00 or 2026-03-02T18:45:00Z"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,9 @@ class AccountRow:
     preferred_language: str
     # False when the file left original_balance empty (it then equals balance).
     original_given: bool = True
+    # A WhatsApp number (E.164) and when its holder opted in (aware, UTC); both or neither.
+    whatsapp: str | None = None
+    whatsapp_opt_in_at: datetime | None = None
 
 
 class _Collector:
@@ -81,20 +93,32 @@ class _Collector:
 
 
 def validate_row(
-    row_number: int, raw: dict[str, str | None], today: date | None = None
+    row_number: int,
+    raw: dict[str, str | None],
+    today: date | None = None,
+    *,
+    now: datetime | None = None,
 ) -> AccountRow | list[RowError]:
     """Parse every field; return the row, or every problem found in it.
 
-    `today` comes from the caller's clock; without it a date of birth is not checked
-    against the future.
+    `today` and `now` come from the caller's clock; without them a date of birth and a
+    WhatsApp opt-in are not checked against the future (given only `today`, an opt-in is
+    checked by its UTC date).
     """
-    return validate_values(row_number, {k: (v or "").strip() for k, v in raw.items() if k}, today)
+    values = {k: (v or "").strip() for k, v in raw.items() if k}
+    return validate_values(row_number, values, today, now=now)
 
 
 def validate_values(
-    row_number: int, values: dict[str, str], today: date | None = None
+    row_number: int,
+    values: dict[str, str],
+    today: date | None = None,
+    *,
+    now: datetime | None = None,
 ) -> AccountRow | list[RowError]:
     """`validate_row` for values already stripped (a missing column may be absent)."""
+    if today is None and now is not None:
+        today = now.date()
     errs = _Collector(row_number)
     get = values.get
     for name in ("external_ref", "creditor", "portfolio", "debtor_name"):
@@ -103,7 +127,8 @@ def validate_values(
     country = (get("country") or "US").upper()
     if not COUNTRY_RE.fullmatch(country):
         errs.fail("country", f"{country!r} is not a two-letter ISO country code")
-    phone = _phone(get("phone", ""), country, errs)
+    phone = _phone("phone", get("phone", ""), country, errs)
+    whatsapp, opted_in = _whatsapp(values, country, errs, today, now)
     email = get("email") or None
     if email and not EMAIL_RE.match(email):
         errs.fail("email", f"{email!r} is not an email address")
@@ -115,7 +140,7 @@ def validate_values(
     if dob and due and today is not None and dob > today:
         errs.fail("date_of_birth", f"{dob.isoformat()} is in the future")
     region = _region(get("state", ""), country, errs)
-    timezone = _timezone(get("timezone", ""), region, country, phone, errs)
+    timezone = _timezone(get("timezone", ""), region, country, phone or whatsapp, errs)
     language = (get("preferred_language") or "en").lower()
     if language not in LANGUAGES:
         errs.fail("preferred_language", f"{language!r} is not one of {sorted(LANGUAGES)}")
@@ -140,10 +165,12 @@ def validate_values(
         due,
         language,
         original is not None,
+        whatsapp,
+        opted_in,
     )
 
 
-def _phone(raw: str, country: str, errs: _Collector) -> str | None:
+def _phone(column: str, raw: str, country: str, errs: _Collector) -> str | None:
     if not raw:
         return None
     fast = us_e164(raw, country)
@@ -152,8 +179,53 @@ def _phone(raw: str, country: str, errs: _Collector) -> str | None:
     try:
         return normalize_phone(raw, country)
     except InvalidPhone as exc:
-        errs.fail("phone", f"{raw!r}: {exc}")
+        errs.fail(column, f"{raw!r}: {exc}")
         return None
+
+
+def _whatsapp(
+    values: dict[str, str], country: str, errs: _Collector, today: date | None, now: datetime | None
+) -> tuple[str | None, datetime | None]:
+    """The WhatsApp number and its opt-in time: both, or neither (compliance.md D item 53).
+
+    A business may message a person first on WhatsApp only with their opt-in, so a number
+    without one is refused rather than imported as if it could be used.
+    """
+    raw, raw_at = values.get("whatsapp_phone", ""), values.get("whatsapp_opt_in_at", "")
+    if not raw and not raw_at:
+        return None, None
+    number = _phone("whatsapp_phone", raw, country, errs)
+    if raw_at:
+        opted_in = _instant("whatsapp_opt_in_at", raw_at, errs, today, now)
+    else:
+        opted_in = None
+        errs.fail("whatsapp_opt_in_at", "required when whatsapp_phone is given: WhatsApp "
+                  "lets a business message a person first only after they opted in; write "
+                  f"when the opt-in was collected, as {INSTANT_FORM}")
+    if not raw:
+        errs.fail("whatsapp_phone", "empty, but whatsapp_opt_in_at is given: write the number "
+                  "the opt-in was collected for, or leave both empty")
+    return number, opted_in
+
+
+def _instant(
+    column: str, raw: str, errs: _Collector, today: date | None, now: datetime | None
+) -> datetime | None:
+    """An aware UTC datetime from `raw`, not after the caller's clock."""
+    try:
+        if not INSTANT_RE.fullmatch(raw):
+            raise ValueError(raw)
+        # fromisoformat takes "Z" since Python 3.11; astimezone may overflow near year 1.
+        instant = datetime.fromisoformat(raw).astimezone(UTC)
+    except (ValueError, OverflowError):
+        errs.fail(column, f"{raw!r} is not {INSTANT_FORM}")
+        return None
+    if (now is not None and instant > now) or (
+        now is None and today is not None and instant.date() > today
+    ):
+        errs.fail(column, f"{raw} is in the future")
+        return None
+    return instant
 
 
 def _currency(raw: str, errs: _Collector) -> str | None:

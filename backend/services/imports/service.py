@@ -58,12 +58,12 @@ async def import_accounts(
     what was written, after every row has been checked and reported.
     """
     parsed = ParsedFile()
-    batches = validate_batches(lines, parsed, now.date())
+    batches = validate_batches(lines, parsed, now.date(), now=now)
     report = ImportReport()
     try:
         with _collector_paused():
             async with sessions.begin() as session:
-                writer = AccountWriter(session, now)
+                writer = AccountWriter(session, now, actor)
                 # Rows the writer refuses keep it writing (the rollback undoes it), so every
                 # one of them is found and reported, as validation reports every invalid row.
                 await write_while_validating(
@@ -112,6 +112,7 @@ async def _record(
             "created": writer.counts.created,
             "updated": writer.counts.updated,
             "rejected": len({e.row for e in parsed.errors}),
+            "whatsapp_added": writer.counts.whatsapp_added,
         },
     )
 

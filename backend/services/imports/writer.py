@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.services.imports import portable
+from backend.services.imports.opt_ins import record_opt_ins
 from backend.services.imports.pg_copy import CopyWriter, Records, Resolved
 from backend.services.imports.portfolios import PortfolioIds
 from backend.services.imports.records import Keyed
@@ -26,6 +27,8 @@ class UpsertCounts:
     updated: int = 0
     # Rows for existing accounts whose currency or original balance the file contradicts.
     refused: list[RowError] = field(default_factory=list)
+    # WhatsApp contact points added (each with its opt-in recorded in the audit log).
+    whatsapp_added: int = 0
 
 
 @dataclass
@@ -44,8 +47,8 @@ class AccountWriter:
     `prepare`d (ids looked up), `build`t (pure Python) and `send`t; `write` does all three.
     """
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
-        self.session, self.now = session, now
+    def __init__(self, session: AsyncSession, now: datetime, actor: str = "import") -> None:
+        self.session, self.now, self.actor = session, now, actor
         self.ids = PortfolioIds(session, now)
         self.counts = UpsertCounts()
         postgres = session.get_bind().dialect.name == "postgresql"
@@ -79,18 +82,20 @@ class AccountWriter:
     async def send(self, chunk: Chunk) -> None:
         """Write a built chunk and count it."""
         if self.copy and isinstance(chunk.work, Records):
-            await self.copy.send(chunk.work)
+            points = await self.copy.send(chunk.work)
             created, updated = chunk.work.created, chunk.work.updated
             refused = chunk.work.refused
         elif isinstance(chunk.work, list):
-            created, updated, refused = await portable.upsert_chunk(
+            created, updated, refused, points = await portable.upsert_chunk(
                 self.session, chunk.work, self.now
             )
         else:
             raise TypeError(f"chunk not built: {type(chunk.work).__name__}")
+        await record_opt_ins(self.session, points, self.now, self.actor)
         self.counts.created += created
         self.counts.updated += updated
         self.counts.refused.extend(refused)
+        self.counts.whatsapp_added += len(points)
 
 
 async def upsert_accounts(
@@ -98,10 +103,11 @@ async def upsert_accounts(
     rows: Sequence[AccountRow],
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    actor: str = "import",
 ) -> UpsertCounts:
     """Create or update every row inside the caller's transaction (existing accounts keep
-    their currency and balances, as in a file import)."""
-    writer = AccountWriter(session, now)
+    their currency and balances, as in a file import); `actor` signs the opt-in records."""
+    writer = AccountWriter(session, now, actor)
     size = writer.chunk_size
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
