@@ -68,6 +68,44 @@ async def test_create_refuses_a_date_of_birth_after_the_clock_date(
     assert [d["field"] for d in response.json()["detail"]] == ["date_of_birth"]
 
 
+async def test_create_adds_a_whatsapp_number_with_its_opt_in(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    payload = {**NEW_ACCOUNT, "whatsapp_phone": "(305) 555-0123",
+               "whatsapp_opt_in_at": "2026-03-02T13:45:00-05:00"}
+    created = await client.post("/api/accounts", json=payload, headers=auth)
+    assert created.status_code == 201, created.text
+    contacts = {(c["channel"], c["address"], c["consent"])
+                for c in created.json()["debtor"]["contacts"]}
+    assert ("whatsapp", "+13055550123", True) in contacts
+
+
+@pytest.mark.parametrize(("extra", "field"), [
+    ({"whatsapp_phone": "305-555-0123"}, "whatsapp_opt_in_at"),
+    ({"whatsapp_phone": "305-555-0123", "whatsapp_opt_in_at": "2026-03-02T13:45:00"},
+     "whatsapp_opt_in_at"),
+    ({"whatsapp_opt_in_at": "2026-03-02T13:45:00Z"}, "whatsapp_phone"),
+])
+async def test_create_refuses_a_whatsapp_number_without_a_dated_opt_in(
+    client: httpx.AsyncClient, auth: dict[str, str], extra: dict[str, str], field: str
+) -> None:
+    response = await client.post("/api/accounts", json={**NEW_ACCOUNT, **extra}, headers=auth)
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json()["detail"]] == [field]
+    assert (await client.get("/api/accounts", headers=auth)).json()["total"] == 0
+
+
+async def test_create_refuses_an_opt_in_later_than_the_clock(
+    client: httpx.AsyncClient, auth: dict[str, str], clock: SettableClock
+) -> None:
+    later = (clock.now() + timedelta(minutes=5)).isoformat()
+    response = await client.post("/api/accounts", json={
+        **NEW_ACCOUNT, "whatsapp_phone": "305-555-0123", "whatsapp_opt_in_at": later},
+        headers=auth)
+    assert response.status_code == 422, response.text
+    assert "in the future" in response.json()["detail"][0]["reason"]
+
+
 async def test_list_filters_by_days_past_due_and_balance(
     client: httpx.AsyncClient, auth: dict[str, str], clock: SettableClock
 ) -> None:

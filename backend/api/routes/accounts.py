@@ -108,16 +108,16 @@ async def import_status(job_id: int, session: SessionDep, _: ApiClient) -> Any:
 
 @router.post("", response_model=AccountDetail, status_code=status.HTTP_201_CREATED)
 async def create_account(
-    body: AccountCreate, session: SessionDep, clock: ClockDep, request: Request, _: ApiClient
+    body: AccountCreate, session: SessionDep, clock: ClockDep, request: Request, key: ApiClient
 ) -> Any:
     """Create or update one account (upsert by creditor and external_ref)."""
     fields = {k: "" if v is None else str(v) for k, v in body.model_dump().items()}
-    row = validate_row(2, fields, clock.now().date())
+    row = validate_row(2, fields, clock.now().date(), now=clock.now())
     if not isinstance(row, AccountRow):
         detail = [{"field": e.column, "reason": e.reason} for e in row]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
     # Like a re-import, an update never undoes what the ledger recorded (payments).
-    counts = await upsert_accounts(session, [row], clock.now())
+    counts = await upsert_accounts(session, [row], clock.now(), actor=f"apikey:{key.prefix}")
     if counts.refused:
         detail = [{"field": e.column, "reason": e.reason} for e in counts.refused]
         raise HTTPException(status.HTTP_409_CONFLICT, detail)

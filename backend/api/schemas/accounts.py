@@ -30,6 +30,9 @@ class AccountCreate(BaseModel):
     original_balance: Decimal | None = None
     due_date: date
     preferred_language: Literal["en", "es"] = "en"
+    # Kept as text so the import's strict rules apply (an offset is required, not assumed).
+    whatsapp_phone: str | None = None
+    whatsapp_opt_in_at: str | None = None
 
 
 class ContactPublic(BaseModel):
