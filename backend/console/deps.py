@@ -107,6 +107,12 @@ async def _load_viewer(
         return Viewer(agent, session, await users.queues_of(db, agent.id))
 
 
+async def still_signed_in(container: ContainerDep, viewer: Viewer, perm: Perm) -> bool:
+    """Whether the viewer's session still stands (no logout or unlock since) and allows `perm`."""
+    current = await _load_viewer(container, viewer.session)
+    return current is not None and current.can(perm)
+
+
 def require(perm: Perm | None) -> Callable[..., Awaitable[Viewer]]:
     """A dependency that lets through only logged-in users whose role carries `perm`
     (any logged-in user when `perm` is None).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from starlette.responses import Response
 
 from backend.console import cookies, users
 from backend.console.passwords import WeakPassword, hash_password, verify_password
+from backend.console.routes import live
 from backend.container import Container
 from backend.db.models import AgentUser, AuditEvent
 from backend.db.models.enums import Role
@@ -108,6 +110,20 @@ async def test_logout_ends_the_session(logged_in: LoggedIn) -> None:
     assert response.status_code == 303
     after = await client.get("/console/queue")
     assert after.status_code == 303 and after.headers["location"].startswith("/console/login")
+
+
+async def test_a_logout_ends_the_open_live_stream_at_the_next_keep_alive(
+    logged_in: LoggedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "KEEPALIVE_SECONDS", 0.05)
+    monkeypatch.setattr(live, "STREAM_SECONDS", 5.0)
+    client, token, _ = await logged_in(Role.AGENT)
+    stream = asyncio.create_task(client.get("/console/events"))
+    await asyncio.sleep(0.2)
+    assert (await client.post("/console/logout", data={"csrf_token": token})).status_code == 303
+    body = (await asyncio.wait_for(stream, timeout=4.0)).text
+    assert body.startswith("retry: 2000\nevent: hello") and ": keep-alive" in body
+    assert body.endswith("event: signed-out\ndata: {}\n\n")
 
 
 async def test_a_locked_account_answers_like_an_unknown_email(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from backend.api.deps import ContainerDep
-from backend.console.deps import ConsoleRoute, Viewer, event_bus, viewer_dep
+from backend.console.deps import ConsoleRoute, Viewer, event_bus, still_signed_in, viewer_dep
 from backend.console.permissions import Perm
 from backend.services.events import EventBus
 
@@ -25,13 +25,17 @@ async def events(
     request: Request, container: ContainerDep, viewer: Annotated[Viewer, viewer_dep(Perm.LIVE)]
 ) -> StreamingResponse:
     """An `text/event-stream` of console events (ids and names only, never message text)."""
+    async def allowed() -> bool:
+        return await still_signed_in(container, viewer, Perm.LIVE)
+
     return StreamingResponse(
-        _stream(request, event_bus(container)), media_type="text/event-stream",
+        _stream(request, event_bus(container), allowed), media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _stream(request: Request, bus: EventBus) -> AsyncIterator[str]:
+async def _stream(request: Request, bus: EventBus, allowed: Callable[[], Awaitable[bool]]
+                  ) -> AsyncIterator[str]:
     deadline = time.monotonic() + STREAM_SECONDS
     async with bus.subscribe() as subscription:
         yield "retry: 2000\nevent: hello\ndata: {}\n\n"
@@ -40,6 +44,11 @@ async def _stream(request: Request, bus: EventBus) -> AsyncIterator[str]:
             if subscription.closed or await request.is_disconnected():
                 return
             if event is None:
+                # A logout elsewhere, an unlock or a role change ends the stream within one
+                # keep-alive, not when the stream would have ended anyway.
+                if not await allowed():
+                    yield "event: signed-out\ndata: {}\n\n"
+                    return
                 yield ": keep-alive\n\n"
                 continue
             yield f"event: {event.kind}\ndata: {event.to_json()}\n\n"

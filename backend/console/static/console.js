@@ -81,6 +81,7 @@
     source.addEventListener("error", function () { if (dot) { dot.classList.remove("on"); } });
     source.addEventListener("message", function (e) { onMessage(JSON.parse(e.data).data); });
     source.addEventListener("resync", refreshPage);
+    source.addEventListener("signed-out", function () { source.close(); window.location.reload(); });
     ["opened", "claimed", "returned", "resolved", "reopened", "escalated"].forEach(function (a) {
       source.addEventListener("handoff." + a, function (e) { onHandoff("handoff." + a, JSON.parse(e.data).data); });
     });
