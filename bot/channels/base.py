@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from bot.channels.errors import ChannelError
+from bot.channels.errors import ChannelError, MalformedPayload
 from bot.messages import EMPTY, Choice, ConversationKey, InboundMessage
 
 
@@ -23,6 +24,17 @@ class RawRequest:
     def header(self, name: str) -> str:
         """A header value ("" when absent)."""
         return self.headers.get(name.lower(), "")
+
+
+def json_body(body: bytes) -> Any:
+    """A webhook's JSON body; `MalformedPayload` (field `body`) when it is not JSON."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise MalformedPayload("body", f"not valid JSON ({where})") from None
+    except (ValueError, RecursionError):  # not UTF-8/16/32, or nested beyond the parser
+        raise MalformedPayload("body", "not valid JSON") from None
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,9 @@ class WebhookBatch:
     statuses: tuple[StatusUpdate, ...] = ()
     opt_outs: tuple[ConversationKey, ...] = ()
     links: tuple[LinkRequest, ...] = ()
+    # Best-effort provider calls (Telegram's answerCallbackQuery) that can fail or block: run
+    # only after the delivery is stored and acknowledged, never before.
+    after_ack: tuple[Callable[[], Awaitable[None]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,12 @@ class ChannelAdapter(Protocol):
         ...
 
     async def parse(self, request: RawRequest) -> WebhookBatch:
-        """The messages, statuses and consent events of a verified request."""
+        """The messages, statuses and consent events of a verified request.
+
+        Reads the whole delivery before returning and raises
+        `bot.channels.errors.MalformedPayload` when any part of it is structurally broken, so
+        nothing of a broken delivery is stored. Kinds of event Parley does not use are skipped.
+        """
         ...
 
     async def send(self, delivery: Delivery) -> SendResult:

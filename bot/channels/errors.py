@@ -29,3 +29,18 @@ class ReEngagementRequired(ChannelError):
 
 class PermanentChannelError(ChannelError):
     """Will fail again the same way: record it, do not retry."""
+
+
+class MalformedPayload(ValueError):
+    """A verified webhook whose body is structurally broken; the webhook answers 400.
+
+    `field` is where (`entry[0].changes[0].value.messages[1].timestamp`, `MessageSid`,
+    `message.chat`, or `body` for the whole body) and `reason` is why (`required`,
+    `not an integer`). Neither ever quotes a value from the payload: both go to the logs and
+    back to the provider, and values are message bodies and phone numbers.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

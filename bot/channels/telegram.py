@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -26,6 +26,8 @@ from aiogram.types import (
     Message,
     Update,
 )
+from aiogram.types.update import UpdateTypeLookupError
+from pydantic import ValidationError
 
 from bot.channels.base import (
     ChannelLimits,
@@ -34,9 +36,11 @@ from bot.channels.base import (
     RawRequest,
     SendResult,
     WebhookBatch,
+    json_body,
 )
 from bot.channels.errors import (
     ChannelError,
+    MalformedPayload,
     PermanentChannelError,
     RecipientOptedOut,
     TransientChannelError,
@@ -51,7 +55,7 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 # Media a debtor can send; a photo comes in several sizes and the last is the largest.
 MEDIA_KINDS = ("photo", "voice", "audio", "video", "video_note", "animation", "document",
                "sticker")
-ANSWER_TIMEOUT = 5  # seconds: the webhook waits for answerCallbackQuery
+ANSWER_TIMEOUT = 5  # seconds for answerCallbackQuery, made after the ack
 
 
 class TelegramAdapter:
@@ -74,7 +78,17 @@ class TelegramAdapter:
         return bool(self._secret) and hmac.compare_digest(given, self._secret)
 
     async def parse(self, request: RawRequest) -> WebhookBatch:
-        update = Update.model_validate(json.loads(request.body), context={"bot": self.bot})
+        """The update through aiogram; one aiogram cannot validate raises `MalformedPayload`."""
+        try:
+            update = Update.model_validate(json_body(request.body), context={"bot": self.bot})
+        except ValidationError as exc:
+            raise malformed_update(exc) from None
+        try:
+            update.event_type  # noqa: B018 - raises for a kind of update aiogram does not know
+        except UpdateTypeLookupError:
+            # A newer Bot API's update type: acknowledged and ignored (aiogram would warn with
+            # the whole update, message text included, in the logs).
+            return WebhookBatch()
         result = await self.dispatcher.feed_update(self.bot, update)
         return result if isinstance(result, WebhookBatch) else WebhookBatch()
 
@@ -182,11 +196,12 @@ def _router(bot_id: int) -> Router:
 
     @router.callback_query()
     async def button(query: CallbackQuery, event_update: Update, bot: Bot) -> WebhookBatch:
-        await _answer(bot, query)
         chat_id = query.message.chat.id if query.message else query.from_user.id
         when = datetime.now(UTC)
+        # answerCallbackQuery can fail or take seconds: it runs once the press is stored.
         return WebhookBatch(messages=(inbound(event_update.update_id, chat_id, query.data or "",
-                                              when, query.data),))
+                                              when, query.data),),
+                            after_ack=(partial(_answer, bot, query.id),))
 
     @router.my_chat_member()
     async def membership(event: ChatMemberUpdated) -> WebhookBatch:
@@ -197,9 +212,22 @@ def _router(bot_id: int) -> Router:
     return router
 
 
-async def _answer(bot: Bot, query: CallbackQuery) -> None:
-    """Stop the button's spinner; best effort, the press is stored whatever Telegram says."""
+async def _answer(bot: Bot, query_id: str) -> None:
+    """Stop the button's spinner; best effort, after the press is stored and acknowledged."""
     try:
-        await bot.answer_callback_query(query.id, request_timeout=ANSWER_TIMEOUT)
+        await bot.answer_callback_query(query_id, request_timeout=ANSWER_TIMEOUT)
     except TelegramAPIError as exc:
-        log.warning("answerCallbackQuery %s failed: %s", query.id, exc)
+        log.warning("answerCallbackQuery %s failed: %s", query_id, exc)
+
+
+def malformed_update(exc: ValidationError) -> MalformedPayload:
+    """The first validation error as a field path (`message.entities[0].offset`) and a reason.
+
+    Pydantic's message names the expected type, never the input (which would be the text).
+    """
+    first = exc.errors(include_input=False, include_url=False)[0]
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
+    if not path:
+        return MalformedPayload("body", "not a JSON object")
+    reason = "required" if first["type"] == "missing" else str(first["msg"])
+    return MalformedPayload(path.lstrip("."), reason)

@@ -20,6 +20,7 @@ from twilio.rest import Client
 from bot.channels.base import RawRequest, SendResult, StatusUpdate
 from bot.channels.errors import (
     ChannelError,
+    MalformedPayload,
     PermanentChannelError,
     RecipientOptedOut,
     ReEngagementRequired,
@@ -33,6 +34,7 @@ _sdk_log.setLevel(logging.WARNING)
 
 OPT_OUT_CODES = frozenset({"21610", "63014"})  # unsubscribed recipient; WhatsApp user blocked
 REENGAGE_CODES = frozenset({"63016"})  # free-form WhatsApp outside the 24h window
+MAX_MEDIA = 10  # an inbound MMS or WhatsApp message carries at most 10 media
 STATUS_MAP = {
     "accepted": "queued", "scheduled": "queued", "queued": "queued", "sending": "queued",
     "sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed",
@@ -77,31 +79,68 @@ class TwilioSignature:
         if not signature:
             return False
         url = self._base + request.path + (f"?{request.query}" if request.query else "")
-        return bool(self._validator.validate(url, parse_form(request.body), signature))
+        try:
+            form = parse_form(request.body)
+        except MalformedPayload:
+            return False  # a body Twilio never sends (not UTF-8) cannot carry its signature
+        return bool(self._validator.validate(url, form, signature))
 
 
 def parse_form(body: bytes) -> dict[str, str]:
     """The form fields; Twilio signs empty ones (FromCity=) too, so they are kept."""
-    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedPayload("body", "not UTF-8 form data") from None
+    return dict(parse_qsl(text, keep_blank_values=True))
 
 
 def inbound_from_form(form: Mapping[str, str], channel: str, now: datetime) -> InboundMessage:
-    """An inbound SMS/WhatsApp message; MMS media are kept as attachments for agents."""
-    count = int(form.get("NumMedia") or 0)
+    """An inbound SMS/WhatsApp message; MMS media are kept as attachments for agents.
+
+    Raises `MalformedPayload` naming the field when the message id or sender is missing (an
+    empty id would make every later message a "duplicate" of it) or a media field is broken.
+    """
+    sid = _message_sid(form)
+    sender = strip_prefix(form.get("From", ""))
+    if not sender:
+        raise MalformedPayload("From", "required")
+    count = _count(form, "NumMedia")
     media = tuple(
-        Attachment(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}") or None)
+        Attachment(_required(form, f"MediaUrl{i}"), form.get(f"MediaContentType{i}") or None)
         for i in range(count)
     )
     metadata = {"opt_out_type": form["OptOutType"]} if form.get("OptOutType") else {}
     return InboundMessage(
-        key=ConversationKey(channel, strip_prefix(form.get("From", ""))),
+        key=ConversationKey(channel, sender),
         text=form.get("Body", ""),
-        provider_message_id=form.get("MessageSid") or form.get("SmsMessageSid", ""),
+        provider_message_id=sid,
         received_at=now,
         attachments=media,
         choice_value=form.get("ButtonPayload") or None,
         metadata=metadata,
     )
+
+
+def _message_sid(form: Mapping[str, str]) -> str:
+    sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
+    if not sid:
+        raise MalformedPayload("MessageSid", "required")
+    return sid
+
+
+def _required(form: Mapping[str, str], name: str) -> str:
+    value = form.get(name)
+    if not value:
+        raise MalformedPayload(name, "required")
+    return value
+
+
+def _count(form: Mapping[str, str], name: str) -> int:
+    value = form.get(name) or "0"
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_MEDIA:
+        raise MalformedPayload(name, f"not a non-negative integer up to {MAX_MEDIA}")
+    return int(value)
 
 
 def is_status_callback(form: Mapping[str, str]) -> bool:
@@ -110,10 +149,13 @@ def is_status_callback(form: Mapping[str, str]) -> bool:
 
 
 def status_from_form(form: Mapping[str, str]) -> StatusUpdate | None:
-    """A status callback as a StatusUpdate (None for statuses Parley does not track)."""
+    """A status callback as a StatusUpdate (None for statuses Parley does not track).
+
+    Raises `MalformedPayload` when the callback names no message.
+    """
+    sid = _message_sid(form)
     status = STATUS_MAP.get(form.get("MessageStatus", ""))
-    sid = form.get("MessageSid") or form.get("SmsSid")
-    if status is None or not sid:
+    if status is None:
         return None
     code = form.get("ErrorCode") or None
     error = classify_code(400, code) if code else None

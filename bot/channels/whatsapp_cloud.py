@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +18,11 @@ from bot.channels.base import (
     SendResult,
     StatusUpdate,
     WebhookBatch,
+    json_body,
 )
 from bot.channels.errors import (
     ChannelError,
+    MalformedPayload,
     PermanentChannelError,
     RecipientOptedOut,
     ReEngagementRequired,
@@ -36,6 +38,8 @@ OPT_OUT_CODES = frozenset({131050})  # the user stopped messages from this busin
 TRANSIENT_CODES = frozenset({130429, 131056, 131000, 1, 2})  # rate limits, temporary errors
 STATUS_MAP = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed"}
 MEDIA_KINDS = frozenset({"image", "document", "audio", "video", "sticker"})
+IGNORED_KINDS = frozenset({"reaction"})
+DIGITS = re.compile(r"[0-9]{1,20}")
 DEFAULT_LANGUAGE = "en"
 TEMPLATE_LANGUAGES = {"en": "en_US", "es": "es"}  # Parley locale -> approved template language
 
@@ -77,11 +81,18 @@ class WhatsAppCloudAdapter:
         return None
 
     async def parse(self, request: RawRequest) -> WebhookBatch:
+        """Every message and status of the delivery; one broken part rejects the whole of it."""
         messages: list[InboundMessage] = []
         statuses: list[StatusUpdate] = []
-        for value in _values(json.loads(request.body)):
-            messages.extend(m for m in map(_inbound, value.get("messages", [])) if m)
-            statuses.extend(s for s in map(_status, value.get("statuses", [])) if s)
+        for path, value in _values(_object(json_body(request.body), "body")):
+            for i, item in enumerate(_array(value, "messages", path)):
+                at = f"{path}.messages[{i}]"
+                if (message := _inbound(_object(item, at), at)) is not None:
+                    messages.append(message)
+            for i, item in enumerate(_array(value, "statuses", path)):
+                at = f"{path}.statuses[{i}]"
+                if (status := _status(_object(item, at), at)) is not None:
+                    statuses.append(status)
         return WebhookBatch(messages=tuple(messages), statuses=tuple(statuses))
 
     async def send(self, delivery: Delivery) -> SendResult:
@@ -147,60 +158,144 @@ def _texts(delivery: Delivery, limits: ChannelLimits) -> list[dict[str, Any]]:
             for part in rendered.parts]
 
 
-def _values(payload: dict[str, Any]) -> list[dict[str, Any]]:
-    # One POST can batch several entries and changes: read them all.
-    return [change.get("value", {}) for entry in payload.get("entry", [])
-            for change in entry.get("changes", [])]
+def _values(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    # One POST can batch several entries and changes: read them all (with their paths).
+    entries = _array(payload, "entry", "", required=True)
+    found = []
+    for i, item in enumerate(entries):
+        entry = _object(item, f"entry[{i}]")
+        for j, raw in enumerate(_array(entry, "changes", f"entry[{i}]")):
+            path = f"entry[{i}].changes[{j}]"
+            value = _child_object(_object(raw, path), "value", path)
+            found.append((f"{path}.value", value or {}))
+    return found
 
 
-def _inbound(message: dict[str, Any]) -> InboundMessage | None:
-    text, choice = _text_of(message)
-    if not message.get("id") or not message.get("from"):
+def _inbound(message: dict[str, Any], path: str) -> InboundMessage | None:
+    """The message; None for a reaction (an emoji on an earlier message, not a new one).
+
+    Other kinds without words (a location, a contact card, `unsupported`) are kept with their
+    type: the debtor said something, an agent may need to see that they did.
+    """
+    message_id = _string(message, "id", path, required=True)
+    sender = _string(message, "from", path, required=True)
+    received = _timestamp(message, path)
+    kind = _string(message, "type", path)
+    if kind in IGNORED_KINDS:
         return None
-    received = datetime.fromtimestamp(int(message.get("timestamp", 0)), UTC)
+    text, choice = _text_of(message, kind, path)
+    media = _media(message, kind, path)
     return InboundMessage(
-        key=ConversationKey("whatsapp", "+" + str(message["from"]).lstrip("+")),
-        text=text, provider_message_id=str(message["id"]), received_at=received,
-        attachments=_media(message), choice_value=choice,
-        metadata={"type": message.get("type", "")},
+        key=ConversationKey("whatsapp", "+" + sender.lstrip("+")),
+        text=text, provider_message_id=message_id, received_at=received,
+        attachments=media, choice_value=choice, metadata={"type": kind},
     )
 
 
-def _media(message: dict[str, Any]) -> tuple[Attachment, ...]:
+def _media(message: dict[str, Any], kind: str, path: str) -> tuple[Attachment, ...]:
     # Meta sends a media id, not a URL: GET {api_url}/{id} with the token gives a short-lived one.
-    kind = str(message.get("type", ""))
-    media = message.get(kind) if kind in MEDIA_KINDS else None
-    if not isinstance(media, dict) or not media.get("id"):
+    if kind not in MEDIA_KINDS:
         return ()
-    return (Attachment(f"whatsapp-media:{kind}:{media['id']}", media.get("mime_type") or None),)
+    media = _child_object(message, kind, path, required=True) or {}
+    media_id = _string(media, "id", f"{path}.{kind}", required=True)
+    mime = _string(media, "mime_type", f"{path}.{kind}")
+    return (Attachment(f"whatsapp-media:{kind}:{media_id}", mime or None),)
 
 
-def _text_of(message: dict[str, Any]) -> tuple[str, str | None]:
-    kind = message.get("type")
+def _text_of(message: dict[str, Any], kind: str, path: str) -> tuple[str, str | None]:
+    if kind not in ("text", "button", "interactive") and kind not in MEDIA_KINDS:
+        return "", None
+    part = _child_object(message, kind, path, required=True) or {}
+    where = f"{path}.{kind}"
     if kind == "text":
-        return message.get("text", {}).get("body", ""), None
+        return _string(part, "body", where), None
     if kind == "button":
-        button = message.get("button", {})
-        return button.get("text", ""), button.get("payload")
+        return _string(part, "text", where), _string(part, "payload", where) or None
     if kind == "interactive":
-        reply = message.get("interactive", {})
-        picked = reply.get("button_reply") or reply.get("list_reply") or {}
-        return picked.get("title", ""), picked.get("id")
-    if kind in MEDIA_KINDS:
-        return message.get(kind, {}).get("caption", ""), None
-    return "", None
+        # A reply button's or a list row's pick; a Flow's `nfm_reply` carries neither: ignored.
+        key = "button_reply" if part.get("button_reply") is not None else "list_reply"
+        picked, at = _child_object(part, key, where) or {}, f"{where}.{key}"
+        return _string(picked, "title", at), _string(picked, "id", at) or None
+    return _string(part, "caption", where), None
 
 
-def _status(status: dict[str, Any]) -> StatusUpdate | None:
-    mapped = STATUS_MAP.get(status.get("status", ""))
-    if mapped is None or not status.get("id"):
-        return None
-    errors = status.get("errors") or []
-    if not errors:
-        return StatusUpdate(str(status["id"]), mapped)
+def _status(status: dict[str, Any], path: str) -> StatusUpdate | None:
+    status_id = _string(status, "id", path, required=True)
+    mapped = STATUS_MAP.get(_string(status, "status", path, required=True))
+    errors = _array(status, "errors", path)
+    first = _object(errors[0], f"{path}.errors[0]") if errors else None
+    if first is not None and first.get("code") is not None and not _is_int(first["code"]):
+        raise MalformedPayload(f"{path}.errors[0].code", "not an integer")
+    if mapped is None:
+        return None  # a status Parley does not track
+    if first is None:
+        return StatusUpdate(status_id, mapped)
     # 131047 may come back as a failed status instead of a 400 on send: same mapping for both.
-    error = map_graph_error(400, {"error": errors[0]})
-    return StatusUpdate(str(status["id"]), mapped, error.code, error)
+    error = map_graph_error(400, {"error": first})
+    return StatusUpdate(status_id, mapped, error.code, error)
+
+
+# Typed reads of the payload: each names the path of what is missing or of the wrong type.
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _object(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedPayload(path, "not an object")
+    return value
+
+
+def _child_object(parent: dict[str, Any], key: str, path: str, *, required: bool = False
+                  ) -> dict[str, Any] | None:
+    value = parent.get(key)
+    if value is None:
+        if required:
+            raise MalformedPayload(_join(path, key), "required")
+        return None
+    return _object(value, _join(path, key))
+
+
+def _array(parent: dict[str, Any], key: str, path: str, *, required: bool = False) -> list[Any]:
+    value = parent.get(key)
+    if value is None:
+        if required:
+            raise MalformedPayload(_join(path, key), "required")
+        return []
+    if not isinstance(value, list):
+        raise MalformedPayload(_join(path, key), "not a list")
+    return value
+
+
+def _string(parent: dict[str, Any], key: str, path: str, *, required: bool = False) -> str:
+    value = parent.get(key)
+    if value is None or value == "":
+        if required:
+            raise MalformedPayload(_join(path, key), "required")
+        return ""
+    if not isinstance(value, str):
+        raise MalformedPayload(_join(path, key), "not a string")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _timestamp(message: dict[str, Any], path: str) -> datetime:
+    """Meta's `timestamp`: Unix seconds, as a string of digits (an integer is accepted too)."""
+    value = message.get("timestamp")
+    where = _join(path, "timestamp")
+    if value is None or value == "":
+        raise MalformedPayload(where, "required")
+    if not (_is_int(value) or (isinstance(value, str) and DIGITS.fullmatch(value))):
+        raise MalformedPayload(where, "not an integer timestamp")
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (OverflowError, OSError, ValueError):
+        raise MalformedPayload(where, "timestamp out of range") from None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -90,3 +90,26 @@ def wired(channel_app: FastAPI, channel_client: httpx.AsyncClient) -> Container:
     """The running app's container."""
     container: Container = channel_app.state.container
     return container
+
+
+# A Content SID for the reminder template on WhatsApp through Twilio.
+REMINDER_SID = "HX" + "0123456789abcdef" * 2
+
+
+@pytest.fixture
+async def twilio_whatsapp(
+    channel_settings: Settings, clock: SettableClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
+    """The app with WhatsApp through Twilio (no Cloud API) and the reminder's Content SID."""
+    settings = channel_settings.model_copy(update={
+        "whatsapp_access_token": None, "twilio_whatsapp_from": "+14155238886",
+        "twilio_whatsapp_content_sids": f"parley_reminder={REMINDER_SID}",
+    })
+    app = create_app(settings, clock=clock, migrate=False, extensions=(_install,))
+    async with app.router.lifespan_context(app):
+        container: Container = app.state.container
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c, container
+            await container.services["dispatcher"].idle()
+            await close_channels(container)

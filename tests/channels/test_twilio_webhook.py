@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from backend.api.app import create_app
-from backend.channels_wiring import close_channels, install_channels
 from backend.container import Container
 from backend.settings import Settings
-from bot.clock import SettableClock
 from bot.messages import ConversationKey, OutboundMessage, Purpose
-from tests.channels.conftest import FAST_RETRY
+from tests.channels.conftest import REMINDER_SID
 from tests.channels.helpers import PHONE, contact, messages, payload, seed_debtor, twilio_post
 from tests.fakes.server import FakeServer
 from tests.fakes.twilio import twilio_error
 
 SMS = "/webhooks/twilio/sms"
 WHATSAPP = "/webhooks/twilio/whatsapp"
-REMINDER_SID = "HX" + "0123456789abcdef" * 2
 
 
 async def test_a_signed_message_is_stored_and_acked_with_empty_twiml(
@@ -123,28 +117,6 @@ async def test_twilio_advanced_opt_out_stop_records_an_opt_out(
     point = await contact(wired, "sms", PHONE)
     assert point is not None and point.opted_out_at is not None
 
-
-@pytest.fixture
-async def twilio_whatsapp(
-    channel_settings: Settings, clock: SettableClock
-) -> AsyncIterator[tuple[httpx.AsyncClient, Container]]:
-    """The app with WhatsApp through Twilio (no Cloud API) and the reminder's Content SID."""
-    settings = channel_settings.model_copy(update={
-        "whatsapp_access_token": None, "twilio_whatsapp_from": "+14155238886",
-        "twilio_whatsapp_content_sids": f"parley_reminder={REMINDER_SID}",
-    })
-
-    def install(app: FastAPI, container: Container) -> None:
-        install_channels(app, container, retry=FAST_RETRY)
-
-    app = create_app(settings, clock=clock, migrate=False, extensions=(install,))
-    async with app.router.lifespan_context(app):
-        container: Container = app.state.container
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-            yield c, container
-            await container.services["dispatcher"].idle()
-            await close_channels(container)
 
 
 async def send_whatsapp(container: Container, purpose: Purpose) -> None:

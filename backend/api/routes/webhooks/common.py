@@ -6,12 +6,14 @@ import logging
 from typing import Any
 
 from fastapi import BackgroundTasks, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from backend.container import Container
 from backend.services.compliance.consent import record_opt_out
 from backend.services.inbox import StoredInbound, store_inbound
 from backend.services.telegram_links import link_chat
 from bot.channels.base import ChannelAdapter, RawRequest, WebhookBatch
+from bot.channels.errors import MalformedPayload
 
 log = logging.getLogger(__name__)
 OPT_OUT_KEYWORD = "STOP"
@@ -37,12 +39,21 @@ async def raw_request(request: Request) -> RawRequest:
 async def receive(
     request: Request, background: BackgroundTasks, adapter: ChannelAdapter, ack: Response
 ) -> Response:
-    """Verify (403 on failure), parse, store in one committed transaction, then acknowledge."""
+    """Verify (403 on failure), parse (400 when malformed), store in one committed transaction,
+    then acknowledge; calls that can fail or block (answerCallbackQuery) run after the ack.
+
+    The whole delivery is parsed before anything is stored, so a delivery with one broken
+    message is refused whole (the provider retries it, or shows it as failed) and none of it
+    is half-stored.
+    """
     raw = await raw_request(request)
     if not adapter.verify(raw):
         log.warning("rejected %s webhook: bad signature", adapter.channel)
         return Response(status_code=status.HTTP_403_FORBIDDEN)
-    batch = await adapter.parse(raw)
+    try:
+        batch = await adapter.parse(raw)
+    except MalformedPayload as exc:
+        return malformed(adapter.channel, exc)
     container: Container = request.app.state.container
     stored = await store_batch(container, batch)
     dispatcher = container.services.get("dispatcher")
@@ -54,7 +65,18 @@ async def receive(
         resend = await container.services["outbox"].record_statuses(batch.statuses)
         if resend:
             background.add_task(container.services["outbox"].send, resend)
+    for task in batch.after_ack:
+        background.add_task(task)
     return ack
+
+
+def malformed(channel: str, exc: MalformedPayload) -> Response:
+    """400 naming the field and the reason: the same body fails the same way on every retry."""
+    # The field path and reason never quote the payload: no message text, no phone number.
+    log.warning("rejected %s webhook: malformed payload at %s: %s", channel, exc.field,
+                exc.reason)
+    return JSONResponse({"error": "malformed_payload", "field": exc.field, "reason": exc.reason},
+                        status_code=status.HTTP_400_BAD_REQUEST)
 
 
 async def store_batch(container: Container, batch: WebhookBatch) -> list[StoredInbound]:
