@@ -17,7 +17,7 @@ from backend.services.compliance.rules import DEFAULT_RULES_PATH, load_rules
 from backend.services.compliance.service import ComplianceGate
 from backend.services.dispatch import InboundDispatcher
 from backend.services.outbox import RetryPolicy, SqlOutbox
-from backend.settings import Settings
+from backend.settings import WHATSAPP_CLOUD_SETTINGS, Settings
 from bot.channels.base import ChannelAdapter
 from bot.channels.telegram import TelegramAdapter, build_bot
 from bot.channels.twilio_common import TwilioSignature, build_client
@@ -64,7 +64,7 @@ def build_adapters(settings: Settings, clock: Clock) -> dict[str, ChannelAdapter
     """Only the channels whose credentials are configured (plus the portal)."""
     adapters: dict[str, ChannelAdapter] = {"web": WebChannelAdapter()}
     adapters.update(_twilio(settings, clock))
-    if settings.whatsapp_access_token and settings.whatsapp_phone_number_id:
+    if all(getattr(settings, name.lower()) for name in WHATSAPP_CLOUD_SETTINGS):
         adapters["whatsapp"] = _whatsapp_cloud(settings)
     if settings.telegram_bot_token:
         adapters["telegram"] = TelegramAdapter(

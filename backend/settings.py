@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+WHATSAPP_CLOUD_SETTINGS = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
+                           "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret-change-me"})
 DEFAULT_SQLITE_PATH = Path("var/parley.db")
 CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
@@ -74,6 +76,17 @@ class Settings(BaseSettings):
     def _template_languages(cls, value: str) -> str:
         _pairs(value, "WHATSAPP_TEMPLATE_LANGUAGES", "en=en_US,es=es", TEMPLATE_LANGUAGE)
         return value
+
+    @model_validator(mode="after")
+    def _whatsapp_cloud_complete(self) -> Settings:
+        # Without the app secret every X-Hub-Signature-256 made with an empty key would pass,
+        # and without the verify token anyone could subscribe: the channel is all or nothing.
+        given = {name: getattr(self, name.lower()) for name in WHATSAPP_CLOUD_SETTINGS}
+        missing = [name for name, value in given.items() if not value]
+        if missing and len(missing) < len(given):
+            raise ValueError(f"the WhatsApp Cloud API channel needs {', '.join(missing)} as "
+                             f"well (set all of {', '.join(given)}, or none)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -71,12 +71,15 @@ class WhatsAppCloudAdapter:
 
     def verify(self, request: RawRequest) -> bool:
         """X-Hub-Signature-256 over the raw bytes (re-serialised JSON would not match)."""
+        if not self._secret:
+            return False  # an empty key would let anyone sign
         expected = "sha256=" + hmac.new(self._secret, request.body, hashlib.sha256).hexdigest()
         return hmac.compare_digest(request.header("x-hub-signature-256"), expected)
 
     def challenge(self, mode: str, token: str, challenge: str) -> str | None:
         """The GET subscription handshake: the challenge to echo, or None to refuse."""
-        if mode == "subscribe" and hmac.compare_digest(token.encode(), self._verify_token.encode()):
+        if mode == "subscribe" and self._verify_token and hmac.compare_digest(
+                token.encode(), self._verify_token.encode()):
             return challenge
         return None
 

@@ -12,7 +12,7 @@ from backend.container import Container
 from backend.services.compliance.consent import record_opt_out
 from backend.services.reminders import send_reminder
 from backend.settings import Settings
-from bot.channels.base import Delivery
+from bot.channels.base import Delivery, RawRequest
 from bot.channels.whatsapp_cloud import WhatsAppCloudAdapter
 from bot.clock import SettableClock
 from bot.messages import ConversationKey, OutboundMessage, Purpose
@@ -33,6 +33,28 @@ async def test_the_subscription_handshake_echoes_only_for_our_token(
     bad = await channel_client.get(HOOK, params={
         "hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
     assert bad.status_code == 403
+
+
+def test_the_cloud_channel_is_all_four_settings_or_none(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    monkeypatch.setenv("WHATSAPP_ACCESS_TOKEN", "EAAG-token")
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+    with pytest.raises(ValueError, match="needs WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", "app-secret")
+    monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
+    assert Settings(_env_file=None).whatsapp_app_secret == "app-secret"  # type: ignore[call-arg]
+
+
+async def test_an_adapter_without_secrets_accepts_no_signature_and_no_handshake() -> None:
+    adapter = WhatsAppCloudAdapter(httpx.AsyncClient(), api_url="http://127.0.0.1:9",
+                                   phone_number_id=PHONE_NUMBER_ID, access_token="t",
+                                   app_secret="", verify_token="")
+    forged = meta_post(payload("whatsapp_cloud_text.json"), secret="")  # an empty key
+    headers = {k.lower(): v for k, v in forged["headers"].items()}
+    assert not adapter.verify(RawRequest("POST", HOOK, "", headers, forged["content"]))
+    assert adapter.challenge("subscribe", "", "1158201444") is None
+    await adapter.close()
 
 
 async def test_a_signed_message_is_stored_once_and_a_reserialised_body_is_refused(
