@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from backend.api.access_log import install_access_log_filter
 from backend.api.routes import accounts, health, sandbox
 from backend.container import Container, build_container
 from backend.db.migrate import upgrade
@@ -38,6 +39,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_access_log_filter()
         if migrate:
             await upgrade(settings.database_url)
         container = build_container(settings, clock)
