@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, status
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from backend.console.deps import STATIC_DIR
@@ -48,7 +49,13 @@ def install_console(app: FastAPI | None, container: Container) -> None:
         return
     for router in ROUTERS:
         app.include_router(router)
+    # The address `make run` prints opens the console (its login page when signed out).
+    app.add_api_route("/", _to_console, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+
+
+async def _to_console() -> RedirectResponse:
+    return RedirectResponse("/console", status.HTTP_303_SEE_OTHER)
 
 
 def _close_with_container(container: Container, bus: EventBus) -> None:

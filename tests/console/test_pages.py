@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -346,3 +347,10 @@ async def test_the_live_stream_relays_bus_events(monkeypatch: pytest.MonkeyPatch
     await bus.close()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(anext(stream), 2)
+
+
+async def test_the_root_address_opens_the_console_login(anon: httpx.AsyncClient) -> None:
+    root = await anon.get("/")
+    assert (root.status_code, root.headers["location"]) == (303, "/console")
+    login_page = await anon.get("/console", follow_redirects=True)
+    assert login_page.status_code == 200 and 'name="password"' in login_page.text
