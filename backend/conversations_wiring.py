@@ -115,6 +115,14 @@ def build_portal_links(container: Container) -> PortalLinks:
     return PortalLinks(settings.secret_key, settings.public_base_url, container.clock)
 
 
+def _own_handoffs(container: Container) -> HandoffService:
+    """Without the console: one handoff service, shared with the channels (a refused
+    Telegram link opens its handoff through it instead of building another)."""
+    service = HandoffService(load_queues(), container.services.get("events"))
+    container.services["handoffs"] = service
+    return service
+
+
 def install_conversations(app: FastAPI | None, container: Container) -> None:
     """Register the engine as `services["turn_handler"]`, the portal links, payments, routes."""
     settings, services = container.settings, container.services
@@ -123,7 +131,7 @@ def install_conversations(app: FastAPI | None, container: Container) -> None:
     portal = build_portal_links(container)
     states = build_state_store(container)
     interpreter = container.interpreter or LazyInterpreter(nlu_factory(settings))
-    handoffs = services.get("handoffs") or HandoffService(load_queues(), services.get("events"))
+    handoffs = services.get("handoffs") or _own_handoffs(container)
     outbox = ServicesOutbox(services)
     deps = TurnDeps(container.sessions, container.clock, policies, links, lambda: outbox,
                     handoffs.open_handoff, handoffs.reopen_on_debtor_message)
