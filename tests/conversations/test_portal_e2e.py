@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -115,6 +115,27 @@ async def test_a_debtor_verifies_agrees_a_plan_and_pays_in_the_portal(portal) ->
     intents = [m["intent"] for m in transcript["messages"] if m["direction"] == "inbound"]
     assert intents[0] == "ask_balance" and intents[3] == "request_payment_plan"
     assert transcript["records"]["plans"]
+
+
+async def test_once_verification_expires_the_page_hides_the_answers_and_the_debt(
+    portal, clock: SettableClock  # type: ignore[no-untyped-def]
+) -> None:
+    client, auth = portal
+    # Not the identity question's own example date (03/14/1985).
+    account = {**ACCOUNT, "date_of_birth": "1979-07-21"}
+    created = (await client.post("/api/accounts", json=account, headers=auth)).json()
+    path = "/p/" + created["portal_url"].split("/p/")[1]
+    for text in ("how much do I owe?", "07/21/1979", "10001"):
+        await _say(client, path, text)
+    verified_page = (await client.get(path)).text
+    assert "$1,200.00" in verified_page and "07/21/1979" in verified_page
+
+    clock.advance(timedelta(hours=2))  # verification has expired: whoever holds the link
+    again = await _say(client, path, "hi")
+    page = (await client.get(path)).text
+    for secret in ("07/21/1979", "10001", "1,200", "Acme", "attempt to collect"):
+        assert secret not in page, secret
+    assert again[0]["text"] in page.replace("&#39;", "'")  # the new identity question shows
 
 
 async def test_a_spanish_conversation_stays_spanish_through_dates_and_zip_codes(portal) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,8 @@ from sqlalchemy.orm import joinedload
 
 from backend.api.deps import ContainerDep
 from backend.db.models import Account, Conversation, Message
+from backend.db.models.enums import Direction
+from backend.services.delivery import envelope
 from backend.services.inbox import store_inbound
 from backend.services.portal import PortalLinks
 from bot.dialogs.base import DialogState
@@ -103,9 +105,10 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
             await container.services["state_store"].get(state_key(conversation.id)))
     verified = state.is_verified(container.clock.now())
     lang = _language(state.language, conversation, account.debtor.preferred_language)
+    shown = list(reversed(messages))
     return templates.TemplateResponse(request, "portal.html", {
         "lang": lang, "title": "Parley", "token": token, "verified": verified,
-        "messages": list(reversed(messages)),
+        "messages": shown if verified else unverified_part(shown),
         "choices": [{"label": label} for label, _ in state.choices],
         "balance": format_currency(account.current_balance, account.currency,
                                    locale="es_US" if lang == "es" else "en_US"),
@@ -113,6 +116,19 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
                                                                account.current_balance)
         if verified else None,
     })
+
+
+def unverified_part(messages: list[Message]) -> list[Message]:
+    """What whoever holds the link may read before verifying: what came after the last
+    message that discussed the debt or went to a verified debtor.
+
+    Everything before it holds the debt and the identity answers that unlocked it
+    (compliance.md A.2 item 9); a link is not proof of who reads it.
+    """
+    cut = max((i for i, m in enumerate(messages) if m.direction == Direction.OUTBOUND
+               and (envelope(m).get("recipient_verified") or envelope(m).get("discusses_debt"))),
+              default=-1)
+    return messages[cut + 1:]
 
 
 def _language(said: str | None, conversation: Conversation | None, preferred: str | None) -> str:
