@@ -1,5 +1,5 @@
-# Parley's image: the `parley` command (serve, worker, db upgrade, ...) with its NLU model and
-# policies baked in, so nothing is downloaded when a container starts.
+# Parley's image: the `parley` command (serve, worker, db upgrade, ...) with its NLU model,
+# policies and shipped strategy baked in, so nothing is downloaded when a container starts.
 # Build: docker build -t parley .   Run the whole topology: docker compose up (see README).
 FROM python:3.11-slim
 
@@ -21,10 +21,15 @@ COPY nlu ./nlu
 COPY backend ./backend
 RUN pip install . && rm -rf /src
 
-# Data read at run time: the NLU training data and the negotiation policies.
+# Files read by path at run time, at the same relative paths as in the repository (WORKDIR
+# /app): the NLU training data (NLU_TRAINING_DATA), the negotiation policies (POLICY_DIR) and
+# the shipped strategy, for `parley strategy load backend/strategies/default.yml`. The
+# compliance rules, handoff queues, canned replies, response wordings, templates and
+# migrations are package data of the installed package, found next to its modules.
 WORKDIR /app
 COPY nlu/training_data ./nlu/training_data
 COPY backend/policies ./backend/policies
+COPY backend/strategies ./backend/strategies
 ENV HOST=0.0.0.0 \
     PORT=8000 \
     NLU_TRAINING_DATA=/app/nlu/training_data \

@@ -54,7 +54,7 @@ def _unknown_labels(data: TrainingData, config: ValidationConfig) -> list[Proble
             first.setdefault(example.intent, example)
     return [
         Problem(e.file, e.line, f"unknown intent {name!r}",
-                f"use one of the intents in TAXONOMY.md ({', '.join(config.intents[:4])}, ...)")
+                f"use one of {', '.join(config.intents)} (meanings in docs/TAXONOMY.md)")
         for name, e in first.items()
     ]
 
@@ -126,7 +126,8 @@ def _clash(example: Example, other: Example, what: str) -> Problem:
         example.file, example.line,
         f"example {example.text!r} ({example.intent}) {what} of {other.text!r} "
         f"({other.intent}, {other.file}:{other.line})",
-        "keep the message under the one intent that decides the next action (TAXONOMY.md)",
+        "keep the message under the one intent that decides the next action "
+        "(docs/TAXONOMY.md, Hard cases)",
     )
 
 

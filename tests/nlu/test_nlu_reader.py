@@ -5,8 +5,10 @@ from pathlib import Path
 from nlu_fixtures import write_small_data, write_yaml
 
 from nlu.reader import read_training_data
+from nlu.types import ENTITY_TYPES, INTENTS
 from nlu.validation import ValidationConfig, validate
 
+ROOT = Path(__file__).resolve().parents[2]
 LOOSE = ValidationConfig(min_examples=3, intents=("greet", "affirm", "deny"),
                          require_all_entities=False)
 
@@ -63,7 +65,10 @@ def test_broken_annotation_has_line_and_fix(tmp_path):
 def test_example_under_two_intents(tmp_path):
     write_yaml(tmp_path, "a.yml", 'version: "3.1"\nnlu:\n- intent: affirm\n  examples: |\n'
                "    - ok\n- intent: deny\n  examples: |\n    - ok\n")
-    assert "a.yml:8:" in _one(_problems(tmp_path), "is under two intents")
+    clash = _one(_problems(tmp_path), "is under two intents")
+    assert "a.yml:8:" in clash
+    assert "(docs/TAXONOMY.md, Hard cases)" in clash
+    assert "## Hard cases" in (ROOT / "docs" / "TAXONOMY.md").read_text(encoding="utf-8")
 
 
 def test_near_duplicate_across_intents(tmp_path):
@@ -87,8 +92,19 @@ def test_unknown_intent_and_entity(tmp_path):
     write_yaml(tmp_path, "a.yml", 'version: "3.1"\nnlu:\n- intent: gret\n  examples: |\n'
                "    - hi [bob](name)\n")
     problems = _problems(tmp_path)
-    assert "a.yml:5:" in _one(problems, "unknown intent 'gret'")
+    unknown = _one(problems, "unknown intent 'gret'")
+    assert "a.yml:5:" in unknown
+    # The fix names every valid intent and a file the repository ships.
+    assert "fix: use one of greet, affirm, deny (meanings in docs/TAXONOMY.md)" in unknown
+    assert (ROOT / "docs" / "TAXONOMY.md").is_file()
     assert "a.yml:5:" in _one(problems, "unknown entity 'name'")
+
+
+def test_the_taxonomy_the_fixes_point_to_lists_every_label():
+    text = (ROOT / "docs" / "TAXONOMY.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1].strip() for line in text.splitlines() if line.startswith("| ")]
+    assert rows[1:] == list(INTENTS)  # rows[0] is the header
+    assert all(f"`{entity}`" in text for entity in ENTITY_TYPES)
 
 
 def test_entity_never_annotated(tmp_path):
