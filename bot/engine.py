@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -216,15 +217,40 @@ def _held(state: DialogState, ctx: TurnContext) -> Outcome:
 
 
 def _chosen(text: str, choices: list[list[str]]) -> tuple[str, dict[str, str]] | None:
-    """The choice a reply picks, by its number, its label or its value (a button's data)."""
-    answer = text.strip().rstrip(".").casefold()
+    """The choice a reply picks, by its number ("2", "option 2", "the second one"), its label
+    or its value (a button's data)."""
+    answer = text.strip().rstrip(".!").casefold()
+    number = _choice_number(answer, len(choices))
     for n, (label, value) in enumerate(choices, start=1):
-        if answer in (str(n), label.casefold(), value.casefold()):
+        if n == number or answer in (label.casefold(), value.casefold()):
             kind, _, arg = value.partition(":")
             if kind == "option":
                 return router.CHOOSE, {"option": arg}
             return arg, {}
     return None
+
+
+ORDINALS = {
+    "first": 1, "1st": 1, "primera": 1, "primero": 1, "second": 2, "2nd": 2, "segunda": 2,
+    "segundo": 2, "third": 3, "3rd": 3, "tercera": 3, "tercero": 3, "fourth": 4, "4th": 4,
+    "cuarta": 4, "cuarto": 4, "fifth": 5, "5th": 5, "quinta": 5, "quinto": 5,
+}
+# Only whole answers that name a position: "I can pay 2" names an amount, not option 2.
+_NUMBERED = re.compile(
+    r"(?:(?:the|la|el)\s+)?(?:option|opci[oó]n|number|n[uú]mero|#)\s*(\d{1,2})")
+_ORDINAL = re.compile(r"(?:(?:the|la|el)\s+)?(\w+)(?:\s+(?:one|option|opci[oó]n))?")
+
+
+def _choice_number(answer: str, count: int) -> int | None:
+    """The 1-based position an answer names, if it names one."""
+    if answer.isdigit():
+        return int(answer)
+    if (numbered := _NUMBERED.fullmatch(answer)) is not None:
+        return int(numbered.group(1))
+    if (ordinal := _ORDINAL.fullmatch(answer)) is None:
+        return None
+    word = ordinal.group(1)
+    return count if word in ("last", "ultima", "última", "ultimo", "último") else ORDINALS.get(word)
 
 
 def _choices_of(replies: list[SentReply]) -> list[list[str]]:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from backend.console.actions import trainer_inbox
-from backend.db.models import Account, ContactPoint, Conversation, Handoff, Message, Promise
+from backend.db.models import (
+    Account,
+    ContactPoint,
+    Conversation,
+    Handoff,
+    Message,
+    PaymentPlan,
+    Promise,
+)
 from bot.messages import Purpose
 from tests.conversations.conftest import Chat
 
@@ -154,3 +164,22 @@ async def test_a_button_press_picks_its_choice_by_value(chat: Chat) -> None:
     await chat.says("I'll pay $300 on 2026-12-04")
     pressed = await chat.says("intent:affirm")  # a Telegram button's callback data
     assert [r.key for r in pressed.replies] == ["promise.recorded"]
+
+
+@pytest.mark.parametrize("answer", ["the second one", "option 2", "la segunda", "2nd"])
+async def test_an_option_is_picked_by_words_naming_its_position(chat: Chat, answer: str) -> None:
+    await chat.verify()
+    offered = await chat.says("can I get a payment plan")
+    assert [r.key for r in offered.replies] == ["plan.options"]
+    picked = await chat.says(answer)
+    assert [r.key for r in picked.replies] == ["plan.recorded"]
+    plan = await _one(chat, PaymentPlan)
+    assert plan is not None and plan.total == Decimal("1200.00")  # type: ignore[attr-defined]
+
+
+async def test_an_amount_is_not_taken_for_an_option(chat: Chat) -> None:
+    await chat.verify()
+    await chat.says("can I get a payment plan")
+    answered = await chat.says("i can pay 2")
+    assert await _one(chat, PaymentPlan) is None
+    assert "plan.recorded" not in [r.key for r in answered.replies]
