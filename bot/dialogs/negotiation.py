@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import replace
 
 from bot.dialogs.base import YES_NO, Outcome, Turn, choice, offer_slots
@@ -142,6 +144,11 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
     request = merged(request_of(turn), out.state.tabled())
     if kind == "full" and request.amount is not None and not request.installments:
         kind = "settlement"
+    if kind == "settlement" and request.amount is None:
+        out.state.clear_table()
+        out.state.options = []
+        out.state.flow = "counter:settlement"  # the amount comes next
+        return out.say("negotiate.ask.settlement")
     answer = judge_of(facts).answer(kind, request, terms_for(facts))
     if kind == "settlement" and answer.offer is None and not answer.needs_human:
         return present_options(out, facts, judge_of(facts).proposals(facts.terms),
@@ -149,10 +156,26 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
     return present(out, facts, answer)
 
 
+# A lump sum for less than the balance ("would you accept 2000 to settle this", "me hacen
+# una quita"); "pay off" is left out: paying off is paying the whole balance.
+SETTLE_WORDS = re.compile(
+    r"\b(settle\w*|settlement|lump ?sum|discount\w*|accept less|take less|less than the full"
+    r"|reduc\w+|liquid\w+|saldar|finiquit\w+|quita|descuento|rebaja\w*|arreglo)\b")
+
+
+def wants_settlement(turn: Turn) -> bool:
+    """The debtor asks to close the debt for less, in one payment."""
+    plain = unicodedata.normalize("NFKD", turn.text.casefold())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return SETTLE_WORDS.search(plain) is not None
+
+
 def kind_from(turn: Turn) -> str:
     """What the numbers of an unprompted counter-offer most likely describe."""
     if turn.installments() or turn.frequency():
         return "plan"
+    if wants_settlement(turn):
+        return "settlement"
     if turn.date() and turn.amount():
         return "promise"
     if turn.date():

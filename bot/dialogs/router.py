@@ -137,8 +137,22 @@ def _continue_flow(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
     if flow == "partial" and turn.amount():
         return pay.pay_partial(out, turn, facts)
     if flow.startswith("counter:") and turn.has_numbers():
-        return negotiation.counter(out, turn, facts, flow.split(":", 1)[1])
+        return negotiation.counter(out, turn, facts, _counter_kind(flow.split(":", 1)[1], turn))
     return None
+
+
+def _counter_kind(asked: str, turn: Turn) -> str:
+    """What a counter-offer describes: what was asked for, unless the debtor plainly offers
+    something else ("te pago 100 el 15" answering a plan is a promise, not a plan)."""
+    if turn.installments() or turn.frequency():
+        return "plan" if asked in ("settlement", "promise", "extension") else asked
+    if asked == "settlement" or negotiation.wants_settlement(turn):
+        return "settlement"  # "1100 by Friday" answering "what amount could you manage?"
+    if turn.intent == "promise_to_pay":
+        return "promise"
+    if turn.intent == "request_extension" and turn.date() and not turn.amount():
+        return "extension"
+    return asked
 
 
 def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
@@ -148,5 +162,5 @@ def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
     if turn.intent == "deny" and not turn.has_numbers():
         return negotiation.reject(out, facts)
     if turn.has_numbers() and tabled is not None:
-        return negotiation.counter(out, turn, facts, tabled.kind)
+        return negotiation.counter(out, turn, facts, _counter_kind(tabled.kind, turn))
     return None

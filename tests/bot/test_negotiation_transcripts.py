@@ -119,7 +119,41 @@ def test_settlement_counter_never_goes_below_the_floor() -> None:
     t.says("how much", "pay_in_full")
     t.says("can I pay less", "request_payment_plan", amount="1200.00")  # a plan of 1 → countered
     out = t.says("I can settle for 500", "counter_offer", amount="500.00")
-    assert keys(out) in (["plan.counter"], ["plan.confirm"])
+    assert keys(out) == ["settlement.counter"]
+    assert out.said[0].reply.slots["offer"].total == Decimal("1020.00")  # 15% at 95 dpd
+
+
+def test_an_unprompted_settlement_offer_is_judged_as_a_settlement() -> None:
+    t = verified()
+    low = t.says("would you accept 500 to settle this", "counter_offer", amount="500.00")
+    assert keys(low) == ["settlement.counter"]
+    assert low.said[0].reply.slots["offer"].total == Decimal("1020.00")
+    inside = t.says("ok what about 1050 to settle", "counter_offer", amount="1050.00")
+    assert keys(inside) == ["settlement.confirm"]
+    done = t.says("yes", "affirm")
+    assert keys(done) == ["settlement.recorded"]
+    [plan, link] = done.effects
+    assert isinstance(plan, RecordPlan) and plan.offer.kind == "settlement"
+    assert plan.offer.total == Decimal("1050.00") and link == IssuePaymentLink(Decimal("1050.00"))
+
+
+def test_asking_to_settle_without_an_amount_asks_for_one_in_spanish_too() -> None:
+    t = verified()
+    asked = t.says("me pueden hacer una quita?", "counter_offer")
+    assert keys(asked) == ["negotiate.ask.settlement"]
+    out = t.says("1100", "out_of_scope", amount="1100.00")
+    assert keys(out) == ["settlement.confirm"]
+
+
+def test_a_promise_answering_a_plan_question_is_a_promise() -> None:
+    t = verified()
+    t.says("plan please", "request_payment_plan")
+    assert keys(t.says("no", "deny")) == ["negotiate.ask.plan"]
+    out = t.says("te pago 100 el 15", "promise_to_pay", amount="100.00", date="2026-12-15")
+    assert keys(out) == ["promise.confirm"]
+    offer = out.said[0].reply.slots["offer"]
+    assert (offer.kind, offer.total, offer.first_due) == ("promise", Decimal("100.00"),
+                                                           date(2026, 12, 15))
 
 
 def test_settlement_request_on_full_offer_is_countered_at_the_policy_floor() -> None:
