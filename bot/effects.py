@@ -56,10 +56,12 @@ class SetHardship:
 
 @dataclass(frozen=True)
 class RecordOptOut:
-    """No more messages to this address (or to any of the debtor's addresses)."""
+    """No more messages to this address, to the debtor's addresses on the channels named
+    ("stop texting me" written in the portal), or to any of the debtor's addresses."""
 
     all_channels: bool = False
     reason: str = "opt_out"
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -136,15 +137,22 @@ async def mark_wrong_party(session: AsyncSession, channel: str, address: str,
 
 
 async def opt_out_everywhere(session: AsyncSession, debtor_id: int, reason: str,
-                             origin: Origin) -> int:
-    """Opt every address of a debtor out (\"stop contacting me at all\")."""
-    rows = (await session.scalars(select(ContactPoint).where(
-        ContactPoint.debtor_id == debtor_id, ContactPoint.opted_out_at.is_(None)))).all()
+                             origin: Origin, channels: tuple[str, ...] | None = None) -> int:
+    """Opt every address of a debtor out (\"stop contacting me at all\"), or every address
+    on `channels` (\"stop texting me\" written somewhere else)."""
+    query = select(ContactPoint).where(ContactPoint.debtor_id == debtor_id,
+                                       ContactPoint.opted_out_at.is_(None))
+    if channels is not None:
+        query = query.where(ContactPoint.channel.in_(channels))
+    rows = (await session.scalars(query)).all()
     for row in rows:
         row.opted_out_at, row.opt_out_reason = origin.now, reason[:200]
-    await audit.record(session, occurred_at=origin.now, actor=origin.actor,
-                       action="contact.opted_out_all", subject_type="debtor",
-                       subject_id=debtor_id, data={"reason": reason, "count": len(rows)})
+    action = "contact.opted_out_all" if channels is None else "contact.opted_out_channels"
+    data: dict[str, Any] = {"reason": reason, "count": len(rows)}
+    if channels is not None:
+        data["channels"] = list(channels)
+    await audit.record(session, occurred_at=origin.now, actor=origin.actor, action=action,
+                       subject_type="debtor", subject_id=debtor_id, data=data)
     return len(rows)
 
 

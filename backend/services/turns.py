@@ -200,9 +200,14 @@ class SqlTurnUnit:
     async def _opt_out(self, effect: fx.RecordOptOut) -> None:
         key = self.context.key
         await record_opt_out(self.session, key, effect.reason, self.origin.now)
-        if effect.all_channels and self.conversation.debtor_id is not None:
-            await ledger.opt_out_everywhere(self.session, self.conversation.debtor_id,
-                                            effect.reason, self.origin)
+        debtor_id = self.conversation.debtor_id
+        if debtor_id is None:
+            return
+        if effect.all_channels:
+            await ledger.opt_out_everywhere(self.session, debtor_id, effect.reason, self.origin)
+        elif effect.channels:
+            await ledger.opt_out_everywhere(self.session, debtor_id, effect.reason, self.origin,
+                                            channels=effect.channels)
 
     async def _handoff(self, effect: fx.Handoff) -> None:
         now = self.origin.now

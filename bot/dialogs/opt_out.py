@@ -22,8 +22,16 @@ FILLER = frozenset({
     "ALL", "TODO", "TODOS",
 })
 ALL_WORDS = re.compile(
-    r"\b(all|everything|every channel|anywhere|everywhere|todo|todos|ningún|ningun)\b", re.I
+    r"\b(all|everything|every channel|anywhere|everywhere|any means|any way|todo|todos|ningún"
+    r"|ningun|ninguna|ningún medio|ningun medio)\b", re.I
 )
+# Channels a debtor may name wherever they write ("stop texting me" typed in the portal).
+CHANNEL_WORDS = {
+    "sms": re.compile(r"\b(texts?|texting|texted|sms|mensajes? de texto|msj)\b", re.I),
+    "whatsapp": re.compile(r"\b(whats ?app|wsp|wasap|guasap)\b", re.I),
+    "email": re.compile(r"\b(e-?mails?|emailing|correos?( electronicos?)?)\b", re.I),
+    "telegram": re.compile(r"\btelegram\b", re.I),
+}
 
 
 def _tokens(text: str) -> list[str]:
@@ -54,8 +62,17 @@ def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
     """Record the opt-out (this address, or all of them) and confirm once."""
     if out.state.stopped:
         return out
+    named = named_channels(turn.text) if word is None else ()
     all_channels = word in ALL_CHANNELS or (word is None and bool(ALL_WORDS.search(turn.text)))
+    all_channels = all_channels or len(named) > 1  # "no texts, no emails, nothing"
     out.state.stopped = True
     out.state.clear_table()
-    out.do(RecordOptOut(all_channels=all_channels, reason=word or "opt_out"))
+    out.do(RecordOptOut(all_channels=all_channels, reason=word or "opt_out",
+                        channels=() if all_channels else named))
     return out.say("optout.confirm", purpose=Purpose.OPT_OUT_CONFIRMATION)
+
+
+def named_channels(text: str) -> tuple[str, ...]:
+    """The channels a message names, in a fixed order."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return tuple(name for name, words in CHANNEL_WORDS.items() if words.search(plain))

@@ -37,6 +37,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"\bbankrupt", "bankruptcy"),
     (r"\b(passed away|died)\b", "deceased"),
     (r"\bwrong number\b", "wrong_person"),
+    (r"\bstop texting\b|\bno texts\b", "opt_out"),
     (r"\bnot my debt\b", "dispute_debt"),
     (r"\bhow much\b|\bbalance\b|\bcuánto\b", "ask_balance"),
     (r"\bplan\b|\bpagos\b", "request_payment_plan"),

@@ -18,7 +18,7 @@ from backend.db.models import (
     PaymentPlan,
     Promise,
 )
-from bot.messages import Purpose
+from bot.messages import ConversationKey, Purpose
 from tests.conversations.conftest import Chat
 
 
@@ -183,3 +183,25 @@ async def test_an_amount_is_not_taken_for_an_option(chat: Chat) -> None:
     answered = await chat.says("i can pay 2")
     assert await _one(chat, PaymentPlan) is None
     assert "plan.recorded" not in [r.key for r in answered.replies]
+
+
+@pytest.mark.parametrize(("text", "opted_out"), [
+    ("please stop texting me", {"sms"}),
+    ("no texts, no emails, no calls", {"sms", "email"}),
+])
+async def test_stop_texting_written_in_the_portal_reaches_the_texts(
+    chat: Chat, account_id: int, text: str, opted_out: set[str]
+) -> None:
+    portal = Chat(chat.container, ConversationKey("web", f"account:{account_id}"), chat.outbox)
+    async with chat.container.sessions.begin() as session:
+        debtor_id = (await session.get(Account, account_id)).debtor_id  # type: ignore[union-attr]
+        session.add(ContactPoint(debtor_id=debtor_id, channel="email", address="j@example.com",
+                                 consent=True, wrong_party=False,
+                                 created_at=chat.container.clock.now()))
+    answered = await portal.says(text)
+    assert [r.key for r in answered.replies] == ["optout.confirm"]
+    async with chat.container.sessions() as session:
+        points = (await session.scalars(select(ContactPoint))).all()
+    assert {p.channel for p in points if p.opted_out_at is not None} >= opted_out
+    assert all(p.opted_out_at is None for p in points
+               if p.channel not in opted_out and p.channel != "web")
