@@ -107,7 +107,7 @@ def normalize_entities(
         same = [Match(e.entity, start + e.start, start + e.end, e.value, e.currency)
                 for e in found if e.entity == kind]
         extra.extend(same or _bare_number(kind, text, start, end))
-    kept = resolve_overlaps([*(_as_match(e) for e in ours), *extra])
+    kept = resolve_overlaps([*(_as_match(e) for e in ours), *extra], text=text)
     return tuple(
         Entity(m.entity, m.value, m.start, m.end, text[m.start:m.end], "parley", m.currency)
         for m in kept

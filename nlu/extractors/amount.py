@@ -19,7 +19,10 @@ _WORD_ALT = r"dollars?|d[oó]lares|d[oó]lar|bucks?|usd|dlls?|dls|euros?|eur|pou
 _SYMBOL_ALT = r"us\$|\$|€|£|usd\s?|eur\s?"
 _NUM = rf"(?:{DIGITS})"
 _K = r"(?:\s?k\b|\s?grand\b)"
-_PREFIXED = re.compile(rf"(?P<sym>{_SYMBOL_ALT})\s?(?P<num>{_NUM})(?P<k>{_K})?", re.I)
+# The lookahead refuses a partial number: "$12.3456" is not "$12.345" (nor "$12.34").
+_PREFIXED = re.compile(
+    rf"(?P<sym>{_SYMBOL_ALT})\s?(?P<num>{_NUM})(?![.,]?\d)(?P<k>{_K})?", re.I
+)
 _SUFFIXED = re.compile(
     rf"(?<![\w/.,:])(?P<num>{_NUM}|{NUMBER_WORDS})(?P<k>{_K})?\s?(?P<cur>{_WORD_ALT}|\$|€|£)(?!\w)",
     re.I,
@@ -36,36 +39,42 @@ _CLOCK_BEFORE = re.compile(r"(?:\bat|\ba las|\bas|@|\ba la)\s*$", re.I)
 _BARE_NUMBER = re.compile(rf"(?<![\w/.,:#@$€£+-])(?P<num>{_NUM})(?![\w.,]*\d)(?!\w)")
 
 
-def extract_amounts(text: str) -> list[Match]:
-    """Every money amount candidate in `text`."""
-    found = [*_prefixed(text), *_suffixed(text), *_kilo(text)]
+def extract_amounts(text: str, language: str | None = None) -> list[Match]:
+    """Every money amount candidate in `text`.
+
+    `language` ('en'/'es') decides a dot followed by exactly three digits: thousands in
+    Spanish ("te pago 1.500" → 1500.00), ambiguous in English or unknown ("12.345" → no
+    amount, never 12345.00; see `digits_to_decimal`). Phone and case numbers are dropped
+    later, in `extract_entities` (see `nlu.extractors.identifiers`).
+    """
+    found = [*_prefixed(text, language), *_suffixed(text, language), *_kilo(text, language)]
     taken = [(m.start, m.end) for m in found]
-    found.extend(m for m in _bare(text) if not _overlaps(m, taken))
+    found.extend(m for m in _bare(text, language) if not _overlaps(m, taken))
     return found
 
 
-def _prefixed(text: str) -> list[Match]:
+def _prefixed(text: str, language: str | None) -> list[Match]:
     matches = []
     for m in _PREFIXED.finditer(text):
         currency = _SYMBOLS.get(m.group("sym").strip().lower())
-        matches.extend(_amount(m, text, currency))
+        matches.extend(_amount(m, text, currency, language))
     return matches
 
 
-def _suffixed(text: str) -> list[Match]:
+def _suffixed(text: str, language: str | None) -> list[Match]:
     matches = []
     for m in _SUFFIXED.finditer(text):
         word = strip_accents(m.group("cur").lower())
         currency = _CURRENCY_WORDS.get(word, _SYMBOLS.get(word))
-        matches.extend(_amount(m, text, currency))
+        matches.extend(_amount(m, text, currency, language))
     return matches
 
 
-def _kilo(text: str) -> list[Match]:
-    return [a for m in _KILO.finditer(text) for a in _amount(m, text, None)]
+def _kilo(text: str, language: str | None) -> list[Match]:
+    return [a for m in _KILO.finditer(text) for a in _amount(m, text, None, language)]
 
 
-def _bare(text: str) -> list[Match]:
+def _bare(text: str, language: str | None) -> list[Match]:
     matches = []
     for m in _BARE_NUMBER.finditer(text):
         raw = m.group("num")
@@ -74,12 +83,14 @@ def _bare(text: str) -> list[Match]:
         digits = re.sub(r"\D", "", raw)
         if len(digits) < 2 or len(digits) > 7 or raw.startswith("0"):
             continue
-        matches.extend(_amount(m, text, None))
+        matches.extend(_amount(m, text, None, language))
     return matches
 
 
-def _amount(m: re.Match[str], text: str, currency: str | None) -> list[Match]:
-    value = to_number(m.group("num"))
+def _amount(
+    m: re.Match[str], text: str, currency: str | None, language: str | None
+) -> list[Match]:
+    value = to_number(m.group("num"), language)
     if value is None or value <= 0:
         return []
     if m.groupdict().get("k"):

@@ -31,7 +31,9 @@ _JOIN = r"(?:\s+and\s+|\s+y\s+|\s*-\s*|\s+)"
 _ARTICLE = r"(?:(?:a|an)\s+(?=hundred|thousand|grand))?"
 NUMBER_WORDS = rf"{_ARTICLE}(?:{_WORD_ALT})(?:{_JOIN}(?:{_WORD_ALT}))*"
 DIGITS = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
-_THOUSANDS = re.compile(r"^\d{1,3}(?:([,.])\d{3})+$")
+_COMMA_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+_DOT_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3}){2,}$")
+_ONE_DOT_GROUP = re.compile(r"^\d{1,3}\.\d{3}$")
 
 
 def strip_accents(text: str) -> str:
@@ -60,26 +62,41 @@ def words_to_int(phrase: str) -> int | None:
     return total + current if seen else None
 
 
-def digits_to_decimal(raw: str) -> Decimal | None:
-    """'1,200.50' → 1200.50, '1.200,50' → 1200.50, '12,5' → 12.5, '1.200' → 1200."""
+def digits_to_decimal(raw: str, language: str | None = None) -> Decimal | None:
+    """'1,200.50' → 1200.50, '1.200,50' → 1200.50, '12,5' → 12.5, '1.234.567' → 1234567.
+
+    A single dot followed by exactly three digits depends on the language: Spanish writes
+    1,500 as '1.500', so there it is a thousands separator; in English (or when the language
+    is unknown) '12.345' is a decimal point with three decimals — a typo for 12.34/12.35 or
+    for 12,345, nobody knows. A collections bot must never read a larger amount than the
+    debtor wrote (a link or a promise for the whole balance), and rounding 50.555 to 50.56
+    would also exceed it, so the ambiguous form yields no number and the dialog asks again.
+    Likewise any decimal part longer than two digits ('1,234.567') yields no number.
+    """
     text = raw.strip()
     if "," in text and "." in text:
         decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
         thousands = "." if decimal_sep == "," else ","
         text = text.replace(thousands, "").replace(decimal_sep, ".")
-    elif _THOUSANDS.match(text):
+    elif _COMMA_THOUSANDS.match(text) or _DOT_THOUSANDS.match(text):
         text = text.replace(",", "").replace(".", "")
+    elif _ONE_DOT_GROUP.match(text):
+        if language != "es":
+            return None
+        text = text.replace(".", "")
     else:
         text = text.replace(",", ".")
+    if "." in text and len(text.rsplit(".", 1)[1]) > 2:
+        return None
     try:
         return Decimal(text)
     except InvalidOperation:
         return None
 
 
-def to_number(raw: str) -> Decimal | None:
-    """Digits or words to a Decimal."""
+def to_number(raw: str, language: str | None = None) -> Decimal | None:
+    """Digits or words to a Decimal; `language` ('en'/'es') decides an ambiguous '1.500'."""
     if re.search(r"\d", raw):
-        return digits_to_decimal(raw)
+        return digits_to_decimal(raw, language)
     value = words_to_int(raw)
     return None if value is None else Decimal(value)
