@@ -33,7 +33,7 @@ def test_opt_out_confirms_once_then_silence() -> None:
     out = t.says("stop texting me", "opt_out")
     assert keys(out) == ["optout.confirm"]
     assert out.said[0].purpose == Purpose.OPT_OUT_CONFIRMATION and not out.said[0].debt
-    assert out.effects == [RecordOptOut(all_channels=False, reason="opt_out")]
+    assert out.effects == [RecordOptOut(all_channels=False, reason="opt_out", channels=("sms",))]
     assert keys(t.says("stop", "opt_out")) == []
 
 
