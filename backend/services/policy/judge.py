@@ -11,21 +11,26 @@ from bot.facts import Answer, DialogPolicy, Offer, Request, Terms, Verdict
 
 @dataclass(frozen=True)
 class PolicyJudge:
-    """Judges, generates and counters offers under one policy."""
+    """Judges, generates and counters offers under one policy, for accounts in one currency.
+
+    Amounts are whole minor units of `currency` (ISO 4217: JPY in yen, USD in cents, BHD in
+    fils); without one, in cents.
+    """
 
     policy: Policy
+    currency: str | None = None
 
     def check(self, offer: Offer, terms: Terms) -> Verdict:
         """The one decision (see `rules.evaluate`)."""
-        return rules.evaluate(self.policy, offer, terms)
+        return rules.evaluate(self.policy, offer, terms, currency=self.currency)
 
     def proposals(self, terms: Terms) -> list[Offer]:
         """Payment in full first, then plans."""
-        return offers.proposals(self.policy, terms)
+        return offers.proposals(self.policy, terms, self.currency)
 
     def answer(self, kind: str, request: Request, terms: Terms) -> Answer:
         """The request, or the nearest allowed offer."""
-        return offers.answer(self.policy, kind, request, terms)
+        return offers.answer(self.policy, kind, request, terms, self.currency)
 
 
 def dialog_policy(policy: Policy) -> DialogPolicy:

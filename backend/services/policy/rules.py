@@ -5,34 +5,42 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from backend.services.policy import schedule
+from backend.services.policy import money, schedule
 from backend.services.policy.model import Policy
-from bot.facts import CENT, Offer, Terms, Verdict
+from bot.facts import Offer, Terms, Verdict
 
 ALLOWED = Verdict(True)
+WHOLE_UNITS = "amounts are whole minor units of the currency"
 
 
-def evaluate(policy: Policy, offer: Offer, terms: Terms) -> Verdict:
-    """Allowed, refused with the reason, or allowed only with a human's approval."""
-    problem = _common(offer, terms)
+def evaluate(
+    policy: Policy, offer: Offer, terms: Terms, *, currency: str | None = None
+) -> Verdict:
+    """Allowed, refused with the reason, or allowed only with a human's approval.
+
+    Amounts are whole minor units of `currency` (yen for JPY, cents for USD, fils for BHD;
+    cents when no currency is given).
+    """
+    problem = _common(offer, terms, currency)
     if problem:
         return Verdict(False, problem)
-    check = {
-        "full": _full, "promise": _promise, "extension": _extension,
-        "settlement": _settlement, "plan": _plan,
-    }.get(offer.kind)
+    if offer.kind == "plan":
+        return _plan(policy, offer, terms, currency)
+    if offer.kind == "settlement":
+        return _settlement(policy, offer, terms, currency)
+    check = {"full": _full, "promise": _promise, "extension": _extension}.get(offer.kind)
     if check is None:
         return Verdict(False, f"unknown offer kind {offer.kind!r}")
     return check(policy, offer, terms)
 
 
-def _common(offer: Offer, terms: Terms) -> str | None:
+def _common(offer: Offer, terms: Terms, currency: str | None) -> str | None:
     if terms.balance <= 0:
         return "nothing is owed"
     if offer.total <= 0 or offer.total > terms.balance:
         return "total must be positive and at most the balance"
-    if offer.total != offer.total.quantize(CENT):
-        return "amounts are whole cents"
+    if not money.is_whole(offer.total, currency):
+        return WHOLE_UNITS
     if offer.first_due < terms.today:
         return "the first day is in the past"
     if offer.kind != "plan" and offer.schedule:
@@ -85,15 +93,15 @@ def max_discount(policy: Policy, terms: Terms) -> Decimal:
     return bands[-1].max_discount_pct if bands else Decimal(0)
 
 
-def settlement_floor(policy: Policy, terms: Terms) -> Decimal:
-    """The smallest settlement total allowed."""
-    return schedule.cents_up(terms.balance * (100 - max_discount(policy, terms)) / 100)
+def settlement_floor(policy: Policy, terms: Terms, currency: str | None = None) -> Decimal:
+    """The smallest settlement total allowed (rounded up to the currency's minor unit)."""
+    return money.round_up(terms.balance * (100 - max_discount(policy, terms)) / 100, currency)
 
 
-def _settlement(policy: Policy, offer: Offer, terms: Terms) -> Verdict:
+def _settlement(policy: Policy, offer: Offer, terms: Terms, currency: str | None) -> Verdict:
     if not policy.settlement.allowed:
         return Verdict(False, "settlements are not allowed")
-    if offer.total < settlement_floor(policy, terms):
+    if offer.total < settlement_floor(policy, terms, currency):
         return Verdict(False, "discount beyond the policy")
     if offer.first_due > terms.today + timedelta(days=policy.settlement.pay_within_days):
         return Verdict(False, "settlement paid too late")
@@ -118,16 +126,16 @@ def bot_months(policy: Policy, terms: Terms) -> int:
     return months if cap is None else min(months, cap)
 
 
-def min_installment(policy: Policy, terms: Terms) -> Decimal:
+def min_installment(policy: Policy, terms: Terms, currency: str | None = None) -> Decimal:
     """The smallest installment allowed."""
     if terms.hardship:
         return policy.hardship.min_installment
-    share = schedule.cents_up(terms.balance * policy.plan.min_installment_pct / 100)
+    share = money.round_up(terms.balance * policy.plan.min_installment_pct / 100, currency)
     return max(policy.plan.min_installment, share)
 
 
-def _plan(policy: Policy, offer: Offer, terms: Terms) -> Verdict:
-    problem = _plan_shape(policy, offer, terms)
+def _plan(policy: Policy, offer: Offer, terms: Terms, currency: str | None) -> Verdict:
+    problem = _plan_shape(policy, offer, terms, currency)
     if problem:
         return Verdict(False, problem)
     months = schedule.max_count(offer.frequency or "monthly", bot_months(policy, terms))
@@ -138,7 +146,7 @@ def _plan(policy: Policy, offer: Offer, terms: Terms) -> Verdict:
     return ALLOWED
 
 
-def _plan_shape(policy: Policy, offer: Offer, terms: Terms) -> str | None:
+def _plan_shape(policy: Policy, offer: Offer, terms: Terms, currency: str | None) -> str | None:
     items = offer.schedule
     if offer.frequency not in policy.plan.frequencies:
         return "frequency not allowed"
@@ -146,9 +154,11 @@ def _plan_shape(policy: Policy, offer: Offer, terms: Terms) -> str | None:
         return "number of installments outside the policy"
     if offer.total != terms.balance or sum(i.amount for i in items) != offer.total:
         return "installments must add up to the balance exactly"
-    if any(i.amount != i.amount.quantize(CENT) for i in items):
-        return "amounts are whole cents"
-    if min(i.amount for i in items) < min_installment(policy, terms):
+    if not all(money.is_whole(i.amount, currency) for i in items):
+        return WHOLE_UNITS
+    if min(i.amount for i in items) <= 0:
+        return "every installment pays something"
+    if min(i.amount for i in items) < min_installment(policy, terms, currency):
         return "installment below the minimum"
     if items[0].amount < policy.plan.min_down_payment:
         return "down payment below the minimum"

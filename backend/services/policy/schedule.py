@@ -1,24 +1,17 @@
-"""Installment schedules exact to the cent: equal installments, the last absorbs the rounding."""
+"""Installment schedules exact to the currency's minor unit: equal installments, the last absorbs
+the rounding (or the debtor's own amount each time, the last paying what is left)."""
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from decimal import Decimal
 
-from bot.facts import CENT, Installment
+from backend.services.policy import money
+from bot.facts import Installment
 
 PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 12}
-
-
-def cents_down(value: Decimal) -> Decimal:
-    """Truncate to the cent."""
-    return value.quantize(CENT, rounding=ROUND_DOWN)
-
-
-def cents_up(value: Decimal) -> Decimal:
-    """Round up to the cent."""
-    return value.quantize(CENT, rounding=ROUND_UP)
 
 
 def add_months(start: date, months: int) -> date:
@@ -40,20 +33,39 @@ def max_count(frequency: str, months: int) -> int:
     return months * PER_YEAR[frequency] // 12
 
 
-def amounts(total: Decimal, count: int, down: Decimal | None = None) -> list[Decimal]:
-    """`count` amounts adding up to `total` exactly; a larger first one when `down` asks."""
-    if down is not None and count > 1 and down > cents_down(total / count):
-        rest = amounts(total - down, count - 1)
-        return [down, *rest]
-    regular = cents_down(total / count)
+def amounts(
+    total: Decimal, count: int, down: Decimal | None = None, currency: str | None = None
+) -> list[Decimal]:
+    """`count` amounts adding up to `total` exactly, each a whole number of the currency's minor
+    units (when `total` is); the last absorbs the rounding; a larger first one when `down` asks."""
+    regular = money.round_down(total / count, currency)
+    if down is not None and count > 1 and down > regular:
+        return [down, *amounts(total - down, count - 1, currency=currency)]
     return [regular] * (count - 1) + [total - regular * (count - 1)]
 
 
-def build(
-    total: Decimal, count: int, frequency: str, first: date, down: Decimal | None = None
-) -> tuple[Installment, ...]:
-    """The full schedule."""
+def count_at_most(total: Decimal, amount: Decimal) -> int:
+    """The fewest installments of at most `amount` that pay `total` (rounded up, exactly)."""
+    whole, rest = divmod(total, amount)
+    return int(whole) + (1 if rest else 0)
+
+
+def capped(total: Decimal, amount: Decimal) -> list[Decimal]:
+    """`amount` each time until the last, which pays what is left (at most `amount`)."""
+    count = count_at_most(total, amount)
+    return [amount] * (count - 1) + [total - amount * (count - 1)]
+
+
+def dated(values: Sequence[Decimal], frequency: str, first: date) -> tuple[Installment, ...]:
+    """`values` due one `frequency` apart from `first`."""
     return tuple(
-        Installment(due_date(first, frequency, i), amount)
-        for i, amount in enumerate(amounts(total, count, down))
+        Installment(due_date(first, frequency, i), amount) for i, amount in enumerate(values)
     )
+
+
+def build(
+    total: Decimal, count: int, frequency: str, first: date, down: Decimal | None = None,
+    currency: str | None = None,
+) -> tuple[Installment, ...]:
+    """The full schedule of `count` installments."""
+    return dated(amounts(total, count, down, currency), frequency, first)
