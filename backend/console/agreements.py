@@ -48,7 +48,8 @@ async def record_promise(
         if refusal:
             return Agreed(False, refusal)
         terms = _terms(account, container)
-        verdict = evaluate(_policy(container, account), Offer("promise", amount, due), terms)
+        verdict = evaluate(_policy(container, account), Offer("promise", amount, due), terms,
+                           currency=account.currency)
         if not verdict.allowed:
             return Agreed(False, verdict.reason)
         await ledger.record_promise(session, account, amount, due,
@@ -69,8 +70,8 @@ async def record_plan(
         policy, terms = _policy(container, account), _terms(account, container)
         if frequency not in policy.frequencies or count < 1:
             return Agreed(False, f"the policy allows {', '.join(policy.frequencies)} plans")
-        offer = offers.plan(policy, terms, count, frequency, first)
-        verdict = evaluate(policy, offer, terms)
+        offer = offers.plan(policy, terms, count, frequency, first, account.currency)
+        verdict = evaluate(policy, offer, terms, currency=account.currency)
         if not verdict.allowed:
             return Agreed(False, verdict.reason)
         await ledger.record_plan(session, account, offer,

@@ -99,7 +99,7 @@ class SqlTurnStore:
             hardship=account.hardship, status=account.status, channel=conversation.channel,
             contact_opted_out=bool(contact and contact.opted_out),
             contact_wrong_party=bool(contact and contact.wrong_party),
-            policy=dialog_policy(policy), judge=PolicyJudge(policy),
+            policy=dialog_policy(policy), judge=PolicyJudge(policy, account.currency),
         )
 
 

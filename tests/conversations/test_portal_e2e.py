@@ -138,6 +138,22 @@ async def test_once_verification_expires_the_page_hides_the_answers_and_the_debt
     assert again[0]["text"] in page.replace("&#39;", "'")  # the new identity question shows
 
 
+async def test_a_yen_plan_is_in_whole_yen(portal) -> None:  # type: ignore[no-untyped-def]
+    client, auth = portal
+    account = {**ACCOUNT, "currency": "JPY", "balance": "20000", "date_of_birth": "1979-07-21"}
+    created = (await client.post("/api/accounts", json=account, headers=auth)).json()
+    path = "/p/" + created["portal_url"].split("/p/")[1]
+    for text in ("how much do I owe?", "07/21/1979", "10001"):
+        await _say(client, path, text)
+    options = await _say(client, path, "can I get a payment plan")
+    assert "." not in options[0]["text"].split("¥", 1)[1].split()[0]
+    await _say(client, path, str(len(options[0]["choices"]) - 1))  # the longest plan
+    detail = (await client.get(f"/api/accounts/{created['id']}", headers=auth)).json()
+    amounts = [Decimal(i["amount"]) for i in detail["plans"][0]["installments"]]
+    assert len(amounts) > 2 and sum(amounts) == Decimal("20000")
+    assert all(a == a.to_integral_value() for a in amounts), amounts
+
+
 async def test_a_spanish_conversation_stays_spanish_through_dates_and_zip_codes(portal) -> None:  # type: ignore[no-untyped-def]
     client, auth = portal
     created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
