@@ -25,11 +25,25 @@ MONTHS = {
     )
     for name in names
 }
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_ORDINAL = r"(?:st|nd|rd|th|º|°)?"
+_SEP = r"[\s,./-]*"
+_OF = r"(?:(?:of|de|del)\s+)?"
 ISO_RE = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
 NUMERIC_RE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b")
-WORDS_RE = re.compile(r"[a-záéíóú]+|\d+")
-POSTAL_RE = re.compile(r"\b[0-9A-Za-z]{3,4}\s?[0-9A-Za-z]{3}\b|\b\d{5}(?:-\d{4})?\b")
+# "March 16, 1971", "marzo 16 de 1971" / "16 de marzo de 1971", "the 16th of March, 1971"
+MONTH_FIRST_RE = re.compile(
+    rf"\b({_MONTH})\b\.?{_SEP}(?:the\s+)?(\d{{1,2}}){_ORDINAL}\b{_SEP}{_OF}(\d{{4}})\b"
+)
+DAY_FIRST_RE = re.compile(
+    rf"\b(\d{{1,2}}){_ORDINAL}{_SEP}{_OF}({_MONTH})\b\.?{_SEP}{_OF}(\d{{4}})\b"
+)
+ZIP_RE = re.compile(r"\b\d{5}(?:-\d{4})?\b")
+POSTAL_RE = re.compile(r"\b[0-9A-Za-z]{2,4}\s?[0-9A-Za-z]{3}\b")
+LETTER_RE = re.compile(r"[^\W\d_]")
 MAX_UNANSWERED = 2
+# Only English (as written in the US) puts the month first; Spanish, like most, the day.
+MONTH_FIRST_LANGUAGES = frozenset({"en"})
 
 
 def factors(facts: Facts) -> list[str]:
@@ -42,36 +56,43 @@ def factors(facts: Facts) -> list[str]:
     return [f for f in facts.policy.verification_factors if on_file.get(f)]
 
 
-def birth_dates(text: str) -> set[date]:
-    """Every date `text` could mean (month/day order is ambiguous, so both are tried)."""
-    found: set[date] = set()
-    for y, m, d in ISO_RE.findall(text):
-        found |= _dates((int(y), int(m), int(d)))
-    for a, b, y in NUMERIC_RE.findall(text):
-        found |= _dates((int(y), int(a), int(b)), (int(y), int(b), int(a)))
-    found |= _worded_dates(text.lower())
+def birth_dates(text: str, language: str | None = None) -> set[date]:
+    """The dates `text` names, one per date written in it.
+
+    A numeric date whose day and month could be read both ways is read the way `language`
+    writes dates (month first in English, the default; day first otherwise) — never both,
+    which would double a guesser's odds. When only one reading is a date, it is that one.
+    """
+    return {d for d in _date_mentions(text, language) if isinstance(d, date)}
+
+
+def _date_mentions(text: str, language: str | None) -> list[date | str]:
+    """Each date written in `text`: the date it names, or its text when it names none."""
+    month_first = (language or "en").split("-")[0].lower() in MONTH_FIRST_LANGUAGES
+    found: list[date | str] = []
+    for match in ISO_RE.finditer(text):
+        y, m, d = (int(g) for g in match.groups())
+        found.append(_date(y, m, d) or match.group())
+    for match in NUMERIC_RE.finditer(text):
+        a, b, y = (int(g) for g in match.groups())
+        as_written = _date(y, a, b) if month_first else _date(y, b, a)
+        other = _date(y, b, a) if month_first else _date(y, a, b)
+        found.append(as_written or other or match.group())
+    lowered = text.lower()
+    for match in MONTH_FIRST_RE.finditer(lowered):
+        month, day, year = match.groups()
+        found.append(_date(int(year), MONTHS[month], int(day)) or match.group())
+    for match in DAY_FIRST_RE.finditer(lowered):
+        day, month, year = match.groups()
+        found.append(_date(int(year), MONTHS[month], int(day)) or match.group())
     return found
 
 
-def _worded_dates(text: str) -> set[date]:
-    words = WORDS_RE.findall(text)
-    month = next((MONTHS[w] for w in words if w in MONTHS), None)
-    numbers = [int(w) for w in words if w.isdigit()]
-    year = next((n for n in numbers if n > 1900), None)
-    day = next((n for n in numbers if 1 <= n <= 31), None)
-    if month is None or year is None or day is None:
-        return set()
-    return _dates((year, month, day))
-
-
-def _dates(*candidates: tuple[int, int, int]) -> set[date]:
-    found = set()
-    for y, m, d in candidates:
-        try:
-            found.add(date(y, m, d))
-        except ValueError:
-            continue
-    return found
+def _date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
 
 
 def _digits(text: str) -> str:
@@ -82,26 +103,82 @@ def _postal(text: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", text.upper())
 
 
-def answer_matches(factor: str, turn: Turn, facts: Facts) -> bool | None:
-    """True/False when `turn` answers `factor` rightly/wrongly; None when it is no answer."""
+def _postal_values(text: str, on_file: str) -> set[str]:
+    """The postal codes `text` names, each as it compares with `on_file`."""
+    code = _postal(on_file)
+    if code.isdigit() and len(code) in (5, 9):  # a ZIP (or ZIP+4): its five digits decide
+        return {_postal(t)[:5] for t in ZIP_RE.findall(text)}
+    if code.isdigit():
+        return set(re.findall(rf"\b\d{{{len(code)}}}\b", text))
+    return {_postal(t) for t in POSTAL_RE.findall(text) if any(ch.isdigit() for ch in t)}
+
+
+def _reference_values(text: str, tail: str) -> set[str]:
+    """The endings of the numbers in `text` as long as the digits asked for.
+
+    Only such a number is an answer: "I can pay 50" is not an attempt, so it cannot use up
+    the debtor's tries.
+    """
+    return {g[-len(tail):] for g in re.findall(r"\d+", text) if len(g) >= len(tail)}
+
+
+def _values(factor: str, text: str, facts: Facts, language: str | None) -> set[object]:
     if factor == "date_of_birth":
-        candidates = birth_dates(turn.text)
-        if not candidates:
-            return None
-        return facts.identity.date_of_birth in candidates
+        return set(_date_mentions(text, language))
     if factor == "postal_code":
-        tokens = POSTAL_RE.findall(turn.text)
-        if not tokens:
-            return None
-        on_file = _postal(facts.identity.postal_code or "")
-        return any(_postal(t) == on_file or _postal(t)[:5] == on_file for t in tokens)
-    tail = _digits(facts.identity.reference or "")[-facts.policy.reference_digits :]
-    # Only a number as long as the digits asked for is an answer: "I can pay 50" is not an
-    # attempt, so it cannot use up the debtor's tries.
-    groups = [g for g in re.findall(r"\d+", turn.text) if len(g) >= len(tail)]
-    if not groups:
+        return set(_postal_values(text, facts.identity.postal_code or ""))
+    return set(_reference_values(text, _tail(facts)))
+
+
+def _tail(facts: Facts) -> str:
+    return _digits(facts.identity.reference or "")[-facts.policy.reference_digits :]
+
+
+def _expected(factor: str, facts: Facts) -> object:
+    if factor == "date_of_birth":
+        return facts.identity.date_of_birth
+    if factor == "postal_code":
+        return _postal(facts.identity.postal_code or "")[:5] if _is_zip(facts) else _postal(
+            facts.identity.postal_code or "")
+    return _tail(facts)
+
+
+def _is_zip(facts: Facts) -> bool:
+    code = _postal(facts.identity.postal_code or "")
+    return code.isdigit() and len(code) in (5, 9)
+
+
+def answer_matches(
+    factor: str, turn: Turn, facts: Facts, language: str | None = None
+) -> bool | None:
+    """True/False when `turn` answers `factor` rightly/wrongly; None when it is no answer.
+
+    An answer is one value. A message naming more than one (dates, postal codes, endings of
+    the reference) is someone trying several at once: a wrong answer, whichever it holds.
+    A single date that is no date at all ("02/30/1971") is no answer: asked again.
+    """
+    values = _values(factor, turn.text, facts, language)
+    if len(values) > 1:
+        return False
+    if not values:
         return None
-    return any(g[-len(tail) :] == tail for g in groups)
+    [value] = values
+    if factor == "date_of_birth" and not isinstance(value, date):
+        return None
+    return value == _expected(factor, facts)
+
+
+def _answer_shaped(turn: Turn, facts: Facts, available: list[str], language: str | None) -> bool:
+    """True when `turn` reads as an answer to some identity question, not as a new request:
+    it has no words (a bare number or date), or it names a value one of the factors takes."""
+    if not LETTER_RE.search(turn.text):
+        return True
+    return any(_values(f, turn.text, facts, language) for f in available)
+
+
+def _language(out: Outcome, turn: Turn, facts: Facts) -> str:
+    """How the debtor writes: the message's own language, the conversation's, their preferred."""
+    return turn.language or out.state.language or facts.preferred_language
 
 
 def ask(out: Outcome, facts: Facts, key: str = "identity.ask") -> Outcome:
@@ -126,8 +203,17 @@ def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:
         return hand_off(out, "cannot_verify", key="identity.cannot_verify", queue="verification")
     if state.factor >= len(available):
         state.factor = 0
-    verdict = answer_matches(available[state.factor], turn, facts) if state.introduced else None
-    if remember and verdict is None:
+    language = _language(out, turn, facts)
+    verdict = (
+        answer_matches(available[state.factor], turn, facts, language)
+        if state.introduced else None
+    )
+    # The request to answer once verified. While a question is open, an answer to it (right,
+    # wrong or to another factor: a ZIP typed at the date prompt the NLU took for an amount)
+    # or a bare number is no new request and must not replace the one remembered.
+    if remember and verdict is None and not (
+        state.introduced and _answer_shaped(turn, facts, available, language)
+    ):
         state.pending, state.pending_entities = turn.intent, dict(turn.entities)
     if not state.introduced:
         return ask(out, facts)
