@@ -58,9 +58,25 @@ class StripeProvider:
         metadata = obj.get("metadata") or {}
         if not str(metadata.get("account_id", "")).isdigit():
             return []
-        cents = obj.get("amount_received") or obj.get("amount_total") or obj.get("amount") or 0
+        minor = obj.get("amount_received") or obj.get("amount_total") or obj.get("amount") or 0
         return [PaymentEvent(
             provider=self.name, reference=str(metadata.get("reference") or obj["id"]),
-            account_id=int(metadata["account_id"]), amount=Decimal(int(cents)) / 100,
+            account_id=int(metadata["account_id"]),
+            amount=Decimal(int(minor)).scaleb(-stripe_places(obj.get("currency"))),
             status="succeeded" if kind in SUCCEEDED else "failed", occurred_at=now,
         )]
+
+
+# Stripe counts amounts in the currency's smallest unit, by its own list, not ISO 4217's:
+# https://docs.stripe.com/currencies#zero-decimal and #three-decimal.
+ZERO_DECIMAL = frozenset({
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+})
+THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
+
+
+def stripe_places(currency: object) -> int:
+    """Decimals of a Stripe amount in `currency` (2 when the event names none)."""
+    code = str(currency or "").lower()
+    return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2
