@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.dialogs.base import Outcome, Turn
+from bot.dialogs.base import DialogState, Outcome, Turn
 from bot.dialogs.handoff import hand_off
 from bot.effects import Audit
 from bot.facts import Facts
@@ -166,6 +166,17 @@ def answer_matches(
     if factor == "date_of_birth" and not isinstance(value, date):
         return None
     return value == _expected(factor, facts)
+
+
+def answers_open_question(state: DialogState, turn: Turn, facts: Facts) -> bool:
+    """True when an identity question is open and `turn` names a value for it
+    ("03/16/1971 thanks": an answer with manners, not small talk)."""
+    available = factors(facts)
+    if not state.introduced or state.locked or not available:
+        return False
+    factor = available[state.factor % len(available)]
+    return bool(_values(factor, turn.text, facts, turn.language or state.language
+                        or facts.preferred_language))
 
 
 def _answer_shaped(turn: Turn, facts: Facts, available: list[str], language: str | None) -> bool:

@@ -44,6 +44,9 @@ UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
     "goodbye": lambda out, turn, _: small_talk.goodbye(out),
 }
 
+# Read as the answer when an identity question is open and the message holds one.
+COURTESIES = frozenset({"thanks", "goodbye"})
+
 # Handled once the person is verified.
 GATED: dict[str, Handler] = {
     "greet": lambda out, turn, facts: small_talk.greet(out),
@@ -86,6 +89,9 @@ def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     """The dialog's answer to one turn: replies, effects and the next state."""
     out = Outcome(state)
     verified = state.is_verified(turn.now)
+    if (turn.intent in COURTESIES and not verified and facts is not None
+            and identity.answers_open_question(state, turn, facts)):
+        return _verify(out, turn, facts)
     if turn.intent in UNGATED:
         state.clarified = 0
         return UNGATED[turn.intent](out, turn, verified)

@@ -139,3 +139,19 @@ def test_one_day_past_due_is_singular() -> None:
     answer = t.says("10001", "out_of_scope")
     assert "1 day past due" in texts(answer, facts)[0]
     assert "1 día de atraso" in texts(answer, facts, locale="es")[0]
+
+
+def test_an_answer_with_thanks_is_an_answer_not_small_talk() -> None:
+    t = Transcript(make_facts())
+    t.says("how much do I owe?", "ask_balance")
+    second = t.says("03/14/1985 thanks", "thanks")  # how the NLU reads it
+    assert keys(second) == ["identity.next.postal_code"]
+    third = t.says("10001 thank you", "thanks")
+    assert keys(third) == ["balance.answer"]
+
+
+def test_thanks_without_an_answer_is_still_small_talk() -> None:
+    t = Transcript(make_facts())
+    t.says("how much do I owe?", "ask_balance")
+    out = t.says("thanks", "thanks")
+    assert "identity.next.postal_code" not in keys(out) and not out.said[0].debt
