@@ -162,6 +162,7 @@ class Facts:
     channel: str = "sms"
     contact_opted_out: bool = False
     contact_wrong_party: bool = False
+    active_plan: bool = False  # an agreed plan takes every payment until it ends
     policy: DialogPolicy = field(default_factory=DialogPolicy)
     judge: OfferJudge | None = None
 

@@ -14,8 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
 from backend.db.engine import autocommit
-from backend.db.models import Account, ContactPoint, Conversation, Handoff, Message, Portfolio
-from backend.db.models.enums import Ownership
+from backend.db.models import (
+    Account,
+    ContactPoint,
+    Conversation,
+    Handoff,
+    Message,
+    PaymentPlan,
+    Portfolio,
+)
+from backend.db.models.enums import Ownership, PlanStatus
 from backend.services import audit, ledger
 from backend.services.compliance.consent import record_opt_out
 from backend.services.payments.links import PaymentLinks
@@ -65,13 +73,13 @@ class SqlTurnStore:
         row = (await session.execute(_TURN_ROWS, {"message_id": message_id})).first()
         if row is None:
             raise LookupError(f"no message {message_id}")
-        message, conversation, account, contact_id, opted_out_at, wrong_party = row
+        message, conversation, account, contact_id, opted_out_at, wrong_party, plan = row
         if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
             await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
             await session.refresh(conversation)
         contact = None if contact_id is None else _Contact(opted_out_at is not None,
                                                             bool(wrong_party))
-        facts = self._facts(account, contact, conversation, message.created_at)
+        facts = self._facts(account, contact, conversation, message.created_at, bool(plan))
         context = TurnContext(
             message_id=message.id, conversation_id=conversation.id,
             key=ConversationKey(conversation.channel, conversation.address), text=message.text,
@@ -83,7 +91,7 @@ class SqlTurnStore:
         return SqlTurnUnit(session, self.deps, context, message, conversation, account)
 
     def _facts(self, account: Account | None, contact: _Contact | None,
-               conversation: Conversation, at: datetime) -> Facts | None:
+               conversation: Conversation, at: datetime, active_plan: bool) -> Facts | None:
         if account is None:
             return None
         debtor = account.debtor
@@ -98,7 +106,7 @@ class SqlTurnStore:
             preferred_language=debtor.preferred_language, stop_states=tuple(account.stop_states),
             hardship=account.hardship, status=account.status, channel=conversation.channel,
             contact_opted_out=bool(contact and contact.opted_out),
-            contact_wrong_party=bool(contact and contact.wrong_party),
+            contact_wrong_party=bool(contact and contact.wrong_party), active_plan=active_plan,
             policy=dialog_policy(policy), judge=PolicyJudge(policy, account.currency),
         )
 
@@ -112,11 +120,18 @@ def _first_contact(column: Any) -> Any:
             .correlate(Conversation).scalar_subquery())
 
 
-# A turn's message, conversation, account (with debtor, portfolio and creditor) and contact
-# flags in one round trip; built once, so SQLAlchemy caches its compiled form.
+_ACTIVE_PLAN = (select(PaymentPlan.id)
+                .where(PaymentPlan.account_id == Account.id,
+                       PaymentPlan.status == PlanStatus.ACTIVE)
+                .limit(1).correlate(Account).scalar_subquery())
+
+# A turn's message, conversation, account (with debtor, portfolio and creditor), contact flags
+# and whether a plan is active, in one round trip; built once, so SQLAlchemy caches its
+# compiled form.
 _TURN_ROWS = (
     select(Message, Conversation, Account, _first_contact(ContactPoint.id),
-           _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party))
+           _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party),
+           _ACTIVE_PLAN)
     .join(Conversation, Conversation.id == Message.conversation_id)
     .outerjoin(Account, Account.id == Conversation.account_id)
     .options(joinedload(Account.debtor),

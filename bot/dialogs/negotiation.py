@@ -101,8 +101,12 @@ def accept(out: Outcome, facts: Facts) -> Outcome:
         return hand_off(out, "offer_out_of_policy", key="negotiate.handoff", queue="negotiation")
     out.state.clear_table()
     out.state.rounds = 0
+    if offer.kind in ("promise", "extension") and facts.active_plan:
+        return out.say("promise.beside_plan", debt=True)
     out.do(*record(offer))
-    return out.say(f"{offer.kind}.recorded", debt=True, **offer_slots(offer, facts))
+    # A new plan or settlement supersedes the active plan (ledger.record_plan): say so.
+    lead = "plan.replaces" if facts.active_plan and offer.kind in ("plan", "settlement") else None
+    return out.say(f"{offer.kind}.recorded", debt=True, lead=lead, **offer_slots(offer, facts))
 
 
 def record(offer: Offer) -> list[Effect]:

@@ -13,6 +13,11 @@ from bot.facts import Facts, Request
 def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     """Merge this message's amount/date into the promise being built; ask or propose."""
     state = out.state
+    if facts.active_plan:
+        # A promise beside a plan would count the same payment twice; the plan takes it.
+        state.clear_table()
+        state.promise, state.flow = {}, None
+        return out.say("promise.beside_plan", debt=True)
     slots = dict(state.promise)
     if turn.amount() is not None:
         slots["amount"] = str(turn.amount())

@@ -186,3 +186,13 @@ def test_dispute_pauses_and_goes_to_the_disputes_queue() -> None:
     assert keys(out) == ["dispute.ack"]
     assert effects(out) == ["RecordDispute", "Handoff"]
     assert out.effects[0].reason == "this is not my debt"  # type: ignore[union-attr]
+
+
+def test_no_promise_beside_an_active_plan_and_a_new_plan_says_it_replaces_it() -> None:
+    t = Transcript(make_facts(active_plan=True))
+    t.verify()
+    out = t.says("I'll pay 300 on the 4th", "promise_to_pay", amount="300.00", date="2026-12-04")
+    assert keys(out) == ["promise.beside_plan"] and out.effects == []
+    t.says("plan please", "request_payment_plan")
+    chosen = t.says("2", "choose", option="1")
+    assert keys(chosen) == ["plan.recorded"] and chosen.said[0].reply.lead == "plan.replaces"

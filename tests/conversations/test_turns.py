@@ -205,3 +205,12 @@ async def test_stop_texting_written_in_the_portal_reaches_the_texts(
     assert {p.channel for p in points if p.opted_out_at is not None} >= opted_out
     assert all(p.opted_out_at is None for p in points
                if p.channel not in opted_out and p.channel != "web")
+
+
+async def test_a_promise_beside_the_plan_just_agreed_is_not_recorded(chat: Chat) -> None:
+    await chat.verify()
+    await chat.says("can I get a payment plan")
+    assert [r.key for r in (await chat.says("2")).replies] == ["plan.recorded"]
+    answered = await chat.says("I'll pay $100 on 2026-12-04")
+    assert [r.key for r in answered.replies] == ["promise.beside_plan"]
+    assert await _one(chat, Promise) is None
