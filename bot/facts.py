@@ -173,8 +173,11 @@ class Facts:
 
     @property
     def reference_tail(self) -> str:
-        """The last digits of the reference (what a verified debtor may be shown)."""
-        return self.reference[-self.policy.reference_digits :]
+        """The last digits of the reference (what a verified debtor may be shown); the last
+        characters when it holds too few digits ("ACME-EUR" has none to show)."""
+        digits = "".join(ch for ch in self.reference if ch.isdigit())
+        count = self.policy.reference_digits
+        return digits[-count:] if len(digits) >= count else self.reference[-count:]
 
     @property
     def paid(self) -> bool:

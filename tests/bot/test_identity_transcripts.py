@@ -155,3 +155,8 @@ def test_thanks_without_an_answer_is_still_small_talk() -> None:
     t.says("how much do I owe?", "ask_balance")
     out = t.says("thanks", "thanks")
     assert "identity.next.postal_code" not in keys(out) and not out.said[0].debt
+
+
+def test_the_reference_shown_is_its_last_digits_like_the_ones_asked_for() -> None:
+    assert make_facts(reference="INV-12-34").reference_tail == "1234"
+    assert make_facts(reference="ACME-000123456").reference_tail == "3456"
