@@ -29,11 +29,13 @@ def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def clamped(year: int, month: int, day: int) -> date | None:
-    """A valid date, clamping the day to the month's length; None for impossible months/days."""
-    if not 1 <= month <= 12 or not 1 <= day <= 31:
+def exact(year: int, month: int, day: int) -> date | None:
+    """The date as written; None when it does not exist ("Feb 30" is no date, not Feb 28:
+    a promise must never land on a day the debtor did not say)."""
+    try:
+        return date(year, month, day)
+    except ValueError:
         return None
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
 def weekday_from(today: date, weekday: int, *, past: bool, skip_week: bool = False) -> date:
@@ -49,18 +51,21 @@ def weekday_from(today: date, weekday: int, *, past: bool, skip_week: bool = Fal
 
 
 def day_of_month(today: date, day: int, *, past: bool) -> date | None:
-    """The `day` of this month if still ahead (or behind, when `past`), else of the next (last)."""
-    this = clamped(today.year, today.month, day)
-    if this is None:
+    """The next `day` of a month from today on (or the last one up to today, when `past`):
+    "the 31st" said in November is December 31, not November 30."""
+    if not 1 <= day <= 31:
         return None
-    if past:
-        return this if this <= today else clamped(*_shift(today, -1), day)
-    return this if this >= today else clamped(*_shift(today, 1), day)
+    step = -1 if past else 1
+    for months in range(13):
+        found = exact(*_shift(today, step * months), day)
+        if found is not None and (found <= today if past else found >= today):
+            return found
+    return None
 
 
 def nearest_year(today: date, month: int, day: int) -> date | None:
     """`month`/`day` in whichever year puts it closest to today (past or future)."""
-    options = [clamped(today.year + delta, month, day) for delta in (-1, 0, 1)]
+    options = [exact(today.year + delta, month, day) for delta in (-1, 0, 1)]
     valid = [d for d in options if d is not None]
     return min(valid, key=lambda d: abs((d - today).days)) if valid else None
 

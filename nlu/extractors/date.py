@@ -138,14 +138,14 @@ def _numeric(m: re.Match[str], c: _Context) -> date | None:
 
 
 def _iso(m: re.Match[str], c: _Context) -> date | None:
-    return cal.clamped(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    return cal.exact(int(m.group("y")), int(m.group("m")), int(m.group("d")))
 
 
 def _with_year(c: _Context, month: int, day: int, year: str | None) -> date | None:
     if not year:
         return cal.nearest_year(c.today, month, day)
     full = int(year) + (2000 if len(year) == 2 else 0)
-    return cal.clamped(full, month, day)
+    return cal.exact(full, month, day)
 
 
 def _rx(pattern: str) -> re.Pattern[str]:

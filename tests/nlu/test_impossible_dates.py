@@ -1,0 +1,31 @@
+"""A day that does not exist is no date; 'the 31st' is the next month that has one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from nlu.extractors import extract_entities
+
+NOV_28 = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+
+
+def dates(text: str) -> list[str]:
+    found = extract_entities(text, reference_time=NOV_28, timezone="UTC")
+    return [e.value for e in found if e.entity == "date"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I can pay 100 on the 31st", ["2026-12-31"]),
+    ("on the 30th", ["2026-11-30"]),
+    ("i paid on the 31st", ["2026-10-31"]),  # a past payment: the last 31st
+    ("el 31", ["2026-12-31"]),
+])
+def test_a_day_of_the_month_is_the_next_month_that_has_it(text: str, expected: list[str]) -> None:
+    assert dates(text) == expected
+
+
+@pytest.mark.parametrize("text", ["I'll pay feb 30", "2027-02-30", "02/30/2027", "30 de febrero"])
+def test_a_date_that_does_not_exist_is_no_date(text: str) -> None:
+    assert dates(text) == []
