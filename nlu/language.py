@@ -12,10 +12,12 @@ _ES = frozenset(str.split(
     "nada bueno vale claro favor dia día meses cuotas ahora trabajo abogado"
 ))
 _EN = frozenset(str.split(
-    "the a an and i you my me to is it this that of for on in can cant can't will pay paid "
+    "the an and i you my me to is it this that of for on in can cant will pay paid "
     "not no yes yeah today tomorrow week month please thanks thank hi hello what who "
-    "how much when money debt have dont don't im i'm be your do are was"
+    "how much when money debt have dont im be your do are was wont doesnt isnt didnt "
+    "contact any anymore by call calls texts texting with about just"
 ))
+_APOSTROPHES = re.compile(r"['’`]")
 
 
 def language_of(text: str) -> str | None:
@@ -23,7 +25,7 @@ def language_of(text: str) -> str | None:
 
     A reply with no signal must not switch a conversation's language, so it gets no language.
     """
-    lowered = text.lower()
+    lowered = _APOSTROPHES.sub("", text.lower())  # "don't" is one English word, not "don" + "t"
     words = _WORD.findall(lowered)
     spanish = sum(w in _ES for w in words) + 2 * sum(ch in "ñ¿¡áéíóú" for ch in lowered)
     english = sum(w in _EN for w in words)
