@@ -182,13 +182,18 @@ async def test_at_night_the_portal_shows_only_the_reply_the_gate_allowed(  # typ
     replies = await _say(client, path, "how much do I owe?")
     [reply] = replies  # the one reply of the night introduces the bot and asks the question
     assert "automated assistant" in reply["text"] and "date of birth" in reply["text"]
-    assert await _say(client, path, "03/14/1985") == []  # a second reply waits for 08:00
+    held = (await client.post(f"{path}/messages", json={"text": "03/14/1985"})).json()
+    assert held["replies"] == []  # a second reply waits for 08:00, and the debtor is told
+    assert held["deferred"] == [{"not_before": "2026-11-26T13:00:00Z"}]
     page = (await client.get(path)).text
     assert "date of birth" in page and "ZIP code" not in page
+    assert "outside our messaging hours where you are: you will find our reply here from 08:00" \
+        in page
     clock.set(datetime(2026, 11, 26, 13, 30, tzinfo=UTC))  # 08:30: the outbox job releases it
     outbox = client._transport.app.state.container.services["outbox"]  # type: ignore[attr-defined]
     assert await outbox.release_due(clock.now())
-    assert "ZIP code" in (await client.get(path)).text
+    page = (await client.get(path)).text
+    assert "ZIP code" in page and "outside our messaging hours" not in page
 
 
 async def test_portal_page_renders_without_external_resources(portal) -> None:  # type: ignore[no-untyped-def]

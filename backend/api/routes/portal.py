@@ -72,6 +72,9 @@ async def post_message(token: str, body: ChatIn, container: ContainerDep) -> dic
         {"text": r.text, "choices": [{"label": c.label, "value": c.value} for c in r.choices],
          "status": r.decision.status}
         for r in result.replies if r.decision.status not in NOT_SHOWN
+    ], "deferred": [  # held for the debtor's messaging hours: say when, not nothing
+        {"not_before": r.decision.not_before}
+        for r in result.replies if r.decision.status == "deferred"
     ]}
 
 
@@ -99,6 +102,9 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
             select(Message).where(Message.conversation_id == conversation.id,
                                   Message.delivery_status.not_in(NOT_SHOWN))
             .order_by(Message.id.desc()).limit(HISTORY)))
+        waiting = conversation is not None and await session.scalar(
+            select(Message.id).where(Message.conversation_id == conversation.id,
+                                     Message.delivery_status == "deferred").limit(1)) is not None
     state = DialogState()
     if conversation is not None:
         state = DialogState.from_dict(
@@ -107,7 +113,8 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
     lang = _language(state.language, conversation, account.debtor.preferred_language)
     shown = list(reversed(messages))
     return templates.TemplateResponse(request, "portal.html", {
-        "lang": lang, "title": "Parley", "token": token, "verified": verified,
+        "lang": lang, "title": "Parley", "token": token, "verified": verified, "waiting": waiting,
+        "opens": _opening_hour(container),
         "messages": shown if verified else unverified_part(shown),
         "choices": [{"label": label} for label, _ in state.choices],
         "balance": format_currency(account.current_balance, account.currency,
@@ -116,6 +123,13 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
                                                                account.current_balance)
         if verified else None,
     })
+
+
+def _opening_hour(container: ContainerDep) -> str:
+    """When the debtor's messaging hours begin (the compliance rules' quiet_hours start)."""
+    gate = container.services.get("gate")
+    rules = getattr(gate, "rules", None)
+    return rules.quiet_start.strftime("%H:%M") if rules is not None else "08:00"
 
 
 def unverified_part(messages: list[Message]) -> list[Message]:
