@@ -23,7 +23,7 @@ from backend.db.models import (
     PaymentPlan,
     Portfolio,
 )
-from backend.db.models.enums import Ownership, PlanStatus
+from backend.db.models.enums import Channel, Ownership, PlanStatus
 from backend.services import audit, ledger
 from backend.services.compliance.consent import record_opt_out
 from backend.services.payments.links import PaymentLinks
@@ -176,6 +176,13 @@ class SqlTurnUnit:
             await self._handoff(effect)
         elif isinstance(effect, fx.RecordOptOut):
             await self._opt_out(effect)
+        elif isinstance(effect, fx.MarkWrongParty) and self.conversation.channel == Channel.WEB:
+            # The portal's address is the account, not a person: the wrong person got the link
+            # through an address a person must find and mark (the reminders keep using it).
+            await self._handoff(fx.Handoff(
+                "wrong_party_portal", priority=1,
+                note="someone who says they are not the debtor opened the portal link: "
+                     "find the address that carried it and mark it wrong party"))
         elif isinstance(effect, fx.MarkWrongParty):
             await ledger.mark_wrong_party(self.session, self.conversation.channel,
                                           self.conversation.address, self.origin)

@@ -214,3 +214,14 @@ async def test_a_promise_beside_the_plan_just_agreed_is_not_recorded(chat: Chat)
     answered = await chat.says("I'll pay $100 on 2026-12-04")
     assert [r.key for r in answered.replies] == ["promise.beside_plan"]
     assert await _one(chat, Promise) is None
+
+
+async def test_wrong_person_in_the_portal_goes_to_a_person_to_find_the_address(
+    chat: Chat, account_id: int
+) -> None:
+    portal = Chat(chat.container, ConversationKey("web", f"account:{account_id}"), chat.outbox)
+    answered = await portal.says("wrong number, I don't know this person")
+    assert [r.key for r in answered.replies] == ["wrong_person.apology"]
+    handoff = await _one(chat, Handoff)
+    assert handoff is not None and handoff.reason == "wrong_party_portal"  # type: ignore[attr-defined]
+    assert (await portal.says("hello?")).replies == []
