@@ -109,3 +109,16 @@ async def test_a_payment_beyond_the_balance_says_what_is_owed_back(
     assert await _balance(client, url) == "0.00"
     exact = await client.post(url, json={"amount": "1.00", "reference": "AFTER"})
     assert exact.json()["overpaid"] == "1.00"
+
+
+async def test_an_amount_finer_than_the_currency_is_refused(
+    api: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, _ = api
+    yen = (await client.post("/api/accounts", json={
+        **ACCOUNT, "external_ref": "PAY-JPY", "currency": "JPY", "balance": "20000"})).json()
+    url = f"/api/accounts/{yen['id']}/payments"
+    refused = await client.post(url, json={"amount": "10.50", "reference": "Y1"})
+    assert refused.status_code == 422 and "more decimals than JPY" in refused.json()["detail"]
+    taken = await client.post(url, json={"amount": "1666", "reference": "Y2"})
+    assert taken.status_code == 201 and await _balance(client, url) == "18334.00"

@@ -19,6 +19,7 @@ from backend.services.payments.base import PaymentProvider, WebhookRejected
 from backend.services.payments.links import PaymentLink, PaymentLinks
 from backend.services.payments.sandbox import charge
 from backend.services.payments.service import PaymentService
+from backend.services.policy.money import places, round_down
 
 router = APIRouter(tags=["payments"])
 # How far a billing system's clock may run ahead of ours before its paid_at is refused.
@@ -68,7 +69,7 @@ async def post_payment(account_id: int, body: PaymentCreate, container: Containe
     The same reference with another amount is a conflict (409): it is not a retry.
     """
     _check_paid_at(body.paid_at, container.clock.now())
-    await _check_currency(container, account_id, body.currency)
+    await _check_currency(container, account_id, body.currency, body.amount)
     posted = await _payments(container).post(
         account_id, body.amount, body.reference, source="api", method=body.method,
         paid_at=body.paid_at, actor=f"apikey:{client.prefix}")
@@ -95,15 +96,19 @@ def _check_paid_at(paid_at: datetime | None, now: datetime) -> None:
                             f"paid_at {paid_at.isoformat()} is in the future")
 
 
-async def _check_currency(container: ContainerDep, account_id: int, currency: str | None) -> None:
-    """Refuse a currency other than the account's: the ledger would record it as the account's."""
-    if currency is None:
-        return
+async def _check_currency(container: ContainerDep, account_id: int, currency: str | None,
+                          amount: Decimal) -> None:
+    """Refuse a currency other than the account's (the ledger would record it as the
+    account's), and an amount finer than its minor unit (10.50 yen)."""
     async with container.sessions() as session:
         account = await session.get(Account, account_id)
     if account is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
-    if currency.strip().upper() != account.currency:
+    if amount != round_down(amount, account.currency):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, (
+            f"amount {amount} has more decimals than {account.currency} has "
+            f"({places(account.currency)})"))
+    if currency is not None and currency.strip().upper() != account.currency:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, (
             f"currency {currency!r} is not the account's currency {account.currency};"
             " payments are recorded in the account's currency"))
