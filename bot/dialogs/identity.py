@@ -30,13 +30,13 @@ _ORDINAL = r"(?:st|nd|rd|th|º|°)?"
 _SEP = r"[\s,./-]*"
 _OF = r"(?:(?:of|de|del)\s+)?"
 ISO_RE = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
-NUMERIC_RE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b")
+NUMERIC_RE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})\b")
 # "March 16, 1971", "marzo 16 de 1971" / "16 de marzo de 1971", "the 16th of March, 1971"
 MONTH_FIRST_RE = re.compile(
-    rf"\b({_MONTH})\b\.?{_SEP}(?:the\s+)?(\d{{1,2}}){_ORDINAL}\b{_SEP}{_OF}(\d{{4}})\b"
+    rf"\b({_MONTH})\b\.?{_SEP}(?:the\s+)?(\d{{1,2}}){_ORDINAL}\b{_SEP}{_OF}(\d{{4}}|\d{{2}})\b"
 )
 DAY_FIRST_RE = re.compile(
-    rf"\b(\d{{1,2}}){_ORDINAL}{_SEP}{_OF}({_MONTH})\b\.?{_SEP}{_OF}(\d{{4}})\b"
+    rf"\b(\d{{1,2}}){_ORDINAL}{_SEP}{_OF}({_MONTH})\b\.?{_SEP}{_OF}(\d{{4}}|\d{{2}})\b"
 )
 ZIP_RE = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 POSTAL_RE = re.compile(r"\b[0-9A-Za-z]{2,4}\s?[0-9A-Za-z]{3}\b")
@@ -56,17 +56,26 @@ def factors(facts: Facts) -> list[str]:
     return [f for f in facts.policy.verification_factors if on_file.get(f)]
 
 
-def birth_dates(text: str, language: str | None = None) -> set[date]:
+def birth_dates(text: str, language: str | None = None, today: date | None = None) -> set[date]:
     """The dates `text` names, one per date written in it.
 
     A numeric date whose day and month could be read both ways is read the way `language`
     writes dates (month first in English, the default; day first otherwise) — never both,
     which would double a guesser's odds. When only one reading is a date, it is that one.
     """
-    return {d for d in _date_mentions(text, language) if isinstance(d, date)}
+    return {d for d in _date_mentions(text, language, today) if isinstance(d, date)}
 
 
-def _date_mentions(text: str, language: str | None) -> list[date | str]:
+def _year(written: str, today: date | None) -> int:
+    """A year as written; "85" is 1985 and "05" 2005 — the latest not after today."""
+    year = int(written)
+    if len(written) > 2:
+        return year
+    return 2000 + year if today is not None and 2000 + year <= today.year else 1900 + year
+
+
+def _date_mentions(text: str, language: str | None, today: date | None = None
+                   ) -> list[date | str]:
     """Each date written in `text`: the date it names, or its text when it names none."""
     month_first = (language or "en").split("-")[0].lower() in MONTH_FIRST_LANGUAGES
     found: list[date | str] = []
@@ -74,17 +83,17 @@ def _date_mentions(text: str, language: str | None) -> list[date | str]:
         y, m, d = (int(g) for g in match.groups())
         found.append(_date(y, m, d) or match.group())
     for match in NUMERIC_RE.finditer(text):
-        a, b, y = (int(g) for g in match.groups())
+        a, b, y = int(match.group(1)), int(match.group(2)), _year(match.group(3), today)
         as_written = _date(y, a, b) if month_first else _date(y, b, a)
         other = _date(y, b, a) if month_first else _date(y, a, b)
         found.append(as_written or other or match.group())
     lowered = text.lower()
     for match in MONTH_FIRST_RE.finditer(lowered):
         month, day, year = match.groups()
-        found.append(_date(int(year), MONTHS[month], int(day)) or match.group())
+        found.append(_date(_year(year, today), MONTHS[month], int(day)) or match.group())
     for match in DAY_FIRST_RE.finditer(lowered):
         day, month, year = match.groups()
-        found.append(_date(int(year), MONTHS[month], int(day)) or match.group())
+        found.append(_date(_year(year, today), MONTHS[month], int(day)) or match.group())
     return found
 
 
@@ -124,7 +133,7 @@ def _reference_values(text: str, tail: str) -> set[str]:
 
 def _values(factor: str, text: str, facts: Facts, language: str | None) -> set[object]:
     if factor == "date_of_birth":
-        return set(_date_mentions(text, language))
+        return set(_date_mentions(text, language, facts.today))
     if factor == "postal_code":
         return set(_postal_values(text, facts.identity.postal_code or ""))
     return set(_reference_values(text, _tail(facts)))
@@ -175,8 +184,8 @@ def answers_open_question(state: DialogState, turn: Turn, facts: Facts) -> bool:
     if not state.introduced or state.locked or not available:
         return False
     factor = available[state.factor % len(available)]
-    return bool(_values(factor, turn.text, facts, turn.language or state.language
-                        or facts.preferred_language))
+    return bool(_values(factor, turn.text, facts, turn.language or facts.preferred_language
+                        or state.language))
 
 
 def _answer_shaped(turn: Turn, facts: Facts, available: list[str], language: str | None) -> bool:
@@ -188,8 +197,10 @@ def _answer_shaped(turn: Turn, facts: Facts, available: list[str], language: str
 
 
 def _language(out: Outcome, turn: Turn, facts: Facts) -> str:
-    """How the debtor writes: the message's own language, the conversation's, their preferred."""
-    return turn.language or out.state.language or facts.preferred_language
+    """How the debtor writes dates: the message's own language, else the language on the
+    creditor's file, else the conversation's (a "hello" must not turn 05/03 into May 3 for a
+    debtor whose records say Spanish)."""
+    return turn.language or facts.preferred_language or out.state.language or "en"
 
 
 def ask(out: Outcome, facts: Facts, key: str = "identity.ask") -> Outcome:

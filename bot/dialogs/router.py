@@ -163,6 +163,9 @@ def _counter_kind(asked: str, turn: Turn) -> str:
 
 def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
     tabled = out.state.tabled()
+    if turn.intent == "affirm" and turn.has_numbers() and tabled is not None:
+        # "si pero 300": yes to talking, not to the offer as it stands.
+        return negotiation.counter(out, turn, facts, _counter_kind(tabled.kind, turn))
     if turn.intent == "affirm":
         return negotiation.accept(out, facts)
     if turn.intent == "deny" and not turn.has_numbers():

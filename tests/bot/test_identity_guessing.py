@@ -12,6 +12,8 @@ from datetime import date, timedelta
 
 from backend.services.policy import Policy
 from backend.services.policy.model import VerificationPolicy
+from bot.dialogs import router
+from bot.dialogs.base import Outcome, Turn
 from bot.dialogs.identity import birth_dates
 from bot.facts import Facts, Identity
 from tests.bot.helpers import Transcript, effects, keys, make_facts
@@ -139,15 +141,27 @@ def test_a_spanish_debtor_is_read_day_first_only() -> None:
     assert keys(march_4.says("03/04/1980", "out_of_scope")) == ["identity.retry.date_of_birth"]
 
 
-def test_a_conversation_held_in_spanish_is_read_day_first() -> None:
+def _says_in(t: Transcript, text: str, language: str) -> Outcome:
+    """A message the NLU found written in `language` (the engine puts it on the turn)."""
+    out = router.step(t.state, Turn(text, "out_of_scope", t.now, language=language), t.facts)
+    t.state = out.state
+    return out
+
+
+def test_a_message_written_in_spanish_is_read_day_first() -> None:
     t = Transcript(_facts(dob=date(1980, 4, 3)))  # preferred language English
     t.says("hola", "greet")
-    t.state.language = "es"  # the conversation's language, as the engine keeps it
-    assert keys(t.says("nací el 03/04/1980", "out_of_scope")) == ["identity.next.postal_code"]
+    assert keys(_says_in(t, "nací el 03/04/1980", "es")) == ["identity.next.postal_code"]
     t = Transcript(_facts(dob=date(1980, 3, 4)))
     t.says("hola", "greet")
-    t.state.language = "es"
-    assert keys(t.says("nací el 03/04/1980", "out_of_scope")) == ["identity.retry.date_of_birth"]
+    assert keys(_says_in(t, "nací el 03/04/1980", "es")) == ["identity.retry.date_of_birth"]
+
+
+def test_a_bare_date_follows_the_files_language_not_a_greeting() -> None:
+    t = Transcript(_facts(dob=date(1985, 3, 5), preferred_language="es"))
+    t.says("hello", "greet")
+    t.state.language = "en"  # the greeting's language, as the engine keeps it
+    assert keys(t.says("05/03/1985", "out_of_scope")) == ["identity.next.postal_code"]
 
 
 def test_birth_dates_reads_one_way_when_both_are_dates() -> None:
@@ -194,3 +208,10 @@ def test_a_clear_new_request_while_verifying_still_replaces_the_pending_one() ->
     t = _expired_with_balance_question()
     t.says("actually what are my payment options", "ask_payment_methods")
     assert t.state.pending == "ask_payment_methods"
+
+
+def test_two_digit_years_and_the_files_language_read_a_date_of_birth() -> None:
+    assert birth_dates("14/3/85", "es", date(2026, 11, 28)) == {date(1985, 3, 14)}
+    assert birth_dates("nací el 14 de marzo del 85", "es", date(2026, 11, 28)) == {
+        date(1985, 3, 14)}
+    assert birth_dates("3/14/05", "en", date(2026, 11, 28)) == {date(2005, 3, 14)}

@@ -196,3 +196,11 @@ def test_no_promise_beside_an_active_plan_and_a_new_plan_says_it_replaces_it() -
     t.says("plan please", "request_payment_plan")
     chosen = t.says("2", "choose", option="1")
     assert keys(chosen) == ["plan.recorded"] and chosen.said[0].reply.lead == "plan.replaces"
+
+
+def test_yes_with_another_amount_is_a_counter_offer_not_a_yes() -> None:
+    t = verified()
+    t.says("te pago el viernes 500", "promise_to_pay", amount="500.00", date="2026-11-27")
+    out = t.says("si pero 300", "affirm", amount="300.00")
+    assert keys(out) == ["promise.confirm"] and out.effects == []
+    assert out.said[0].reply.slots["offer"].total == Decimal("300.00")
