@@ -164,7 +164,8 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
 # una quita"); "pay off" is left out: paying off is paying the whole balance.
 SETTLE_WORDS = re.compile(
     r"\b(settle\w*|settlement|lump ?sum|discount\w*|accept less|take less|less than the full"
-    r"|reduc\w+|liquid\w+|saldar|finiquit\w+|quita|descuento|rebaja\w*|arreglo)\b")
+    r"|reduc\w+|forgive\w*|liquid\w+|saldar|finiquit\w+|quita|descuento|rebaja\w*|arreglo"
+    r"|perdon\w*|condon\w*|quedar a mano|a mano)\b")
 
 
 def wants_settlement(turn: Turn) -> bool:

@@ -66,6 +66,9 @@ GATED: dict[str, Handler] = {
     "deny": lambda out, turn, facts: fallback.clarify(out),
     "out_of_scope": lambda out, turn, facts: fallback.clarify(out),
 }
+# Payment intents an offer to settle for less may be read as.
+SETTLE_INTENTS = frozenset({"counter_offer", "pay_partial", "promise_to_pay", "pay_in_full",
+                            "affirm", "out_of_scope"})
 # Intents that change the subject even while a flow waits for numbers.
 SWITCHES = frozenset({
     "ask_balance", "ask_who", "ask_payment_methods", "request_payment_plan", "hardship",
@@ -125,7 +128,18 @@ def _verified(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         return continued
     if turn.intent == CHOOSE:
         return negotiation.choose(out, facts, int(turn.entities.get("option", "-1")))
+    if _offers_to_settle(turn, facts):
+        return negotiation.counter(out, turn, facts, "settlement")
     return GATED[turn.intent](out, turn, facts)
+
+
+def _offers_to_settle(turn: Turn, facts: Facts) -> bool:
+    """Less than the balance, in words that ask to close the debt ("liquido con 900", "si
+    pago 800 me perdonan lo demas?"), whatever payment intent the NLU chose."""
+    amount = turn.amount()
+    return (turn.intent in SETTLE_INTENTS and amount is not None and amount < facts.balance
+            and not (turn.installments() or turn.frequency())
+            and negotiation.wants_settlement(turn))
 
 
 def _continue_flow(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:

@@ -204,3 +204,20 @@ def test_yes_with_another_amount_is_a_counter_offer_not_a_yes() -> None:
     out = t.says("si pero 300", "affirm", amount="300.00")
     assert keys(out) == ["promise.confirm"] and out.effects == []
     assert out.said[0].reply.slots["offer"].total == Decimal("300.00")
+
+
+def test_settling_for_less_is_a_settlement_whatever_payment_intent_was_read() -> None:
+    for text, intent in (("puedo liquidar con 900?", "pay_partial"),
+                         ("si pago 800 me perdonan lo demas?", "affirm"),
+                         ("can you forgive the rest if I pay 700", "promise_to_pay")):
+        t = verified()
+        out = t.says(text, intent, amount="800.00")
+        assert keys(out) == ["settlement.counter"], text
+        assert out.said[0].reply.slots["offer"].total == Decimal("1020.00")
+
+
+def test_paying_off_the_whole_debt_is_not_a_settlement() -> None:
+    t = verified()
+    out = t.says("quiero liquidar mi deuda", "pay_in_full")
+    assert keys(out) == ["pay.link"]
+    assert out.effects == [IssuePaymentLink(Decimal("1200.00"))]
