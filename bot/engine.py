@@ -234,15 +234,22 @@ ORDINALS = {
     "first": 1, "1st": 1, "primera": 1, "primero": 1, "second": 2, "2nd": 2, "segunda": 2,
     "segundo": 2, "third": 3, "3rd": 3, "tercera": 3, "tercero": 3, "fourth": 4, "4th": 4,
     "cuarta": 4, "cuarto": 4, "fifth": 5, "5th": 5, "quinta": 5, "quinto": 5,
+    # Whole answers that are a number word name a position too ("dos", "la tres").
+    "one": 1, "uno": 1, "una": 1, "two": 2, "dos": 2, "three": 3, "tres": 3, "four": 4,
+    "cuatro": 4, "five": 5, "cinco": 5,
 }
+_COURTESY = re.compile(r"[\s,]+(?:please|pls|plz|porfa|porfavor|por favor|thanks|gracias)$")
 # Only whole answers that name a position: "I can pay 2" names an amount, not option 2.
 _NUMBERED = re.compile(
-    r"(?:(?:the|la|el)\s+)?(?:option|opci[oó]n|number|n[uú]mero|#)\s*(\d{1,2})")
-_ORDINAL = re.compile(r"(?:(?:the|la|el)\s+)?(\w+)(?:\s+(?:one|option|opci[oó]n))?")
+    r"(?:(?:the|la|el)\s+)?(?:(?:option|opci[oó]n|number|n[uú]mero|#)\s*)?(\d{1,2})")
+_ORDINAL = re.compile(
+    r"(?:(?:the|la|el)\s+)?(?:(?:option|opci[oó]n|number|n[uú]mero)\s+)?(\w+)"
+    r"(?:\s+(?:one|option|opci[oó]n))?")
 
 
 def _choice_number(answer: str, count: int) -> int | None:
     """The 1-based position an answer names, if it names one."""
+    answer = _COURTESY.sub("", answer)
     if answer.isdigit():
         return int(answer)
     if (numbered := _NUMBERED.fullmatch(answer)) is not None:

@@ -166,7 +166,8 @@ async def test_a_button_press_picks_its_choice_by_value(chat: Chat) -> None:
     assert [r.key for r in pressed.replies] == ["promise.recorded"]
 
 
-@pytest.mark.parametrize("answer", ["the second one", "option 2", "la segunda", "2nd"])
+@pytest.mark.parametrize("answer", ["the second one", "option 2", "la segunda", "2nd", "la 2",
+                                    "dos", "la 2 porfa", "option two please"])
 async def test_an_option_is_picked_by_words_naming_its_position(chat: Chat, answer: str) -> None:
     await chat.verify()
     offered = await chat.says("can I get a payment plan")
