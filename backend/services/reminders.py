@@ -66,7 +66,8 @@ async def send_reminder(
     session: AsyncSession, outbox: SqlOutbox, gate: ComplianceGate, account_id: int,
     now: datetime, adapters: Mapping[str, Any], portal_links: Any = None,
 ) -> ReminderResult:
-    """Submit one reminder on the first channel the gate allows now (else the first one).
+    """Submit one reminder on the first channel the gate allows now, else the first it defers
+    (sent at the next allowed moment), else the first one (stored blocked, with its reason).
 
     An account's first reminder goes once: when one is already stored (pending, deferred or
     sent) the account is skipped as `already_reminded`.
@@ -85,11 +86,16 @@ async def send_reminder(
     candidates = [_outbound(account, debtor, c, link) for c in contacts if c.channel in adapters]
     if not candidates:
         return ReminderResult(account_id, None, None, "no_reachable_channel")
-    chosen = candidates[0]
+    allowed: OutboundMessage | None = None
+    deferred: OutboundMessage | None = None
     for outbound in candidates:
-        if (await gate.preview(session, outbound, None, now)).allowed:
-            chosen = outbound
+        preview = await gate.preview(session, outbound, None, now)
+        if preview.allowed:
+            allowed = outbound
             break
+        if preview.status == "deferred" and deferred is None:
+            deferred = outbound  # an opted-out WhatsApp must not lose a text due at 08:00
+    chosen = allowed or deferred or candidates[0]
     decision = await outbox.submit(session, chosen)
     return ReminderResult(account_id, chosen.key.channel, decision)
 
@@ -126,7 +132,8 @@ async def _contacts(session: AsyncSession, account: Account) -> list[ContactPoin
     rows = (await session.scalars(select(ContactPoint).where(
         ContactPoint.debtor_id == account.debtor_id))).all()
     usable = [c for c in rows if c.channel in CHANNEL_PREFERENCE]
-    return sorted(usable, key=lambda c: (CHANNEL_PREFERENCE.index(c.channel), c.id))
+    # On one channel the newest address first: a re-import's changed number is the current one.
+    return sorted(usable, key=lambda c: (CHANNEL_PREFERENCE.index(c.channel), -c.id))
 
 
 def _outbound(account: Account, debtor: Debtor, contact: ContactPoint,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -15,7 +15,9 @@ from sqlalchemy import select
 from backend.container import Container
 from backend.db.models import Account, ContactPoint
 from backend.services import apikeys
+from backend.services.compliance.consent import record_opt_out
 from bot.clock import SettableClock
+from bot.messages import ConversationKey
 from tests.channels.helpers import PHONE, messages, seed_debtor
 from tests.fakes.server import FakeServer
 
@@ -156,3 +158,31 @@ async def test_an_unknown_account_is_404(
 ) -> None:
     response = await channel_client.post("/api/accounts/999999/remind", headers=channel_auth)
     assert response.status_code == 404
+
+
+async def test_at_night_an_opted_out_whatsapp_does_not_lose_the_text_due_in_the_morning(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    graph_api: FakeServer, channel_auth: dict[str, str], clock: SettableClock,
+) -> None:
+    _, account_id = await seed_debtor(wired, now=clock.now(), channels=("sms", "whatsapp"))
+    async with wired.sessions.begin() as session:
+        await record_opt_out(session, ConversationKey("whatsapp", PHONE), "STOP", clock.now())
+    clock.set(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))  # 03:00 in New York
+    answer = (await channel_client.post(f"/api/accounts/{account_id}/remind",
+                                        headers=channel_auth)).json()
+    assert (answer["channel"], answer["status"], answer["reason"]) == (
+        "sms", "deferred", "quiet_hours")
+    assert graph_api.requests == [] and twilio_api.calls("/Messages.json") == []
+
+
+async def test_the_newest_number_on_a_channel_gets_the_reminder(
+    channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer,
+    channel_auth: dict[str, str], clock: SettableClock,
+) -> None:
+    debtor_id, account_id = await seed_debtor(wired, now=clock.now())
+    async with wired.sessions.begin() as session:
+        session.add(ContactPoint(debtor_id=debtor_id, channel="sms", address="+12125550999",
+                                 consent=True, wrong_party=False, created_at=clock.now()))
+    await channel_client.post(f"/api/accounts/{account_id}/remind", headers=channel_auth)
+    [call] = twilio_api.calls("/Messages.json")
+    assert call.form["To"] == "+12125550999"
