@@ -16,6 +16,7 @@ KEYWORDS = frozenset({
 })
 SPANISH = frozenset({"PARAR", "ALTO", "BAJA"})
 ALL_CHANNELS = frozenset({"STOPALL"})
+ALL_FILLER = frozenset({"ALL", "TODO", "TODOS"})
 # Words that may surround a keyword without changing what it means ("STOP please").
 FILLER = frozenset({
     "PLEASE", "PLS", "PLZ", "NOW", "IT", "ME", "OPT", "OUT", "POR", "FAVOR", "YA", "DE",
@@ -63,7 +64,9 @@ def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
     if out.state.stopped:
         return out
     named = named_channels(turn.text) if word is None else ()
-    all_channels = word in ALL_CHANNELS or (word is None and bool(ALL_WORDS.search(turn.text)))
+    said_all = any(t in ALL_FILLER for t in _tokens(turn.text))  # "STOP ALL", "baja todo"
+    all_channels = word in ALL_CHANNELS or (word is not None and said_all) or (
+        word is None and bool(ALL_WORDS.search(turn.text)))
     all_channels = all_channels or len(named) > 1  # "no texts, no emails, nothing"
     out.state.stopped = True
     out.state.clear_table()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from bot.dialogs import opt_out as opt_out_dialog
 from bot.dialogs import router
+from bot.dialogs.base import DialogState, Outcome, Turn
 from bot.dialogs.opt_out import keyword
 from bot.effects import RecordOptOut, SetStopState
 from bot.messages import Purpose
 from nlu.types import INTENTS
-from tests.bot.helpers import Transcript, effects, keys, make_facts
+from tests.bot.helpers import T0, Transcript, effects, keys, make_facts
 
 
 @pytest.mark.parametrize("text", [
@@ -96,3 +98,11 @@ def test_every_taxonomy_intent_has_a_reply_or_a_deliberate_silence(intent: str) 
     out = t.says("text", intent)
     assert out.said, intent
     assert intent in router.UNGATED or intent in router.GATED
+
+
+@pytest.mark.parametrize(("text", "word"), [("STOP ALL", "STOP"), ("baja todo", "BAJA"),
+                                            ("stop all please", "STOP")])
+def test_a_stop_keyword_with_all_opts_out_everywhere(text: str, word: str) -> None:
+    assert keyword(text) == word  # the confirmation stays in the keyword's language
+    out = opt_out_dialog.opt_out(Outcome(DialogState()), Turn(text, "opt_out", T0), word=word)
+    assert out.effects == [RecordOptOut(all_channels=True, reason=word)]
