@@ -17,6 +17,9 @@ from bot.messages import Choice, Purpose
 from bot.responses.catalog import Catalog
 
 BABEL_LOCALES = {"en": "en_US", "es": "es_US"}
+# US Spanish has a symbol for the dollar only ("EUR1,250.50"): other currencies follow the
+# amount as their code, as Spanish speakers write them ("15,000.00 MXN").
+CODE_AFTER = "#,##0.00 \u00a4\u00a4"  # a plain space: NBSP would force UCS-2 SMS
 OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
 OPT_OUT_PURPOSES = frozenset({Purpose.REPLY, Purpose.PAYMENT_RECEIPT, Purpose.AGENT})
 
@@ -85,7 +88,7 @@ class Renderer:
     def _format(self, name: str, value: Any, ctx: RenderContext) -> Any:
         babel_locale = BABEL_LOCALES.get(ctx.locale, "en_US")
         if isinstance(value, Decimal) and name not in ("count", "days", "left"):
-            return format_currency(value, ctx.currency, locale=babel_locale)
+            return money(value, ctx.currency, babel_locale)
         if isinstance(value, date):
             return format_date(value, format="long", locale=babel_locale)
         if name == "frequency" and value:
@@ -98,3 +101,11 @@ def _fields(text: str) -> frozenset[str]:
     """The slot names a sentence uses (so only those are formatted, not every result)."""
     return frozenset(name.split(".")[0].split("[")[0]
                      for _, name, _, _ in Formatter().parse(text) if name)
+
+
+def money(value: Decimal, currency: str, babel_locale: str) -> str:
+    """An amount in the reply's locale."""
+    if babel_locale == "es_US" and currency != "USD":
+        return format_currency(value, currency, format=CODE_AFTER, locale=babel_locale,
+                               currency_digits=True)
+    return format_currency(value, currency, locale=babel_locale)

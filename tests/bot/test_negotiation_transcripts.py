@@ -221,3 +221,12 @@ def test_paying_off_the_whole_debt_is_not_a_settlement() -> None:
     out = t.says("quiero liquidar mi deuda", "pay_in_full")
     assert keys(out) == ["pay.link"]
     assert out.effects == [IssuePaymentLink(Decimal("1200.00"))]
+
+
+def test_spanish_replies_write_other_currencies_with_their_code() -> None:
+    for currency, written in (("MXN", "1,200.00 MXN"), ("EUR", "1,200.00 EUR"),
+                              ("USD", "$1,200.00")):
+        t = Transcript(make_facts(currency=currency))
+        t.verify()
+        out = t.says("quiero pagar todo", "pay_in_full")
+        assert written in texts(out, t.facts, locale="es")[0]  # type: ignore[arg-type]

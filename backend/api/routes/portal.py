@@ -6,7 +6,6 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-from babel.numbers import format_currency
 from fastapi import APIRouter, Form, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -24,6 +23,7 @@ from bot.dialogs.base import DialogState
 from bot.engine import Engine, TurnResult, state_key
 from bot.messages import ConversationKey, InboundMessage
 from bot.responses.catalog import LOCALES
+from bot.responses.render import money
 
 router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parents[2] / "pages" / "portal")
@@ -117,8 +117,8 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
         "opens": _opening_hour(container),
         "messages": shown if verified else unverified_part(shown),
         "choices": [{"label": label} for label, _ in state.choices],
-        "balance": format_currency(account.current_balance, account.currency,
-                                   locale="es_US" if lang == "es" else "en_US"),
+        "balance": money(account.current_balance, account.currency,
+                         "es_US" if lang == "es" else "en_US"),
         "pay_url": container.services["payment_links"].url_for(account.id,
                                                                account.current_balance)
         if verified else None,
