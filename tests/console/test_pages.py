@@ -335,8 +335,11 @@ async def test_the_live_stream_relays_bus_events(monkeypatch: pytest.MonkeyPatch
         async def is_disconnected(self) -> bool:
             return False
 
+    async def signed_in() -> bool:
+        return True
+
     monkeypatch.setattr(live, "STREAM_SECONDS", 5.0)
-    stream = live._stream(Request(), bus)  # type: ignore[arg-type]
+    stream = live._stream(Request(), bus, signed_in)  # type: ignore[arg-type]
     hello = await anext(stream)
     assert "event: hello" in hello
     waiting = asyncio.ensure_future(anext(stream))
