@@ -20,6 +20,7 @@ def places(currency: str | None) -> int:
     return DEFAULT_PLACES if not currency else get_currency_precision(currency.upper())
 
 
+@lru_cache(maxsize=512)
 def minor_unit(currency: str | None) -> Decimal:
     """The smallest amount of the currency: 1 for JPY, 0.01 for USD, 0.001 for BHD."""
     return Decimal(1).scaleb(-places(currency))

@@ -7,6 +7,7 @@ import calendar
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from backend.services.policy import money
 from bot.facts import Installment
@@ -14,6 +15,7 @@ from bot.facts import Installment
 PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 12}
 
 
+@lru_cache(maxsize=4096)  # offers rebuild the same schedules many times per turn
 def add_months(start: date, months: int) -> date:
     """The same day `months` later, clamped to the month's last day."""
     index = start.month - 1 + months
