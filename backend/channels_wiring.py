@@ -64,7 +64,7 @@ def build_adapters(settings: Settings, clock: Clock) -> dict[str, ChannelAdapter
     """Only the channels whose credentials are configured (plus the portal)."""
     adapters: dict[str, ChannelAdapter] = {"web": WebChannelAdapter()}
     adapters.update(_twilio(settings, clock))
-    if all(getattr(settings, name.lower()) for name in WHATSAPP_CLOUD_SETTINGS):
+    if all((getattr(settings, name.lower()) or "").strip() for name in WHATSAPP_CLOUD_SETTINGS):
         adapters["whatsapp"] = _whatsapp_cloud(settings)
     if settings.telegram_bot_token:
         adapters["telegram"] = TelegramAdapter(

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
         # Without the app secret every X-Hub-Signature-256 made with an empty key would pass,
         # and without the verify token anyone could subscribe: the channel is all or nothing.
         given = {name: getattr(self, name.lower()) for name in WHATSAPP_CLOUD_SETTINGS}
-        missing = [name for name, value in given.items() if not value]
+        missing = [name for name, value in given.items() if not (value or "").strip()]
         if missing and len(missing) < len(given):
             raise ValueError(f"the WhatsApp Cloud API channel needs {', '.join(missing)} as "
                              f"well (set all of {', '.join(given)}, or none)")

@@ -41,8 +41,11 @@ def test_the_cloud_channel_is_all_four_settings_or_none(monkeypatch: pytest.Monk
     monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
     with pytest.raises(ValueError, match="needs WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN"):
         Settings(_env_file=None)  # type: ignore[call-arg]
-    monkeypatch.setenv("WHATSAPP_APP_SECRET", "app-secret")
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", "  ")  # blank is not a secret
     monkeypatch.setenv("WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
+    with pytest.raises(ValueError, match="needs WHATSAPP_APP_SECRET as well"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("WHATSAPP_APP_SECRET", "app-secret")
     assert Settings(_env_file=None).whatsapp_app_secret == "app-secret"  # type: ignore[call-arg]
 
 
