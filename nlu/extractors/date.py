@@ -54,13 +54,25 @@ _UNIT = r"(?P<unit>days?|d[ií]as?|weeks?|wks?|semanas?|months?|mes(?:es)?)"
 def extract_dates(text: str, today: date, language: str = "en") -> list[Match]:
     """Every date candidate in `text`, resolved against the debtor's `today`."""
     context = _Context(today, bool(_PAST_CUE.search(text)), language)
-    found = []
+    found, weekdays = [], []
     for pattern, resolve in _RULES:
         for m in pattern.finditer(text):
             day = resolve(m, context)
             if day is not None:
                 found.append(Match("date", m.start(), m.end(), day.isoformat()))
-    return found
+                if resolve is _weekday:
+                    weekdays.append(found[-1])
+    return [f for f in found if not (f in weekdays and _named_after(f, found, text))]
+
+
+def _named_after(weekday: Match, found: list[Match], text: str) -> bool:
+    """A weekday followed by the date itself ("el sabado 12 de diciembre", "saturday the
+    12th") names that date: the date decides, not the next such weekday."""
+    return any(_JOINER.fullmatch(text[weekday.end:other.start]) for other in found
+               if other.start >= weekday.end and other is not weekday)
+
+
+_JOINER = re.compile(r"[\s,]*(?:the|el|de)?[\s,]*", re.IGNORECASE)
 
 
 def _fixed(offset: int) -> _Resolver:

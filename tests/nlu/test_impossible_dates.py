@@ -29,3 +29,13 @@ def test_a_day_of_the_month_is_the_next_month_that_has_it(text: str, expected: l
 @pytest.mark.parametrize("text", ["I'll pay feb 30", "2027-02-30", "02/30/2027", "30 de febrero"])
 def test_a_date_that_does_not_exist_is_no_date(text: str) -> None:
     assert dates(text) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("pago 300 el sabado 12 de diciembre", ["2026-12-12"]),
+    ("I'll pay saturday the 12th", ["2026-12-12"]),
+    ("friday, december 4", ["2026-12-04"]),
+    ("on friday or on the 10th", ["2026-12-04", "2026-12-10"]),  # two dates stay two
+])
+def test_a_weekday_followed_by_its_date_is_that_date(text: str, expected: list[str]) -> None:
+    assert dates(text) == expected
