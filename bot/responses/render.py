@@ -51,7 +51,10 @@ class Renderer:
         self.catalog = catalog or Catalog()
 
     def sentence(self, key: str, slots: dict[str, Any], ctx: RenderContext) -> str:
-        """One sentence with its slots formatted."""
+        """One sentence with its slots formatted (a channel's own variant, `key.channel`,
+        when the files have one: the portal has no "number" to remove)."""
+        if self.catalog.has(f"{key}.{ctx.channel}", ctx.locale):
+            key = f"{key}.{ctx.channel}"
         text = self.catalog.text(key, ctx.locale, ctx.wording)
         given = {**ctx.results, **slots}
         values = {k: self._format(k, given[k], ctx) for k in _fields(text) if k in given}

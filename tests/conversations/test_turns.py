@@ -226,3 +226,14 @@ async def test_wrong_person_in_the_portal_goes_to_a_person_to_find_the_address(
     handoff = await _one(chat, Handoff)
     assert handoff is not None and handoff.reason == "wrong_party_portal"  # type: ignore[attr-defined]
     assert (await portal.says("hello?")).replies == []
+
+
+async def test_the_portals_wrong_person_apology_speaks_of_the_link(
+    chat: Chat, account_id: int
+) -> None:
+    portal = Chat(chat.container, ConversationKey("web", f"account:{account_id}"), chat.outbox)
+    await portal.says("wrong number, I don't know this person")
+    sms = await chat.says("wrong number")
+    web_text, sms_text = (o.text for o in chat.outbox.messages[-2:])
+    assert "link" in web_text and "number" not in web_text
+    assert "removed this number" in sms_text and sms.replies
