@@ -12,7 +12,11 @@ DpdBucket = Literal["current", "1-30", "31-60", "61-90", "91-180", "181+"]
 
 
 class AccountCreate(BaseModel):
-    """One account, upserted by (creditor, external_ref) — the same fields as a CSV row."""
+    """One account, upserted by (creditor, external_ref) — the same fields as a CSV row.
+
+    A field left out (or null) of an update keeps what is stored about the debtor; a new
+    debtor gets the defaults (country US, language en, timezone from the state or phone).
+    """
 
     external_ref: str = Field(min_length=1, max_length=64)
     creditor: str = Field(min_length=1, max_length=200)
@@ -23,13 +27,13 @@ class AccountCreate(BaseModel):
     date_of_birth: date | None = None
     postal_code: str | None = None
     state: str | None = None
-    country: str = "US"
+    country: str | None = None
     timezone: str | None = None
     currency: str = Field(min_length=3, max_length=3)
     balance: Decimal
     original_balance: Decimal | None = None
     due_date: date
-    preferred_language: Literal["en", "es"] = "en"
+    preferred_language: Literal["en", "es"] | None = None
     # Kept as text so the import's strict rules apply (an offset is required, not assumed).
     whatsapp_phone: str | None = None
     whatsapp_opt_in_at: str | None = None

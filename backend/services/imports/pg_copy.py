@@ -16,7 +16,9 @@ from backend.services.imports.records import (
     Existing,
     Keyed,
     contacts,
+    debtor_changes,
     debtor_tuple,
+    merged_changes,
     unchanged_terms,
 )
 from backend.services.imports.rows import RowError
@@ -67,9 +69,11 @@ PG_STAGE_TABLES = (
     "TRUNCATE parley_import_debtor, parley_import_account, parley_import_contact",
 )
 PG_UPDATE_DEBTORS = """
-UPDATE debtor AS d SET full_name = u.full_name, date_of_birth = u.date_of_birth,
-  postal_code = u.postal_code, region = u.region, country = u.country,
-  timezone = u.timezone, preferred_language = u.preferred_language
+UPDATE debtor AS d SET full_name = u.full_name,
+  date_of_birth = COALESCE(u.date_of_birth, d.date_of_birth),
+  postal_code = COALESCE(u.postal_code, d.postal_code), region = COALESCE(u.region, d.region),
+  country = COALESCE(u.country, d.country), timezone = COALESCE(u.timezone, d.timezone),
+  preferred_language = COALESCE(u.preferred_language, d.preferred_language)
 FROM parley_import_debtor AS u WHERE d.id = u.id
 """
 # Balances and currency are the ledger's once the account exists: a re-import leaves them.
@@ -254,8 +258,12 @@ def _stage_old(records: Records, resolved: Resolved) -> None:
         return
     existing = resolved.existing
     debtor_of = {row.row: existing[key[:2]][1] for key, row in resolved.old}
-    # One update per debtor; when two rows share a debtor the later row wins, as before.
-    debtors = {debtor_of[row.row]: debtor_tuple(row) for _, row in resolved.old}
+    # One update per debtor; when two rows share a debtor the later row wins where it gives
+    # a value, and an empty cell keeps what is stored (`debtor_changes`).
+    debtors: dict[int, tuple[Any, ...]] = {}
+    for _, row in resolved.old:
+        debtor_id = debtor_of[row.row]
+        debtors[debtor_id] = merged_changes(debtors.get(debtor_id), debtor_changes(row))
     records.staged_debtors = [(i, *d) for i, d in debtors.items()]
     records.staged_accounts = [
         (existing[key[:2]][0], key[2], r.currency, r.original_balance, r.balance, r.due_date)

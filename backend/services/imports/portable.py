@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db.models import Account, ContactPoint, Debtor
 from backend.services.imports.opt_ins import WHATSAPP, OptIn, created, whatsapp_opt_ins
 from backend.services.imports.records import (
+    DEBTOR_FIELDS,
     Existing,
     Keyed,
     contacts,
+    debtor_changes,
     debtor_values,
     unchanged_terms,
 )
@@ -135,13 +137,19 @@ async def _update_debtors(
 ) -> None:
     if not rows:
         return
+    # Executed in row order, so a later row sharing a debtor wins where it gives a value; an
+    # empty cell (None from `debtor_changes`) keeps what is stored.
     stmt = (
         DEBTOR.update()
         .where(DEBTOR.c.id == bindparam("b_id"))
-        .values({name: bindparam(f"b_{name}") for name in debtor_values(rows[0])})
+        .values({
+            name: func.coalesce(bindparam(f"b_{name}", type_=DEBTOR.c[name].type), DEBTOR.c[name])
+            for name in DEBTOR_FIELDS
+        })
     )
+    names = [f"b_{name}" for name in DEBTOR_FIELDS]
     params = [
-        {"b_id": debtor_of[r.row], **{f"b_{k}": v for k, v in debtor_values(r).items()}}
+        {"b_id": debtor_of[r.row], **dict(zip(names, debtor_changes(r), strict=True))}
         for r in rows
     ]
     await (await session.connection()).execute(stmt, params)

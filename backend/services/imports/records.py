@@ -39,6 +39,26 @@ def debtor_tuple(row: AccountRow) -> tuple[Any, ...]:
     )
 
 
+def debtor_changes(row: AccountRow) -> tuple[Any, ...]:
+    """The debtor's columns for an update, None where the row's cell was empty.
+
+    The writers keep the stored value where this is None (COALESCE): a re-import or an API
+    update that leaves out the date of birth must not erase a verification factor.
+    """
+    blank = row.blank
+    return tuple(
+        None if name in blank else value
+        for name, value in zip(DEBTOR_FIELDS, debtor_tuple(row), strict=True)
+    )
+
+
+def merged_changes(earlier: tuple[Any, ...] | None, later: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Two rows' changes to one debtor as one: the later row wins where it gives a value."""
+    if earlier is None:
+        return later
+    return tuple(old if new is None else new for old, new in zip(earlier, later, strict=True))
+
+
 def debtor_values(row: AccountRow) -> dict[str, Any]:
     """The debtor's columns by name."""
     return dict(zip(DEBTOR_FIELDS, debtor_tuple(row), strict=True))

@@ -79,6 +79,8 @@ class AccountRow:
     # A WhatsApp number (E.164) and when its holder opted in (aware, UTC); both or neither.
     whatsapp: str | None = None
     whatsapp_opt_in_at: datetime | None = None
+    # The debtor columns the file left empty: an existing debtor keeps what is stored there.
+    blank: frozenset[str] = frozenset()
 
 
 class _Collector:
@@ -167,7 +169,31 @@ def validate_values(
         original is not None,
         whatsapp,
         opted_in,
+        _blank_fields(
+            not get("date_of_birth"), not get("postal_code"), not get("state"),
+            not get("country"), not get("timezone"), not get("preferred_language"),
+        ),
     )
+
+
+@lru_cache(maxsize=64)
+def _blank_fields(
+    dob: bool, postal_code: bool, state: bool, country: bool, timezone: bool, language: bool
+) -> frozenset[str]:
+    """The debtor columns a row leaves to what is stored.
+
+    A timezone derived from the row's state is the file's word on where the debtor lives; one
+    derived only from the phone or the country is a guess that must not replace a stored zone.
+    """
+    named = (
+        ("date_of_birth", dob),
+        ("postal_code", postal_code),
+        ("region", state),
+        ("country", country),
+        ("timezone", timezone and state),
+        ("preferred_language", language),
+    )
+    return frozenset(name for name, empty in named if empty)
 
 
 def _phone(column: str, raw: str, country: str, errs: _Collector) -> str | None:
