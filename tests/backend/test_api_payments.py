@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from backend.api.app import create_app
 from backend.channels_wiring import install_channels
 from backend.container import Container
 from backend.conversations_wiring import install_conversations
+from backend.db.models import AuditEvent
 from backend.services import apikeys
+from backend.services.payments import stripe
 from backend.settings import Settings
 from bot.clock import SettableClock
 
@@ -25,8 +29,11 @@ ACCOUNT = {
 
 
 @pytest.fixture
-async def api(settings: Settings, clock: SettableClock) -> AsyncIterator[tuple[Any, str]]:
-    """A client with the payments routes, and the URL of one account's payments."""
+async def served(
+    settings: Settings, clock: SettableClock
+) -> AsyncIterator[tuple[Container, Any, str]]:
+    """The app's container, a client with the payments routes, and one account's payments URL."""
+    settings = settings.model_copy(update={"stripe_webhook_secret": "whsec_test"})
     app = create_app(settings, clock=clock, migrate=False,
                      extensions=(install_channels, install_conversations))
     async with app.router.lifespan_context(app):
@@ -37,7 +44,13 @@ async def api(settings: Settings, clock: SettableClock) -> AsyncIterator[tuple[A
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver",
                                      headers={"Authorization": f"Bearer {raw}"}) as client:
             created = (await client.post("/api/accounts", json=ACCOUNT)).json()
-            yield client, f"/api/accounts/{created['id']}/payments"
+            yield container, client, f"/api/accounts/{created['id']}/payments"
+
+
+@pytest.fixture
+def api(served: tuple[Container, Any, str]) -> tuple[Any, str]:
+    """A client with the payments routes, and the URL of one account's payments."""
+    return served[1], served[2]
 
 
 async def _balance(client: httpx.AsyncClient, url: str) -> str:
@@ -122,3 +135,38 @@ async def test_an_amount_finer_than_the_currency_is_refused(
     assert refused.status_code == 422 and "more decimals than JPY" in refused.json()["detail"]
     taken = await client.post(url, json={"amount": "1666", "reference": "Y2"})
     assert taken.status_code == 201 and await _balance(client, url) == "18334.00"
+
+
+async def _stripe(client: httpx.AsyncClient, url: str, currency: str, minor: int) -> Any:
+    account_id = url.split("/")[3]
+    event = json.dumps({"type": "payment_intent.succeeded", "data": {"object": {
+        "id": f"pi_{currency}", "amount_received": minor, "currency": currency,
+        "metadata": {"account_id": account_id}}}}).encode()
+    now = 1795618800  # the test clock, 2026-11-25 15:00 UTC
+    signature = stripe.sign("whsec_test", event, now)
+    response = await client.post("/webhooks/payments/stripe", content=event,
+                                 headers={"Stripe-Signature": signature})
+    assert response.status_code == 200  # a retry could not change the currency
+    return response.json()
+
+
+async def test_a_stripe_payment_in_another_currency_is_recorded_not_posted(
+    api: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, url = api
+    assert await _stripe(client, url, "eur", 10000) == {"received": 1, "posted": 0, "refused": 1}
+    assert await _balance(client, url) == "300.00"  # 100 EUR is not 100 USD off the debt
+    assert await _stripe(client, url, "usd", 10000) == {"received": 1, "posted": 1, "refused": 0}
+    assert await _balance(client, url) == "200.00"
+
+
+async def test_the_refused_payment_is_in_the_audit_log(
+    served: tuple[Container, httpx.AsyncClient, str],
+) -> None:
+    container, client, url = served
+    await _stripe(client, url, "eur", 10000)
+    async with container.sessions() as session:
+        events = (await session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "payment.currency_mismatch"))).all()
+    assert [(e.subject_id, e.data["currency"], e.data["amount"]) for e in events] == [
+        (url.split("/")[3], "EUR", "100.00")]

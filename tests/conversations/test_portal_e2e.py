@@ -242,6 +242,6 @@ async def test_billing_payments_are_idempotent_and_webhooks_are_verified(portal)
     assert bad.status_code == 400
     good = await client.post("/webhooks/payments/stripe", content=event,
                              headers={"Stripe-Signature": stripe.sign("whsec_test", event, now)})
-    assert good.json() == {"received": 1, "posted": 1}
+    assert good.json() == {"received": 1, "posted": 1, "refused": 0}
     detail = (await client.get(f"/api/accounts/{created['id']}", headers=auth)).json()
     assert detail["current_balance"] == "0.00" and detail["status"] == "paid"

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from backend.api.deps import ApiClient, ContainerDep
 from backend.db.models import Account
-from backend.services.payments.base import PaymentProvider, WebhookRejected
+from backend.services.payments.base import CurrencyMismatch, PaymentProvider, WebhookRejected
 from backend.services.payments.links import PaymentLink, PaymentLinks
 from backend.services.payments.sandbox import charge
 from backend.services.payments.service import PaymentService
@@ -168,10 +168,17 @@ async def payment_webhook(provider: str, request: Request,
         events = handler.events(body, now)
     except WebhookRejected as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
-    posted = 0
+    posted = refused = 0
     for event in events:
-        if event.status == "succeeded":
+        if event.status != "succeeded":
+            continue
+        try:
             await _payments(container).post(event.account_id, event.amount, event.reference,
-                                            source=event.provider, actor=event.provider)
+                                            source=event.provider, actor=event.provider,
+                                            currency=event.currency)
             posted += 1
-    return {"received": len(events), "posted": posted}
+        except CurrencyMismatch:
+            # Answered 200 all the same: the provider retrying cannot change the currency;
+            # the refusal is in the audit log for a person to reconcile.
+            refused += 1
+    return {"received": len(events), "posted": posted, "refused": refused}

@@ -19,6 +19,12 @@ class PaymentEvent:
     amount: Decimal
     status: str  # "succeeded" | "failed"
     occurred_at: datetime
+    # ISO 4217, upper case; None when the provider did not say (the account's is assumed).
+    currency: str | None = None
+
+
+class CurrencyMismatch(Exception):
+    """Money that moved in another currency than the account's: recorded, never posted."""
 
 
 class WebhookRejected(Exception):

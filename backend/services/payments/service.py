@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -9,12 +10,15 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.models import Account
-from backend.services import ledger
+from backend.services import audit, ledger
+from backend.services.payments.base import CurrencyMismatch
 from backend.services.payments.receipts import confirm_receipt
 from bot.clock import Clock
 from bot.ports import Outbox
 from bot.responses import Renderer
 from bot.state import StateStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,21 +34,44 @@ class PaymentService:
     async def post(
         self, account_id: int, amount: Decimal, reference: str, *, source: str,
         method: str = "card", paid_at: datetime | None = None, actor: str = "payments",
+        currency: str | None = None,
     ) -> ledger.Posted | None:
-        """Post once per (account, reference); None when the account does not exist."""
+        """Post once per (account, reference); None when the account does not exist.
+
+        A `currency` other than the account's raises CurrencyMismatch once the refusal is in
+        the audit log: the ledger would record 100 EUR as 100 of the account's currency.
+        """
         now = self.clock.now()
         receipt = None
         async with self.sessions.begin() as session:
             account = await session.get(Account, account_id)
             if account is None:
                 return None
-            posted = await ledger.post_payment(
-                session, account, amount, reference, ledger.Origin(now, actor),
-                paid_at=paid_at, source=source, method=method)
-            if posted.created and self.outbox is not None:
-                receipt = await confirm_receipt(
-                    session, account, posted.payment.amount, now, outbox=self.outbox,
-                    states=self.states, renderer=self.renderer)
+            held_in = account.currency
+            if currency is not None and currency != held_in:
+                await _refuse(session, account, amount, reference, currency, actor, now)
+            else:
+                posted = await ledger.post_payment(
+                    session, account, amount, reference, ledger.Origin(now, actor),
+                    paid_at=paid_at, source=source, method=method)
+                if posted.created and self.outbox is not None:
+                    receipt = await confirm_receipt(
+                        session, account, posted.payment.amount, now, outbox=self.outbox,
+                        states=self.states, renderer=self.renderer)
+        if currency is not None and currency != held_in:
+            raise CurrencyMismatch(f"{reference}: {currency} paid on an account in {held_in}")
         if receipt is not None and self.outbox is not None:
             await self.outbox.send([receipt])
         return posted
+
+
+async def _refuse(session: AsyncSession, account: Account, amount: Decimal, reference: str,
+                  currency: str, actor: str, now: datetime) -> None:
+    """Record money received in another currency, for a person to reconcile."""
+    log.warning("payment %s for account %s refused: in %s, the account is in %s",
+                reference, account.id, currency, account.currency)
+    await audit.record(
+        session, occurred_at=now, actor=actor, action="payment.currency_mismatch",
+        subject_type="account", subject_id=account.id,
+        data={"reference": reference, "amount": str(amount), "currency": currency,
+              "account_currency": account.currency})

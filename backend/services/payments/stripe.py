@@ -64,6 +64,7 @@ class StripeProvider:
             account_id=int(metadata["account_id"]),
             amount=Decimal(int(minor)).scaleb(-stripe_places(obj.get("currency"))),
             status="succeeded" if kind in SUCCEEDED else "failed", occurred_at=now,
+            currency=str(obj["currency"]).upper() if obj.get("currency") else None,
         )]
 
 
