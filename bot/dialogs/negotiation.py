@@ -148,6 +148,8 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
     request = merged(request_of(turn), out.state.tabled())
     if kind == "full" and request.amount is not None and not request.installments:
         kind = "settlement"
+    if kind == "promise" and request.amount is None:
+        return _ask_promise_amount(out, request)
     if kind == "settlement" and request.amount is None:
         out.state.clear_table()
         out.state.options = []
@@ -158,6 +160,15 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
         return present_options(out, facts, judge_of(facts).proposals(facts.terms),
                                "negotiate.settlement_refused")
     return present(out, facts, answer)
+
+
+def _ask_promise_amount(out: Outcome, request: Request) -> Outcome:
+    """A day with no amount answering a plan: build a promise, asking how much comes then."""
+    out.state.clear_table()
+    out.state.options = []
+    out.state.promise = {"date": request.due.isoformat()} if request.due else {}
+    out.state.flow = "promise"
+    return out.say("promise.ask_amount")
 
 
 # A lump sum for less than the balance ("would you accept 2000 to settle this", "me hacen

@@ -169,7 +169,8 @@ def _counter_kind(asked: str, turn: Turn) -> str:
     if asked == "settlement" or negotiation.wants_settlement(turn):
         return "settlement"  # "1100 by Friday" answering "what amount could you manage?"
     if turn.intent == "promise_to_pay":
-        return "promise"
+        # "el 20" answering "the balance by the 28th" names a day for the balance.
+        return "extension" if asked == "extension" and not turn.amount() else "promise"
     if turn.intent == "request_extension" and turn.date() and not turn.amount():
         return "extension"
     return asked

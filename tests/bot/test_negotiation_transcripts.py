@@ -230,3 +230,25 @@ def test_spanish_replies_write_other_currencies_with_their_code() -> None:
         t.verify()
         out = t.says("quiero pagar todo", "pay_in_full")
         assert written in texts(out, t.facts, locale="es")[0]  # type: ignore[arg-type]
+
+
+def test_an_earlier_day_answering_the_latest_allowed_one_is_taken() -> None:
+    t = verified()
+    t.says("necesito mas tiempo", "request_extension")  # countered with the latest day
+    earlier = (T0 + timedelta(days=20)).date()
+    out = t.says("el 20", "promise_to_pay", date=earlier.isoformat())
+    assert keys(out) == ["extension.confirm"]
+    done = t.says("si", "affirm")
+    assert done.effects == [RecordPromise(Decimal("1200.00"), earlier, "extension")]
+
+
+def test_a_day_without_an_amount_answering_a_plan_asks_for_the_amount() -> None:
+    t = verified()
+    t.says("can I do 6 monthly payments", "request_payment_plan", installments="6",
+           frequency="monthly")
+    day = (T0 + timedelta(days=10)).date()
+    out = t.says("I'll pay on the 5th", "promise_to_pay", date=day.isoformat())
+    assert keys(out) == ["promise.ask_amount"] and out.effects == []
+    confirm = t.says("300", "out_of_scope", amount="300.00")
+    assert keys(confirm) == ["promise.confirm"]
+    assert confirm.said[0].reply.slots["offer"].first_due == day
