@@ -70,7 +70,7 @@ class Renderer:
         if said.reply.lead:
             parts.insert(0, self.sentence(said.reply.lead, {}, ctx))
         for n, option in enumerate(slots.get("options", []), start=1):
-            parts.append(f"{n}. {self.sentence('option.' + option['offer'].kind, option, ctx)}")
+            parts.append(f"{n}. {self.sentence(_option_key(option), option, ctx)}")
         if ctx.disclosure == "full":
             parts.insert(0, self.sentence("disclosure.mini_miranda", {}, ctx))
         elif ctx.disclosure == "short":
@@ -97,6 +97,15 @@ class Renderer:
         if name == "frequency" and value:
             return self.catalog.text(f"frequency.{value}", ctx.locale, ctx.wording)
         return value
+
+
+def _option_key(option: dict[str, Any]) -> str:
+    """The sentence of one listed offer; a plan whose last payment differs says so, since
+    "12 payments of $104.17" alone reads as $1,250.04."""
+    kind = option["offer"].kind
+    if kind == "plan" and option.get("last_amount") != option.get("amount"):
+        return "option.plan_uneven"
+    return f"option.{kind}"
 
 
 @lru_cache(maxsize=1024)

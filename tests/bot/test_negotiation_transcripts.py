@@ -252,3 +252,18 @@ def test_a_day_without_an_amount_answering_a_plan_asks_for_the_amount() -> None:
     confirm = t.says("300", "out_of_scope", amount="300.00")
     assert keys(confirm) == ["promise.confirm"]
     assert confirm.said[0].reply.slots["offer"].first_due == day
+
+
+def test_a_listed_plan_with_a_different_last_payment_says_so() -> None:
+    t = Transcript(make_facts(balance=Decimal("1250.00")))
+    t.verify()
+    out = t.says("can I get a payment plan", "request_payment_plan")
+    plan = out.said[0].reply.slots["options"][2]["offer"]
+    last = plan.schedule[-1].amount
+    assert plan.count == 12 and last != plan.installment  # 11 x 104.16 + 104.24
+    english = texts(out, t.facts)[0]  # type: ignore[arg-type]
+    assert f"12 monthly payments of ${plan.installment} starting" in english
+    assert f"the last one ${last}" in english
+    assert english.count("the last one") == 1  # 2 x 625.00 is even: nothing to add
+    spanish = texts(out, t.facts, locale="es")[0]  # type: ignore[arg-type]
+    assert f"el último de ${last}" in spanish, spanish
