@@ -74,8 +74,14 @@ class TwilioWhatsAppAdapter:
         return result
 
     def _content_sid(self, delivery: Delivery) -> str:
+        """The template's Content SID in the message's language (`name.es`), else its own.
+
+        A Twilio Content template holds one language, so a Spanish debtor's reminder needs
+        the Spanish one's SID; `name` alone serves every language not given.
+        """
         name = delivery.template or ""
-        sid = name if name.startswith("HX") else self._content_sids.get(name)
+        localized = self._content_sids.get(f"{name}.{delivery.language}")
+        sid = name if name.startswith("HX") else localized or self._content_sids.get(name)
         if not sid:
             raise PermanentChannelError(f"no Twilio Content SID for template {name!r}", "template")
         return sid

@@ -94,6 +94,8 @@ def wired(channel_app: FastAPI, channel_client: httpx.AsyncClient) -> Container:
 
 # A Content SID for the reminder template on WhatsApp through Twilio.
 REMINDER_SID = "HX" + "0123456789abcdef" * 2
+# The same template's Spanish version (a Content template holds one language).
+SPANISH_REMINDER_SID = "HX" + "fedcba9876543210" * 2
 
 
 @pytest.fixture
@@ -103,7 +105,8 @@ async def twilio_whatsapp(
     """The app with WhatsApp through Twilio (no Cloud API) and the reminder's Content SID."""
     settings = channel_settings.model_copy(update={
         "whatsapp_access_token": None, "twilio_whatsapp_from": "+14155238886",
-        "twilio_whatsapp_content_sids": f"parley_reminder={REMINDER_SID}",
+        "twilio_whatsapp_content_sids":
+            f"parley_reminder={REMINDER_SID},parley_reminder.es={SPANISH_REMINDER_SID}",
     })
     app = create_app(settings, clock=clock, migrate=False, extensions=(_install,))
     async with app.router.lifespan_context(app):

@@ -11,7 +11,7 @@ import pytest
 from backend.container import Container
 from backend.settings import Settings
 from bot.messages import ConversationKey, OutboundMessage, Purpose
-from tests.channels.conftest import REMINDER_SID
+from tests.channels.conftest import REMINDER_SID, SPANISH_REMINDER_SID
 from tests.channels.helpers import PHONE, contact, messages, payload, seed_debtor, twilio_post
 from tests.fakes.server import FakeServer
 from tests.fakes.twilio import twilio_error
@@ -160,6 +160,25 @@ async def test_63016_inside_the_window_falls_back_to_the_content_template(
     assert stored.delivery_status == "queued" and stored.error_code is None
 
 
+async def test_a_spanish_reminder_goes_by_the_spanish_content_sid(
+    twilio_whatsapp: tuple[httpx.AsyncClient, Container], twilio_api: FakeServer
+) -> None:
+    _, container = twilio_whatsapp
+    outbox = container.services["outbox"]
+    _, account_id = await seed_debtor(container, now=container.clock.now(),
+                                      channels=("whatsapp",))
+    for language in ("es", "en"):
+        outbound = OutboundMessage(ConversationKey("whatsapp", PHONE), "Hola",
+                                   purpose=Purpose.REMINDER, account_id=account_id,
+                                   template="parley_reminder", template_vars={"1": "x"},
+                                   language=language)
+        async with container.sessions.begin() as session:
+            decision = await outbox.submit(session, outbound)
+        await outbox.send([decision.message_id])
+    calls = twilio_api.calls("/Messages.json")
+    assert [c.form["ContentSid"] for c in calls] == [SPANISH_REMINDER_SID, REMINDER_SID]
+
+
 @pytest.mark.parametrize("value", ["parley_reminder", "parley_reminder=SM123", "=HX" + "0" * 32])
 def test_a_malformed_content_sid_setting_is_refused_with_its_name(
     value: str, monkeypatch: pytest.MonkeyPatch
@@ -172,6 +191,6 @@ def test_a_malformed_content_sid_setting_is_refused_with_its_name(
 def test_content_sids_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     other = "HX" + "f" * 32
     monkeypatch.setenv("TWILIO_WHATSAPP_CONTENT_SIDS",
-                       f"parley_reminder={REMINDER_SID}, parley_notice = {other}")
+                       f"parley_reminder={REMINDER_SID}, parley_reminder.es = {other}")
     found = Settings(_env_file=None).content_sids  # type: ignore[call-arg]
-    assert found == {"parley_reminder": REMINDER_SID, "parley_notice": other}
+    assert found == {"parley_reminder": REMINDER_SID, "parley_reminder.es": other}
