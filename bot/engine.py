@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.dialogs import opt_out, router, stop_states
 from bot.dialogs.base import DialogState, Outcome, Said, Turn
+from bot.dialogs.currency import AMOUNT_CURRENCY, stated_currency
 from bot.effects import Handoff
 from bot.messages import Choice, OutboundMessage, Reply
 from bot.ports import Outbox, OutboxDecision, TurnContext, TurnStore, TurnUnit
@@ -151,8 +152,7 @@ class Engine:
         await unit.record_parse(parse)
         return Turn(
             ctx.text, parse.intent.name, ctx.received_at, parse.intent.confidence,
-            {e.entity: e.value for e in reversed(parse.entities)}, parse.language,
-            bool(parse.extra.get("low_confidence")),
+            _entities(parse), parse.language, bool(parse.extra.get("low_confidence")),
         )
 
     def _locale(self, turn: Turn | None, state: DialogState, ctx: TurnContext) -> str:
@@ -206,6 +206,16 @@ class Engine:
                if r.decision.allowed and r.decision.message_id is not None]
         if ids and self.outbox is not None:
             await self.outbox.send(ids)
+
+
+def _entities(parse: Parse) -> dict[str, str]:
+    """The first value of each entity, and the currency its amount was stated in, if any."""
+    entities = {e.entity: e.value for e in reversed(parse.entities)}
+    amount = next((e for e in parse.entities if e.entity == "amount"), None)
+    stated = stated_currency(amount.text, amount.currency) if amount else None
+    if stated:
+        entities[AMOUNT_CURRENCY] = stated
+    return entities
 
 
 def _held(state: DialogState, ctx: TurnContext) -> Outcome:

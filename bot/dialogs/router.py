@@ -8,6 +8,7 @@ from dataclasses import replace
 from bot.dialogs import (
     already_paid,
     balance,
+    currency,
     dispute,
     extension,
     fallback,
@@ -123,6 +124,8 @@ def _verify(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
 def _verified(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if turn.intent not in ("out_of_scope", "affirm", "deny"):
         out.state.clarified = 0
+    if currency.in_another_currency(turn, facts):
+        turn = currency.without_foreign_amount(out, turn, facts)
     continued = _continue_flow(out, turn, facts)
     if continued is not None:
         return continued

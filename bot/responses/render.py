@@ -10,7 +10,7 @@ from string import Formatter
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_name
 
 from bot.dialogs.base import Said
 from bot.messages import Choice, Purpose
@@ -94,6 +94,8 @@ class Renderer:
             return money(value, ctx.currency, babel_locale)
         if isinstance(value, date):
             return format_date(value, format="long", locale=babel_locale)
+        if name == "currency_name":
+            return get_currency_name(value, count=2, locale=babel_locale)
         if name == "frequency" and value:
             return self.catalog.text(f"frequency.{value}", ctx.locale, ctx.wording)
         return value

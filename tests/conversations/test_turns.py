@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +21,11 @@ from backend.db.models import (
     Promise,
 )
 from bot.messages import ConversationKey, Purpose
+from nlu.extractors import extract_entities
+from nlu.language import detect_language
+from nlu.types import IntentScore, Parse
 from tests.conversations.conftest import Chat
+from tests.conversations.fakes import RuleInterpreter
 
 
 async def _one(chat: Chat, model: type, *where: object) -> object:
@@ -237,3 +243,44 @@ async def test_the_portals_wrong_person_apology_speaks_of_the_link(
     web_text, sms_text = (o.text for o in chat.outbox.messages[-2:])
     assert "link" in web_text and "number" not in web_text
     assert "removed this number" in sms_text and sms.replies
+
+
+class RealEntities(RuleInterpreter):
+    """The rule intents ("te pago" too) with the shipped entity extractors."""
+
+    async def parse(self, text: str, **kwargs: Any) -> Parse:
+        parsed = await super().parse(text, **kwargs)
+        intent = "promise_to_pay" if "te pago" in text else parsed.intent.name
+        entities = extract_entities(text, reference_time=kwargs["reference_time"])
+        return replace(parsed, intent=IntentScore(intent, 0.9), entities=entities,
+                       language=detect_language(text))
+
+
+@pytest.fixture
+async def real_entities(chat: Chat) -> Chat:
+    chat.engine.interpreter = RealEntities()
+    return chat
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("I'll pay 50 euros on 2026-12-04", "Your account is in US dollars"),
+    ("te pago mil pesos el 4 de diciembre", "Su cuenta está en dólares estadounidenses"),
+])
+async def test_an_amount_in_another_currency_is_asked_for_again(
+    real_entities: Chat, text: str, said: str
+) -> None:
+    chat = real_entities
+    await chat.verify()
+    out = await chat.says(text)
+    assert [r.key for r in out.replies] == ["money.other_currency", "promise.ask_amount"]
+    assert out.replies[0].text.startswith(said) or said in out.replies[0].text
+    confirm = await chat.says("60")
+    assert [r.key for r in confirm.replies] == ["promise.confirm"]
+    assert "$60.00" in confirm.replies[0].text
+    assert await _one(chat, Promise) is None  # nothing recorded before the yes
+
+
+async def test_a_dollar_sign_is_the_accounts_own_currency(real_entities: Chat) -> None:
+    await real_entities.verify()
+    out = await real_entities.says("I'll pay $300 on 2026-12-04")
+    assert [r.key for r in out.replies] == ["promise.confirm"]

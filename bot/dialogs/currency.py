@@ -1,0 +1,48 @@
+"""Amounts the debtor names in another currency than the account's: asked again, never taken."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import replace
+
+from bot.dialogs.base import Outcome, Turn
+from bot.facts import Facts
+
+# The turn entity holding the currency a message's amount was stated in (see `stated_currency`).
+AMOUNT_CURRENCY = "amount_currency"
+# "pesos" names no one currency: any peso account takes it, no other account does.
+PESO = "PESO"
+PESO_CURRENCIES = frozenset({"ARS", "CLP", "COP", "CUP", "DOP", "MXN", "PHP", "UYU"})
+
+
+def stated_currency(text: str, currency: str | None) -> str | None:
+    """The currency an amount's words name: its ISO code, PESO for pesos, else None.
+
+    A bare "$" names none: Mexicans, Colombians, Chileans and Argentines write their pesos
+    with it too, so "$500" is taken as the account's currency.
+    """
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    if "$" in plain and not re.search(r"us\$|usd", plain):
+        return None
+    if currency:
+        return currency
+    return PESO if "peso" in plain else None
+
+
+def in_another_currency(turn: Turn, facts: Facts) -> bool:
+    """True when the message's amount is in a currency the account is not in."""
+    stated = turn.entities.get(AMOUNT_CURRENCY)
+    if not stated or turn.amount() is None:
+        return False
+    if stated == PESO:
+        return facts.currency not in PESO_CURRENCIES
+    return stated != facts.currency
+
+
+def without_foreign_amount(out: Outcome, turn: Turn, facts: Facts) -> Turn:
+    """"I'll pay 50 euros friday" on a dollar account: say that only dollars are taken, and
+    go on as if no amount was named (the flow then asks for one)."""
+    out.say("money.other_currency", debt=True, currency_name=facts.currency)
+    entities = {k: v for k, v in turn.entities.items() if k not in ("amount", AMOUNT_CURRENCY)}
+    return replace(turn, entities=entities)
