@@ -125,8 +125,12 @@ class Engine:
             parse = Parse(ctx.text, IntentScore("opt_out", 1.0), extra={"keyword": word})
             await unit.record_parse(parse)
             return turn, opt_out.opt_out(Outcome(state), turn, word=word)
-        if state.stopped or stop_states.held(ctx.facts):
-            return None, _held(state, ctx)
+        hold = stop_states.held(ctx.facts)
+        if hold or (state.stopped and ctx.facts is None):
+            return None, _held(state, ctx, hold)
+        # What stopped the bot was cleared by a person (or the debtor opted back in): the
+        # stored records, not the dialog's memory of the stop, decide whether it may speak.
+        state.stopped = False
         turn = await self._interpret(unit, state)
         if ctx.ownership != "bot":  # read for the agent (and the trainers), but not answered
             return None, Outcome(state)
@@ -218,11 +222,17 @@ def _entities(parse: Parse) -> dict[str, str]:
     return entities
 
 
-def _held(state: DialogState, ctx: TurnContext) -> Outcome:
-    """Silence on a held account or address; a person is told once while the bot owns it."""
+def _held(state: DialogState, ctx: TurnContext, hold: str | None) -> Outcome:
+    """Silence on a held account or address; a person is told while the bot owns it.
+
+    Attorney, bankruptcy, deceased, cease and dispute need a person to read what the debtor
+    wrote (an attorney's details, an executor) even after the conversation was handed back;
+    an address whose own STOP or "wrong number" the bot acknowledged stays quiet.
+    """
     out = Outcome(state)
-    if ctx.ownership == "bot" and not state.stopped:
-        out.do(Handoff("inbound_on_hold", "legal", 1, stop_states.held(ctx.facts)))
+    acknowledged = state.stopped and hold in (None, "opted_out", "wrong_party")
+    if ctx.ownership == "bot" and not acknowledged:
+        out.do(Handoff("inbound_on_hold", "legal", 1, hold))
     return out
 
 

@@ -284,3 +284,34 @@ async def test_a_dollar_sign_is_the_accounts_own_currency(real_entities: Chat) -
     await real_entities.verify()
     out = await real_entities.says("I'll pay $300 on 2026-12-04")
     assert [r.key for r in out.replies] == ["promise.confirm"]
+
+
+async def _hand_back(chat: Chat, **account_flags: bool) -> None:
+    """What "Return to bot" (and a supervisor clearing a stop-state) leave in the records."""
+    async with chat.container.sessions.begin() as session:
+        conversation = await session.scalar(select(Conversation))
+        conversation.ownership = "bot"  # type: ignore[union-attr]
+        for handoff in (await session.scalars(select(Handoff))).all():
+            handoff.status = "returned"
+        account = await session.scalar(select(Account))
+        for flag, value in account_flags.items():
+            setattr(account, flag, value)
+
+
+async def test_a_held_account_handed_back_to_the_bot_still_reaches_a_person(chat: Chat) -> None:
+    await chat.says("talk to my lawyer Jane Doe at 555-0100")
+    await _hand_back(chat)
+    later = await chat.says("my lawyer is Jane Doe, 1 Main St, call her")
+    assert later.replies == []  # the bot says nothing to a represented debtor
+    async with chat.container.sessions() as session:
+        reasons = (await session.scalars(select(Handoff.reason).order_by(Handoff.id))).all()
+        conversation = await session.scalar(select(Conversation))
+    assert reasons == ["attorney", "inbound_on_hold"]
+    assert conversation.ownership == "queued"  # type: ignore[union-attr]
+
+
+async def test_once_a_person_clears_the_stop_state_the_bot_speaks_again(chat: Chat) -> None:
+    await chat.says("talk to my lawyer Jane Doe at 555-0100")
+    await _hand_back(chat, attorney=False)
+    answer = await chat.says("how much do I owe?")
+    assert [r.key for r in answer.replies] == ["identity.ask.date_of_birth"]
