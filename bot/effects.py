@@ -65,6 +65,13 @@ class RecordOptOut:
 
 
 @dataclass(frozen=True)
+class RecordOptIn:
+    """The debtor asked to receive messages here again (START): lift this address's opt-out."""
+
+    keyword: str = "START"
+
+
+@dataclass(frozen=True)
 class MarkWrongParty:
     """The address does not belong to the debtor: suppress it for good."""
 
@@ -98,7 +105,8 @@ class Audit:
 
 
 Effect = (
-    RecordPromise
+    RecordOptIn
+    | RecordPromise
     | RecordPlan
     | IssuePaymentLink
     | RecordDispute

@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from bot.dialogs import opt_out, router, stop_states
+from bot.dialogs import carrier_keywords, opt_out, router, stop_states
 from bot.dialogs.base import DialogState, Outcome, Said, Turn
 from bot.dialogs.currency import AMOUNT_CURRENCY, stated_currency
 from bot.effects import Handoff
@@ -125,6 +125,11 @@ class Engine:
             parse = Parse(ctx.text, IntentScore("opt_out", 1.0), extra={"keyword": word})
             await unit.record_parse(parse)
             return turn, opt_out.opt_out(Outcome(state), turn, word=word)
+        carrier = carrier_keywords.keyword(ctx.text)
+        if carrier is not None:
+            # HELP and START are read in every state, so "INFO" is never taken for a yes.
+            await unit.record_parse(None)
+            return None, carrier_keywords.answer(Outcome(state), carrier, ctx.facts)
         hold = stop_states.held(ctx.facts)
         if hold or (state.stopped and ctx.facts is None):
             return None, _held(state, ctx, hold)

@@ -25,7 +25,7 @@ from backend.db.models import (
 )
 from backend.db.models.enums import Channel, Ownership, PlanStatus
 from backend.services import audit, ledger
-from backend.services.compliance.consent import record_opt_out
+from backend.services.compliance.consent import record_opt_in, record_opt_out
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy import PolicyJudge, dialog_policy
 from backend.services.policy.store import PolicyStore
@@ -176,6 +176,8 @@ class SqlTurnUnit:
             await self._handoff(effect)
         elif isinstance(effect, fx.RecordOptOut):
             await self._opt_out(effect)
+        elif isinstance(effect, fx.RecordOptIn):
+            await record_opt_in(self.session, self.context.key, effect.keyword, self.origin.now)
         elif isinstance(effect, fx.MarkWrongParty) and self.conversation.channel == Channel.WEB:
             # The portal's address is the account, not a person: the wrong person got the link
             # through an address a person must find and mark (the reminders keep using it).

@@ -14,7 +14,10 @@ KEYWORDS = frozenset({
     "STOP", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT",
     "PARAR", "ALTO", "BAJA",
 })
-SPANISH = frozenset({"PARAR", "ALTO", "BAJA"})
+SPANISH = frozenset({"PARAR", "ALTO", "BAJA", "NO MAS"})
+# Whole messages that ask to stop in more than one word (compliance.md A.3 item 43 names
+# "no más"); alone, not inside a sentence ("no mas tiempo" is something else).
+PHRASES = {"NO MAS": "NO MAS", "NO MAS MENSAJES": "NO MAS", "NO MORE MESSAGES": "STOP"}
 ALL_CHANNELS = frozenset({"STOPALL"})
 ALL_FILLER = frozenset({"ALL", "TODO", "TODOS"})
 # Words that may surround a keyword without changing what it means ("STOP please").
@@ -35,7 +38,8 @@ CHANNEL_WORDS = {
 }
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
+    """The message's words, upper-case ASCII (accents dropped)."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.findall(r"[A-Z]+", plain.upper())
 
@@ -45,11 +49,14 @@ def keyword(text: str) -> str | None:
 
     "STOP", "stop please", "Baja." and "opt out" are opt-outs; "stop bugging my grandma" is not.
     """
-    tokens = _tokens(text)
-    if " ".join(tokens) in ("OPT OUT", "OPT OUT PLEASE"):
+    words = tokens(text)
+    phrase = " ".join(words)
+    if phrase in ("OPT OUT", "OPT OUT PLEASE"):
         return "OPTOUT"
-    found = [t for t in tokens if t in KEYWORDS]
-    if not found or any(t not in KEYWORDS and t not in FILLER for t in tokens):
+    if phrase in PHRASES:
+        return PHRASES[phrase]
+    found = [t for t in words if t in KEYWORDS]
+    if not found or any(t not in KEYWORDS and t not in FILLER for t in words):
         return None
     return found[0]
 
@@ -64,7 +71,7 @@ def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
     if out.state.stopped:
         return out
     named = named_channels(turn.text) if word is None else ()
-    said_all = any(t in ALL_FILLER for t in _tokens(turn.text))  # "STOP ALL", "baja todo"
+    said_all = any(t in ALL_FILLER for t in tokens(turn.text))  # "STOP ALL", "baja todo"
     all_channels = word in ALL_CHANNELS or (word is not None and said_all) or (
         word is None and bool(ALL_WORDS.search(turn.text)))
     all_channels = all_channels or len(named) > 1  # "no texts, no emails, nothing"

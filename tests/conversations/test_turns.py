@@ -13,6 +13,7 @@ from sqlalchemy import select
 from backend.console.actions import trainer_inbox
 from backend.db.models import (
     Account,
+    AuditEvent,
     ContactPoint,
     Conversation,
     Handoff,
@@ -315,3 +316,42 @@ async def test_once_a_person_clears_the_stop_state_the_bot_speaks_again(chat: Ch
     await _hand_back(chat, attorney=False)
     answer = await chat.says("how much do I owe?")
     assert [r.key for r in answer.replies] == ["identity.ask.date_of_birth"]
+
+
+async def test_help_during_a_confirmation_leaves_the_offer_standing(chat: Chat) -> None:
+    await chat.verify()
+    confirm = await chat.says("I'll pay $300 on 2026-12-04")
+    assert [r.key for r in confirm.replies] == ["promise.confirm"]
+    help_ = await chat.says("INFO")
+    assert [r.key for r in help_.replies] == ["help.reply"]
+    assert "Reply STOP" in help_.replies[0].text  # CTIA: HELP says how to opt out
+    assert await _one(chat, Promise) is None  # INFO is not a yes
+    done = await chat.says("yes")
+    assert [r.key for r in done.replies] == ["promise.recorded"]
+
+
+async def test_an_opted_out_number_gets_no_help_reply_until_start(chat: Chat) -> None:
+    await chat.says("STOP")
+    assert (await chat.says("HELP")).replies == []
+    started = await chat.says("START")
+    assert [r.key for r in started.replies] == ["optin.confirm"]
+    contact = await _one(chat, ContactPoint)
+    assert contact.opted_out_at is None  # type: ignore[attr-defined]
+    async with chat.container.sessions() as session:
+        actions = (await session.scalars(select(AuditEvent.action))).all()
+    assert "contact.opted_in" in actions
+    again = await chat.says("how much do I owe?")
+    assert [r.key for r in again.replies] == ["identity.ask.date_of_birth"]
+
+
+async def test_unstop_is_never_an_opt_out(chat: Chat) -> None:
+    out = await chat.says("UNSTOP")
+    assert [r.key for r in out.replies] == ["optin.confirm"]
+    contact = await _one(chat, ContactPoint)
+    assert contact.opted_out_at is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", ["no más", "No mas mensajes", "no more messages"])
+async def test_no_more_alone_is_an_opt_out(chat: Chat, text: str) -> None:
+    out = await chat.says(text)
+    assert [r.key for r in out.replies] == ["optout.confirm"]

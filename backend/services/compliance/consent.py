@@ -1,4 +1,5 @@
-"""Recording an opt-out on a contact point (from a keyword, a provider error or a block)."""
+"""Recording an opt-out on a contact point (from a keyword, a provider error or a block), and
+the debtor's own START that lifts it."""
 
 from __future__ import annotations
 
@@ -51,3 +52,24 @@ async def _create_for_conversation(
     session.add(contact)
     await session.flush()
     return [contact]
+
+
+async def record_opt_in(
+    session: AsyncSession, key: ConversationKey, keyword: str, now: datetime
+) -> int:
+    """Lift the address's opt-out because its holder asked to resume (START, UNSTOP).
+
+    compliance.md C item 50 (d): only the consumer's clear request re-enables messages, and it
+    is logged as new consent; stop-states (cease, dispute, attorney …) are not touched.
+    """
+    rows = (await session.scalars(select(ContactPoint).where(
+        ContactPoint.channel == key.channel, ContactPoint.address == key.address,
+        ContactPoint.opted_out_at.is_not(None)))).all()
+    for row in rows:
+        row.opted_out_at = None
+        row.opt_out_reason = None
+    await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_in",
+                       subject_type="contact_point", subject_id=rows[0].id if rows else None,
+                       data={"channel": key.channel, "address": mask(key.address),
+                             "keyword": keyword})
+    return len(rows)

@@ -1,0 +1,34 @@
+"""HELP and START: the carrier keywords besides STOP, answered in every state (no NLU)."""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Outcome
+from bot.dialogs.opt_out import FILLER, tokens
+from bot.effects import RecordOptIn
+from bot.facts import Facts
+
+# compliance.md C items 49-50: HELP / INFO ask for help; START / UNSTOP ask to resume.
+# YES is an opt-in to Twilio too, but alone it is no clear request to resume (item 50 d).
+HELP = frozenset({"HELP", "INFO", "AYUDA"})
+OPT_IN = frozenset({"START", "UNSTOP"})
+
+
+def keyword(text: str) -> str | None:
+    """HELP or START when the message is only such a word (plus courtesy words), else None."""
+    words = tokens(text)
+    found = [t for t in words if t in HELP or t in OPT_IN]
+    if not found or any(t not in HELP and t not in OPT_IN and t not in FILLER for t in words):
+        return None
+    return "HELP" if found[0] in HELP else "START"
+
+
+def answer(out: Outcome, word: str, facts: Facts | None) -> Outcome:
+    """Who we are and how to stop, or the opt-in recorded; nothing about any debt."""
+    opted_out = bool(facts and facts.contact_opted_out)
+    if word == "HELP":
+        # An opted-out number gets no HELP reply either (item 49).
+        return out if opted_out else out.say("help.reply")
+    out.state.stopped = False
+    if opted_out:
+        out.do(RecordOptIn(word))
+    return out.say("optin.confirm")
