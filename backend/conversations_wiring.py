@@ -138,7 +138,7 @@ def install_conversations(app: FastAPI | None, container: Container) -> None:
     renderer = Renderer()
     engine = Engine(SqlTurnStore(deps), states, interpreter, outbox=outbox, renderer=renderer)
     services.update({
-        "engine": engine, "turn_handler": engine, "state_store": states,
+        "engine": engine, "turn_handler": engine, "state_store": states, "renderer": renderer,
         "policies": policies, "payment_links": links, "portal_links": portal,
         "payment_providers": payment_providers(settings.stripe_webhook_secret),
         "interpreter_lazy": interpreter,

@@ -9,17 +9,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.container import Container
-from backend.db.models import Conversation, Message
-from backend.db.models.enums import Direction
+from backend.db.models import Conversation, Message, Portfolio
+from backend.db.models.enums import DeliveryStatus, Direction
 from backend.services import audit
-from backend.services.delivery import envelope
+from backend.services.delivery import envelope, envelope_in
 from backend.services.handoff import AGENT
 from backend.services.row_locks import hold_conversation
+from bot.dialogs.base import DialogState
+from bot.engine import state_key
 from bot.messages import ConversationKey, OutboundMessage, Purpose
 from bot.ports import OutboxDecision
+from bot.responses import LOCALES, RenderContext, Renderer
 
 log = logging.getLogger(__name__)
 MAX_REPLY_LENGTH = 1600
+# Outbound rows that never reached the debtor (and so disclosed nothing).
+NOT_SENT = (DeliveryStatus.BLOCKED, DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED)
 
 # What the console tells an agent for each gate reason (compliance.md has the sources).
 REFUSALS = {
@@ -78,8 +83,10 @@ async def send_agent_reply(
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None or not _owned_by(conversation, agent_id):
             return ReplyOutcome("not_owner", explanation="Claim the conversation to reply.")
-        outbound = _outbound(conversation, agent_id, text[:MAX_REPLY_LENGTH], discusses_debt,
-                             recipient_verified, nonce)
+        framing = await _framing(session, container, conversation, text[:MAX_REPLY_LENGTH],
+                                 discusses_debt)
+        outbound = _outbound(conversation, agent_id, framing.text, discusses_debt,
+                             recipient_verified or framing.verified, nonce, framing.locale)
         earlier = await _same_reply(session, outbound)
         if earlier is not None:
             return ReplyOutcome(earlier.delivery_status, earlier.error_code,
@@ -109,15 +116,69 @@ def _owned_by(conversation: Conversation, agent_id: int) -> bool:
 
 def _outbound(
     conversation: Conversation, agent_id: int, text: str, discusses_debt: bool,
-    recipient_verified: bool, nonce: str,
+    recipient_verified: bool, nonce: str, locale: str,
 ) -> OutboundMessage:
     return OutboundMessage(
         key=ConversationKey(conversation.channel, conversation.address), text=text,
         purpose=Purpose.AGENT, conversation_id=conversation.id,
         account_id=conversation.account_id, discusses_debt=discusses_debt,
         recipient_verified=recipient_verified, sender=f"agent:{agent_id}",
-        idempotency_key=f"console-{conversation.id}-{nonce}"[:64],
+        idempotency_key=f"console-{conversation.id}-{nonce}"[:64], language=locale,
     )
+
+
+@dataclass(frozen=True)
+class Framing:
+    """The agent's text as it goes out, whether the bot verified the person, and the locale."""
+
+    text: str
+    verified: bool
+    locale: str
+
+
+async def _framing(
+    session: AsyncSession, container: Container, conversation: Conversation, text: str,
+    discusses_debt: bool,
+) -> Framing:
+    """Frame the text as a bot reply would be: the debt collector's disclosure (the full one
+    if nothing before in this conversation carried it) and the channel's opt-out line."""
+    states = container.services.get("state_store")
+    stored = await states.get(state_key(conversation.id)) if states is not None else None
+    state = DialogState.from_dict(stored)
+    locale = state.language or conversation.language or "en"
+    locale = locale if locale in LOCALES else "en"
+    verified = state.is_verified(container.clock.now())
+    renderer: Renderer | None = container.services.get("renderer")
+    if renderer is None:
+        return Framing(text, verified, locale)
+    disclosure = None
+    if discusses_debt:
+        told = state.disclosed or await _disclosed_before(session, conversation.id)
+        disclosure = "short" if told else "full"
+    ctx = RenderContext(locale=locale, channel=conversation.channel,
+                        wording=await _wording(session, container, conversation),
+                        disclosure=disclosure)
+    return Framing(renderer.framed(text, Purpose.AGENT, ctx), verified, locale)
+
+
+async def _disclosed_before(session: AsyncSession, conversation_id: int) -> bool:
+    """Whether an earlier message that went out here discussed the debt (so it carried the
+    mini-Miranda)."""
+    rows = await session.execute(
+        select(Message.entities).where(
+            Message.conversation_id == conversation_id, Message.direction == Direction.OUTBOUND,
+            Message.delivery_status.not_in(NOT_SENT)))
+    return any(envelope_in(entities).get("discusses_debt") for (entities,) in rows)
+
+
+async def _wording(session: AsyncSession, container: Container,
+                   conversation: Conversation) -> str | None:
+    """The portfolio's own wording (its mini-Miranda), as its policy names it."""
+    policies = container.services.get("policies")
+    if policies is None or conversation.portfolio_id is None:
+        return None
+    portfolio = await session.get(Portfolio, conversation.portfolio_id)
+    return policies.for_portfolio(portfolio).wording if portfolio is not None else None
 
 
 async def _audit(

@@ -71,13 +71,21 @@ class Renderer:
             parts.insert(0, self.sentence(said.reply.lead, {}, ctx))
         for n, option in enumerate(slots.get("options", []), start=1):
             parts.append(f"{n}. {self.sentence(_option_key(option), option, ctx)}")
+        return Rendered(self._framed(parts, said.purpose, ctx), self._choices(said, slots, ctx))
+
+    def framed(self, text: str, purpose: Purpose, ctx: RenderContext) -> str:
+        """Free text (an agent's reply) with the disclosure and opt-out line a bot reply
+        would carry: compliance.md A.3 item 12 and A.4 item 17 hold for people too."""
+        return self._framed([text], purpose, ctx)
+
+    def _framed(self, parts: list[str], purpose: Purpose, ctx: RenderContext) -> str:
         if ctx.disclosure == "full":
             parts.insert(0, self.sentence("disclosure.mini_miranda", {}, ctx))
         elif ctx.disclosure == "short":
             parts.append(self.sentence("disclosure.short", {}, ctx))
-        if ctx.channel in OPT_OUT_CHANNELS and said.purpose in OPT_OUT_PURPOSES:
+        if ctx.channel in OPT_OUT_CHANNELS and purpose in OPT_OUT_PURPOSES:
             parts.append(self.sentence(f"optout_line.{ctx.channel}", {}, ctx))
-        return Rendered("\n".join(parts), self._choices(said, slots, ctx))
+        return "\n".join(parts)
 
     def _choices(self, said: Said, slots: dict[str, Any], ctx: RenderContext) -> tuple[Choice, ...]:
         options = slots.get("options", [])

@@ -37,7 +37,8 @@ class RecordingOutbox:
             intent=outbound.purpose.value, delivery_status=status,
             error_code=self.refuse_with, created_at=self.clock.now(),
         )
-        set_envelope(message, {"idempotency_key": outbound.idempotency_key})
+        set_envelope(message, {"idempotency_key": outbound.idempotency_key,
+                               "discusses_debt": outbound.discusses_debt})
         session.add(message)
         await session.flush()
         return OutboxDecision(message.id, status, self.refuse_with)
