@@ -11,7 +11,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import AgentUser, Conversation, Handoff, Message
-from backend.db.models.enums import Direction
+from backend.db.models.enums import DeliveryStatus, Direction
 from backend.reports.filters import (
     ReportFilter,
     in_period,
@@ -29,6 +29,9 @@ from backend.reports.sql import (
 )
 
 DEFAULT_TARGET_SECONDS = 15 * 60
+# A message that left for the debtor. Not blocked (the gate refused it), deferred or pending
+# (not sent yet), queued (still with us or the provider), failed or undelivered (never arrived).
+SENT = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 
 
 @dataclass(frozen=True)
@@ -186,11 +189,11 @@ async def _agents(session: AsyncSession, flt: ReportFilter, dialect: str) -> lis
 
 
 async def _agent_messages(session: AsyncSession, flt: ReportFilter) -> dict[str, int]:
-    """Outbound messages by sender 'agent:<id>' (the outbox's convention)."""
+    """Outbound messages that were sent, by sender 'agent:<id>' (the outbox's convention)."""
     query = (
         select(Message.sender, func.count().label("n"))
         .where(Message.direction == Direction.OUTBOUND, Message.sender.like("agent:%"),
-               *in_period(Message.created_at, flt))
+               Message.delivery_status.in_(SENT), *in_period(Message.created_at, flt))
         .group_by(Message.sender)
     )
     rows = (await session.execute(

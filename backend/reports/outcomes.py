@@ -6,10 +6,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Account, Conversation, Dispute, Message, PaymentPlan, Promise
+from backend.db.models import (
+    Account,
+    AuditEvent,
+    Conversation,
+    Dispute,
+    Message,
+    PaymentPlan,
+    Promise,
+)
 from backend.db.models.enums import Direction, PromiseStatus, StopState
 from backend.db.types import CENT
 from backend.reports.filters import (
@@ -23,6 +31,8 @@ from backend.reports.filters import (
 from backend.reports.sql import count_if, ratio, tune_for_reports
 
 RESOLVED_PROMISES = (PromiseStatus.KEPT, PromiseStatus.PARTIALLY_KEPT, PromiseStatus.BROKEN)
+# The audit event the identity dialog records on its conversation when verification passes.
+IDENTITY_VERIFIED = "identity.verified"
 
 
 @dataclass(frozen=True)
@@ -104,11 +114,12 @@ def _inbound_per_conversation(flt: ReportFilter) -> Any:
 
 
 async def _conversation_rates(session: AsyncSession, flt: ReportFilter) -> list[RateRow]:
-    """Right-party contact: the debtor wrote from an address linked to them (a proxy until
-    the engine records identity verification); PTP is among right-party contacts."""
+    """Right-party contact: the person passed identity verification in the conversation;
+    PTP is among right-party contacts."""
     inbound = _inbound_per_conversation(flt)
+    verified = _verified_conversations(flt)
     promised = _promised_conversations(flt)
-    right_party = and_(Conversation.debtor_id.is_not(None), inbound.c.cid.is_not(None))
+    right_party = verified.c.cid.is_not(None)
     query = (
         select(
             func.count().label("conversations"),
@@ -119,6 +130,7 @@ async def _conversation_rates(session: AsyncSession, flt: ReportFilter) -> list[
         )
         .select_from(Conversation)
         .outerjoin(inbound, inbound.c.cid == Conversation.id)
+        .outerjoin(verified, verified.c.cid == Conversation.id)
         .outerjoin(promised, promised.c.cid == Conversation.id)
         .where(*in_period(Conversation.started_at, flt))
     )
@@ -129,6 +141,19 @@ async def _conversation_rates(session: AsyncSession, flt: ReportFilter) -> list[
         _rate("opt_out", row.opt_outs, row.conversations),
         _rate("complaint", row.complaints, row.conversations),
     ]
+
+
+def _verified_conversations(flt: ReportFilter) -> Any:
+    # The audit log's subject id is text; cast once per verified event, not per conversation.
+    cid = cast(AuditEvent.subject_id, Conversation.id.type)
+    query = select(cid.label("cid")).distinct().where(
+        AuditEvent.action == IDENTITY_VERIFIED, AuditEvent.subject_type == "conversation")
+    if flt.start_at is not None:
+        # Verification in a conversation comes after it started.
+        query = query.where(AuditEvent.occurred_at >= flt.start_at)
+    if flt.scoped:
+        query = query.where(cid.in_(period_conversations(flt)))
+    return query.subquery("verified")
 
 
 def _promised_conversations(flt: ReportFilter) -> Any:

@@ -27,6 +27,7 @@ from backend.db.models import (
     Strategy,
     StrategyVersion,
 )
+from backend.services import audit
 
 TODAY = date(2026, 11, 25)
 CREATED = datetime(2026, 10, 1, tzinfo=UTC)
@@ -111,6 +112,13 @@ class Builder:
                                       channel=conv.channel, sender=sender, text="...",
                                       delivery_status=status, created_at=when))
 
+    async def identity(self, conv: Conversation, when: datetime, passed: bool = True) -> None:
+        """The audit event the identity dialog records when verification passes or fails."""
+        await audit.record(self.session, occurred_at=when, actor="bot",
+                           action="identity.verified" if passed else "identity.failed",
+                           subject_type="conversation", subject_id=conv.id,
+                           data={"detail": None})
+
     async def contact(self, version: StrategyVersion, account: Account, step: str,
                       variant: str | None, status: str = "sent",
                       message: Message | None = None) -> None:
@@ -170,9 +178,11 @@ async def seed(session: AsyncSession) -> Seeded:
     first_reminder = await b.outbound(c1, at(11, 3))
     await b.inbound(c1, at(11, 3, 9, 5), "promise_to_pay", 0.92)
     await b.inbound(c1, at(11, 3, 9, 6), "promise_to_pay", 0.45)
+    await b.identity(c1, at(11, 3, 9, 5))
 
     c2 = await b.conversation("whatsapp", a2, at(11, 4))
     complaint = await b.inbound(c2, at(11, 4, 9, 30), "complaint", 0.40)
+    await b.identity(c2, at(11, 4, 9, 30))
     await b.inbound(c2, at(11, 4, 9, 31), "request_agent", 0.88)
     await b.handoff(c2, "complaints", "complaint", at(11, 4, 10), at(11, 4, 10, 4),
                     at(11, 4, 10, 30), ana)
@@ -181,6 +191,7 @@ async def seed(session: AsyncSession) -> Seeded:
 
     c3 = await b.conversation("sms", a3, at(11, 10))
     await b.inbound(c3, at(11, 10, 11), "hardship", 0.75)
+    await b.identity(c3, at(11, 10, 11))
     await b.handoff(c3, "hardship", "hardship", at(11, 10, 12), at(11, 10, 12, 20), None, ben)
     await b.outbound(c3, at(11, 10, 12, 21), f"agent:{ben.id}")
 
@@ -194,6 +205,8 @@ async def seed(session: AsyncSession) -> Seeded:
     c6 = await b.conversation("sms", a5, at(10, 21))
     uninterpreted = await b.inbound(c6, at(10, 21, 8), None, None)
     await b.inbound(c6, at(10, 21, 8, 1), "dispute_debt", 0.30)
+    await b.identity(c6, at(10, 21, 8), passed=False)
+    await b.identity(c6, at(10, 21, 8, 1))
     await b.handoff(c6, "disputes", "dispute", at(10, 21, 9), at(10, 21, 9, 10),
                     at(10, 21, 10, 10), ana)
     await b.outbound(c6, at(10, 21, 9, 11), f"agent:{ana.id}")
