@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from bot.dialogs import carrier_keywords, opt_out, router, stop_states
+from bot.dialogs import carrier_keywords, identity, opt_out, router, stop_states
 from bot.dialogs.base import DialogState, Outcome, Said, Turn
 from bot.dialogs.currency import AMOUNT_CURRENCY, stated_currency
 from bot.effects import Handoff
@@ -138,6 +138,8 @@ class Engine:
         state.stopped = False
         turn = await self._interpret(unit, state)
         if ctx.ownership != "bot":  # read for the agent (and the trainers), but not answered
+            if ctx.facts is not None and identity.is_answer(state, turn, ctx.facts):
+                await unit.record_parse(None)  # a date of birth or a ZIP is nobody's example
             return None, Outcome(state)
         out = router.step(state, turn, ctx.facts)
         if out.identity_answer:

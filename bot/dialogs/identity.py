@@ -188,6 +188,17 @@ def answers_open_question(state: DialogState, turn: Turn, facts: Facts) -> bool:
                         or state.language))
 
 
+def is_answer(state: DialogState, turn: Turn, facts: Facts) -> bool:
+    """True when an identity question is open and `turn` reads as an answer to one (right,
+    wrong or to another factor). Such a message carries no intent and never reaches the
+    trainers, whoever owns the conversation."""
+    available = factors(facts)
+    if not state.introduced or state.locked or not available or state.is_verified(turn.now):
+        return False
+    language = turn.language or facts.preferred_language or state.language or "en"
+    return _answer_shaped(turn, facts, available, language)
+
+
 def _answer_shaped(turn: Turn, facts: Facts, available: list[str], language: str | None) -> bool:
     """True when `turn` reads as an answer to some identity question, not as a new request:
     it has no words (a bare number or date), or it names a value one of the factors takes."""
@@ -233,12 +244,13 @@ def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:
     # The request to answer once verified. While a question is open, an answer to it (right,
     # wrong or to another factor: a ZIP typed at the date prompt the NLU took for an amount)
     # or a bare number is no new request and must not replace the one remembered.
-    if remember and verdict is None and not (
-        state.introduced and _answer_shaped(turn, facts, available, language)
-    ):
+    shaped = state.introduced and _answer_shaped(turn, facts, available, language)
+    if remember and verdict is None and not shaped:
         state.pending, state.pending_entities = turn.intent, dict(turn.entities)
     if not state.introduced:
         return ask(out, facts)
+    # An answer to another factor is an identity answer all the same: no intent, no trainer.
+    out.identity_answer = shaped
     if verdict is None:
         return _unanswered(out, turn, facts)
     state.clarified = 0

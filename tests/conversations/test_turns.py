@@ -155,6 +155,27 @@ async def test_identity_answers_carry_no_intent_and_never_reach_the_trainers(cha
     assert asked.message_id in shown and not shown & {a.message_id for a in answers}
 
 
+async def _intents(chat: Chat, *message_ids: int) -> list[str | None]:
+    async with chat.container.sessions() as session:
+        rows = {m.id: m.intent for m in await session.scalars(
+            select(Message).where(Message.id.in_(message_ids)))}
+    return [rows[i] for i in message_ids]
+
+
+async def test_a_zip_typed_at_the_date_prompt_carries_no_intent(chat: Chat) -> None:
+    await chat.says("how much do I owe?")
+    zip_first = await chat.says("10001")  # the date of birth was asked for
+    assert await _intents(chat, zip_first.message_id) == [None]
+
+
+async def test_identity_answers_sent_after_a_handoff_carry_no_intent(chat: Chat) -> None:
+    await chat.says("how much do I owe?")
+    await chat.says("let me talk to a human")
+    answer = await chat.says("03/14/1985")  # the person answers anyway, to the agent now
+    question = await chat.says("how much do I owe?")
+    assert await _intents(chat, answer.message_id, question.message_id) == [None, "ask_balance"]
+
+
 async def test_a_message_without_words_is_not_read_as_a_yes(chat: Chat) -> None:
     await chat.verify()
     await chat.says("I'll pay $300 on 2026-12-04")
