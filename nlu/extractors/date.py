@@ -26,6 +26,7 @@ _WEEKDAYS = {
     "wednesday": 2, "weds": 2, "wed": 2, "miercoles": 2, "thursday": 3, "thurs": 3,
     "thur": 3, "thu": 3, "jueves": 3, "friday": 4, "fri": 4, "viernes": 4, "saturday": 5,
     "sat": 5, "sabado": 5, "sunday": 6, "sun": 6, "domingo": 6,
+    "lun": 0, "mie": 2, "jue": 3, "vie": 4, "sab": 5, "dom": 6,
 }
 _MONTHS = {
     "january": 1, "jan": 1, "enero": 1, "ene": 1, "february": 2, "feb": 2, "febrero": 2,
@@ -83,12 +84,28 @@ def _weekday(m: re.Match[str], c: _Context) -> date | None:
     name = strip_accents(m.group("wd").lower())
     modifier = (m.group("mod") or "").lower().strip()
     modifier = "" if modifier in ("on", "by", "til", "till", "until", "before", "after",
-                                  "thru", "through", "el") else modifier
+                                  "thru", "through", "el", "para el", "hasta el") else modifier
     suffix = (m.groupdict().get("after") or "").lower()
     past = "last" in modifier or "pasado" in modifier or "pasado" in suffix or (
         c.past and not modifier and not suffix)
     skip = modifier.startswith("next") and not suffix
-    return cal.weekday_from(c.today, _WEEKDAYS[name], past=past, skip_week=skip)
+    day = cal.weekday_from(c.today, _WEEKDAYS[name], past=past, skip_week=skip)
+    # "el otro viernes" (Mexico): not the coming Friday, the one after it.
+    return day + timedelta(days=7) if modifier == "el otro" else day
+
+
+def _quincena(m: re.Match[str], c: _Context) -> date | None:
+    """Payday in Mexico: the 15th and the month's last day. "la quincena" is the next one
+    (today, if today is one), "la próxima" the next after today, "la otra" the one after."""
+    word = strip_accents(m.group(0).lower())
+    day = c.today if "proxima" not in word and "siguiente" not in word and "otra" not in word \
+        else c.today + timedelta(days=1)
+    payday = _next_payday(day)
+    return _next_payday(payday + timedelta(days=1)) if "otra" in word else payday
+
+
+def _next_payday(day: date) -> date:
+    return day.replace(day=15) if day.day <= 15 else cal.month_end(day)
 
 
 def _relative(m: re.Match[str], c: _Context) -> date | None:
@@ -172,10 +189,16 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (_rx(r"(?<!la )(?<!pasado )\b(?:ma[ñn]ana)\b"), _fixed(1)),
     (_rx(r"\b(?:yesterday|yday|ayer|last night|anoche)\b"), _fixed(-1)),
     (_rx(r"\b(?:anteayer|antier|day before yesterday)\b"), _fixed(-2)),
-    (_rx(rf"(?P<mod>\b(?:this coming|this|next|last|coming|el pr[oó]ximo|el pasado|este)\s+)?"
+    (_rx(rf"(?P<mod>\b(?:this coming|this|next|last|coming|el pr[oó]ximo|el pasado|el otro"
+         rf"|este)\s+)?"
          rf"\b{_DAY}\b(?P<after>\s+(?:pasado|que viene|que entra|pr[oó]ximo))?"),
      _weekday),
     (_rx(rf"\b(?P<mod>{_PREP})\s+(?P<wd>{_SHORT_DAYS})\b"), _weekday),
+    # Spanish abbreviations only after an article: "el vie", never a bare "dom" or "lun".
+    (_rx(r"\b(?P<mod>el otro|el pr[oó]ximo|para el|hasta el|el|este)\s+"
+         r"(?P<wd>lun|mi[eé]|jue|vie|s[aá]b|dom)\b\.?"), _weekday),
+    (_rx(r"(?<!cada )(?<!por )(?<!a )\b(?:(?:en |para )?(?:la|esta)\s+(?:pr[oó]xima\s+|"
+         r"siguiente\s+|otra\s+)?quincena(?:\s+que viene)?)\b"), _quincena),
     (_rx(rf"\b(?:in|en|dentro de|within)\s+{_COUNT}\s+{_UNIT}\b"), _relative),
     (_rx(rf"\b{_COUNT}\s+{_UNIT}\s+(?:from now|from today)\b"), _relative),
     (_rx(rf"\b{_COUNT}\s+{_UNIT}\s+(?P<ago>ago)\b"), _relative),

@@ -30,7 +30,11 @@ _WORD_ALT = "|".join(w for w in _WORDS if w not in ("k", "grand"))
 _JOIN = r"(?:\s+and\s+|\s+y\s+|\s*-\s*|\s+)"
 _ARTICLE = r"(?:(?:a|an)\s+(?=hundred|thousand|grand))?"
 NUMBER_WORDS = rf"{_ARTICLE}(?:{_WORD_ALT})(?:{_JOIN}(?:{_WORD_ALT}))*"
-DIGITS = r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+# "1 500": Spanish (and French) group thousands with a space; read in Spanish only.
+# Not after "el" / "día": "el 15 200 pesos" is the 15th and 200, never 15,200.
+DIGITS = (r"\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?"
+          r"|(?<!el )(?<!d[ií]a )\d{1,3}(?: \d{3})+(?![.,]?\d)"
+          r"|\d+(?:[.,]\d{1,2})?")
 _COMMA_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 _DOT_THOUSANDS = re.compile(r"^\d{1,3}(?:\.\d{3}){2,}$")
 _ONE_DOT_GROUP = re.compile(r"^\d{1,3}\.\d{3}$")
@@ -74,6 +78,10 @@ def digits_to_decimal(raw: str, language: str | None = None) -> Decimal | None:
     Likewise any decimal part longer than two digits ('1,234.567') yields no number.
     """
     text = raw.strip()
+    if " " in text:
+        # "1 500" is 1500 in Spanish; in English it is no number anyone writes ("1" and
+        # "500"?), so no amount rather than a guess.
+        return Decimal(text.replace(" ", "")) if language == "es" else None
     if "," in text and "." in text:
         decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
         thousands = "." if decimal_sep == "," else ","

@@ -167,3 +167,22 @@ def test_dash_date_next_to_amount():
 def test_in_case_is_not_a_case_number():
     assert _values("in case 50-60 works", "amount") == ["50.00"]
     assert _values("en caso de 50-60 pesos", "amount") == ["50.00", "60.00"]
+
+
+# --- Thousands grouped with a space ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "amounts"),
+    [
+        ("pago 1 500 el lunes", "es", ["1500.00"]),
+        ("te doy 15 000 pesos", "es", ["15000.00"]),
+        ("te pago $1 500", "es", ["1500.00"]),
+        ("el 15 200 pesos", "es", ["200.00"]),  # the 15th, and 200: never 15,200
+        ("I can pay 1 500", "en", []),  # no English writer means 1500 by it: ask again
+    ],
+)
+def test_space_grouped_thousands_are_read_in_spanish_only(
+    text: str, language: str, amounts: list[str]
+) -> None:
+    assert _values(text, "amount", language) == amounts

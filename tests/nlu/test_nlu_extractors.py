@@ -136,3 +136,24 @@ def test_combined_plan_message():
         ("amount", "50.00"), ("frequency", "monthly"), ("installments", "6"),
         ("date", "2026-11-27"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("te pago el vie", "2026-11-27"),  # Spanish weekday abbreviations after an article
+        ("el jue te deposito", "2026-11-26"),
+        ("para el sab", "2026-11-28"),
+        ("el otro viernes", "2026-12-04"),  # Mexico: the Friday after the coming one
+        ("te pago en la quincena", "2026-11-30"),  # paydays: the 15th and the month's end
+        ("la próxima quincena", "2026-11-30"),
+        ("la otra quincena", "2026-12-15"),
+    ],
+)
+def test_spanish_days_as_people_write_them(text, iso):
+    assert _values(text, "date") == [iso]
+
+
+@pytest.mark.parametrize("text", ["dom", "te pago 200 cada quincena", "lun y mar"])
+def test_spanish_day_words_that_name_no_day(text):
+    assert _values(text, "date") == []
