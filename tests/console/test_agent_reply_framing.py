@@ -68,3 +68,21 @@ async def test_a_person_the_bot_verified_needs_no_tick_from_the_agent(
     assert outbound.recipient_verified and outbound.language == "es"
     assert outbound.text.startswith("Esta es una comunicación de un cobrador de deudas")
     assert outbound.text.endswith("Responda BAJA para dejar de recibir mensajes en este número.")
+
+
+async def test_the_page_says_what_the_bot_knows_of_who_is_writing(
+    console: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    states = _bot_parts(console)
+    client, _, agent_id = await logged_in(Role.AGENT)
+    cid = await _claimed(console, seed, agent_id)
+    page = (await client.get(f"/console/conversations/{cid}")).text
+    assert "Identity: not verified in this conversation" in page
+    await states.set(state_key(cid), DialogState(attempts=3, locked=True).to_dict())
+    page = (await client.get(f"/console/conversations/{cid}")).text
+    assert "Identity: not verified: locked after 3 failed attempts" in page
+    verified = DialogState()
+    verified.verify(NOW, 30)
+    await states.set(state_key(cid), verified.to_dict())
+    page = (await client.get(f"/console/conversations/{cid}")).text
+    assert "Identity: verified by the bot until 15:30 UTC" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
@@ -16,6 +17,8 @@ from backend.console.permissions import Perm
 from backend.container import Container
 from backend.db.models import Conversation
 from backend.db.models.enums import StopState
+from bot.dialogs.base import DialogState
+from bot.engine import state_key
 from nlu.types import INTENTS
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -56,7 +59,26 @@ async def render_conversation(
         "frequencies": policies.default.frequencies if policies else [],
         "agreements": policies is not None,
         "nonce": secrets.token_hex(8), "today": container.clock.now().date(),
+        "identity": await identity_status(container, conversation_id),
     }, status_code=status_code)
+
+
+async def identity_status(container: Container, conversation_id: int) -> str:
+    """What the bot knows of who is writing, so the agent knows what may be said."""
+    states = container.services.get("state_store")
+    if states is None:
+        return "unknown (the bot is not running here)"
+    state = DialogState.from_dict(await states.get(state_key(conversation_id)))
+    now = container.clock.now()
+    if state.is_verified(now):
+        until = datetime.fromisoformat(state.verified_until or "").astimezone(UTC)
+        return f"verified by the bot until {until:%H:%M} UTC"
+    if state.locked:
+        return (f"not verified: locked after {state.attempts or 'too many'} failed attempts;"
+                " confirm the right party another way before discussing the debt")
+    if state.attempts:
+        return f"not verified ({state.attempts} failed attempt(s))"
+    return "not verified in this conversation"
 
 
 @router.get("/conversations/{conversation_id}/messages")
