@@ -63,7 +63,7 @@ async def apply_statuses(
     return resend
 
 
-async def _mirror_to_contact(session: AsyncSession, message: Message) -> None:
+async def mirror_to_contact(session: AsyncSession, message: Message) -> None:
     """The workflow send of `message`, if any, keeps its state (the strategy page reads it)."""
     await session.execute(
         update_rows(PlannedContact).where(PlannedContact.message_id == message.id)
@@ -82,12 +82,12 @@ async def _apply(session: AsyncSession, message: Message, update: StatusUpdate,
         set_envelope(message, {**data, "use_template": True, "template_required": True,
                                "not_before": now.isoformat()})
         message.delivery_status, message.error_code = "deferred", update.error_code
-        await _mirror_to_contact(session, message)
+        await mirror_to_contact(session, message)
         return True
     if not advances(message.delivery_status, update.status):
         return False
     message.delivery_status, message.error_code = update.status, update.error_code
-    await _mirror_to_contact(session, message)
+    await mirror_to_contact(session, message)
     if isinstance(update.error, RecipientOptedOut):
         conversation = await session.get(Conversation, message.conversation_id)
         if conversation is not None:

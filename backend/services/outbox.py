@@ -19,13 +19,18 @@ from backend.services import audit, message_feed
 from backend.services.compliance.consent import record_opt_out
 from backend.services.compliance.gate import GateDecision
 from backend.services.compliance.service import ComplianceGate
-from backend.services.delivery import apply_statuses, envelope, envelope_in, set_envelope
+from backend.services.delivery import (
+    apply_statuses,
+    envelope,
+    envelope_in,
+    mirror_to_contact,
+    set_envelope,
+)
 from backend.services.inbox import resolve_address
 from backend.services.row_locks import hold_address
 from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
 from bot.channels.errors import (
     ChannelError,
-    PermanentChannelError,
     RecipientOptedOut,
     ReEngagementRequired,
     TransientChannelError,
@@ -40,15 +45,28 @@ STUCK_AFTER = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Backoff for transient provider failures (429, 5xx, refused connections)."""
+    """Backoff for transient provider failures (429, 5xx, refused connections).
+
+    `attempts` calls in the request, then the message waits, deferred, for the release job:
+    `later_delay` after the first failed round, doubling up to `later_max`, until a next try
+    would fall more than `give_up_after` after the first failure; then it fails for good.
+    """
 
     attempts: int = 4
     base_delay: float = 0.5
     max_delay: float = 30.0
+    later_delay: timedelta = timedelta(minutes=1)
+    later_max: timedelta = timedelta(hours=1)
+    give_up_after: timedelta = timedelta(hours=24)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait before attempt `attempt + 1` (the provider's Retry-After wins)."""
         return min(self.max_delay, retry_after or self.base_delay * 2**attempt)
+
+    def later(self, rounds: int, retry_after: float | None) -> timedelta:
+        """How long to wait after the `rounds`-th failed round (never less than Retry-After)."""
+        wait = min(self.later_max, self.later_delay * 2 ** (rounds - 1))
+        return max(wait, timedelta(seconds=retry_after or 0))
 
 
 class SqlOutbox:
@@ -107,8 +125,8 @@ class SqlOutbox:
             claimed = await self._claim(message_id)
             if claimed is None:
                 continue
-            adapter, delivery = claimed
-            outcome = await self._deliver(adapter, delivery)
+            adapter, delivery, attempts = claimed
+            outcome = await self._deliver(adapter, delivery, attempts)
             resend = await self._record(message_id, delivery, outcome)
             if resend:
                 await self.send([message_id])
@@ -162,7 +180,7 @@ class SqlOutbox:
         await session.flush()
         return created
 
-    async def _claim(self, message_id: int) -> tuple[ChannelAdapter, Delivery] | None:
+    async def _claim(self, message_id: int) -> tuple[ChannelAdapter, Delivery, int] | None:
         # Only one sender may move a message out of "pending": the claim is the idempotency.
         # One statement in autocommit: the claim and what the send needs, in one round trip.
         async with autocommit(self.sessions) as conn:
@@ -179,24 +197,28 @@ class SqlOutbox:
                 message_id, row.conversation_id, Direction.OUTBOUND, status))
             if adapter is None:
                 return None
-        return adapter, _delivery_of(row)
+        # A message back from a failed round gets one call: its backoff is the deferral, and
+        # a release job that sleeps through every message's in-request retries falls behind.
+        retried = bool(envelope_in(row.entities).get("failed_rounds"))
+        return adapter, _delivery_of(row), 1 if retried else self.retry.attempts
 
-    async def _deliver(self, adapter: ChannelAdapter, delivery: Delivery
+    async def _deliver(self, adapter: ChannelAdapter, delivery: Delivery, attempts: int
                        ) -> SendResult | ChannelError:
-        for attempt in range(self.retry.attempts):
+        failures = 0
+        while True:  # ends: transient failures are counted, the template switch happens once
             try:
                 return await adapter.send(delivery)
             except TransientChannelError as exc:
-                if attempt + 1 == self.retry.attempts:
+                failures += 1
+                if failures >= attempts:
                     return exc
-                await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
+                await asyncio.sleep(self.retry.delay(failures - 1, exc.retry_after))
             except ReEngagementRequired as exc:
                 if not delivery.template or delivery.use_template:
                     return exc
                 delivery = replace(delivery, use_template=True)
             except ChannelError as exc:
                 return exc
-        return PermanentChannelError("no attempt made", "retry")
 
     async def _record(self, message_id: int, delivery: Delivery,
                       outcome: SendResult | ChannelError) -> bool:
@@ -220,15 +242,45 @@ class SqlOutbox:
                     message.delivery_status = outcome.status
                 set_envelope(message, {**envelope(message), "use_template": True})
                 return False
+            if isinstance(outcome, TransientChannelError) and await self._send_later(
+                session, message, outcome, now
+            ):
+                await mirror_to_contact(session, message)
+                return False
             message.delivery_status, message.error_code = "failed", outcome.code
+            await mirror_to_contact(session, message)
             if isinstance(outcome, RecipientOptedOut):
                 await record_opt_out(session, delivery.key, f"provider:{outcome.code}", now)
             log.warning("message %s failed on %s: %s (%s)", message_id, delivery.key.channel,
                         type(outcome).__name__, outcome.code)
             await audit.record(session, occurred_at=now, actor="outbox", action="message.failed",
                                subject_type="message", subject_id=message_id,
-                               data={"error": type(outcome).__name__, "code": outcome.code})
+                               data={"error": type(outcome).__name__, "code": outcome.code,
+                                     "failed_rounds": envelope(message).get("failed_rounds")})
             return False
+
+    async def _send_later(self, session: AsyncSession, message: Message,
+                          outcome: TransientChannelError, now: datetime) -> bool:
+        """Defer a message the provider could not take now; False once its retries are spent."""
+        data = envelope(message)
+        rounds = int(data.get("failed_rounds") or 0) + 1
+        since = datetime.fromisoformat(data["failing_since"]) if data.get("failing_since") else now
+        not_before = now + self.retry.later(rounds, outcome.retry_after)
+        set_envelope(message, {**data, "failed_rounds": rounds, "failing_since": since.isoformat()})
+        if not_before > since + self.retry.give_up_after:
+            return False
+        # Deferred like a message waiting for the gate: release_due gates it again at
+        # `not_before` (an opt-out or the night may come meanwhile) and sends it with the same
+        # idempotency key.
+        set_envelope(message, {**envelope(message), "not_before": not_before.isoformat()})
+        message.delivery_status, message.error_code = "deferred", outcome.code
+        log.warning("message %s not sent (%s), round %d; next try at %s", message.id,
+                    outcome.code, rounds, not_before.isoformat())
+        await audit.record(session, occurred_at=now, actor="outbox", action="message.retry_later",
+                           subject_type="message", subject_id=message.id,
+                           data={"error": type(outcome).__name__, "code": outcome.code,
+                                 "failed_rounds": rounds, "not_before": not_before.isoformat()})
+        return True
 
     async def _deferred(self, session: AsyncSession) -> list[Message]:
         return list((await session.scalars(select(Message).where(

@@ -98,7 +98,7 @@ async def test_rate_limits_and_server_errors_are_retried_with_backoff(
     assert stored.delivery_status == "queued" and stored.error_code is None
 
 
-async def test_a_provider_that_keeps_failing_is_recorded_not_retried_forever(
+async def test_a_provider_that_keeps_failing_is_retried_later_not_in_a_loop(
     channel_client: httpx.AsyncClient, wired: Container, twilio_api: FakeServer
 ) -> None:
     _, account_id = await seed_debtor(wired, now=wired.clock.now())
@@ -107,7 +107,8 @@ async def test_a_provider_that_keeps_failing_is_recorded_not_retried_forever(
     await wired.services["outbox"].send([decision.message_id])
     assert len(twilio_api.calls("/Messages.json")) == 3
     [stored] = await messages(wired, "outbound")
-    assert (stored.delivery_status, stored.error_code) == ("failed", "20500")
+    # Deferred for the release job (tests/channels/test_fixes_outbox_retry.py), not lost.
+    assert (stored.delivery_status, stored.error_code) == ("deferred", "20500")
 
 
 async def test_21610_records_an_opt_out_and_stops_later_messages(
