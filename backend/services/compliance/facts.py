@@ -54,6 +54,7 @@ class GateFacts:
     recent: tuple[SentRecord, ...] = ()
     confirmations_at: tuple[datetime, ...] = ()
     stop_acks: int = 0
+    acknowledgements: tuple[SentRecord, ...] = ()  # every stop acknowledgement, of any age
 
 
 async def load_facts(
@@ -81,6 +82,8 @@ async def load_facts(
         confirmations_at=tuple(r.at for r in outbound_rows
                                if r.purpose == Purpose.OPT_OUT_CONFIRMATION),
         stop_acks=sum(1 for r in outbound_rows if r.purpose == Purpose.STOP_ACKNOWLEDGEMENT),
+        acknowledgements=tuple(r for r in outbound_rows
+                               if r.purpose == Purpose.STOP_ACKNOWLEDGEMENT),
     )
 
 

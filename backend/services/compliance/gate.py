@@ -90,11 +90,16 @@ def check_dispute(ctx: _Ctx) -> GateDecision | None:
 
 
 def check_wrong_party(ctx: _Ctx) -> GateDecision | None:
-    """An address that reached the wrong person is never messaged again."""
+    """An address that reached the wrong person is never messaged again, but for the apology."""
     # compliance.md A.2 item 9: 15 U.S.C. 1692c(b), 12 CFR 1006.6(d).
-    if ctx.facts.contact and ctx.facts.contact.wrong_party:
-        return _block("wrong_party", "compliance.md A.2 item 9 (15 U.S.C. 1692c(b))")
-    return None
+    if not (ctx.facts.contact and ctx.facts.contact.wrong_party):
+        return None
+    if _acknowledges_wrong_party(ctx):
+        # Item 9's suppression follows the one apology to the message that said "wrong
+        # number", as C item 45's one confirmation follows an opt-out; the later checks
+        # (opt-outs, identity before disclosure) still speak.
+        return GateDecision(ALLOW, PASS, details={"wrong_party_acknowledgement": True})
+    return _block("wrong_party", "compliance.md A.2 item 9 (15 U.S.C. 1692c(b))")
 
 
 def check_opt_out(ctx: _Ctx) -> GateDecision | None:
@@ -196,6 +201,18 @@ def _answers_fresh_inbound(ctx: _Ctx) -> bool:
         and f.latest_inbound_at is not None
         and ctx.out.in_reply_to in (None, f.latest_inbound_id)
         and ctx.now - f.latest_inbound_at <= ctx.rules.reply_window
+    )
+
+
+def _acknowledges_wrong_party(ctx: _Ctx) -> bool:
+    """The conversation's first stop acknowledgement, answering its latest inbound, no debt."""
+    f = ctx.facts
+    return (
+        ctx.out.purpose == Purpose.STOP_ACKNOWLEDGEMENT
+        and not ctx.out.discusses_debt
+        and f.latest_inbound_id is not None
+        and ctx.out.in_reply_to == f.latest_inbound_id
+        and not any(r.conversation_id == f.conversation_id for r in f.acknowledgements)
     )
 
 
