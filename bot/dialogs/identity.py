@@ -158,17 +158,24 @@ def _is_zip(facts: Facts) -> bool:
 
 
 def answer_matches(
-    factor: str, turn: Turn, facts: Facts, language: str | None = None
+    factor: str, turn: Turn, facts: Facts, language: str | None = None,
+    shown: str | None = None,
 ) -> bool | None:
     """True/False when `turn` answers `factor` rightly/wrongly; None when it is no answer.
 
     An answer is one value. A message naming more than one (dates, postal codes, endings of
     the reference) is someone trying several at once: a wrong answer, whichever it holds.
     A single date that is no date at all ("02/30/1971") is no answer: asked again.
+    `shown` is the language the question was asked in when it differs from `language`: its
+    example ("03/14/1985" in English) is how the debtor may well have written the one date.
     """
     values = _values(factor, turn.text, facts, language)
     if len(values) > 1:
         return False
+    if shown is not None and factor == "date_of_birth" and len(values) == 1:
+        as_shown = _values(factor, turn.text, facts, shown)
+        if len(as_shown) == 1 and as_shown != values and _expected(factor, facts) in as_shown:
+            return True
     if not values:
         return None
     [value] = values
@@ -237,8 +244,9 @@ def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:
     if state.factor >= len(available):
         state.factor = 0
     language = _language(out, turn, facts)
+    shown = state.language if not turn.language and state.language != language else None
     verdict = (
-        answer_matches(available[state.factor], turn, facts, language)
+        answer_matches(available[state.factor], turn, facts, language, shown)
         if state.introduced else None
     )
     # The request to answer once verified. While a question is open, an answer to it (right,

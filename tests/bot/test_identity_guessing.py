@@ -215,3 +215,21 @@ def test_two_digit_years_and_the_files_language_read_a_date_of_birth() -> None:
     assert birth_dates("nací el 14 de marzo del 85", "es", date(2026, 11, 28)) == {
         date(1985, 3, 14)}
     assert birth_dates("3/14/05", "en", date(2026, 11, 28)) == {date(2005, 3, 14)}
+
+
+def test_a_date_written_like_the_questions_example_verifies() -> None:
+    # A Spanish file, but the bot asked in English ("for example 03/14/1985"): the debtor
+    # may follow the example shown, or write the day first as the file's language does.
+    for written in ("11/06/1960", "06/11/1960"):
+        t = Transcript(_facts(dob=date(1960, 11, 6), preferred_language="es"))
+        t.says("hello", "greet")
+        t.state.language = "en"  # the question went out in English
+        assert keys(t.says(written, "out_of_scope")) == ["identity.next.postal_code"], written
+
+
+def test_the_example_reading_is_still_one_answer() -> None:
+    t = Transcript(_facts(dob=date(1960, 11, 6), preferred_language="es"))
+    t.says("hello", "greet")
+    t.state.language = "en"
+    assert keys(t.says("11/07/1960", "out_of_scope")) == ["identity.retry.date_of_birth"]
+    assert t.state.attempts == 1
