@@ -219,10 +219,24 @@ class Engine:
             await self.outbox.send(ids)
 
 
+# An amount named as what is owed ("i know i owe 1278 but i can pay 100") is not an offer.
+OWED_BEFORE = re.compile(
+    r"\b(?:owe|owes|owed|balance(?: is| of)?|debt(?: is| of)?|debo|saldo(?: es| de)?"
+    r"|deuda(?: es| de)?|adeudo(?: es| de)?)\W*$", re.IGNORECASE)
+
+
 def _entities(parse: Parse) -> dict[str, str]:
-    """The first value of each entity, and the currency its amount was stated in, if any."""
+    """The first value of each entity, and the currency its amount was stated in, if any.
+
+    Of several amounts, the first that is not named as what is owed.
+    """
     entities = {e.entity: e.value for e in reversed(parse.entities)}
-    amount = next((e for e in parse.entities if e.entity == "amount"), None)
+    amounts = [e for e in parse.entities if e.entity == "amount"]
+    offered = [e for e in amounts
+               if not OWED_BEFORE.search(parse.text[max(0, e.start - 30):e.start])]
+    amount = (offered or amounts)[0] if amounts else None
+    if amount is not None:
+        entities["amount"] = amount.value
     stated = stated_currency(amount.text, amount.currency) if amount else None
     if stated:
         entities[AMOUNT_CURRENCY] = stated

@@ -376,3 +376,11 @@ async def test_unstop_is_never_an_opt_out(chat: Chat) -> None:
 async def test_no_more_alone_is_an_opt_out(chat: Chat, text: str) -> None:
     out = await chat.says(text)
     assert [r.key for r in out.replies] == ["optout.confirm"]
+
+
+async def test_the_amount_owed_is_not_taken_for_the_offer(real_entities: Chat) -> None:
+    await real_entities.verify()
+    out = await real_entities.says("I'll pay, I know I owe $1278 but I can only do $100 on "
+                                   "2026-12-04")
+    assert [r.key for r in out.replies] == ["promise.confirm"]
+    assert "$100.00" in out.replies[0].text and "$1,278" not in out.replies[0].text
