@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, Insert, case, literal, select
+from sqlalchemy import ColumnElement, Date, Insert, case, exists, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backend.db.models import Account, AccountRisk, Debtor, PlannedContact
 from backend.db.types import UtcDateTime
@@ -30,7 +31,11 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Scope:
-    """Limits for a dry run: one portfolio, and keys that never collide with live ones."""
+    """Limits for a dry run: one portfolio, and keys that never collide with live ones.
+
+    With a key prefix, a contact the live planner already planned (or sent) is not planned
+    again: the dry run takes it as done, as the live planner's ON CONFLICT would.
+    """
 
     portfolio_id: int | None = None
     key_prefix: str = ""
@@ -110,6 +115,9 @@ def _select(slot: SegmentSlot, step: Step, segmenting: ColumnElement[int | None]
         query = query.where(reachable_on(step.channels))
     if scope.portfolio_id is not None:
         query = query.where(Account.portfolio_id == scope.portfolio_id)
+    if scope.key_prefix:
+        live = aliased(PlannedContact)
+        query = query.where(~exists().where(live.key == source.key))
     return query
 
 

@@ -157,12 +157,15 @@ async def _message(ctx: WorkflowContext, session: AsyncSession, contact: Planned
                    step: Step, account: Account, debtor: Debtor, now: datetime) -> str:
     link = ctx.portal_links.url_for(account) if ctx.portal_links is not None else None
     text = render(step, contact.variant, debtor.preferred_language, link)
-    channels = step.channels if ctx.channels is None else tuple(
-        c for c in step.channels if c in ctx.channels)
+    reachable = await _reachable(session, debtor.id, step.channels)
+    usable = [cp for cp in reachable if ctx.channels is None or cp.channel in ctx.channels]
+    if not usable:
+        # The debtor can be reached, only not by a provider this installation has set up.
+        missing = list(dict.fromkeys(cp.channel for cp in reachable))
+        return _finish(contact, "blocked", f"channel_not_configured: {', '.join(missing)}"
+                       if missing else "no_reachable_channel")
     outbounds = [_outbound(contact, step, cp, text, link, debtor.preferred_language)
-                 for cp in await _reachable(session, debtor.id, channels)]
-    if not outbounds:
-        return _finish(contact, "blocked", "no_reachable_channel")
+                 for cp in usable]
     candidates = [await _preview(ctx, session, o, now) for o in outbounds]
     chosen = _choose(candidates)
     if chosen.status == "deferred":
@@ -214,6 +217,11 @@ def _outbound(contact: PlannedContact, step: Step, cp: ContactPoint, text: str,
 
 async def _hand_off(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,
                     step: Step, account: Account, now: datetime) -> str:
+    queues = getattr(ctx.handoffs, "queues", None)
+    if step.queue and queues is not None and step.queue not in queues.names:
+        # Saved before queues were checked, or since removed from the queues file: the
+        # handoff service would quietly use its default queue instead.
+        return _finish(contact, "blocked", f"unknown_queue: {step.queue}")
     conversation = await _conversation_for(session, account, now)
     if ctx.handoffs is None:
         return _finish(contact, "blocked", "no_handoff_service")

@@ -117,5 +117,6 @@ async def list_versions(session: AsyncSession, strategy_id: int) -> list[Strateg
 
 
 def _loaded(strategy: Strategy, row: StrategyVersion) -> LoadedVersion:
-    definition = parse_strategy(row.definition, f"strategy {strategy.name} v{row.version}")
+    definition = parse_strategy(row.definition, f"strategy {strategy.name} v{row.version}",
+                                stored=True)
     return LoadedVersion(row.id, strategy.id, strategy.name, row.version, definition)

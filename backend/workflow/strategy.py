@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from backend.services.queues import load_queues
 
 Channel = Literal["sms", "whatsapp", "telegram", "web"]
 Anchor = Literal[
@@ -20,7 +31,7 @@ EVENT_ANCHORS: tuple[str, ...] = (
 )
 LOCALES = ("en", "es")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_+\-]{0,47}$")
-OPT_OUT_HINT = re.compile(r"\bSTOP\b")
+OPT_OUT_HINT = re.compile(r"\bSTOP\b", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
@@ -88,14 +99,29 @@ class Step(_Model):
 
     _templates = field_validator("template")(_check_templates)
 
+    @field_validator("queue")
+    @classmethod
+    def _known_queue(cls, queue: str | None, info: ValidationInfo) -> str | None:
+        known = _context(info).get("queues")
+        if queue is not None and known is not None and queue not in known:
+            # The handoff service would quietly route it to the default queue instead.
+            raise ValueError(f"queue {queue!r} is not a handoff queue; "
+                             f"known queues: {', '.join(known)}")
+        return queue
+
+    @field_validator("variants")
+    @classmethod
+    def _split(cls, variants: tuple[Variant, ...]) -> tuple[Variant, ...]:
+        if variants and sum(v.weight for v in variants) != 100:
+            raise ValueError("variant weights must add up to 100")
+        if len({v.name for v in variants}) != len(variants):
+            raise ValueError("variant names must be unique within a step")
+        return variants
+
     @model_validator(mode="after")
     def _consistent(self) -> Step:
         if not self.channels:
             raise ValueError("a step needs at least one channel")
-        if self.variants and sum(v.weight for v in self.variants) != 100:
-            raise ValueError("variant weights must add up to 100")
-        if len({v.name for v in self.variants}) != len(self.variants):
-            raise ValueError("variant names must be unique within a step")
         return self
 
     def variant(self, name: str | None) -> Variant | None:
@@ -117,6 +143,21 @@ class Segment(_Model):
     languages: tuple[str, ...] = ()
     channels: tuple[Channel, ...] = ()
     steps: tuple[Step, ...] = ()
+
+    @model_validator(mode="after")
+    def _ranges(self, info: ValidationInfo) -> Segment:
+        if _context(info).get("stored"):
+            return self
+        crossed = [
+            f"{low} ({getattr(self, low)}) is above {high} ({getattr(self, high)})"
+            for low, high in (("min_days_past_due", "max_days_past_due"),
+                              ("min_balance", "max_balance"), ("min_risk", "max_risk"))
+            if getattr(self, low) is not None and getattr(self, high) is not None
+            and getattr(self, low) > getattr(self, high)
+        ]
+        if crossed:
+            raise ValueError(f"{'; '.join(crossed)}: the segment would match no account")
+        return self
 
     @model_validator(mode="after")
     def _steps_on_due_date(self) -> Segment:
@@ -142,9 +183,18 @@ class StrategyDefinition(_Model):
 
     name: str = Field(pattern=SLUG.pattern)
     description: str = ""
-    segments: tuple[Segment, ...] = Field(min_length=1)
+    segments: tuple[Segment, ...]
     events: tuple[Step, ...] = ()
     lifecycle: Lifecycle = Lifecycle()
+
+    @field_validator("segments")
+    @classmethod
+    def _some_segments(cls, segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
+        # Not Field(min_length=1): that also fires when a segment is invalid, with a false
+        # "should have at least 1 item" beside the real error.
+        if not segments:
+            raise ValueError("a strategy needs at least one segment")
+        return segments
 
     @model_validator(mode="after")
     def _unique_ids(self) -> StrategyDefinition:
@@ -169,34 +219,55 @@ class StrategyDefinition(_Model):
         return next((s for s in self.all_steps() if s.id == step_id), None)
 
 
-def parse_strategy(data: Any, source: str = "strategy") -> StrategyDefinition:
-    """Validate parsed YAML/JSON; every problem is reported with its place in the source."""
+def _context(info: ValidationInfo) -> dict[str, Any]:
+    return info.context if isinstance(info.context, dict) else {}
+
+
+def parse_strategy(data: Any, source: str = "strategy", *,
+                   queues: Collection[str] | None = None, stored: bool = False
+                   ) -> StrategyDefinition:
+    """Validate parsed YAML/JSON; every problem is reported with its place in the source.
+
+    A handoff step must name one of `queues` (default: the configured handoff queues).
+    `stored` reads back a version already saved: the checks a load adds (queue names, segment
+    ranges) are skipped, so a live strategy keeps running when the queues file changes.
+    """
+    context: dict[str, Any] = {"stored": True} if stored else {
+        "queues": tuple(queues) if queues is not None else load_queues().names}
     try:
-        return StrategyDefinition.model_validate(data)
+        return StrategyDefinition.model_validate(data, context=context)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {_message(err)}"
             for err in exc.errors()
         )
         raise StrategyError(f"{source}: {problems}") from exc
 
 
-def parse_strategy_text(text: str, source: str = "strategy") -> StrategyDefinition:
+def _message(err: Any) -> str:
+    """Our own checks' text without pydantic's "Value error, " in front."""
+    error = err.get("ctx", {}).get("error") if err["type"] == "value_error" else None
+    return str(error) if error is not None else str(err["msg"])
+
+
+def parse_strategy_text(text: str, source: str = "strategy", *,
+                        queues: Collection[str] | None = None) -> StrategyDefinition:
     """Parse a YAML document into a strategy."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise StrategyError(f"{source}: not valid YAML ({exc})") from exc
-    return parse_strategy(data, source)
+    return parse_strategy(data, source, queues=queues)
 
 
-def load_strategy_file(path: Path) -> StrategyDefinition:
+def load_strategy_file(path: Path, *, queues: Collection[str] | None = None
+                       ) -> StrategyDefinition:
     """Read and validate a strategy YAML file."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise StrategyError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-    return parse_strategy_text(text, str(path))
+    return parse_strategy_text(text, str(path), queues=queues)
 
 
 DEFAULT_STRATEGY_PATH = Path(__file__).resolve().parent.parent / "strategies" / "default.yml"

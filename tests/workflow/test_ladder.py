@@ -80,5 +80,5 @@ async def test_a_step_never_picks_a_channel_without_a_configured_provider(
     async with wf_container.sessions() as session:
         [contact] = await seed.contacts(session, acct.id)
         assert await seed.outbound_count(session) == 0
-    assert (contact.status, contact.outcome) == ("blocked", "no_reachable_channel")
+    assert (contact.status, contact.outcome) == ("blocked", "channel_not_configured: sms")
     assert twilio_api.calls("/Messages.json") == []
