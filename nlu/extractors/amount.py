@@ -1,4 +1,4 @@
-"""Money amounts: "$50", "50 bucks", "fifty dollars", "1,200.50", "1.2k", "cincuenta dólares"."""
+"""Money amounts: "$50", "50 bucks", "fifty dollars", "1,200.50", "1.2k", "2 mil", "pagar cien"."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 from nlu.extractors.match import Match
-from nlu.extractors.numbers import DIGITS, NUMBER_WORDS, strip_accents, to_number
+from nlu.extractors.numbers import DIGITS, NUMBER_WORDS, strip_accents, to_number, words_to_int
 
 _CURRENCY_WORDS = {
     "dollar": "USD", "dollars": "USD", "buck": "USD", "bucks": "USD", "usd": "USD",
@@ -18,7 +18,10 @@ _SYMBOLS = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", 
 _WORD_ALT = r"dollars?|d[oó]lares|d[oó]lar|bucks?|usd|dlls?|dls|euros?|eur|pounds?|quid|gbp|pesos?"
 _SYMBOL_ALT = r"us\$|\$|€|£|usd\s?|eur\s?"
 _NUM = rf"(?:{DIGITS})"
-_K = r"(?:\s?k\b|\s?grand\b)"
+# "2 mil" is 2000 and "2 mil quinientos" 2500, as "2k" is 2000.
+# Not "te pago 2 mil una vez": "una" counts the times, it adds nothing to the 2000.
+_MIL = rf"\s+mil\b(?:\s+(?!(?:un|una|uno|a|an|one)\b)(?P<rest>{NUMBER_WORDS})(?!\w))?"
+_K = rf"(?:\s?k\b|\s?grand\b|{_MIL})"
 # The lookahead refuses a partial number: "$12.3456" is not "$12.345" (nor "$12.34").
 _PREFIXED = re.compile(
     rf"(?P<sym>{_SYMBOL_ALT})\s?(?P<num>{_NUM})(?![.,]?\d)(?P<k>{_K})?", re.I
@@ -27,12 +30,28 @@ _SUFFIXED = re.compile(
     rf"(?<![\w/.,:])(?P<num>{_NUM}|{NUMBER_WORDS})(?P<k>{_K})?\s?(?P<cur>{_WORD_ALT}|\$|€|£)(?!\w)",
     re.I,
 )
-_KILO = re.compile(rf"(?<![\w/.,:$€£])(?P<num>{_NUM})(?P<k>k)\b", re.I)
+_KILO = re.compile(rf"(?<![\w/.,:$€£])(?P<num>{_NUM})(?P<k>k\b|{_MIL})", re.I)
 _NOT_MONEY_AFTER = re.compile(
     r"^\s?(?:%|percent|por ?ciento|am\b|pm\b|a\.m|p\.m|hrs?\b|hours?\b|horas?\b|min|days?\b|"
     r"d[ií]as?\b|weeks?\b|semanas?\b|months?\b|meses\b|mes\b|years?\b|a[ñn]os?\b|kids?\b|"
     r"children\b|hijos?\b|payments?\b|pagos?\b|installments?\b|instalments?\b|cuotas?\b|"
-    r"plazos?\b|parts?\b|partes\b|times\b|veces\b|x\b|st\b|nd\b|rd\b|th\b|o'?clock|/|:\d)",
+    r"plazos?\b|parts?\b|partes\b|times\b|veces\b|x\b|st\b|nd\b|rd\b|th\b|o'?clock|:\d|mos?\b|"
+    r"/(?!\s?(?:mo|month|mes|wk|week|semana)\b))",
+    re.I,
+)
+# A number right after these is a zip code or a phone number, whatever its size.
+_NOT_MONEY_BEFORE = re.compile(
+    r"\b(?:zip(?:\s*code)?|c[oó]digo\s+postal|c\.?p\.?|call(?:\s+me)?(?:\s+at)?|"
+    r"ll[aá]ma(?:me)?(?:\s+al)?|tel(?:[eé]fono)?|phone(?:\s+number)?|n[uú]mero|number|cel"
+    r"(?:ular)?)\.?(?:\s+(?:is|es))?\s*[:#]?\s*$",
+    re.I,
+)
+# Number words after a pay verb: "puedo pagar cien" is 100; "puedo pagar dos" may count
+# anything (payments, weeks), so words under a hundred stay no amount.
+_PAY_WORDS = re.compile(
+    r"\b(?:pay|give|send|pago|pagar|pagar[eé]|pagarle|pagarte|doy|dar|darle|darte|deposito|"
+    r"depositar|depositarle|mando|mandar|abono|abonar)\s+(?:(?:you|u|them|him|her)\s+)?"
+    rf"(?P<num>{NUMBER_WORDS})(?!\w)",
     re.I,
 )
 _CLOCK_BEFORE = re.compile(r"(?:\bat|\ba las|\bas|@|\ba la)\s*$", re.I)
@@ -48,6 +67,8 @@ def extract_amounts(text: str, language: str | None = None) -> list[Match]:
     later, in `extract_entities` (see `nlu.extractors.identifiers`).
     """
     found = [*_prefixed(text, language), *_suffixed(text, language), *_kilo(text, language)]
+    taken = [(m.start, m.end) for m in found]
+    found.extend(m for m in _pay_words(text) if not _overlaps(m, taken))
     taken = [(m.start, m.end) for m in found]
     found.extend(m for m in _bare(text, language) if not _overlaps(m, taken))
     return found
@@ -74,11 +95,22 @@ def _kilo(text: str, language: str | None) -> list[Match]:
     return [a for m in _KILO.finditer(text) for a in _amount(m, text, None, language)]
 
 
+def _pay_words(text: str) -> list[Match]:
+    matches = []
+    for m in _PAY_WORDS.finditer(text):
+        value = words_to_int(m.group("num"))
+        if value is not None and value >= 100 and not _NOT_MONEY_AFTER.match(text[m.end():]):
+            matches.append(Match("amount", m.start("num"), m.end("num"), f"{value}.00"))
+    return matches
+
+
 def _bare(text: str, language: str | None) -> list[Match]:
     matches = []
     for m in _BARE_NUMBER.finditer(text):
         raw = m.group("num")
-        if _NOT_MONEY_AFTER.match(text[m.end():]) or _CLOCK_BEFORE.search(text[:m.start()]):
+        before = text[:m.start()]
+        if _NOT_MONEY_AFTER.match(text[m.end():]) or _CLOCK_BEFORE.search(before) \
+                or _NOT_MONEY_BEFORE.search(before):
             continue
         digits = re.sub(r"\D", "", raw)
         if len(digits) < 2 or len(digits) > 7 or raw.startswith("0"):
@@ -95,6 +127,12 @@ def _amount(
         return []
     if m.groupdict().get("k"):
         value *= 1000
+        rest = m.groupdict().get("rest")
+        if rest:
+            added = words_to_int(rest)
+            if added is None or not 0 < added < 1000:
+                return []
+            value += added
     start, end = m.start(), m.end()
     while end > start and text[end - 1].isspace():
         end -= 1

@@ -15,8 +15,17 @@ from nlu.extractors.numbers import NUMBER_WORDS, strip_accents, to_number
 @dataclass(frozen=True)
 class _Context:
     today: date
-    past: bool
+    # (start, past) per clause, in text order: a past cue speaks for its own clause only.
+    clauses: tuple[tuple[int, bool], ...]
     language: str
+
+    def past_at(self, position: int) -> bool:
+        past = False
+        for start, clause_past in self.clauses:
+            if start > position:
+                break
+            past = clause_past
+        return past
 
 
 _Resolver = Callable[[re.Match[str], _Context], date | None]
@@ -36,9 +45,24 @@ _MONTHS = {
     "setiembre": 9, "october": 10, "oct": 10, "octubre": 10, "november": 11, "nov": 11,
     "noviembre": 11, "december": 12, "dec": 12, "diciembre": 12, "dic": 12,
 }
+# "i get paid friday" names a payday to come, not a payment made.
 _PAST_CUE = re.compile(
-    r"\b(?:paid|sent|payed|made|did|transferred|deposited|mailed|was|went|ago|pagu[eé]|"
+    r"\b(?:(?<!\bget )(?<!\bgets )(?<!\bgetting )(?<!\bbe )(?<!\bbeing )paid|sent|payed|"
+    r"made|did|transferred|deposited|mailed|was|went|ago|pagu[eé]|"
     r"pag[oó] ya|ya pag|ya le|ya les|deposit[eé]|transfer[ií]|envi[eé]|mand[eé]|hice)\b",
+    re.I,
+)
+# Where a clause ends: punctuation not inside a number ("12.50"), or a joining word.
+_CLAUSE_BREAK = re.compile(
+    r"[;!?]|[.,](?!\d)|\b(?:but|and|then|so|y|pero|entonces|luego)\b", re.I
+)
+# A clause that names neither past nor future takes the tense of the nearest one that does
+# (before it, else after it): "ya pagué el lunes y el martes" paid twice, "friday, i sent
+# it" paid on Friday; "i paid 20 yesterday and will pay 30 friday" promises Friday.
+_FUTURE_CUE = re.compile(
+    r"\b(?:will|ll|ill|gonna|going to|can|could|would|shall|able to|promise|voy a|vamos a|"
+    r"va a|puedo|podr[eé]|podr[ií]a|pagar[eé]|pagar[ií]a|te pago|le pago|les pago|"
+    r"te deposito|le deposito)\b",
     re.I,
 )
 _FULL_DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lunes|martes|" \
@@ -54,8 +78,8 @@ _UNIT = r"(?P<unit>days?|d[ií]as?|weeks?|wks?|semanas?|months?|mes(?:es)?)"
 
 def extract_dates(text: str, today: date, language: str = "en") -> list[Match]:
     """Every date candidate in `text`, resolved against the debtor's `today`."""
-    context = _Context(today, bool(_PAST_CUE.search(text)), language)
-    found, weekdays = [], []
+    context = _Context(today, _clauses(text), language)
+    found, weekdays, void = [], [], []
     for pattern, resolve in _RULES:
         for m in pattern.finditer(text):
             day = resolve(m, context)
@@ -63,7 +87,28 @@ def extract_dates(text: str, today: date, language: str = "en") -> list[Match]:
                 found.append(Match("date", m.start(), m.end(), day.isoformat()))
                 if resolve is _weekday:
                     weekdays.append(found[-1])
-    return [f for f in found if not (f in weekdays and _named_after(f, found, text))]
+            elif resolve is _day_of_named_month:
+                # "the 31st of this month" in November: no day, and not the 31st of December.
+                void.append((m.start(), m.end()))
+    return [f for f in found if not (f in weekdays and _named_after(f, found, text))
+            and not any(start <= f.start and f.end <= end for start, end in void)]
+
+
+def _clauses(text: str) -> tuple[tuple[int, bool], ...]:
+    if not _PAST_CUE.search(text):
+        return ()
+    starts = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(text))]
+    tenses: list[bool | None] = []
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        clause = text[start:end]
+        tenses.append(True if _PAST_CUE.search(clause) else
+                      False if _FUTURE_CUE.search(clause) else None)
+    past = next((t for t in tenses if t is not None), False)
+    clauses = []
+    for start, tense in zip(starts, tenses, strict=True):
+        past = past if tense is None else tense
+        clauses.append((start, past))
+    return tuple(clauses)
 
 
 def _named_after(weekday: Match, found: list[Match], text: str) -> bool:
@@ -87,7 +132,7 @@ def _weekday(m: re.Match[str], c: _Context) -> date | None:
                                   "thru", "through", "el", "para el", "hasta el") else modifier
     suffix = (m.groupdict().get("after") or "").lower()
     past = "last" in modifier or "pasado" in modifier or "pasado" in suffix or (
-        c.past and not modifier and not suffix)
+        c.past_at(m.start()) and not modifier and not suffix)
     skip = modifier.startswith("next") and not suffix
     day = cal.weekday_from(c.today, _WEEKDAYS[name], past=past, skip_week=skip)
     # "el otro viernes" (Mexico): not the coming Friday, the one after it.
@@ -149,12 +194,23 @@ def _first_of_month(m: re.Match[str], c: _Context) -> date | None:
 
 
 def _day_only(m: re.Match[str], c: _Context) -> date | None:
-    return cal.day_of_month(c.today, int(m.group("d")), past=c.past)
+    return cal.day_of_month(c.today, int(m.group("d")), past=c.past_at(m.start()))
 
 
 def _day_month(m: re.Match[str], c: _Context) -> date | None:
     month = _MONTHS[strip_accents(m.group("mon").lower())]
     return _with_year(c, month, int(m.group("d")), m.groupdict().get("y"))
+
+
+def _day_of_named_month(m: re.Match[str], c: _Context) -> date | None:
+    """"el 15 de este mes" is this month's 15th even when it has passed (a promise for it is
+    then refused and the dialog asks); "the 15th next month" is next month's, never later."""
+    raw = m.group("d") or m.group("d2") or m.group("d3")
+    said = strip_accents(m.group(0).lower())
+    month = c.today.replace(day=1)
+    if "this" not in said and "este" not in said:
+        month = cal.add_months(month, 1)
+    return cal.exact(month.year, month.month, int(raw))
 
 
 def _numeric(m: re.Match[str], c: _Context) -> date | None:
@@ -211,6 +267,10 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
          r"finales) de(?:l)? (?:este |pr[oó]ximo )?mes)\b"), _end_of_month),
     (_rx(r"\b(?:(?:the\s+)?(?:first|1st|beginning|start) of (?:the |next )?month|(?:a |el )?"
          r"(?:principio|principios|inicio|primero) de(?:l)? mes)\b"), _first_of_month),
+    (_rx(rf"\b(?:the\s+(?P<d>\d{{1,2}}){_ORD}?|(?P<d2>\d{{1,2}}){_ORD}|el\s+(?:d[ií]a\s+)?"
+         r"(?P<d3>\d{1,2}))\s+(?:(?:of\s+)?(?:this|next)\s+month|(?:de\s+)?este\s+mes|del\s+"
+         r"(?:pr[oó]ximo|siguiente)\s+mes|del\s+mes\s+(?:que\s+viene|entrante|pr[oó]ximo|"
+         r"siguiente))\b"), _day_of_named_month),
     (_rx(rf"\b(?:the\s+(?P<d>\d{{1,2}}){_ORD}?|(?P<d2>\d{{1,2}}){_ORD})"
          rf"(?!\s*(?:of\s+)?(?:{_MONTH})\b)(?!\w)"), lambda m, c: _day_only_any(m, c)),
     (_rx(rf"\bel\s+(?:d[ií]a\s+)?(?P<d>\d{{1,2}})(?!\s*(?:de\s+)?(?:{_MONTH})\b)(?![\w/:.,%])"
@@ -227,7 +287,13 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
 
 def _day_only_any(m: re.Match[str], c: _Context) -> date | None:
     raw = m.group("d") or m.group("d2")
-    return cal.day_of_month(c.today, int(raw), past=c.past)
+    if m.group("d2") and m.group(0).lower().endswith("mo") and not _ARTICLE_BEFORE.search(
+            m.string[:m.start()]):
+        return None  # "for 12mo" is twelve months; "el 7mo" (séptimo) is a day
+    return cal.day_of_month(c.today, int(raw), past=c.past_at(m.start()))
+
+
+_ARTICLE_BEFORE = re.compile(r"\bel\s+$", re.I)
 
 
 _FRACTIONS = {("1", "2"), ("1", "3"), ("1", "4"), ("2", "3"), ("3", "4")}
