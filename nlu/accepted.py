@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from nlu.annotations import Annotation
 from nlu.dataset import Example, TrainingData
+from nlu.masking import mask_pii
 from nlu.reader import SUPPORTED_VERSION
 from nlu.types import ENTITY_TYPES, INTENTS
 
@@ -42,6 +44,47 @@ class AcceptedExample:
 def clean_text(text: str) -> str:
     """One line, no annotation brackets, single spaces: what a YAML example line can hold."""
     return " ".join(text.replace("[", "(").replace("]", ")").split())
+
+
+def text_key(text: str) -> str:
+    """What makes two examples the same text (validation's duplicate check, or stricter)."""
+    return " ".join(text.split()).lower()
+
+
+def label_conflicts(examples: Iterable[AcceptedExample]) -> list[str]:
+    """One sentence per text accepted under more than one intent (the data would contradict
+    itself: `parley nlu validate` refuses it and a merge would keep one label at random)."""
+    labels: dict[str, dict[str, None]] = {}
+    texts: dict[str, str] = {}
+    for example in examples:
+        key = text_key(example.text)
+        labels.setdefault(key, {})[example.intent] = None
+        texts.setdefault(key, example.text)
+    return [f"{texts[key]!r} is accepted as {' and as '.join(intents)}: undo all but one of "
+            "these reviews in the trainer inbox"
+            for key, intents in labels.items() if len(intents) > 1]
+
+
+def _refuse_conflicts(examples: list[AcceptedExample]) -> None:
+    conflicts = label_conflicts(examples)
+    if conflicts:
+        raise ExampleRefused("; ".join(conflicts))
+
+
+def masked_again(example: AcceptedExample, *, today: date | None = None) -> AcceptedExample:
+    """The example with its text masked by today's rules; spans over masked words are dropped.
+
+    Examples saved before a kind of personal data was masked must not carry it into the data.
+    """
+    masked = mask_pii(example.text, today=today)
+    if not masked.replaced:
+        return example
+    spans = []
+    for span in example.spans:
+        moved = masked.shift(span.start, span.end)
+        if moved is not None:
+            spans.append(replace(span, start=moved[0], end=moved[1]))
+    return AcceptedExample(masked.text, example.intent, tuple(spans))
 
 
 def check_example(example: AcceptedExample) -> AcceptedExample:
@@ -80,10 +123,17 @@ def _label(span: Span) -> str:
 
 
 def to_yaml(examples: Iterable[AcceptedExample]) -> str:
-    """Rasa 3.x NLU YAML, intents and lines sorted, so re-exports diff line by line."""
+    """Rasa 3.x NLU YAML, intents and lines sorted, so re-exports diff line by line.
+
+    A text accepted under two intents is refused (`ExampleRefused` names both); the same text
+    under one intent is written once, with its latest spans.
+    """
+    examples = list(examples)
+    _refuse_conflicts(examples)
+    latest = {text_key(e.text): check_example(e) for e in examples}
     by_intent: dict[str, set[str]] = {}
-    for example in examples:
-        by_intent.setdefault(example.intent, set()).add(annotate(check_example(example)))
+    for example in latest.values():
+        by_intent.setdefault(example.intent, set()).add(annotate(example))
     lines = [_HEADER + f'version: "{SUPPORTED_VERSION}"', "nlu:"]
     for intent in sorted(by_intent):
         lines += [f"- intent: {intent}", "  examples: |"]
@@ -94,11 +144,17 @@ def to_yaml(examples: Iterable[AcceptedExample]) -> str:
 
 
 def merge(data: TrainingData, accepted: Iterable[AcceptedExample]) -> TrainingData:
-    """`data` plus the accepted examples; a trainer's label replaces the same text's old one."""
+    """`data` plus the accepted examples; a trainer's label replaces the same text's old one.
+
+    Accepted examples that contradict each other are refused (`ExampleRefused`), never
+    settled by which came last.
+    """
+    accepted = list(accepted)
+    _refuse_conflicts(accepted)
     fresh = [_as_example(e) for e in accepted]
-    texts = {e.text.strip().lower() for e in fresh}
-    kept = [e for e in data.examples if e.text.strip().lower() not in texts]
-    unique = list({e.text.strip().lower(): e for e in fresh}.values())
+    texts = {text_key(e.text) for e in fresh}
+    kept = [e for e in data.examples if text_key(e.text) not in texts]
+    unique = list({text_key(e.text): e for e in fresh}.values())
     return TrainingData([*kept, *unique], dict(data.synonyms), dict(data.regexes),
                         dict(data.lookups))
 

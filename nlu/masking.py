@@ -3,20 +3,96 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
-PLACEHOLDERS = {"email": "<email>", "phone": "<phone>", "number": "<number>", "name": "<name>"}
-# Order matters: an email holds digits, a phone is a digit run; earlier kinds win overlaps.
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("number", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),  # US SSN shape
-    ("phone", re.compile(
-        r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\w)")),
-    ("phone", re.compile(r"(?<![\w+])\+\d(?:[\s.-]?\d){7,14}(?!\w)")),
-    ("phone", re.compile(r"(?<![\w.-])\d{3}[\s.-]\d{4}(?![\w.-])")),
-    ("number", re.compile(r"(?<!\w)\d{3,4}(?:[ -]\d{3,4}){2,}(?!\w)")),  # card-like groups
-    ("number", re.compile(r"\d{6,}")),
+PLACEHOLDERS = {"email": "<email>", "phone": "<phone>", "number": "<number>", "name": "<name>",
+                "date": "<date>", "zip": "<zip>"}
+# A dated day this close to the message is a promise or a payment the NLU must learn; a date
+# of birth never is.
+RECENT_YEARS = 2
+FUTURE_YEARS = 5
+# Digit groups ("1234 5678", "12-3456-78") are a reference from this many digits in all, or
+# with one run this long; shorter ones are amounts and counts.
+_MIN_GROUPED_DIGITS = 8
+_LONG_RUN = 6
+
+_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+           r"|enero|ene|febrero|marzo|abr(?:il)?|mayo|junio|julio|ago(?:sto)?"
+           r"|se(?:p)?tiembre|octubre|noviembre|dic(?:iembre)?)\.?")
+_DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th|ro|°|º)?"
+_MONEY_BEFORE = re.compile(
+    r"(?:[$€£]|\b(?:usd|mxn|us\$|mx\$)|\b(?:pay|paying|paid|send|deposit|pago|pagar|pagaré"
+    r"|pagare|pagué|pague|abono|abonar|mando|deposito|depósito)(?:\s+(?:you|te|le))?)\s*$",
+    re.IGNORECASE)
+_MONEY_AFTER = re.compile(
+    r"\s*(?:dollars?|bucks|usd|pesos?|mxn|dls|d[oó]lares|mil)\b|[.,]\d", re.IGNORECASE)
+
+Keep = Callable[[str, "re.Match[str]", date], bool]
+
+
+def _year(match: re.Match[str], today: date) -> int:
+    """The match's year; two digits read as this century only when near `today`."""
+    raw = (match.groupdict().get("iso") or match.group("year")).lstrip("'’")
+    if len(raw) > 2:
+        return int(raw)
+    recent = 2000 + int(raw)
+    near = today.year - RECENT_YEARS <= recent <= today.year + FUTURE_YEARS
+    return recent if near else 1900 + int(raw)
+
+
+def _near_today(text: str, match: re.Match[str], today: date) -> bool:
+    return _year(match, today) >= today.year - RECENT_YEARS
+
+
+def _few_digits(text: str, match: re.Match[str], today: date) -> bool:
+    groups = re.findall(r"\d+", match.group())
+    return sum(map(len, groups)) < _MIN_GROUPED_DIGITS and max(map(len, groups)) < _LONG_RUN
+
+
+def _money(text: str, match: re.Match[str], today: date) -> bool:
+    return bool(_MONEY_BEFORE.search(text[:match.start()])
+                or _MONEY_AFTER.match(text, match.end()))
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# Order matters: an email holds digits, a date or a phone is a digit run; earlier kinds win
+# overlaps, and a match a `keep` rule lets stand (a promise's date, an amount) is not masked
+# by a later kind either. A pattern's `v` group, when it has one, is the part masked.
+_PATTERNS: tuple[tuple[str, re.Pattern[str], Keep | None], ...] = (
+    ("email", _compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), None),
+    ("date", _compile(r"(?<![\w/.-])(?:\d{1,2}[/.-]\d{1,2}[/.-](?P<year>\d{4}|\d{2})"
+                      r"|(?P<iso>\d{4})[/.-]\d{1,2}[/.-]\d{1,2})(?![\w/]|[.-]\d)"), _near_today),
+    ("date", _compile(rf"(?<!\w)\d{{1,2}}[/.\- ]{_MONTHS}[/.\- ](?P<year>\d{{4}}|\d{{2}})(?!\w)"),
+     _near_today),
+    ("date", _compile(rf"(?<!\w){_MONTHS}\s+{_DAY},?\s+(?:of\s+|de\s+|del\s+)?"
+                      rf"(?P<year>\d{{4}}|['’]\d{{2}})(?!\w)"), _near_today),
+    ("date", _compile(rf"(?<!\w){_DAY}\s+(?:of\s+|de\s+)?{_MONTHS},?\s+(?:of\s+|de\s+|del\s+)?"
+                      rf"(?P<year>\d{{4}}|['’]\d{{2}})(?!\w)"), _near_today),
+    ("number", _compile(r"\b\d{3}-\d{2}-\d{4}\b"), None),  # US SSN shape
+    ("zip", _compile(r"(?:\bzip(?:\s*code)?|\bpost(?:al)?\s*code|\bc[oó]digo\s+postal|\bc\.p\."
+                     r"|\bcp)\s*(?:is\s+|es\s+|:|#|no\.?|number)?\s*"
+                     r"(?P<v>\d{5}(?:-\d{4})?)(?![\w-])"), None),
+    ("number", _compile(r"(?:\b(?:ending|ends)(?:\s+(?:in|with))?|\blast\s+(?:4|four)"
+                        r"(?:\s+digits)?(?:\s+(?:are|is))?|\btermina(?:da)?\s+en"
+                        r"|\bterminaci[oó]n|\b[uú]ltimos\s+(?:4|cuatro)(?:\s+d[ií]gitos)?"
+                        r"(?:\s+son)?)\s*:?\s*(?P<v>\d{4})(?!\w)"), None),
+    ("number", _compile(r"(?:\b(?:account|acct|acc|cuenta|ref|reference|referencia|folio)"
+                        r"(?:\s+(?:number|no\.?|num|n[uú]mero))?\s*(?:is\s+|es\s+|:)?|#)\s*"
+                        r"(?P<v>\d(?:[ -]?\d){3,})(?!\w)"), None),
+    ("phone", _compile(
+        r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\w)"), None),
+    ("phone", _compile(r"(?<![\w+])\+\d(?:[\s.-]?\d){7,14}(?!\w)"), None),
+    ("phone", _compile(r"(?<![\w.-])\d{3}[\s.-]\d{4}(?![\w.-])"), None),
+    ("zip", _compile(r"(?<![\w$.,/-])(?P<v>\d{5}(?:-\d{4})?)(?![\w/-]|[.,]\d)"), _money),
+    ("number", _compile(r"(?<!\w)\d{3,4}(?:[ -]\d{3,4}){2,}(?!\w)"), None),  # card-like groups
+    ("number", _compile(r"(?<![\w/.-])\d{2,}(?:[ -]\d{2,})+(?!\w)"), _few_digits),
+    ("number", _compile(r"\d{6,}"), None),
 )
 _MIN_NAME_PART = 2
 
@@ -45,13 +121,26 @@ class Masked:
         return start + delta, end + delta
 
 
-def mask_pii(text: str, names: Iterable[str] = ()) -> Masked:
-    """Replace emails, phone numbers, long digit runs and the given names with placeholders."""
+def mask_pii(text: str, names: Iterable[str] = (), *, today: date | None = None) -> Masked:
+    """Replace emails, phone numbers, dates of birth, ZIP codes, account references, long digit
+    runs and the given names with placeholders.
+
+    A date with a year is a date of birth unless it falls near `today` (default: today in UTC):
+    from `RECENT_YEARS` back on. Dates without a year ("friday", "12/5") are never masked.
+    """
+    today = today or datetime.now(UTC).date()
     found: list[tuple[int, int, str]] = []
-    for kind, pattern in (*_PATTERNS, *_name_patterns(names)):
+    kept: list[tuple[int, int]] = []
+    names_found = [(kind, pattern, None) for kind, pattern in _name_patterns(names)]
+    for kind, pattern, keep in (*_PATTERNS, *names_found):
         for match in pattern.finditer(text):
-            if not any(s < match.end() and match.start() < e for s, e, _ in found):
-                found.append((match.start(), match.end(), kind))
+            start, end = match.span("v") if "v" in pattern.groupindex else match.span()
+            if any(s < end and start < e for s, e in [*kept, *((s, e) for s, e, _ in found)]):
+                continue
+            if keep is not None and keep(text, match, today):
+                kept.append((start, end))
+            else:
+                found.append((start, end, kind))
     found.sort()
     parts, cursor = [], 0
     for start, end, kind in found:
@@ -59,6 +148,16 @@ def mask_pii(text: str, names: Iterable[str] = ()) -> Masked:
         cursor = end
     parts.append(text[cursor:])
     return Masked("".join(parts), text, tuple(found))
+
+
+def placeholders(text: str) -> list[str]:
+    """The kinds of the placeholders in (masked) text, in order: what was masked, whether this
+    call or an earlier one masked it."""
+    return [_KIND_OF[m.group()] for m in _PLACEHOLDER.finditer(text)]
+
+
+_KIND_OF = {placeholder: kind for kind, placeholder in PLACEHOLDERS.items()}
+_PLACEHOLDER = re.compile("|".join(map(re.escape, PLACEHOLDERS.values())))
 
 
 def _name_patterns(names: Iterable[str]) -> list[tuple[str, re.Pattern[str]]]:

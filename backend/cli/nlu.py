@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.cli.runtime import command_container, run
 from backend.console.actions import accepted_examples
+from backend.services import audit
 from backend.settings import Settings
 from bot.clock import SystemClock
-from nlu.accepted import ACCEPTED_FILE, AcceptedExample, to_yaml
+from nlu.accepted import ACCEPTED_FILE, AcceptedExample, ExampleRefused, label_conflicts, to_yaml
 from nlu.comparison import Comparison
 from nlu.dataset import Problem, TrainingData
 from nlu.evaluation import EvaluationReport, cross_validate, train_test
@@ -76,6 +78,12 @@ def train(
     The very first model goes live at once; later ones stay candidates until promoted.
     """
     accepted = _accepted_from_database() if with_accepted else []
+    conflicts = label_conflicts(accepted)
+    if conflicts:
+        for conflict in conflicts:
+            typer.echo(conflict, err=True)
+        typer.echo(f"not trained: {len(conflicts)} text(s) accepted under two intents", err=True)
+        raise typer.Exit(1)
     now = SystemClock().now()
     data, model_dir = _data_dir(data), _model_dir(model_dir)
     try:
@@ -108,12 +116,34 @@ def _print_comparison(comparison: Comparison) -> None:
                + comparison.reason)
 
 def _promote(model_dir: Path, version: str) -> None:
+    now = SystemClock().now()
     try:
-        promote(model_dir, version, now=SystemClock().now(), by="cli")
+        comparison = promote(model_dir, version, now=now, by="cli")
     except PromotionRefused as refused:
         typer.echo(str(refused), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{version} is live; running processes switch to it within NLU_RELOAD_SECONDS")
+    _audit("nlu_model.promoted", version, now,
+           {"replaced": comparison.live, "reason": comparison.reason})
+
+def _audit(action: str, version: str, now: datetime, data: dict[str, object]) -> None:
+    """Record the change like the console does, when DATABASE_URL is set (env or .env)."""
+    settings = Settings()
+    if "database_url" not in settings.model_fields_set:
+        return
+
+    async def body() -> None:
+        async with command_container(settings) as container, \
+                container.sessions.begin() as session:
+            await audit.record(session, occurred_at=now, actor="cli", action=action,
+                               subject_type="nlu_model", subject_id=version, data=data)
+
+    try:
+        run(body)
+    except (SQLAlchemyError, OSError) as exc:  # the model is live already: say the log lacks it
+        typer.echo(f"{version} is live, but the {action} audit event was not written: {exc}",
+                   err=True)
+        raise typer.Exit(1) from None
 
 @app.command("promote")
 def promote_command(version: str, model_dir: ModelDir = None) -> None:
@@ -123,12 +153,14 @@ def promote_command(version: str, model_dir: ModelDir = None) -> None:
 @app.command("rollback")
 def rollback_command(model_dir: ModelDir = None) -> None:
     """Make the previously live model live again."""
+    now = SystemClock().now()
     try:
-        version = rollback(_model_dir(model_dir), now=SystemClock().now(), by="cli")
+        version = rollback(_model_dir(model_dir), now=now, by="cli")
     except PromotionRefused as refused:
         typer.echo(str(refused), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{version} is live again")
+    _audit("nlu_model.rolled_back", version, now, {})
 
 @app.command("models")
 def models_command(model_dir: ModelDir = None) -> None:
@@ -146,11 +178,24 @@ def export(
     out: Annotated[Path | None, typer.Option(
         help=f"YAML file to write \\[default: NLU_TRAINING_DATA/{ACCEPTED_FILE}].")] = None,
 ) -> None:
-    """Write the examples trainers accepted (masked) as Rasa YAML; review it with `git diff`."""
+    """Write the examples trainers accepted (masked) as Rasa YAML; review it with `git diff`.
+
+    With no accepted example in the database, nothing is written: an empty or different
+    database must not wipe a committed file (delete the file by hand to empty it).
+    """
     out = out or _data_dir(None) / ACCEPTED_FILE
     examples = _accepted_from_database()
+    if not examples:
+        kept = f"{out} left unchanged" if out.exists() else "nothing written"
+        typer.echo(f"nothing to export: the database has no accepted examples; {kept}")
+        return
+    try:
+        text = to_yaml(examples)
+    except ExampleRefused as refused:
+        typer.echo(f"not exported ({out} left unchanged): {refused}", err=True)
+        raise typer.Exit(1) from None
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(to_yaml(examples), encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {len(examples)} accepted example(s) to {out}")
 
 @app.command()

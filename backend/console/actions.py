@@ -20,8 +20,16 @@ from backend.db.models import (
 )
 from backend.db.models.enums import Direction, StopState
 from backend.services import audit
-from nlu.accepted import AcceptedExample, ExampleRefused, Span, check_example, clean_text
-from nlu.masking import mask_pii
+from nlu.accepted import (
+    AcceptedExample,
+    ExampleRefused,
+    Span,
+    check_example,
+    clean_text,
+    masked_again,
+    text_key,
+)
+from nlu.masking import mask_pii, placeholders
 from nlu.types import INTENTS
 
 MAX_NOTE_LENGTH = 4000
@@ -198,18 +206,43 @@ async def accept_example(
     """Save a message as a training example: PII masked, `entities` as (entity, words)."""
     entry = await _inbox_entry(session, message_id, threshold)
     names = [entry.debtor_name] if entry.debtor_name else []
-    masked = mask_pii(clean_text(text or entry.message.text), names)
+    masked = mask_pii(clean_text(text or entry.message.text), names,
+                      today=entry.message.created_at.date())
     example = AcceptedExample(clean_text(masked.text), intent, ())
     try:
         example = check_example(AcceptedExample(
             example.text, intent, tuple(_locate(example.text, e, w) for e, w in entities if w)))
     except ExampleRefused as refused:
         raise ActionRefused("bad_example", str(refused)) from None
+    await _refuse_other_label(session, example)
     row = _review_row(entry, "accepted", reviewer_id, now)
-    row.text, row.intent, row.masked = example.text, example.intent, masked.kinds
+    row.text, row.intent, row.masked = example.text, example.intent, placeholders(example.text)
     row.entities = [{"entity": s.entity, "start": s.start, "end": s.end, "value": s.value}
                     for s in example.spans]
     return await _save_review(session, entry, row, now)
+
+
+class LabelConflict(ActionRefused):
+    """The same text is already accepted under another intent (`intent`, from `message_id`)."""
+
+    def __init__(self, text: str, intent: str, message_id: int) -> None:
+        super().__init__("label_conflict", f"{text!r} is already accepted as {intent} (message "
+                                           f"{message_id}); undo that review first")
+        self.intent, self.message_id = intent, message_id
+
+
+async def _refuse_other_label(session: AsyncSession, example: AcceptedExample) -> None:
+    """Refuse a second label for a text: replacing the first would silently undo another
+    review, and keeping both makes the data contradict itself."""
+    rows = await session.scalars(
+        select(TrainingExample).where(TrainingExample.status == "accepted",
+                                      TrainingExample.intent != example.intent,
+                                      func.length(TrainingExample.text) == len(example.text))
+        .order_by(TrainingExample.id))
+    key = text_key(example.text)
+    for row in rows:
+        if text_key(row.text) == key:
+            raise LabelConflict(example.text, row.intent or "", row.message_id)
 
 
 def _locate(text: str, entity: str, words: str) -> Span:
@@ -256,13 +289,17 @@ async def _save_review(session: AsyncSession, entry: InboxEntry, row: TrainingEx
 
 
 async def accepted_examples(session: AsyncSession) -> list[AcceptedExample]:
-    """Every accepted example, oldest first, ready for export or training."""
+    """Every accepted example, oldest first, ready for export or training (masked again, so
+    rows saved before a kind of personal data was masked do not leak it)."""
     rows = await session.scalars(select(TrainingExample)
                                  .where(TrainingExample.status == "accepted")
                                  .order_by(TrainingExample.id))
-    return [AcceptedExample(r.text, r.intent or "", tuple(
-        Span(e["entity"], e["start"], e["end"], e.get("value")) for e in r.entities or []))
-        for r in rows]
+    return [masked_again(_accepted(r)) for r in rows]
+
+
+def _accepted(row: TrainingExample) -> AcceptedExample:
+    return AcceptedExample(row.text, row.intent or "", tuple(
+        Span(e["entity"], e["start"], e["end"], e.get("value")) for e in row.entities or []))
 
 
 async def count_accepted(session: AsyncSession) -> int:
@@ -272,12 +309,22 @@ async def count_accepted(session: AsyncSession) -> int:
     return int(total or 0)
 
 
-async def recent_reviews(session: AsyncSession, limit: int = 20) -> list[TrainingExample]:
+@dataclass(frozen=True)
+class Review:
+    """A review as the inbox lists it: the text masked by today's rules."""
+
+    message_id: int
+    status: str
+    intent: str | None
+    text: str
+
+
+async def recent_reviews(session: AsyncSession, limit: int = 20) -> list[Review]:
     """The latest reviews, newest first (to check or reopen them)."""
     rows = await session.scalars(select(TrainingExample)
                                  .order_by(TrainingExample.reviewed_at.desc(),
                                            TrainingExample.id.desc()).limit(limit))
-    return list(rows)
+    return [Review(r.message_id, r.status, r.intent, mask_pii(r.text).text) for r in rows]
 
 
 async def reopen_example(

@@ -40,7 +40,7 @@ class CorrectionRow:
 
 @dataclass(frozen=True)
 class NluSummaryRow:
-    """The inbound messages of the period at a glance."""
+    """The inbound messages of the period the NLU read (with an intent) at a glance."""
 
     messages: int
     low_confidence: int
@@ -63,14 +63,17 @@ async def nlu_health_report(
 ) -> NluHealthReport:
     """Inbound messages of the period; low confidence means below `threshold`.
 
-    Messages never interpreted (no confidence) are counted under '(none)', not as low.
+    Messages never interpreted (identity answers, no intent) are listed under '(none)' in the
+    mix, but the summary's rates count only the messages the NLU read: its messages, the low
+    confidence ones among them and the corrections of their readings.
     """
     await tune_for_reports(session)
     intents = await _intent_mix(session, flt, threshold)
     corrections = await _corrections(session, flt)
-    total = sum(i.messages for i in intents)
-    low = sum(i.low_confidence for i in intents)
-    corrected = sum(c.corrections for c in corrections)
+    read = [i for i in intents if i.intent != NO_INTENT]
+    total = sum(i.messages for i in read)
+    low = sum(i.low_confidence for i in read)
+    corrected = sum(c.corrections for c in corrections if c.original_intent != NO_INTENT)
     summary = NluSummaryRow(total, low, ratio(low, total), corrected, ratio(corrected, total))
     return NluHealthReport(summary=[summary], intents=intents, corrections=corrections)
 

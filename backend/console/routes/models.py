@@ -13,6 +13,7 @@ from backend.console.notices import Notice
 from backend.console.permissions import Perm
 from backend.nlu_wiring import follow_live_model, model_service
 from backend.services import audit
+from nlu.accepted import label_conflicts
 from nlu.comparison import Comparison
 from nlu.promotion import PromotionRefused
 from nlu.training import TrainingDataError
@@ -26,6 +27,9 @@ NOTICES = {
     "promoted": Notice("ok", "Promoted: the candidate is the live model now."),
     "refused": Notice("error", "Not promoted: the candidate is worse overall than the live "
                                "model (see the comparison)."),
+    "already_live": Notice("warn", "Not promoted: this version is already live."),
+    "not_comparable": Notice("error", "Not promoted: that version cannot be compared with the "
+                                      "live model (its held-out data is missing)."),
     "rolled_back": Notice("ok", "Rolled back: the previous model is live again."),
     "no_previous": Notice("error", "There is no previous live model to roll back to."),
     "busy": Notice("warn", "A training is already running; try again when it ends."),
@@ -76,6 +80,12 @@ async def train(request: Request, container: ContainerDep, viewer: Trainer) -> R
     now = container.clock.now()
     async with container.sessions() as db:
         accepted = await actions.accepted_examples(db)
+    conflicts = label_conflicts(accepted)
+    if conflicts:
+        notice = Notice("error", f"Not trained: {len(conflicts)} text(s) accepted under two "
+                                 "intents.")
+        return await _page(request, container, None, notice, conflicts[:MAX_PROBLEMS],
+                           status_code=422)
     try:
         model, _ = await service.train(accepted, now=now, by=viewer.actor)
     except TrainingDataError as error:
@@ -98,12 +108,19 @@ async def promote(
         comparison = await model_service(container).promote(
             version, now=container.clock.now(), by=viewer.actor)
     except PromotionRefused as refused:
-        return back_to(PAGE, notice="refused" if refused.comparison else "no_version",
-                       version=version)
+        return back_to(PAGE, notice=_refusal(refused), version=version)
     await follow_live_model(container)
     await _audit(container, viewer, "nlu_model.promoted", version,
                  {"replaced": comparison.live, "reason": comparison.reason})
     return back_to(PAGE, notice="promoted")
+
+
+def _refusal(refused: PromotionRefused) -> str:
+    """The notice saying why a promotion was refused (the reason `nlu.promotion` gave)."""
+    comparison = refused.comparison
+    if comparison is None:
+        return "no_version" if str(refused).startswith("no model version") else "not_comparable"
+    return "already_live" if comparison.candidate == comparison.live else "refused"
 
 
 @router.post("/models/rollback")

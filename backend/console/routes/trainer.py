@@ -13,7 +13,7 @@ from backend.console.deps import ConsoleRoute, Viewer, back_to, render, viewer_d
 from backend.console.notices import Notice, notice_for
 from backend.console.permissions import Perm
 from backend.container import Container
-from nlu.accepted import ACCEPTED_FILE, to_yaml
+from nlu.accepted import ACCEPTED_FILE, ExampleRefused, to_yaml
 from nlu.extractors import extract_entities
 from nlu.masking import Masked, mask_pii
 from nlu.types import ENTITY_TYPES, INTENTS
@@ -30,6 +30,8 @@ NOTICES = {
     "reopened": Notice("ok", "Review undone: the example is out of the training data."),
     "bad_example": Notice("error", "Not saved: pick a known intent and copy each entity's words "
                                    "exactly from the (masked) text."),
+    "label_conflict": Notice("error", "Not saved: this text is already accepted under another "
+                                      "intent. Undo that review first."),
 }
 REASONS = {"low_confidence": "low confidence", "corrected": "agent corrected",
            "handoff": "before a handoff"}
@@ -47,7 +49,8 @@ class InboxItem:
 
 def _item(entry: actions.InboxEntry, ranker: Any) -> InboxItem:
     message = entry.message
-    masked = mask_pii(message.text, [entry.debtor_name] if entry.debtor_name else [])
+    masked = mask_pii(message.text, [entry.debtor_name] if entry.debtor_name else [],
+                      today=message.created_at.date())
     found = extract_entities(masked.text, reference_time=message.created_at)
     return InboxItem(entry, masked, _suggested_intent(entry, ranker),
                      tuple((e.entity, e.text) for e in found if e.entity in ENTITY_TYPES))
@@ -73,9 +76,19 @@ def _threshold(container: Container) -> float:
     return float(container.settings.nlu_confidence_threshold)
 
 
+def _notice(code: str | None, label: str | None, other: int | None) -> Notice | None:
+    """The notice to show; a label conflict names the other intent (known intents only)."""
+    if code == "label_conflict" and label in INTENTS:
+        where = f" (message {other})" if other is not None else ""
+        return Notice("error", f"Not saved: this text is already accepted as {label}{where}. "
+                               f"Undo that review first, or confirm it as {label}.")
+    return NOTICES.get(code or "") or notice_for(code)
+
+
 @router.get("/trainer")
 async def inbox(
-    request: Request, container: ContainerDep, viewer: Training, notice: str | None = None
+    request: Request, container: ContainerDep, viewer: Training, notice: str | None = None,
+    label: str | None = None, other: int | None = None,
 ) -> Response:
     """Messages waiting for review, each with one-click confirm and a relabel form."""
     async with container.sessions() as db:
@@ -88,7 +101,7 @@ async def inbox(
         "recent": recent,
         "entity_types": ENTITY_TYPES, "entity_rows": ENTITY_ROWS, "reasons": REASONS,
         "threshold": _threshold(container),
-        "notice": NOTICES.get(notice or "") or notice_for(notice),
+        "notice": _notice(notice, label, other),
     })
 
 
@@ -107,6 +120,9 @@ async def accept(
                 db, message_id, intent=intent, text=text, entities=pairs,
                 reviewer_id=viewer.id, threshold=_threshold(container),
                 now=container.clock.now())
+    except actions.LabelConflict as conflict:
+        return back_to(INBOX, notice=conflict.code, label=conflict.intent,
+                       other=conflict.message_id)
     except actions.ActionRefused as refused:
         return back_to(INBOX, notice=refused.code)
     return back_to(INBOX, notice="accepted")
@@ -139,10 +155,15 @@ async def reopen(message_id: int, container: ContainerDep, viewer: Training) -> 
 
 @router.get("/trainer/accepted.yml")
 async def download(container: ContainerDep, viewer: Training) -> Response:
-    """The accepted examples as Rasa YAML (what `parley nlu export` writes)."""
+    """The accepted examples as Rasa YAML (what `parley nlu export` writes); refused while a
+    text is accepted under two intents."""
     async with container.sessions() as db:
         examples = await actions.accepted_examples(db)
-    return Response(to_yaml(examples), media_type="application/x-yaml", headers={
+    try:
+        body = to_yaml(examples)
+    except ExampleRefused as refused:
+        return Response(f"Not exported: {refused}\n", status_code=409, media_type="text/plain")
+    return Response(body, media_type="application/x-yaml", headers={
         "Content-Disposition": f'attachment; filename="{ACCEPTED_FILE}"'})
 
 
