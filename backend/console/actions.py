@@ -13,12 +13,13 @@ from backend.db.models import (
     Conversation,
     ConversationNote,
     Debtor,
+    Dispute,
     Handoff,
     IntentCorrection,
     Message,
     TrainingExample,
 )
-from backend.db.models.enums import Direction, StopState
+from backend.db.models.enums import Direction, DisputeStatus, StopState
 from backend.services import audit
 from nlu.accepted import (
     AcceptedExample,
@@ -33,6 +34,7 @@ from nlu.masking import mask_pii, placeholders
 from nlu.types import INTENTS
 
 MAX_NOTE_LENGTH = 4000
+MAX_STOP_DETAILS = 2000  # account.stop_details is a VARCHAR(2000)
 
 
 class ActionRefused(ValueError):
@@ -62,26 +64,77 @@ async def add_note(
     return note
 
 
+@dataclass(frozen=True)
+class StopStateChange:
+    """A stop-state set or cleared, and the disputes that clearing `dispute` resolved."""
+
+    account: Account
+    resolved_disputes: tuple[int, ...] = ()
+
+
 async def set_stop_state(
     session: AsyncSession, account_id: int, state: str, *, on: bool, details: str,
     actor: str, now: datetime,
-) -> Account:
-    """Set or clear one stop-state flag on an account (supervisors; the reason is required)."""
+) -> StopStateChange:
+    """Set or clear one stop-state flag on an account (supervisors; the reason is required).
+
+    Each change adds a dated line to the account's stop details; clearing `dispute` resolves
+    the account's open disputes, in the same transaction."""
     flag = _stop_state(state)
-    if not details.strip():
+    reason = details.strip()[:MAX_NOTE_LENGTH]
+    if not reason:
         raise ActionRefused("reason_required", "say why the stop-state changes")
     account = await session.get(Account, account_id)
     if account is None:
         raise ActionRefused("not_found", f"no account {account_id}")
+    disputes = await _open_disputes(session, account_id) if flag == StopState.DISPUTE else []
+    if not on and not (getattr(account, flag) or disputes):
+        raise ActionRefused("not_set", f"{flag} is not set on account {account_id}")
     setattr(account, flag, on)
-    account.stop_details = details.strip()[:2000]
+    verb = "set" if on else "cleared"
+    account.stop_details = _with_line(account.stop_details,
+                                      f"{now.date().isoformat()} {flag} {verb}: {reason}")
     account.updated_at = now
+    resolved = () if on else await _resolve(session, disputes, reason, actor, now)
+    data: dict[str, object] = {"state": flag, "reason": reason}
+    if resolved:
+        data["disputes_resolved"] = list(resolved)
     await audit.record(
         session, occurred_at=now, actor=actor,
-        action="account.stop_state_set" if on else "account.stop_state_cleared",
-        subject_type="account", subject_id=account_id, data={"state": flag},
+        action=f"account.stop_state_{verb}",
+        subject_type="account", subject_id=account_id, data=data,
     )
-    return account
+    return StopStateChange(account, resolved)
+
+
+async def _open_disputes(session: AsyncSession, account_id: int) -> list[Dispute]:
+    # An open dispute row holds collection even without the flag (docs/WORKFLOW.md).
+    return list(await session.scalars(select(Dispute).where(
+        Dispute.account_id == account_id, Dispute.status == DisputeStatus.OPEN)
+        .order_by(Dispute.id)))
+
+
+async def _resolve(session: AsyncSession, disputes: list[Dispute], reason: str, actor: str,
+                   now: datetime) -> tuple[int, ...]:
+    """Close the disputes a supervisor cleared, each with an audit event holding the reason."""
+    for dispute in disputes:
+        dispute.status, dispute.resolved_at = DisputeStatus.RESOLVED, now
+        await audit.record(session, occurred_at=now, actor=actor, action="dispute.resolved",
+                           subject_type="account", subject_id=dispute.account_id,
+                           data={"dispute_id": dispute.id, "reason": reason})
+    return tuple(d.id for d in disputes)
+
+
+def _with_line(details: str | None, line: str) -> str:
+    """`details` with `line` appended. What was there is never cut: when the column is nearly
+    full the new line is shortened (its audit event keeps the whole reason)."""
+    kept = details or ""
+    room = MAX_STOP_DETAILS - len(kept) - (1 if kept else 0)
+    if room <= 0:
+        return kept
+    if len(line) > room:
+        line = line[:room - 1] + "…"
+    return f"{kept}\n{line}" if kept else line
 
 
 def _stop_state(state: str) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.container import Container
-from backend.db.models import Account, Conversation, PaymentPlan, Promise
+from backend.db.models import Account, Conversation, Debtor, PaymentPlan, Promise
 from backend.db.models.enums import PlanStatus, PromiseStatus
 from backend.services import ledger
 from backend.services.policy import offers
@@ -19,6 +20,7 @@ from backend.services.policy.model import Policy
 from backend.services.policy.rules import evaluate
 from backend.services.row_locks import hold_account
 from bot.facts import Offer, Terms
+from bot.responses import LOCALES, RenderContext, Renderer
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class Agreed:
     ok: bool
     reason: str | None = None
     url: str | None = None
+    text: str | None = None  # a payment link's message, in the debtor's language
+    replaced_plans: int = 0  # what a recorded plan superseded
+    cancelled_promises: int = 0
 
 
 class NotAgreeable(Exception):
@@ -74,21 +79,59 @@ async def record_plan(
         verdict = evaluate(policy, offer, terms, currency=account.currency)
         if not verdict.allowed:
             return Agreed(False, verdict.reason)
+        plans, promises = await _superseded(session, account)
         await ledger.record_plan(session, account, offer,
                                  _origin(container, conversation, agent_id))
-    return Agreed(True)
+    return Agreed(True, replaced_plans=plans, cancelled_promises=promises)
+
+
+async def _superseded(session: AsyncSession, account: Account) -> tuple[int, int]:
+    """The active plans and pending promises a new plan cancels (ledger.record_plan)."""
+    plans = await session.scalar(select(func.count()).select_from(PaymentPlan).where(
+        PaymentPlan.account_id == account.id, PaymentPlan.status == PlanStatus.ACTIVE))
+    promises = await session.scalar(select(func.count()).select_from(Promise).where(
+        Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING))
+    return int(plans or 0), int(promises or 0)
 
 
 async def payment_link(container: Container, conversation_id: int, amount: Decimal) -> Agreed:
-    """A signed payment link for `amount` (at most the balance) to put in a reply."""
+    """A signed payment link for `amount` (at most the balance) and the sentence that carries
+    it, in the conversation's language (else the debtor's)."""
     links = container.services.get("payment_links")
     if links is None:
         raise NotAgreeable("payment links are not installed")
     async with container.sessions() as session:
-        _, account = await _load(session, conversation_id)
+        conversation, account = await _load(session, conversation_id)
+        debtor = await session.get(Debtor, account.debtor_id)
     if amount <= 0 or amount > account.current_balance:
         return Agreed(False, "the amount must be positive and at most the balance")
-    return Agreed(True, url=links.url_for(account.id, amount))
+    url = links.url_for(account.id, amount)
+    language = conversation.language or (debtor.preferred_language if debtor else None)
+    ctx = RenderContext(locale=language if language in LOCALES else "en",
+                        currency=account.currency, channel=conversation.channel,
+                        wording=_wording(container, account))
+    text = _renderer(container).sentence("pay.link", {"amount": amount, "url": url}, ctx)
+    return Agreed(True, url=url, text=text)
+
+
+def _wording(container: Container, account: Account) -> str | None:
+    """The portfolio's wording of the bot's sentences, when the policies are installed."""
+    store = container.services.get("policies")
+    if store is None:
+        return None
+    policy: Policy = store.for_portfolio(account.portfolio)
+    return policy.wording
+
+
+def _renderer(container: Container) -> Renderer:
+    """The app's renderer when the conversations installed one, else the shipped sentences."""
+    renderer: Renderer | None = container.services.get("renderer")
+    return renderer if renderer is not None else _shipped()
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> Renderer:
+    return Renderer()
 
 
 def _collection_held(account: Account) -> str | None:

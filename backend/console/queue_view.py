@@ -45,10 +45,13 @@ class QueueGroup:
 
 @dataclass(frozen=True)
 class QueueBoard:
-    """The whole queue page: waiting items by queue, and the viewer's own conversations."""
+    """The whole queue page: waiting items by queue, the viewer's own conversations, and (for
+    supervisors) the ones other agents own."""
 
     groups: list[QueueGroup]
     mine: list[QueueItem]
+    others: list[QueueItem] = field(default_factory=list)
+    everyone: bool = False  # the viewer oversees every agent (supervisors, admins)
 
     @property
     def waiting(self) -> int:
@@ -69,9 +72,11 @@ def format_wait(delta: timedelta) -> str:
 
 
 async def queue_board(
-    session: AsyncSession, queues: QueueConfig, now: datetime, agent_id: int
+    session: AsyncSession, queues: QueueConfig, now: datetime, agent_id: int,
+    everyone: bool = False,
 ) -> QueueBoard:
-    """Every open handoff, grouped for the queue page."""
+    """Every open handoff, grouped for the queue page; with `everyone`, the conversations
+    other agents own too (a supervisor finds and overrides them there)."""
     rows = await session.execute(
         select(Handoff, Conversation.channel, Debtor.full_name, AgentUser.name)
         .join(Conversation, Conversation.id == Handoff.conversation_id)
@@ -82,6 +87,7 @@ async def queue_board(
     )
     groups = {q.name: QueueGroup(q) for q in queues.queues}
     mine: list[QueueItem] = []
+    others: list[QueueItem] = []
     for handoff, channel, debtor, agent in rows.all():
         item = _item(handoff, channel, debtor, agent, queues.get(handoff.queue), now)
         if handoff.status == QUEUED:
@@ -90,7 +96,10 @@ async def queue_board(
             )
         elif handoff.status == AGENT and handoff.agent_id == agent_id:
             mine.append(item)
-    return QueueBoard(groups=list(groups.values()), mine=mine)
+        elif handoff.status == AGENT and everyone:
+            others.append(item)
+    return QueueBoard(groups=list(groups.values()), mine=mine, others=others,
+                      everyone=everyone)
 
 
 def _item(

@@ -200,7 +200,9 @@ def test_an_agent_takes_over_an_sms_escalation_and_hands_it_back_to_the_bot(
             page.get_by_label("Mentions the debt").uncheck()
             page.get_by_role("button", name="Send", exact=True).click()
             expect(page.locator(".notice-ok")).to_contain_text("Reply sent.")
-            assert _sent_to(twilio_api, address)[1:] == [reply]  # through the real SDK
+            # Through the real SDK, with the opt-out line a bot reply would carry too.
+            stop_line = "Reply STOP to stop messages to this number."
+            assert _sent_to(twilio_api, address)[1:] == [f"{reply}\n{stop_line}"]
 
             expect(page.locator("body")).to_have_attribute("data-live-ready", "1")
             page.evaluate("window.__sameDocument = true")

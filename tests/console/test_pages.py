@@ -111,7 +111,7 @@ async def test_a_reply_goes_through_the_outbox_as_the_agent(
         "csrf_token": token, "text": "Hi, I can help with that.", "nonce": "n1",
         "recipient_verified": "true",
     })
-    assert "notice=sent" in response.headers["location"]
+    assert "notice=queued" in response.headers["location"]  # the fake outbox sends nothing
     outbox = console.services["outbox"]
     [outbound] = outbox.submitted
     assert outbound.purpose == Purpose.AGENT and outbound.sender == f"agent:{agent_id}"
@@ -119,7 +119,7 @@ async def test_a_reply_goes_through_the_outbox_as_the_agent(
     assert not outbound.discusses_debt
     assert len(outbox.sent) == 1
     page = await client.get(response.headers["location"])
-    assert "Reply sent." in page.text and "Hi, I can help with that." in page.text
+    assert "Reply queued for delivery." in page.text and "Hi, I can help with that." in page.text
 
 
 async def test_the_same_reply_form_posted_twice_sends_once(
@@ -130,12 +130,12 @@ async def test_the_same_reply_form_posted_twice_sends_once(
     form = {"csrf_token": token, "text": "Checking that for you now.", "nonce": "dupe1"}
     answers = await asyncio.gather(*(
         client.post(f"/console/conversations/{cid}/reply", data=form) for _ in range(3)))
-    assert all("notice=sent" in a.headers["location"] for a in answers)
+    assert all("notice=queued" in a.headers["location"] for a in answers)
     outbox = console.services["outbox"]
     assert len(outbox.submitted) == 1 and len(outbox.sent) == 1
     again = await client.post(f"/console/conversations/{cid}/reply",
                               data={**form, "nonce": "other"})
-    assert "notice=sent" in again.headers["location"] and len(outbox.sent) == 2
+    assert "notice=queued" in again.headers["location"] and len(outbox.sent) == 2
 
 
 async def test_a_note_on_a_missing_conversation_is_not_found(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -12,17 +13,23 @@ from fastapi import APIRouter, Form, Request, Response
 from backend.api.deps import ContainerDep
 from backend.console import agreements
 from backend.console.deps import ConsoleRoute, Viewer, back_to, viewer_dep
-from backend.console.notices import Notice
+from backend.console.notices import Notice, delivery_notice
 from backend.console.permissions import Perm
 from backend.console.replies import send_agent_reply
 from backend.console.routes.conversation import render_conversation
+from backend.console.routes.handling import delivered
 from backend.db.models import Conversation
 from backend.services.handoff import AGENT
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 Acting = Annotated[Viewer, viewer_dep(Perm.ACCOUNT_ACTION)]
-CENT = Decimal("0.01")
 MAX_INSTALLMENTS = 120
+# ASCII digits only: str.isdigit() and Decimal() also take "²", "٣" and "1_000".
+AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+COUNT = re.compile(r"[0-9]{1,3}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A plan's schedule runs up to ten years on: dates near year 9999 would leave the calendar.
+MAX_YEARS_AWAY = 50
 
 
 @router.post("/conversations/{conversation_id}/promise")
@@ -33,7 +40,7 @@ async def promise(
     """Record a promise to pay, if the portfolio's policy allows it."""
     if not await _may_act(container, viewer, conversation_id):
         return back_to(f"/console/conversations/{conversation_id}", notice="not_yours")
-    money, day = _amount(amount), _day(due)
+    money, day = _amount(amount), _day(due, container.clock.now().date())
     if money is None or day is None:
         return await _refused(request, container, viewer, conversation_id,
                               "give an amount like 25.00 and a date")
@@ -54,7 +61,7 @@ async def plan(
     """Record a payment plan of the balance, if the policy allows it."""
     if not await _may_act(container, viewer, conversation_id):
         return back_to(f"/console/conversations/{conversation_id}", notice="not_yours")
-    installments, day = _count(count), _day(first)
+    installments, day = _count(count), _day(first, container.clock.now().date())
     if installments is None or day is None:
         return await _refused(request, container, viewer, conversation_id,
                               f"give 1 to {MAX_INSTALLMENTS} installments and a first date")
@@ -63,6 +70,10 @@ async def plan(
                                               installments, frequency, day)
     except agreements.NotAgreeable as error:
         return await _refused(request, container, viewer, conversation_id, str(error))
+    if result.replaced_plans or result.cancelled_promises:
+        # The ledger cancels them with the new plan: the agent is told what went.
+        return await _done(request, container, viewer, conversation_id, result, "plan_replaced",
+                           f"{result.replaced_plans}:{result.cancelled_promises}")
     return await _done(request, container, viewer, conversation_id, result, "plan_recorded")
 
 
@@ -83,35 +94,38 @@ async def payment_link(
     if not link.ok or link.url is None:
         return await _refused(request, container, viewer, conversation_id, link.reason or "")
     outcome = await send_agent_reply(
-        container, conversation_id, viewer.id, f"You can pay securely here: {link.url}",
-        discusses_debt=True, recipient_verified=recipient_verified,
-        nonce=secrets.token_hex(8),
+        container, conversation_id, viewer.id, link.text or link.url, discusses_debt=True,
+        recipient_verified=recipient_verified, nonce=secrets.token_hex(8),
     )
-    code = {"pending": "link_sent"}.get(outcome.status, outcome.status)
-    return back_to(f"/console/conversations/{conversation_id}", notice=code,
-                   reason=outcome.reason)
+    status, reason = await delivered(container, outcome)
+    return back_to(f"/console/conversations/{conversation_id}",
+                   notice=delivery_notice(status, link=True), reason=reason)
 
 
 def _amount(raw: str) -> Decimal | None:
     """A positive amount in cents, or None (the form shows why instead of a JSON error)."""
-    try:
-        value = Decimal(raw.strip().replace(",", ""))
-    except InvalidOperation:
+    text = raw.strip().replace(",", "")
+    if not AMOUNT.fullmatch(text):
         return None
-    if not value.is_finite() or value <= 0 or value != value.quantize(CENT):
-        return None
-    return value
+    value = Decimal(text)
+    return value if value > 0 else None
 
 
-def _day(raw: str) -> date | None:
+def _day(raw: str, today: date) -> date | None:
+    """A YYYY-MM-DD date within MAX_YEARS_AWAY of today, or None."""
+    text = raw.strip()
+    if not DAY.fullmatch(text):
+        return None
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    return day if abs(day.year - today.year) <= MAX_YEARS_AWAY else None
 
 
 def _count(raw: str) -> int | None:
-    value = int(raw) if raw.strip().isdigit() else 0
+    text = raw.strip()
+    value = int(text) if COUNT.fullmatch(text) else 0
     return value if 1 <= value <= MAX_INSTALLMENTS else None
 
 
@@ -125,11 +139,12 @@ async def _may_act(container: ContainerDep, viewer: Viewer, conversation_id: int
 
 
 async def _done(request: Request, container: ContainerDep, viewer: Viewer,
-                conversation_id: int, result: agreements.Agreed, code: str) -> Response:
+                conversation_id: int, result: agreements.Agreed, code: str,
+                reason: str | None = None) -> Response:
     if not result.ok:
         return await _refused(request, container, viewer, conversation_id, result.reason or "")
     # Redirected: reloading the page must not post the agreement again.
-    return back_to(f"/console/conversations/{conversation_id}", notice=code)
+    return back_to(f"/console/conversations/{conversation_id}", notice=code, reason=reason)
 
 
 async def _refused(request: Request, container: ContainerDep, viewer: Viewer,

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.api.deps import ContainerDep
 from backend.console import actions
 from backend.console.deps import ConsoleRoute, Viewer, back_to, handoff_service, viewer_dep
+from backend.console.notices import delivery_notice
 from backend.console.permissions import Perm
-from backend.console.replies import send_agent_reply
+from backend.console.replies import ReplyOutcome, send_agent_reply
+from backend.container import Container
 from backend.db.models import Message
 from backend.services.handoff import (
     Actor,
@@ -46,8 +48,22 @@ async def reply(
         container, conversation_id, viewer.id, text, discusses_debt=discusses_debt,
         recipient_verified=recipient_verified, nonce=nonce or secrets.token_hex(8),
     )
-    code = {"pending": "sent"}.get(outcome.status, outcome.status)
-    return back_to(_page(conversation_id), notice=code, reason=outcome.reason)
+    status, reason = await delivered(container, outcome)
+    return back_to(_page(conversation_id), notice=delivery_notice(status), reason=reason)
+
+
+async def delivered(container: Container, outcome: ReplyOutcome) -> tuple[str, str | None]:
+    """The reply's status and reason as stored now: the outcome says "pending" even when the
+    send in this request already went out, or failed."""
+    if outcome.message_id is None or outcome.status in ("deferred", "blocked"):
+        return outcome.status, outcome.reason
+    async with container.sessions() as db:
+        message = await db.get(Message, outcome.message_id)
+    if message is None:
+        return outcome.status, outcome.reason
+    if message.delivery_status == "queued" and message.provider_message_id:
+        return "sent", None  # the provider took it ("queued" is Twilio's word for accepted)
+    return message.delivery_status, message.error_code
 
 
 @router.post("/conversations/{conversation_id}/notes")
@@ -122,12 +138,14 @@ async def stop_state(
     target = _page(conversation_id) if conversation_id else "/console/queue"
     try:
         async with container.sessions.begin() as db:
-            await actions.set_stop_state(db, account_id, state, on=action == "set",
-                                         details=details, actor=viewer.actor,
-                                         now=container.clock.now())
+            change = await actions.set_stop_state(db, account_id, state, on=action == "set",
+                                                  details=details, actor=viewer.actor,
+                                                  now=container.clock.now())
     except actions.ActionRefused as refused:
-        return back_to(target, notice=refused.code)
-    return back_to(target, notice="stop_state")
+        return back_to(target, notice=refused.code,
+                       reason=state if refused.code == "not_set" else None)
+    return back_to(target, notice="disputes_resolved" if change.resolved_disputes
+                   else "stop_state")
 
 
 def _actor(viewer: Viewer) -> Actor:

@@ -20,11 +20,12 @@ Watching = Annotated[Viewer, viewer_dep(Perm.VIEW_QUEUE)]
 @router.get("/queue")
 async def queue_page(
     request: Request, container: ContainerDep, viewer: Watching,
-    notice: str | None = None,
+    notice: str | None = None, reason: str | None = None,
 ) -> Response:
-    """Every waiting conversation, most urgent first, and the viewer's own."""
+    """Every waiting conversation, most urgent first, and the viewer's own (a supervisor's
+    board also holds every conversation another agent owns)."""
     context = await _board_context(container, viewer)
-    context["notice"] = notice_for(notice)
+    context["notice"] = notice_for(notice, reason)
     return render(request, "queue.html", context)
 
 
@@ -57,6 +58,7 @@ async def claim(
 async def _board_context(container: ContainerDep, viewer: Viewer) -> dict[str, object]:
     async with container.sessions() as db:
         board = await queue_board(
-            db, handoff_service(container).queues, container.clock.now(), viewer.id
+            db, handoff_service(container).queues, container.clock.now(), viewer.id,
+            everyone=viewer.can(Perm.OVERRIDE),
         )
     return {"board": board, "format_wait": format_wait}
