@@ -13,7 +13,7 @@ from sqlalchemy import Row, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.engine import autocommit
-from backend.db.models import Conversation, Message
+from backend.db.models import Account, Conversation, Message
 from backend.db.models.enums import Direction, Ownership
 from backend.services import audit, message_feed
 from backend.services.compliance.consent import record_opt_out
@@ -165,16 +165,23 @@ class SqlOutbox:
             found = await session.get(Conversation, outbound.conversation_id)
             if found is not None:
                 return found
-        found = await session.scalar(
-            select(Conversation).where(Conversation.channel == outbound.key.channel,
-                                       Conversation.address == outbound.key.address)
-            .order_by(Conversation.id.desc()).limit(1))
+        # A number two debtors share (spouses, a family phone) gets one conversation per
+        # account: a reminder for B must not land in A's, where a reply would be read as A's.
+        query = select(Conversation).where(Conversation.channel == outbound.key.channel,
+                                           Conversation.address == outbound.key.address)
+        if outbound.account_id is not None:
+            query = query.where(Conversation.account_id == outbound.account_id)
+        found = await session.scalar(query.order_by(Conversation.id.desc()).limit(1))
         if found is not None:
             return found
         debtor_id, account_id = await resolve_address(session, outbound.key.channel,
                                                       outbound.key.address)
+        if outbound.account_id is not None:
+            account_id = outbound.account_id
+            debtor_id = await session.scalar(
+                select(Account.debtor_id).where(Account.id == account_id)) or debtor_id
         created = Conversation(channel=outbound.key.channel, address=outbound.key.address,
-                               debtor_id=debtor_id, account_id=outbound.account_id or account_id,
+                               debtor_id=debtor_id, account_id=account_id,
                                ownership=Ownership.BOT, started_at=now, last_message_at=now)
         session.add(created)
         await session.flush()
