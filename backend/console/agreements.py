@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from backend.console.replies import portfolio_wording
 from backend.container import Container
 from backend.db.models import Account, Conversation, Debtor, PaymentPlan, Promise
 from backend.db.models.enums import PlanStatus, PromiseStatus
@@ -109,18 +110,9 @@ async def payment_link(container: Container, conversation_id: int, amount: Decim
     language = conversation.language or (debtor.preferred_language if debtor else None)
     ctx = RenderContext(locale=language if language in LOCALES else "en",
                         currency=account.currency, channel=conversation.channel,
-                        wording=_wording(container, account))
+                        wording=portfolio_wording(container, account.portfolio))
     text = _renderer(container).sentence("pay.link", {"amount": amount, "url": url}, ctx)
     return Agreed(True, url=url, text=text)
-
-
-def _wording(container: Container, account: Account) -> str | None:
-    """The portfolio's wording of the bot's sentences, when the policies are installed."""
-    store = container.services.get("policies")
-    if store is None:
-        return None
-    policy: Policy = store.for_portfolio(account.portfolio)
-    return policy.wording
 
 
 def _renderer(container: Container) -> Renderer:

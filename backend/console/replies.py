@@ -173,12 +173,19 @@ async def _disclosed_before(session: AsyncSession, conversation_id: int) -> bool
 
 async def _wording(session: AsyncSession, container: Container,
                    conversation: Conversation) -> str | None:
-    """The portfolio's own wording (its mini-Miranda), as its policy names it."""
-    policies = container.services.get("policies")
-    if policies is None or conversation.portfolio_id is None:
+    if conversation.portfolio_id is None:
         return None
-    portfolio = await session.get(Portfolio, conversation.portfolio_id)
-    return policies.for_portfolio(portfolio).wording if portfolio is not None else None
+    return portfolio_wording(container, await session.get(Portfolio, conversation.portfolio_id))
+
+
+def portfolio_wording(container: Container, portfolio: Portfolio | None) -> str | None:
+    """The portfolio's own wording of the bot's sentences (its mini-Miranda), as its policy
+    names it, when the policies are installed."""
+    policies = container.services.get("policies")
+    if policies is None or portfolio is None:
+        return None
+    wording: str | None = policies.for_portfolio(portfolio).wording
+    return wording
 
 
 async def _audit(
