@@ -50,6 +50,7 @@ NOTICES = {
     "note_empty": Notice("error", "The note is empty."),
     "reason_required": Notice("error", "Say why the stop-state changes."),
     "unknown_stop_state": Notice("error", "Unknown stop-state."),
+    "bad_action": Notice("error", "Choose Set or Clear: nothing was changed."),
     "not_set": Notice("error", "That stop-state is not set on this account: nothing was "
                                "changed."),
     "unknown_intent": Notice("error", "Unknown intent: pick one from the list."),

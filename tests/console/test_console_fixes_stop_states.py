@@ -172,3 +172,22 @@ async def test_a_full_stop_details_column_keeps_what_was_there(
     assert len(account.stop_details) == 2000 and account.stop_details.endswith("…")
     [event] = await _stop_events(console, account_id)
     assert event.data["reason"] == ("letter " * 50).strip()
+
+
+async def test_an_unknown_action_changes_no_stop_state(
+    console: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    client, token, _ = await logged_in(Role.SUPERVISOR)
+    cid, account_id = await _account_of(console, seed)
+    async with console.sessions.begin() as session:
+        account = await session.get(Account, account_id)
+        assert account is not None
+        account.bankruptcy, account.stop_details = True, FILED
+    for action in ("Set", "remove", "on"):
+        response = await _change(client, token, account_id, cid, "bankruptcy", action, "typo")
+        assert "notice=bad_action" in response.headers["location"]
+    async with console.sessions() as session:
+        account = await session.get(Account, account_id)
+        assert account is not None
+    assert account.bankruptcy and account.stop_details == FILED
+    assert await _stop_events(console, account_id) == []

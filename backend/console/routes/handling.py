@@ -28,6 +28,7 @@ from backend.services.handoff import (
 )
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+STOP_STATE_ACTIONS = {"set": True, "clear": False}
 Text = Annotated[str, Form()]
 
 
@@ -136,9 +137,13 @@ async def stop_state(
 ) -> Response:
     """Set or clear a stop-state (supervisors)."""
     target = _page(conversation_id) if conversation_id else "/console/queue"
+    if action not in STOP_STATE_ACTIONS:
+        # Anything but an explicit "clear" must never lift a stop-state.
+        return back_to(target, notice="bad_action")
     try:
         async with container.sessions.begin() as db:
-            change = await actions.set_stop_state(db, account_id, state, on=action == "set",
+            change = await actions.set_stop_state(db, account_id, state,
+                                                  on=STOP_STATE_ACTIONS[action],
                                                   details=details, actor=viewer.actor,
                                                   now=container.clock.now())
     except actions.ActionRefused as refused:
