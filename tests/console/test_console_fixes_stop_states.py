@@ -24,6 +24,15 @@ async def _account_of(console: Container, seed: Seeder) -> tuple[int, int]:
         return cid, conversation.account_id
 
 
+async def _bankrupt_account(console: Container, seed: Seeder) -> tuple[int, int]:
+    cid, account_id = await _account_of(console, seed)
+    async with console.sessions.begin() as session:
+        account = await session.get(Account, account_id)
+        assert account is not None
+        account.bankruptcy, account.stop_details = True, FILED
+    return cid, account_id
+
+
 async def _change(client: httpx.AsyncClient, token: str, account_id: int, cid: int,
                   state: str, action: str, details: str) -> httpx.Response:
     return await client.post(f"/console/accounts/{account_id}/stop-state", data={
@@ -42,11 +51,7 @@ async def test_setting_and_clearing_one_state_keeps_the_others_details(
     console: Container, seed: Seeder, logged_in: LoggedIn
 ) -> None:
     client, token, agent_id = await logged_in(Role.SUPERVISOR)
-    cid, account_id = await _account_of(console, seed)
-    async with console.sessions.begin() as session:
-        account = await session.get(Account, account_id)
-        assert account is not None
-        account.bankruptcy, account.stop_details = True, FILED
+    cid, account_id = await _bankrupt_account(console, seed)
     console.clock.advance(timedelta(days=3))  # type: ignore[attr-defined]
     for action, why in (("set", "executor called"), ("clear", "wrong account, mistake")):
         response = await _change(client, token, account_id, cid, "deceased", action, why)
@@ -178,11 +183,7 @@ async def test_an_unknown_action_changes_no_stop_state(
     console: Container, seed: Seeder, logged_in: LoggedIn
 ) -> None:
     client, token, _ = await logged_in(Role.SUPERVISOR)
-    cid, account_id = await _account_of(console, seed)
-    async with console.sessions.begin() as session:
-        account = await session.get(Account, account_id)
-        assert account is not None
-        account.bankruptcy, account.stop_details = True, FILED
+    cid, account_id = await _bankrupt_account(console, seed)
     for action in ("Set", "remove", "on"):
         response = await _change(client, token, account_id, cid, "bankruptcy", action, "typo")
         assert "notice=bad_action" in response.headers["location"]
