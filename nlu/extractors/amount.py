@@ -18,9 +18,10 @@ _SYMBOLS = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", 
 _WORD_ALT = r"dollars?|d[oó]lares|d[oó]lar|bucks?|usd|dlls?|dls|euros?|eur|pounds?|quid|gbp|pesos?"
 _SYMBOL_ALT = r"us\$|\$|€|£|usd\s?|eur\s?"
 _NUM = rf"(?:{DIGITS})"
-# "2 mil" is 2000 and "2 mil quinientos" 2500, as "2k" is 2000.
-# Not "te pago 2 mil una vez": "una" counts the times, it adds nothing to the 2000.
-_MIL = rf"\s+mil\b(?:\s+(?!(?:un|una|uno|a|an|one)\b)(?P<rest>{NUMBER_WORDS})(?!\w))?"
+# "2 mil" is 2000, "2 mil quinientos" and "2 mil 500" 2500, as "2k" is 2000; so in English
+# "2 thousand 500". Not "te pago 2 mil una vez": "una" counts the times, it adds nothing.
+_MIL = (rf"\s+(?:mil|thousand)\b(?:\s+(?:and\s+)?(?!(?:un|una|uno|a|an|one)\b)"
+        rf"(?P<rest>{NUMBER_WORDS}|[1-9]\d{{2}}(?![\d.,]))(?!\w))?")
 _K = rf"(?:\s?k\b|\s?grand\b|{_MIL})"
 # The lookahead refuses a partial number: "$12.3456" is not "$12.345" (nor "$12.34").
 _PREFIXED = re.compile(
@@ -129,7 +130,7 @@ def _amount(
         value *= 1000
         rest = m.groupdict().get("rest")
         if rest:
-            added = words_to_int(rest)
+            added = int(rest) if rest.isdigit() else words_to_int(rest)
             if added is None or not 0 < added < 1000:
                 return []
             value += added

@@ -111,6 +111,12 @@ def test_twelve_mo_is_a_duration_and_el_7mo_a_day():
         ("le pago 2 mil", [("2000.00", None)]),
         ("le pago 2 mil quinientos", [("2500.00", None)]),
         ("te pago 2 mil una vez", [("2000.00", None)]),
+        ("te pago 2 mil 500", [("2500.00", None)]),
+        ("te doy 3 mil 250 pesos", [("3250.00", None)]),
+        ("i can pay 2 thousand 500", [("2500.00", None)]),
+        ("i can pay 2 thousand and 500 dollars", [("2500.00", "USD")]),
+        ("i can do 2 thousand", [("2000.00", None)]),
+        ("2 mil 15 de diciembre", [("2000.00", None)]),  # the 15th is a day, not 2,015
         ("te pago 1,5 mil", [("1500.00", None)]),
         ("le doy mil quinientos el lunes", [("1500.00", None)]),
         ("le pago 50 mil pesos el viernes", [("50000.00", None)]),
