@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 
 from bot.dialogs import carrier_keywords, identity, opt_out, router, stop_states
 from bot.dialogs.base import DialogState, Outcome, Said, Turn
-from bot.dialogs.currency import AMOUNT_CURRENCY, stated_currency
 from bot.effects import Handoff
+from bot.entity_choice import chosen_entities
 from bot.messages import Choice, OutboundMessage, Reply
 from bot.ports import Outbox, OutboxDecision, TurnContext, TurnStore, TurnUnit
 from bot.responses import LOCALES, RenderContext, Renderer
 from bot.state import StateStore
+from nlu.extractors.calendar import local_today
 from nlu.types import IntentScore, Interpreter, Parse
 
 log = logging.getLogger(__name__)
@@ -161,9 +162,10 @@ class Engine:
             language=self._locale(None, state, ctx),
         )
         await unit.record_parse(parse)
+        entities = chosen_entities(parse, local_today(ctx.received_at, ctx.timezone))
         return Turn(
             ctx.text, parse.intent.name, ctx.received_at, parse.intent.confidence,
-            _entities(parse), parse.language, bool(parse.extra.get("low_confidence")),
+            entities, parse.language, bool(parse.extra.get("low_confidence")),
         )
 
     def _locale(self, turn: Turn | None, state: DialogState, ctx: TurnContext) -> str:
@@ -217,30 +219,6 @@ class Engine:
                if r.decision.allowed and r.decision.message_id is not None]
         if ids and self.outbox is not None:
             await self.outbox.send(ids)
-
-
-# An amount named as what is owed ("i know i owe 1278 but i can pay 100") is not an offer.
-OWED_BEFORE = re.compile(
-    r"\b(?:owe|owes|owed|balance(?: is| of)?|debt(?: is| of)?|debo|saldo(?: es| de)?"
-    r"|deuda(?: es| de)?|adeudo(?: es| de)?)\W*$", re.IGNORECASE)
-
-
-def _entities(parse: Parse) -> dict[str, str]:
-    """The first value of each entity, and the currency its amount was stated in, if any.
-
-    Of several amounts, the first that is not named as what is owed.
-    """
-    entities = {e.entity: e.value for e in reversed(parse.entities)}
-    amounts = [e for e in parse.entities if e.entity == "amount"]
-    offered = [e for e in amounts
-               if not OWED_BEFORE.search(parse.text[max(0, e.start - 30):e.start])]
-    amount = (offered or amounts)[0] if amounts else None
-    if amount is not None:
-        entities["amount"] = amount.value
-    stated = stated_currency(amount.text, amount.currency) if amount else None
-    if stated:
-        entities[AMOUNT_CURRENCY] = stated
-    return entities
 
 
 def _held(state: DialogState, ctx: TurnContext, hold: str | None) -> Outcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -306,6 +307,21 @@ async def test_a_dollar_sign_is_the_accounts_own_currency(real_entities: Chat) -
     await real_entities.verify()
     out = await real_entities.says("I'll pay $300 on 2026-12-04")
     assert [r.key for r in out.replies] == ["promise.confirm"]
+
+
+@pytest.mark.parametrize("text", [
+    "me pagan el viernes y te pago 200 el lunes",
+    "i got paid last friday, te pago 200 el lunes",
+    "ya le mande 50 el lunes pasado y te pago 200 el lunes",
+])
+async def test_the_promise_is_the_day_and_amount_offered(real_entities: Chat, text: str) -> None:
+    await real_entities.verify()
+    out = await real_entities.says(text)
+    assert [r.key for r in out.replies] == ["promise.confirm"]
+    await real_entities.says("yes")
+    promise = await _one(real_entities, Promise)
+    assert promise is not None
+    assert (promise.amount, promise.due_date) == (Decimal("200.00"), date(2026, 11, 30))
 
 
 async def _hand_back(chat: Chat, **account_flags: bool) -> None:
