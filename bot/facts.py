@@ -163,6 +163,9 @@ class Facts:
     contact_opted_out: bool = False
     contact_wrong_party: bool = False
     active_plan: bool = False  # an agreed plan takes every payment until it ends
+    settlement_left: Decimal | None = None  # what an agreed settlement still needs
+    promised: Decimal = Decimal(0)  # what pending promises still cover of the balance
+    pending_promises: tuple[Installment, ...] = ()  # their days and amounts
     policy: DialogPolicy = field(default_factory=DialogPolicy)
     judge: OfferJudge | None = None
 

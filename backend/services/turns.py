@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
@@ -19,11 +20,14 @@ from backend.db.models import (
     ContactPoint,
     Conversation,
     Handoff,
+    Installment,
     Message,
     PaymentPlan,
     Portfolio,
+    Promise,
 )
-from backend.db.models.enums import Channel, Ownership, PlanStatus
+from backend.db.models.enums import Channel, Ownership, PlanStatus, PromiseStatus
+from backend.db.types import Money
 from backend.services import audit, ledger
 from backend.services.compliance.consent import record_opt_in, record_opt_out
 from backend.services.payments.links import PaymentLinks
@@ -32,6 +36,7 @@ from backend.services.policy.store import PolicyStore
 from bot import effects as fx
 from bot.clock import Clock
 from bot.facts import Facts, Identity
+from bot.facts import Installment as Due
 from bot.messages import ConversationKey, OutboundMessage
 from bot.ports import Outbox, OutboxDecision, TurnContext
 from nlu.types import Parse
@@ -73,13 +78,16 @@ class SqlTurnStore:
         row = (await session.execute(_TURN_ROWS, {"message_id": message_id})).first()
         if row is None:
             raise LookupError(f"no message {message_id}")
-        message, conversation, account, contact_id, opted_out_at, wrong_party, plan = row
+        (message, conversation, account, contact_id, opted_out_at, wrong_party, plan,
+         settlement_left, promised) = row
         if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
             await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
             await session.refresh(conversation)
         contact = None if contact_id is None else _Contact(opted_out_at is not None,
                                                             bool(wrong_party))
-        facts = self._facts(account, contact, conversation, message.created_at, bool(plan))
+        agreed = _Agreed(bool(plan), settlement_left, promised or Decimal(0),
+                         await _pending_promises(session, account) if promised else ())
+        facts = self._facts(account, contact, conversation, message.created_at, agreed)
         context = TurnContext(
             message_id=message.id, conversation_id=conversation.id,
             key=ConversationKey(conversation.channel, conversation.address), text=message.text,
@@ -91,7 +99,7 @@ class SqlTurnStore:
         return SqlTurnUnit(session, self.deps, context, message, conversation, account)
 
     def _facts(self, account: Account | None, contact: _Contact | None,
-               conversation: Conversation, at: datetime, active_plan: bool) -> Facts | None:
+               conversation: Conversation, at: datetime, agreed: _Agreed) -> Facts | None:
         if account is None:
             return None
         debtor = account.debtor
@@ -106,7 +114,9 @@ class SqlTurnStore:
             preferred_language=debtor.preferred_language, stop_states=tuple(account.stop_states),
             hardship=account.hardship, status=account.status, channel=conversation.channel,
             contact_opted_out=bool(contact and contact.opted_out),
-            contact_wrong_party=bool(contact and contact.wrong_party), active_plan=active_plan,
+            contact_wrong_party=bool(contact and contact.wrong_party),
+            active_plan=agreed.active_plan, settlement_left=agreed.settlement_left,
+            promised=agreed.promised, pending_promises=agreed.pending_promises,
             policy=dialog_policy(policy), judge=PolicyJudge(policy, account.currency),
         )
 
@@ -124,6 +134,17 @@ _ACTIVE_PLAN = (select(PaymentPlan.id)
                 .where(PaymentPlan.account_id == Account.id,
                        PaymentPlan.status == PlanStatus.ACTIVE)
                 .limit(1).correlate(Account).scalar_subquery())
+# What is left to pay of an agreed settlement (NULL without one): paying in full means that.
+_SETTLEMENT_LEFT = (select(func.sum(Installment.amount - Installment.paid_amount, type_=Money()))
+                    .join(PaymentPlan, PaymentPlan.id == Installment.plan_id)
+                    .where(PaymentPlan.account_id == Account.id,
+                           PaymentPlan.status == PlanStatus.ACTIVE,
+                           PaymentPlan.is_settlement.is_(True))
+                    .correlate(Account).scalar_subquery())
+# What pending promises still cover of the balance (NULL without any).
+_PROMISED = (select(func.sum(Promise.amount - Promise.paid_amount, type_=Money()))
+             .where(Promise.account_id == Account.id, Promise.status == PromiseStatus.PENDING)
+             .correlate(Account).scalar_subquery())
 
 # A turn's message, conversation, account (with debtor, portfolio and creditor), contact flags
 # and whether a plan is active, in one round trip; built once, so SQLAlchemy caches its
@@ -131,13 +152,32 @@ _ACTIVE_PLAN = (select(PaymentPlan.id)
 _TURN_ROWS = (
     select(Message, Conversation, Account, _first_contact(ContactPoint.id),
            _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party),
-           _ACTIVE_PLAN)
+           _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED)
     .join(Conversation, Conversation.id == Message.conversation_id)
     .outerjoin(Account, Account.id == Conversation.account_id)
     .options(joinedload(Account.debtor),
              joinedload(Account.portfolio).joinedload(Portfolio.creditor))
     .where(Message.id == bindparam("message_id"))
 )
+
+
+@dataclass(frozen=True)
+class _Agreed:
+    """What the debtor already agreed to: a plan, a settlement's rest, pending promises."""
+
+    active_plan: bool
+    settlement_left: Decimal | None
+    promised: Decimal
+    pending_promises: tuple[Due, ...]
+
+
+async def _pending_promises(session: AsyncSession, account: Account | None
+                            ) -> tuple[Due, ...]:
+    if account is None:
+        return ()
+    rows = await session.execute(select(Promise.due_date, Promise.amount).where(
+        Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING))
+    return tuple(Due(due, amount) for due, amount in rows)
 
 
 @dataclass(frozen=True)

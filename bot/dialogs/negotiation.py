@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
+from decimal import Decimal
 
 from bot.dialogs.base import YES_NO, Outcome, Turn, choice, offer_slots
 from bot.dialogs.handoff import hand_off
@@ -19,10 +20,17 @@ def judge_of(facts: Facts) -> OfferJudge:
     return facts.judge
 
 
-def terms_for(facts: Facts, offer: Offer | None = None) -> Terms:
-    """The terms to judge with; a hardship offer is judged by the hardship bounds."""
+def terms_for(facts: Facts, offer: Offer | None = None, kind: str | None = None) -> Terms:
+    """The terms to judge with; a hardship offer is judged by the hardship bounds.
+
+    A promise may cover only what pending promises leave of the balance: two promises of the
+    same money would count one payment twice.
+    """
     hardship = facts.hardship or bool(offer and offer.hardship)
-    return replace(facts.terms, hardship=hardship)
+    terms = replace(facts.terms, hardship=hardship)
+    if (kind or (offer.kind if offer else None)) == "promise" and facts.promised:
+        terms = replace(terms, balance=max(facts.balance - facts.promised, Decimal(0)))
+    return terms
 
 
 def allowed(facts: Facts, offer: Offer) -> bool:
@@ -155,7 +163,7 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
         out.state.options = []
         out.state.flow = "counter:settlement"  # the amount comes next
         return out.say("negotiate.ask.settlement")
-    answer = judge_of(facts).answer(kind, request, terms_for(facts))
+    answer = judge_of(facts).answer(kind, request, terms_for(facts, kind=kind))
     if kind == "settlement" and answer.offer is None and not answer.needs_human:
         return present_options(out, facts, judge_of(facts).proposals(facts.terms),
                                "negotiate.settlement_refused")

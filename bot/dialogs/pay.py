@@ -9,9 +9,15 @@ from bot.facts import Facts, Offer
 
 
 def pay_in_full(out: Outcome, facts: Facts) -> Outcome:
-    """A link for the whole balance, straight from the ledger."""
+    """A link for the whole balance, straight from the ledger (or what an agreed settlement
+    still needs: paying the balance would overpay it)."""
     if facts.paid:
         return out.say("balance.paid", debt=True)
+    if facts.settlement_left is not None and facts.settlement_left > 0:
+        out.state.clear_table()
+        return out.do(IssuePaymentLink(facts.settlement_left)).say(
+            "pay.settlement_link", debt=True, amount=facts.settlement_left,
+            currency=facts.currency)
     offer = Offer("full", facts.balance, facts.today)
     if not allowed(facts, offer):
         return out.say("fallback.clarify")
@@ -30,7 +36,7 @@ def pay_partial(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         out.state.clear_table()
         out.state.flow = "partial"
         return out.say("pay.partial.ask")
-    if amount >= facts.balance:
+    if amount >= min(facts.balance, facts.settlement_left or facts.balance):
         return pay_in_full(out, facts)
     out.state.clear_table()
     return out.do(IssuePaymentLink(amount)).say(

@@ -31,4 +31,19 @@ def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if "date" not in slots:
         return out.say("promise.ask_date")
     request = Request(Decimal(slots["amount"]), date.fromisoformat(slots["date"]))
-    return present(out, facts, judge_of(facts).answer("promise", request, terms_for(facts)))
+    already = _already(request, facts)
+    if already is not None:
+        state.promise, state.flow = {}, None
+        return out.say(already, debt=True, amount=request.amount, date=request.due,
+                       currency=facts.currency)
+    return present(out, facts, judge_of(facts).answer(
+        "promise", request, terms_for(facts, kind="promise")))
+
+
+def _already(request: Request, facts: Facts) -> str | None:
+    """Why no new promise is needed: the same one is pending, or pending ones cover it all."""
+    if any((p.due, p.amount) == (request.due, request.amount) for p in facts.pending_promises):
+        return "promise.already"
+    if facts.promised >= facts.balance:
+        return "promise.covered"
+    return None
