@@ -133,6 +133,8 @@ class Engine:
             return None, carrier_keywords.answer(Outcome(state), carrier, ctx.facts)
         hold = stop_states.held(ctx.facts)
         if hold or (state.stopped and ctx.facts is None):
+            if _acknowledged(state, hold) and ctx.facts is not None:
+                return await self._read_after_stop(unit, state)
             return None, _held(state, ctx, hold)
         # What stopped the bot was cleared by a person (or the debtor opted back in): the
         # stored records, not the dialog's memory of the stop, decide whether it may speak.
@@ -145,6 +147,23 @@ class Engine:
         out = router.step(state, turn, ctx.facts)
         if out.identity_answer:
             await unit.record_parse(None)
+        return turn, out
+
+    async def _read_after_stop(self, unit: TurnUnit, state: DialogState
+                               ) -> tuple[Turn | None, Outcome]:
+        """After the bot acknowledged this address's STOP (or wrong number) it stays silent,
+        but a bankruptcy, an attorney, a death, a dispute or a wider opt-out written later
+        is still recorded and handed to a person (compliance research items 8, 16, 27, 28)."""
+        turn = await self._interpret(unit, state)
+        out = Outcome(state)
+        if turn.intent not in router.AFTER_STOP:
+            return turn, out
+        reading = DialogState.from_dict(state.to_dict())
+        reading.stopped = turn.intent == "opt_out"  # opt_out itself records only a wider one
+        heard = router.UNGATED[turn.intent](Outcome(reading), turn, reading.is_verified(turn.now))
+        out.do(*heard.effects)
+        if turn.intent != "opt_out" and not any(isinstance(e, Handoff) for e in heard.effects):
+            out.do(Handoff("inbound_after_stop", "legal", 1, turn.intent))
         return turn, out
 
     async def _interpret(self, unit: TurnUnit, state: DialogState) -> Turn:
@@ -229,10 +248,14 @@ def _held(state: DialogState, ctx: TurnContext, hold: str | None) -> Outcome:
     an address whose own STOP or "wrong number" the bot acknowledged stays quiet.
     """
     out = Outcome(state)
-    acknowledged = state.stopped and hold in (None, "opted_out", "wrong_party")
-    if ctx.ownership == "bot" and not acknowledged:
+    if ctx.ownership == "bot" and not _acknowledged(state, hold):
         out.do(Handoff("inbound_on_hold", "legal", 1, hold))
     return out
+
+
+def _acknowledged(state: DialogState, hold: str | None) -> bool:
+    """The bot itself acknowledged this address's STOP or wrong number."""
+    return state.stopped and hold in (None, "opted_out", "wrong_party")
 
 
 def _chosen(text: str, choices: list[list[str]]) -> tuple[str, dict[str, str]] | None:

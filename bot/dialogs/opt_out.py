@@ -67,14 +67,21 @@ def keyword_language(word: str) -> str:
 
 
 def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
-    """Record the opt-out (this address, or all of them) and confirm once."""
-    if out.state.stopped:
-        return out
+    """Record the opt-out (this address, or all of them) and confirm once.
+
+    Once stopped, only a wider opt-out ("STOP ALL" after "STOP") is news: it is recorded
+    without another confirmation.
+    """
     named = named_channels(turn.text) if word is None else ()
     said_all = any(t in ALL_FILLER for t in tokens(turn.text))  # "STOP ALL", "baja todo"
     all_channels = word in ALL_CHANNELS or (word is not None and said_all) or (
         word is None and bool(ALL_WORDS.search(turn.text)))
     all_channels = all_channels or len(named) > 1  # "no texts, no emails, nothing"
+    if out.state.stopped:
+        if all_channels or named:
+            out.do(RecordOptOut(all_channels=all_channels, reason=word or "opt_out",
+                                channels=() if all_channels else named))
+        return out
     out.state.stopped = True
     out.state.clear_table()
     out.do(RecordOptOut(all_channels=all_channels, reason=word or "opt_out",

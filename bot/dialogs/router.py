@@ -45,6 +45,10 @@ UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
     "goodbye": lambda out, turn, _: small_talk.goodbye(out),
 }
 
+# Still acted on (records, a person) after the bot acknowledged an address's STOP.
+AFTER_STOP = frozenset({"opt_out", "attorney_represented", "bankruptcy", "deceased",
+                        "dispute_debt", "already_paid", "request_agent", "complaint"})
+
 # Read as the answer when an identity question is open and the message holds one.
 COURTESIES = frozenset({"thanks", "goodbye"})
 
