@@ -161,6 +161,11 @@ _TURN_ROWS = (
 )
 
 
+# Facts about the person, not one debt: held on every account of that consumer
+# (compliance research item 27: a bankruptcy stays every act to collect).
+PERSON_WIDE = frozenset({"bankruptcy", "deceased"})
+
+
 @dataclass(frozen=True)
 class _Agreed:
     """What the debtor already agreed to: a plan, a settlement's rest, pending promises."""
@@ -236,6 +241,16 @@ class SqlTurnUnit:
             return await self._account_effect(effect, self.account)
         return None
 
+    async def _persons_other_accounts(self, account: Account) -> Sequence[Account]:
+        """The other accounts of the person writing: the same debtor, or a debtor holding this
+        conversation's address (the importer keeps one debtor per account row)."""
+        at_address = select(ContactPoint.debtor_id).where(
+            ContactPoint.channel == self.conversation.channel,
+            ContactPoint.address == self.conversation.address)
+        return (await self.session.scalars(select(Account).where(
+            Account.id != account.id,
+            (Account.debtor_id == account.debtor_id) | Account.debtor_id.in_(at_address)))).all()
+
     async def _account_effect(self, effect: fx.Effect, account: Account) -> dict[str, Any] | None:
         origin = self.origin
         if isinstance(effect, fx.IssuePaymentLink):
@@ -250,6 +265,10 @@ class SqlTurnUnit:
         elif isinstance(effect, fx.SetStopState):
             await ledger.set_stop_state(self.session, account, effect.state, effect.details,
                                         origin)
+            if effect.state in PERSON_WIDE:
+                for other in await self._persons_other_accounts(account):
+                    await ledger.set_stop_state(self.session, other, effect.state,
+                                                effect.details, origin)
         elif isinstance(effect, fx.SetHardship):
             await ledger.set_stop_state(self.session, account, "hardship", effect.details,
                                         origin)
