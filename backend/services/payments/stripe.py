@@ -60,12 +60,23 @@ class StripeProvider:
             return []
         minor = obj.get("amount_received") or obj.get("amount_total") or obj.get("amount") or 0
         return [PaymentEvent(
-            provider=self.name, reference=str(metadata.get("reference") or obj["id"]),
+            provider=self.name, reference=str(metadata.get("reference") or payment_key(obj)),
             account_id=int(metadata["account_id"]),
             amount=Decimal(int(minor)).scaleb(-stripe_places(obj.get("currency"))),
             status="succeeded" if kind in SUCCEEDED else "failed", occurred_at=now,
             currency=str(obj["currency"]).upper() if obj.get("currency") else None,
         )]
+
+
+def payment_key(obj: Mapping[str, Any]) -> str:
+    """The PaymentIntent a Stripe object belongs to (its own id for a payment intent), else
+    the object's own id (a charge made without one)."""
+    # One payment arrives as a checkout session, a payment intent and a charge: keyed on their
+    # PaymentIntent, the ledger posts it once whichever come and in whatever order.
+    intent = obj.get("payment_intent")
+    if isinstance(intent, Mapping):  # expanded
+        intent = intent.get("id")
+    return str(intent or obj["id"])
 
 
 # Stripe counts amounts in the currency's smallest unit, by its own list, not ISO 4217's:
