@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,9 +13,11 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
 
 from backend.api.deps import ApiClient, ContainerDep
-from backend.db.models import Account
+from backend.db.models import Account, Payment
+from backend.db.models.enums import AccountStatus
 from backend.services.payments.base import CurrencyMismatch, PaymentProvider, WebhookRejected
 from backend.services.payments.links import PaymentLink, PaymentLinks
 from backend.services.payments.sandbox import charge
@@ -122,35 +125,82 @@ def _link(container: ContainerDep, token: str) -> PaymentLink:
     return link
 
 
-async def _page(request: Request, container: ContainerDep, link: PaymentLink,
-                outcome: str | None = None, paid: bool = False) -> HTMLResponse:
+@dataclass(frozen=True)
+class _Due:
+    """What a link may charge now, by the account as it stands, not as it stood when sent."""
+
+    account: Account
+    amount: Decimal  # 0: nothing to pay
+    notice: str | None = None  # why nothing, or less than the link says, is charged
+
+
+async def _due(container: ContainerDep, link: PaymentLink) -> _Due:
     async with container.sessions() as session:
         account = await session.get(Account, link.account_id)
+        used = await session.scalar(select(Payment.id).where(
+            Payment.account_id == link.account_id, Payment.reference == link.reference))
     if account is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+    held = _nothing_to_pay(account, used is not None)
+    if held is not None:
+        return _Due(account, Decimal("0.00"), held)
+    if link.amount > account.current_balance:
+        return _Due(account, account.current_balance, (
+            f"The balance is now {_money(account.current_balance, account)}, less than the"
+            f" {_money(link.amount, account)} this link was sent for: you will be charged"
+            f" {_money(account.current_balance, account)}."))
+    return _Due(account, link.amount)
+
+
+def _nothing_to_pay(account: Account, used: bool) -> str | None:
+    """Why this link may charge nothing now, or None."""
+    if used:
+        return ("This link has already been used to pay. There is nothing more to pay through"
+                " it, and nothing will be charged.")
+    if account.status != AccountStatus.ACTIVE or account.current_balance <= 0:
+        return ("There is nothing to pay: this account has no balance left, and nothing will"
+                " be charged.")
+    # compliance.md G item 75 and A.5 item 25: hold states and disputes stop collection.
+    if account.collection_stopped or account.dispute:
+        return ("There is nothing to pay through this link now, and nothing will be charged."
+                " Please contact us about this account.")
+    return None
+
+
+def _money(amount: Decimal, account: Account) -> str:
+    return format_currency(amount, account.currency, locale="en_US")
+
+
+def _page(request: Request, due: _Due, outcome: str | None = None,
+          paid: bool = False) -> HTMLResponse:
     return templates.TemplateResponse(request, "pay.html", {
-        "lang": "en", "title": "Parley payment", "outcome": outcome, "paid": paid,
-        "amount": format_currency(link.amount, account.currency, locale="en_US"),
+        "lang": "en", "title": "Parley payment", "outcome": outcome,
+        "notice": None if paid else due.notice, "payable": not paid and due.amount > 0,
+        "amount": _money(due.amount, due.account),
     })
 
 
 @router.get("/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def pay_page(token: str, request: Request, container: ContainerDep) -> HTMLResponse:
     """The sandbox provider's hosted pay page."""
-    return await _page(request, container, _link(container, token))
+    return _page(request, await _due(container, _link(container, token)))
 
 
 @router.post("/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def pay(token: str, card: Annotated[str, Form(max_length=40)], request: Request,
               container: ContainerDep) -> HTMLResponse:
-    """Charge a sandbox test card; a completed charge posts the payment once per link."""
+    """Charge a sandbox test card at most what is still owed; a completed charge posts the
+    payment once per link."""
     link = _link(container, token)
+    due = await _due(container, link)
+    if due.amount <= 0:
+        return _page(request, due)
     result = charge(card)
     if result != "succeeded":
-        return await _page(request, container, link, f"Payment {result}. Please try again.")
-    await _payments(container).post(link.account_id, link.amount, link.reference,
+        return _page(request, due, f"Payment {result}. Please try again.")
+    await _payments(container).post(link.account_id, due.amount, link.reference,
                                     source="sandbox", actor="sandbox")
-    return await _page(request, container, link, "Payment complete. Thank you!", paid=True)
+    return _page(request, due, "Payment complete. Thank you!", paid=True)
 
 
 @router.post("/webhooks/payments/{provider}", include_in_schema=False)
@@ -173,10 +223,11 @@ async def payment_webhook(provider: str, request: Request,
         if event.status != "succeeded":
             continue
         try:
-            await _payments(container).post(event.account_id, event.amount, event.reference,
-                                            source=event.provider, actor=event.provider,
-                                            currency=event.currency)
-            posted += 1
+            result = await _payments(container).post(
+                event.account_id, event.amount, event.reference, source=event.provider,
+                actor=event.provider, currency=event.currency)
+            if result is not None and result.created:
+                posted += 1
         except CurrencyMismatch:
             # Answered 200 all the same: the provider retrying cannot change the currency;
             # the refusal is in the audit log for a person to reconcile.
