@@ -206,6 +206,15 @@ def is_answer(state: DialogState, turn: Turn, facts: Facts) -> bool:
     return _answer_shaped(turn, facts, available, language)
 
 
+def repeats_answer(turn: Turn, facts: Facts) -> bool:
+    """True when a verified person sends a right identity answer again (a double submit, a
+    second tab): it is no amount nor date to negotiate with."""
+    if LETTER_RE.search(turn.text):
+        return False
+    language = turn.language or facts.preferred_language or "en"
+    return any(answer_matches(f, turn, facts, language) for f in factors(facts))
+
+
 def _answer_shaped(turn: Turn, facts: Facts, available: list[str], language: str | None) -> bool:
     """True when `turn` reads as an answer to some identity question, not as a new request:
     it has no words (a bare number or date), or it names a value one of the factors takes."""

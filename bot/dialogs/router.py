@@ -107,6 +107,8 @@ def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
         return fallback.unknown_sender(out)
     if not verified:
         return _verify(out, turn, facts)
+    if identity.repeats_answer(turn, facts):  # sent twice: no amount to negotiate with
+        return out.say("identity.verified", choices=MENU)
     return _verified(out, turn, facts)
 
 

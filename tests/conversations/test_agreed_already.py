@@ -3,15 +3,20 @@ what pending promises leave of the balance, and paying a settlement means its am
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
 from backend.db.models import Account, Promise
 from backend.services import ledger
 from bot.facts import Installment, Offer
+from nlu.extractors import extract_entities
+from nlu.types import IntentScore, Parse
 from tests.conversations.conftest import Chat
+from tests.conversations.fakes import RuleInterpreter
 
 
 async def _promises(chat: Chat) -> list[tuple[Decimal, date]]:
@@ -65,3 +70,22 @@ async def test_paying_in_full_after_a_settlement_pays_the_settlement(chat: Chat)
     assert "$900.00" in out.replies[0].text and "$1,200.00" not in out.replies[0].text
     async with chat.container.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Promise)) == 0
+
+
+class NumbersAsOffers(RuleInterpreter):
+    """How the shipped model reads a bare "60607": a counter-offer of 60,607."""
+
+    async def parse(self, text: str, **kwargs: Any) -> Parse:
+        parsed = await super().parse(text, **kwargs)
+        if not text.strip().isdigit():
+            return parsed
+        entities = extract_entities(text, reference_time=kwargs["reference_time"])
+        return replace(parsed, intent=IntentScore("counter_offer", 0.99), entities=entities)
+
+
+async def test_the_zip_sent_again_after_verifying_is_no_offer(chat: Chat) -> None:
+    await chat.verify()
+    chat.engine.interpreter = NumbersAsOffers()
+    again = await chat.says("10001")
+    assert [r.key for r in again.replies] == ["identity.verified"]
+    assert (await chat.says("03/14/1985")).replies[0].key == "identity.verified"
