@@ -49,6 +49,15 @@ UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
 AFTER_STOP = frozenset({"opt_out", "attorney_represented", "bankruptcy", "deceased",
                         "dispute_debt", "already_paid", "request_agent", "complaint"})
 
+def _pay_in_full(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    """The whole balance now, or — with a day to come ("until dec 20 to pay the whole
+    thing") — later: that is asking for more time."""
+    day = turn.date()
+    if day is not None and day > facts.today:
+        return extension.request_extension(out, turn, facts)
+    return pay.pay_in_full(out, facts)
+
+
 # Read as the answer when an identity question is open and the message holds one.
 COURTESIES = frozenset({"thanks", "goodbye"})
 
@@ -58,7 +67,7 @@ GATED: dict[str, Handler] = {
     "ask_balance": lambda out, turn, facts: balance.ask_balance(out, facts),
     "ask_who": lambda out, turn, facts: balance.ask_who(out, facts),
     "ask_payment_methods": lambda out, turn, facts: pay.payment_methods(out, facts),
-    "pay_in_full": lambda out, turn, facts: pay.pay_in_full(out, facts),
+    "pay_in_full": lambda out, turn, facts: _pay_in_full(out, turn, facts),
     "pay_partial": pay.pay_partial,
     "promise_to_pay": promise.capture,
     "request_extension": extension.request_extension,

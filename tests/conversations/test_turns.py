@@ -400,3 +400,12 @@ async def test_the_amount_owed_is_not_taken_for_the_offer(real_entities: Chat) -
                                    "2026-12-04")
     assert [r.key for r in out.replies] == ["promise.confirm"]
     assert "$100.00" in out.replies[0].text and "$1,278" not in out.replies[0].text
+
+
+async def test_paying_in_full_on_a_later_day_is_asking_for_time(chat: Chat) -> None:
+    await chat.verify()
+    later = await chat.says("can I pay in full on 2026-12-10?")
+    assert [r.key for r in later.replies] == ["extension.confirm"]
+    assert "$1,200.00" in later.replies[0].text and "December 10" in later.replies[0].text
+    now = await chat.says("I want to pay in full")
+    assert [r.key for r in now.replies] == ["pay.link"]
