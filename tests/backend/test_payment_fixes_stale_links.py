@@ -114,3 +114,23 @@ async def test_a_closed_or_held_account_has_nothing_to_pay(
     posted = await client.post(path, data=CARD)
     assert NOTHING in posted.text and "Payment complete" not in posted.text
     assert await _payments(container, account_id) == []
+
+
+async def test_the_pay_page_speaks_the_debtors_language(
+    linked: tuple[Container, httpx.AsyncClient, int, str]
+) -> None:
+    container, client, account_id, path = linked
+    async with container.sessions.begin() as session:
+        account = await session.get(Account, account_id)
+        assert account is not None
+        await session.refresh(account, ["debtor"])
+        account.debtor.preferred_language = "es"
+    page = await client.get(path)
+    assert '<html lang="es"' in page.text and "Pago seguro" in page.text
+    assert "Importe" in page.text and "$300.00" in page.text
+    declined = await client.post(path, data={"card": "4000 0000 0000 0002"})
+    assert "Pago rechazado" in declined.text
+    paid = await client.post(path, data=CARD)
+    assert "Pago completado" in paid.text
+    again = await client.get(path)
+    assert "Este enlace ya se usó para pagar" in again.text

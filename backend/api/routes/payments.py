@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from backend.api.deps import ApiClient, ContainerDep
 from backend.db.models import Account, Payment
@@ -130,53 +131,82 @@ class _Due:
     """What a link may charge now, by the account as it stands, not as it stood when sent."""
 
     account: Account
+    lang: str  # the debtor's language: the page speaks it
     amount: Decimal  # 0: nothing to pay
     notice: str | None = None  # why nothing, or less than the link says, is charged
 
 
+# What the pay page says, by language (the debtor's preferred one).
+SAYS = {
+    "en": {
+        "used": "This link has already been used to pay. There is nothing more to pay through"
+                " it, and nothing will be charged.",
+        "no_balance": "There is nothing to pay: this account has no balance left, and nothing"
+                      " will be charged.",
+        "held": "There is nothing to pay through this link now, and nothing will be charged."
+                " Please contact us about this account.",
+        "lower": "The balance is now {balance}, less than the {amount} this link was sent for:"
+                 " you will be charged {balance}.",
+        "paid": "Payment complete. Thank you!",
+        "failed": "Payment {result}. Please try again.",
+    },
+    "es": {
+        "used": "Este enlace ya se usó para pagar. No hay nada más que pagar con él y no se"
+                " cobrará nada.",
+        "no_balance": "No hay nada que pagar: esta cuenta no tiene saldo y no se cobrará nada.",
+        "held": "Ahora no hay nada que pagar con este enlace y no se cobrará nada. Por favor,"
+                " contáctenos sobre esta cuenta.",
+        "lower": "El saldo es ahora de {balance}, menos que los {amount} de este enlace: se le"
+                 " cobrarán {balance}.",
+        "paid": "Pago completado. ¡Gracias!",
+        "failed": "Pago {result}. Por favor, inténtelo de nuevo.",
+    },
+}
+RESULTS_ES = {"declined": "rechazado", "failed": "fallido"}
+
+
 async def _due(container: ContainerDep, link: PaymentLink) -> _Due:
     async with container.sessions() as session:
-        account = await session.get(Account, link.account_id)
+        account = await session.get(Account, link.account_id,
+                                    options=[selectinload(Account.debtor)])
         used = await session.scalar(select(Payment.id).where(
             Payment.account_id == link.account_id, Payment.reference == link.reference))
     if account is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+    lang = account.debtor.preferred_language if account.debtor.preferred_language in SAYS \
+        else "en"
     held = _nothing_to_pay(account, used is not None)
     if held is not None:
-        return _Due(account, Decimal("0.00"), held)
+        return _Due(account, lang, Decimal("0.00"), SAYS[lang][held])
     if link.amount > account.current_balance:
-        return _Due(account, account.current_balance, (
-            f"The balance is now {_money(account.current_balance, account)}, less than the"
-            f" {_money(link.amount, account)} this link was sent for: you will be charged"
-            f" {_money(account.current_balance, account)}."))
-    return _Due(account, link.amount)
+        return _Due(account, lang, account.current_balance, SAYS[lang]["lower"].format(
+            balance=_money(account.current_balance, account, lang),
+            amount=_money(link.amount, account, lang)))
+    return _Due(account, lang, link.amount)
 
 
 def _nothing_to_pay(account: Account, used: bool) -> str | None:
-    """Why this link may charge nothing now, or None."""
+    """Why this link may charge nothing now (a key of `SAYS`), or None."""
     if used:
-        return ("This link has already been used to pay. There is nothing more to pay through"
-                " it, and nothing will be charged.")
+        return "used"
     if account.status != AccountStatus.ACTIVE or account.current_balance <= 0:
-        return ("There is nothing to pay: this account has no balance left, and nothing will"
-                " be charged.")
+        return "no_balance"
     # compliance.md G item 75 and A.5 item 25: hold states and disputes stop collection.
     if account.collection_stopped or account.dispute:
-        return ("There is nothing to pay through this link now, and nothing will be charged."
-                " Please contact us about this account.")
+        return "held"
     return None
 
 
-def _money(amount: Decimal, account: Account) -> str:
-    return format_currency(amount, account.currency, locale="en_US")
+def _money(amount: Decimal, account: Account, lang: str) -> str:
+    return format_currency(amount, account.currency, locale="es_US" if lang == "es" else "en_US")
 
 
 def _page(request: Request, due: _Due, outcome: str | None = None,
           paid: bool = False) -> HTMLResponse:
     return templates.TemplateResponse(request, "pay.html", {
-        "lang": "en", "title": "Parley payment", "outcome": outcome,
+        "lang": due.lang, "title": "Parley", "outcome": outcome,
         "notice": None if paid else due.notice, "payable": not paid and due.amount > 0,
-        "amount": _money(due.amount, due.account),
+        "amount": _money(due.amount, due.account, due.lang),
     })
 
 
@@ -197,10 +227,11 @@ async def pay(token: str, card: Annotated[str, Form(max_length=40)], request: Re
         return _page(request, due)
     result = charge(card)
     if result != "succeeded":
-        return _page(request, due, f"Payment {result}. Please try again.")
+        shown = RESULTS_ES.get(result, result) if due.lang == "es" else result
+        return _page(request, due, SAYS[due.lang]["failed"].format(result=shown))
     await _payments(container).post(link.account_id, due.amount, link.reference,
                                     source="sandbox", actor="sandbox")
-    return _page(request, due, "Payment complete. Thank you!", paid=True)
+    return _page(request, due, SAYS[due.lang]["paid"], paid=True)
 
 
 @router.post("/webhooks/payments/{provider}", include_in_schema=False)
