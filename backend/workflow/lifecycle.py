@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backend.db.models import Account, Installment, Payment, PaymentPlan, PlannedContact, Promise
 from backend.db.models.enums import InstallmentStatus, PlanStatus, PromiseStatus
@@ -29,34 +31,62 @@ class LifecycleReport:
     contacts_cancelled: int = 0
 
 
-def _paid_toward(promise_created: ColumnElement[datetime], now: datetime) -> ColumnElement:  # type: ignore[type-arg]
-    """Money received on the account since the promise was made (the ledger's figure if higher)."""
-    received = (select(func.coalesce(func.sum(Payment.amount), 0))
-                .where(Payment.account_id == Promise.account_id,
-                       Payment.paid_at >= promise_created, Payment.paid_at <= now)
-                .scalar_subquery())
-    return case((received > Promise.paid_amount, received), else_=Promise.paid_amount)
+def _received(now: datetime) -> ColumnElement:  # type: ignore[type-arg]
+    """Money received on the promise's account since the promise was made."""
+    return (select(func.coalesce(func.sum(Payment.amount), 0))
+            .where(Payment.account_id == Promise.account_id,
+                   Payment.paid_at >= Promise.created_at, Payment.paid_at <= now)
+            .scalar_subquery())
+
+
+def _claimed_ahead() -> ColumnElement:  # type: ignore[type-arg]
+    """What the account's promises before this one (by due date, then id: the ledger's order)
+    claim: a pending one its amount, a judged one what it was credited."""
+    ahead = aliased(Promise)
+    claim = case((ahead.status == PromiseStatus.PENDING, ahead.amount),
+                 else_=ahead.paid_amount)
+    earlier = or_(ahead.due_date < Promise.due_date,
+                  and_(ahead.due_date == Promise.due_date, ahead.id < Promise.id))
+    return (select(func.coalesce(func.sum(claim), 0))
+            .where(ahead.account_id == Promise.account_id, earlier)
+            .scalar_subquery())
+
+
+_JUDGE = (update(Promise.__table__)
+          .where(Promise.__table__.c.id == bindparam("promise_id"),
+                 Promise.__table__.c.status == PromiseStatus.PENDING.value)
+          .values(status=bindparam("verdict"), paid_amount=bindparam("paid")))
 
 
 async def judge_promises(session: AsyncSession, now: datetime, life: Lifecycle,
                          scoped: Any = None) -> tuple[int, int]:
-    """Kept as soon as paid in full; partially kept or broken once the grace days have passed."""
-    paid = _paid_toward(Promise.created_at, now)
+    """Kept as soon as paid in full; partially kept or broken once the grace days have passed.
+
+    Each payment counts once: promises take it in the ledger's order, and a promise is credited
+    the ledger's `paid_amount` when that is higher. Read in one snapshot, then written, so the
+    order rows are updated in cannot change the outcome.
+    """
     within = [Promise.account_id.in_(scoped)] if scoped is not None else []
-    kept = await session.execute(
-        update(Promise).where(Promise.status == PromiseStatus.PENDING, paid >= Promise.amount,
-                              *within)
-        .values(status=PromiseStatus.KEPT, paid_amount=paid)
-        .execution_options(synchronize_session=False))
+    pending = await session.execute(
+        select(Promise.id, Promise.amount, Promise.due_date, Promise.paid_amount,
+               _received(now), _claimed_ahead())
+        .where(Promise.status == PromiseStatus.PENDING, *within))
     judged_by = now.date() - timedelta(days=life.promise_grace_days)
-    outcome = case((paid > 0, PromiseStatus.PARTIALLY_KEPT.value),
-                   else_=PromiseStatus.BROKEN.value)
-    judged = await session.execute(
-        update(Promise).where(Promise.status == PromiseStatus.PENDING,
-                              Promise.due_date <= judged_by, *within)
-        .values(status=outcome, paid_amount=paid)
-        .execution_options(synchronize_session=False))
-    return _count(kept), _count(judged)
+    kept, judged = [], []
+    for promise_id, amount, due, recorded, received, ahead in pending:
+        paid = max(recorded, min(amount, received - ahead))
+        if paid >= amount:
+            kept.append(_verdict(promise_id, PromiseStatus.KEPT, paid))
+        elif due <= judged_by:
+            outcome = PromiseStatus.PARTIALLY_KEPT if paid > 0 else PromiseStatus.BROKEN
+            judged.append(_verdict(promise_id, outcome, paid))
+    if kept or judged:
+        await session.execute(_JUDGE, kept + judged)
+    return len(kept), len(judged)
+
+
+def _verdict(promise_id: int, status: PromiseStatus, paid: Decimal) -> dict[str, Any]:
+    return {"promise_id": promise_id, "verdict": status.value, "paid": paid}
 
 
 async def judge_installments(session: AsyncSession, now: datetime, life: Lifecycle,
@@ -78,7 +108,8 @@ async def judge_installments(session: AsyncSession, now: datetime, life: Lifecyc
 
 async def judge_plans(session: AsyncSession, life: Lifecycle,
                       scoped: Any = None) -> tuple[int, int]:
-    """Repeated misses break a plan; a plan with every installment paid is completed."""
+    """Repeated misses break a plan; one miss lapses a settlement, so the full balance stands
+    again; a plan with every installment paid is completed."""
     missed = (select(func.count(Installment.id))
               .where(Installment.plan_id == PaymentPlan.id,
                      Installment.status == InstallmentStatus.MISSED).scalar_subquery())
@@ -86,9 +117,11 @@ async def judge_plans(session: AsyncSession, life: Lifecycle,
               .where(Installment.plan_id == PaymentPlan.id,
                      Installment.status != InstallmentStatus.PAID).scalar_subquery())
     within = [PaymentPlan.account_id.in_(scoped)] if scoped is not None else []
+    # The discount was conditional on paying on time: a settlement gets no second miss.
+    breaks = or_(missed >= life.max_missed_installments,
+                 and_(PaymentPlan.is_settlement.is_(True), missed >= 1))
     broken = await session.execute(
-        update(PaymentPlan).where(PaymentPlan.status == PlanStatus.ACTIVE,
-                                  missed >= life.max_missed_installments, *within)
+        update(PaymentPlan).where(PaymentPlan.status == PlanStatus.ACTIVE, breaks, *within)
         .values(status=PlanStatus.BROKEN).execution_options(synchronize_session=False))
     completed = await session.execute(
         update(PaymentPlan).where(PaymentPlan.status == PlanStatus.ACTIVE, unpaid == 0,
