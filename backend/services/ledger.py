@@ -163,7 +163,9 @@ class Posted:
     payment: Payment
     created: bool
     applied_to: str | None = None  # "plan", "promise" or None
-    overpaid: Decimal = Decimal("0.00")  # more than the balance: owed back to the debtor
+    # More than was owed (the balance, or what was left of an active settlement): for a person
+    # to give back unless the debtor meant to pay it.
+    overpaid: Decimal = Decimal("0.00")
 
 
 async def post_payment(
@@ -188,13 +190,15 @@ async def post_payment(
         if again is None:
             raise
         return Posted(again, False)
-    overpaid = max(Decimal("0.00"), payment.amount - account.current_balance)
-    applied = await _apply(session, account, payment.amount, origin)
+    plan = await _active_plan(session, account.id)
+    owed = _owed(account, plan)
+    overpaid = max(Decimal("0.00"), payment.amount - owed)
+    applied = await _apply(session, account, plan, payment.amount, origin)
     await _audit(session, origin, "payment.posted", account, payment_id=payment.id,
                  amount=str(payment.amount), source=source, applied_to=applied,
-                 overpaid=str(overpaid))
+                 owed=str(owed), overpaid=str(overpaid))
     if overpaid:
-        log.warning("payment %s on account %s exceeds the balance; the excess is owed back",
+        log.warning("payment %s on account %s exceeds what was owed; the excess is owed back",
                     payment.id, account.id)
     return Posted(payment, True, applied, overpaid)
 
@@ -205,19 +209,34 @@ async def _payment(session: AsyncSession, account_id: int, reference: str) -> Pa
     return found
 
 
-async def _apply(session: AsyncSession, account: Account, amount: Decimal,
-                 origin: Origin) -> str | None:
-    account.current_balance = max(Decimal("0.00"), account.current_balance - amount)
-    account.updated_at = origin.now
-    plan = await session.scalar(
-        select(PaymentPlan).where(PaymentPlan.account_id == account.id,
+async def _active_plan(session: AsyncSession, account_id: int) -> PaymentPlan | None:
+    plan: PaymentPlan | None = await session.scalar(
+        select(PaymentPlan).where(PaymentPlan.account_id == account_id,
                                   PaymentPlan.status == PlanStatus.ACTIVE)
         .options(selectinload(PaymentPlan.installments)).order_by(PaymentPlan.id.desc()).limit(1))
+    return plan
+
+
+def _owed(account: Account, plan: PaymentPlan | None) -> Decimal:
+    """What closes the debt now: the balance, or what is left of an active settlement."""
+    if plan is None or not plan.is_settlement:
+        return account.current_balance
+    left = sum((i.amount - i.paid_amount for i in plan.installments), Decimal("0.00"))
+    return min(left, account.current_balance)
+
+
+async def _apply(session: AsyncSession, account: Account, plan: PaymentPlan | None,
+                 amount: Decimal, origin: Origin) -> str | None:
+    account.current_balance = max(Decimal("0.00"), account.current_balance - amount)
+    account.updated_at = origin.now
     applied = None
     if plan is not None:
         _apply_to_plan(plan, amount)
         applied = "plan"
-        if plan.status == PlanStatus.COMPLETED and plan.is_settlement:
+        if (plan.status == PlanStatus.COMPLETED and plan.is_settlement
+                and account.current_balance > 0):
+            # Settled only when the discount is written off; payments that covered the whole
+            # balance leave the account paid.
             account.current_balance = Decimal("0.00")
             account.status = AccountStatus.SETTLED
     elif await _apply_to_promises(session, account.id, amount):
