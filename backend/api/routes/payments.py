@@ -57,7 +57,8 @@ class PaymentPublic(BaseModel):
     reference: str
     created: bool
     applied_to: str | None
-    overpaid: Decimal = Field(Decimal("0.00"), description="paid beyond the balance: owed back")
+    overpaid: Decimal = Field(Decimal("0.00"), description=(
+        "paid beyond what was owed (the balance, or what an agreed settlement still needed)"))
 
 
 def _payments(container: ContainerDep) -> PaymentService:
