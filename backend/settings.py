@@ -6,8 +6,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from backend.db.engine import normalize_url
 
 WHATSAPP_CLOUD_SETTINGS = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
                            "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
@@ -15,12 +19,17 @@ PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-sec
 DEFAULT_SQLITE_PATH = Path("var/parley.db")
 CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DATABASE_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
 
 
 class Settings(BaseSettings):
     """Every knob an operator can turn; see `.env.example` for the documented list."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # Errors never echo what was given (secrets among it); defaults go through the same checks
+    # as values from the environment, so production's placeholder SECRET_KEY is refused too.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False,
+                                      hide_input_in_errors=True, validate_default=True)
 
     parley_env: Literal["development", "test", "production"] = "development"
     parley_sandbox: bool = False
@@ -65,6 +74,49 @@ class Settings(BaseSettings):
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
     whatsapp_template_languages: str = "en=en_US,es=es"  # Parley locale=template language
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            drivername = make_url(normalize_url(value)).drivername
+        except ArgumentError:
+            drivername = ""
+        if drivername not in DATABASE_DRIVERS:
+            raise ValueError("DATABASE_URL must be sqlite:///PATH or "
+                             "postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
+
+    @field_validator("secret_key")
+    @classmethod
+    def _real_secret_in_production(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("parley_env") == "production" and (
+                value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < 32):
+            raise ValueError(
+                "SECRET_KEY must be a real secret (32+ chars) when PARLEY_ENV=production"
+            )
+        return value
+
+    @field_validator("parley_sandbox")
+    @classmethod
+    def _no_sandbox_in_production(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("parley_env") == "production":
+            raise ValueError("PARLEY_SANDBOX=true is refused when PARLEY_ENV=production")
+        return value
+
+    @field_validator("rasa_url")
+    @classmethod
+    def _rasa_needs_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("nlu_backend") == "rasa" and not (value or "").strip():
+            raise ValueError("NLU_BACKEND=rasa needs RASA_URL")
+        return value
+
     @field_validator("twilio_whatsapp_content_sids")
     @classmethod
     def _content_sids(cls, value: str) -> str:
@@ -86,18 +138,6 @@ class Settings(BaseSettings):
         if missing and len(missing) < len(given):
             raise ValueError(f"the WhatsApp Cloud API channel needs {', '.join(missing)} as "
                              f"well (set all of {', '.join(given)}, or none)")
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_unsafe_production(self) -> Settings:
-        if self.parley_env != "production":
-            return self
-        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
-            raise ValueError(
-                "SECRET_KEY must be a real secret (32+ chars) when PARLEY_ENV=production"
-            )
-        if self.parley_sandbox:
-            raise ValueError("PARLEY_SANDBOX=true is refused when PARLEY_ENV=production")
         return self
 
     @property
@@ -124,7 +164,7 @@ def _pairs(value: str, env: str, example: str, valid: re.Pattern[str]) -> dict[s
     for name, found in items:
         if not name or not valid.fullmatch(found):
             raise ValueError(f"{env} must be comma-separated name=value pairs like {example}; "
-                             f"{name or '(no name)'}={found!r} is not valid")
+                             f"the item named {name or '(no name)'} is not valid")
     return dict(items)
 
 

@@ -12,14 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cli import accounts, agents, channels, conversations, strategy
 from backend.cli import nlu as nlu_cli
-from backend.cli.runtime import command_container, run, setup_logging
+from backend.cli.runtime import ParleyGroup, command_container, reach_database, run, setup_logging
 from backend.container import Container
 from backend.db.migrate import upgrade
 from backend.services import apikeys, audit
 from backend.services.demo import DEMO_MAX_ACCOUNTS, database_is_empty, seed_demo
 from backend.settings import Settings
 
-app = typer.Typer(help="Parley: a conversational collections agent.", no_args_is_help=True)
+app = typer.Typer(cls=ParleyGroup, help="Parley: a conversational collections agent.",
+                  no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.")
 apikey_app = typer.Typer(help="API keys for machine clients.")
 audit_app = typer.Typer(help="The hash-chained audit log.")
@@ -49,6 +50,8 @@ def serve(
 
     settings = Settings()
     setup_logging(settings.log_level)
+    # The app migrates in its lifespan, where a failure is uvicorn's traceback: check first.
+    run(lambda: reach_database(settings.database_url))
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"Parley on http://{bind_host}:{bind_port}  "
                "(API docs: /docs, agent console: /console, health: /health)")
@@ -83,6 +86,7 @@ def worker(
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Migrate the database (DATABASE_URL) to the latest schema."""
     settings = Settings()
+    run(lambda: reach_database(settings.database_url))
     run(lambda: upgrade(settings.database_url, revision))
     typer.echo(f"database at {revision}")
 
