@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from bot.responses.render import money
 router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parents[2] / "pages" / "portal")
 HISTORY = 50
+INVALID_LINK = "this link is invalid or has expired"
 
 
 class ChatIn(BaseModel):
@@ -41,12 +42,48 @@ class ChatIn(BaseModel):
 NOT_SHOWN = ("blocked", "deferred")
 
 
-def _account_id(container: ContainerDep, token: str) -> int:
+def _opened(container: ContainerDep, token: str) -> int | None:
+    """The account `token` opens, None when it is forged or expired."""
     links: PortalLinks = container.services["portal_links"]
-    account_id = links.account_id(token)
+    return links.account_id(token)
+
+
+def _account_id(container: ContainerDep, token: str) -> int:
+    account_id = _opened(container, token)
     if account_id is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this link is invalid or has expired")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, INVALID_LINK)
     return account_id
+
+
+def invalid_link(request: Request) -> Response:
+    """A forged or expired link: a page in the reader's language saying what to do (404).
+
+    Only a client that asks for JSON and not HTML gets the API's JSON error.
+    """
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return JSONResponse({"detail": INVALID_LINK}, status.HTTP_404_NOT_FOUND)
+    return templates.TemplateResponse(
+        request, "invalid_link.html",
+        {"lang": accepted_language(request.headers.get("accept-language", "")),
+         "title": "Parley"},
+        status_code=status.HTTP_404_NOT_FOUND)
+
+
+def accepted_language(header: str) -> str:
+    """The one of our locales an Accept-Language header prefers most, else English."""
+    ranked: list[tuple[float, str]] = []
+    for item in header.split(","):
+        tag, _, params = item.partition(";")
+        try:
+            weight = float(params.strip().removeprefix("q=") or 1)
+        except ValueError:
+            continue
+        language = tag.strip().split("-")[0].lower()
+        if language in LOCALES and weight > 0:
+            ranked.append((weight, language))
+    # max() keeps the first of equal weights: the header's own order.
+    return max(ranked, key=lambda r: r[0])[1] if ranked else "en"
 
 
 def web_key(account_id: int) -> ConversationKey:
@@ -80,16 +117,21 @@ async def post_message(token: str, body: ChatIn, container: ContainerDep) -> dic
 
 @router.post("/{token}/chat")
 async def post_form(token: str, text: Annotated[str, Form(min_length=1, max_length=1000)],
-                    container: ContainerDep) -> RedirectResponse:
+                    request: Request, container: ContainerDep) -> Response:
     """The same chat for browsers without JavaScript (post, then redirect back)."""
-    await chat(container, _account_id(container, token), text)
+    account_id = _opened(container, token)
+    if account_id is None:
+        return invalid_link(request)
+    await chat(container, account_id, text)
     return RedirectResponse(f"/p/{token}#text", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-async def page(token: str, request: Request, container: ContainerDep) -> HTMLResponse:
+async def page(token: str, request: Request, container: ContainerDep) -> Response:
     """The portal page."""
-    account_id = _account_id(container, token)
+    account_id = _opened(container, token)
+    if account_id is None:
+        return invalid_link(request)
     async with container.sessions() as session:
         account = await session.get(Account, account_id, options=[joinedload(Account.debtor)])
         if account is None:
@@ -115,14 +157,24 @@ async def page(token: str, request: Request, container: ContainerDep) -> HTMLRes
     return templates.TemplateResponse(request, "portal.html", {
         "lang": lang, "title": "Parley", "token": token, "verified": verified, "waiting": waiting,
         "opens": _opening_hour(container),
-        "messages": shown if verified else unverified_part(shown),
+        "messages": [{"text": m.text, "who": speaker(m)}
+                     for m in (shown if verified else unverified_part(shown))],
         "choices": [{"label": label} for label, _ in state.choices],
         "balance": money(account.current_balance, account.currency,
                          "es_US" if lang == "es" else "en_US"),
+        # Nothing due, nothing to pay: a link for zero would only record a $0 payment.
         "pay_url": container.services["payment_links"].url_for(account.id,
                                                                account.current_balance)
-        if verified else None,
+        if verified and account.current_balance > 0 else None,
     })
+
+
+def speaker(message: Message) -> str:
+    """Who wrote a message as the debtor sees it: `you`, an `agent` (a person) or the `bot`."""
+    if message.direction == Direction.INBOUND:
+        return "you"
+    # Outbound senders are bot | agent:<id> | campaign:<id> | workflow (bot/messages.py).
+    return "agent" if message.sender.startswith("agent:") else "bot"
 
 
 def _opening_hour(container: ContainerDep) -> str:
