@@ -102,11 +102,11 @@ def is_known_timezone(name: str) -> bool:
     return True
 
 
-def derive_timezone(region: str | None, country: str, phone: str | None) -> str:
-    """The debtor's zone: from the US state, else the phone, else the default."""
+def derive_timezone(region: str | None, country: str, phone: str | None) -> str | None:
+    """The debtor's zone: from the US state, else the phone's only zone, else None (unknown)."""
     if country.upper() == "US" and region and region.upper() in US_STATE_TIMEZONES:
         return US_STATE_TIMEZONES[region.upper()]
     zones = phone_timezones(phone) if phone else ()
-    if len(zones) >= 1:
-        return zones[0]
-    return DEFAULT_TIMEZONE
+    # Picking one of several zones would invent a location; the gate blocks an unknown one
+    # (compliance.md A.1 item 3) and intersects the phone's zones itself when they are few.
+    return zones[0] if len(zones) == 1 else None

@@ -30,6 +30,7 @@ from backend.db.models.enums import Channel, Ownership, PlanStatus, PromiseStatu
 from backend.db.types import Money
 from backend.services import audit, ledger
 from backend.services.compliance.consent import record_opt_in, record_opt_out
+from backend.services.geo import DEFAULT_TIMEZONE
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy import PolicyJudge, dialog_policy
 from backend.services.policy.store import PolicyStore
@@ -93,7 +94,7 @@ class SqlTurnStore:
             key=ConversationKey(conversation.channel, conversation.address), text=message.text,
             received_at=message.created_at, account_id=account.id if account else None,
             facts=facts, ownership=conversation.ownership,
-            timezone=account.debtor.timezone if account else None,
+            timezone=(account.debtor.timezone or None) if account else None,
             processed=message.processed_at is not None,
         )
         return SqlTurnUnit(session, self.deps, context, message, conversation, account)
@@ -103,7 +104,8 @@ class SqlTurnStore:
         if account is None:
             return None
         debtor = account.debtor
-        today = at.astimezone(ZoneInfo(debtor.timezone)).date()
+        # An unknown zone ("") holds every outbound message at the gate; days still need one.
+        today = at.astimezone(ZoneInfo(debtor.timezone or DEFAULT_TIMEZONE)).date()
         policy = self.deps.policies.for_portfolio(account.portfolio)
         return Facts(
             account_id=account.id, creditor=account.portfolio.creditor.name,

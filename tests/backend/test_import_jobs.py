@@ -96,11 +96,11 @@ async def test_invalid_rows_are_reported_and_nothing_is_written(api: Api) -> Non
     assert await api.accounts() == 0
 
 
-async def test_a_file_that_is_not_utf8_fails_with_the_reason(api: Api) -> None:
+async def test_a_file_that_is_not_utf8_is_rejected_with_the_reason(api: Api) -> None:
     queued = await api.queue(_csv(list(EXAMPLE_ROWS)) + b"\xff\xfe\xfa,Acme\n")
     await api.container.scheduler.run_due()
     failed = await api.job(queued["id"])
-    assert failed["status"] == "failed" and "not UTF-8" in str(failed["error"])
+    assert failed["status"] == "rejected" and "not UTF-8" in str(failed["error"])
     assert await api.accounts() == 0
 
 

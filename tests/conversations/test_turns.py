@@ -409,3 +409,14 @@ async def test_paying_in_full_on_a_later_day_is_asking_for_time(chat: Chat) -> N
     assert "$1,200.00" in later.replies[0].text and "December 10" in later.replies[0].text
     now = await chat.says("I want to pay in full")
     assert [r.key for r in now.replies] == ["pay.link"]
+
+
+async def test_a_debtor_whose_zone_is_unknown_is_still_answered(chat: Chat) -> None:
+    async with chat.container.sessions.begin() as session:
+        account = await session.scalar(select(Account))
+        assert account is not None
+        await session.refresh(account, ["debtor"])
+        account.debtor.timezone = ""  # no state and a phone spanning several zones
+    await chat.verify()
+    out = await chat.says("how much do I owe?")
+    assert [r.key for r in out.replies] == ["balance.answer"]

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.models import ImportJob
+from backend.services.imports.reader import NotUtf8
 from backend.services.imports.service import ImportReport, import_accounts
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ async def run_one(sessions: async_sessionmaker[AsyncSession], job_id: int,
         return False
     try:
         report = await _import(sessions, job, now)
+    except NotUtf8 as exc:  # invalid input, like an invalid row: running it again cannot help
+        await _finish(sessions, job_id, now, "rejected", error=f"{job.filename}: {exc}")
+        return True
     except (OSError, UnicodeDecodeError) as exc:
         await _finish(sessions, job_id, now, "failed", error=_reason(exc))
         return True

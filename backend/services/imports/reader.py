@@ -14,6 +14,19 @@ from backend.services.imports.rows import AccountRow, RowError, validate_row, va
 BATCH = 100
 
 
+class NotUtf8(UnicodeDecodeError):
+    """A file that is not UTF-8, naming the line of its first undecodable byte."""
+
+    def __init__(self, exc: UnicodeDecodeError, line: int) -> None:
+        super().__init__(exc.encoding, exc.object, exc.start, exc.end, exc.reason)
+        self.line = line
+
+    def __str__(self) -> str:
+        byte = self.object[self.start]
+        return (f"line {self.line}: byte 0x{byte:02x} is not UTF-8 text; the file must be "
+                "UTF-8 (save it as \"CSV UTF-8\")")
+
+
 @dataclass
 class ParsedFile:
     """The valid rows and every error, with the number of data rows read."""
@@ -52,8 +65,20 @@ def validate_batches(
     A rejected header ends the file at once; `today` is the caller's clock date and `now`
     its time (an opt-in after it is refused); `size` defaults to BATCH.
     """
-    size = size or BATCH
     reader = csv.reader(lines)
+    try:
+        yield from _validate(reader, parsed, today, size or BATCH, now)
+    except UnicodeDecodeError as exc:
+        # The decoder counts bytes in its chunk; a person looks for a line: the lines the
+        # reader took, then the line breaks in the failing chunk before the bad byte.
+        before = bytes(exc.object[: exc.start]).count(b"\n")
+        raise NotUtf8(exc, reader.line_num + 1 + before) from exc
+
+
+def _validate(
+    reader: Iterator[list[str]], parsed: ParsedFile, today: date | None, size: int,
+    now: datetime | None,
+) -> Iterator[list[AccountRow]]:
     header = next(reader, None)
     # Names are stripped once, so the rows are keyed by the names the check accepted.
     fieldnames = [name.strip() for name in header] if header is not None else None

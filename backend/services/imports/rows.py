@@ -16,7 +16,13 @@ from backend.services.imports.regions import region_code
 
 # Currency code -> its decimals, looked up once (babel's lookup costs more than a row's parse).
 CURRENCY_PRECISION = {code: get_currency_precision(code) for code in list_currencies()}
-CURRENCIES = frozenset(CURRENCY_PRECISION)
+# ISO 4217 codes that are not money a debt can be owed in: precious metals, bond-market and
+# fund units of account, the testing code and XXX ("no currency").
+NOT_MONEY = frozenset({
+    "XAD", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XEU", "XFO", "XFU", "XPD",
+    "XPT", "XRE", "XSU", "XTS", "XUA", "XXX",
+})
+CURRENCIES = frozenset(CURRENCY_PRECISION) - NOT_MONEY
 LANGUAGES = frozenset({"en", "es"})
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTRY_RE = re.compile(r"[A-Z]{2}")
@@ -36,6 +42,7 @@ INSTANT_RE = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
+UNKNOWN_TIMEZONE = ""
 INSTANT_FORM = (
     "a date and time with a UTC offset, e.g. 2026-03-02T13:45:00-05:00 or 2026-03-02T18:45:00Z"
 )
@@ -171,7 +178,8 @@ def validate_values(
         opted_in,
         _blank_fields(
             not get("date_of_birth"), not get("postal_code"), not get("state"),
-            not get("country"), not get("timezone"), not get("preferred_language"),
+            not get("country"), not get("timezone") and not (get("state") and timezone),
+            not get("preferred_language"),
         ),
     )
 
@@ -180,17 +188,17 @@ def validate_values(
 def _blank_fields(
     dob: bool, postal_code: bool, state: bool, country: bool, timezone: bool, language: bool
 ) -> frozenset[str]:
-    """The debtor columns a row leaves to what is stored.
+    """The debtor columns a row leaves to what is stored (`timezone`: not given nor from state).
 
     A timezone derived from the row's state is the file's word on where the debtor lives; one
-    derived only from the phone or the country is a guess that must not replace a stored zone.
+    derived only from the phone, or none at all, must not replace a stored zone.
     """
     named = (
         ("date_of_birth", dob),
         ("postal_code", postal_code),
         ("region", state),
         ("country", country),
-        ("timezone", timezone and state),
+        ("timezone", timezone),
         ("preferred_language", language),
     )
     return frozenset(name for name, empty in named if empty)
@@ -259,6 +267,9 @@ def _currency(raw: str, errs: _Collector) -> str | None:
     if not code:
         errs.fail("currency", "required value is empty")
         return None
+    if code in NOT_MONEY:
+        errs.fail("currency", f"{code} is not a currency a debt can be owed in")
+        return None
     if code not in CURRENCIES:
         errs.fail("currency", f"{raw!r} is not an ISO-4217 currency code")
         return None
@@ -326,7 +337,8 @@ def _timezone(
         if _known_timezone(raw):
             return raw
         errs.fail("timezone", f"{raw!r} is not an IANA timezone (e.g. America/Chicago)")
-    return derive_timezone(region, country, phone)
+    # The column is NOT NULL: an empty zone is the unknown one the compliance gate blocks on.
+    return derive_timezone(region, country, phone) or UNKNOWN_TIMEZONE
 
 
 @lru_cache(maxsize=1024)
