@@ -25,8 +25,13 @@ def render(text: str, choices: tuple[Choice, ...], limits: ChannelLimits) -> Ren
     room = limits.max_chars * limits.max_parts
     lines = numbered(choices).splitlines()
     # Options the text already lists ("1. Pay the balance…") are not listed twice.
+    listed = [line for line in lines if line in text]
     missing = "\n".join(line for line in lines if line not in text)
-    if len(text) + 2 + len(missing) <= room:
+    if listed and missing and len(text) + 1 + len(missing) <= room:
+        # The rest go right after the last one listed: the text may end with the disclosure
+        # and opt-out line, which stay last.
+        body, menu = _insert_after(text, listed[-1], missing), ""
+    elif len(text) + 2 + len(missing) <= room:
         body, menu = text, missing
     else:  # the body gets shortened, and may lose the options it listed: the whole menu
         menu = "\n".join(lines)
@@ -39,6 +44,12 @@ def render(text: str, choices: tuple[Choice, ...], limits: ChannelLimits) -> Ren
 def numbered(choices: tuple[Choice, ...]) -> str:
     """Choices as "1. label" lines (a reply of "1" means the first choice)."""
     return "\n".join(f"{i}. {choice.label}" for i, choice in enumerate(choices, start=1))
+
+
+def _insert_after(text: str, line: str, extra: str) -> str:
+    """`text` with `extra` on the lines right after the line holding `line`."""
+    end = text.find("\n", text.index(line) + len(line))
+    return f"{text}\n{extra}" if end == -1 else f"{text[:end]}\n{extra}{text[end:]}"
 
 
 def _fits_buttons(choices: tuple[Choice, ...], limits: ChannelLimits) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -43,6 +44,9 @@ DIGITS = re.compile(r"[0-9]{1,20}")
 DEFAULT_LANGUAGE = "en"
 TEMPLATE_LANGUAGES = {"en": "en_US", "es": "es"}  # Parley locale -> approved template language
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 
 class WhatsAppCloudAdapter:
     """Holds an `httpx.AsyncClient` for the Graph API; one business phone number."""
@@ -63,6 +67,7 @@ class WhatsAppCloudAdapter:
         template_languages: Mapping[str, str] | None = None,
     ) -> None:
         self.http = http
+        self._phone_number_id = phone_number_id
         self._url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
         self._auth = {"Authorization": f"Bearer {access_token}"}
         self._secret = app_secret.encode()
@@ -84,19 +89,26 @@ class WhatsAppCloudAdapter:
         return None
 
     async def parse(self, request: RawRequest) -> WebhookBatch:
-        """Every message and status of the delivery; one broken part rejects the whole of it."""
+        """Every message and status for our business number; one broken part rejects them all."""
         messages: list[InboundMessage] = []
         statuses: list[StatusUpdate] = []
         for path, value in _values(_object(json_body(request.body), "body")):
-            for i, item in enumerate(_array(value, "messages", path)):
-                at = f"{path}.messages[{i}]"
-                if (message := _inbound(_object(item, at), at)) is not None:
-                    messages.append(message)
-            for i, item in enumerate(_array(value, "statuses", path)):
-                at = f"{path}.statuses[{i}]"
-                if (status := _status(_object(item, at), at)) is not None:
-                    statuses.append(status)
+            found = _items(value, "messages", path, _inbound)
+            updates = _items(value, "statuses", path, _status)
+            if (found or updates) and not self._ours(value, path):
+                # One app may serve several numbers: another number's debtors are not ours
+                # to answer, and a reply would come from our number.
+                log.info("whatsapp: %d message(s) and %d status(es) at %s are for another "
+                         "business number; ignored", len(found), len(updates), path)
+                continue
+            messages.extend(found)
+            statuses.extend(updates)
         return WebhookBatch(messages=tuple(messages), statuses=tuple(statuses))
+
+    def _ours(self, value: dict[str, Any], path: str) -> bool:
+        """True when the change names our phone number id as the business number it is for."""
+        metadata = _child_object(value, "metadata", path) or {}
+        return _string(metadata, "phone_number_id", f"{path}.metadata") == self._phone_number_id
 
     async def send(self, delivery: Delivery) -> SendResult:
         to = delivery.key.address.lstrip("+")
@@ -171,6 +183,17 @@ def _values(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             path = f"entry[{i}].changes[{j}]"
             value = _child_object(_object(raw, path), "value", path)
             found.append((f"{path}.value", value or {}))
+    return found
+
+
+def _items(value: dict[str, Any], key: str, path: str,
+           read: Callable[[dict[str, Any], str], T | None]) -> list[T]:
+    """`value[key]` read item by item (None from `read`: an item Parley does not use)."""
+    found = []
+    for i, item in enumerate(_array(value, key, path)):
+        at = f"{path}.{key}[{i}]"
+        if (parsed := read(_object(item, at), at)) is not None:
+            found.append(parsed)
     return found
 
 

@@ -41,7 +41,8 @@ def test_options_the_text_already_numbers_are_not_listed_again() -> None:
     choices = (*CHOICES, Choice("Talk to a person", "intent:request_agent"))
     [part] = render(text, choices, ChannelLimits(max_chars=1600)).parts
     assert part.count("1. Pay now") == 1 and part.count("2. Set up a plan") == 1
-    assert part.endswith("\n\n3. Talk to a person")
+    assert "2. Set up a plan\n3. Talk to a person" in part
+    assert part.endswith("Reply STOP to stop messages to this number.")  # the footer stays last
 
 
 def test_a_shortened_text_gets_the_whole_menu_back() -> None:
