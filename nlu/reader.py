@@ -26,7 +26,7 @@ def read_training_data(data_dir: Path) -> tuple[TrainingData, list[Problem]]:
     files = sorted([*data_dir.rglob("*.yml"), *data_dir.rglob("*.yaml")])
     if not files:
         problems.append(Problem(str(data_dir), 0, "no training data files found",
-                                "add nlu/training_data/<intent>.yml files"))
+                                f"add {data_dir}/<intent>.yml files"))
     for path in files:
         problems.extend(read_file(path, data))
     return data, problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -13,6 +14,7 @@ from nlu.dataset import Example, Problem, TrainingData
 from nlu.types import ENTITY_TYPES, INTENTS
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+UNKNOWN_DIR = "the training data directory"
 
 
 @dataclass(frozen=True)
@@ -63,17 +65,28 @@ def _counts(data: TrainingData, config: ValidationConfig) -> list[Problem]:
     counts = Counter(data.labels)
     where = {e.intent: e for e in data.examples}
     wanted = config.intents if config.require_all_intents else tuple(counts)
+    folder = _source_dir(data)
     problems = []
     for intent in wanted:
         if counts[intent] >= config.min_examples:
             continue
         example = where.get(intent)
         problems.append(Problem(
-            example.file if example else "nlu/training_data", example.line if example else 0,
+            example.file if example else folder, example.line if example else 0,
             f"intent {intent!r} has {counts[intent]} examples (minimum {config.min_examples})",
             f"add {config.min_examples - counts[intent]} or more varied examples",
         ))
     return problems
+
+
+def _source_dir(data: TrainingData) -> str:
+    """The directory the examples were read from: where an intent without any is missing."""
+    # Accepted examples come from the database ("<accepted>"), not from a file.
+    folders = {os.path.dirname(e.file) or "." for e in data.examples if not e.file.startswith("<")}
+    try:
+        return os.path.commonpath(sorted(folders))
+    except ValueError:  # none, or absolute and relative mixed: no single directory to name
+        return UNKNOWN_DIR
 
 
 def _exact_duplicates(data: TrainingData) -> list[Problem]:
@@ -143,9 +156,10 @@ def _entities(data: TrainingData, config: ValidationConfig) -> list[Problem]:
                     f"use one of {', '.join(config.entity_types)}",
                 ))
     if config.require_all_entities and data.examples:
+        folder = _source_dir(data)
         for entity in config.entity_types:
             if not used[entity]:
-                problems.append(Problem("nlu/training_data", 0,
+                problems.append(Problem(folder, 0,
                                         f"entity {entity!r} is never annotated",
                                         f"annotate it in examples, e.g. [..]({entity})"))
     return problems
