@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import (
@@ -21,6 +21,10 @@ from backend.db.models import (
     Promise,
 )
 from backend.db.models.enums import InstallmentStatus, Ownership, PromiseStatus
+from backend.services import audit
+from backend.services.compliance.gate import GateDecision
+from backend.services.compliance.service import ComplianceGate, mask
+from backend.services.row_locks import hold_account
 from backend.workflow.context import WorkflowContext
 from backend.workflow.render import render, whatsapp_template
 from backend.workflow.stops import hold_for
@@ -29,6 +33,11 @@ from bot.messages import ConversationKey, OutboundMessage, Purpose
 
 CLAIMABLE = ("planned", "deferred")
 STATUS_OF = {"pending": "queued", "deferred": "queued", "blocked": "blocked"}
+# A later step in one of these has gone or will go, so an earlier one due with it is dropped.
+GOING = ("deferred", "queued", "sent", "handed_off")
+# compliance.md A.4 item 20: at most one campaign message an account a debtor-local day.
+SPACING_DAYS = 1
+SPACING_RULE = "compliance.md A.4 item 20 (one campaign message a day)"
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class Candidate:
     status: str
     reason: str | None
     not_before: datetime | None
+    decision: GateDecision | None = None
 
 
 async def send_contact(ctx: WorkflowContext, contact_id: int) -> str:
@@ -112,6 +122,13 @@ async def _decide(ctx: WorkflowContext, session: AsyncSession, contact: PlannedC
     if held:
         return _finish(contact, "cancelled", held)
     assert step is not None
+    # The account's other contacts are read under this lock, so two workers sending for one
+    # account decide one after the other and the second sees what the first stored.
+    await hold_account(session, contact.account_id)
+    superseding = await _superseded_by(ctx, session, contact, step, now)
+    if superseding is not None:
+        return _finish(contact, "skipped", f"superseded by {superseding}, due with it; "
+                       "one step at a time")
     account = await session.get(Account, contact.account_id)
     debtor = await session.get(Debtor, account.debtor_id) if account else None
     assert account is not None and debtor is not None
@@ -121,6 +138,9 @@ async def _decide(ctx: WorkflowContext, session: AsyncSession, contact: PlannedC
         return _finish(contact, "planned", f"re-timed to the step window {later.isoformat()}")
     if step.action == "handoff":
         return await _hand_off(ctx, session, contact, step, account, now)
+    spaced = await _spaced_until(session, contact, step, debtor.timezone, now)
+    if spaced is not None:
+        return await _space(ctx, session, contact, spaced, now)
     return await _message(ctx, session, contact, step, account, debtor, now)
 
 
@@ -143,9 +163,66 @@ async def _source_closed(session: AsyncSession, contact: PlannedContact) -> str 
     return None
 
 
+async def _superseded_by(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,
+                         step: Step, now: datetime) -> str | None:
+    """The latest later step of the same ladder that is due now or has gone (it goes instead).
+
+    Steps missed together (a late import, a reply pause, downtime) would otherwise all leave
+    at once: only the latest is sent (compliance.md A.4 item 20).
+    """
+    going = or_(PlannedContact.status.in_(GOING),
+                (PlannedContact.status == "planned") & (PlannedContact.due_at <= now))
+    rows = await session.execute(select(PlannedContact.step, PlannedContact.strategy_version_id)
+                                 .where(*_same_ladder(contact), going))
+    later: list[tuple[int, str]] = []
+    for step_id, version_id in rows.all():
+        other = (await ctx.version(session, version_id)).definition.step(step_id)
+        if other is not None and other.offset_days > step.offset_days:
+            later.append((other.offset_days, step_id))
+    return max(later)[1] if later else None
+
+
+def _same_ladder(contact: PlannedContact) -> list[Any]:
+    return [PlannedContact.account_id == contact.account_id, PlannedContact.id != contact.id,
+            PlannedContact.anchor == contact.anchor,
+            PlannedContact.anchor_date == contact.anchor_date,
+            PlannedContact.source_id.is_not_distinct_from(contact.source_id)]
+
+
+async def _spaced_until(session: AsyncSession, contact: PlannedContact, step: Step, zone: str,
+                        now: datetime) -> datetime | None:
+    """The step's window on the next free day when the account had a campaign message today."""
+    last = await session.scalar(
+        select(func.max(Message.created_at))
+        .join(PlannedContact, PlannedContact.message_id == Message.id)
+        .where(PlannedContact.account_id == contact.account_id, PlannedContact.id != contact.id,
+               PlannedContact.status.in_(("queued", "sent"))))
+    if last is None:
+        return None
+    tz = _zone(zone)
+    free = last.astimezone(tz).date() + timedelta(days=SPACING_DAYS)
+    if now.astimezone(tz).date() >= free:
+        return None
+    return datetime.combine(free, step.window.start, tzinfo=tz).astimezone(UTC)
+
+
+async def _space(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,
+                 until: datetime, now: datetime) -> str:
+    contact.due_at = until
+    decision = GateDecision("deferred", "campaign_spacing", SPACING_RULE, not_before=until,
+                            details={"spacing_days": SPACING_DAYS})
+    if _records(ctx):
+        await _record(session, contact, decision, {"account_id": contact.account_id}, now)
+    return _finish(contact, "deferred", f"campaign_spacing until {until.isoformat()}")
+
+
+def _zone(zone: str) -> ZoneInfo:
+    return ZoneInfo(zone or "America/New_York")
+
+
 def _window_retime(step: Step, zone: str, now: datetime) -> datetime | None:
     """The next start of the step's send window when `now` is outside it (debtor-local)."""
-    tz = ZoneInfo(zone or "America/New_York")
+    tz = _zone(zone)
     local = now.astimezone(tz)
     if step.window.start <= local.time() < step.window.end:
         return None
@@ -166,8 +243,9 @@ async def _message(ctx: WorkflowContext, session: AsyncSession, contact: Planned
                        if missing else "no_reachable_channel")
     outbounds = [_outbound(contact, step, cp, text, link, debtor.preferred_language)
                  for cp in usable]
-    candidates = [await _preview(ctx, session, o, now) for o in outbounds]
+    candidates = await _previews(ctx, session, outbounds, now)
     chosen = _choose(candidates)
+    await _record_passed_over(ctx, session, contact, candidates, chosen, now)
     if chosen.status == "deferred":
         # Deferred here, not in the outbox: at the new time the stop rules run again too.
         contact.due_at = chosen.not_before or now + timedelta(hours=1)
@@ -189,12 +267,58 @@ def _choose(candidates: list[Candidate]) -> Candidate:
     return candidates[0]
 
 
+async def _previews(ctx: WorkflowContext, session: AsyncSession,
+                    outbounds: list[OutboundMessage], now: datetime) -> list[Candidate]:
+    """The gate's view of each channel in order of preference, up to the first it allows."""
+    candidates: list[Candidate] = []
+    for outbound in outbounds:
+        candidates.append(await _preview(ctx, session, outbound, now))
+        if candidates[-1].status == "pending":
+            break
+    return candidates
+
+
 async def _preview(ctx: WorkflowContext, session: AsyncSession, outbound: OutboundMessage,
                    now: datetime) -> Candidate:
     if ctx.gate is None:
         return Candidate(outbound, "pending", None, None)
     decision = await ctx.gate.preview(session, outbound, None, now)
-    return Candidate(outbound, decision.status, decision.reason, decision.not_before)
+    return Candidate(outbound, decision.status, decision.reason, decision.not_before, decision)
+
+
+def _records(ctx: WorkflowContext) -> bool:
+    # The dry run's stand-in gate writes no audit (docs/WORKFLOW.md), and neither do we there.
+    return isinstance(ctx.gate, ComplianceGate)
+
+
+async def _record_passed_over(ctx: WorkflowContext, session: AsyncSession,
+                              contact: PlannedContact, candidates: list[Candidate],
+                              chosen: Candidate, now: datetime) -> None:
+    """Record the gate's decision on every channel not stored to send, deferrals included.
+
+    The outbox records the decision on the message it stores (compliance.md G item 77).
+    """
+    if not _records(ctx):
+        return
+    stored = None if chosen.status == "deferred" else chosen
+    for candidate in candidates:
+        if candidate is stored or candidate.decision is None:
+            continue
+        out = candidate.outbound
+        await _record(session, contact, candidate.decision, {
+            "purpose": out.purpose.value, "channel": out.key.channel,
+            "address": mask(out.key.address), "account_id": out.account_id,
+            "chosen_channel": stored.outbound.key.channel if stored else None}, now)
+
+
+async def _record(session: AsyncSession, contact: PlannedContact, decision: GateDecision,
+                  inputs: dict[str, Any], now: datetime) -> None:
+    await audit.record(
+        session, occurred_at=now, actor="workflow", action=f"compliance.{decision.status}",
+        subject_type="planned_contact", subject_id=contact.id,
+        data={"reason": decision.reason, "rule": decision.rule, "step": contact.step,
+              "not_before": decision.not_before, "use_template": decision.use_template,
+              **inputs, **decision.details})
 
 
 async def _reachable(session: AsyncSession, debtor_id: int, channels: tuple[str, ...]
