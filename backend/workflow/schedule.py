@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, AccountRisk, ContactPoint, Debtor, PlannedContact, Portfolio
+from backend.services.geo import DEFAULT_TIMEZONE
 from backend.workflow.segments import matches
 from backend.workflow.stops import hold_for
 from backend.workflow.store import LoadedVersion, active_versions
@@ -79,7 +80,9 @@ async def _projected(session: AsyncSession, account_id: int, versions: list[Load
 def _projection(version: LoadedVersion, segment: Segment, step: Step, due: date,
                 zone: str) -> PlannedContactView:
     day = due + timedelta(days=step.offset_days)
-    at = datetime.combine(day, step.window.start, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    # An unknown zone ("") is projected in the default zone; the gate holds the real send.
+    local = ZoneInfo(zone or DEFAULT_TIMEZONE)
+    at = datetime.combine(day, step.window.start, tzinfo=local).astimezone(UTC)
     reason = (f"{step.reason or step.id}: due date {step.offset_days:+d} d "
               f"(segment {segment.name}, if nothing changes before then)")
     channel = None if step.action == "handoff" else step.channels[0]
