@@ -22,6 +22,7 @@ def pay_in_full(out: Outcome, facts: Facts) -> Outcome:
     if not allowed(facts, offer):
         return out.say("fallback.clarify")
     out.state.clear_table()
+    out.state.flow = "linked"
     return out.do(IssuePaymentLink(facts.balance)).say(
         "pay.link", debt=True, amount=facts.balance, currency=facts.currency
     )
@@ -39,6 +40,7 @@ def pay_partial(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if amount >= min(facts.balance, facts.settlement_left or facts.balance):
         return pay_in_full(out, facts)
     out.state.clear_table()
+    out.state.flow = "linked"  # "actually make it 100" changes this link's amount
     return out.do(IssuePaymentLink(amount)).say(
         "pay.partial.link", debt=True, amount=amount, balance=facts.balance - amount,
         currency=facts.currency,

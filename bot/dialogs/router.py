@@ -174,9 +174,17 @@ def _continue_flow(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
         return promise.capture(out, turn, facts)
     if flow == "partial" and turn.amount():
         return pay.pay_partial(out, turn, facts)
+    if flow == "linked" and _just_an_amount(turn):
+        return pay.pay_partial(out, turn, facts)  # another amount to pay now, not a plan
     if flow.startswith("counter:") and turn.has_numbers():
         return negotiation.counter(out, turn, facts, _counter_kind(flow.split(":", 1)[1], turn))
     return None
+
+
+def _just_an_amount(turn: Turn) -> bool:
+    """An amount alone ("actually make it 100"), no day, count or frequency to plan with."""
+    return (turn.amount() is not None and turn.date() is None and not turn.installments()
+            and not turn.frequency() and not negotiation.wants_settlement(turn))
 
 
 def _counter_kind(asked: str, turn: Turn) -> str:

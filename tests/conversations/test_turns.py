@@ -420,3 +420,11 @@ async def test_a_debtor_whose_zone_is_unknown_is_still_answered(chat: Chat) -> N
     await chat.verify()
     out = await chat.says("how much do I owe?")
     assert [r.key for r in out.replies] == ["balance.answer"]
+
+
+async def test_another_amount_after_a_link_is_another_link_not_a_plan(chat: Chat) -> None:
+    await chat.verify()
+    assert [r.key for r in (await chat.says("I want to pay in full")).replies] == ["pay.link"]
+    changed = await chat.says("actually make it $100")
+    assert [r.key for r in changed.replies] == ["pay.partial.link"]
+    assert "$100.00" in changed.replies[0].text and "$1,100.00" in changed.replies[0].text
