@@ -93,6 +93,9 @@ def train(
         raise typer.Exit(1) from exc
     typer.echo(f"trained {model.version} ({len(model.classifier.labels)} intents, "
                f"data {model.data_hash[:12]}, {len(accepted)} accepted)")
+    _audit("nlu_model.trained", model.version, now,
+           {"data_hash": model.data_hash, "accepted": len(accepted),
+            "live": comparison.live == model.version})
     _print_comparison(comparison)
     if live and comparison.live != model.version:
         _promote(model_dir, model.version)
@@ -141,7 +144,7 @@ def _audit(action: str, version: str, now: datetime, data: dict[str, object]) ->
     try:
         run(body)
     except (SQLAlchemyError, OSError) as exc:  # the model is live already: say the log lacks it
-        typer.echo(f"{version} is live, but the {action} audit event was not written: {exc}",
+        typer.echo(f"{version}: done, but the {action} audit event was not written: {exc}",
                    err=True)
         raise typer.Exit(1) from None
 

@@ -79,3 +79,22 @@ async def test_an_empty_database_leaves_the_exported_file_alone(
     missing = tmp_path / "new" / "accepted.yml"
     result = await _cli(["export", "--out", str(missing)], env)
     assert result.exit_code == 0 and not missing.exists()
+
+
+async def test_training_from_the_command_line_is_audited(
+    container: Container, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, models = write_small_data(tmp_path / "data"), tmp_path / "models"
+    trained = train_and_save(data, models, now=datetime(2026, 11, 28, tzinfo=UTC), strict=False)
+    # The shipped data takes a minute to train; the command's own steps are what is tested.
+    monkeypatch.setattr("backend.cli.nlu.train_and_save", lambda *a, **k: trained)
+    result = await _cli(["train", "--data", str(data), "--model-dir", str(models)],
+                        {"DATABASE_URL": settings.database_url})
+    assert result.exit_code == 0, result.output
+    model = trained[0]
+    async with container.sessions() as session:
+        [event] = (await session.scalars(select(AuditEvent).where(
+            AuditEvent.subject_type == "nlu_model"))).all()
+    assert (event.action, event.actor, event.subject_id) == ("nlu_model.trained", "cli",
+                                                           model.version)
+    assert event.data == {"data_hash": model.data_hash, "accepted": 0, "live": True}
