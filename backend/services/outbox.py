@@ -9,12 +9,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, select, update
+from sqlalchemy import Row, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.engine import autocommit
 from backend.db.models import Account, Conversation, Message
 from backend.db.models.enums import Direction, Ownership
+from backend.db.types import UtcDateTime
 from backend.services import audit, message_feed
 from backend.services.compliance.consent import record_opt_out
 from backend.services.compliance.gate import GateDecision
@@ -27,7 +28,7 @@ from backend.services.delivery import (
     set_envelope,
 )
 from backend.services.inbox import resolve_address
-from backend.services.row_locks import hold_address
+from backend.services.row_locks import hold_account, hold_address
 from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
 from bot.channels.errors import (
     ChannelError,
@@ -104,16 +105,20 @@ class SqlOutbox:
             await session.flush()
             decision = await self.gate.evaluate(session, outbound, conversation_id=conversation_id,
                                                 message_id=message.id, now=now)
-            _apply_decision(message, decision)
+            _apply_decision(message, decision, now)
             return decision
         if outbound.purpose in self.gate.rules.counted_purposes:
             # Two outreach messages at once (a campaign step and a reminder) would each count
-            # only what is committed and both pass the frequency cap (compliance.md A.4 item 20).
+            # only what is committed and both pass the frequency cap (compliance.md A.4 item 20);
+            # the account too, as a cap may count every channel (B item 31). Account first:
+            # callers that lock the account do so before they submit.
+            if outbound.account_id is not None:
+                await hold_account(session, outbound.account_id)
             await hold_address(session, outbound.key.channel, outbound.key.address)
         # Decided before the row exists (its facts would exclude the row anyway), so the
         # message is inserted once with its final status instead of inserted, then updated.
         decision = await self.gate.preview(session, outbound, conversation_id, now)
-        _apply_decision(message, decision)
+        _apply_decision(message, decision, now)
         session.add(message)
         await session.flush()
         await self.gate.record(session, outbound, decision, message_id=message.id, now=now)
@@ -156,7 +161,7 @@ class SqlOutbox:
             decision = await self.gate.evaluate(
                 session, outbound, conversation_id=message.conversation_id,
                 message_id=message.id, now=now)
-            _apply_decision(message, decision)
+            _apply_decision(message, decision, now)
         return [m.id for m in due if m.delivery_status == "pending"]
 
     async def _conversation(self, session: AsyncSession, outbound: OutboundMessage,
@@ -191,7 +196,8 @@ class SqlOutbox:
         # Only one sender may move a message out of "pending": the claim is the idempotency.
         # One statement in autocommit: the claim and what the send needs, in one round trip.
         async with autocommit(self.sessions) as conn:
-            row = (await conn.execute(_CLAIM, {"message_id": message_id})).first()
+            row = (await conn.execute(_CLAIM, {"message_id": message_id,
+                                               "now": self.clock.now()})).first()
             if row is None:
                 return None
             adapter = self.adapters.get(row.channel)
@@ -301,7 +307,8 @@ class SqlOutbox:
             update(Message).where(Message.direction == Direction.OUTBOUND,
                                   Message.delivery_status == "queued",
                                   Message.provider_message_id.is_(None),
-                                  Message.created_at < now - STUCK_AFTER)
+                                  func.coalesce(Message.processed_at, Message.created_at)
+                                  < now - STUCK_AFTER)
             .values(delivery_status="failed", error_code="unknown_outcome")
             .execution_options(synchronize_session=False))
 
@@ -318,10 +325,16 @@ def _envelope_of(outbound: OutboundMessage) -> dict[str, Any]:
     }
 
 
-def _apply_decision(message: Message, decision: GateDecision) -> None:
+def _apply_decision(message: Message, decision: GateDecision, now: datetime) -> None:
     message.delivery_status = decision.status
     message.error_code = None if decision.allowed else decision.reason[:32]
+    if decision.allowed:
+        # An outbound row's `processed_at` is when it was let go (then claimed) to be sent:
+        # the time the frequency cap counts it at, not its creation (compliance.md A.1 item 2).
+        message.processed_at = now
     data = envelope(message)
+    if "initiated" in decision.details:  # whether the cap counts it (compliance.md B item 31)
+        data["initiated"] = decision.details["initiated"]
     data["not_before"] = decision.not_before.isoformat() if decision.not_before else None
     # The provider's 131047/63016 outranks the gate's own view of the window.
     data["use_template"] = decision.use_template or bool(data.get("template_required"))
@@ -353,7 +366,7 @@ async def _rebuild(session: AsyncSession, message: Message) -> OutboundMessage:
 _CLAIM = (
     update(Message)
     .where(Message.id == bindparam("message_id"), Message.delivery_status == "pending")
-    .values(delivery_status="queued")
+    .values(delivery_status="queued", processed_at=bindparam("now", type_=UtcDateTime))
     .returning(Message.id, Message.conversation_id, Message.channel, Message.text,
                Message.entities,
                select(Conversation.address).where(Conversation.id == Message.conversation_id)

@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, or_, select, true
+import phonenumbers
+from phonenumbers import geocoder
+from sqlalchemy import BindParameter, Select, bindparam, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Conversation, Debtor, Message
-from backend.db.models.enums import Direction
+from backend.db.models.enums import AccountStatus, Direction
 from backend.db.types import UtcDateTime
 from backend.services.compliance.rules import ComplianceRules
 from backend.services.geo import phone_timezones
+from backend.services.imports.regions import US_STATE_CODES
 from bot.messages import OutboundMessage, Purpose
 
 # Attempts count as communications too (Reg F "communication or attempt"); held ones do not.
 COUNTED = ("pending", "queued", "sent", "delivered", "read", "failed", "undelivered")
 PHONE_CHANNELS = ("sms", "whatsapp")
+STATE_SUFFIX = re.compile(r", ([A-Z]{2})$")
 
 
 @dataclass(frozen=True)
 class SentRecord:
-    """One outbound message already let through."""
+    """One outbound message already let through, at the time it was sent."""
 
     at: datetime
     purpose: str
     conversation_id: int
+    channel: str | None = None  # None: unknown, so counted against every channel's cap
+    answered: bool = False  # the gate found it answering the debtor (not collector-initiated)
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,11 @@ class GateFacts:
     conversation_id: int | None = None
     latest_inbound_id: int | None = None
     latest_inbound_at: datetime | None = None
-    recent: tuple[SentRecord, ...] = ()
+    recent: tuple[SentRecord, ...] = ()  # on the account or to the address, on every channel
     confirmations_at: tuple[datetime, ...] = ()
     stop_acks: int = 0
     acknowledgements: tuple[SentRecord, ...] = ()  # every stop acknowledgement, of any age
+    paid_off: str | None = None  # paid / settled / closed: nothing is left to collect
 
 
 async def load_facts(
@@ -68,34 +76,79 @@ async def load_facts(
     """Read the facts for `outbound` (excluding the message row `exclude_id` itself)."""
     account = await session.get(Account, outbound.account_id) if outbound.account_id else None
     debtor = await session.get(Debtor, account.debtor_id) if account else None
+    phones = await _phones(session, outbound, debtor)
     contact, inbound, outbound_rows = await _read(session, outbound, account, conversation_id,
                                                   now, rules, exclude_id)
+    # Opt-outs and acknowledgements are per channel: another channel's rows do not spend them.
+    on_channel = [r for r in outbound_rows if r.channel == outbound.key.channel]
     return GateFacts(
         stop_states=frozenset(account.stop_states) if account else frozenset(),
-        zones=_zones(outbound, debtor, rules),
-        regions=(debtor.region.upper(),) if debtor and debtor.region else (),
+        zones=_zones(phones, debtor, rules),
+        regions=_regions(phones, debtor),
         contact=contact,
         conversation_id=conversation_id,
         latest_inbound_id=inbound[0] if inbound else None,
         latest_inbound_at=inbound[1] if inbound else None,
         recent=tuple(r for r in outbound_rows if r.at >= now - rules.cap_window),
-        confirmations_at=tuple(r.at for r in outbound_rows
+        confirmations_at=tuple(r.at for r in on_channel
                                if r.purpose == Purpose.OPT_OUT_CONFIRMATION),
-        stop_acks=sum(1 for r in outbound_rows if r.purpose == Purpose.STOP_ACKNOWLEDGEMENT),
-        acknowledgements=tuple(r for r in outbound_rows
+        stop_acks=sum(1 for r in on_channel if r.purpose == Purpose.STOP_ACKNOWLEDGEMENT),
+        acknowledgements=tuple(r for r in on_channel
                                if r.purpose == Purpose.STOP_ACKNOWLEDGEMENT),
+        paid_off=_paid_off(account),
     )
 
 
-def _zones(outbound: OutboundMessage, debtor: Debtor | None, rules: ComplianceRules
+def _paid_off(account: Account | None) -> str | None:
+    # docs/WORKFLOW.md: paid (status paid/settled/closed or balance <= 0) is "nothing more, ever".
+    if account is None:
+        return None
+    if account.status != AccountStatus.ACTIVE:
+        return str(account.status)
+    return AccountStatus.PAID.value if account.current_balance <= 0 else None
+
+
+async def _phones(session: AsyncSession, outbound: OutboundMessage, debtor: Debtor | None
+                  ) -> tuple[str, ...]:
+    """The address messaged if it is a phone, and every phone known to be the debtor's."""
+    phones = [outbound.key.address] if outbound.key.channel in PHONE_CHANNELS else []
+    if debtor is not None:
+        phones.extend((await session.scalars(_DEBTOR_PHONES, {"debtor_id": debtor.id})).all())
+    return tuple(dict.fromkeys(phones))
+
+
+def _zones(phones: tuple[str, ...], debtor: Debtor | None, rules: ComplianceRules
            ) -> tuple[str, ...]:
+    """The address's zone and every known phone's, whatever the channel (A.1 item 3)."""
     zones = [debtor.timezone] if debtor and debtor.timezone else []
-    if outbound.key.channel in PHONE_CHANNELS:
-        from_phone = phone_timezones(outbound.key.address)
+    for phone in phones:
+        from_phone = phone_timezones(phone)
         # A prefix spanning a whole country is no location signal (compliance.md A.1 item 3).
         if 0 < len(from_phone) <= rules.max_phone_zones:
             zones.extend(from_phone)
     return tuple(dict.fromkeys(zones))
+
+
+def _regions(phones: tuple[str, ...], debtor: Debtor | None) -> tuple[str, ...]:
+    """The address's state and every known phone's area-code state (compliance.md B item 41)."""
+    regions = [debtor.region.upper()] if debtor and debtor.region else []
+    regions.extend(state for phone in phones if (state := area_code_state(phone)))
+    return tuple(dict.fromkeys(regions))
+
+
+@lru_cache(maxsize=4096)
+def area_code_state(e164: str) -> str | None:
+    """The US state a number's area code belongs to ("+16175551234" -> "MA"), if any."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.region_code_for_number(number) != "US":
+        return None
+    # The geocoder names a state ("Massachusetts") or a place in one ("Boston, MA").
+    place = geocoder.description_for_number(number, "en")
+    suffix = STATE_SUFFIX.search(place)
+    return suffix.group(1) if suffix else US_STATE_CODES.get(place.casefold())
 
 
 async def _read(
@@ -115,8 +168,15 @@ async def _read(
     contact = None if not count else ContactState(
         opted_out_at=opted_out_at, consent=bool(consent), wrong_party=bool(wrong_party))
     inbound = (inbound_id, inbound_at) if inbound_id is not None else None
-    sent = [SentRecord(at, intent or "", conv) for *_, at, intent, conv in rows if at is not None]
+    sent = [SentRecord(at, intent or "", conv, channel, _answered(entities))
+            for *_, at, intent, conv, channel, entities in rows if at is not None]
     return contact, inbound, sent
+
+
+def _answered(entities: list[dict[str, Any]] | None) -> bool:
+    """What the outbox stored of the gate's verdict (backend.services.outbox._apply_decision)."""
+    stored = next((item["outbound"] for item in entities or [] if "outbound" in item), {})
+    return stored.get("initiated") is False
 
 
 # Statements are built once (with bound parameters) so a gate decision does not pay for
@@ -137,26 +197,37 @@ _CONTACT_AND_INBOUND = select(
     select(_LATEST_INBOUND.c.id).scalar_subquery(),
     select(_LATEST_INBOUND.c.created_at).scalar_subquery(),
 ).where(ContactPoint.channel == _CHANNEL, ContactPoint.address == _ADDRESS)
+# A number someone else answered is not the debtor's: it says nothing about where they are.
+_DEBTOR_PHONES = select(ContactPoint.address).where(
+    ContactPoint.debtor_id == bindparam("debtor_id"),
+    ContactPoint.channel.in_(PHONE_CHANNELS), ContactPoint.wrong_party.is_(False))
 _LONG_LIVED = (Purpose.OPT_OUT_CONFIRMATION.value, Purpose.STOP_ACKNOWLEDGEMENT.value)
 
 
 @cache
 def _outbound_query(
     by_account: bool, by_conversation: bool
-) -> Select[datetime, str | None, int]:
-    """Outbound rows to this address, or on this account and channel, or in this conversation."""
-    scope = [and_(Conversation.channel == _CHANNEL, Conversation.address == _ADDRESS)]
+) -> Select[datetime, str | None, int, str, Any]:
+    """Outbound rows to this address or on this account (every channel), or in this conversation.
+
+    A row's time is when it was sent: an outbound row's `processed_at` (set by the outbox when
+    it lets the row go), else its creation (compliance.md A.1 item 2: sending is what counts).
+    """
+    # The same number on SMS and WhatsApp is one phone; callers filter by channel as needed.
+    scope = [Conversation.address == _ADDRESS]
     if by_account:
-        scope.append(and_(Conversation.account_id == bindparam("account_id"),
-                          Message.channel == _CHANNEL))
+        scope.append(Conversation.account_id == bindparam("account_id"))
     if by_conversation:
         scope.append(Message.conversation_id == bindparam("conversation_id"))
+    since = bindparam("since", type_=UtcDateTime)
     return (
-        select(Message.created_at, Message.intent, Message.conversation_id)
+        select(func.coalesce(Message.processed_at, Message.created_at), Message.intent,
+               Message.conversation_id, Message.channel, Message.entities)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(Message.direction == Direction.OUTBOUND, Message.delivery_status.in_(COUNTED),
                Message.id != bindparam("exclude_id"), or_(*scope),
-               or_(Message.created_at >= bindparam("since", type_=UtcDateTime),
+               # Sent after it was created, so either time in the window selects the row.
+               or_(Message.created_at >= since, Message.processed_at >= since,
                    Message.intent.in_(_LONG_LIVED)))
     )
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from backend.services.compliance.facts import GateFacts
+from backend.services.compliance.facts import GateFacts, SentRecord
 from backend.services.compliance.hours import window_state
-from backend.services.compliance.rules import ComplianceRules
+from backend.services.compliance.rules import Cap, ComplianceRules
 from bot.messages import OutboundMessage, Purpose
 
 ALLOW, DEFER, BLOCK = "pending", "deferred", "blocked"
@@ -77,6 +77,25 @@ def check_hold_states(ctx: _Ctx) -> GateDecision | None:
     if ctx.out.purpose == Purpose.STOP_ACKNOWLEDGEMENT and ctx.facts.stop_acks == 0:
         return None
     return _block(f"stop_state:{held[0]}", "compliance.md A.2/A.5/G.75", stop_states=held)
+
+
+def check_paid_off(ctx: _Ctx) -> GateDecision | None:
+    """A paid, settled or closed account gets no more collection outreach, ever."""
+    # docs/WORKFLOW.md ("paid: nothing more, ever"); compliance.md A.4 item 19 (12 CFR
+    # 1006.18): asking for money no longer owed misrepresents the debt. Checked again when a
+    # deferred message is released, so a payment meanwhile stops it. Replies, agents and
+    # receipts still go.
+    if ctx.facts.paid_off is None or ctx.out.purpose != Purpose.REMINDER:
+        return None
+    return _block(f"account_{ctx.facts.paid_off}", "WORKFLOW.md paid; compliance.md A.4 item 19")
+
+
+def check_hardship(ctx: _Ctx) -> GateDecision | None:
+    """Hardship pauses outreach; a reminder deferred before it was reported must not go."""
+    # docs/WORKFLOW.md ("hardship: paused"); compliance.md F item 67 (forbearance), item 73.
+    if "hardship" not in ctx.facts.stop_states or ctx.out.purpose != Purpose.REMINDER:
+        return None
+    return _block("hardship_pause", "WORKFLOW.md hardship; compliance.md F items 67, 73")
 
 
 def check_dispute(ctx: _Ctx) -> GateDecision | None:
@@ -163,22 +182,39 @@ def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
 
 
 def check_frequency(ctx: _Ctx) -> GateDecision | None:
-    """Collector-initiated messages per account and channel in a rolling window."""
-    # compliance.md A.4 item 20 (policy cap), B items 31-32 (MA 2 per 7 days), 39, 41.
+    """Collector-initiated messages per account (and address) in a rolling window."""
+    # compliance.md A.4 item 20 (policy cap), B items 31-32 (MA 2 per 7 days across SMS,
+    # WhatsApp and Telegram), 39, 41 (every matched state's cap applies).
     if ctx.out.purpose not in ctx.rules.counted_purposes:
         return None
-    cap = ctx.rules.cap_for(ctx.facts.regions)
+    if _answers_fresh_inbound(ctx):
+        # B item 31: a reply inside an exchange the debtor just started is not initiated by us.
+        return GateDecision(ALLOW, PASS, details={"initiated": False})
     # A message leaves the window exactly `cap_window` after it was sent, the moment the
     # deferral below names; counting it then too would defer to the same instant forever.
     since = ctx.now - ctx.rules.cap_window
-    sent = sorted(r.at for r in ctx.facts.recent
-                  if r.purpose in ctx.rules.counted_purposes and r.at > since)
-    info = {"cap": cap, "counted": len(sent), "regions": list(ctx.facts.regions)}
-    if len(sent) < cap:
+    counted = [r for r in ctx.facts.recent if r.at > since and not r.answered
+               and r.purpose in ctx.rules.counted_purposes]
+    limits = [_cap_limit(cap, counted, ctx) for cap in ctx.rules.caps_for(ctx.facts.regions)]
+    # The cap that lets the message go last binds; among open ones, the one with least room.
+    cap, sent, not_before = max(limits, key=lambda c: (c[2] or ctx.now, len(c[1]) - c[0].limit))
+    info = {"initiated": True, "cap": cap.limit, "scope": cap.scope, "cap_source": cap.source,
+            "counted": len(sent), "regions": list(ctx.facts.regions)}
+    if not_before is None:
         return GateDecision(ALLOW, PASS, details=info)
-    not_before = sent[len(sent) - cap] + ctx.rules.cap_window
     return GateDecision(DEFER, "frequency_cap", "compliance.md A.4 item 20, B items 31/39/41",
                         not_before=not_before, details=info)
+
+
+def _cap_limit(cap: Cap, counted: list[SentRecord], ctx: _Ctx
+               ) -> tuple[Cap, list[datetime], datetime | None]:
+    """The cap, the sends it counts, and when it lets one more go (None: now)."""
+    channel = ctx.out.key.channel
+    sent = sorted(r.at for r in counted
+                  if cap.across_channels or r.channel in (None, channel))
+    if len(sent) < cap.limit:
+        return cap, sent, None
+    return cap, sent, sent[len(sent) - cap.limit] + ctx.rules.cap_window
 
 
 def check_whatsapp_window(ctx: _Ctx) -> GateDecision | None:
@@ -222,6 +258,7 @@ def _replied_since(ctx: _Ctx, since: datetime) -> bool:
 
 
 CHECKS: tuple[Check, ...] = (
-    check_hold_states, check_dispute, check_wrong_party, check_opt_out, check_consent,
-    check_identity, check_quiet_hours, check_frequency, check_whatsapp_window,
+    check_hold_states, check_paid_off, check_hardship, check_dispute, check_wrong_party,
+    check_opt_out, check_consent, check_identity, check_quiet_hours, check_frequency,
+    check_whatsapp_window,
 )

@@ -10,6 +10,21 @@ from typing import Any
 import yaml
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "compliance" / "rules.yml"
+CHANNEL, ALL_CHANNELS = "channel", "all_channels"
+
+
+@dataclass(frozen=True)
+class Cap:
+    """At most `limit` counted messages per window: on the message's channel, or on all."""
+
+    limit: int
+    scope: str = CHANNEL
+    source: str = "policy"  # the policy, or the state whose rule it is
+
+    @property
+    def across_channels(self) -> bool:
+        """True when every channel's messages count together."""
+        return self.scope == ALL_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -21,15 +36,20 @@ class ComplianceRules:
     max_phone_zones: int = 3
     reply_window: timedelta = timedelta(minutes=30)
     cap_window: timedelta = timedelta(days=7)
-    cap_per_channel: int = 3
-    state_caps: dict[str, int] = field(default_factory=dict)
-    counted_purposes: frozenset[str] = frozenset({"reminder"})
+    cap_per_channel: int = 3  # the policy cap, counted in `cap_scope`
+    cap_scope: str = CHANNEL
+    state_caps: dict[str, Cap] = field(default_factory=dict)
+    counted_purposes: frozenset[str] = frozenset({"reminder", "agent"})
     whatsapp_window: timedelta = timedelta(hours=24)
 
+    def caps_for(self, regions: tuple[str, ...]) -> tuple[Cap, ...]:
+        """The policy cap and every matched state's: all apply (compliance.md B item 41)."""
+        policy = Cap(self.cap_per_channel, self.cap_scope)
+        return (policy, *(self.state_caps[r] for r in regions if r in self.state_caps))
+
     def cap_for(self, regions: tuple[str, ...]) -> int:
-        """The strictest cap of every matched jurisdiction (compliance.md B item 41)."""
-        caps = [self.state_caps[r] for r in regions if r in self.state_caps]
-        return min([self.cap_per_channel, *caps])
+        """The smallest limit of every matched jurisdiction (compliance.md B item 41)."""
+        return min(cap.limit for cap in self.caps_for(regions))
 
 
 def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
@@ -38,6 +58,7 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
     hours = data.get("quiet_hours", {})
     freq = data.get("frequency", {})
     defaults = ComplianceRules()
+    scope = _scope(freq.get("scope", defaults.cap_scope))
     return ComplianceRules(
         quiet_start=time.fromisoformat(hours.get("start", "08:00")),
         quiet_end=time.fromisoformat(hours.get("end", "21:00")),
@@ -45,7 +66,22 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
         reply_window=timedelta(minutes=float(data.get("reply_window_minutes", 30))),
         cap_window=timedelta(days=float(freq.get("window_days", 7))),
         cap_per_channel=int(freq.get("per_channel", defaults.cap_per_channel)),
-        state_caps={str(k).upper(): int(v) for k, v in (freq.get("states") or {}).items()},
-        counted_purposes=frozenset(freq.get("counted_purposes", ["reminder"])),
+        cap_scope=scope,
+        state_caps={str(k).upper(): _state_cap(str(k).upper(), v, scope)
+                    for k, v in (freq.get("states") or {}).items()},
+        counted_purposes=frozenset(freq.get("counted_purposes", defaults.counted_purposes)),
         whatsapp_window=timedelta(hours=float(data.get("whatsapp", {}).get("window_hours", 24))),
     )
+
+
+def _state_cap(state: str, value: Any, default_scope: str) -> Cap:
+    """`MA: 2` (the default scope) or `MA: {cap: 2, scope: all_channels}`."""
+    if isinstance(value, dict):
+        return Cap(int(value["cap"]), _scope(value.get("scope", default_scope)), state)
+    return Cap(int(value), default_scope, state)
+
+
+def _scope(value: str) -> str:
+    if value not in (CHANNEL, ALL_CHANNELS):
+        raise ValueError(f"frequency scope must be {CHANNEL} or {ALL_CHANNELS}, not {value!r}")
+    return value
