@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from backend.cli.runtime import command_container, run
 from backend.db.migrate import upgrade
 from backend.services.imports.columns import COLUMNS, write_template
+from backend.services.imports.reader import NotUtf8
 from backend.services.imports.service import import_accounts
 
 app = typer.Typer(help="Get accounts in: import a CSV, or write the CSV template.")
@@ -54,7 +55,7 @@ def import_file(
         rows = _data_rows(path)
     except UnicodeDecodeError as exc:
         # Counting reads the whole file, so a file that is not UTF-8 stops here, unwritten.
-        typer.echo(f"{path}: not UTF-8 text: {exc}", err=True)
+        typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(1) from None
 
     async def body() -> int:
@@ -95,8 +96,15 @@ def import_file(
 
 
 def _data_rows(path: Path) -> int:
-    with path.open(encoding="utf-8-sig") as handle:
-        return max(0, sum(1 for _ in handle) - 1)
+    """The data rows of the file (lines less the header); NotUtf8 names the first bad line."""
+    lines = 0
+    with path.open("rb") as handle:
+        for lines, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")  # a character never spans two lines
+            except UnicodeDecodeError as exc:
+                raise NotUtf8(exc, lines) from None
+    return max(0, lines - 1)
 
 
 def _progress() -> Progress:

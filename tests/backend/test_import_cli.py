@@ -32,5 +32,5 @@ def test_a_latin1_file_is_refused_with_its_name_and_reason(db_path: Path, tmp_pa
     result = runner.invoke(app, ["accounts", "import", str(path)])
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert f"{path}: not UTF-8 text:" in result.output
+    assert f"{path}: line 2: byte 0xe9 is not UTF-8 text; the file must be UTF-8" in result.output
     assert not db_path.exists()  # not even migrated: nothing was written
