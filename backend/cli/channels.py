@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
 
 from backend.channels_wiring import close_channels, install_channels
 from backend.cli.runtime import command_container, run
 from backend.container import Container
 from backend.conversations_wiring import build_portal_links
-from backend.db.models import Account
+from backend.db.models import Account, Message
 from backend.services.reminders import ReminderResult, due_accounts, send_reminder
 from backend.services.telegram_links import make_token
 from bot.channels.errors import ChannelError
@@ -36,7 +37,7 @@ def remind(
     if (account is None) == (not all_due):
         raise typer.BadParameter("give exactly one of --account ID or --all-due")
 
-    async def body() -> list[ReminderResult]:
+    async def body() -> tuple[list[ReminderResult], dict[int, str]]:
         async with command_container() as container:
             install_channels(None, container)
             s = container.services
@@ -52,17 +53,24 @@ def remind(
                 ready = [r.decision.message_id for r in results
                          if r.decision and r.decision.allowed and r.decision.message_id]
                 await s["outbox"].send(ready)
+                # What the send made of them ("sent", "failed"), not the gate's "pending".
+                async with container.sessions() as session:
+                    now_status = dict((await session.execute(
+                        select(Message.id, Message.delivery_status)
+                        .where(Message.id.in_(ready)))).tuples().all()) if ready else {}
             finally:
                 await close_channels(container)
-            return results
+            return results, now_status
 
-    results = run(body)
+    results, sent = run(body)
     if account is not None and results[0].reason == "unknown_account":
         typer.echo(f"no account {account}", err=True)
         raise typer.Exit(1)
     for result in results:
         decision = result.decision
         status = decision.status if decision else "skipped"
+        if decision and decision.message_id in sent:
+            status = sent[decision.message_id]
         reason = (decision.reason if decision else result.reason) or ""
         earlier = f" (message {result.message_id})" if result.message_id else ""
         typer.echo(f"account {result.account_id}: {result.channel or '-'} {status} {reason}"

@@ -63,6 +63,9 @@ async def test_remind_carries_the_portal_link(
         # Sent now or deferred by quiet hours (the CLI runs on the real clock): stored either way.
         [reminder] = await messages(container, "outbound")
         assert f"{PUBLIC_BASE_URL}/p/" in reminder.text
+        # The line says what became of it, as stored: "sent", not the gate's "pending".
+        assert f"account {account_id}: sms {reminder.delivery_status}" in result.output
+        assert reminder.delivery_status != "pending"
     finally:
         await container.close()
 
