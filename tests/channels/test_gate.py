@@ -36,7 +36,7 @@ def ny(hour: int, minute: int = 0, day: int = 25) -> datetime:
 
 
 def test_the_rules_file_carries_the_massachusetts_override() -> None:
-    assert RULES.cap_for(("MA",)) == 2 and RULES.cap_for(("NY",)) == 3
+    assert _strictest(("MA",)) == 2 and _strictest(("NY",)) == 3
     assert (RULES.quiet_start.hour, RULES.quiet_end.hour) == (8, 21)
 
 
@@ -179,3 +179,8 @@ def test_whatsapp_free_text_needs_the_24_hour_window_or_a_template() -> None:
     assert decide(out(key=wa), outside, RULES, NOON_NY).reason == "whatsapp_window_closed"
     templated = decide(out(key=wa, template="parley_reminder"), outside, RULES, NOON_NY)
     assert templated.allowed and templated.use_template
+
+
+def _strictest(regions: tuple[str, ...]) -> int:
+    """The smallest limit of every matched jurisdiction (compliance.md B item 41)."""
+    return min(cap.limit for cap in RULES.caps_for(regions))

@@ -47,10 +47,6 @@ class ComplianceRules:
         policy = Cap(self.cap_per_channel, self.cap_scope)
         return (policy, *(self.state_caps[r] for r in regions if r in self.state_caps))
 
-    def cap_for(self, regions: tuple[str, ...]) -> int:
-        """The smallest limit of every matched jurisdiction (compliance.md B item 41)."""
-        return min(cap.limit for cap in self.caps_for(regions))
-
 
 def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
     """Parse a rules file; a missing key keeps its conservative default."""
