@@ -117,3 +117,14 @@ def test_codes_that_are_not_money_are_refused(code: str) -> None:
 @pytest.mark.parametrize("code", ["USD", "XAF", "XOF", "XCD", "XPF"])
 def test_real_currencies_starting_with_x_still_import(code: str) -> None:
     assert isinstance(validate_row(2, {**EXAMPLE_ROWS[0], "currency": code}), AccountRow)
+
+
+async def test_a_non_utf8_upload_names_its_file_and_line(api: Api) -> None:  # noqa: F811
+    response = await api.client.post(
+        "/api/accounts/import", files={"file": ("ledger-nov.csv", _latin1_on_line_3())},
+        headers=api.auth)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail.startswith("ledger-nov.csv: line 3: byte 0xe9"), detail
+    assert "must be UTF-8" in detail and "position" not in detail
+    assert await api.accounts() == 0

@@ -70,8 +70,8 @@ async def import_csv(
             actor=f"apikey:{client.prefix}",
             skip_invalid=skip_invalid,
         )
-    except UnicodeDecodeError as exc:
-        detail = f"not UTF-8 text: {exc}"
+    except UnicodeDecodeError as exc:  # the reader raises NotUtf8, which names the line
+        detail = f"{file.filename or 'upload'}: {exc}"
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from exc
     result = _import_result(report)
     if report.errors and not report.written:
