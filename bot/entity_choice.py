@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 from datetime import date
 
+from bot.dialogs.base import PARTS, REST
 from bot.dialogs.currency import AMOUNT_CURRENCY, stated_currency
 from nlu.types import Entity, Parse
 
@@ -28,6 +30,15 @@ PAID = re.compile(
     r"deposit[eé]|transfer[ií]|envi[eé]|mand[eé])\b", re.IGNORECASE)
 # Intents about a payment made: they name the past payment's amount and day.
 LOOKING_BACK = frozenset({"already_paid"})
+# A part paid at once ("50 now and 50 next week", "50 ahora y 50 el viernes").
+NOW = re.compile(r"\b(?:now|right away|ahora|ahorita|ya mismo|de una vez)\b", re.IGNORECASE)
+# A part that pays whatever is left ("100 friday and the rest on the 15th").
+THE_REST = re.compile(
+    r"\b(?:the rest|the remainder|the remaining(?: balance| amount)?|what(?:'s| is) left|"
+    r"whatever(?:'s| is) left|el resto|lo dem[aá]s|lo que (?:queda|falta|resta))\b",
+    re.IGNORECASE)
+# Numbers that make the message a plan, not parts on named days.
+PLAN_ENTITIES = frozenset({"installments", "frequency"})
 
 
 def chosen_entities(parse: Parse, today: date) -> dict[str, str]:
@@ -48,7 +59,97 @@ def chosen_entities(parse: Parse, today: date) -> dict[str, str]:
     day = _first_offer(parse, "date", back, today)
     if day is not None:
         entities["date"] = day.value
+    parts = [] if back else offered_parts(parse, today)
+    if parts:
+        entities[PARTS] = ";".join(f"{p.money}@{p.day}" for p in parts)
+        stated = next((p.currency for p in parts if p.currency), None)
+        if stated:  # "50 euros now and 50 euros friday" is no offer on a dollar account
+            entities[AMOUNT_CURRENCY] = stated
     return entities
+
+
+@dataclass(frozen=True)
+class Part:
+    """One clause's share of an offer in parts: an amount (or REST) and an ISO day."""
+
+    money: str | None
+    day: str | None
+    currency: str | None = None
+
+    @property
+    def whole(self) -> bool:
+        """Both the amount and the day are known."""
+        return self.money is not None and self.day is not None
+
+
+class Unclear(ValueError):
+    """A clause whose amount or day cannot be told: the message is not read in parts."""
+
+
+def offered_parts(parse: Parse, today: date) -> list[Part]:
+    """Each part of an offer in parts ("50 now and 50 next week"), one per clause.
+
+    A part is an amount, or the rest of the balance, with one day to come ("now" is today);
+    an amount and its day may sit in clauses side by side ("50, on friday"). Clauses about a
+    payday, a payment made or what is owed offer nothing. Empty unless there are two parts or
+    more and every clause offering money names its amount and day plainly, in one currency,
+    without a count or frequency (those make a plan).
+    """
+    if any(e.entity in PLAN_ENTITIES for e in parse.entities):
+        return []
+    try:
+        read = [_part_of(parse, start, end, today) for start, end in _clause_spans(parse.text)]
+    except Unclear:
+        return []
+    parts = _paired([p for p in read if p is not None])
+    whole = len(parts) >= 2 and all(p.whole for p in parts)
+    return parts if whole and len({p.currency for p in parts} - {None}) <= 1 else []
+
+
+def _part_of(parse: Parse, start: int, end: int, today: date) -> Part | None:
+    """What one clause offers: None when nothing (a payday, a payment made, an amount owed)."""
+    text, clause = parse.text, parse.text[start:end]
+    if PAYDAY.search(clause) or PAID.search(clause):
+        return None
+    inside = [e for e in parse.entities if start <= e.start < end]
+    amounts = [e for e in inside if e.entity == "amount" and not _owed(text, e)]
+    days = [e.value for e in inside if e.entity == "date"]
+    rest = THE_REST.search(clause) is not None
+    money = amounts[0].value if amounts else REST if rest else None
+    past = any((_day(d) or today) < today for d in days)
+    if money is None and past and len(days) == 1:
+        return None  # "i lost my job yesterday, ...": a day that offers nothing
+    if len(amounts) + rest > 1 or len(days) > 1 or past:
+        raise Unclear(clause)
+    if days:
+        return Part(money, days[0], _currency_of(amounts))
+    if money is None:
+        return None
+    return Part(money, today.isoformat() if NOW.search(clause) else None, _currency_of(amounts))
+
+
+def _currency_of(amounts: list[Entity]) -> str | None:
+    return stated_currency(amounts[0].text, amounts[0].currency) if amounts else None
+
+
+def _paired(parts: list[Part]) -> list[Part]:
+    """An amount alone and a day alone, side by side, are one part ("50, on friday")."""
+    paired: list[Part] = []
+    for part in parts:
+        last = paired[-1] if paired else None
+        if last is not None and not last.whole and not part.whole and (
+                (last.money is None) != (part.money is None)):
+            paired[-1] = replace(last, money=last.money or part.money, day=last.day or part.day,
+                                 currency=last.currency or part.currency)
+        else:
+            paired.append(part)
+    return paired
+
+
+def _clause_spans(text: str) -> list[tuple[int, int]]:
+    bounds = [0, *(b for m in CLAUSE_BREAK.finditer(text) for b in (m.start(), m.end())),
+              len(text)]
+    return [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
 
 
 def _first_offer(parse: Parse, kind: str, back: bool, today: date) -> Entity | None:

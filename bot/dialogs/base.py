@@ -11,6 +11,12 @@ from bot.effects import Effect
 from bot.facts import Facts, Offer
 from bot.messages import Choice, Purpose, Reply
 
+# The turn entity holding an offer in parts, "50.00@2026-11-25;rest@2026-12-15"
+# (`bot.entity_choice.offered_parts`); "rest" is whatever is left of the balance.
+PARTS = "parts"
+REST = "rest"
+OfferPart = tuple[Decimal | None, date]  # an amount (None: the rest) and its day
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -49,6 +55,20 @@ class Turn:
         value = self.entities.get("frequency")
         return value if value in ("weekly", "biweekly", "monthly") else None
 
+    def parts(self) -> list[OfferPart]:
+        """Each part of an offer in parts: its amount (None for the rest) and its day."""
+        parts: list[OfferPart] = []
+        for written in filter(None, self.entities.get(PARTS, "").split(";")):
+            money, _, day = written.partition("@")
+            try:
+                amount = None if money == REST else Decimal(money)
+                parts.append((amount, date.fromisoformat(day)))
+            except (InvalidOperation, ValueError):
+                return []
+            if amount is not None and not (amount.is_finite() and amount > 0):
+                return []
+        return parts
+
     def has_numbers(self) -> bool:
         """True when the debtor named an amount, a day, a count or a frequency."""
         return any(
@@ -78,6 +98,7 @@ class DialogState:
     stopped: bool = False
     language: str | None = None
     choices: list[list[str]] = field(default_factory=list)  # [label, value] last offered
+    parts: list[dict[str, Any]] = field(default_factory=list)  # an offer in parts, tabled
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -107,6 +128,7 @@ class DialogState:
         """Put `offer` on the table, awaiting yes or no."""
         self.flow = flow
         self.offer = offer.to_dict()
+        self.parts = []
 
     def clear_table(self) -> None:
         """Nothing is pending any more."""
@@ -114,6 +136,7 @@ class DialogState:
         self.offer = None
         self.options = []
         self.promise = {}
+        self.parts = []
 
     def tabled(self) -> Offer | None:
         """The offer awaiting an answer."""

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import replace
 
-from bot.dialogs.base import Outcome, Turn
+from bot.dialogs.base import PARTS, Outcome, Turn
 from bot.facts import Facts
 
 # The turn entity holding the currency a message's amount was stated in (see `stated_currency`).
@@ -44,5 +44,6 @@ def without_foreign_amount(out: Outcome, turn: Turn, facts: Facts) -> Turn:
     """"I'll pay 50 euros friday" on a dollar account: say that only dollars are taken, and
     go on as if no amount was named (the flow then asks for one)."""
     out.say("money.other_currency", debt=True, currency_name=facts.currency)
-    entities = {k: v for k, v in turn.entities.items() if k not in ("amount", AMOUNT_CURRENCY)}
+    dropped = ("amount", AMOUNT_CURRENCY, PARTS)
+    entities = {k: v for k, v in turn.entities.items() if k not in dropped}
     return replace(turn, entities=entities)

@@ -145,6 +145,7 @@ def reject(out: Outcome, facts: Facts) -> Outcome:
     if spend_round(out, facts):
         return out
     out.state.options = []
+    out.state.parts = []
     out.state.flow = f"counter:{kind}"  # the rejected offer stays as the base of a counter
     return out.say(f"negotiate.ask.{kind}")
 

@@ -17,6 +17,7 @@ from bot.dialogs import (
     identity,
     negotiation,
     opt_out,
+    parts,
     pay,
     plan,
     promise,
@@ -83,6 +84,8 @@ GATED: dict[str, Handler] = {
 # Payment intents an offer to settle for less may be read as.
 SETTLE_INTENTS = frozenset({"counter_offer", "pay_partial", "promise_to_pay", "pay_in_full",
                             "affirm", "out_of_scope"})
+# Intents an offer in parts ("50 now and 50 next week") may be read as.
+PARTS_INTENTS = SETTLE_INTENTS | {"request_extension", "request_payment_plan", "deny"}
 # Intents that change the subject even while a flow waits for numbers.
 SWITCHES = frozenset({
     "ask_balance", "ask_who", "ask_payment_methods", "request_payment_plan", "hardship",
@@ -141,6 +144,8 @@ def _verified(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         out.state.clarified = 0
     if currency.in_another_currency(turn, facts):
         turn = currency.without_foreign_amount(out, turn, facts)
+    if _offers_in_parts(turn):
+        return parts.offer(out, turn, facts)
     continued = _continue_flow(out, turn, facts)
     if continued is not None:
         return continued
@@ -158,6 +163,13 @@ def _offers_to_settle(turn: Turn, facts: Facts) -> bool:
     return (turn.intent in SETTLE_INTENTS and amount is not None and amount < facts.balance
             and not (turn.installments() or turn.frequency())
             and negotiation.wants_settlement(turn))
+
+
+def _offers_in_parts(turn: Turn) -> bool:
+    """Amounts on several days ("100 el viernes y el resto el 15"), whichever payment intent
+    the NLU chose: each part is read, none dropped. A settlement stays one lump sum."""
+    return (turn.intent in PARTS_INTENTS and len(turn.parts()) >= 2
+            and not negotiation.wants_settlement(turn))
 
 
 def _continue_flow(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
@@ -208,7 +220,7 @@ def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
         # "si pero 300": yes to talking, not to the offer as it stands.
         return negotiation.counter(out, turn, facts, _counter_kind(tabled.kind, turn))
     if turn.intent == "affirm":
-        return negotiation.accept(out, facts)
+        return parts.accept(out, facts) if out.state.parts else negotiation.accept(out, facts)
     if turn.intent == "deny" and not turn.has_numbers():
         return negotiation.reject(out, facts)
     if turn.has_numbers() and tabled is not None:
