@@ -65,6 +65,18 @@ _FUTURE_CUE = re.compile(
     r"te deposito|le deposito)\b",
     re.I,
 )
+# "i was going to pay friday", "iba a pagar el viernes": a plan, told now, for the day to come;
+# in its clause it outweighs the past tense of "was" or "ya le" ("i was paid friday" is past).
+# Spanish needs the verb after it: "iba a la tienda", "pensaba que ya pagué" look back.
+_INFINITIVE = r"\w+(?:ar|er|ir)(?:le|les|lo|la|los|las|te|se|me)?"
+_INTENTION_CUE = re.compile(
+    rf"\b(?:(?:was|were)\s+(?:going\s+to|gonna|gunna|planning\s+(?:to|on)|hoping\s+to|"
+    rf"thinking\s+(?:of|about)\s+(?:pay|send|mak|deposit|transfer)\w*)|"
+    rf"(?:[ií]bamos|iba)\s+a\s+{_INFINITIVE}|"
+    rf"(?:pensaba|pens[aá]bamos|planeaba|ten[ií]a\s+(?:pensado|planeado))\s+(?:en\s+)?"
+    rf"{_INFINITIVE})\b",
+    re.I,
+)
 _FULL_DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lunes|martes|" \
              r"mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|tues|thurs|thur|thu|fri|weds|tue"
 _SHORT_DAYS = r"mon|wed|sat|sun"
@@ -101,14 +113,22 @@ def _clauses(text: str) -> tuple[tuple[int, bool], ...]:
     tenses: list[bool | None] = []
     for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
         clause = text[start:end]
-        tenses.append(True if _PAST_CUE.search(clause) else
-                      False if _FUTURE_CUE.search(clause) else None)
+        tenses.append(_tense(clause))
     past = next((t for t in tenses if t is not None), False)
     clauses = []
     for start, tense in zip(starts, tenses, strict=True):
         past = past if tense is None else tense
         clauses.append((start, past))
     return tuple(clauses)
+
+
+def _tense(clause: str) -> bool | None:
+    """True for a clause in the past, False for one to come, None when it says neither."""
+    if _INTENTION_CUE.search(clause):
+        return False
+    if _PAST_CUE.search(clause):
+        return True
+    return False if _FUTURE_CUE.search(clause) else None
 
 
 def _named_after(weekday: Match, found: list[Match], text: str) -> bool:
