@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from backend.db.models import (
     Account,
+    AuditEvent,
     ContactPoint,
     Dispute,
     Installment,
@@ -29,6 +30,7 @@ from backend.db.models.enums import (
     PromiseStatus,
 )
 from backend.services import audit
+from backend.services.row_locks import hold_account
 from bot.facts import CENT, Offer
 
 STOP_FLAGS = frozenset({"attorney", "bankruptcy", "deceased", "cease", "dispute", "hardship"})
@@ -173,6 +175,9 @@ async def post_payment(
     *, paid_at: datetime | None = None, source: str = "api", method: str = "card",
 ) -> Posted:
     """Record money received (idempotent by reference) and apply it to the account."""
+    # Held until commit: the lifecycle job holds it too, so a plan or promise is judged either
+    # before this payment or after it, never from a snapshot the payment is changing.
+    await _hold_fresh(session, account)
     existing = await _payment(session, account.id, reference)
     if existing is not None:
         return Posted(existing, False)
@@ -196,11 +201,21 @@ async def post_payment(
     applied = await _apply(session, account, plan, payment.amount, origin)
     await _audit(session, origin, "payment.posted", account, payment_id=payment.id,
                  amount=str(payment.amount), source=source, applied_to=applied,
+                 plan_id=plan.id if applied == "plan" and plan is not None else None,
                  owed=str(owed), overpaid=str(overpaid))
     if overpaid:
         log.warning("payment %s on account %s exceeds what was owed; the excess is owed back",
                     payment.id, account.id)
     return Posted(payment, True, applied, overpaid)
+
+
+async def _hold_fresh(session: AsyncSession, account: Account) -> None:
+    """Hold the account until commit and read its money again: the balance as of now, not as
+    of before another payment's commit."""
+    await session.flush()
+    await hold_account(session, account.id)
+    # Only these: a refresh expires lazy relationships, which async code cannot load later.
+    await session.refresh(account, ["current_balance", "status", "updated_at"])
 
 
 async def _payment(session: AsyncSession, account_id: int, reference: str) -> Payment | None:
@@ -213,7 +228,8 @@ async def _active_plan(session: AsyncSession, account_id: int) -> PaymentPlan | 
     plan: PaymentPlan | None = await session.scalar(
         select(PaymentPlan).where(PaymentPlan.account_id == account_id,
                                   PaymentPlan.status == PlanStatus.ACTIVE)
-        .options(selectinload(PaymentPlan.installments)).order_by(PaymentPlan.id.desc()).limit(1))
+        .options(selectinload(PaymentPlan.installments)).order_by(PaymentPlan.id.desc()).limit(1)
+        .execution_options(populate_existing=True))
     return plan
 
 
@@ -272,6 +288,104 @@ async def _apply_to_promises(session: AsyncSession, account_id: int, amount: Dec
         paid = min(left, promise.amount - promise.paid_amount)
         promise.paid_amount += paid
         left -= paid
-        promise.status = (PromiseStatus.KEPT if promise.paid_amount >= promise.amount
-                          else PromiseStatus.PARTIALLY_KEPT)
+        if promise.paid_amount >= promise.amount:
+            promise.status = PromiseStatus.KEPT
+        # Short of the amount it stays as it is: before its due date and grace days a part
+        # payment is no verdict; the lifecycle job judges it partially kept or broken after.
     return bool(promises)
+
+
+async def refund_payment(session: AsyncSession, account: Account, payment: Payment,
+                         refunded: Decimal, origin: Origin) -> Decimal:
+    """Reverse what the provider has given back of a posted payment; `refunded` is the total
+    so far, so a repeated or late delivery reverses nothing twice. Returns what was reversed."""
+    await _hold_fresh(session, account)
+    await session.refresh(payment)
+    total = min(refunded.quantize(CENT), payment.amount)
+    reversal = total - payment.refunded_amount
+    if reversal <= 0:
+        return Decimal("0.00")
+    payment.refunded_amount = total
+    account.current_balance += reversal
+    account.updated_at = origin.now
+    if account.status in (AccountStatus.PAID, AccountStatus.SETTLED):
+        account.status = AccountStatus.ACTIVE
+    applied_to, plan_id = await _applied_to(session, account.id, payment.id)
+    reopened = await _unapply(session, account.id, payment, applied_to, plan_id, reversal)
+    await _audit(session, origin, "payment.refunded", account, payment_id=payment.id,
+                 reversed=str(reversal), refunded=str(total), reopened=reopened)
+    return reversal
+
+
+async def _applied_to(session: AsyncSession, account_id: int,
+                      payment_id: int) -> tuple[str | None, int | None]:
+    """Where the ledger applied a payment, as its `payment.posted` audit event says."""
+    events = await session.scalars(select(AuditEvent.data).where(
+        AuditEvent.action == "payment.posted", AuditEvent.subject_type == "account",
+        AuditEvent.subject_id == str(account_id)))
+    for data in events:
+        if data.get("payment_id") == payment_id:
+            return data.get("applied_to"), data.get("plan_id")
+    return None, None
+
+
+async def _unapply(session: AsyncSession, account_id: int, payment: Payment,
+                   applied_to: str | None, plan_id: int | None, amount: Decimal) -> list[str]:
+    """Take `amount` back from what the payment paid, latest first; what it reopens."""
+    if applied_to == "plan":
+        plan = await _plan_paid_by(session, account_id, payment, plan_id)
+        return [] if plan is None else await _unapply_plan(session, plan, amount)
+    if applied_to == "promise":
+        return await _unapply_promises(session, account_id, payment, amount)
+    return []
+
+
+async def _plan_paid_by(session: AsyncSession, account_id: int, payment: Payment,
+                        plan_id: int | None) -> PaymentPlan | None:
+    query = select(PaymentPlan).options(selectinload(PaymentPlan.installments))
+    if plan_id is not None:
+        query = query.where(PaymentPlan.id == plan_id)
+    else:  # posted before the plan was recorded in the audit event: the one it could reach
+        query = query.where(PaymentPlan.account_id == account_id,
+                            PaymentPlan.created_at <= payment.created_at)
+    plan: PaymentPlan | None = await session.scalar(
+        query.order_by(PaymentPlan.id.desc()).limit(1))
+    return plan
+
+
+async def _unapply_plan(session: AsyncSession, plan: PaymentPlan, amount: Decimal) -> list[str]:
+    left = amount
+    for item in reversed(plan.installments):
+        taken = min(left, item.paid_amount)
+        if taken <= 0:
+            continue
+        item.paid_amount -= taken
+        left -= taken
+        # The lifecycle job marks it missed again if its grace days are over.
+        item.status = InstallmentStatus.PARTIAL if item.paid_amount > 0 else InstallmentStatus.DUE
+    if plan.status != PlanStatus.COMPLETED or await _active_plan(session, plan.account_id):
+        return []
+    plan.status = PlanStatus.ACTIVE
+    return [f"plan:{plan.id}"]
+
+
+async def _unapply_promises(session: AsyncSession, account_id: int, payment: Payment,
+                            amount: Decimal) -> list[str]:
+    promises = (await session.scalars(select(Promise).where(
+        Promise.account_id == account_id, Promise.created_at <= payment.created_at,
+        Promise.paid_amount > 0, Promise.status != PromiseStatus.CANCELLED)
+        .order_by(Promise.due_date.desc(), Promise.id.desc()))).all()
+    left, reopened = amount, []
+    for promise in promises:
+        taken = min(left, promise.paid_amount)
+        if taken <= 0:
+            break
+        promise.paid_amount -= taken
+        left -= taken
+        if promise.status == PromiseStatus.KEPT:
+            # Pending again: the lifecycle job judges it, as any part-paid promise.
+            promise.status = PromiseStatus.PENDING
+            reopened.append(f"promise:{promise.id}")
+        elif promise.status == PromiseStatus.PARTIALLY_KEPT and promise.paid_amount == 0:
+            promise.status = PromiseStatus.BROKEN
+    return reopened

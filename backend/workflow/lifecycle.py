@@ -13,10 +13,12 @@ from sqlalchemy.orm import aliased
 
 from backend.db.models import Account, Installment, Payment, PaymentPlan, PlannedContact, Promise
 from backend.db.models.enums import InstallmentStatus, PlanStatus, PromiseStatus
+from backend.services import audit
 from backend.workflow.stops import hold_reason
 from backend.workflow.strategy import Lifecycle
 
 OPEN_INSTALLMENT = (InstallmentStatus.DUE.value, InstallmentStatus.PARTIAL.value)
+ACTOR = "workflow"  # who the lifecycle's audit events name
 
 
 @dataclass
@@ -32,8 +34,8 @@ class LifecycleReport:
 
 
 def _received(now: datetime) -> ColumnElement:  # type: ignore[type-arg]
-    """Money received on the promise's account since the promise was made."""
-    return (select(func.coalesce(func.sum(Payment.amount), 0))
+    """Money received (and not refunded) on the promise's account since the promise was made."""
+    return (select(func.coalesce(func.sum(Payment.amount - Payment.refunded_amount), 0))
             .where(Payment.account_id == Promise.account_id,
                    Payment.paid_at >= Promise.created_at, Payment.paid_at <= now)
             .scalar_subquery())
@@ -59,12 +61,13 @@ _JUDGE = (update(Promise.__table__)
 
 
 async def judge_promises(session: AsyncSession, now: datetime, life: Lifecycle,
-                         scoped: Any = None) -> tuple[int, int]:
+                         scoped: Any = None, audited: bool = True) -> tuple[int, int]:
     """Kept as soon as paid in full; partially kept or broken once the grace days have passed.
 
     Each payment counts once: promises take it in the ledger's order, and a promise is credited
     the ledger's `paid_amount` when that is higher. Read in one snapshot, then written, so the
-    order rows are updated in cannot change the outcome.
+    order rows are updated in cannot change the outcome. A pending promise with a part payment
+    is judged here, not by the ledger. Each verdict after the grace days is audited.
     """
     within = [Promise.account_id.in_(scoped)] if scoped is not None else []
     pending = await session.execute(
@@ -82,7 +85,26 @@ async def judge_promises(session: AsyncSession, now: datetime, life: Lifecycle,
             judged.append(_verdict(promise_id, outcome, paid))
     if kept or judged:
         await session.execute(_JUDGE, kept + judged)
+    if judged and audited:
+        await _audit_promises(session, now, life, judged)
     return len(kept), len(judged)
+
+
+async def _audit_promises(session: AsyncSession, now: datetime, life: Lifecycle,
+                          judged: list[dict[str, Any]]) -> None:
+    """A `promise.broken` or `promise.partially_kept` event for each promise judged so."""
+    verdicts = {v["promise_id"]: v["verdict"] for v in judged}
+    rows = await session.execute(
+        select(Promise.id, Promise.account_id, Promise.status, Promise.amount,
+               Promise.paid_amount, Promise.due_date).where(Promise.id.in_(verdicts)))
+    for promise_id, account_id, status, amount, paid, due in rows:
+        if status != verdicts[promise_id]:
+            continue  # changed by someone else since it was read: not this verdict
+        await audit.record(
+            session, occurred_at=now, actor=ACTOR, action=f"promise.{status}",
+            subject_type="account", subject_id=account_id,
+            data={"promise_id": promise_id, "amount": str(amount), "paid": str(paid),
+                  "due": due.isoformat(), "grace_days": life.promise_grace_days})
 
 
 def _verdict(promise_id: int, status: PromiseStatus, paid: Decimal) -> dict[str, Any]:
@@ -106,10 +128,10 @@ async def judge_installments(session: AsyncSession, now: datetime, life: Lifecyc
     return _count(result)
 
 
-async def judge_plans(session: AsyncSession, life: Lifecycle,
-                      scoped: Any = None) -> tuple[int, int]:
+async def judge_plans(session: AsyncSession, now: datetime, life: Lifecycle,
+                      scoped: Any = None, audited: bool = True) -> tuple[int, int]:
     """Repeated misses break a plan; one miss lapses a settlement, so the full balance stands
-    again; a plan with every installment paid is completed."""
+    again; a plan with every installment paid is completed. Each break is audited."""
     missed = (select(func.count(Installment.id))
               .where(Installment.plan_id == PaymentPlan.id,
                      Installment.status == InstallmentStatus.MISSED).scalar_subquery())
@@ -120,14 +142,37 @@ async def judge_plans(session: AsyncSession, life: Lifecycle,
     # The discount was conditional on paying on time: a settlement gets no second miss.
     breaks = or_(missed >= life.max_missed_installments,
                  and_(PaymentPlan.is_settlement.is_(True), missed >= 1))
-    broken = await session.execute(
+    broken = (await session.execute(
         update(PaymentPlan).where(PaymentPlan.status == PlanStatus.ACTIVE, breaks, *within)
-        .values(status=PlanStatus.BROKEN).execution_options(synchronize_session=False))
+        .values(status=PlanStatus.BROKEN)
+        .returning(PaymentPlan.id, PaymentPlan.account_id, PaymentPlan.is_settlement)
+        .execution_options(synchronize_session=False))).all()
     completed = await session.execute(
         update(PaymentPlan).where(PaymentPlan.status == PlanStatus.ACTIVE, unpaid == 0,
                                   *within)
         .values(status=PlanStatus.COMPLETED).execution_options(synchronize_session=False))
-    return _count(broken), _count(completed)
+    if broken and audited:
+        await _audit_broken_plans(session, now, life, broken)
+    return len(broken), _count(completed)
+
+
+async def _audit_broken_plans(session: AsyncSession, now: datetime, life: Lifecycle,
+                              broken: list[Any]) -> None:
+    """A `plan.broken` (or `settlement.broken`) event for each plan broken, with why."""
+    missed = dict((await session.execute(
+        select(Installment.plan_id, func.count(Installment.id))
+        .where(Installment.plan_id.in_([row.id for row in broken]),
+               Installment.status == InstallmentStatus.MISSED)
+        .group_by(Installment.plan_id))).all())
+    for plan_id, account_id, is_settlement in broken:
+        kind = "settlement" if is_settlement else "plan"
+        reason = ("a settlement installment was missed" if is_settlement
+                  else f"{life.max_missed_installments} or more installments missed")
+        await audit.record(
+            session, occurred_at=now, actor=ACTOR, action=f"{kind}.broken",
+            subject_type="account", subject_id=account_id,
+            data={"plan_id": plan_id, "missed_installments": missed.get(plan_id, 0),
+                  "reason": reason, "grace_days": life.installment_grace_days})
 
 
 async def cancel_held(session: AsyncSession, now: datetime, life: Lifecycle,
@@ -161,16 +206,42 @@ async def run_lifecycles(session: AsyncSession, now: datetime, life: Lifecycle,
                          portfolio_id: int | None = None) -> LifecycleReport:
     """Every transition, in dependency order (promises, installments, plans, then contacts).
 
-    With `portfolio_id` (a dry run) only that portfolio's rows are touched.
+    With `portfolio_id` (a dry run) only that portfolio's rows are touched, and no audit
+    event is written (docs/WORKFLOW.md: the dry run writes none). A live run first holds the
+    accounts it judges, as posting a payment does, so a payment is judged wholly or not at all.
     """
     scoped = _scope(portfolio_id)
+    live = portfolio_id is None
+    if live:
+        await _hold_judged_accounts(session)
     report = LifecycleReport()
-    report.promises_kept, report.promises_judged = await judge_promises(session, now, life,
-                                                                        scoped)
+    report.promises_kept, report.promises_judged = await judge_promises(
+        session, now, life, scoped, audited=live)
     report.installments_missed = await judge_installments(session, now, life, scoped)
-    report.plans_broken, report.plans_completed = await judge_plans(session, life, scoped)
+    report.plans_broken, report.plans_completed = await judge_plans(
+        session, now, life, scoped, audited=live)
     report.contacts_cancelled = await cancel_held(session, now, life, scoped)
     return report
+
+
+async def _hold_judged_accounts(session: AsyncSession) -> None:
+    """Hold, until commit, every account with a pending promise or an active plan.
+
+    A payment posting holds its account too (`ledger.post_payment`): without this, a plan
+    could be broken from installments a payment is paying, or a payment applied to a plan
+    from a snapshot taken before the plan was broken.
+    """
+    judged = or_(
+        Account.id.in_(select(Promise.account_id).where(Promise.status == PromiseStatus.PENDING)),
+        Account.id.in_(select(PaymentPlan.account_id)
+                       .where(PaymentPlan.status == PlanStatus.ACTIVE)))
+    if session.get_bind().dialect.name == "postgresql":
+        # In id order, so two runs at once queue rather than deadlock.
+        await session.execute(select(Account.id).where(judged).order_by(Account.id)
+                              .with_for_update())
+    else:  # SQLite has one writer at a time: writing first takes that lock before the reads
+        await session.execute(update(Account).where(judged).values(id=Account.id)
+                              .execution_options(synchronize_session=False))
 
 
 def _scope(portfolio_id: int | None) -> Any:

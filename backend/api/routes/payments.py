@@ -238,7 +238,8 @@ async def pay(token: str, card: Annotated[str, Form(max_length=40)], request: Re
 @router.post("/webhooks/payments/{provider}", include_in_schema=False)
 async def payment_webhook(provider: str, request: Request,
                           container: ContainerDep) -> dict[str, int]:
-    """Verify the signature over the raw body first, then post each succeeded payment."""
+    """Verify the signature over the raw body first, then post each succeeded payment and
+    reverse each refund of a posted one."""
     providers: dict[str, PaymentProvider] = container.services["payment_providers"]
     handler = providers.get(provider)
     if handler is None:
@@ -250,9 +251,15 @@ async def payment_webhook(provider: str, request: Request,
         events = handler.events(body, now)
     except WebhookRejected as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
-    posted = refused = 0
+    posted = refused = refunds = 0
     for event in events:
-        if event.status != "succeeded":
+        if event.status == "refunded":
+            reversed_now = await _payments(container).refund(
+                event.reference, event.amount, source=event.provider,
+                account_id=event.account_id, actor=event.provider)
+            refunds += bool(reversed_now)
+            continue
+        if event.status != "succeeded" or event.account_id is None:
             continue
         try:
             result = await _payments(container).post(
@@ -264,4 +271,7 @@ async def payment_webhook(provider: str, request: Request,
             # Answered 200 all the same: the provider retrying cannot change the currency;
             # the refusal is in the audit log for a person to reconcile.
             refused += 1
-    return {"received": len(events), "posted": posted, "refused": refused}
+    answer = {"received": len(events), "posted": posted, "refused": refused}
+    if refunds:
+        answer["refunded"] = refunds
+    return answer

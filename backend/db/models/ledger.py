@@ -34,6 +34,9 @@ class Payment(Base):
     source: Mapped[str] = mapped_column(String(32), default="api")
     reference: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Given back by the provider (cumulative); the ledger has reversed exactly this much.
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"),
+                                                     server_default="0")
 
 
 class Promise(Base):

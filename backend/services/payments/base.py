@@ -15,9 +15,11 @@ class PaymentEvent:
 
     provider: str
     reference: str
-    account_id: int
+    # None only on a refund, whose payment is found by its reference.
+    account_id: int | None
+    # For "refunded": the total given back so far, not this refund alone.
     amount: Decimal
-    status: str  # "succeeded" | "failed"
+    status: str  # "succeeded" | "failed" | "refunded"
     occurred_at: datetime
     # ISO 4217, upper case; None when the provider did not say (the account's is assumed).
     currency: str | None = None

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.db.models import Account
+from backend.db.models import Account, Payment
 from backend.services import audit, ledger
 from backend.services.payments.base import CurrencyMismatch
 from backend.services.payments.receipts import confirm_receipt
@@ -63,6 +64,32 @@ class PaymentService:
         if receipt is not None and self.outbox is not None:
             await self.outbox.send([receipt])
         return posted
+
+    async def refund(self, reference: str, refunded: Decimal, *, source: str,
+                     account_id: int | None = None, actor: str = "payments") -> Decimal | None:
+        """Reverse a refund of the payment posted from `source` under `reference`; `refunded`
+        is the provider's total so far. None when no such payment was posted (ignored)."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            payment = await _posted(session, reference, source, account_id)
+            if payment is None:
+                log.warning("refund from %s of a payment never posted (%s): ignored",
+                            source, reference)
+                return None
+            account = await session.get(Account, payment.account_id)
+            assert account is not None  # a payment's account is never deleted
+            return await ledger.refund_payment(session, account, payment, refunded,
+                                               ledger.Origin(now, actor))
+
+
+async def _posted(session: AsyncSession, reference: str, source: str,
+                  account_id: int | None) -> Payment | None:
+    """The payment a provider refunds: its reference is the provider's own, unique there."""
+    query = select(Payment).where(Payment.reference == reference, Payment.source == source)
+    if account_id is not None:
+        query = query.where(Payment.account_id == account_id)
+    found: Payment | None = (await session.scalars(query.order_by(Payment.id).limit(1))).first()
+    return found
 
 
 async def _refuse(session: AsyncSession, account: Account, amount: Decimal, reference: str,

@@ -13,8 +13,17 @@ from typing import Any
 from backend.services.payments.base import PaymentEvent, WebhookRejected
 
 TOLERANCE_SECONDS = 300
-SUCCEEDED = {"payment_intent.succeeded", "checkout.session.completed", "charge.succeeded"}
-FAILED = {"payment_intent.payment_failed", "charge.failed"}
+# A Checkout Session completes before a delayed method (ACH, SEPA and other bank debits) has
+# moved any money: it is posted when its `payment_status` is "paid", or later by
+# `async_payment_succeeded`.
+COMPLETED = "checkout.session.completed"
+SUCCEEDED = {"payment_intent.succeeded", "charge.succeeded",
+             "checkout.session.async_payment_succeeded"}
+FAILED = {"payment_intent.payment_failed", "charge.failed",
+          "checkout.session.async_payment_failed"}
+# The Charge carries `amount_refunded`, the total given back so far: applying that total is
+# harmless however often, and in whatever order, the event is delivered.
+REFUNDED = "charge.refunded"
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
@@ -53,26 +62,54 @@ class StripeProvider:
             obj: dict[str, Any] = event["data"]["object"]
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookRejected(f"unreadable event: {exc}") from exc
-        if kind not in SUCCEEDED | FAILED:
+        status = _status(kind, obj)
+        if status is None:
             return []
-        metadata = obj.get("metadata") or {}
-        if not str(metadata.get("account_id", "")).isdigit():
+        account_id = _account_id(obj)
+        if account_id is None and status != "refunded":
+            # Only the objects that carry our metadata can be posted; Stripe does not copy a
+            # session's metadata onto its payment intent, whose other events key the same.
             return []
-        minor = obj.get("amount_received") or obj.get("amount_total") or obj.get("amount") or 0
         return [PaymentEvent(
-            provider=self.name, reference=str(metadata.get("reference") or payment_key(obj)),
-            account_id=int(metadata["account_id"]),
-            amount=Decimal(int(minor)).scaleb(-stripe_places(obj.get("currency"))),
-            status="succeeded" if kind in SUCCEEDED else "failed", occurred_at=now,
+            provider=self.name, reference=payment_key(obj), account_id=account_id,
+            amount=_amount(obj, status), status=status, occurred_at=now,
             currency=str(obj["currency"]).upper() if obj.get("currency") else None,
         )]
 
 
+def _status(kind: str, obj: Mapping[str, Any]) -> str | None:
+    """What the event says happened to the money, or None when it says nothing yet."""
+    if kind == COMPLETED:
+        return "succeeded" if obj.get("payment_status") == "paid" else None
+    if kind in SUCCEEDED:
+        return "succeeded"
+    if kind in FAILED:
+        return "failed"
+    return "refunded" if kind == REFUNDED else None
+
+
+def _account_id(obj: Mapping[str, Any]) -> int | None:
+    account_id = str((obj.get("metadata") or {}).get("account_id", ""))
+    return int(account_id) if account_id.isdigit() else None
+
+
+def _amount(obj: Mapping[str, Any], status: str) -> Decimal:
+    """The money moved; for a refund, the total refunded so far."""
+    if status == "refunded":
+        minor = obj.get("amount_refunded") or 0
+    else:
+        minor = obj.get("amount_received") or obj.get("amount_total") or obj.get("amount") or 0
+    return Decimal(int(minor)).scaleb(-stripe_places(obj.get("currency")))
+
+
 def payment_key(obj: Mapping[str, Any]) -> str:
     """The PaymentIntent a Stripe object belongs to (its own id for a payment intent), else
-    the object's own id (a charge made without one)."""
-    # One payment arrives as a checkout session, a payment intent and a charge: keyed on their
-    # PaymentIntent, the ledger posts it once whichever come and in whatever order.
+    the object's own id (a charge made without one).
+
+    The only key: one payment arrives as a checkout session, a payment intent and a charge,
+    and only some of them carry our metadata; keyed on their PaymentIntent, the ledger posts
+    it once whichever come and in whatever order, and a refund of its charge finds it.
+    """
     intent = obj.get("payment_intent")
     if isinstance(intent, Mapping):  # expanded
         intent = intent.get("id")
