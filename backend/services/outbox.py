@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,11 +27,14 @@ from backend.services.delivery import (
     mirror_to_contact,
     set_envelope,
 )
+from backend.services.handoff import SYSTEM_ACTOR, HandoffError, HandoffService
 from backend.services.inbox import resolve_address
+from backend.services.queues import load_queues
 from backend.services.row_locks import hold_account, hold_address
 from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
 from bot.channels.errors import (
     ChannelError,
+    OutcomeUnknown,
     RecipientOptedOut,
     ReEngagementRequired,
     TransientChannelError,
@@ -42,6 +45,8 @@ from bot.ports import OutboxDecision
 
 log = logging.getLogger(__name__)
 STUCK_AFTER = timedelta(minutes=10)
+UNDELIVERED = "reply_undelivered"  # the handoff reason when the outbox gives up on a message
+HandoffLookup = Callable[[], HandoffService | None]
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,15 @@ class SqlOutbox:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], clock: Clock, gate: ComplianceGate,
         adapters: Mapping[str, ChannelAdapter], retry: RetryPolicy | None = None,
+        handoffs: HandoffLookup | None = None,
     ) -> None:
         self.sessions, self.clock, self.gate = sessions, clock, gate
         self.adapters = adapters
         self.retry = retry or RetryPolicy()
+        # Looked up when needed: the console or the conversations install the shared service
+        # after the channels.
+        self.handoffs = handoffs
+        self._own_handoffs: HandoffService | None = None
 
     async def submit(self, session: AsyncSession, outbound: OutboundMessage) -> OutboxDecision:
         """Gate `outbound` at clock.now() and store it (pending / deferred / blocked)."""
@@ -131,6 +141,8 @@ class SqlOutbox:
             if claimed is None:
                 continue
             adapter, delivery, attempts = claimed
+            if delivery.unknown_since is not None:
+                delivery = replace(delivery, sent_ids=await self._sent_ids(message_id))
             outcome = await self._deliver(adapter, delivery, attempts)
             resend = await self._record(message_id, delivery, outcome)
             if resend:
@@ -219,8 +231,14 @@ class SqlOutbox:
                        ) -> SendResult | ChannelError:
         failures = 0
         while True:  # ends: transient failures are counted, the template switch happens once
+            started = self.clock.now()
             try:
                 return await adapter.send(delivery)
+            except OutcomeUnknown as exc:
+                # Not again now: the provider may still be taking it. A later round looks
+                # the message up first (and the wait lets a slow create land).
+                exc.since = exc.since or started
+                return exc
             except TransientChannelError as exc:
                 failures += 1
                 if failures >= attempts:
@@ -262,6 +280,8 @@ class SqlOutbox:
                 return False
             message.delivery_status, message.error_code = "failed", outcome.code
             await mirror_to_contact(session, message)
+            if isinstance(outcome, TransientChannelError):  # its retries are spent
+                await self._hand_to_person(session, message, now)
             if isinstance(outcome, RecipientOptedOut):
                 await record_opt_out(session, delivery.key, f"provider:{outcome.code}", now)
             log.warning("message %s failed on %s: %s (%s)", message_id, delivery.key.channel,
@@ -276,6 +296,8 @@ class SqlOutbox:
                           outcome: TransientChannelError, now: datetime) -> bool:
         """Defer a message the provider could not take now; False once its retries are spent."""
         data = envelope(message)
+        if isinstance(outcome, OutcomeUnknown) and not data.get("unknown_since"):
+            data["unknown_since"] = (outcome.since or now).isoformat()
         rounds = int(data.get("failed_rounds") or 0) + 1
         since = datetime.fromisoformat(data["failing_since"]) if data.get("failing_since") else now
         not_before = now + self.retry.later(rounds, outcome.retry_after)
@@ -295,6 +317,19 @@ class SqlOutbox:
                                  "failed_rounds": rounds, "not_before": not_before.isoformat()})
         return True
 
+    async def _sent_ids(self, message_id: int) -> frozenset[str]:
+        """Provider ids of the conversation's other messages: a lookup must not adopt them."""
+        others = Message.__table__.alias("others")
+        async with autocommit(self.sessions) as conn:
+            found = await conn.scalars(
+                select(others.c.provider_message_id).where(
+                    others.c.conversation_id == select(Message.conversation_id)
+                    .where(Message.id == message_id).scalar_subquery(),
+                    others.c.id != message_id, others.c.direction == Direction.OUTBOUND,
+                    others.c.provider_message_id.is_not(None))
+                .order_by(others.c.id.desc()).limit(200))
+            return frozenset(found.all())
+
     async def _deferred(self, session: AsyncSession) -> list[Message]:
         return list((await session.scalars(select(Message).where(
             Message.direction == Direction.OUTBOUND, Message.delivery_status == "deferred")
@@ -303,14 +338,54 @@ class SqlOutbox:
     async def _fail_stuck(self, session: AsyncSession, now: datetime) -> None:
         # A sender that died between claim and provider reply: the outcome is unknown, and a
         # blind re-send could double the message, so it is marked for a human instead.
-        await session.execute(
+        stuck = (await session.scalars(
             update(Message).where(Message.direction == Direction.OUTBOUND,
                                   Message.delivery_status == "queued",
                                   Message.provider_message_id.is_(None),
                                   func.coalesce(Message.processed_at, Message.created_at)
                                   < now - STUCK_AFTER)
             .values(delivery_status="failed", error_code="unknown_outcome")
-            .execution_options(synchronize_session=False))
+            .returning(Message.id)
+            .execution_options(synchronize_session=False))).all()
+        for message_id in stuck:
+            message = await session.get(Message, message_id)
+            if message is not None:
+                await self._hand_to_person(session, message, now)
+
+    async def _hand_to_person(self, session: AsyncSession, message: Message, now: datetime
+                              ) -> None:
+        """A person takes the conversation of a message the outbox gave up on.
+
+        The debtor may be waiting for it (a payment link, a confirmed promise). Once per
+        conversation: while it waits for or is owned by a person, the service opens nothing.
+        """
+        if envelope(message).get("purpose") == Purpose.REMINDER.value:
+            return  # outreach nobody asked for: the workflow tracks it, no one is waiting
+        try:
+            opened = await self._handoff_service().open_handoff(
+                session, message.conversation_id, UNDELIVERED, now=now, actor=SYSTEM_ACTOR,
+                note=f"message {message.id} could not be delivered ({message.error_code})")
+        except HandoffError as exc:  # another sender handed it over at the same moment
+            log.info("message %s: no handoff (%s)", message.id, type(exc).__name__)
+            return
+        if not opened.changed:
+            return
+        log.warning("message %s undeliverable: conversation %s handed to a person", message.id,
+                    message.conversation_id)
+        await audit.record(session, occurred_at=now, actor="outbox",
+                           action="message.handed_off", subject_type="message",
+                           subject_id=message.id,
+                           data={"conversation_id": message.conversation_id,
+                                 "handoff_id": opened.handoff_id, "reason": UNDELIVERED,
+                                 "code": message.error_code})
+
+    def _handoff_service(self) -> HandoffService:
+        found = self.handoffs() if self.handoffs is not None else None
+        if found is not None:
+            return found
+        if self._own_handoffs is None:  # an outbox built without one: the shipped queues
+            self._own_handoffs = HandoffService(load_queues())
+        return self._own_handoffs
 
 
 def _envelope_of(outbound: OutboundMessage) -> dict[str, Any]:
@@ -390,4 +465,6 @@ def _delivery_of(row: Row[Any]) -> Delivery:
         choices=tuple(Choice(label, value) for label, value in data.get("choices", [])),
         template=data.get("template"), template_vars=data.get("template_vars") or {},
         use_template=bool(data.get("use_template")), language=data.get("language"),
+        unknown_since=datetime.fromisoformat(data["unknown_since"])
+        if data.get("unknown_since") else None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from bot.channels.errors import ChannelError, MalformedPayload
@@ -90,6 +91,10 @@ class Delivery:
     template_vars: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     use_template: bool = False
     language: str | None = None  # the text's locale, for the template's language
+    # Set after an attempt whose outcome was lost: the provider may hold the message already,
+    # so an adapter that can look it up does so before sending again.
+    unknown_since: datetime | None = None
+    sent_ids: frozenset[str] = frozenset()  # provider ids Parley holds already: never adopted
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class ChannelError(Exception):
     """A provider refused or failed a send; `code` is the provider's own error code."""
@@ -17,6 +19,16 @@ class TransientChannelError(ChannelError):
     def __init__(self, message: str, code: str | None = None, retry_after: float | None = None):
         super().__init__(message, code)
         self.retry_after = retry_after
+
+
+class OutcomeUnknown(TransientChannelError):
+    """The request may have reached the provider (a timeout, a connection lost mid-request).
+
+    Sending again could double the message: look it up first (`Delivery.unknown_since`).
+    `since` is when the ambiguous attempt started, filled in by the sender.
+    """
+
+    since: datetime | None = None
 
 
 class RecipientOptedOut(ChannelError):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import aiohttp
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import AsyncHttpClient
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
@@ -21,6 +22,7 @@ from bot.channels.base import RawRequest, SendResult, StatusUpdate
 from bot.channels.errors import (
     ChannelError,
     MalformedPayload,
+    OutcomeUnknown,
     PermanentChannelError,
     RecipientOptedOut,
     ReEngagementRequired,
@@ -40,6 +42,10 @@ STATUS_MAP = {
     "sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed",
     "undelivered": "undelivered", "canceled": "failed", "partially_delivered": "delivered",
 }
+# Looking up a message whose create lost its reply: Twilio's clock against ours, and how many
+# of the newest messages to the address are read (one page).
+CLOCK_SKEW = timedelta(seconds=30)
+LOOKUP_LIMIT = 50
 
 
 class RedirectingHttpClient(AsyncHttpClient):
@@ -54,6 +60,8 @@ class RedirectingHttpClient(AsyncHttpClient):
         if self._base is not None:
             parts = urlsplit(url)
             url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        # The SDK passes timeout=None, which aiohttp reads as "wait forever".
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
         return await self._inner.request(method, url, *args, **kwargs)
 
     async def close(self) -> None:
@@ -167,24 +175,74 @@ def strip_prefix(address: str) -> str:
     return address.split(":", 1)[1] if address.startswith("whatsapp:") else address
 
 
-async def create_message(client: Client, **fields: Any) -> SendResult:
-    """POST /Messages.json; any failure comes back as a typed ChannelError."""
+async def create_message(client: Client, *, unknown_since: datetime | None = None,
+                         sent_ids: frozenset[str] = frozenset(), **fields: Any) -> SendResult:
+    """POST /Messages.json; any failure comes back as a typed ChannelError.
+
+    Twilio has no idempotency key for creates: after an attempt whose outcome was lost
+    (`unknown_since`), the message Twilio already holds is adopted instead of sent again.
+    """
+    if unknown_since is not None:
+        found = await find_message(client, unknown_since, sent_ids, fields)
+        if found is not None:
+            return found
     try:
         message = await client.messages.create_async(**fields)
     except (TimeoutError, TwilioRestException, aiohttp.ClientError) as exc:
         raise map_twilio_error(exc) from exc
+    return _result(message)
+
+
+async def find_message(client: Client, since: datetime, sent_ids: frozenset[str],
+                       fields: Mapping[str, Any]) -> SendResult | None:
+    """The message a create left on Twilio since `since`, if any; OutcomeUnknown if unsure.
+
+    Filtered by To (and From) only: a message Twilio accepted but has not sent yet has no
+    DateSent, so a DateSent filter would hide exactly the one looked for.
+    """
+    filters = {"to": fields["to"], **({"from_": fields["from_"]} if fields.get("from_") else {})}
+    try:
+        listed = await client.messages.list_async(limit=LOOKUP_LIMIT, **filters)
+    except (TimeoutError, TwilioException, aiohttp.ClientError) as exc:  # a page: TwilioException
+        raise OutcomeUnknown("twilio lookup failed, outcome still unknown", "lookup") from exc
+    for message in listed:
+        if message.sid not in sent_ids and _same_message(message, since, fields):
+            return _result(message)
+    return None
+
+
+def _same_message(message: Any, since: datetime, fields: Mapping[str, Any]) -> bool:
+    """Created after the lost attempt began, by the same sender, with the same content."""
+    created = message.date_created
+    if created is None or created < since - CLOCK_SKEW:
+        return False
+    if message.direction not in (None, "outbound-api"):
+        return False
+    service = fields.get("messaging_service_sid")
+    if service and message.messaging_service_sid != service:
+        return False
+    body = str(message.body or "")
+    if "body" in fields:
+        return body == fields["body"]
+    # A Content template: Twilio renders the text, which holds the variables (the portal link).
+    variables = json.loads(fields.get("content_variables") or "{}")
+    return all(str(value) in body for value in variables.values())
+
+
+def _result(message: Any) -> SendResult:
     return SendResult(str(message.sid), STATUS_MAP.get(str(message.status), "queued"))
 
 
 def map_twilio_error(exc: Exception) -> ChannelError:
     """The one place Twilio failures become typed errors."""
     if isinstance(exc, asyncio.TimeoutError):
-        # The request may have reached Twilio: retrying blind could double the message.
-        return PermanentChannelError("twilio timeout, outcome unknown", "timeout")
+        # The request may have reached Twilio: look before sending again, never blind.
+        return OutcomeUnknown("twilio timeout, outcome unknown", "timeout")
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return TransientChannelError("twilio unreachable", "connect")
+        return TransientChannelError("twilio unreachable", "connect")  # never reached Twilio
     if not isinstance(exc, TwilioRestException):
-        return TransientChannelError(f"twilio transport error {type(exc).__name__}", "transport")
+        # The connection broke after the request went out (server disconnected, reset).
+        return OutcomeUnknown(f"twilio transport error {type(exc).__name__}", "transport")
     return classify_code(exc.status, str(exc.code) if exc.code is not None else None)
 
 

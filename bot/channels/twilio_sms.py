@@ -58,8 +58,9 @@ class TwilioSmsAdapter:
 
     async def send(self, delivery: Delivery) -> SendResult:
         body = render(delivery.text, delivery.choices, self.limits).parts[0]
-        return await create_message(self.client, to=delivery.key.address, body=body,
-                                    **self.sender_fields())
+        return await create_message(self.client, unknown_since=delivery.unknown_since,
+                                    sent_ids=delivery.sent_ids, to=delivery.key.address,
+                                    body=body, **self.sender_fields())
 
     def sender_fields(self) -> dict[str, Any]:
         """From number or Messaging Service, plus the status callback."""

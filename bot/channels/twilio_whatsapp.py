@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
 from twilio.rest import Client
 
@@ -18,6 +20,7 @@ from bot.channels.twilio_common import (
     parse_form,
     status_from_form,
 )
+from bot.channels.whatsapp_numbers import WhatsAppNumbers
 from bot.clock import Clock
 
 WHATSAPP_TWILIO_LIMITS = ChannelLimits(max_chars=1600, max_parts=2)
@@ -46,6 +49,7 @@ class TwilioWhatsAppAdapter:
         self._sender = sender if sender.startswith("whatsapp:") else f"whatsapp:{sender}"
         self._status_callback = status_callback
         self._content_sids = dict(content_sids or {})
+        self.numbers = WhatsAppNumbers()
 
     def verify(self, request: RawRequest) -> bool:
         return self._signature.verify(request)
@@ -55,23 +59,27 @@ class TwilioWhatsAppAdapter:
         if is_status_callback(form):
             status = status_from_form(form)
             return WebhookBatch(statuses=(status,) if status else ())
-        return WebhookBatch(messages=(inbound_from_form(form, self.channel, self._clock.now()),))
+        inbound = inbound_from_form(form, self.channel, self._clock.now())
+        # The stored contact points are E.164: whatsapp:+521… (Mexico) is matched as +52….
+        key = replace(inbound.key, address=self.numbers.inbound(inbound.key.address))
+        return WebhookBatch(messages=(replace(inbound, key=key),))
 
     async def send(self, delivery: Delivery) -> SendResult:
-        to = f"whatsapp:{delivery.key.address}"
-        extra = {"status_callback": self._status_callback} if self._status_callback else {}
+        to = f"whatsapp:{self.numbers.outbound(delivery.key.address)}"
+        extra: dict[str, Any] = {"unknown_since": delivery.unknown_since,
+                                 "sent_ids": delivery.sent_ids, "to": to, "from_": self._sender}
+        if self._status_callback:
+            extra["status_callback"] = self._status_callback
         if delivery.use_template:
             # Since 2025-04-01 a template in Body outside the window fails (63016): use ContentSid.
             return await create_message(
-                self.client, to=to, from_=self._sender, content_sid=self._content_sid(delivery),
+                self.client, content_sid=self._content_sid(delivery),
                 content_variables=json.dumps(dict(delivery.template_vars)), **extra,
             )
+        # Each part is looked up before it is sent again: a lost reply may hide any of them.
         body = render(delivery.text, delivery.choices, self.limits).parts
-        result = await create_message(self.client, to=to, from_=self._sender, body=body[0],
-                                      **extra)
-        for part in body[1:]:
-            await create_message(self.client, to=to, from_=self._sender, body=part, **extra)
-        return result
+        results = [await create_message(self.client, body=part, **extra) for part in body]
+        return results[0]
 
     def _content_sid(self, delivery: Delivery) -> str:
         """The template's Content SID in the message's language (`name.es`), else its own.

@@ -7,6 +7,7 @@ import hmac
 import logging
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from bot.channels.errors import (
     TransientChannelError,
 )
 from bot.channels.rendering import render
+from bot.channels.whatsapp_numbers import WhatsAppNumbers
 from bot.messages import Attachment, ConversationKey, InboundMessage
 
 # Text bodies may be 4096 characters; reply buttons are at most 3 with 20-character titles.
@@ -73,6 +75,7 @@ class WhatsAppCloudAdapter:
         self._secret = app_secret.encode()
         self._verify_token = verify_token
         self._languages = dict(template_languages or TEMPLATE_LANGUAGES)
+        self.numbers = WhatsAppNumbers()
 
     def verify(self, request: RawRequest) -> bool:
         """X-Hub-Signature-256 over the raw bytes (re-serialised JSON would not match)."""
@@ -101,9 +104,14 @@ class WhatsAppCloudAdapter:
                 log.info("whatsapp: %d message(s) and %d status(es) at %s are for another "
                          "business number; ignored", len(found), len(updates), path)
                 continue
-            messages.extend(found)
+            messages.extend(self._as_stored(m) for m in found)
             statuses.extend(updates)
         return WebhookBatch(messages=tuple(messages), statuses=tuple(statuses))
+
+    def _as_stored(self, message: InboundMessage) -> InboundMessage:
+        """The sender as stored (E.164): a Mexican wa_id "521…" is the account's "+52…"."""
+        key = replace(message.key, address=self.numbers.inbound(message.key.address))
+        return replace(message, key=key)
 
     def _ours(self, value: dict[str, Any], path: str) -> bool:
         """True when the change names our phone number id as the business number it is for."""
@@ -111,7 +119,7 @@ class WhatsAppCloudAdapter:
         return _string(metadata, "phone_number_id", f"{path}.metadata") == self._phone_number_id
 
     async def send(self, delivery: Delivery) -> SendResult:
-        to = delivery.key.address.lstrip("+")
+        to = self.numbers.outbound(delivery.key.address).lstrip("+")
         payloads = (
             [self._template(delivery)] if delivery.use_template else _texts(delivery, self.limits)
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
 
     @property
     def form(self) -> dict[str, str]:
@@ -42,6 +44,8 @@ class FakeServer:
     router: Callable[[Recorded], Reply]
     requests: list[Recorded] = field(default_factory=list)
     script: deque[Reply] = field(default_factory=deque)
+    # Seconds to wait before dropping the connection unanswered, for the next POSTs.
+    drops: deque[float] = field(default_factory=deque)
 
     def start(self) -> FakeServer:
         outer = self
@@ -49,11 +53,18 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                rec = Recorded(self.command, urlsplit(self.path).path,
+                url = urlsplit(self.path)
+                rec = Recorded(self.command, url.path,
                                {k.lower(): v for k, v in self.headers.items()},
-                               self.rfile.read(length) if length else b"")
+                               self.rfile.read(length) if length else b"", url.query)
                 outer.requests.append(rec)
                 status, payload = outer.script.popleft() if outer.script else outer.router(rec)
+                if rec.method == "POST" and outer.drops:
+                    # Done (the router took the request), but the reply is lost: a timeout
+                    # when the client gives up first, a dropped connection otherwise.
+                    time.sleep(outer.drops.popleft())
+                    self.close_connection = True
+                    return
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -78,6 +89,11 @@ class FakeServer:
     def fail_next(self, *replies: Reply) -> None:
         """Queue replies for the next requests (errors, rate limits)."""
         self.script.extend(replies)
+
+    def drop_next(self, count: int = 1, *, delay: float = 0.0) -> None:
+        """Handle the next `count` POSTs, then close the connection after `delay` seconds
+        without answering (longer than the client's timeout: the client times out)."""
+        self.drops.extend([delay] * count)
 
     def calls(self, suffix: str) -> list[Recorded]:
         """Requests whose path ends with `suffix`."""
