@@ -41,7 +41,10 @@ def install_channels(
     """
     adapters = build_adapters(container.settings, container.clock)
     gate = ComplianceGate(load_rules(rules_path))
-    outbox = SqlOutbox(container.sessions, container.clock, gate, adapters, retry)
+    # The shared handoff service is installed later (console or conversations), so it is
+    # looked up when a lost reply needs a person, not captured here.
+    outbox = SqlOutbox(container.sessions, container.clock, gate, adapters, retry,
+                       handoffs=lambda: container.services.get("handoffs"))
     dispatcher = InboundDispatcher(container.sessions, container.services, container.redis)
     container.services.update(
         {"adapters": adapters, "gate": gate, "outbox": outbox, "dispatcher": dispatcher}

@@ -169,3 +169,9 @@ async def test_the_shared_handoff_service_is_used_when_installed(
     await wired.services["outbox"].send([await submit(wired, account_id)])
     await fail_for_good(wired, clock)
     assert calls == [UNDELIVERED]
+
+
+async def test_the_app_hands_lost_replies_to_its_own_handoff_service(wired: Container) -> None:
+    shared = wired.services.get("handoffs") or HandoffService(load_queues())
+    wired.services["handoffs"] = shared  # as the console or the conversations install it
+    assert wired.services["outbox"]._handoff_service() is shared
