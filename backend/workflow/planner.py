@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, Insert, case, exists, literal, select
+from sqlalchemy import ColumnElement, Date, Insert, case, exists, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -41,9 +41,25 @@ class Scope:
     key_prefix: str = ""
 
 
+@dataclass(frozen=True)
+class LocalDay:
+    """The debtors whose local date is `day` now: those in `zones`, and maybe the zoneless."""
+
+    day: date
+    zones: tuple[str, ...]
+    default: bool  # also debtors with no (or an unknown) zone, planned in DEFAULT_TIMEZONE
+
+    def debtors(self, known: Sequence[str]) -> ColumnElement[bool]:
+        """The SQL condition selecting these debtors (`known`: every valid zone on file)."""
+        mine = Debtor.timezone.in_(self.zones)
+        if not self.default:
+            return mine
+        return or_(mine, Debtor.timezone.is_(None), Debtor.timezone.not_in(list(known)))
+
+
 @dataclass
 class PlanReport:
-    """How many contacts each step planned today."""
+    """How many contacts each step planned on this run (`day`: its UTC date)."""
 
     day: date
     planned: dict[str, int] = field(default_factory=dict)
@@ -60,25 +76,60 @@ async def plan_day(
 ) -> PlanReport:
     """Plan every step whose day (anchor + offset) is today or within the catch-up window.
 
+    "Today" is each debtor's local date (DEFAULT_TIMEZONE when the zone is unknown), so a step
+    "one day before the due date" is planned for the day before in the debtor's calendar.
     Idempotent: a contact's key names the account or source row, the step and the anchor, so
     planning twice (or from two workers) inserts nothing new.
     """
-    today, scope = now.date(), scope or Scope()
-    report = PlanReport(today)
+    scope = scope or Scope()
+    report = PlanReport(now.date())
     if not versions:
         return report
     all_slots = slots(versions)
     names = {n for s in all_slots for n in s.segment.portfolios}
-    segmenting = segment_case(all_slots, today, await portfolio_ids(session, names))
-    zones = await _zones(session)
-    for slot in all_slots:
-        for step in _steps(slot, versions):
-            query = _select(slot, step, segmenting, today, now, zones, scope)
-            stmt = _insert(session, query)
-            result = await session.execute(stmt)
-            count = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
-            report.planned[step.id] = report.planned.get(step.id, 0) + count
+    portfolios = await portfolio_ids(session, names)
+    zones = await known_zones(session)
+    for local in local_days(now, zones):
+        segmenting = segment_case(all_slots, local.day, portfolios)
+        for slot in all_slots:
+            for step in _steps(slot, versions):
+                query = _select(slot, step, segmenting, local.day, now, local.zones, scope)
+                stmt = _insert(session, query.where(local.debtors(zones)))
+                result = await session.execute(stmt)
+                count = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+                report.planned[step.id] = report.planned.get(step.id, 0) + count
     return report
+
+
+def local_days(now: datetime, zones: Sequence[str]) -> list[LocalDay]:
+    """The debtors' zones grouped by their local date at `now` (two or three groups at most)."""
+    default_day = _local_date(now, DEFAULT_TIMEZONE)
+    by_day: dict[date, list[str]] = {default_day: []}
+    for zone in zones:
+        by_day.setdefault(_local_date(now, zone), []).append(zone)
+    return [LocalDay(day, tuple(group), day == default_day)
+            for day, group in sorted(by_day.items())]
+
+
+def _local_date(now: datetime, zone: str) -> date:
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+def day_starts(zones: Sequence[str], start: datetime, end: datetime) -> list[datetime]:
+    """`start` and each moment in [start, end) when a debtor's local date changes (UTC).
+
+    A caller that plans once per period (the dry run, once a UTC day) plans at each of these
+    too, or a debtor's step would wait until the next period after their local day began.
+    """
+    moments = {start}
+    for zone in {*zones, DEFAULT_TIMEZONE}:
+        tz = ZoneInfo(zone)
+        day = start.astimezone(tz).date()
+        while (at := datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)) < end:
+            if at > start:
+                moments.add(at)
+            day += timedelta(days=1)
+    return sorted(moments)
 
 
 def _steps(slot: SegmentSlot, versions: Sequence[LoadedVersion]) -> list[Step]:
@@ -87,7 +138,7 @@ def _steps(slot: SegmentSlot, versions: Sequence[LoadedVersion]) -> list[Step]:
 
 
 def _select(slot: SegmentSlot, step: Step, segmenting: ColumnElement[int | None], today: date,
-            now: datetime, zones: list[str], scope: Scope):  # type: ignore[no-untyped-def]
+            now: datetime, zones: Sequence[str], scope: Scope):  # type: ignore[no-untyped-def]
     life = slot.version.definition.lifecycle
     source = source_for(step, life)
     last = today - timedelta(days=step.offset_days + source.shift_days)
@@ -121,7 +172,7 @@ def _select(slot: SegmentSlot, step: Step, segmenting: ColumnElement[int | None]
     return query
 
 
-def _due_at(step: Step, today: date, zones: list[str]) -> ColumnElement[datetime]:
+def _due_at(step: Step, today: date, zones: Sequence[str]) -> ColumnElement[datetime]:
     """The step's window start today in the debtor's timezone, as UTC (a CASE per zone)."""
     def at(zone: str) -> datetime:
         local = datetime.combine(today, step.window.start, tzinfo=ZoneInfo(zone))
@@ -132,7 +183,8 @@ def _due_at(step: Step, today: date, zones: list[str]) -> ColumnElement[datetime
     return case(*whens, else_=default) if whens else default
 
 
-async def _zones(session: AsyncSession) -> list[str]:
+async def known_zones(session: AsyncSession) -> list[str]:
+    """Every valid debtor timezone on file (the rest are planned in DEFAULT_TIMEZONE)."""
     rows = await session.scalars(select(Debtor.timezone).distinct())
     return [z for z in rows.all() if z and _known(z)]
 

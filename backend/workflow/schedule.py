@@ -45,7 +45,7 @@ async def planned_contacts(
                           timedelta(hours=life.reply_pause_hours))
     if held:
         return [*views, PlannedContactView(None, "held", None, None, held)]
-    return views + await _projected(session, account_id, versions, now.date())
+    return views + await _projected(session, account_id, versions, now)
 
 
 async def _upcoming(session: AsyncSession, account_id: int) -> list[PlannedContact]:
@@ -62,12 +62,13 @@ def _view(row: PlannedContact) -> PlannedContactView:
 
 
 async def _projected(session: AsyncSession, account_id: int, versions: list[LoadedVersion],
-                     today: date) -> list[PlannedContactView]:
-    found = await _segment_of(session, account_id, versions, today)
+                     now: datetime) -> list[PlannedContactView]:
+    found = await _segment_of(session, account_id, versions, now)
     if found is None:
         return [PlannedContactView(None, "unsegmented", None, None,
                                    "no segment of an active strategy matches this account")]
     version, segment, account, zone = found
+    today = local_today(now, zone)
     done = set((await session.scalars(select(PlannedContact.step).where(
         PlannedContact.account_id == account_id, PlannedContact.anchor == "due_date",
         PlannedContact.anchor_date == account.due_date))).all())
@@ -80,9 +81,7 @@ async def _projected(session: AsyncSession, account_id: int, versions: list[Load
 def _projection(version: LoadedVersion, segment: Segment, step: Step, due: date,
                 zone: str) -> PlannedContactView:
     day = due + timedelta(days=step.offset_days)
-    # An unknown zone ("") is projected in the default zone; the gate holds the real send.
-    local = ZoneInfo(zone or DEFAULT_TIMEZONE)
-    at = datetime.combine(day, step.window.start, tzinfo=local).astimezone(UTC)
+    at = datetime.combine(day, step.window.start, tzinfo=_local_zone(zone)).astimezone(UTC)
     reason = (f"{step.reason or step.id}: due date {step.offset_days:+d} d "
               f"(segment {segment.name}, if nothing changes before then)")
     channel = None if step.action == "handoff" else step.channels[0]
@@ -90,8 +89,21 @@ def _projection(version: LoadedVersion, segment: Segment, step: Step, due: date,
                               f"{version.name} v{version.version}")
 
 
+def local_today(now: datetime, zone: str) -> date:
+    """The debtor's calendar date at `now` (the planner plans each step on it)."""
+    return now.astimezone(_local_zone(zone)).date()
+
+
+def _local_zone(zone: str) -> ZoneInfo:
+    # An unknown zone ("") is projected in the default zone; the gate holds the real send.
+    try:
+        return ZoneInfo(zone or DEFAULT_TIMEZONE)
+    except (KeyError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
 async def _segment_of(session: AsyncSession, account_id: int, versions: list[LoadedVersion],
-                      today: date) -> tuple[LoadedVersion, Segment, Account, str] | None:
+                      now: datetime) -> tuple[LoadedVersion, Segment, Account, str] | None:
     row = (await session.execute(
         select(Account, Debtor, Portfolio.name, AccountRisk.score)
         .join(Debtor, Debtor.id == Account.debtor_id)
@@ -104,7 +116,7 @@ async def _segment_of(session: AsyncSession, account_id: int, versions: list[Loa
     channels = set((await session.scalars(select(ContactPoint.channel).where(
         ContactPoint.debtor_id == debtor.id, ContactPoint.opted_out_at.is_(None),
         ContactPoint.consent.is_(True)))).all())
-    dpd = account.days_past_due(today)
+    dpd = account.days_past_due(local_today(now, debtor.timezone))
     for version in versions:
         for segment in version.definition.segments:
             if matches(segment, dpd, account.current_balance, portfolio, risk,

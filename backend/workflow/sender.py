@@ -24,6 +24,8 @@ from backend.db.models.enums import InstallmentStatus, Ownership, PromiseStatus
 from backend.services import audit
 from backend.services.compliance.gate import GateDecision
 from backend.services.compliance.service import ComplianceGate, mask
+from backend.services.delivery import envelope_in
+from backend.services.geo import DEFAULT_TIMEZONE
 from backend.services.row_locks import hold_account
 from backend.workflow.context import WorkflowContext
 from backend.workflow.render import render, whatsapp_template
@@ -38,6 +40,8 @@ GOING = ("deferred", "queued", "sent", "handed_off")
 # compliance.md A.4 item 20: at most one campaign message an account a debtor-local day.
 SPACING_DAYS = 1
 SPACING_RULE = "compliance.md A.4 item 20 (one campaign message a day)"
+# A message that will still go: the spacing counts it on the day it is due to leave.
+WAITING = ("pending", "deferred")
 
 
 @dataclass(frozen=True)
@@ -191,19 +195,47 @@ def _same_ladder(contact: PlannedContact) -> list[Any]:
 
 async def _spaced_until(session: AsyncSession, contact: PlannedContact, step: Step, zone: str,
                         now: datetime) -> datetime | None:
-    """The step's window on the next free day when the account had a campaign message today."""
-    last = await session.scalar(
-        select(func.max(Message.created_at))
-        .join(PlannedContact, PlannedContact.message_id == Message.id)
-        .where(PlannedContact.account_id == contact.account_id, PlannedContact.id != contact.id,
-               PlannedContact.status.in_(("queued", "sent"))))
-    if last is None:
+    """The step's window on the next free day when the account had a campaign message today.
+
+    A message counts on the debtor-local day it was sent (or, still waiting, is due to go),
+    not the day it was stored: stored last night and sent this morning, it is today's.
+    """
+    times = await _campaign_send_times(session, contact, now)
+    if not times:
         return None
     tz = _zone(zone)
-    free = last.astimezone(tz).date() + timedelta(days=SPACING_DAYS)
+    free = max(times).astimezone(tz).date() + timedelta(days=SPACING_DAYS)
     if now.astimezone(tz).date() >= free:
         return None
     return datetime.combine(free, step.window.start, tzinfo=tz).astimezone(UTC)
+
+
+async def _campaign_send_times(session: AsyncSession, contact: PlannedContact, now: datetime
+                               ) -> list[datetime]:
+    """When each of the account's other recent campaign messages was sent or is due to go."""
+    # Beyond the spacing (and a day for zone offsets) a message cannot share a local day.
+    since = now - timedelta(days=SPACING_DAYS + 1)
+    rows = await session.execute(
+        select(Message.delivery_status, Message.processed_at, Message.created_at,
+               Message.entities)
+        .join(PlannedContact, PlannedContact.message_id == Message.id)
+        .where(PlannedContact.account_id == contact.account_id, PlannedContact.id != contact.id,
+               PlannedContact.status.in_(("queued", "sent")),
+               # Blocked by the gate when it fell due, it never left and takes no day.
+               Message.delivery_status != "blocked",
+               or_(Message.processed_at >= since, Message.created_at >= since,
+                   Message.delivery_status.in_(WAITING))))
+    return [_send_time(*row) for row in rows.all()]
+
+
+def _send_time(status: str, processed_at: datetime | None, created_at: datetime,
+               entities: list[dict[str, Any]] | None) -> datetime:
+    """`processed_at` is when the outbox let it go; a deferred one goes at its `not_before`."""
+    if status == "deferred":
+        due = envelope_in(entities).get("not_before")
+        if due:
+            return datetime.fromisoformat(due)
+    return processed_at or created_at
 
 
 async def _space(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,
@@ -217,7 +249,10 @@ async def _space(ctx: WorkflowContext, session: AsyncSession, contact: PlannedCo
 
 
 def _zone(zone: str) -> ZoneInfo:
-    return ZoneInfo(zone or "America/New_York")
+    try:
+        return ZoneInfo(zone or DEFAULT_TIMEZONE)
+    except (KeyError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def _window_retime(step: Step, zone: str, now: datetime) -> datetime | None:

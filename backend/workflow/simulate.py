@@ -19,7 +19,7 @@ from backend.services.outbox import SqlOutbox
 from backend.services.queues import load_queues
 from backend.workflow import jobs
 from backend.workflow.context import WorkflowContext
-from backend.workflow.planner import Scope
+from backend.workflow.planner import Scope, day_starts, known_zones
 from backend.workflow.sender import CLAIMABLE, send_contact
 from backend.workflow.store import LoadedVersion
 from bot.clock import SettableClock
@@ -151,15 +151,20 @@ def _context(conn: AsyncConnection, version: LoadedVersion, rules: ComplianceRul
 async def _run_day(ctx: WorkflowContext, day: int, report: SimulationReport) -> None:
     clock: SettableClock = ctx.clock  # type: ignore[assignment]
     midnight = datetime.combine(report.start.date() + timedelta(days=day), time(0), UTC)
-    clock.set(max(midnight, report.start))
-    await jobs.lifecycles(ctx)
-    await jobs.plan(ctx)
     end = midnight + timedelta(days=1)
-    while (due := await _next_due(ctx, end)) is not None:
-        clock.set(max(due, clock.now()))
-        for contact_id in await jobs.due_contacts(ctx):
-            await send_contact(ctx, contact_id)
-            report.contacts.append(await _observe(ctx, contact_id, day))
+    async with ctx.sessions() as session:
+        zones = await known_zones(session)
+    # The planner plans on each debtor's local date: plan again whenever one begins.
+    starts = day_starts(zones, max(midnight, report.start), end)
+    for at, until in zip(starts, [*starts[1:], end], strict=True):
+        clock.set(max(at, clock.now()))
+        await jobs.lifecycles(ctx)
+        await jobs.plan(ctx)
+        while (due := await _next_due(ctx, until)) is not None:
+            clock.set(max(due, clock.now()))
+            for contact_id in await jobs.due_contacts(ctx):
+                await send_contact(ctx, contact_id)
+                report.contacts.append(await _observe(ctx, contact_id, day))
 
 
 async def _next_due(ctx: WorkflowContext, end: datetime) -> datetime | None:

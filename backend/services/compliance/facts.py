@@ -84,7 +84,7 @@ async def load_facts(
     return GateFacts(
         stop_states=frozenset(account.stop_states) if account else frozenset(),
         zones=_zones(phones, debtor, rules),
-        regions=_regions(phones, debtor),
+        regions=_regions(phones, debtor, rules),
         contact=contact,
         conversation_id=conversation_id,
         latest_inbound_id=inbound[0] if inbound else None,
@@ -129,9 +129,13 @@ def _zones(phones: tuple[str, ...], debtor: Debtor | None, rules: ComplianceRule
     return tuple(dict.fromkeys(zones))
 
 
-def _regions(phones: tuple[str, ...], debtor: Debtor | None) -> tuple[str, ...]:
-    """The address's state and every known phone's area-code state (compliance.md B item 41)."""
+def _regions(phones: tuple[str, ...], debtor: Debtor | None, rules: ComplianceRules
+             ) -> tuple[str, ...]:
+    """The address's state and places, every known phone's area-code state (B items 33, 41)."""
     regions = [debtor.region.upper()] if debtor and debtor.region else []
+    if debtor is not None:
+        # compliance.md B item 33: a city's rule (NYC) follows the address, never the phone.
+        regions.extend(rules.places_of(debtor.postal_code, debtor.region, debtor.country))
     regions.extend(state for phone in phones if (state := area_code_state(phone)))
     return tuple(dict.fromkeys(regions))
 

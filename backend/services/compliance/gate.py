@@ -184,7 +184,7 @@ def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
 def check_frequency(ctx: _Ctx) -> GateDecision | None:
     """Collector-initiated messages per account (and address) in a rolling window."""
     # compliance.md A.4 item 20 (policy cap), B items 31-32 (MA 2 per 7 days across SMS,
-    # WhatsApp and Telegram), 39, 41 (every matched state's cap applies).
+    # WhatsApp and Telegram), 33 (NYC, from the address), 39, 41 (every matched cap applies).
     if ctx.out.purpose not in ctx.rules.counted_purposes:
         return None
     if _answers_fresh_inbound(ctx):

@@ -28,6 +28,28 @@ class Cap:
 
 
 @dataclass(frozen=True)
+class Place:
+    """A jurisdiction smaller than a state, matched from the debtor's address."""
+
+    state: str
+    cities: frozenset[str] = frozenset()  # casefolded city names, with `state`
+    zip_prefixes: tuple[str, ...] = ()  # the first three digits of a 5-digit US ZIP
+    zips: frozenset[str] = frozenset()  # single ZIPs of a prefix shared with places outside
+
+    def matches(self, postal_code: str | None, region: str | None, country: str | None,
+                city: str | None = None) -> bool:
+        """True when the address is in this place (a US ZIP of it, or its city in its state)."""
+        if country and country.upper() != "US":
+            return False  # a five-digit postal code abroad (Berlin's 10115) is no US ZIP
+        zip5 = (postal_code or "").strip()[:5]
+        if len(zip5) == 5 and zip5.isdigit() and (zip5 in self.zips
+                                                  or zip5[:3] in self.zip_prefixes):
+            return True
+        in_state = (region or "").strip().upper() == self.state
+        return in_state and " ".join((city or "").split()).casefold() in self.cities
+
+
+@dataclass(frozen=True)
 class ComplianceRules:
     """Quiet hours, reply window, frequency caps (with state overrides), WhatsApp window."""
 
@@ -39,13 +61,22 @@ class ComplianceRules:
     cap_per_channel: int = 3  # the policy cap, counted in `cap_scope`
     cap_scope: str = CHANNEL
     state_caps: dict[str, Cap] = field(default_factory=dict)
+    places: dict[str, Place] = field(default_factory=dict)
+    place_caps: dict[str, Cap] = field(default_factory=dict)
     counted_purposes: frozenset[str] = frozenset({"reminder", "agent"})
     whatsapp_window: timedelta = timedelta(hours=24)
 
     def caps_for(self, regions: tuple[str, ...]) -> tuple[Cap, ...]:
-        """The policy cap and every matched state's: all apply (compliance.md B item 41)."""
+        """The policy cap and every matched state's and place's: all apply (B item 41)."""
         policy = Cap(self.cap_per_channel, self.cap_scope)
-        return (policy, *(self.state_caps[r] for r in regions if r in self.state_caps))
+        matched = (self.state_caps.get(r) or self.place_caps.get(r) for r in regions)
+        return (policy, *(cap for cap in matched if cap is not None))
+
+    def places_of(self, postal_code: str | None, region: str | None, country: str | None,
+                  city: str | None = None) -> tuple[str, ...]:
+        """The configured places (e.g. "NYC") the address is in."""
+        return tuple(name for name, place in self.places.items()
+                     if place.matches(postal_code, region, country, city))
 
 
 def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
@@ -65,6 +96,9 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
         cap_scope=scope,
         state_caps={str(k).upper(): _state_cap(str(k).upper(), v, scope)
                     for k, v in (freq.get("states") or {}).items()},
+        places={str(k).upper(): _place(v) for k, v in (data.get("places") or {}).items()},
+        place_caps={str(k).upper(): _state_cap(str(k).upper(), v, scope)
+                    for k, v in (freq.get("places") or {}).items()},
         counted_purposes=frozenset(freq.get("counted_purposes", defaults.counted_purposes)),
         whatsapp_window=timedelta(hours=float(data.get("whatsapp", {}).get("window_hours", 24))),
     )
@@ -75,6 +109,19 @@ def _state_cap(state: str, value: Any, default_scope: str) -> Cap:
     if isinstance(value, dict):
         return Cap(int(value["cap"]), _scope(value.get("scope", default_scope)), state)
     return Cap(int(value), default_scope, state)
+
+
+def _place(value: dict[str, Any]) -> Place:
+    """`{state: NY, cities: [...], zip_prefixes: ["100", ...], zips: ["11004", ...]}`."""
+    prefixes = tuple(str(p) for p in value.get("zip_prefixes") or ())
+    if any(len(p) != 3 or not p.isdigit() for p in prefixes):
+        raise ValueError(f"zip_prefixes must be three digits each, not {prefixes!r}")
+    return Place(
+        state=str(value["state"]).upper(),
+        cities=frozenset(" ".join(str(c).split()).casefold() for c in value.get("cities") or ()),
+        zip_prefixes=prefixes,
+        zips=frozenset(str(z) for z in value.get("zips") or ()),
+    )
 
 
 def _scope(value: str) -> str:
