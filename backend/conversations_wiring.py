@@ -143,7 +143,7 @@ def install_conversations(app: FastAPI | None, container: Container) -> None:
         "payment_providers": payment_providers(settings.stripe_webhook_secret),
         "interpreter_lazy": interpreter,
         "payments": PaymentService(container.sessions, container.clock, states, outbox,
-                                   renderer),
+                                   renderer, portal_links=portal),
     })
     if app is not None:
         _include_routes(app)

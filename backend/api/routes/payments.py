@@ -20,7 +20,7 @@ from backend.api.deps import ApiClient, ContainerDep
 from backend.db.models import Account, Payment
 from backend.db.models.enums import AccountStatus
 from backend.services.payments.base import CurrencyMismatch, PaymentProvider, WebhookRejected
-from backend.services.payments.links import PaymentLink, PaymentLinks
+from backend.services.payments.links import PaymentLink, PaymentLinks, channel_of
 from backend.services.payments.sandbox import charge
 from backend.services.payments.service import PaymentService
 from backend.services.policy.money import places, round_down
@@ -230,8 +230,10 @@ async def pay(token: str, card: Annotated[str, Form(max_length=40)], request: Re
     if result != "succeeded":
         shown = RESULTS_ES.get(result, result) if due.lang == "es" else result
         return _page(request, due, SAYS[due.lang]["failed"].format(result=shown))
+    async with container.sessions() as session:
+        channel = await channel_of(session, link, token)
     await _payments(container).post(link.account_id, due.amount, link.reference,
-                                    source="sandbox", actor="sandbox")
+                                    source="sandbox", actor="sandbox", channel=channel)
     return _page(request, due, SAYS[due.lang]["paid"], paid=True)
 
 

@@ -14,6 +14,7 @@ from backend.db.models import Account, Payment
 from backend.services import audit, ledger
 from backend.services.payments.base import CurrencyMismatch
 from backend.services.payments.receipts import confirm_receipt
+from backend.services.portal import PortalLinks
 from bot.clock import Clock
 from bot.ports import Outbox
 from bot.responses import Renderer
@@ -31,13 +32,17 @@ class PaymentService:
     states: StateStore
     outbox: Outbox | None
     renderer: Renderer
+    # Where an unverified debtor's receipt sends them for the details (else it says reply).
+    portal_links: PortalLinks | None = None
 
     async def post(
         self, account_id: int, amount: Decimal, reference: str, *, source: str,
         method: str = "card", paid_at: datetime | None = None, actor: str = "payments",
-        currency: str | None = None,
+        currency: str | None = None, channel: str | None = None,
     ) -> ledger.Posted | None:
         """Post once per (account, reference); None when the account does not exist.
+
+        `channel` is the conversation channel the payment came through (a link sent there).
 
         A `currency` other than the account's raises CurrencyMismatch once the refusal is in
         the audit log: the ledger would record 100 EUR as 100 of the account's currency.
@@ -53,12 +58,14 @@ class PaymentService:
                 await _refuse(session, account, amount, reference, currency, actor, now)
             else:
                 posted = await ledger.post_payment(
-                    session, account, amount, reference, ledger.Origin(now, actor),
+                    session, account, amount, reference,
+                    ledger.Origin(now, actor, channel=channel),
                     paid_at=paid_at, source=source, method=method)
                 if posted.created and self.outbox is not None:
                     receipt = await confirm_receipt(
                         session, account, posted.payment.amount, now, outbox=self.outbox,
-                        states=self.states, renderer=self.renderer)
+                        states=self.states, renderer=self.renderer,
+                        portal_links=self.portal_links)
         if currency is not None and currency != held_in:
             raise CurrencyMismatch(f"{reference}: {currency} paid on an account in {held_in}")
         if receipt is not None and self.outbox is not None:
