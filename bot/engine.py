@@ -16,7 +16,7 @@ from bot.ports import Outbox, OutboxDecision, TurnContext, TurnStore, TurnUnit
 from bot.responses import LOCALES, RenderContext, Renderer
 from bot.state import StateStore
 from nlu.extractors.calendar import local_today
-from nlu.types import IntentScore, Interpreter, Parse
+from nlu.types import INTENTS, IntentScore, Interpreter, Parse
 
 log = logging.getLogger(__name__)
 STATE_TTL_SECONDS = 7 * 24 * 3600
@@ -113,7 +113,8 @@ class Engine:
             locale = self._locale(turn, state, ctx)
             for said in out.said:
                 result.replies.append(await self._submit(unit, said, state, locale, results))
-            state.choices = _choices_of(result.replies)
+            if turn is None or turn.intent != router.STALE_CHOICE:  # the open ones stay open
+                state.choices = _choices_of(result.replies)
             await unit.finish(_summary(result, locale))
             return result, state
 
@@ -154,7 +155,7 @@ class Engine:
         """After the bot acknowledged this address's STOP (or wrong number) it stays silent,
         but a bankruptcy, an attorney, a death, a dispute or a wider opt-out written later
         is still recorded and handed to a person (compliance research items 8, 16, 27, 28)."""
-        turn = await self._interpret(unit, state)
+        turn = router.as_stated(await self._interpret(unit, state))
         out = Outcome(state)
         if turn.intent not in router.AFTER_STOP:
             return turn, out
@@ -171,9 +172,12 @@ class Engine:
         if not ctx.text.strip():  # a photo or a voice note without words: nothing to read
             await unit.record_parse(None)
             return Turn(ctx.text, "out_of_scope", ctx.received_at, 0.0, low_confidence=True)
-        chosen = _chosen(ctx.text, state.choices)
+        chosen = _chosen(ctx.text, state.choices) or _pressed(ctx.text)
         if chosen is not None:
             intent, entities = chosen
+            if intent == router.STALE_CHOICE:  # no reading: a button is no sentence to learn
+                await unit.record_parse(None)
+                return Turn(ctx.text, intent, ctx.received_at)
             await unit.record_parse(Parse(ctx.text, IntentScore(intent, 1.0), extra=entities))
             return Turn(ctx.text, intent, ctx.received_at, entities=entities)
         parse = await self.interpreter.parse(
@@ -270,6 +274,25 @@ def _chosen(text: str, choices: list[list[str]]) -> tuple[str, dict[str, str]] |
                 return router.CHOOSE, {"option": arg}
             return arg, {}
     return None
+
+
+# A button's data as it arrives when its message's choices are no longer the open ones
+# (Telegram sends a press on any old message): "option:1", "intent:affirm".
+BUTTON_RE = re.compile(r"(option|intent):([a-z_0-9]+)")
+# Buttons bound to what was on the table then; menu buttons (balance, a person) still hold.
+BOUND_TO_THEIR_MESSAGE = frozenset({"affirm", "deny"})
+
+
+def _pressed(text: str) -> tuple[str, dict[str, str]] | None:
+    """A press on a button of an older message: its intent, or a stale choice when what it
+    chose (an option, a yes or no to an offer) is no longer on the table."""
+    button = BUTTON_RE.fullmatch(text.strip())
+    if button is None:
+        return None
+    kind, arg = button.groups()
+    if kind == "intent" and arg in INTENTS and arg not in BOUND_TO_THEIR_MESSAGE:
+        return arg, {}
+    return router.STALE_CHOICE, {}
 
 
 ORDINALS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.dialogs.base import MENU, Outcome
 from bot.dialogs.handoff import hand_off
+from bot.facts import Facts
 
 MAX_CLARIFY = 1
 
@@ -15,6 +16,16 @@ def clarify(out: Outcome) -> Outcome:
         return hand_off(out, "not_understood", key="fallback.handoff")
     out.state.clarified += 1
     return out.say("fallback.clarify", choices=MENU)
+
+
+def stale_choice(out: Outcome, facts: Facts | None, *, verified: bool) -> Outcome:
+    """A button pressed on an older message: say that choice is closed and what stands now
+    (the plan set, or the latest choices, which stay open)."""
+    if verified and facts is not None and facts.active_plan:
+        return out.say("stale.plan_set", debt=True)
+    if out.state.choices:
+        return out.say("stale.latest")
+    return out.say("stale.closed", choices=MENU if verified else ())
 
 
 def unknown_sender(out: Outcome) -> Outcome:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot.dialogs.base import Outcome, Turn
 from bot.dialogs.handoff import hand_off
-from bot.dialogs.negotiation import judge_of, present_options
+from bot.dialogs.negotiation import judge_of, present_options, terms_for
 from bot.effects import SetHardship
 from bot.facts import Facts, Offer, Request
 
@@ -24,5 +24,7 @@ def hardship_options(facts: Facts) -> list[Offer]:
     terms = replace(facts.terms, hardship=True)
     judge = judge_of(facts)
     plans = [o for o in judge.proposals(terms) if o.kind == "plan"]
-    pause = judge.answer("extension", Request(), terms).offer
+    # A pause is for what pending promises leave, as any extension.
+    rest = replace(terms_for(facts, kind="extension"), hardship=True)
+    pause = judge.answer("extension", Request(), rest).offer if rest.balance > 0 else None
     return [*plans[-1:], *([pause] if pause else [])]

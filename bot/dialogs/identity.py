@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from bot.dialogs.base import DialogState, Outcome, Turn
@@ -26,6 +27,34 @@ MONTHS = {
     for name in names
 }
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+
+
+def _day_words() -> dict[str, int]:
+    """Days written as words: "sixteenth", "twenty first", "dieciseis", "primero"."""
+    units = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+    firsts = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+              "ninth")
+    teens = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+             "seventeen", "eighteen", "nineteen")
+    words = {w: n for n, w in enumerate(units, 1)} | {w: n for n, w in enumerate(firsts, 1)}
+    words |= {w: n for n, w in enumerate(teens, 10)}
+    words |= {("twelfth" if w == "twelve" else w + "th"): n for n, w in enumerate(teens, 10)}
+    words |= {"twenty": 20, "twentieth": 20, "thirty": 30,
+              "thirtieth": 30, "thirty one": 31, "thirty first": 31}
+    words |= {f"twenty {w}": 20 + n for n, w in enumerate(units, 1)}
+    words |= {f"twenty {w}": 20 + n for n, w in enumerate(firsts, 1)}
+    spanish = ("uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
+               "diez", "once", "doce", "trece", "catorce", "quince", "dieciseis", "diecisiete",
+               "dieciocho", "diecinueve", "veinte", "veintiuno", "veintidos", "veintitres",
+               "veinticuatro", "veinticinco", "veintiseis", "veintisiete", "veintiocho",
+               "veintinueve", "treinta")
+    words |= {w: n for n, w in enumerate(spanish, 1)}
+    return words | {"primero": 1, "primer": 1, "treinta y uno": 31}
+
+
+DAY_WORDS = _day_words()
+_DAY_WORD = "|".join(w.replace(" ", r"[\s-]+")
+                     for w in sorted(DAY_WORDS, key=len, reverse=True))
 _ORDINAL = r"(?:st|nd|rd|th|º|°)?"
 _SEP = r"[\s,./-]*"
 _OF = r"(?:(?:of|de|del)\s+)?"
@@ -38,10 +67,32 @@ MONTH_FIRST_RE = re.compile(
 DAY_FIRST_RE = re.compile(
     rf"\b(\d{{1,2}}){_ORDINAL}{_SEP}{_OF}({_MONTH})\b\.?{_SEP}{_OF}(\d{{4}}|\d{{2}})\b"
 )
+# "11 15 1981": spaces alone only with a four-digit year ("pay 50 10 15" is no date).
+SPACED_RE = re.compile(r"(?<![\d/.-])(\d{1,2})\s+(\d{1,2})\s+(\d{4})(?![\d/.-])")
+# "08011955": eight digits, read like a numeric date (or year first, "19550801").
+COMPACT_RE = re.compile(r"(?<![\d/.-])(\d{8})(?![\d/.-])")
+# "July sixteenth 1956", "the sixteenth of July 1956", "dieciseis de julio de 1956"
+WORD_MONTH_FIRST_RE = re.compile(
+    rf"\b({_MONTH})\b\.?{_SEP}(?:the\s+)?({_DAY_WORD})\b{_SEP}{_OF}(\d{{4}}|\d{{2}})\b"
+)
+WORD_DAY_FIRST_RE = re.compile(
+    rf"\b({_DAY_WORD})\b{_SEP}{_OF}({_MONTH})\b\.?{_SEP}{_OF}(\d{{4}}|\d{{2}})\b"
+)
+OLDEST_YEAR = 1900
 ZIP_RE = re.compile(r"\b\d{5}(?:-\d{4})?\b")
 POSTAL_RE = re.compile(r"\b[0-9A-Za-z]{2,4}\s?[0-9A-Za-z]{3}\b")
 LETTER_RE = re.compile(r"[^\W\d_]")
 MAX_UNANSWERED = 2
+# Words that come with an answer ("my dob is …", "cp …", "nací el …") and state nothing else.
+_ANSWER_WORDS = (
+    "my dob d o b date of birth birthday bday born zip zipcode code postal postcode is it its s "
+    "was on the i im am m and ok okay sure yes yeah here thanks thank you thx please pls "
+    "ending ends last digits reference ref number st nd rd th "
+    "mi fecha de del nacimiento naci nacido nacida el la es codigo cp si vale gracias por favor "
+    "aqui esta y o termina terminacion en digitos referencia numero"
+)
+ANSWER_WORDS = frozenset(_ANSWER_WORDS.split())
+WORD_RE = re.compile(r"[^\W\d_]+")
 # Only English (as written in the US) puts the month first; Spanish, like most, the day.
 MONTH_FIRST_LANGUAGES = frozenset({"en"})
 
@@ -82,11 +133,17 @@ def _date_mentions(text: str, language: str | None, today: date | None = None
     for match in ISO_RE.finditer(text):
         y, m, d = (int(g) for g in match.groups())
         found.append(_date(y, m, d) or match.group())
-    for match in NUMERIC_RE.finditer(text):
-        a, b, y = int(match.group(1)), int(match.group(2)), _year(match.group(3), today)
-        as_written = _date(y, a, b) if month_first else _date(y, b, a)
-        other = _date(y, b, a) if month_first else _date(y, a, b)
-        found.append(as_written or other or match.group())
+    for match in (*NUMERIC_RE.finditer(text), *SPACED_RE.finditer(text)):
+        found.append(_numeric(match.groups(), month_first, today) or match.group())
+    for match in COMPACT_RE.finditer(text):
+        found.append(_compact(match.group(), month_first, today) or match.group())
+    plain = _plain(text)
+    for match in WORD_MONTH_FIRST_RE.finditer(plain):
+        month, day, year = match.groups()
+        found.append(_worded(year, month, day, today) or match.group())
+    for match in WORD_DAY_FIRST_RE.finditer(plain):
+        day, month, year = match.groups()
+        found.append(_worded(year, month, day, today) or match.group())
     lowered = text.lower()
     for match in MONTH_FIRST_RE.finditer(lowered):
         month, day, year = match.groups()
@@ -95,6 +152,30 @@ def _date_mentions(text: str, language: str | None, today: date | None = None
         day, month, year = match.groups()
         found.append(_date(_year(year, today), MONTHS[month], int(day)) or match.group())
     return found
+
+
+def _numeric(groups: tuple[str, ...], month_first: bool, today: date | None) -> date | None:
+    """A numeric date's reading: as the language writes it, else the only other one."""
+    a, b, y = int(groups[0]), int(groups[1]), _year(groups[2], today)
+    as_written = _date(y, a, b) if month_first else _date(y, b, a)
+    return as_written or (_date(y, b, a) if month_first else _date(y, a, b))
+
+
+def _compact(digits: str, month_first: bool, today: date | None) -> date | None:
+    """Eight digits: MMDDYYYY (DDMMYYYY where the day comes first), else YYYYMMDD; only a
+    year a living person was born in counts, so "20011208" is 2001-12-08, not year 1208."""
+    latest = today.year if today is not None else date.max.year
+    written = _numeric((digits[:2], digits[2:4], digits[4:]), month_first, today)
+    if written is not None and OLDEST_YEAR <= written.year <= latest:
+        return written
+    year_first = _date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    if year_first is not None and OLDEST_YEAR <= year_first.year <= latest:
+        return year_first
+    return None
+
+
+def _worded(year: str, month: str, day: str, today: date | None) -> date | None:
+    return _date(_year(year, today), MONTHS[month], DAY_WORDS[re.sub(r"[\s-]+", " ", day)])
 
 
 def _date(y: int, m: int, d: int) -> date | None:
@@ -193,6 +274,22 @@ def answers_open_question(state: DialogState, turn: Turn, facts: Facts) -> bool:
     factor = available[state.factor % len(available)]
     return bool(_values(factor, turn.text, facts, turn.language or facts.preferred_language
                         or state.language))
+
+
+def bare_answer(text: str) -> bool:
+    """True when `text` holds digits and no word that states anything: a date, a ZIP or
+    ZIP+4, digits and separators ("89101-1234", "dob 01-18-1982"). Such a message names no
+    lawyer, bankruptcy or death, whatever a classifier reads into its digits."""
+    if not any(ch.isdigit() for ch in text):
+        return False
+    words = WORD_RE.findall(_plain(text))
+    return all(w in ANSWER_WORDS or w in MONTHS or w in DAY_WORDS for w in words)
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents ("nací" is "naci")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def is_answer(state: DialogState, turn: Turn, facts: Facts) -> bool:

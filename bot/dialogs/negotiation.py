@@ -20,17 +20,40 @@ def judge_of(facts: Facts) -> OfferJudge:
     return facts.judge
 
 
+# Offers recorded as promises: they stand beside the pending ones, never in their place.
+PROMISED = frozenset({"promise", "extension"})
+
+
 def terms_for(facts: Facts, offer: Offer | None = None, kind: str | None = None) -> Terms:
     """The terms to judge with; a hardship offer is judged by the hardship bounds.
 
-    A promise may cover only what pending promises leave of the balance: two promises of the
-    same money would count one payment twice.
+    A promise, or more time (a promise of the balance), may cover only what pending promises
+    leave of the balance: two promises of the same money would count one payment twice. The
+    pending ones stand — the debtor made them, and only a person may move one — so more time
+    is for the rest.
     """
     hardship = facts.hardship or bool(offer and offer.hardship)
     terms = replace(facts.terms, hardship=hardship)
-    if (kind or (offer.kind if offer else None)) == "promise" and facts.promised:
+    if (kind or (offer.kind if offer else None)) in PROMISED and facts.promised:
         terms = replace(terms, balance=max(facts.balance - facts.promised, Decimal(0)))
     return terms
+
+
+def covered(out: Outcome, facts: Facts) -> Outcome:
+    """Pending promises already cover the balance: nothing more to promise."""
+    out.state.clear_table()
+    return out.say("promise.covered", debt=True)
+
+
+def beside_pending(facts: Facts, kind: str) -> str | None:
+    """The sentence telling the debtor what becomes of their pending promises: a promise
+    comes on top of them, a plan or settlement replaces them (ledger.record_plan)."""
+    if not facts.pending_promises or facts.active_plan:
+        return None
+    many = len(facts.pending_promises) > 1
+    if kind in PROMISED:
+        return "promise.stands_many" if many else "promise.stands"
+    return "plan.replaces_promises" if kind in ("plan", "settlement") else None
 
 
 def allowed(facts: Facts, offer: Offer) -> bool:
@@ -73,7 +96,10 @@ def present(out: Outcome, facts: Facts, answer: Answer) -> Outcome:
     out.state.table(offer)
     out.state.history.append(describe(offer))
     key = f"{offer.kind}.{'confirm' if answer.exact else 'counter'}"
-    return out.say(key, debt=True, choices=YES_NO, **offer_slots(offer, facts))
+    if offer.kind == "extension" and facts.promised:
+        key += "_rest"  # not the balance: what the pending promises leave of it
+    return out.say(key, debt=True, choices=YES_NO, lead=beside_pending(facts, offer.kind),
+                   **offer_slots(offer, facts))
 
 
 def present_options(out: Outcome, facts: Facts, options: list[Offer], key: str) -> Outcome:
@@ -87,7 +113,9 @@ def present_options(out: Outcome, facts: Facts, options: list[Offer], key: str) 
     out.state.history.extend(describe(o) for o in options)
     choices = tuple(choice(f"option.{o.kind}", f"option:{i}") for i, o in enumerate(options))
     agent = choice("choice.agent", "intent:request_agent")
+    replacing = any(beside_pending(facts, o.kind) == "plan.replaces_promises" for o in options)
     return out.say(key, debt=True, choices=(*choices, agent),
+                   lead="plan.option_replaces_promises" if replacing else None,
                    options=[offer_slots(o, facts) for o in options], currency=facts.currency)
 
 
@@ -164,7 +192,10 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
         out.state.options = []
         out.state.flow = "counter:settlement"  # the amount comes next
         return out.say("negotiate.ask.settlement")
-    answer = judge_of(facts).answer(kind, request, terms_for(facts, kind=kind))
+    terms = terms_for(facts, kind=kind)
+    if kind in PROMISED and terms.balance <= 0:
+        return covered(out, facts)
+    answer = judge_of(facts).answer(kind, request, terms)
     if kind == "settlement" and answer.offer is None and not answer.needs_human:
         return present_options(out, facts, judge_of(facts).proposals(facts.terms),
                                "negotiate.settlement_refused")

@@ -10,7 +10,7 @@ from typing import Any
 from bot.dialogs import promise
 from bot.dialogs.base import PARTS, YES_NO, DialogState, OfferPart, Outcome, Turn
 from bot.dialogs.handoff import hand_off
-from bot.dialogs.negotiation import describe, judge_of, spend_round, terms_for
+from bot.dialogs.negotiation import beside_pending, describe, judge_of, spend_round, terms_for
 from bot.effects import IssuePaymentLink, RecordPromise
 from bot.facts import Answer, Facts, Offer, Request
 
@@ -125,8 +125,16 @@ def _present(out: Outcome, facts: Facts, requests: list[Request], *, capped: boo
     state.history.append(" + ".join(describe(o) for o in offers))
     outside = [n for n, answer in enumerate(answers) if not answer.exact]
     key = _key(outside, offers[0].first_due == facts.today)
-    lead = "parts.capped" if capped and not outside else None
-    return out.say(key, debt=True, choices=YES_NO, lead=lead, **_slots(offers, facts))
+    return out.say(key, debt=True, choices=YES_NO, lead=_lead(facts, capped and not outside),
+                   **_slots(offers, facts))
+
+
+def _lead(facts: Facts, capped: bool) -> str | None:
+    """What the debtor must know before saying yes: the earlier promises still stand (the
+    parts come on top of them), and the parts were cut to what is owed."""
+    if capped:
+        return "parts.capped_beside" if facts.pending_promises else "parts.capped"
+    return beside_pending(facts, "promise")
 
 
 def _judged(facts: Facts, requests: list[Request]) -> list[Answer]:

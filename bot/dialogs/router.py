@@ -30,14 +30,15 @@ from nlu.types import INTENTS
 
 Handler = Callable[[Outcome, Turn, Facts], Outcome]
 CHOOSE = "choose"  # a pseudo-intent: the debtor picked option N of the ones on the table
+STALE_CHOICE = "stale_choice"  # a pseudo-intent: a button of a message no longer open
 
 # Handled before verification: they reveal nothing and must never wait for it.
 UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
     "opt_out": lambda out, turn, _: opt_out.opt_out(out, turn),
     "wrong_person": lambda out, turn, _: stop_states.wrong_person(out),
-    "attorney_represented": lambda out, turn, _: stop_states.stop(out, turn),
-    "bankruptcy": lambda out, turn, _: stop_states.stop(out, turn),
-    "deceased": lambda out, turn, _: stop_states.stop(out, turn),
+    "attorney_represented": lambda out, turn, verified: stop_states.stop(out, turn, verified),
+    "bankruptcy": lambda out, turn, verified: stop_states.stop(out, turn, verified),
+    "deceased": lambda out, turn, verified: stop_states.stop(out, turn, verified),
     "dispute_debt": lambda out, turn, verified: dispute.dispute(out, turn, verified=verified),
     "already_paid": lambda out, turn, _: already_paid.already_paid(out, turn),
     "request_agent": lambda out, turn, _: handoff.request_agent(out),
@@ -61,6 +62,8 @@ def _pay_in_full(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
 
 # Read as the answer when an identity question is open and the message holds one.
 COURTESIES = frozenset({"thanks", "goodbye"})
+# Facts about the person that stop the bot; never read from digits alone.
+STATEMENTS = frozenset({*stop_states.STOP_INTENTS, "wrong_person"})
 
 # Handled once the person is verified.
 GATED: dict[str, Handler] = {
@@ -109,9 +112,13 @@ def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     """The dialog's answer to one turn: replies, effects and the next state."""
     out = Outcome(state)
     verified = state.is_verified(turn.now)
-    if (turn.intent in COURTESIES and not verified and facts is not None
-            and identity.answers_open_question(state, turn, facts)):
+    if turn.intent == STALE_CHOICE:  # never a misunderstanding: no step toward a handoff
+        return fallback.stale_choice(out, facts, verified=verified)
+    if not verified and facts is not None and _identity_answer(state, turn, facts):
         return _verify(out, turn, facts)
+    if verified and facts is not None and identity.repeats_answer(turn, facts):
+        return out.say("identity.verified", choices=MENU)  # sent twice: neither offer nor stop
+    turn = as_stated(turn)
     if turn.intent in UNGATED:
         state.clarified = 0
         return UNGATED[turn.intent](out, turn, verified)
@@ -119,9 +126,23 @@ def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
         return fallback.unknown_sender(out)
     if not verified:
         return _verify(out, turn, facts)
-    if identity.repeats_answer(turn, facts):  # sent twice: no amount to negotiate with
-        return out.say("identity.verified", choices=MENU)
     return _verified(out, turn, facts)
+
+
+def _identity_answer(state: DialogState, turn: Turn, facts: Facts) -> bool:
+    """An answer to the identity question, whatever the NLU read into it: "03/16/1971
+    thanks" is no small talk, and a date or a ZIP+4 ("89101-1234") no bankruptcy."""
+    if turn.intent in COURTESIES:
+        return identity.answers_open_question(state, turn, facts)
+    return turn.intent in UNGATED and identity.bare_answer(turn.text)
+
+
+def as_stated(turn: Turn) -> Turn:
+    """Digits alone state no lawyer, bankruptcy, death or wrong number: such a reading is
+    the classifier's guess at the digits, and a stop-state is no guess to act on."""
+    if turn.intent in STATEMENTS and identity.bare_answer(turn.text):
+        return replace(turn, intent="out_of_scope")
+    return turn
 
 
 def _verify(out: Outcome, turn: Turn, facts: Facts) -> Outcome:

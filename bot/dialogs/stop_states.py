@@ -15,7 +15,12 @@ STOP_INTENTS = {
 HOLDS = frozenset({"attorney", "bankruptcy", "deceased", "cease", "dispute"})
 
 
-def stop(out: Outcome, turn: Turn) -> Outcome:
+# A person not verified may not be the debtor: their acknowledgement echoes no lawyer or
+# bankruptcy, which would tell a relative there is something to be represented in.
+NAMED_WHEN_VERIFIED = frozenset({"attorney", "bankruptcy"})
+
+
+def stop(out: Outcome, turn: Turn, verified: bool = False) -> Outcome:
     """Set the stop-state with the details offered; one acknowledgement, then silence."""
     state = STOP_INTENTS[turn.intent]
     if out.state.stopped:
@@ -26,7 +31,9 @@ def stop(out: Outcome, turn: Turn) -> Outcome:
         SetStopState(state, _details(turn)),
         Handoff(state, "legal", 1, None),
     )
-    return out.say(f"stop.{state}", purpose=Purpose.STOP_ACKNOWLEDGEMENT)
+    named = verified and state in NAMED_WHEN_VERIFIED
+    return out.say(f"stop.{state}_verified" if named else f"stop.{state}",
+                   purpose=Purpose.STOP_ACKNOWLEDGEMENT)
 
 
 def wrong_person(out: Outcome) -> Outcome:

@@ -67,7 +67,7 @@ async def test_a_person_the_bot_verified_needs_no_tick_from_the_agent(
     [outbound] = console.services["outbox"].submitted
     assert outbound.recipient_verified and outbound.language == "es"
     assert outbound.text.startswith("Esta es una comunicación de un cobrador de deudas")
-    assert outbound.text.endswith("Responda BAJA para dejar de recibir mensajes en este número.")
+    assert outbound.text.endswith("Responda STOP para dejar de recibir mensajes en este número.")
 
 
 async def test_the_page_says_what_the_bot_knows_of_who_is_writing(

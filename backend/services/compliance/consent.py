@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import ContactPoint, Conversation
+from backend.db.models import Account, ContactPoint, Conversation, Debtor
 from backend.services import audit
 from backend.services.compliance.service import mask
+from backend.services.geo import DEFAULT_TIMEZONE
 from bot.messages import ConversationKey
+
+# Who holds an opted-out address no debtor has yet. Its contact point keeps the opt-out
+# where the gate and the turn already look (every contact point of the channel and address,
+# whichever debtor's), so an account imported later with that number is suppressed too,
+# until the address itself says START.
+UNKNOWN_HOLDER = "(unknown holder of an opted-out address)"
 
 
 async def record_opt_out(
@@ -20,12 +27,14 @@ async def record_opt_out(
     """Opt the address out on its channel for every debtor holding it; returns how many rows.
 
     An address no contact point holds yet is still suppressed: a contact point is created for
-    the debtor of its latest conversation, if any (compliance.md C item 51: by address).
+    the debtor of its latest conversation, or for an unknown holder when no conversation has
+    one (compliance.md C item 51: by address; A.3 items 13-15, C item 44: honoured at once).
     """
     rows = (await session.scalars(select(ContactPoint).where(
         ContactPoint.channel == key.channel, ContactPoint.address == key.address))).all()
     if not rows:
-        rows = await _create_for_conversation(session, key, now)
+        rows = (await _create_for_conversation(session, key, now)
+                or [await _create_for_unknown_holder(session, key, now)])
     for row in rows:
         if row.opted_out_at is None:
             row.opted_out_at = now
@@ -54,6 +63,32 @@ async def _create_for_conversation(
     return [contact]
 
 
+async def _create_for_unknown_holder(
+    session: AsyncSession, key: ConversationKey, now: datetime
+) -> ContactPoint:
+    holder = Debtor(full_name=UNKNOWN_HOLDER, timezone=DEFAULT_TIMEZONE, created_at=now)
+    contact = ContactPoint(debtor=holder, channel=key.channel, address=key.address,
+                           consent=False, created_at=now)
+    session.add_all([holder, contact])
+    await session.flush()
+    return contact
+
+
+async def _forget_unknown_holders(session: AsyncSession, key: ConversationKey) -> None:
+    """The address opted back in: its unknown holder has nothing left to keep, and the
+    address's conversations may link to the debtor who really holds it."""
+    holders = (await session.scalars(
+        select(Debtor.id).join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
+        .where(ContactPoint.channel == key.channel, ContactPoint.address == key.address,
+               Debtor.full_name == UNKNOWN_HOLDER,
+               ~exists().where(Account.debtor_id == Debtor.id)))).all()
+    for holder_id in holders:
+        await session.execute(update(Conversation).where(Conversation.debtor_id == holder_id)
+                              .values(debtor_id=None, account_id=None))
+        await session.execute(delete(ContactPoint).where(ContactPoint.debtor_id == holder_id))
+        await session.execute(delete(Debtor).where(Debtor.id == holder_id))
+
+
 async def record_opt_in(
     session: AsyncSession, key: ConversationKey, keyword: str, now: datetime
 ) -> int:
@@ -68,8 +103,10 @@ async def record_opt_in(
     for row in rows:
         row.opted_out_at = None
         row.opt_out_reason = None
+    subject_id = rows[0].id if rows else None
+    await _forget_unknown_holders(session, key)
     await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_in",
-                       subject_type="contact_point", subject_id=rows[0].id if rows else None,
+                       subject_type="contact_point", subject_id=subject_id,
                        data={"channel": key.channel, "address": mask(key.address),
                              "keyword": keyword})
     return len(rows)
