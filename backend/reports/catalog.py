@@ -22,6 +22,7 @@ from backend.reports.charts import (
     strategy_charts,
 )
 from backend.reports.filters import ReportFilter
+from backend.reports.money import has_money
 from backend.reports.nlu_health import DEFAULT_THRESHOLD, NluHealthReport, nlu_health_report
 from backend.reports.outcomes import OutcomesReport, outcomes_report
 from backend.reports.recovery import RecoveryReport, recovery_report
@@ -57,9 +58,16 @@ class Dashboard:
     tables: dict[str, str]  # table name -> heading, in page order
     note: str = ""
 
+    @property
+    def money(self) -> bool:
+        """True when the page shows amounts (so unlike currencies matter)."""
+        return has_money(self.report_type)
+
     async def build(self, session: AsyncSession, flt: ReportFilter, opt: Options) -> Any:
         """The page's report: all time from the refresh job's snapshot when it computed one
-        today for these options (recomputing all history costs seconds), else live."""
+        today for these options (recomputing all history costs seconds), else live. Its age
+        is not judged here: the console and the API read through `source.figures`, which
+        refreshes a stale one and says when the figures were computed."""
         if flt == ALL_TIME:
             found = await stored(session, self.name, self.snapshot_key(opt), opt.today,
                                  self.report_type)

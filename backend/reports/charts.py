@@ -61,14 +61,22 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[Number], *,
         scale = 100.0 if percent else 1.0
         bars = axes.barh(list(labels), [n * scale for n in numbers], color=COLOR)
         axes.invert_yaxis()
-        counts = all(isinstance(v, int) for v in values)
-        fmt = "{:.1f} %" if percent else "{:,.0f}" if counts else "{:,.2f}"
-        axes.bar_label(bars, labels=[fmt.format(n * scale) for n in numbers], padding=3)
+        axes.bar_label(bars, labels=_labels(values, numbers, percent), padding=3)
         if target is not None:
             axes.axvline(target * scale, color=SECOND, linestyle="--", label="target")
             axes.legend(loc="lower right", frameon=False)
         axes.margins(x=0.18)
         return _to_svg(figure, title)
+
+
+def _labels(values: Sequence[Number], numbers: list[float], percent: bool) -> list[str]:
+    if percent:
+        return [f"{n * 100:.1f} %" for n in numbers]
+    if all(isinstance(v, int) for v in values):
+        return [f"{n:,.0f}" for n in numbers]
+    if all(isinstance(v, Decimal) for v in values):
+        return [f"{v:,f}" for v in values]  # amounts keep their currency's minor units
+    return [f"{n:,.2f}" for n in numbers]
 
 
 def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[Number]]) -> str:

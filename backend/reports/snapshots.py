@@ -34,10 +34,17 @@ def _adapter(report_type: type) -> TypeAdapter[Any]:
 async def stored(session: AsyncSession, page: str, options: str, today: date,
                  report_type: type) -> Any | None:
     """The page's all-time report for these options computed today, or None."""
-    data = await session.scalar(select(ReportSnapshot.report).where(
+    found = await stored_at(session, page, options, today, report_type)
+    return None if found is None else found[0]
+
+
+async def stored_at(session: AsyncSession, page: str, options: str, today: date,
+                    report_type: type) -> tuple[Any, datetime] | None:
+    """The page's all-time report for these options computed today and when, or None."""
+    row = (await session.execute(select(ReportSnapshot.report, ReportSnapshot.computed_at).where(
         ReportSnapshot.page == page, ReportSnapshot.options == options,
-        ReportSnapshot.today == today))
-    return None if data is None else decode(report_type, data)
+        ReportSnapshot.today == today))).first()
+    return None if row is None else (decode(report_type, row.report), row.computed_at)
 
 
 async def store(session: AsyncSession, page: str, options: str, today: date, report: Any,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Container
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 
 from backend.reports.filters import ReportFilter
 from backend.reports.tables import NamedTable
+from backend.services.policy.money import minor_unit
 
 DEFAULT_DAYS = 30
 PERCENT_SUFFIXES = ("rate", "share")
@@ -62,14 +64,33 @@ def read_filter(start: str | None, end: str | None, portfolio: str | None,
     if first and last and last < first:
         errors.append("the end is before the start; the dates were swapped")
         first, last = last, first
-    portfolio_id = int(portfolio) if portfolio and portfolio.isdigit() else None
+    portfolio_id = _portfolio(portfolio or "", errors)
     code = (currency or "").strip().upper()
     code = code if len(code) == 3 and code.isalpha() else ""
     return FilterForm(
         first.isoformat() if first else "", last.isoformat() if last else "",
-        str(portfolio_id) if portfolio_id else "",
+        "" if portfolio_id is None else str(portfolio_id),
         ReportFilter(first, last, portfolio_id, currency=code or None), errors, code,
     )
+
+
+def _portfolio(text: str, errors: list[str]) -> int | None:
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        return int(text)
+    errors.append(f"portfolio {text!r} is not a portfolio id; showing all portfolios")
+    return None
+
+
+def known_portfolio(form: FilterForm, portfolio_ids: Container[int]) -> FilterForm:
+    """The form, its portfolio reported and ignored when no such portfolio exists."""
+    wanted = form.filter.portfolio_id
+    if wanted is None or wanted in portfolio_ids:
+        return form
+    error = f"there is no portfolio {wanted}; showing all portfolios"
+    return replace(form, portfolio="", filter=replace(form.filter, portfolio_id=None),
+                   errors=[*form.errors, error])
 
 
 @dataclass(frozen=True)
@@ -99,8 +120,9 @@ def label(column: str) -> str:
     return LABELS.get(column) or column.replace("_", " ").capitalize()
 
 
-def cell(value: Any, column: str) -> Cell:
-    """A value as the page shows it: money with two decimals, rates in percent."""
+def cell(value: Any, column: str, currency: str | None = None) -> Cell:
+    """A value as the page shows it: money in the currency's minor units (two decimals
+    without one), rates in percent."""
     if value is None:
         return Cell("—", False)
     if isinstance(value, bool | str):
@@ -108,7 +130,7 @@ def cell(value: Any, column: str) -> Cell:
     if isinstance(value, Decimal) and column.endswith(PERCENT_SUFFIXES):
         return Cell(f"{value * 100:.1f} %", True)
     if isinstance(value, Decimal):
-        return Cell(f"{value:,.2f}", True)
+        return Cell(f"{value.quantize(minor_unit(currency)):,f}", True)
     if isinstance(value, float):
         return Cell(f"{value:,.2f}" if column.startswith("avg_conf") else f"{value:,.1f}", True)
     if isinstance(value, int):
@@ -116,14 +138,16 @@ def cell(value: Any, column: str) -> Cell:
     return Cell(str(value), False)
 
 
-def table_view(table: NamedTable, title: str, dashboard: str, query: str) -> TableView:
-    """A table's headings and formatted rows; summaries leave out their 'all' labels."""
+def table_view(table: NamedTable, title: str, dashboard: str, query: str,
+               currency: str | None = None) -> TableView:
+    """A table's headings and formatted rows (amounts in `currency`'s minor units);
+    summaries leave out their 'all' labels."""
     summary = table.name in SUMMARY_TABLES
     hidden = {"key", "label", "strategy", "step", "variant"} if summary else set()
     if "label" in table.columns:
         hidden.add("key")  # an id or the label again; the CSV keeps it
     columns = [c for c in table.columns if c not in hidden]
-    rows = [[cell(getattr(row, c), c) for c in columns] for row in table.rows]
+    rows = [[cell(getattr(row, c), c, currency) for c in columns] for row in table.rows]
     numeric = [any(r[i].numeric for r in rows) for i in range(len(columns))]
     params = f"table={table.name}" + (f"&{query}" if query else "")
     return TableView(table.name, title, [label(c) for c in columns], columns, numeric,
