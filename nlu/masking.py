@@ -23,6 +23,9 @@ _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?
            r"|enero|ene|febrero|marzo|abr(?:il)?|mayo|junio|julio|ago(?:sto)?"
            r"|se(?:p)?tiembre|octubre|noviembre|dic(?:iembre)?)\.?")
 _DAY = r"(?:[0-3]?\d)(?:st|nd|rd|th|ro|°|º)?"
+# Words before a card's expiry date, in English and Spanish ("exp 12/27", "vence 12/27").
+_EXPIRY_WORDS = (r"(?:\bexp(?:\.|iry|iration|ires|ired|ire|iring)?(?:\s+date)?"
+                 r"|\bvalid\s+(?:thru|through|until)|\bvence|\bvencimiento|\bcaduca)")
 _MONEY_BEFORE = re.compile(
     r"(?:[$€£]|\b(?:usd|mxn|us\$|mx\$)|\b(?:pay|paying|paid|send|deposit|pago|pagar|pagaré"
     r"|pagare|pagué|pague|abono|abonar|mando|deposito|depósito)(?:\s+(?:you|te|le))?)\s*$",
@@ -66,6 +69,13 @@ def _compile(pattern: str) -> re.Pattern[str]:
 # by a later kind either. A pattern's `v` group, when it has one, is the part masked.
 _PATTERNS: tuple[tuple[str, re.Pattern[str], Keep | None], ...] = (
     ("email", _compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), None),
+    # A card's expiry and security code only after their words: "12/27" alone is a promise.
+    ("date", _compile(rf"{_EXPIRY_WORDS}\s*[:#-]?\s*(?:(?:on|in|is|en|es)\s*:?\s*)?"
+                      r"(?P<v>(?:0?[1-9]|1[0-2])\s?[/-]\s?(?:20)?\d{2}"
+                      rf"|{_MONTHS}\s*[/-]?\s*20\d{{2}})(?![\w/]|[.,-]\d)"), None),
+    ("number", _compile(r"(?:\bcv[vc]2?|\bsecurity\s+code|\bc[oó]digo\s+de\s+seguridad)"
+                        r"(?:\s+(?:number|code|n[uú]mero|no\.?))?\s*(?:(?:is|es)\s+)?[:#=]?\s*"
+                        r"(?P<v>\d{3,4})(?!\w|[.,]\d)"), None),
     ("date", _compile(r"(?<![\w/.-])(?:\d{1,2}[/.-]\d{1,2}[/.-](?P<year>\d{4}|\d{2})"
                       r"|(?P<iso>\d{4})[/.-]\d{1,2}[/.-]\d{1,2})(?![\w/]|[.-]\d)"), _near_today),
     ("date", _compile(rf"(?<!\w)\d{{1,2}}[/.\- ]{_MONTHS}[/.\- ](?P<year>\d{{4}}|\d{{2}})(?!\w)"),
@@ -122,8 +132,8 @@ class Masked:
 
 
 def mask_pii(text: str, names: Iterable[str] = (), *, today: date | None = None) -> Masked:
-    """Replace emails, phone numbers, dates of birth, ZIP codes, account references, long digit
-    runs and the given names with placeholders.
+    """Replace emails, phone numbers, dates of birth, ZIP codes, account references, card
+    expiry dates and security codes, long digit runs and the given names with placeholders.
 
     A date with a year is a date of birth unless it falls near `today` (default: today in UTC):
     from `RECENT_YEARS` back on. Dates without a year ("friday", "12/5") are never masked.

@@ -6,7 +6,9 @@ import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -47,6 +49,26 @@ def normalize_text(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_NON_WORD.sub(" ", plain).split())
+
+
+def exact_key(text: str) -> str:
+    """What makes two examples the same text for the duplicate check."""
+    return text.strip().lower()
+
+
+def _normalized(text: str) -> str:
+    # A message of emoji or punctuation only normalizes to nothing: compare it as written.
+    return normalize_text(text) or text
+
+
+def _vectors(normalized: list[str]) -> Any:
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit_transform(normalized)
+
+
+def _near(score: float, a: str, b: str, config: ValidationConfig) -> bool:
+    """The near-duplicate rule over normalized texts and their n-gram similarity."""
+    return score >= config.near_duplicate_similarity and is_typo_apart(
+        a, b, config.near_duplicate_edits)
 
 
 def _unknown_labels(data: TrainingData, config: ValidationConfig) -> list[Problem]:
@@ -93,7 +115,7 @@ def _exact_duplicates(data: TrainingData) -> list[Problem]:
     seen: dict[str, Example] = {}
     problems = []
     for example in data.examples:
-        key = example.text.strip().lower()
+        key = exact_key(example.text)
         other = seen.get(key)
         if other is None:
             seen[key] = example
@@ -110,16 +132,15 @@ def _near_duplicates(data: TrainingData, config: ValidationConfig) -> list[Probl
     unique = _unique_by_text(data.examples)
     if len(unique) < 2:
         return []
-    normalized = [normalize_text(e.text) or e.text for e in unique]
-    vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit_transform(normalized)
+    normalized = [_normalized(e.text) for e in unique]
+    vectors = _vectors(normalized)
     similarity = (vectors @ vectors.T).tocoo()
     problems = []
     reported: set[tuple[int, int]] = set()
     for i, j, score in zip(similarity.row, similarity.col, similarity.data, strict=True):
         a, b = unique[i], unique[j]
-        if i >= j or a.intent == b.intent or score < config.near_duplicate_similarity:
-            continue
-        if not is_typo_apart(normalized[i], normalized[j], config.near_duplicate_edits):
+        if i >= j or a.intent == b.intent or not _near(score, normalized[i], normalized[j],
+                                                        config):
             continue
         if (i, j) not in reported:
             reported.add((i, j))
@@ -130,8 +151,37 @@ def _near_duplicates(data: TrainingData, config: ValidationConfig) -> list[Probl
 def _unique_by_text(examples: list[Example]) -> list[Example]:
     seen: dict[str, Example] = {}
     for example in examples:
-        seen.setdefault(example.text.strip().lower(), example)
+        seen.setdefault(exact_key(example.text), example)
     return list(seen.values())
+
+
+def clashes(example: Example, others: Sequence[Example],
+            config: ValidationConfig | None = None) -> list[int]:
+    """Where in `others` an example under another intent is what `validate` would report
+    `example` with: the same text first, then near-duplicates (the same rule)."""
+    config = config or ValidationConfig()
+    key = exact_key(example.text)
+    rivals = [i for i, other in enumerate(others) if other.intent != example.intent]
+    same = [i for i in rivals if exact_key(others[i].text) == key]
+    taken = set(same)
+    return same + _near_clashes(example, others, [i for i in rivals if i not in taken], config)
+
+
+def _near_clashes(example: Example, others: Sequence[Example], rivals: list[int],
+                  config: ValidationConfig) -> list[int]:
+    text = _normalized(example.text)
+    # The edit rule is cheap and rarely holds: only then are the n-grams weighed, over the
+    # whole data as `validate` weighs them.
+    typos = [i for i in rivals
+             if is_typo_apart(text, _normalized(others[i].text), config.near_duplicate_edits)]
+    if not typos:
+        return []
+    unique = _unique_by_text([example, *others])
+    row = {exact_key(e.text): n for n, e in enumerate(unique)}
+    vectors = _vectors([_normalized(e.text) for e in unique])
+    scores = (vectors[[row[exact_key(others[i].text)] for i in typos]] @ vectors[0].T).toarray()
+    return [i for i, score in zip(typos, scores[:, 0], strict=True)
+            if _near(float(score), text, _normalized(others[i].text), config)]
 
 
 def _clash(example: Example, other: Example, what: str) -> Problem:

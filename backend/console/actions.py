@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import (
@@ -22,19 +24,26 @@ from backend.db.models import (
 from backend.db.models.enums import Direction, DisputeStatus, StopState
 from backend.services import audit
 from nlu.accepted import (
+    ACCEPTED_SOURCE,
     AcceptedExample,
     ExampleRefused,
     Span,
     check_example,
     clean_text,
+    is_accepted,
     masked_again,
     text_key,
 )
+from nlu.dataset import Example
 from nlu.masking import mask_pii, placeholders
 from nlu.types import INTENTS
+from nlu.validation import clashes
 
 MAX_NOTE_LENGTH = 4000
 MAX_STOP_DETAILS = 2000  # account.stop_details is a VARCHAR(2000)
+# One key for every review (a keyspace apart from the address locks' 7306): near-duplicates
+# ("bro wat", "BRO  wat!") share no exact key, and reviews come at a trainer's pace.
+REVIEW_LOCK = text("SELECT pg_advisory_xact_lock(7307, 0)")
 
 
 class ActionRefused(ValueError):
@@ -255,8 +264,14 @@ async def _inbox_entry(session: AsyncSession, message_id: int, threshold: float)
 async def accept_example(
     session: AsyncSession, message_id: int, *, intent: str, text: str,
     entities: list[tuple[str, str]], reviewer_id: int, threshold: float, now: datetime,
+    shipped: Sequence[Example] = (),
 ) -> TrainingExample:
-    """Save a message as a training example: PII masked, `entities` as (entity, words)."""
+    """Save a message as a training example: PII masked, `entities` as (entity, words).
+
+    Refused when `parley nlu validate` would refuse the example beside the other accepted
+    ones and the `shipped` training data (the same text or a near-duplicate under another
+    intent)."""
+    await _hold_reviews(session, message_id)
     entry = await _inbox_entry(session, message_id, threshold)
     names = [entry.debtor_name] if entry.debtor_name else []
     masked = mask_pii(clean_text(text or entry.message.text), names,
@@ -267,7 +282,7 @@ async def accept_example(
             example.text, intent, tuple(_locate(example.text, e, w) for e, w in entities if w)))
     except ExampleRefused as refused:
         raise ActionRefused("bad_example", str(refused)) from None
-    await _refuse_other_label(session, example)
+    await _refuse_other_label(session, example, shipped)
     row = _review_row(entry, "accepted", reviewer_id, now)
     row.text, row.intent, row.masked = example.text, example.intent, placeholders(example.text)
     row.entities = [{"entity": s.entity, "start": s.start, "end": s.end, "value": s.value}
@@ -275,27 +290,59 @@ async def accept_example(
     return await _save_review(session, entry, row, now)
 
 
+async def _hold_reviews(session: AsyncSession, message_id: int) -> None:
+    """Until commit, no other review gets past here: checking the other labels and saving
+    this one are one step, so two trainers at once cannot both save clashing labels.
+
+    Taken before anything is read (SQLite cannot turn a read into a write once another
+    writer has committed)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(REVIEW_LOCK)
+    else:  # SQLite has one writer at a time: writing first takes it
+        await session.execute(
+            update(TrainingExample).where(TrainingExample.message_id == message_id)
+            .values(message_id=TrainingExample.message_id)
+            .execution_options(synchronize_session=False))
+
+
 class LabelConflict(ActionRefused):
-    """The same text is already accepted under another intent (`intent`, from `message_id`)."""
+    """The text, or a near-duplicate `other`, is already under another intent: accepted from
+    `message_id`, or in the shipped training data (`other.file`, `other.line`)."""
 
-    def __init__(self, text: str, intent: str, message_id: int) -> None:
-        super().__init__("label_conflict", f"{text!r} is already accepted as {intent} (message "
-                                           f"{message_id}); undo that review first")
-        self.intent, self.message_id = intent, message_id
+    def __init__(self, text: str, other: Example, message_id: int | None) -> None:
+        where = f"message {message_id}" if message_id is not None else (
+            f"{other.file}:{other.line}")
+        super().__init__("label_conflict", f"{text!r} clashes with {other.text!r}, already "
+                                           f"{other.intent} ({where})")
+        self.intent, self.message_id, self.other = other.intent, message_id, other
 
 
-async def _refuse_other_label(session: AsyncSession, example: AcceptedExample) -> None:
-    """Refuse a second label for a text: replacing the first would silently undo another
-    review, and keeping both makes the data contradict itself."""
-    rows = await session.scalars(
-        select(TrainingExample).where(TrainingExample.status == "accepted",
-                                      TrainingExample.intent != example.intent,
-                                      func.length(TrainingExample.text) == len(example.text))
-        .order_by(TrainingExample.id))
-    key = text_key(example.text)
-    for row in rows:
-        if text_key(row.text) == key:
-            raise LabelConflict(example.text, row.intent or "", row.message_id)
+async def _refuse_other_label(session: AsyncSession, example: AcceptedExample,
+                              shipped: Sequence[Example]) -> None:
+    """Refuse a label `parley nlu validate` would refuse: replacing the first would silently
+    undo another review, and keeping both makes the data contradict itself."""
+    rows = list(await session.scalars(
+        select(TrainingExample).where(TrainingExample.status == "accepted")
+        .order_by(TrainingExample.id)))
+    accepted = [_as_example(masked_again(_accepted(r))) for r in rows]
+    others = [*accepted, *_still_shipped(shipped, [*accepted, _as_example(example)])]
+    # The n-gram weighing takes a few hundred milliseconds: off the event loop.
+    hits = await asyncio.to_thread(clashes, _as_example(example), others)
+    if hits:
+        first = hits[0]
+        message_id = rows[first].message_id if first < len(rows) else None
+        raise LabelConflict(example.text, others[first], message_id)
+
+
+def _as_example(example: AcceptedExample) -> Example:
+    return Example(example.text, example.intent, (), ACCEPTED_SOURCE, 0)
+
+
+def _still_shipped(shipped: Sequence[Example], accepted: list[Example]) -> list[Example]:
+    """The shipped examples training keeps beside these: an exported accepted file's line is
+    replaced by the database's label for the same text (`nlu.accepted.merge`)."""
+    replaced = {text_key(e.text) for e in accepted}
+    return [e for e in shipped if not (is_accepted(e) and text_key(e.text) in replaced)]
 
 
 def _locate(text: str, entity: str, words: str) -> Span:
@@ -313,6 +360,7 @@ async def dismiss_example(
     now: datetime,
 ) -> TrainingExample:
     """Take a message off the inbox without keeping it (or its text)."""
+    await _hold_reviews(session, message_id)
     entry = await _inbox_entry(session, message_id, threshold)
     return await _save_review(session, entry,
                               _review_row(entry, "dismissed", reviewer_id, now), now)
