@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from backend.console.replies import portfolio_wording
+from backend.console.replies import portfolio_wording, reply_language
 from backend.container import Container
 from backend.db.models import Account, Conversation, Debtor, PaymentPlan, Promise
 from backend.db.models.enums import PlanStatus, PromiseStatus
@@ -20,8 +20,9 @@ from backend.services.policy import offers
 from backend.services.policy.model import Policy
 from backend.services.policy.rules import evaluate
 from backend.services.row_locks import hold_account
+from backend.services.turns import debtor_today
 from bot.facts import Offer, Terms
-from bot.responses import LOCALES, RenderContext, Renderer
+from bot.responses import RenderContext, Renderer
 
 
 @dataclass(frozen=True)
@@ -97,19 +98,18 @@ async def _superseded(session: AsyncSession, account: Account) -> tuple[int, int
 
 async def payment_link(container: Container, conversation_id: int, amount: Decimal) -> Agreed:
     """A signed payment link for `amount` (at most the balance) and the sentence that carries
-    it, in the conversation's language (else the debtor's)."""
+    it, in the language of the agent's replies here (`replies.reply_language`)."""
     links = container.services.get("payment_links")
     if links is None:
         raise NotAgreeable("payment links are not installed")
     async with container.sessions() as session:
         conversation, account = await _load(session, conversation_id)
-        debtor = await session.get(Debtor, account.debtor_id)
+        # The reply's notice and STOP line are framed in this same language.
+        language = await reply_language(session, container, conversation)
     if amount <= 0 or amount > account.current_balance:
         return Agreed(False, "the amount must be positive and at most the balance")
     url = links.url_for(account.id, amount)
-    language = conversation.language or (debtor.preferred_language if debtor else None)
-    ctx = RenderContext(locale=language if language in LOCALES else "en",
-                        currency=account.currency, channel=conversation.channel,
+    ctx = RenderContext(locale=language, currency=account.currency, channel=conversation.channel,
                         wording=portfolio_wording(container, account.portfolio))
     text = _renderer(container).sentence("pay.link", {"amount": amount, "url": url}, ctx)
     return Agreed(True, url=url, text=text)
@@ -165,7 +165,8 @@ async def _load(session: AsyncSession, conversation_id: int) -> tuple[Conversati
         raise NotAgreeable("this conversation is not linked to an account")
     await hold_account(session, conversation.account_id)  # two submits of one form: one record
     account = await session.get(Account, conversation.account_id,
-                                options=[selectinload(Account.portfolio)])
+                                options=[selectinload(Account.portfolio),
+                                         selectinload(Account.debtor)])
     if account is None:
         raise NotAgreeable("this conversation is not linked to an account")
     return conversation, account
@@ -179,8 +180,20 @@ def _policy(container: Container, account: Account) -> Policy:
     return policy
 
 
+async def local_today(container: Container, conversation_id: int) -> date:
+    """The account's debtor's calendar day now (the UTC day without an account)."""
+    now = container.clock.now()
+    async with container.sessions() as session:
+        zone = await session.scalar(
+            select(Debtor.timezone).join(Account, Account.debtor_id == Debtor.id)
+            .join(Conversation, Conversation.account_id == Account.id)
+            .where(Conversation.id == conversation_id))
+    return now.date() if zone is None else debtor_today(now, zone)
+
+
 def _terms(account: Account, container: Container) -> Terms:
-    today = container.clock.now().date()
+    # The debtor's day, as the bot judges offers: near midnight UTC it is not theirs.
+    today = debtor_today(container.clock.now(), account.debtor.timezone)
     return Terms(balance=account.current_balance, days_past_due=account.days_past_due(today),
                  today=today, hardship=account.hardship)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.container import Container
-from backend.db.models import Conversation, Message, Portfolio
+from backend.db.models import Account, Conversation, Debtor, Message, Portfolio
 from backend.db.models.enums import DeliveryStatus, Direction
 from backend.services import audit
 from backend.services.delivery import envelope, envelope_in
@@ -142,11 +142,8 @@ async def _framing(
 ) -> Framing:
     """Frame the text as a bot reply would be: the debt collector's disclosure (the full one
     if nothing before in this conversation carried it) and the channel's opt-out line."""
-    states = container.services.get("state_store")
-    stored = await states.get(state_key(conversation.id)) if states is not None else None
-    state = DialogState.from_dict(stored)
-    locale = state.language or conversation.language or "en"
-    locale = locale if locale in LOCALES else "en"
+    state = await _bot_state(container, conversation.id)
+    locale = _language(conversation, state, await _preferred(session, conversation))
     verified = state.is_verified(container.clock.now())
     renderer: Renderer | None = container.services.get("renderer")
     if renderer is None:
@@ -159,6 +156,42 @@ async def _framing(
                         wording=await _wording(session, container, conversation),
                         disclosure=disclosure)
     return Framing(renderer.framed(text, Purpose.AGENT, ctx), verified, locale)
+
+
+async def reply_language(session: AsyncSession, container: Container,
+                         conversation: Conversation) -> str:
+    """The one language of everything an agent sends here — notice, text, link sentence, STOP
+    line — and of the canned replies offered: the language the debtor's messages last clearly
+    showed, else the bot's, else the debtor's preferred one."""
+    state = await _bot_state(container, conversation.id)
+    return _language(conversation, state, await _preferred(session, conversation))
+
+
+def _language(conversation: Conversation, state: DialogState, preferred: str | None) -> str:
+    # The turn store records the debtor's language on every message read, also while a person
+    # owns the conversation, when the bot's state is not updated: it is the fresher of the two.
+    for language in (conversation.language, state.language, preferred):
+        if language in LOCALES:
+            return language
+    return "en"
+
+
+async def _bot_state(container: Container, conversation_id: int) -> DialogState:
+    states = container.services.get("state_store")
+    stored = await states.get(state_key(conversation_id)) if states is not None else None
+    return DialogState.from_dict(stored)
+
+
+async def _preferred(session: AsyncSession, conversation: Conversation) -> str | None:
+    """The preferred language of the conversation's debtor (else its account's debtor)."""
+    if conversation.debtor_id is not None:
+        return await session.scalar(select(Debtor.preferred_language)
+                                    .where(Debtor.id == conversation.debtor_id))
+    if conversation.account_id is None:
+        return None
+    return await session.scalar(select(Debtor.preferred_language)
+                                .join(Account, Account.debtor_id == Debtor.id)
+                                .where(Account.id == conversation.account_id))
 
 
 async def _disclosed_before(session: AsyncSession, conversation_id: int) -> bool:

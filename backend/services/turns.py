@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -104,8 +104,7 @@ class SqlTurnStore:
         if account is None:
             return None
         debtor = account.debtor
-        # An unknown zone ("") holds every outbound message at the gate; days still need one.
-        today = at.astimezone(ZoneInfo(debtor.timezone or DEFAULT_TIMEZONE)).date()
+        today = debtor_today(at, debtor.timezone)
         policy = self.deps.policies.for_portfolio(account.portfolio)
         return Facts(
             account_id=account.id, creditor=account.portfolio.creditor.name,
@@ -121,6 +120,16 @@ class SqlTurnStore:
             promised=agreed.promised, pending_promises=agreed.pending_promises,
             policy=dialog_policy(policy), judge=PolicyJudge(policy, account.currency),
         )
+
+
+def debtor_today(at: datetime, timezone: str | None) -> date:
+    """The debtor's calendar day at `at`: offers are judged by it, the bot's and the agents'."""
+    # An unknown zone ("") holds every outbound message at the gate; days still need one.
+    try:
+        zone = ZoneInfo(timezone or DEFAULT_TIMEZONE)
+    except (KeyError, ValueError):
+        zone = ZoneInfo(DEFAULT_TIMEZONE)
+    return at.astimezone(zone).date()
 
 
 def _first_contact(column: Any) -> Any:

@@ -40,7 +40,8 @@ async def promise(
     """Record a promise to pay, if the portfolio's policy allows it."""
     if not await _may_act(container, viewer, conversation_id):
         return back_to(f"/console/conversations/{conversation_id}", notice="not_yours")
-    money, day = _amount(amount), _day(due, container.clock.now().date())
+    money = _amount(amount)
+    day = _day(due, await agreements.local_today(container, conversation_id))
     if money is None or day is None:
         return await _refused(request, container, viewer, conversation_id,
                               "give an amount like 25.00 and a date")
@@ -61,7 +62,8 @@ async def plan(
     """Record a payment plan of the balance, if the policy allows it."""
     if not await _may_act(container, viewer, conversation_id):
         return back_to(f"/console/conversations/{conversation_id}", notice="not_yours")
-    installments, day = _count(count), _day(first, container.clock.now().date())
+    installments = _count(count)
+    day = _day(first, await agreements.local_today(container, conversation_id))
     if installments is None or day is None:
         return await _refused(request, container, viewer, conversation_id,
                               f"give 1 to {MAX_INSTALLMENTS} installments and a first date")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
@@ -14,9 +14,12 @@ from backend.console.conversation_view import conversation_page, related_convers
 from backend.console.deps import ConsoleRoute, Viewer, render, viewer_dep
 from backend.console.notices import Notice, notice_for
 from backend.console.permissions import Perm
+from backend.console.replies import reply_language
 from backend.container import Container
 from backend.db.models import Conversation
 from backend.db.models.enums import StopState
+from backend.services.accounts import AccountRecords
+from backend.services.turns import debtor_today
 from bot.dialogs.base import DialogState
 from bot.engine import state_key
 from nlu.types import INTENTS
@@ -42,25 +45,40 @@ async def render_conversation(
     """The conversation page with `notice` above it."""
     async with container.sessions() as db:
         page = await conversation_page(db, conversation_id, container.clock.now())
+        language = await reply_language(db, container, page.conversation) if page else "en"
     if page is None:
         return render(request, "error.html", {"title": "Not found",
                                               "message": "No such conversation."}, 404)
-    language = page.conversation.language or (
-        page.records.account.debtor.preferred_language if page.records else "en"
-    )
     policies = container.services.get("policies")
     return render(request, "conversation.html", {
         "page": page, "notice": notice, "intents": INTENTS,
         "stop_states": [s.value for s in StopState],
         "canned": [(c.title, c.text(language, viewer.agent.name)) for c in load_canned()],
+        "reply_language": language,
         "owned": page.conversation.ownership == "agent"
         and page.conversation.agent_id == viewer.id,
         "payment_links": container.services.get("payment_links") is not None,
         "frequencies": policies.default.frequencies if policies else [],
         "agreements": policies is not None,
-        "nonce": secrets.token_hex(8), "today": container.clock.now().date(),
+        "nonce": secrets.token_hex(8), **agreement_days(container, page.records),
         "identity": await identity_status(container, conversation_id),
     }, status_code=status_code)
+
+
+def agreement_days(container: Container, records: AccountRecords | None
+                   ) -> dict[str, date | None]:
+    """The form's earliest and latest dates, on the debtor's calendar as the policy judges."""
+    now = container.clock.now()
+    if records is None:
+        return {"today": now.date(), "promise_until": None, "plan_until": None}
+    today = debtor_today(now, records.account.debtor.timezone)
+    policies = container.services.get("policies")
+    if policies is None:
+        return {"today": today, "promise_until": None, "plan_until": None}
+    policy = policies.for_portfolio(records.account.portfolio)
+    return {"today": today,
+            "promise_until": today + timedelta(days=policy.promise.max_days_out),
+            "plan_until": today + timedelta(days=policy.plan.first_payment_within_days)}
 
 
 async def identity_status(container: Container, conversation_id: int) -> str:
