@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cli.runtime import command_container, run
 from backend.console import users
 from backend.console.passwords import MIN_PASSWORD_LENGTH, WeakPassword
 from backend.db.migrate import upgrade
+from backend.db.models import AgentUser
 from backend.db.models.enums import Role
 
 app = typer.Typer(help="Console users: agents, supervisors, trainers, admins.")
+Email = Annotated[str, typer.Argument(help="the user's login email")]
 
 
 @app.command("create")
@@ -22,14 +27,17 @@ def create(
     role: Annotated[Role, typer.Option(help="what the user may do")] = Role.AGENT,
     password: Annotated[
         str | None,
-        typer.Option(help=f"at least {MIN_PASSWORD_LENGTH} characters (prompted when omitted)"),
+        typer.Option(help=f"at least {MIN_PASSWORD_LENGTH} characters, not a common one "
+                          "(prompted when omitted)"),
     ] = None,
     queue: Annotated[
-        list[str] | None, typer.Option(help="a queue the user works (repeat; default all)")
+        list[str] | None,
+        typer.Option(help="a queue the user works (repeat); an agent with queues sees and "
+                          "claims only those (default: all)"),
     ] = None,
 ) -> None:
     """Create a console user; `--role admin` for the first one."""
-    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    secret = password or _prompt_password()
 
     async def body() -> int:
         async with command_container() as container:
@@ -43,7 +51,7 @@ def create(
 
     try:
         agent_id = run(body)
-    except (users.AgentExists, WeakPassword) as error:
+    except (users.AgentExists, users.InvalidAgent, WeakPassword) as error:
         typer.echo(f"not created: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created {role.value} {email} (id {agent_id}); log in at /console")
@@ -53,15 +61,65 @@ def create(
 def unlock(email: Annotated[str, typer.Option(help="the locked user's email")]) -> None:
     """Lift a login lockout early."""
 
-    async def body() -> bool:
-        async with command_container() as container, container.sessions.begin() as session:
-            for agent in await users.list_agents(session):
-                if agent.email == users.normalize_email(email):
-                    await users.unlock(session, agent.id, actor="cli", now=container.clock.now())
-                    return True
-            return False
-
-    if not run(body):
-        typer.echo(f"no console user {email}", err=True)
-        raise typer.Exit(1)
+    _change(email, lambda s, agent, now: users.unlock(s, agent.id, actor="cli", now=now))
     typer.echo(f"unlocked {email}")
+
+
+@app.command("disable")
+def disable(email: Email) -> None:
+    """Refuse the user's logins and end their sessions (someone who left)."""
+    _change(email, lambda s, agent, now: users.set_disabled(s, agent.id, True, actor="cli",
+                                                            now=now))
+    typer.echo(f"disabled {email}")
+
+
+@app.command("enable")
+def enable(email: Email) -> None:
+    """Let a disabled user log in again (with the password they had)."""
+    _change(email, lambda s, agent, now: users.set_disabled(s, agent.id, False, actor="cli",
+                                                            now=now))
+    typer.echo(f"enabled {email}")
+
+
+@app.command("set-password")
+def set_password(email: Email) -> None:
+    """Set a new password (prompted, hidden); the user's sessions end."""
+    secret = _prompt_password()
+    try:
+        _change(email, lambda s, agent, now: users.set_password(s, agent.id, secret,
+                                                                actor="cli", now=now))
+    except WeakPassword as error:
+        typer.echo(f"not changed: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"password changed for {email}")
+
+
+@app.command("set-role")
+def set_role(
+    email: Email, role: Annotated[Role, typer.Argument(help="what the user may do")],
+) -> None:
+    """Change what the user may do (from their next request)."""
+    _change(email, lambda s, agent, now: users.set_role(s, agent.id, role, actor="cli",
+                                                        now=now))
+    typer.echo(f"{email} is now {role.value}")
+
+
+def _prompt_password() -> str:
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _change(
+    email: str, change: Callable[[AsyncSession, AgentUser, datetime], Awaitable[object]]
+) -> None:
+    """Run `change` on the user with `email` in one audited transaction; exit 1 when absent."""
+
+    async def body() -> None:
+        async with command_container() as container, container.sessions.begin() as session:
+            agent = await users.agent_by_email(session, email)
+            await change(session, agent, container.clock.now())
+
+    try:
+        run(body)
+    except users.UnknownAgent:
+        typer.echo(f"no console user {email}", err=True)
+        raise typer.Exit(1) from None

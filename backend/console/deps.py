@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse
 
 from backend.api.deps import ContainerDep
-from backend.console import cookies, users
+from backend.console import cookies, notices, users
 from backend.console.permissions import Perm, allowed
 from backend.container import Container
 from backend.db.models import AgentUser
@@ -104,6 +104,8 @@ async def _load_viewer(
         agent = await db.get(AgentUser, session.agent_id)
         if agent is None or agent.session_version != session.version:
             return None
+        if users.is_disabled(agent):
+            return None
         return Viewer(agent, session, await users.queues_of(db, agent.id))
 
 
@@ -157,6 +159,7 @@ class ConsoleRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def console_handler(request: Request) -> Response:
+            notices.screen(request)
             try:
                 response = await handler(request)
             except LoginRequired:
@@ -172,6 +175,7 @@ class ConsoleRoute(APIRoute):
                     "message": "This form was not sent from your current session. "
                                "Reload the page and try again.",
                 }, status_code=403)
+            notices.vouch(request, response)
             response.headers.update(SECURITY_HEADERS)
             return response
 
@@ -198,6 +202,5 @@ def event_bus(container: Container) -> EventBus:
 
 
 def back_to(path: str, **params: str | int | None) -> RedirectResponse:
-    """A 303 redirect to a console page with notice parameters."""
-    query = urlencode({k: v for k, v in params.items() if v is not None})
-    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
+    """A 303 redirect to a console page with notice parameters (vouched for: see notices)."""
+    return notices.back_to(path, **params)

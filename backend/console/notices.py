@@ -1,12 +1,28 @@
-"""The console's one-line notices after an action, by code (links cannot inject their own text)."""
+"""The console's one-line notices after an action: by code, and only when the console sent them."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode
 
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from backend.console.cookies import COOKIE_PATH, secure_cookies
 from backend.console.replies import explain
+from backend.container import Container
 from backend.db.models.enums import StopState
+from backend.services.signing import TokenSigner
+
+# The query parameters a page reads its notice from. A link anyone can write must not make
+# the console say something happened, so they count only when the redirect that carried
+# them was vouched for: see `vouch` and `screen`.
+NOTICE_KEYS = frozenset({"notice", "reason", "label", "other"})
+FLASH_COOKIE = "parley_notice"
+FLASH_LIFETIME = timedelta(minutes=10)
+_FLASH_SALT = "parley.console.notice"
 
 
 @dataclass(frozen=True)
@@ -35,8 +51,20 @@ NOTICES = {
     "reviewed": Notice("ok", "Marked as reviewed."),
     "agent_created": Notice("ok", "Console user created."),
     "unlocked": Notice("ok", "Console user unlocked."),
+    "agent_disabled": Notice("ok", "Console user disabled: their sessions have ended."),
+    "agent_enabled": Notice("ok", "Console user enabled."),
+    "role_changed": Notice("ok", "Role changed."),
+    "password_set": Notice("ok", "Password changed: the user's sessions have ended."),
     "agent_exists": Notice("error", "A console user with that email already exists."),
-    "weak_password": Notice("error", "Use a password of at least 12 characters."),
+    "bad_email": Notice("error", "Enter an email address such as ana@example.com."),
+    "bad_name": Notice("error", "Enter a name (up to 200 characters)."),
+    "weak_password": Notice("error", "Choose a stronger password: at least 12 characters, "
+                                     "not only spaces or a few repeated characters, and not a "
+                                     "common password."),
+    "not_yourself": Notice("error", "Ask another admin to disable you or change your role."),
+    "not_in_your_queues": Notice("error", "That conversation waits in a queue you do not "
+                                          "work: ask a supervisor to take it or to add you to "
+                                          "that queue."),
     "bad_role": Notice("error", "Unknown role."),
     "illegal": Notice("error", "That is not possible in the conversation's current state "
                                "(someone may have acted first). The page shows the state now."),
@@ -119,3 +147,63 @@ def _replaced(reason: str | None) -> Notice:
         parts.append(f"cancels {promises} open promise{'s' if promises > 1 else ''}")
     said = f" It {' and '.join(parts)}." if parts else ""
     return Notice("ok", f"Plan recorded.{said}")
+
+
+class NoticeRedirect(RedirectResponse):
+    """A 303 to a console page after an action; the console vouches for its notice."""
+
+
+def back_to(path: str, **params: str | int | None) -> NoticeRedirect:
+    """A 303 redirect to a console page with notice parameters."""
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return NoticeRedirect(f"{path}?{query}" if query else path, status_code=303)
+
+
+def vouch(request: Request, response: Response) -> None:
+    """After an action, remember in a signed cookie the page and notice the browser is sent
+    to; only that page shows that notice (until FLASH_LIFETIME passes or another action)."""
+    if not isinstance(response, NoticeRedirect):
+        return
+    path, _, query = response.headers["location"].partition("?")
+    pairs = _pairs(query)
+    if not any(key in NOTICE_KEYS for key, _ in pairs):
+        return
+    container = _container(request)
+    token = _signer(container).sign({"path": path, "query": pairs})
+    response.set_cookie(FLASH_COOKIE, token, max_age=int(FLASH_LIFETIME.total_seconds()),
+                        path=COOKIE_PATH, httponly=True, samesite="lax",
+                        secure=secure_cookies(container.settings))
+
+
+def screen(request: Request) -> None:
+    """Drop the notice parameters of a request the console did not vouch for, before any
+    page reads them (a forged `?notice=link_sent` then shows nothing)."""
+    pairs = _pairs(request.scope.get("query_string", b"").decode("latin-1"))
+    if not any(key in NOTICE_KEYS for key, _ in pairs) or _vouched(request, pairs):
+        return
+    kept = [(key, value) for key, value in pairs if key not in NOTICE_KEYS]
+    request.scope["query_string"] = urlencode(kept).encode("latin-1")
+
+
+def _vouched(request: Request, pairs: list[list[str]]) -> bool:
+    token = request.cookies.get(FLASH_COOKIE)
+    if not token:
+        return False
+    flash = _signer(_container(request)).read(token)
+    return (flash is not None and flash.get("path") == request.scope.get("path")
+            and flash.get("query") == pairs)
+
+
+def _pairs(query: str) -> list[list[str]]:
+    """The query's parameters in a canonical order (lists: they survive a JSON round trip)."""
+    return sorted([key, value] for key, value in parse_qsl(query, keep_blank_values=True))
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def _signer(container: Container) -> TokenSigner:
+    return TokenSigner(container.settings.secret_key, _FLASH_SALT, container.clock,
+                       FLASH_LIFETIME)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.console.permissions import Perm, allowed
 from backend.db.models import AgentUser, Conversation, Debtor, Handoff
 from backend.services.handoff import ACTIVE_STATUSES, AGENT, QUEUED
 from backend.services.queues import Queue, QueueConfig
@@ -71,12 +72,25 @@ def format_wait(delta: timedelta) -> str:
     return f"{days} d {hours} h"
 
 
+def limited_to(role: str, queues: tuple[str, ...]) -> tuple[str, ...]:
+    """The only queues a user sees and claims from: an agent's assigned ones; empty (every
+    queue) for an agent with none assigned and for supervisors and admins."""
+    return () if allowed(role, Perm.OVERRIDE) else queues
+
+
+def works_queue(role: str, queues: tuple[str, ...], queue: str) -> bool:
+    """Whether a user may see and claim what waits in `queue`."""
+    only = limited_to(role, queues)
+    return not only or queue in only
+
+
 async def queue_board(
     session: AsyncSession, queues: QueueConfig, now: datetime, agent_id: int,
-    everyone: bool = False,
+    everyone: bool = False, only: tuple[str, ...] = (),
 ) -> QueueBoard:
     """Every open handoff, grouped for the queue page; with `everyone`, the conversations
-    other agents own too (a supervisor finds and overrides them there)."""
+    other agents own too (a supervisor finds and overrides them there); with `only`, just
+    the waiting conversations of those queues (an agent's assigned queues)."""
     rows = await session.execute(
         select(Handoff, Conversation.channel, Debtor.full_name, AgentUser.name)
         .join(Conversation, Conversation.id == Handoff.conversation_id)
@@ -85,11 +99,13 @@ async def queue_board(
         .where(Handoff.status.in_(ACTIVE_STATUSES))
         .order_by(Handoff.priority.desc(), Handoff.created_at, Handoff.id)
     )
-    groups = {q.name: QueueGroup(q) for q in queues.queues}
+    groups = {q.name: QueueGroup(q) for q in queues.queues if not only or q.name in only}
     mine: list[QueueItem] = []
     others: list[QueueItem] = []
     for handoff, channel, debtor, agent in rows.all():
         item = _item(handoff, channel, debtor, agent, queues.get(handoff.queue), now)
+        if handoff.status == QUEUED and only and handoff.queue not in only:
+            continue
         if handoff.status == QUEUED:
             groups.setdefault(handoff.queue, QueueGroup(queues.get(handoff.queue))).items.append(
                 item

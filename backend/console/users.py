@@ -1,24 +1,46 @@
-"""Console users: creating them, logging them in with lockout, and the queues they work."""
+"""Console users: creating, logging in with lockout, disabling, and the queues they work."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, case, delete, func, literal, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.console.passwords import dummy_hash, hash_password, verify_password
 from backend.db.models import AgentQueue, AgentUser
 from backend.db.models.enums import Role
+from backend.db.types import UtcDateTime
 from backend.services import audit
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+MAX_FIELD = 200  # the email and name columns' length
+EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+# An argon2 hash never starts with "!": the marker makes it unverifiable until removed.
+DISABLED = "!"
 
 
 class AgentExists(ValueError):
     """An agent with that email already exists."""
+
+
+class InvalidAgent(ValueError):
+    """A blank or malformed email or name."""
+
+
+class InvalidEmail(InvalidAgent):
+    """A blank or malformed email."""
+
+
+class InvalidName(InvalidAgent):
+    """A blank, overlong or unprintable name."""
+
+
+class UnknownAgent(LookupError):
+    """No console user has that email."""
 
 
 @dataclass(frozen=True)
@@ -40,16 +62,37 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def valid_email(email: str) -> str:
+    """The normalized email; InvalidAgent when it is blank or not an address."""
+    email = normalize_email(email)
+    if len(email) > MAX_FIELD or not email.isprintable() or not EMAIL.fullmatch(email):
+        raise InvalidEmail("enter an email address such as ana@example.com")
+    return email
+
+
+def valid_name(name: str) -> str:
+    """The trimmed name; InvalidAgent when it is blank, too long or holds control characters."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_FIELD or not name.isprintable():
+        raise InvalidName(f"enter a name (1 to {MAX_FIELD} characters)")
+    return name
+
+
+def is_disabled(agent: AgentUser) -> bool:
+    """True for a user an admin disabled (no login, no session)."""
+    return agent.password_hash.startswith(DISABLED)
+
+
 async def create_agent(
     session: AsyncSession, *, email: str, name: str, role: Role, password: str, now: datetime,
     actor: str = "cli", queues: tuple[str, ...] = (),
 ) -> AgentUser:
-    """A new console user (the password is hashed; short passwords are refused)."""
-    email = normalize_email(email)
+    """A new console user (the password is hashed; weak passwords are refused)."""
+    email, name = valid_email(email), valid_name(name)
     if await session.scalar(select(AgentUser.id).where(AgentUser.email == email)):
         raise AgentExists(f"an agent with email {email} already exists")
     agent = AgentUser(
-        email=email, name=name.strip(), role=Role(role).value,
+        email=email, name=name, role=Role(role).value,
         password_hash=hash_password(password), failed_logins=0, created_at=now,
     )
     session.add(agent)
@@ -65,33 +108,66 @@ async def create_agent(
 async def authenticate(
     session: AsyncSession, email: str, password: str, now: datetime
 ) -> LoginResult:
-    """Check a login; MAX_FAILED_LOGINS wrong passwords lock the account for LOCKOUT."""
+    """Check a login; MAX_FAILED_LOGINS wrong passwords lock the account for LOCKOUT.
+
+    The counter moves in the database (`failed_logins + 1`), never from a value read earlier,
+    so attempts made at once all count, and only the one reaching the threshold locks.
+    """
     agent = await session.scalar(
         select(AgentUser).where(AgentUser.email == normalize_email(email))
     )
-    if agent is None:
+    if agent is None or is_disabled(agent):
         verify_password(dummy_hash(), password)
         return LoginResult(None)
     if agent.locked_until is not None and agent.locked_until > now:
         verify_password(dummy_hash(), password)  # as slow as any other failure
         return LoginResult(None, agent.locked_until)
     if not verify_password(agent.password_hash, password):
-        return await _failed(session, agent, now)
-    agent.failed_logins, agent.locked_until = 0, None
+        return await _failed(session, agent.id, now)
+    if not await _succeeded(session, agent.id, now):
+        return LoginResult(None)
     await audit.record(session, occurred_at=now, actor=f"agent:{agent.id}", action="agent.login",
                        subject_type="agent_user", subject_id=agent.id)
     return LoginResult(agent)
 
 
-async def _failed(session: AsyncSession, agent: AgentUser, now: datetime) -> LoginResult:
-    agent.failed_logins += 1
-    if agent.failed_logins < MAX_FAILED_LOGINS:
+def _open(now: datetime) -> ColumnElement[bool]:
+    """The agent is not locked at `now` (checked again at write time)."""
+    return or_(AgentUser.locked_until.is_(None), AgentUser.locked_until <= now)
+
+
+async def _failed(session: AsyncSession, agent_id: int, now: datetime) -> LoginResult:
+    reaches = AgentUser.failed_logins + 1 >= MAX_FAILED_LOGINS
+    until = now + LOCKOUT
+    row = (await session.execute(
+        update(AgentUser).where(AgentUser.id == agent_id, _open(now))
+        .values(failed_logins=case((reaches, 0), else_=AgentUser.failed_logins + 1),
+                locked_until=case((reaches, literal(until, UtcDateTime())),
+                                  else_=AgentUser.locked_until))
+        .returning(AgentUser.locked_until)
+        .execution_options(synchronize_session=False)
+    )).first()
+    if row is None:  # another attempt locked the account meanwhile
         return LoginResult(None)
-    agent.failed_logins, agent.locked_until = 0, now + LOCKOUT
+    if row.locked_until is None or row.locked_until <= now:
+        return LoginResult(None)
     await audit.record(session, occurred_at=now, actor="system", action="agent.locked",
-                       subject_type="agent_user", subject_id=agent.id,
-                       data={"until": agent.locked_until.isoformat()})
-    return LoginResult(None, agent.locked_until)
+                       subject_type="agent_user", subject_id=agent_id,
+                       data={"until": until.isoformat()})
+    return LoginResult(None, until)
+
+
+async def _succeeded(session: AsyncSession, agent_id: int, now: datetime) -> bool:
+    """Reset the counter unless a concurrent failure locked (or an admin disabled) the user."""
+    done = await session.scalar(
+        update(AgentUser)
+        .where(AgentUser.id == agent_id, _open(now),
+               not_(AgentUser.password_hash.startswith(DISABLED)))
+        .values(failed_logins=0, locked_until=None)
+        .returning(AgentUser.id)
+        .execution_options(synchronize_session=False)
+    )
+    return done is not None
 
 
 async def unlock(session: AsyncSession, agent_id: int, *, actor: str, now: datetime) -> None:
@@ -103,6 +179,71 @@ async def unlock(session: AsyncSession, agent_id: int, *, actor: str, now: datet
     await end_sessions(session, agent_id)
     await audit.record(session, occurred_at=now, actor=actor, action="agent.unlocked",
                        subject_type="agent_user", subject_id=agent_id)
+
+
+async def agent_by_email(session: AsyncSession, email: str) -> AgentUser:
+    """The console user with `email`; UnknownAgent when there is none."""
+    agent = await session.scalar(
+        select(AgentUser).where(AgentUser.email == normalize_email(email))
+    )
+    if agent is None:
+        raise UnknownAgent(f"no console user {normalize_email(email)}")
+    return agent
+
+
+async def set_disabled(
+    session: AsyncSession, agent_id: int, disabled: bool, *, actor: str, now: datetime
+) -> bool:
+    """Disable a user (login refused, every session ended) or enable them again; False when
+    there was nothing to change. The hash is kept behind a marker, as `passwd -l` does, so
+    enabling restores the password the user had."""
+    agent = await session.get(AgentUser, agent_id)
+    if agent is None or is_disabled(agent) == disabled:
+        return False
+    stored = agent.password_hash.removeprefix(DISABLED)
+    agent.password_hash = DISABLED + stored if disabled else stored
+    await session.flush()
+    if disabled:
+        await end_sessions(session, agent_id)
+    await audit.record(session, occurred_at=now, actor=actor,
+                       action="agent.disabled" if disabled else "agent.enabled",
+                       subject_type="agent_user", subject_id=agent_id)
+    return True
+
+
+async def set_password(
+    session: AsyncSession, agent_id: int, password: str, *, actor: str, now: datetime
+) -> None:
+    """Replace a user's password (same rules as at creation); their sessions end and any
+    lockout lifts. A disabled user stays disabled."""
+    hashed = hash_password(password)
+    agent = await session.get(AgentUser, agent_id)
+    if agent is None:
+        raise UnknownAgent(f"no console user with id {agent_id}")
+    agent.password_hash = DISABLED + hashed if is_disabled(agent) else hashed
+    agent.failed_logins, agent.locked_until = 0, None
+    await session.flush()
+    await end_sessions(session, agent_id)
+    await audit.record(session, occurred_at=now, actor=actor, action="agent.password_set",
+                       subject_type="agent_user", subject_id=agent_id)
+
+
+async def set_role(
+    session: AsyncSession, agent_id: int, role: Role, *, actor: str, now: datetime
+) -> bool:
+    """Change a user's role (it applies from their next request); False when unchanged."""
+    role = Role(role)
+    agent = await session.get(AgentUser, agent_id)
+    if agent is None:
+        raise UnknownAgent(f"no console user with id {agent_id}")
+    if agent.role == role.value:
+        return False
+    before, agent.role = agent.role, role.value
+    await session.flush()
+    await audit.record(session, occurred_at=now, actor=actor, action="agent.role_changed",
+                       subject_type="agent_user", subject_id=agent_id,
+                       data={"from": before, "to": role.value})
+    return True
 
 
 async def end_sessions(session: AsyncSession, agent_id: int) -> None:

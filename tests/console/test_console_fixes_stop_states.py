@@ -102,8 +102,9 @@ async def test_a_crafted_not_set_link_names_only_a_real_state(
     client, _, _ = await logged_in(Role.SUPERVISOR)
     cid, _ = await _account_of(console, seed)
     page = await client.get(f"/console/conversations/{cid}?notice=not_set&reason=pay+now")
+    # Notices are vouched for by the console's signed cookie: a crafted link shows none.
     assert "pay now" not in page.text
-    assert "That stop-state is not set on this account: nothing was changed." in page.text
+    assert "That stop-state is not set on this account" not in page.text
 
 
 async def test_clearing_the_dispute_resolves_the_open_disputes_with_the_reason(

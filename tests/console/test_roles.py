@@ -61,6 +61,10 @@ ROUTES: list[tuple[str, str, Perm | None]] = [
     ("GET", "/console/agents", Perm.MANAGE_AGENTS),
     ("POST", "/console/agents", Perm.MANAGE_AGENTS),
     ("POST", "/console/agents/{agent}/unlock", Perm.MANAGE_AGENTS),
+    ("POST", "/console/agents/{agent}/disable", Perm.MANAGE_AGENTS),
+    ("POST", "/console/agents/{agent}/enable", Perm.MANAGE_AGENTS),
+    ("POST", "/console/agents/{agent}/role", Perm.MANAGE_AGENTS),
+    ("POST", "/console/agents/{agent}/password", Perm.MANAGE_AGENTS),
     ("POST", "/console/logout", None),
 ]
 PUBLIC = {("GET", "/console/login"), ("POST", "/console/login")}
