@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,7 +113,7 @@ async def _conversation_for(
         await session.execute(ADDRESS_LOCK, key)
         conversation = await session.scalar(_LATEST_CONVERSATION, key)
     if conversation is not None:
-        if conversation.debtor_id is None:
+        if conversation.account_id is None:  # the address may have reached an account since
             await _link(session, conversation)
         return conversation
     conversation = Conversation(
@@ -154,10 +154,13 @@ async def resolve_address(
         account = await session.get(Account, int(address.split(":", 1)[1]))
         return (account.debtor_id, account.id) if account else (None, None)
     channels = PHONE_CHANNELS if channel in PHONE_CHANNELS else (channel,)
+    # A debtor with an account comes first: an opt-out kept for an address nobody held yet
+    # sits on an account-less placeholder (compliance/consent.py), not on who holds it now.
+    holds_accounts = exists().where(Account.debtor_id == ContactPoint.debtor_id)
     debtor_id = await session.scalar(
         select(ContactPoint.debtor_id)
         .where(ContactPoint.channel.in_(channels), ContactPoint.address == address)
-        .order_by(ContactPoint.id)
+        .order_by(case((holds_accounts, 0), else_=1), ContactPoint.id)
         .limit(1)
     )
     if debtor_id is None:

@@ -116,3 +116,17 @@ def test_the_spanish_opt_out_line_names_stop_as_the_reminders_do() -> None:
         line = renderer.sentence(f"optout_line.{channel}", {},
                                  RenderContext(locale="es", currency="USD", channel=channel))
         assert "STOP" in line and "BAJA" not in line
+
+
+async def test_once_the_number_is_imported_its_holder_is_reached_though_still_opted_out(
+    stranger: Chat,
+) -> None:
+    await stranger.says("STOP")
+    account_id = await _import(stranger.container)
+    # Opted out still, so the bot says nothing, but a lawyer is the account's business now.
+    assert (await stranger.says("talk to my lawyer Jane Doe at 555-0100")).replies == []
+    async with stranger.container.sessions() as session:
+        account = await session.get(Account, account_id)
+        conversation = await session.scalar(select(Conversation))
+    assert account is not None and account.attorney
+    assert conversation is not None and conversation.account_id == account_id
