@@ -17,6 +17,7 @@ from backend.services.compliance.rules import DEFAULT_RULES_PATH, load_rules
 from backend.services.compliance.service import ComplianceGate
 from backend.services.dispatch import InboundDispatcher
 from backend.services.outbox import RetryPolicy, SqlOutbox
+from backend.services.policy.loader import load_default
 from backend.settings import WHATSAPP_CLOUD_SETTINGS, Settings
 from bot.channels.base import ChannelAdapter
 from bot.channels.telegram import TelegramAdapter, build_bot
@@ -43,8 +44,10 @@ def install_channels(
     gate = ComplianceGate(load_rules(rules_path))
     # The shared handoff service is installed later (console or conversations), so it is
     # looked up when a lost reply needs a person, not captured here.
+    verification = load_default(container.settings.policy_dir).verification
     outbox = SqlOutbox(container.sessions, container.clock, gate, adapters, retry,
-                       handoffs=lambda: container.services.get("handoffs"))
+                       handoffs=lambda: container.services.get("handoffs"),
+                       verified_ttl=timedelta(minutes=verification.verified_ttl_minutes))
     dispatcher = InboundDispatcher(container.sessions, container.services, container.redis)
     container.services.update(
         {"adapters": adapters, "gate": gate, "outbox": outbox, "dispatcher": dispatcher}

@@ -13,7 +13,7 @@ from sqlalchemy import Row, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.engine import autocommit
-from backend.db.models import Account, Conversation, Message
+from backend.db.models import Account, AuditEvent, Conversation, Message, Portfolio
 from backend.db.models.enums import Direction, Ownership
 from backend.db.types import UtcDateTime
 from backend.services import audit, message_feed
@@ -29,6 +29,8 @@ from backend.services.delivery import (
 )
 from backend.services.handoff import SYSTEM_ACTOR, HandoffError, HandoffService
 from backend.services.inbox import resolve_address
+from backend.services.policy.loader import PolicyError, parse_policy
+from backend.services.policy.model import Policy
 from backend.services.queues import load_queues
 from backend.services.row_locks import hold_account, hold_address
 from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
@@ -46,6 +48,10 @@ from bot.ports import OutboxDecision
 log = logging.getLogger(__name__)
 STUCK_AFTER = timedelta(minutes=10)
 UNDELIVERED = "reply_undelivered"  # the handoff reason when the outbox gives up on a message
+SUPERSEDED = "superseded"  # a held reply a later turn's reply made out of date
+VERIFICATION_EXPIRED = "verification_expired"  # a held reply whose verification ran out
+VERIFIED_ACTION = "identity.verified"  # the turn's audit event when verification passes
+DEFAULT_VERIFIED_TTL = timedelta(minutes=Policy().verification.verified_ttl_minutes)
 HandoffLookup = Callable[[], HandoffService | None]
 
 
@@ -81,9 +87,11 @@ class SqlOutbox:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], clock: Clock, gate: ComplianceGate,
         adapters: Mapping[str, ChannelAdapter], retry: RetryPolicy | None = None,
-        handoffs: HandoffLookup | None = None,
+        handoffs: HandoffLookup | None = None, verified_ttl: timedelta = DEFAULT_VERIFIED_TTL,
     ) -> None:
         self.sessions, self.clock, self.gate = sessions, clock, gate
+        # How long a verification lasts for a portfolio without its own policy.
+        self.verified_ttl = verified_ttl
         self.adapters = adapters
         self.retry = retry or RetryPolicy()
         # Looked up when needed: the console or the conversations install the shared service
@@ -167,14 +175,84 @@ class SqlOutbox:
 
     async def _regate(self, session: AsyncSession, due: list[Message], now: datetime
                       ) -> list[int]:
-        """Run the gate again on stored messages; the ids it allows now (left pending)."""
+        """Run the gate again on stored messages; the ids it allows now (left pending).
+
+        A held bot reply is dropped first when it is out of date (`_stale`).
+        """
         for message in due:
+            if await self._drop_stale(session, message, now):
+                continue
             outbound = await _rebuild(session, message)
             decision = await self.gate.evaluate(
                 session, outbound, conversation_id=message.conversation_id,
                 message_id=message.id, now=now)
             _apply_decision(message, decision, now)
         return [m.id for m in due if m.delivery_status == "pending"]
+
+    async def _drop_stale(self, session: AsyncSession, message: Message, now: datetime
+                          ) -> bool:
+        """Mark a held reply that must not go any more; True when it was dropped.
+
+        Only the bot's replies: reminders, campaign steps, agents' messages and receipts keep
+        their own rules. A reply waits for the night or a provider outage while the debtor
+        may write again: the later turn's reply answers what they said since, and a reply
+        that relied on a verification which has run out would speak to whoever holds the
+        phone now (compliance.md A.2 item 9).
+        """
+        data = envelope(message)
+        if data.get("purpose") != Purpose.REPLY.value:
+            return False
+        newer = await _superseded_by(session, message, data)
+        if newer is not None:
+            message.delivery_status, message.error_code = SUPERSEDED, SUPERSEDED
+            await self._audit_drop(session, message, now, "message.superseded",
+                                   {"superseded_by": newer})
+            return True
+        if not (data.get("recipient_verified") or data.get("discusses_debt")):
+            return False
+        until = await self._verified_until(session, message, data)
+        if now < until:
+            return False
+        message.delivery_status, message.error_code = "blocked", VERIFICATION_EXPIRED
+        await self._audit_drop(session, message, now, "message.verification_expired",
+                               {"verified_until": until.isoformat()})
+        return True
+
+    async def _verified_until(self, session: AsyncSession, message: Message,
+                              data: dict[str, Any]) -> datetime:
+        """When the verification a held reply relied on ended (or ends).
+
+        The conversation's last `identity.verified` up to the reply's creation, else the
+        creation itself (verification came no later), plus the portfolio's verification TTL.
+        """
+        verified_at = await session.scalar(
+            select(func.max(AuditEvent.occurred_at)).where(
+                AuditEvent.action == VERIFIED_ACTION, AuditEvent.subject_type == "conversation",
+                AuditEvent.subject_id == str(message.conversation_id),
+                AuditEvent.occurred_at <= message.created_at))
+        return (verified_at or message.created_at) + await self._ttl(session, message, data)
+
+    async def _ttl(self, session: AsyncSession, message: Message, data: dict[str, Any]
+                   ) -> timedelta:
+        account_id = data.get("account_id") or await session.scalar(
+            select(Conversation.account_id).where(Conversation.id == message.conversation_id))
+        policy = await session.scalar(
+            select(Portfolio.policy).join(Account, Account.portfolio_id == Portfolio.id)
+            .where(Account.id == account_id)) if account_id is not None else None
+        if not policy:
+            return self.verified_ttl
+        try:
+            minutes = parse_policy(policy).verification.verified_ttl_minutes
+        except PolicyError:
+            return self.verified_ttl
+        return timedelta(minutes=minutes)
+
+    async def _audit_drop(self, session: AsyncSession, message: Message, now: datetime,
+                          action: str, data: dict[str, Any]) -> None:
+        log.info("held message %s dropped: %s", message.id, message.error_code)
+        await audit.record(session, occurred_at=now, actor="outbox", action=action,
+                           subject_type="message", subject_id=message.id,
+                           data={"conversation_id": message.conversation_id, **data})
 
     async def _conversation(self, session: AsyncSession, outbound: OutboundMessage,
                             now: datetime) -> Conversation:
@@ -414,6 +492,28 @@ def _apply_decision(message: Message, decision: GateDecision, now: datetime) -> 
     # The provider's 131047/63016 outranks the gate's own view of the window.
     data["use_template"] = decision.use_template or bool(data.get("template_required"))
     set_envelope(message, data)
+
+
+async def _superseded_by(session: AsyncSession, message: Message, data: dict[str, Any]
+                         ) -> int | None:
+    """A later bot reply of the conversation answering a later inbound message, if any.
+
+    Replies of one turn answer the same inbound message and never supersede each other.
+    """
+    answered = data.get("in_reply_to")
+    if answered is None:
+        return None
+    later = await session.execute(
+        select(Message.id, Message.entities).where(
+            Message.conversation_id == message.conversation_id,
+            Message.direction == Direction.OUTBOUND, Message.id > message.id)
+        .order_by(Message.id))
+    for other_id, entities in later.all():
+        other = envelope_in(entities)
+        if (other.get("purpose") == Purpose.REPLY.value
+                and (other.get("in_reply_to") or 0) > answered):
+            return int(other_id)
+    return None
 
 
 def _not_before(message: Message) -> datetime:

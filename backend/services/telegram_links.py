@@ -6,22 +6,40 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Account, AuditEvent, ContactPoint, Conversation
+from backend.db.models import Account, AuditEvent, ContactPoint, Conversation, Message
 from backend.services import audit
 from backend.services.handoff import SYSTEM_ACTOR, HandoffService
+from backend.services.inbox import StoredInbound
 from backend.services.queues import load_queues
-from bot.messages import ConversationKey
+from bot.channels.telegram import START_BARE, START_COMMAND, START_LINK
+from bot.dialogs.base import Said
+from bot.messages import ConversationKey, InboundMessage, OutboundMessage, Purpose, Reply
+from bot.ports import Outbox
+from bot.responses import RenderContext, Renderer
 
 TOKEN_RE = re.compile(r"^[0-9a-f]+-[0-9a-f]+-[0-9a-f]{8}-[0-9a-f]{24}$")
 DEFAULT_TTL = timedelta(days=14)
 LINKED_ACTION = "telegram.linked"
 REFUSED_ACTION = "telegram.link_refused"
 OTHER_DEBTOR = "linked_to_other_debtor"
+# What a `/start` did; the Telegram adapter marks the command in the inbound's metadata.
+LINKED, REFUSED, INVALID = "linked", "refused", "invalid"
+# The channel's own answer to each outcome; a refused link goes to a person, unanswered.
+START_REPLIES = {LINKED: "telegram.linked", INVALID: "telegram.link_invalid",
+                 START_BARE: "telegram.start"}
+
+
+@dataclass(frozen=True)
+class StartAnswer:
+    """A `/start` the channel answered itself (the engine never reads it): the reply to send."""
+
+    reply_id: int | None
 
 
 def make_token(secret: str, account_id: int, now: datetime, ttl: timedelta = DEFAULT_TTL) -> str:
@@ -49,7 +67,16 @@ async def link_chat(
     session: AsyncSession, key: ConversationKey, token: str, secret: str, now: datetime,
     handoffs: HandoffService | None = None,
 ) -> int | None:
-    """Link the chat to the token's debtor once; returns the account id, or None if refused.
+    """Link the chat to the token's debtor once; returns the account id, or None if refused."""
+    _, account_id = await link_outcome(session, key, token, secret, now, handoffs)
+    return account_id
+
+
+async def link_outcome(
+    session: AsyncSession, key: ConversationKey, token: str, secret: str, now: datetime,
+    handoffs: HandoffService | None = None,
+) -> tuple[str, int | None]:
+    """Link the chat to the token's debtor once: (LINKED, account id), REFUSED or INVALID.
 
     A chat already linked to another debtor is never re-linked: its verified identity is that
     debtor's, and a forwarded link must not open someone else's account to it.
@@ -57,11 +84,11 @@ async def link_chat(
     account_id = read_token(secret, token, now)
     account = await session.get(Account, account_id) if account_id is not None else None
     if account is None or await _used(session, token):
-        return None
+        return INVALID, None
     other = await _other_debtor(session, key, account.debtor_id)
     if other is not None:
         await _refuse(session, key, token, account, other, now, handoffs)
-        return None
+        return REFUSED, None
     existing = await session.scalar(select(ContactPoint).where(
         ContactPoint.debtor_id == account.debtor_id, ContactPoint.channel == key.channel,
         ContactPoint.address == key.address))
@@ -75,7 +102,51 @@ async def link_chat(
     await audit.record(session, occurred_at=now, actor="telegram", action=LINKED_ACTION,
                        subject_type="link_token", subject_id=_token_id(token),
                        data={"account_id": account.id})
-    return account.id
+    return LINKED, account.id
+
+
+async def answer_start(
+    session: AsyncSession, inbound: InboundMessage, stored: StoredInbound,
+    outcome: str | None, *, outbox: Outbox, renderer: Renderer, now: datetime,
+) -> StartAnswer | None:
+    """The channel's own answer to a `/start`; None when the engine is to read the message.
+
+    `/start` is no SMS START: a linked chat is greeted towards verification, a link that no
+    longer works says so, a bare `/start` says how to link. Only an opted-out chat's
+    `/start` goes to the engine, where it is the opt-in it always was (compliance.md C 50).
+    The message is marked processed, so no turn answers it as well.
+    """
+    kind = inbound.metadata.get(START_COMMAND)
+    if kind not in (START_LINK, START_BARE) or stored.duplicate:
+        return None
+    if await _opted_out(session, inbound.key):
+        return None
+    await session.execute(update(Message).where(Message.id == stored.message_id)
+                          .values(processed_at=now))
+    reply = START_REPLIES.get(outcome or INVALID) if kind == START_LINK else _bare_reply(stored)
+    if reply is None:
+        return StartAnswer(None)
+    locale = "es" if str(inbound.metadata.get("language") or "").startswith("es") else "en"
+    rendered = renderer.render(Said(Reply(reply)), RenderContext(locale=locale,
+                                                                 channel=inbound.key.channel))
+    decision = await outbox.submit(session, OutboundMessage(
+        key=inbound.key, text=rendered.text, purpose=Purpose.REPLY,
+        conversation_id=stored.conversation_id, account_id=stored.account_id,
+        in_reply_to=stored.message_id, idempotency_key=f"telegram-start:{stored.message_id}",
+        language=locale))
+    return StartAnswer(decision.message_id if decision.allowed else None)
+
+
+def _bare_reply(stored: StoredInbound) -> str:
+    # A linked chat is greeted as a fresh link is; another is told how to link.
+    return START_REPLIES[LINKED] if stored.account_id is not None else START_REPLIES[START_BARE]
+
+
+async def _opted_out(session: AsyncSession, key: ConversationKey) -> bool:
+    found = await session.scalar(select(ContactPoint.id).where(
+        ContactPoint.channel == key.channel, ContactPoint.address == key.address,
+        ContactPoint.opted_out_at.is_not(None)).limit(1))
+    return found is not None
 
 
 async def _other_debtor(session: AsyncSession, key: ConversationKey, debtor_id: int

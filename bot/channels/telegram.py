@@ -56,6 +56,8 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MEDIA_KINDS = ("photo", "voice", "audio", "video", "video_note", "animation", "document",
                "sticker")
 ANSWER_TIMEOUT = 5  # seconds for answerCallbackQuery, made after the ack
+# The inbound metadata naming a `/start`: with a deep-link token, or bare.
+START_COMMAND, START_LINK, START_BARE = "telegram_start", "link", "bare"
 
 
 class TelegramAdapter:
@@ -175,16 +177,28 @@ def _router(bot_id: int) -> Router:
         return ConversationKey("telegram", str(chat_id))
 
     def inbound(update_id: int, chat_id: int, text: str, when: datetime,
-                choice: str | None = None, media: tuple[Attachment, ...] = ()) -> InboundMessage:
+                choice: str | None = None, media: tuple[Attachment, ...] = (),
+                metadata: dict[str, str] | None = None) -> InboundMessage:
         # Update ids restart at random after a quiet week, so the id is (bot, update) - not order.
         return InboundMessage(key_of(chat_id), text, f"{bot_id}:{update_id}", when.astimezone(UTC),
-                              attachments=media, choice_value=choice)
+                              attachments=media, choice_value=choice, metadata=metadata or {})
+
+    def start(message: Message, event_update: Update, kind: str) -> InboundMessage:
+        # `/start` is Telegram's "open the bot", no SMS START: the webhook answers it (by
+        # what the link did) in the language the user's Telegram app is set to.
+        language = message.from_user.language_code if message.from_user else None
+        return inbound(event_update.update_id, message.chat.id, "/start", message.date,
+                       metadata={START_COMMAND: kind, "language": language or ""})
 
     @router.message(CommandStart(deep_link=True))
     async def start_linked(message: Message, command: CommandObject, event_update: Update):
         key = key_of(message.chat.id)
-        first = inbound(event_update.update_id, message.chat.id, "/start", message.date)
+        first = start(message, event_update, START_LINK)
         return WebhookBatch(messages=(first,), links=(LinkRequest(key, command.args or ""),))
+
+    @router.message(CommandStart())
+    async def start_bare(message: Message, event_update: Update) -> WebhookBatch:
+        return WebhookBatch(messages=(start(message, event_update, START_BARE),))
 
     @router.message()
     async def any_message(message: Message, event_update: Update) -> WebhookBatch:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -33,6 +34,7 @@ from bot.messages import Attachment, ConversationKey, InboundMessage
 # The SDK logs whole responses (bodies, phone numbers) at INFO; keep them out of the logs.
 _sdk_log = logging.getLogger("parley.twilio.sdk")
 _sdk_log.setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
 OPT_OUT_CODES = frozenset({"21610", "63014"})  # unsubscribed recipient; WhatsApp user blocked
 REENGAGE_CODES = frozenset({"63016"})  # free-form WhatsApp outside the 24h window
@@ -92,6 +94,37 @@ class TwilioSignature:
         except MalformedPayload:
             return False  # a body Twilio never sends (not UTF-8) cannot carry its signature
         return bool(self._validator.validate(url, form, signature))
+
+
+def for_account(request: RawRequest, account_sid: str) -> bool:
+    """The delivery names our AccountSid (checked after the signature; a missing one is not).
+
+    A signed request for another account is not ours to answer: refused like a forgery.
+    """
+    try:
+        given = parse_form(request.body).get("AccountSid", "")
+    except MalformedPayload:
+        return False
+    if account_sid and hmac.compare_digest(given.encode(), account_sid.encode()):
+        return True
+    log.warning("rejected twilio webhook: AccountSid is not this account's")
+    return False
+
+
+def addressed_to(form: Mapping[str, str], channel: str, numbers: Iterable[str | None],
+                 service: str | None = None) -> bool:
+    """An inbound message written to one of our senders: a number, or our Messaging Service.
+
+    Anything else (another number of the account pointed at this webhook) would be answered
+    from a number the debtor never wrote to, so it is acknowledged and dropped, with a
+    warning naming only the last digits written to.
+    """
+    to = strip_prefix(form.get("To", ""))
+    ours = {strip_prefix(number) for number in numbers if number}
+    if to in ours or (service and form.get("MessagingServiceSid") == service):
+        return True
+    log.warning("ignored twilio %s message to …%s: not a configured sender", channel, to[-4:])
+    return False
 
 
 def parse_form(body: bytes) -> dict[str, str]:

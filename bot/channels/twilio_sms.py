@@ -10,7 +10,9 @@ from bot.channels.base import ChannelLimits, Delivery, RawRequest, SendResult, W
 from bot.channels.rendering import render
 from bot.channels.twilio_common import (
     TwilioSignature,
+    addressed_to,
     create_message,
+    for_account,
     inbound_from_form,
     is_status_callback,
     parse_form,
@@ -47,14 +49,18 @@ class TwilioSmsAdapter:
         self._status_callback = status_callback
 
     def verify(self, request: RawRequest) -> bool:
-        return self._signature.verify(request)
+        """The signature first, then the AccountSid."""
+        return self._signature.verify(request) and for_account(request, self.client.account_sid)
 
     async def parse(self, request: RawRequest) -> WebhookBatch:
         form = parse_form(request.body)
         if is_status_callback(form):
             status = status_from_form(form)
             return WebhookBatch(statuses=(status,) if status else ())
-        return WebhookBatch(messages=(inbound_from_form(form, self.channel, self._clock.now()),))
+        inbound = inbound_from_form(form, self.channel, self._clock.now())
+        if not addressed_to(form, self.channel, (self._sender,), self._service):
+            return WebhookBatch()
+        return WebhookBatch(messages=(inbound,))
 
     async def send(self, delivery: Delivery) -> SendResult:
         body = render(delivery.text, delivery.choices, self.limits).parts[0]

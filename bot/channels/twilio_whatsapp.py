@@ -14,7 +14,9 @@ from bot.channels.errors import PermanentChannelError
 from bot.channels.rendering import render
 from bot.channels.twilio_common import (
     TwilioSignature,
+    addressed_to,
     create_message,
+    for_account,
     inbound_from_form,
     is_status_callback,
     parse_form,
@@ -52,7 +54,8 @@ class TwilioWhatsAppAdapter:
         self.numbers = WhatsAppNumbers()
 
     def verify(self, request: RawRequest) -> bool:
-        return self._signature.verify(request)
+        """The signature first, then the AccountSid."""
+        return self._signature.verify(request) and for_account(request, self.client.account_sid)
 
     async def parse(self, request: RawRequest) -> WebhookBatch:
         form = parse_form(request.body)
@@ -60,6 +63,8 @@ class TwilioWhatsAppAdapter:
             status = status_from_form(form)
             return WebhookBatch(statuses=(status,) if status else ())
         inbound = inbound_from_form(form, self.channel, self._clock.now())
+        if not addressed_to(form, self.channel, (self._sender,)):
+            return WebhookBatch()
         # The stored contact points are E.164: whatsapp:+521… (Mexico) is matched as +52….
         key = replace(inbound.key, address=self.numbers.inbound(inbound.key.address))
         return WebhookBatch(messages=(replace(inbound, key=key),))

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from functools import cache
 from typing import Any
 
 from fastapi import BackgroundTasks, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.container import Container
 from backend.services.compliance.consent import record_opt_out
 from backend.services.inbox import StoredInbound, store_inbound
-from backend.services.telegram_links import link_chat
+from backend.services.telegram_links import StartAnswer, answer_start, link_outcome
 from bot.channels.base import ChannelAdapter, RawRequest, WebhookBatch
 from bot.channels.errors import MalformedPayload
+from bot.messages import ConversationKey, InboundMessage
+from bot.responses import Renderer
 
 log = logging.getLogger(__name__)
 OPT_OUT_KEYWORD = "STOP"
@@ -48,18 +53,21 @@ async def receive(
     """
     raw = await raw_request(request)
     if not adapter.verify(raw):
-        log.warning("rejected %s webhook: bad signature", adapter.channel)
+        log.warning("rejected %s webhook: not verified (signature or account)", adapter.channel)
         return Response(status_code=status.HTTP_403_FORBIDDEN)
     try:
         batch = await adapter.parse(raw)
     except MalformedPayload as exc:
         return malformed(adapter.channel, exc)
     container: Container = request.app.state.container
-    stored = await store_batch(container, batch)
+    stored, answered = await store_batch(container, batch)
     dispatcher = container.services.get("dispatcher")
     for item in stored:
-        if not item.duplicate and dispatcher is not None:
+        if not item.duplicate and item.message_id not in answered and dispatcher is not None:
             dispatcher.dispatch(item.conversation_id, item.message_id)
+    replies = [reply for reply in answered.values() if reply is not None]
+    if replies:
+        background.add_task(container.services["outbox"].send, replies)
     if batch.statuses:
         # Only what the gate allowed again: a refused re-send stays blocked or deferred.
         resend = await container.services["outbox"].record_statuses(batch.statuses)
@@ -79,21 +87,48 @@ def malformed(channel: str, exc: MalformedPayload) -> Response:
                         status_code=status.HTTP_400_BAD_REQUEST)
 
 
-async def store_batch(container: Container, batch: WebhookBatch) -> list[StoredInbound]:
-    """Links, opt-outs and messages of one delivery, committed before the ack is sent."""
+async def store_batch(container: Container, batch: WebhookBatch
+                      ) -> tuple[list[StoredInbound], dict[int, int | None]]:
+    """Links, opt-outs and messages of one delivery, committed before the ack is sent.
+
+    Also the messages the channel answered itself (a Telegram `/start`), by id, with the
+    reply to send once committed; the engine does not read those.
+    """
     now = container.clock.now()
     secret = container.settings.secret_key
+    answered: dict[int, int | None] = {}
     async with container.sessions.begin() as session:
+        outcomes: dict[ConversationKey, str] = {}
         for link in batch.links:
-            await link_chat(session, link.key, link.token, secret, now,
-                            handoffs=container.services.get("handoffs"))
+            outcomes[link.key], _ = await link_outcome(
+                session, link.key, link.token, secret, now,
+                handoffs=container.services.get("handoffs"))
         for key in batch.opt_outs:
             await record_opt_out(session, key, "blocked_bot", now)
         stored = [await store_inbound(session, m, now=now) for m in batch.messages]
         for message, item in zip(batch.messages, stored, strict=True):
             if not item.duplicate and _provider_opt_out(message.metadata):
                 await record_opt_out(session, message.key, "keyword:STOP", now)
-    return stored
+            start = await _answer_start(container, session, message, item,
+                                        outcomes.get(message.key), now)
+            if start is not None:
+                answered[item.message_id] = start.reply_id
+    return stored, answered
+
+
+async def _answer_start(container: Container, session: AsyncSession, message: InboundMessage,
+                        item: StoredInbound, outcome: str | None, now: datetime
+                        ) -> StartAnswer | None:
+    if "turn_handler" not in container.services:
+        return None  # no bot installed (channels alone): nothing answers any message
+    renderer = container.services.get("renderer") or _renderer()
+    return await answer_start(session, message, item, outcome,
+                              outbox=container.services["outbox"], renderer=renderer, now=now)
+
+
+@cache
+def _renderer() -> Renderer:
+    return Renderer()  # an app without the conversations installed (no shared renderer)
 
 
 def _provider_opt_out(metadata: Any) -> bool:
