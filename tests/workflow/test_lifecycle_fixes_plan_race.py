@@ -24,10 +24,14 @@ LATE = datetime(2026, 12, 20, 15, 0, tzinfo=UTC)  # past the installment's grace
 WAIT = 0.5  # long enough for an unblocked statement to finish
 
 
+# Two transactions at once need PostgreSQL: these tests take only its database_url.
+ON_POSTGRES = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+
+
 @pytest.fixture
 def postgres(container: Container) -> Container:
-    if container.engine.dialect.name != "postgresql":
-        pytest.skip("two transactions at once: PostgreSQL")
+    assert container.engine.dialect.name == "postgresql"
     return container
 
 
@@ -64,6 +68,7 @@ async def _standing(container: Container, account_id: int, plan_id: int
     return plan.status, account.status, account.current_balance
 
 
+@ON_POSTGRES
 async def test_a_payment_being_posted_is_judged_after_it_commits(
     postgres: Container, clock: SettableClock,
 ) -> None:
@@ -84,6 +89,7 @@ async def test_a_payment_being_posted_is_judged_after_it_commits(
     assert waited
 
 
+@ON_POSTGRES
 async def test_a_payment_after_the_break_is_an_ordinary_one(
     postgres: Container, clock: SettableClock,
 ) -> None:
