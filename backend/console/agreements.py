@@ -16,11 +16,11 @@ from backend.container import Container
 from backend.db.models import Account, Conversation, Debtor, PaymentPlan, Promise
 from backend.db.models.enums import PlanStatus, PromiseStatus
 from backend.services import ledger
+from backend.services.geo import debtor_today
 from backend.services.policy import offers
 from backend.services.policy.model import Policy
 from backend.services.policy.rules import evaluate
 from backend.services.row_locks import hold_account
-from backend.services.turns import debtor_today
 from bot.facts import Offer, Terms
 from bot.responses import RenderContext, Renderer
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -91,6 +92,20 @@ def phone_timezones(e164: str) -> tuple[str, ...]:
         return ()
     zones = phone_timezone.time_zones_for_number(number)
     return tuple(z for z in zones if z != "Etc/Unknown")
+
+
+def debtor_zone(name: str | None) -> ZoneInfo:
+    """The debtor's zone, or DEFAULT_TIMEZONE when it is unknown ("") or not a real zone."""
+    # An unknown zone holds every outbound message at the gate; days and windows still need one.
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def debtor_today(at: datetime, name: str | None) -> date:
+    """The debtor's calendar day at `at`: offers, agreements and campaign steps are judged by it."""
+    return at.astimezone(debtor_zone(name)).date()
 
 
 def is_known_timezone(name: str) -> bool:

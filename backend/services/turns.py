@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +29,7 @@ from backend.db.models.enums import Channel, Ownership, PlanStatus, PromiseStatu
 from backend.db.types import Money
 from backend.services import audit, ledger
 from backend.services.compliance.consent import record_opt_in, record_opt_out
-from backend.services.geo import DEFAULT_TIMEZONE
+from backend.services.geo import debtor_today
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy import PolicyJudge, dialog_policy
 from backend.services.policy.store import PolicyStore
@@ -120,16 +119,6 @@ class SqlTurnStore:
             promised=agreed.promised, pending_promises=agreed.pending_promises,
             policy=dialog_policy(policy), judge=PolicyJudge(policy, account.currency),
         )
-
-
-def debtor_today(at: datetime, timezone: str | None) -> date:
-    """The debtor's calendar day at `at`: offers are judged by it, the bot's and the agents'."""
-    # An unknown zone ("") holds every outbound message at the gate; days still need one.
-    try:
-        zone = ZoneInfo(timezone or DEFAULT_TIMEZONE)
-    except (KeyError, ValueError):
-        zone = ZoneInfo(DEFAULT_TIMEZONE)
-    return at.astimezone(zone).date()
 
 
 def _first_contact(column: Any) -> Any:

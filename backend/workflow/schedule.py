@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, AccountRisk, ContactPoint, Debtor, PlannedContact, Portfolio
-from backend.services.geo import DEFAULT_TIMEZONE
+from backend.services.geo import debtor_today, debtor_zone
 from backend.workflow.segments import matches
 from backend.workflow.stops import hold_for
 from backend.workflow.store import LoadedVersion, active_versions
@@ -68,7 +67,7 @@ async def _projected(session: AsyncSession, account_id: int, versions: list[Load
         return [PlannedContactView(None, "unsegmented", None, None,
                                    "no segment of an active strategy matches this account")]
     version, segment, account, zone = found
-    today = local_today(now, zone)
+    today = debtor_today(now, zone)
     done = set((await session.scalars(select(PlannedContact.step).where(
         PlannedContact.account_id == account_id, PlannedContact.anchor == "due_date",
         PlannedContact.anchor_date == account.due_date))).all())
@@ -81,7 +80,7 @@ async def _projected(session: AsyncSession, account_id: int, versions: list[Load
 def _projection(version: LoadedVersion, segment: Segment, step: Step, due: date,
                 zone: str) -> PlannedContactView:
     day = due + timedelta(days=step.offset_days)
-    at = datetime.combine(day, step.window.start, tzinfo=_local_zone(zone)).astimezone(UTC)
+    at = datetime.combine(day, step.window.start, tzinfo=debtor_zone(zone)).astimezone(UTC)
     reason = (f"{step.reason or step.id}: due date {step.offset_days:+d} d "
               f"(segment {segment.name}, if nothing changes before then)")
     channel = None if step.action == "handoff" else step.channels[0]
@@ -89,17 +88,6 @@ def _projection(version: LoadedVersion, segment: Segment, step: Step, due: date,
                               f"{version.name} v{version.version}")
 
 
-def local_today(now: datetime, zone: str) -> date:
-    """The debtor's calendar date at `now` (the planner plans each step on it)."""
-    return now.astimezone(_local_zone(zone)).date()
-
-
-def _local_zone(zone: str) -> ZoneInfo:
-    # An unknown zone ("") is projected in the default zone; the gate holds the real send.
-    try:
-        return ZoneInfo(zone or DEFAULT_TIMEZONE)
-    except (KeyError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 async def _segment_of(session: AsyncSession, account_id: int, versions: list[LoadedVersion],
@@ -116,7 +104,7 @@ async def _segment_of(session: AsyncSession, account_id: int, versions: list[Loa
     channels = set((await session.scalars(select(ContactPoint.channel).where(
         ContactPoint.debtor_id == debtor.id, ContactPoint.opted_out_at.is_(None),
         ContactPoint.consent.is_(True)))).all())
-    dpd = account.days_past_due(local_today(now, debtor.timezone))
+    dpd = account.days_past_due(debtor_today(now, debtor.timezone))
     for version in versions:
         for segment in version.definition.segments:
             if matches(segment, dpd, account.current_balance, portfolio, risk,

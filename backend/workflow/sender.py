@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +24,7 @@ from backend.services import audit
 from backend.services.compliance.gate import GateDecision
 from backend.services.compliance.service import ComplianceGate, mask
 from backend.services.delivery import envelope_in
-from backend.services.geo import DEFAULT_TIMEZONE
+from backend.services.geo import debtor_zone
 from backend.services.row_locks import hold_account
 from backend.workflow.context import WorkflowContext
 from backend.workflow.render import render, whatsapp_template
@@ -203,7 +202,7 @@ async def _spaced_until(session: AsyncSession, contact: PlannedContact, step: St
     times = await _campaign_send_times(session, contact, now)
     if not times:
         return None
-    tz = _zone(zone)
+    tz = debtor_zone(zone)
     free = max(times).astimezone(tz).date() + timedelta(days=SPACING_DAYS)
     if now.astimezone(tz).date() >= free:
         return None
@@ -248,16 +247,9 @@ async def _space(ctx: WorkflowContext, session: AsyncSession, contact: PlannedCo
     return _finish(contact, "deferred", f"campaign_spacing until {until.isoformat()}")
 
 
-def _zone(zone: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(zone or DEFAULT_TIMEZONE)
-    except (KeyError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
-
-
 def _window_retime(step: Step, zone: str, now: datetime) -> datetime | None:
     """The next start of the step's send window when `now` is outside it (debtor-local)."""
-    tz = _zone(zone)
+    tz = debtor_zone(zone)
     local = now.astimezone(tz)
     if step.window.start <= local.time() < step.window.end:
         return None

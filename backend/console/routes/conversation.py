@@ -19,7 +19,7 @@ from backend.container import Container
 from backend.db.models import Conversation
 from backend.db.models.enums import StopState
 from backend.services.accounts import AccountRecords
-from backend.services.turns import debtor_today
+from backend.services.geo import debtor_today
 from bot.dialogs.base import DialogState
 from bot.engine import state_key
 from nlu.types import INTENTS
