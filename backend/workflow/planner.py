@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from backend.db.models import Account, AccountRisk, Debtor, PlannedContact
 from backend.db.types import UtcDateTime
-from backend.services.geo import DEFAULT_TIMEZONE
+from backend.services.geo import DEFAULT_TIMEZONE, is_known_timezone
 from backend.workflow.segments import SegmentSlot, portfolio_ids, segment_case, slots
 from backend.workflow.sources import source_for
 from backend.workflow.stops import hold_reason, reachable_on
@@ -186,15 +186,7 @@ def _due_at(step: Step, today: date, zones: Sequence[str]) -> ColumnElement[date
 async def known_zones(session: AsyncSession) -> list[str]:
     """Every valid debtor timezone on file (the rest are planned in DEFAULT_TIMEZONE)."""
     rows = await session.scalars(select(Debtor.timezone).distinct())
-    return [z for z in rows.all() if z and _known(z)]
-
-
-def _known(zone: str) -> bool:
-    try:
-        ZoneInfo(zone)
-    except (KeyError, ValueError):
-        return False
-    return True
+    return [z for z in rows.all() if z and is_known_timezone(z)]
 
 
 def _insert(session: AsyncSession, query) -> Insert:  # type: ignore[no-untyped-def]
