@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 PLACEHOLDERS = {"email": "<email>", "phone": "<phone>", "number": "<number>", "name": "<name>",
-                "date": "<date>", "zip": "<zip>"}
+                "date": "<date>", "zip": "<zip>", "address": "<address>"}
 # A dated day this close to the message is a promise or a payment the NLU must learn; a date
 # of birth never is.
 RECENT_YEARS = 2
@@ -33,6 +33,14 @@ _MONEY_BEFORE = re.compile(
 _MONEY_AFTER = re.compile(
     r"\s*(?:dollars?|bucks|usd|pesos?|mxn|dls|d[oó]lares|mil)\b|[.,]\d", re.IGNORECASE)
 
+_STREET_TYPES = (r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct"
+                 r"|way|place|pl|terrace|ter|circle|cir|highway|hwy|parkway|pkwy|square|sq)")
+_UNIT = r"(?:\s*,?\s*(?:apt|apartment|unit|suite|ste|#)\s*\.?\s*#?\s*[\w-]+)?"
+# Words that make "<number> ... st" a sentence ("pay 50 on the 1 st"), not a street name.
+_NOT_STREET_WORDS = frozenset({
+    "the", "a", "an", "at", "on", "by", "in", "of", "this", "next", "per", "to", "for", "and",
+    "or", "dollars", "bucks", "usd", "i", "you", "it", "is", "will", "can", "pay", "paid"})
+
 Keep = Callable[[str, "re.Match[str]", date], bool]
 
 
@@ -55,6 +63,10 @@ def _few_digits(text: str, match: re.Match[str], today: date) -> bool:
     return sum(map(len, groups)) < _MIN_GROUPED_DIGITS and max(map(len, groups)) < _LONG_RUN
 
 
+def _not_a_street(text: str, match: re.Match[str], today: date) -> bool:
+    return any(word.casefold() in _NOT_STREET_WORDS for word in match.group("words").split())
+
+
 def _money(text: str, match: re.Match[str], today: date) -> bool:
     return bool(_MONEY_BEFORE.search(text[:match.start()])
                 or _MONEY_AFTER.match(text, match.end()))
@@ -69,6 +81,14 @@ def _compile(pattern: str) -> re.Pattern[str]:
 # by a later kind either. A pattern's `v` group, when it has one, is the part masked.
 _PATTERNS: tuple[tuple[str, re.Pattern[str], Keep | None], ...] = (
     ("email", _compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), None),
+    # A street address (the trainer reviewer found "12 Elm Street" shown): the house number,
+    # one to four words and a street type, with a unit; in Spanish the street word first.
+    ("address", _compile(rf"(?<![\w$.,/-])\d{{1,6}}[a-z]?\s+(?P<words>(?:[\w'.-]+\s+){{1,4}}?)"
+                         rf"{_STREET_TYPES}\b\.?{_UNIT}"), _not_a_street),
+    ("address", _compile(r"(?<!\w)(?:calle|c/|avenida|avda\.?|av\.|calzada|privada"
+                         r"|callej[oó]n|carretera|paseo)\s+(?:[\w'.áéíóúñ-]+\s+){1,4}?"
+                         r"(?:#\s*|n[uú]m(?:ero|\.)?\s*|no\.?\s*)?\d{1,6}[a-z]?(?!\w|[.,]\d)"
+                         r"(?:\s*,?\s*(?:int(?:erior)?|depto|dpto|apto|piso)\.?\s*[\w-]+)?"), None),
     # A card's expiry and security code only after their words: "12/27" alone is a promise.
     ("date", _compile(rf"{_EXPIRY_WORDS}\s*[:#-]?\s*(?:(?:on|in|is|en|es)\s*:?\s*)?"
                       r"(?P<v>(?:0?[1-9]|1[0-2])\s?[/-]\s?(?:20)?\d{2}"
