@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -173,36 +173,41 @@ class Posted:
 async def post_payment(
     session: AsyncSession, account: Account, amount: Decimal, reference: str, origin: Origin,
     *, paid_at: datetime | None = None, source: str = "api", method: str = "card",
+    alias: str | None = None,
 ) -> Posted:
-    """Record money received (idempotent by reference) and apply it to the account."""
+    """Record money received (idempotent by reference, or by `alias`, another reference the
+    same payment is known by) and apply it to the account."""
     # Held until commit: the lifecycle job holds it too, so a plan or promise is judged either
     # before this payment or after it, never from a snapshot the payment is changing.
     await _hold_fresh(session, account)
-    existing = await _payment(session, account.id, reference)
+    existing = await _known(session, account.id, reference, alias)
     if existing is not None:
         return Posted(existing, False)
     payment = Payment(account_id=account.id, amount=amount.quantize(CENT),
                       currency=account.currency, paid_at=paid_at or origin.now, method=method,
                       channel=origin.channel, source=source, reference=reference,
-                      created_at=origin.now)
+                      alias=alias if alias != reference else None, created_at=origin.now)
     try:
         async with session.begin_nested():
             session.add(payment)
             await session.flush()
     except IntegrityError:
         # Another delivery of the same payment (a webhook retry) won the race.
-        again = await _payment(session, account.id, reference)
+        again = await _known(session, account.id, reference, alias)
         if again is None:
             raise
         return Posted(again, False)
     plan = await _active_plan(session, account.id)
     owed = _owed(account, plan)
     overpaid = max(Decimal("0.00"), payment.amount - owed)
+    before = account.current_balance
     applied = await _apply(session, account, plan, payment.amount, origin)
+    # What the balance fell by beyond the money that counted: a settlement's discount.
+    written_off = before - account.current_balance - (payment.amount - overpaid)
     await _audit(session, origin, "payment.posted", account, payment_id=payment.id,
                  amount=str(payment.amount), source=source, applied_to=applied,
                  plan_id=plan.id if applied == "plan" and plan is not None else None,
-                 owed=str(owed), overpaid=str(overpaid))
+                 owed=str(owed), overpaid=str(overpaid), written_off=str(written_off))
     if overpaid:
         log.warning("payment %s on account %s exceeds what was owed; the excess is owed back",
                     payment.id, account.id)
@@ -218,10 +223,21 @@ async def _hold_fresh(session: AsyncSession, account: Account) -> None:
     await session.refresh(account, ["current_balance", "status", "updated_at"])
 
 
-async def _payment(session: AsyncSession, account_id: int, reference: str) -> Payment | None:
-    found: Payment | None = await session.scalar(select(Payment).where(
-        Payment.account_id == account_id, Payment.reference == reference))
-    return found
+async def _known(session: AsyncSession, account_id: int, reference: str,
+                 alias: str | None) -> Payment | None:
+    """The payment posted under `reference` or `alias`, as its reference or its alias; one
+    found by one key learns the other, so a refund keyed on either finds it."""
+    keys = [key for key in (reference, alias) if key]
+    found = (await session.scalars(select(Payment).where(
+        Payment.account_id == account_id,
+        or_(Payment.reference.in_(keys), Payment.alias.in_(keys))).order_by(Payment.id))).all()
+    if not found:
+        return None
+    payment = found[0]
+    learned = [key for key in keys if key != payment.reference]
+    if payment.alias is None and learned and len(found) == 1:
+        payment.alias = learned[0]
+    return payment
 
 
 async def _active_plan(session: AsyncSession, account_id: int) -> PaymentPlan | None:
@@ -295,38 +311,123 @@ async def _apply_to_promises(session: AsyncSession, account_id: int, amount: Dec
     return bool(promises)
 
 
+@dataclass(frozen=True)
+class _Posting:
+    """How the ledger applied a payment, as its `payment.posted` audit event says."""
+
+    applied_to: str | None = None
+    plan_id: int | None = None
+    overpaid: Decimal = Decimal("0.00")
+    written_off: Decimal = Decimal("0.00")
+
+    def owed_back(self, refunded: Decimal) -> tuple[Decimal, Decimal]:
+        """What a refund of `refunded` in all puts back on the balance: the money that had
+        counted (the overpaid excess is given back first and was never owed), and the
+        settlement discount, written off again only while that money stands."""
+        counted = max(Decimal("0.00"), refunded - self.overpaid)
+        return counted, self.written_off if counted > 0 else Decimal("0.00")
+
+
 async def refund_payment(session: AsyncSession, account: Account, payment: Payment,
                          refunded: Decimal, origin: Origin) -> Decimal:
     """Reverse what the provider has given back of a posted payment; `refunded` is the total
-    so far, so a repeated or late delivery reverses nothing twice. Returns what was reversed."""
+    so far, so a repeated or late delivery reverses nothing twice. Returns what was newly
+    given back."""
     await _hold_fresh(session, account)
     await session.refresh(payment)
     total = min(refunded.quantize(CENT), payment.amount)
-    reversal = total - payment.refunded_amount
-    if reversal <= 0:
+    given_back = total - payment.refunded_amount
+    if given_back <= 0:
         return Decimal("0.00")
+    posting = await _posting(session, account.id, payment.id)
+    counted_before, discount_before = posting.owed_back(payment.refunded_amount)
+    counted, discount = posting.owed_back(total)
     payment.refunded_amount = total
-    account.current_balance += reversal
-    account.updated_at = origin.now
-    if account.status in (AccountStatus.PAID, AccountStatus.SETTLED):
-        account.status = AccountStatus.ACTIVE
-    applied_to, plan_id = await _applied_to(session, account.id, payment.id)
-    reopened = await _unapply(session, account.id, payment, applied_to, plan_id, reversal)
+    raised = counted - counted_before + discount - discount_before
+    if raised > 0:
+        account.current_balance += raised
+        account.updated_at = origin.now
+        if account.status in (AccountStatus.PAID, AccountStatus.SETTLED):
+            account.status = AccountStatus.ACTIVE
+    reopened = [] if counted == counted_before else await _unapply(
+        session, account.id, payment, posting.applied_to, posting.plan_id,
+        counted - counted_before)
     await _audit(session, origin, "payment.refunded", account, payment_id=payment.id,
-                 reversed=str(reversal), refunded=str(total), reopened=reopened)
-    return reversal
+                 reversed=str(raised), refunded=str(total),
+                 overpaid_returned=str(given_back - (counted - counted_before)),
+                 write_off_reversed=str(discount - discount_before), reopened=reopened)
+    return given_back
 
 
-async def _applied_to(session: AsyncSession, account_id: int,
-                      payment_id: int) -> tuple[str | None, int | None]:
-    """Where the ledger applied a payment, as its `payment.posted` audit event says."""
+async def refund_failed(session: AsyncSession, account: Account, payment: Payment,
+                        amount: Decimal, refund_id: str, origin: Origin) -> Decimal:
+    """A refund that failed: its money came back to the creditor, so what its refund reversed
+    is applied again (once per refund id). Returns what was applied again."""
+    await _hold_fresh(session, account)
+    await session.refresh(payment)
+    if await _failed_before(session, account.id, payment.id, refund_id):
+        return Decimal("0.00")
+    restored = min(amount.quantize(CENT), payment.refunded_amount)
+    posting = await _posting(session, account.id, payment.id)
+    counted_before, _ = posting.owed_back(payment.refunded_amount)
+    counted, _ = posting.owed_back(payment.refunded_amount - restored)
+    payment.refunded_amount -= restored
+    applied = counted_before - counted
+    written_off = Decimal("0.00")
+    if applied > 0:
+        account.current_balance = max(Decimal("0.00"), account.current_balance - applied)
+        account.updated_at = origin.now
+        written_off = await _reapply(session, account, payment, posting, applied)
+        if account.current_balance == 0 and account.status == AccountStatus.ACTIVE:
+            account.status = AccountStatus.SETTLED if written_off else AccountStatus.PAID
+    await _audit(session, origin, "payment.refund_failed", account, payment_id=payment.id,
+                 refund_id=refund_id, amount=str(amount.quantize(CENT)),
+                 restored=str(restored), reapplied=str(applied),
+                 written_off=str(written_off), refunded=str(payment.refunded_amount))
+    return restored
+
+
+async def _posting(session: AsyncSession, account_id: int, payment_id: int) -> _Posting:
     events = await session.scalars(select(AuditEvent.data).where(
         AuditEvent.action == "payment.posted", AuditEvent.subject_type == "account",
         AuditEvent.subject_id == str(account_id)))
     for data in events:
         if data.get("payment_id") == payment_id:
-            return data.get("applied_to"), data.get("plan_id")
-    return None, None
+            return _Posting(data.get("applied_to"), data.get("plan_id"),
+                            Decimal(data.get("overpaid") or "0.00"),
+                            Decimal(data.get("written_off") or "0.00"))
+    return _Posting()
+
+
+async def _failed_before(session: AsyncSession, account_id: int, payment_id: int,
+                         refund_id: str) -> bool:
+    """Whether this refund's failure was applied already (a repeated delivery)."""
+    events = await session.scalars(select(AuditEvent.data).where(
+        AuditEvent.action == "payment.refund_failed", AuditEvent.subject_type == "account",
+        AuditEvent.subject_id == str(account_id)))
+    return any(d.get("payment_id") == payment_id and d.get("refund_id") == refund_id
+               for d in events)
+
+
+async def _reapply(session: AsyncSession, account: Account, payment: Payment,
+                   posting: _Posting, amount: Decimal) -> Decimal:
+    """Pay again what a failed refund had taken back from the payment's plan or promises;
+    the discount written off when that completes a settlement again."""
+    if posting.applied_to == "promise":
+        await _apply_to_promises(session, account.id, amount)
+        return Decimal("0.00")
+    if posting.applied_to != "plan":
+        return Decimal("0.00")
+    plan = await _plan_paid_by(session, account.id, payment, posting.plan_id)
+    # A plan broken or superseded since is not paid again: the money stays on the balance.
+    if plan is None or plan.status not in (PlanStatus.ACTIVE, PlanStatus.COMPLETED):
+        return Decimal("0.00")
+    _apply_to_plan(plan, amount)
+    if plan.status != PlanStatus.COMPLETED or not plan.is_settlement:
+        return Decimal("0.00")
+    written_off = account.current_balance
+    account.current_balance = Decimal("0.00")
+    return written_off
 
 
 async def _unapply(session: AsyncSession, account_id: int, payment: Payment,

@@ -177,5 +177,6 @@ async def test_a_refunded_settlement_is_owed_again(
     await _pay(container, account_id, "850.00", now)
     assert (await _standing(container, account_id))[:2] == ("settled", D("0.00"))
     await _refund(container, account_id, "850.00", now)
-    # The settlement stands again, still needing what was given back.
-    assert await _standing(container, account_id) == ("active", D("850.00"), D("850.00"))
+    # The settlement stands again, still needing what was given back; the discount is owed
+    # again until it is paid.
+    assert await _standing(container, account_id) == ("active", D("1000.00"), D("850.00"))

@@ -240,8 +240,8 @@ async def pay(token: str, card: Annotated[str, Form(max_length=40)], request: Re
 @router.post("/webhooks/payments/{provider}", include_in_schema=False)
 async def payment_webhook(provider: str, request: Request,
                           container: ContainerDep) -> dict[str, int]:
-    """Verify the signature over the raw body first, then post each succeeded payment and
-    reverse each refund of a posted one."""
+    """Verify the signature over the raw body first, then post each succeeded payment,
+    reverse each refund of a posted one and apply again each refund that failed."""
     providers: dict[str, PaymentProvider] = container.services["payment_providers"]
     handler = providers.get(provider)
     if handler is None:
@@ -253,7 +253,7 @@ async def payment_webhook(provider: str, request: Request,
         events = handler.events(body, now)
     except WebhookRejected as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
-    posted = refused = refunds = 0
+    posted = refused = refunds = failed_refunds = 0
     for event in events:
         if event.status == "refunded":
             reversed_now = await _payments(container).refund(
@@ -261,12 +261,18 @@ async def payment_webhook(provider: str, request: Request,
                 account_id=event.account_id, actor=event.provider)
             refunds += bool(reversed_now)
             continue
+        if event.status == "refund_failed" and event.refund_id is not None:
+            restored = await _payments(container).refund_failed(
+                event.reference, event.amount, event.refund_id, source=event.provider,
+                actor=event.provider)
+            failed_refunds += bool(restored)
+            continue
         if event.status != "succeeded" or event.account_id is None:
             continue
         try:
             result = await _payments(container).post(
                 event.account_id, event.amount, event.reference, source=event.provider,
-                actor=event.provider, currency=event.currency)
+                actor=event.provider, currency=event.currency, alias=event.alias)
             if result is not None and result.created:
                 posted += 1
         except CurrencyMismatch:
@@ -276,4 +282,6 @@ async def payment_webhook(provider: str, request: Request,
     answer = {"received": len(events), "posted": posted, "refused": refused}
     if refunds:
         answer["refunded"] = refunds
+    if failed_refunds:
+        answer["refunds_failed"] = failed_refunds
     return answer

@@ -22,7 +22,8 @@ class Payment(Base):
     """Money received on an account; idempotent by the payer's reference."""
 
     __tablename__ = "payment"
-    __table_args__ = (UniqueConstraint("account_id", "reference"),)
+    __table_args__ = (UniqueConstraint("account_id", "reference"),
+                      UniqueConstraint("account_id", "alias"))
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
@@ -33,6 +34,9 @@ class Payment(Base):
     channel: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(32), default="api")
     reference: Mapped[str] = mapped_column(String(128))
+    # The other reference the same payment is known by: a Stripe payment's `metadata.reference`
+    # (the billing system's own), or the provider's key when the billing system posted first.
+    alias: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Given back by the provider (cumulative); the ledger has reversed exactly this much.
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"),

@@ -17,12 +17,17 @@ class PaymentEvent:
     reference: str
     # None only on a refund, whose payment is found by its reference.
     account_id: int | None
-    # For "refunded": the total given back so far, not this refund alone.
+    # For "refunded": the total given back so far, not this refund alone; for
+    # "refund_failed": the failed refund alone.
     amount: Decimal
-    status: str  # "succeeded" | "failed" | "refunded"
+    status: str  # "succeeded" | "failed" | "refunded" | "refund_failed"
     occurred_at: datetime
     # ISO 4217, upper case; None when the provider did not say (the account's is assumed).
     currency: str | None = None
+    # The billing system's own reference for the same payment (Stripe: `metadata.reference`).
+    alias: str | None = None
+    # The provider's id of the refund that failed ("refund_failed" only).
+    refund_id: str | None = None
 
 
 class CurrencyMismatch(Exception):

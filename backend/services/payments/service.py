@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.models import Account, Payment
@@ -38,9 +38,12 @@ class PaymentService:
     async def post(
         self, account_id: int, amount: Decimal, reference: str, *, source: str,
         method: str = "card", paid_at: datetime | None = None, actor: str = "payments",
-        currency: str | None = None, channel: str | None = None,
+        currency: str | None = None, channel: str | None = None, alias: str | None = None,
     ) -> ledger.Posted | None:
         """Post once per (account, reference); None when the account does not exist.
+
+        `alias` is another reference of the same payment (a provider payment's billing
+        reference): whichever of the two arrives first is posted, the other finds it.
 
         `channel` is the conversation channel the payment came through (a link sent there).
 
@@ -60,7 +63,7 @@ class PaymentService:
                 posted = await ledger.post_payment(
                     session, account, amount, reference,
                     ledger.Origin(now, actor, channel=channel),
-                    paid_at=paid_at, source=source, method=method)
+                    paid_at=paid_at, source=source, method=method, alias=alias)
                 if posted.created and self.outbox is not None:
                     receipt = await confirm_receipt(
                         session, account, posted.payment.amount, now, outbox=self.outbox,
@@ -78,21 +81,45 @@ class PaymentService:
         is the provider's total so far. None when no such payment was posted (ignored)."""
         now = self.clock.now()
         async with self.sessions.begin() as session:
-            payment = await _posted(session, reference, source, account_id)
-            if payment is None:
-                log.warning("refund from %s of a payment never posted (%s): ignored",
-                            source, reference)
+            found = await self._refunded_payment(session, reference, source, account_id)
+            if found is None:
                 return None
-            account = await session.get(Account, payment.account_id)
-            assert account is not None  # a payment's account is never deleted
+            account, payment = found
             return await ledger.refund_payment(session, account, payment, refunded,
                                                ledger.Origin(now, actor))
+
+    async def refund_failed(self, reference: str, amount: Decimal, refund_id: str, *,
+                            source: str, actor: str = "payments") -> Decimal | None:
+        """Apply again what a refund that failed (`amount`, the provider's `refund_id`) had
+        reversed of the payment under `reference`. None when no such payment was posted."""
+        now = self.clock.now()
+        async with self.sessions.begin() as session:
+            found = await self._refunded_payment(session, reference, source, None)
+            if found is None:
+                return None
+            account, payment = found
+            return await ledger.refund_failed(session, account, payment, amount, refund_id,
+                                              ledger.Origin(now, actor))
+
+    async def _refunded_payment(self, session: AsyncSession, reference: str, source: str,
+                                account_id: int | None) -> tuple[Account, Payment] | None:
+        payment = await _posted(session, reference, source, account_id)
+        if payment is None:
+            log.warning("refund from %s of a payment never posted (%s): ignored",
+                        source, reference)
+            return None
+        account = await session.get(Account, payment.account_id)
+        assert account is not None  # a payment's account is never deleted
+        return account, payment
 
 
 async def _posted(session: AsyncSession, reference: str, source: str,
                   account_id: int | None) -> Payment | None:
-    """The payment a provider refunds: its reference is the provider's own, unique there."""
-    query = select(Payment).where(Payment.reference == reference, Payment.source == source)
+    """The payment a provider refunds: its reference is the provider's own, unique there; or,
+    when a billing system posted it first, the alias the provider's delivery gave it."""
+    query = select(Payment).where(or_(
+        and_(Payment.reference == reference, Payment.source == source),
+        Payment.alias == reference))
     if account_id is not None:
         query = query.where(Payment.account_id == account_id)
     found: Payment | None = (await session.scalars(query.order_by(Payment.id).limit(1))).first()

@@ -24,6 +24,9 @@ FAILED = {"payment_intent.payment_failed", "charge.failed",
 # The Charge carries `amount_refunded`, the total given back so far: applying that total is
 # harmless however often, and in whatever order, the event is delivered.
 REFUNDED = "charge.refunded"
+# A Refund object whose money came back to us (its `amount` alone, its `charge` and
+# `payment_intent` name the payment); a repeated delivery is known by the refund's id.
+REFUND_FAILED = "refund.failed"
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
@@ -65,6 +68,8 @@ class StripeProvider:
         status = _status(kind, obj)
         if status is None:
             return []
+        if status == "refund_failed":
+            return [_refund_failed(obj, now)]
         account_id = _account_id(obj)
         if account_id is None and status != "refunded":
             # Only the objects that carry our metadata can be posted; Stripe does not copy a
@@ -74,7 +79,27 @@ class StripeProvider:
             provider=self.name, reference=payment_key(obj), account_id=account_id,
             amount=_amount(obj, status), status=status, occurred_at=now,
             currency=str(obj["currency"]).upper() if obj.get("currency") else None,
+            alias=_reference(obj),
         )]
+
+
+def _refund_failed(obj: Mapping[str, Any], now: datetime) -> PaymentEvent:
+    """The failed Refund as an event on the payment it was of; its own metadata is not ours."""
+    try:
+        minor = int(obj.get("amount") or 0)
+        refund_id = str(obj["id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WebhookRejected(f"unreadable refund: {exc}") from exc
+    charge = obj.get("charge")
+    if isinstance(charge, Mapping):  # expanded
+        charge = charge.get("id")
+    if not obj.get("payment_intent") and not charge:
+        raise WebhookRejected(f"refund {refund_id} names no charge or payment intent")
+    return PaymentEvent(
+        provider="stripe", reference=payment_key({**obj, "id": charge}), account_id=None,
+        amount=Decimal(minor).scaleb(-stripe_places(obj.get("currency"))),
+        status="refund_failed", occurred_at=now, refund_id=refund_id,
+        currency=str(obj["currency"]).upper() if obj.get("currency") else None)
 
 
 def _status(kind: str, obj: Mapping[str, Any]) -> str | None:
@@ -85,12 +110,20 @@ def _status(kind: str, obj: Mapping[str, Any]) -> str | None:
         return "succeeded"
     if kind in FAILED:
         return "failed"
+    if kind == REFUND_FAILED:
+        return "refund_failed"
     return "refunded" if kind == REFUNDED else None
 
 
 def _account_id(obj: Mapping[str, Any]) -> int | None:
     account_id = str((obj.get("metadata") or {}).get("account_id", ""))
     return int(account_id) if account_id.isdigit() else None
+
+
+def _reference(obj: Mapping[str, Any]) -> str | None:
+    """The billing system's own reference the pay link put in the metadata, if any."""
+    reference = str((obj.get("metadata") or {}).get("reference") or "").strip()
+    return reference[:128] or None
 
 
 def _amount(obj: Mapping[str, Any], status: str) -> Decimal:
