@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db.models import Account, Creditor, Payment, Portfolio
 from backend.db.models.enums import AccountStatus
 from backend.db.types import CENT, Money
+from backend.reports.collected import kept
 from backend.reports.filters import ReportFilter, account_scope, in_period, scoped_via
 from backend.reports.sql import (
     bucket_name,
@@ -142,7 +143,7 @@ def _cohort(flt: ReportFilter, today: date, dialect: str) -> CTE:
     ).where(*cohort).group_by(*grain)
     paid_until = [] if flt.end_before is None else [Payment.paid_at < flt.end_before]
     paid = (
-        select(*grain, null(), null(), func.sum(Payment.amount), null(), null())
+        select(*grain, null(), null(), func.sum(kept()), null(), null())
         .select_from(Payment)
         .join(Account, Account.id == Payment.account_id)
         .where(*cohort, *paid_until)
@@ -227,7 +228,7 @@ async def _payment_mix(session: AsyncSession, flt: ReportFilter) -> list[Payment
     channel = func.coalesce(Payment.channel, "none").label("channel")
     query = (
         select(channel, Payment.method, func.count().label("n"),
-               func.sum(Payment.amount).label("amount"))
+               func.sum(kept()).label("amount"))
         .where(*in_period(Payment.paid_at, flt))
         .group_by(channel, Payment.method)
         .order_by(channel, Payment.method)
@@ -239,7 +240,7 @@ async def _payment_mix(session: AsyncSession, flt: ReportFilter) -> list[Payment
 async def _cash_by_week(session: AsyncSession, flt: ReportFilter, dialect: str) -> list[CashRow]:
     week = week_start(Payment.paid_at, dialect).label("week")
     query = (
-        select(week, func.count().label("n"), func.sum(Payment.amount).label("amount"))
+        select(week, func.count().label("n"), func.sum(kept()).label("amount"))
         .where(*in_period(Payment.paid_at, flt))
         .group_by(week)
         .order_by(week)

@@ -31,6 +31,7 @@ from backend.db.models import (
 )
 from backend.db.models.enums import DeliveryStatus, Direction
 from backend.db.types import CENT, Money
+from backend.reports.collected import kept
 from backend.reports.filters import ReportFilter, scoped_via
 from backend.reports.sql import count_if, dialect_of, plus_days, ratio, tune_for_reports
 
@@ -164,7 +165,7 @@ def _per_step(sends: CTE, flt: ReportFilter) -> Any:
     replied = credited("replied", Message.__table__, "conversation_id",
                        Message.created_at).where(Message.direction == Direction.INBOUND)
     promised = credited("promised", Promise.__table__, "account_id", Promise.created_at)
-    paid = credited("paid", Payment.__table__, "account_id", Payment.paid_at, Payment.amount)
+    paid = credited("paid", Payment.__table__, "account_id", Payment.paid_at, kept())
     return union_all(sent, replied, promised, paid)
 
 
