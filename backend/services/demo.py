@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -181,7 +181,15 @@ def _row(rng: random.Random, index: int, today: date, phones: FictionalPhones) -
         original_balance=original,
         due_date=today - timedelta(days=rng.randint(low, high)),
         preferred_language="es" if spanish else "en",
+        # Half the New York City debtors gave written consent to texts, so the demo shows both
+        # sides of that rule (compliance.md B item 33); no random draw, so the rest stays put.
+        written_consent_at=_placed(today) if state == "NY" and index % 2 == 0 else None,
     )
+
+
+def _placed(today: date) -> datetime:
+    """A fixed time before `today`: when the demo's consents were collected."""
+    return datetime.combine(today - timedelta(days=45), time(15, 0), tzinfo=UTC)
 
 
 async def seed_demo(session: AsyncSession, now: datetime, count: int = 300) -> DemoSummary:

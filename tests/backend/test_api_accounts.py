@@ -80,6 +80,23 @@ async def test_create_adds_a_whatsapp_number_with_its_opt_in(
     assert ("whatsapp", "+13055550123", True) in contacts
 
 
+async def test_create_records_written_consent_and_an_update_without_it_keeps_it(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    payload = {**NEW_ACCOUNT, "postal_code": "11201", "state": "NY",
+               "written_consent_at": "2026-06-01T10:00:00-04:00"}
+    created = await client.post("/api/accounts", json=payload, headers=auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["debtor"]["written_consent_at"] == "2026-06-01T14:00:00Z"
+    again = await client.post("/api/accounts", json={**NEW_ACCOUNT, "postal_code": "11201",
+                                                      "state": "NY"}, headers=auth)
+    assert again.json()["debtor"]["written_consent_at"] == "2026-06-01T14:00:00Z"
+    bad = await client.post("/api/accounts", json={**payload, "written_consent_at": "June"},
+                            headers=auth)
+    assert bad.status_code == 422
+    assert [d["field"] for d in bad.json()["detail"]] == ["written_consent_at"]
+
+
 @pytest.mark.parametrize(("extra", "field"), [
     ({"whatsapp_phone": "305-555-0123"}, "whatsapp_opt_in_at"),
     ({"whatsapp_phone": "305-555-0123", "whatsapp_opt_in_at": "2026-03-02T13:45:00"},

@@ -221,7 +221,7 @@ def test_the_reader_and_the_row_validator_agree_on_the_new_columns() -> None:
 
 
 def test_the_template_shows_a_whatsapp_number_with_its_opt_in() -> None:
-    assert COLUMN_NAMES[-2:] == WA_COLUMNS
+    assert COLUMN_NAMES[-3:-1] == WA_COLUMNS and COLUMN_NAMES[-1] == "written_consent_at"
     filled = [r for r in EXAMPLE_ROWS if r.get("whatsapp_phone")]
     assert filled and all(r["whatsapp_opt_in_at"] for r in filled)
 

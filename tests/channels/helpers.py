@@ -54,9 +54,13 @@ def meta_post(body: Any, secret: str = APP_SECRET) -> dict[str, Any]:
 async def seed_debtor(
     container: Container, *, now: datetime, phone: str = PHONE, region: str = "NY",
     timezone: str = "America/New_York", language: str = "en", channels: tuple[str, ...] = ("sms",),
-    **flags: bool,
+    written_consent: bool = True, **flags: bool,
 ) -> tuple[int, int]:
-    """A creditor, a debtor with contact points and one active account; (debtor id, account id)."""
+    """A creditor, a debtor with contact points and one active account; (debtor id, account id).
+
+    The debtor lives in Manhattan (10001), where reminders need written consent: given unless
+    `written_consent` is False.
+    """
     async with container.sessions.begin() as session:
         creditor = Creditor(name=f"Acme {now.timestamp()}-{phone}", created_at=now)
         session.add(creditor)
@@ -66,7 +70,8 @@ async def seed_debtor(
         portfolio = Portfolio(creditor_id=creditor.id, name="Cards", policy={}, created_at=now)
         debtor = Debtor(full_name="Ana Lopez", date_of_birth=date(1985, 4, 2), postal_code="10001",
                         region=region, country="US", timezone=timezone,
-                        preferred_language=language, created_at=now)
+                        preferred_language=language, created_at=now,
+                        written_consent_at=now if written_consent else None)
         session.add_all([portfolio, debtor])
         await session.flush()
         account = Account(creditor_id=creditor.id, portfolio_id=portfolio.id, debtor_id=debtor.id,

@@ -70,7 +70,8 @@ def _facts(regions: tuple[str, ...], channels: tuple[str, ...]) -> GateFacts:
     sent = tuple(SentRecord(NOON_NY - timedelta(days=d), "reminder", 1, channel)
                  for d, channel in zip((5, 3, 1), channels, strict=True))
     return GateFacts(zones=("America/New_York",), regions=regions, recent=sent,
-                     contact=ContactState(opted_out_at=None, consent=True, wrong_party=False))
+                     contact=ContactState(opted_out_at=None, consent=True, wrong_party=False),
+                     written_consent_at=NOON_NY - timedelta(days=60))
 
 
 def _out(channel: str) -> OutboundMessage:
@@ -110,9 +111,11 @@ async def _submit(container: Container, account_id: int, channel: str) -> Outbox
         return await container.services["outbox"].submit(session, outbound)
 
 
-async def _account(container: Container, clock: SettableClock, postal_code: str) -> int:
+async def _account(container: Container, clock: SettableClock, postal_code: str,
+                   written_consent: bool = True) -> int:
     debtor_id, account_id = await seed_debtor(container, now=clock.now(),
-                                              channels=("sms", "whatsapp", "telegram"))
+                                              channels=("sms", "whatsapp", "telegram"),
+                                              written_consent=written_consent)
     async with container.sessions.begin() as session:
         debtor = await session.get(Debtor, debtor_id)
         assert debtor is not None
@@ -140,3 +143,15 @@ async def test_a_buffalo_account_gets_the_per_channel_cap_only(
     for channel in ("sms", "whatsapp", "telegram", "sms", "whatsapp"):
         assert (await _submit(wired, account_id, channel)).allowed, channel
         clock.advance(timedelta(hours=1))
+
+
+@pytest.mark.parametrize("channel", ["sms", "whatsapp", "telegram"])
+async def test_a_reminder_to_a_brooklyn_debtor_without_written_consent_is_blocked(
+    channel_client: httpx.AsyncClient, wired: Container, clock: SettableClock, channel: str,
+) -> None:
+    account_id = await _account(wired, clock, "11201", written_consent=False)
+    held = await _submit(wired, account_id, channel)
+    assert (held.status, held.reason) == ("blocked", "no_written_consent")
+    clock.advance(timedelta(minutes=1))
+    buffalo = await _account(wired, clock, "14201", written_consent=False)
+    assert (await _submit(wired, buffalo, channel)).allowed

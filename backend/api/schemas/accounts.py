@@ -37,6 +37,7 @@ class AccountCreate(BaseModel):
     # Kept as text so the import's strict rules apply (an offset is required, not assumed).
     whatsapp_phone: str | None = None
     whatsapp_opt_in_at: str | None = None
+    written_consent_at: str | None = None
 
 
 class ContactPublic(BaseModel):
@@ -64,6 +65,7 @@ class DebtorPublic(BaseModel):
     country: str
     timezone: str
     preferred_language: str
+    written_consent_at: datetime | None
     contacts: list[ContactPublic]
 
 

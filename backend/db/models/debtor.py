@@ -24,6 +24,9 @@ class Debtor(Base):
     country: Mapped[str] = mapped_column(String(2), default="US")
     timezone: Mapped[str] = mapped_column(String(64))
     preferred_language: Mapped[str] = mapped_column(String(8), default="en")
+    # When the debtor gave prior written consent to texts and other electronic contact; where
+    # a place requires it (rules.yml `written_consent`), outreach on those channels waits for it.
+    written_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     contacts: Mapped[list[ContactPoint]] = relationship(

@@ -63,6 +63,7 @@ class GateFacts:
     stop_acks: int = 0
     acknowledgements: tuple[SentRecord, ...] = ()  # every stop acknowledgement, of any age
     paid_off: str | None = None  # paid / settled / closed: nothing is left to collect
+    written_consent_at: datetime | None = None  # the debtor's written consent to e-contact
 
 
 async def load_facts(
@@ -96,6 +97,7 @@ async def load_facts(
         acknowledgements=tuple(r for r in on_channel
                                if r.purpose == Purpose.STOP_ACKNOWLEDGEMENT),
         paid_off=_paid_off(account),
+        written_consent_at=debtor.written_consent_at if debtor else None,
     )
 
 

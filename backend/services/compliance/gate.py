@@ -148,6 +148,24 @@ def check_consent(ctx: _Ctx) -> GateDecision | None:
     return None
 
 
+def check_written_consent(ctx: _Ctx) -> GateDecision | None:
+    """Where a place requires it, text or chat contact we start waits for written consent."""
+    # compliance.md B item 33 (NYC DCWP "SHIELD" rule, 6 RCNY; 🟡 confirm with counsel):
+    # electronic contact needs the consumer's prior written, revocable consent. Revoking it on
+    # a medium is that medium's opt-out (check_opt_out); a reply inside an exchange the debtor
+    # started is not contact we start (B item 31), so only reminders and agents' openers wait.
+    if not ctx.rules.needs_written_consent(ctx.out.key.channel, ctx.facts.regions):
+        return None
+    if ctx.facts.written_consent_at is not None:
+        return None
+    if ctx.out.purpose == Purpose.REMINDER or (
+        ctx.out.purpose == Purpose.AGENT and not _answers_fresh_inbound(ctx)
+    ):
+        return _block("no_written_consent", "compliance.md B item 33 (NYC 6 RCNY)",
+                      regions=list(ctx.facts.regions))
+    return None
+
+
 def check_identity(ctx: _Ctx) -> GateDecision | None:
     """Nothing about the debt before right-party verification."""
     # compliance.md A.2 item 9 (15 U.S.C. 1692c(b)), E item 66, F item 70 (CONC 7.9.7R).
@@ -259,6 +277,6 @@ def _replied_since(ctx: _Ctx, since: datetime) -> bool:
 
 CHECKS: tuple[Check, ...] = (
     check_hold_states, check_paid_off, check_hardship, check_dispute, check_wrong_party,
-    check_opt_out, check_consent, check_identity, check_quiet_hours, check_frequency,
-    check_whatsapp_window,
+    check_opt_out, check_consent, check_written_consent, check_identity, check_quiet_hours,
+    check_frequency, check_whatsapp_window,
 )

@@ -65,6 +65,13 @@ class ComplianceRules:
     place_caps: dict[str, Cap] = field(default_factory=dict)
     counted_purposes: frozenset[str] = frozenset({"reminder", "agent"})
     whatsapp_window: timedelta = timedelta(hours=24)
+    written_consent_places: frozenset[str] = frozenset()
+    written_consent_channels: frozenset[str] = frozenset()
+
+    def needs_written_consent(self, channel: str, regions: tuple[str, ...]) -> bool:
+        """True when outreach on `channel` to someone in `regions` needs written consent."""
+        return channel in self.written_consent_channels and any(
+            r in self.written_consent_places for r in regions)
 
     def caps_for(self, regions: tuple[str, ...]) -> tuple[Cap, ...]:
         """The policy cap and every matched state's and place's: all apply (B item 41)."""
@@ -86,6 +93,7 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
     freq = data.get("frequency", {})
     defaults = ComplianceRules()
     scope = _scope(freq.get("scope", defaults.cap_scope))
+    places = {str(k).upper(): _place(v) for k, v in (data.get("places") or {}).items()}
     return ComplianceRules(
         quiet_start=time.fromisoformat(hours.get("start", "08:00")),
         quiet_end=time.fromisoformat(hours.get("end", "21:00")),
@@ -96,12 +104,23 @@ def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
         cap_scope=scope,
         state_caps={str(k).upper(): _state_cap(str(k).upper(), v, scope)
                     for k, v in (freq.get("states") or {}).items()},
-        places={str(k).upper(): _place(v) for k, v in (data.get("places") or {}).items()},
+        places=places,
         place_caps={str(k).upper(): _state_cap(str(k).upper(), v, scope)
                     for k, v in (freq.get("places") or {}).items()},
         counted_purposes=frozenset(freq.get("counted_purposes", defaults.counted_purposes)),
         whatsapp_window=timedelta(hours=float(data.get("whatsapp", {}).get("window_hours", 24))),
+        **_written_consent(data.get("written_consent") or {}, places),
     )
+
+
+def _written_consent(value: dict[str, Any], places: dict[str, Place]) -> dict[str, Any]:
+    """`{places: [NYC], channels: [sms, ...]}`; a place must be one `places:` defines."""
+    named = frozenset(str(p).upper() for p in value.get("places") or ())
+    unknown = sorted(named - places.keys())
+    if unknown:
+        raise ValueError(f"written_consent names places not defined under places: {unknown}")
+    return {"written_consent_places": named,
+            "written_consent_channels": frozenset(str(c) for c in value.get("channels") or ())}
 
 
 def _state_cap(state: str, value: Any, default_scope: str) -> Cap:

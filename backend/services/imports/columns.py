@@ -39,6 +39,12 @@ COLUMNS: tuple[Column, ...] = (
         False,
         "when the WhatsApp opt-in was collected: YYYY-MM-DDTHH:MM[:SS] with Z or a UTC offset",
     ),
+    Column(
+        "written_consent_at",
+        False,
+        "when the debtor consented in writing to texts and chat messages (required before "
+        "outreach to an NYC address): written like whatsapp_opt_in_at",
+    ),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 REQUIRED = frozenset(c.name for c in COLUMNS if c.required)
@@ -63,6 +69,7 @@ EXAMPLE_ROWS = (
         "preferred_language": "es",
         "whatsapp_phone": "",
         "whatsapp_opt_in_at": "",
+        "written_consent_at": "",
     },
     {
         "external_ref": "ACME-000124",
@@ -83,6 +90,7 @@ EXAMPLE_ROWS = (
         "preferred_language": "en",
         "whatsapp_phone": "",
         "whatsapp_opt_in_at": "",
+        "written_consent_at": "",
     },
     {
         "external_ref": "NW-88",
@@ -103,6 +111,7 @@ EXAMPLE_ROWS = (
         "preferred_language": "en",
         "whatsapp_phone": "305-555-0199",
         "whatsapp_opt_in_at": "2026-03-02T13:45:00-05:00",
+        "written_consent_at": "",
     },
 )
 

@@ -60,7 +60,8 @@ PG_NEXT_IDS = "SELECT array_agg(nextval($1::regclass)) FROM generate_series(1, $
 PG_STAGE_TABLES = (
     """CREATE TEMPORARY TABLE IF NOT EXISTS parley_import_debtor (
       id bigint, full_name text, date_of_birth date, postal_code text, region text,
-      country text, timezone text, preferred_language text) ON COMMIT DROP""",
+      country text, timezone text, preferred_language text,
+      written_consent_at timestamptz) ON COMMIT DROP""",
     """CREATE TEMPORARY TABLE IF NOT EXISTS parley_import_account (
       id bigint, portfolio_id bigint, currency text, original_balance numeric,
       current_balance numeric, due_date date) ON COMMIT DROP""",
@@ -73,7 +74,8 @@ UPDATE debtor AS d SET full_name = u.full_name,
   date_of_birth = COALESCE(u.date_of_birth, d.date_of_birth),
   postal_code = COALESCE(u.postal_code, d.postal_code), region = COALESCE(u.region, d.region),
   country = COALESCE(u.country, d.country), timezone = COALESCE(u.timezone, d.timezone),
-  preferred_language = COALESCE(u.preferred_language, d.preferred_language)
+  preferred_language = COALESCE(u.preferred_language, d.preferred_language),
+  written_consent_at = COALESCE(u.written_consent_at, d.written_consent_at)
 FROM parley_import_debtor AS u WHERE d.id = u.id
 """
 # Balances and currency are the ledger's once the account exists: a re-import leaves them.

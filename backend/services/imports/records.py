@@ -17,6 +17,7 @@ DEBTOR_FIELDS = (
     "country",
     "timezone",
     "preferred_language",
+    "written_consent_at",
 )
 SMS = Channel.SMS.value
 EMAIL = Channel.EMAIL.value
@@ -36,6 +37,7 @@ def debtor_tuple(row: AccountRow) -> tuple[Any, ...]:
         row.country,
         row.timezone,
         row.preferred_language,
+        row.written_consent_at,
     )
 
 
@@ -113,5 +115,6 @@ def as_raw(row: AccountRow) -> dict[str, str]:
         "due_date": row.due_date, "preferred_language": row.preferred_language,
         "whatsapp_phone": row.whatsapp,
         "whatsapp_opt_in_at": row.whatsapp_opt_in_at and row.whatsapp_opt_in_at.isoformat(),
+        "written_consent_at": row.written_consent_at and row.written_consent_at.isoformat(),
     }
     return {name: "" if value is None else str(value) for name, value in values.items()}

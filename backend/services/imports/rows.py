@@ -86,6 +86,8 @@ class AccountRow:
     # A WhatsApp number (E.164) and when its holder opted in (aware, UTC); both or neither.
     whatsapp: str | None = None
     whatsapp_opt_in_at: datetime | None = None
+    # When the debtor consented in writing to electronic contact (aware, UTC), if the file says.
+    written_consent_at: datetime | None = None
     # The debtor columns the file left empty: an existing debtor keeps what is stored there.
     blank: frozenset[str] = frozenset()
 
@@ -138,6 +140,9 @@ def validate_values(
         errs.fail("country", f"{country!r} is not a two-letter ISO country code")
     phone = _phone("phone", get("phone", ""), country, errs)
     whatsapp, opted_in = _whatsapp(values, country, errs, today, now)
+    raw_consent = get("written_consent_at")
+    consented = (_instant("written_consent_at", raw_consent, errs, today, now)
+                 if raw_consent else None)
     email = get("email") or None
     if email and not EMAIL_RE.match(email):
         errs.fail("email", f"{email!r} is not an email address")
@@ -176,17 +181,19 @@ def validate_values(
         original is not None,
         whatsapp,
         opted_in,
+        consented,
         _blank_fields(
             not get("date_of_birth"), not get("postal_code"), not get("state"),
             not get("country"), not get("timezone") and not (get("state") and timezone),
-            not get("preferred_language"),
+            not get("preferred_language"), not raw_consent,
         ),
     )
 
 
 @lru_cache(maxsize=64)
 def _blank_fields(
-    dob: bool, postal_code: bool, state: bool, country: bool, timezone: bool, language: bool
+    dob: bool, postal_code: bool, state: bool, country: bool, timezone: bool, language: bool,
+    written_consent: bool,
 ) -> frozenset[str]:
     """The debtor columns a row leaves to what is stored (`timezone`: not given nor from state).
 
@@ -200,6 +207,9 @@ def _blank_fields(
         ("country", country),
         ("timezone", timezone),
         ("preferred_language", language),
+        # An empty cell never withdraws a consent already recorded: revoking is the debtor's
+        # act (an opt-out), not a file's omission.
+        ("written_consent_at", written_consent),
     )
     return frozenset(name for name, empty in named if empty)
 
