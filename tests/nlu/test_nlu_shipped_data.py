@@ -17,6 +17,11 @@ HELD_OUT = ROOT / "bench" / "data" / "debtor_holdout.yml"
 MACRO_F1_FLOOR = 0.86
 # The independent held-out set (written without reading the training data): 0.977 measured.
 HELD_OUT_MACRO_F1_FLOOR = 0.95
+# A second one, 600 messages typed the hard way (2026-11-29): 0.983 before any example was
+# written for what it showed; it then guided 133 examples of those families, so it is now a
+# regression guard, not an independent score.
+FIELD = ROOT / "bench" / "data" / "debtor_holdout_field.yml"
+FIELD_MACRO_F1_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +40,11 @@ def test_cross_validated_macro_f1_holds_the_floor(shipped):
     assert report.macro_f1 >= MACRO_F1_FLOOR, report.intents
 
 
-def test_the_independent_held_out_set_holds_its_floor(shipped):
+@pytest.mark.parametrize(("path", "floor"), [(HELD_OUT, HELD_OUT_MACRO_F1_FLOOR),
+                                             (FIELD, FIELD_MACRO_F1_FLOOR)])
+def test_the_independent_held_out_sets_hold_their_floor(shipped, path, floor):
     data, _ = shipped
     held_out = TrainingData()
-    assert read_file(HELD_OUT, held_out) == []
+    assert read_file(path, held_out) == []
     report = train_test(data, held_out)
-    assert report.macro_f1 >= HELD_OUT_MACRO_F1_FLOOR, report.intents
+    assert report.macro_f1 >= floor, report.intents
