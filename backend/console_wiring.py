@@ -23,7 +23,7 @@ from backend.console.routes import (
 from backend.container import Container
 from backend.services.events import EventBus, build_event_bus
 from backend.services.handoff import HandoffService
-from backend.services.queues import DEFAULT_QUEUES_FILE, load_queues
+from backend.services.queues import configured_queues
 
 ROUTERS = (
     auth.router, queue.router, conversation.router, handling.router, agreements.router,
@@ -37,10 +37,9 @@ def install_console(app: FastAPI | None, container: Container) -> None:
     Install it before the conversations, so their engine opens handoffs through this service
     (and its events reach the consoles).
     """
-    queues_file = getattr(container.settings, "handoff_queues_file", None) or DEFAULT_QUEUES_FILE
     bus = container.services.get("events") or build_event_bus(container.redis)
     container.services["events"] = bus
-    handoffs = HandoffService(load_queues(queues_file), bus)
+    handoffs = HandoffService(configured_queues(container.settings), bus)
     # "handoffs" is the name the conversations wiring looks for (install the console first).
     container.services["handoff"] = container.services["handoffs"] = handoffs
     announce_messages(container.engine, bus)

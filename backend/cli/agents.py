@@ -15,6 +15,8 @@ from backend.console.passwords import MIN_PASSWORD_LENGTH, WeakPassword
 from backend.db.migrate import upgrade
 from backend.db.models import AgentUser
 from backend.db.models.enums import Role
+from backend.services.queues import UnknownQueue, configured_queues
+from backend.settings import Settings
 
 app = typer.Typer(help="Console users: agents, supervisors, trainers, admins.")
 Email = Annotated[str, typer.Argument(help="the user's login email")]
@@ -32,26 +34,33 @@ def create(
     ] = None,
     queue: Annotated[
         list[str] | None,
-        typer.Option(help="a queue the user works (repeat); an agent with queues sees and "
-                          "claims only those (default: all)"),
+        typer.Option(help="a queue of the queues file the user works (repeat); an agent with "
+                          "queues sees and claims only those (default: all)"),
     ] = None,
 ) -> None:
     """Create a console user; `--role admin` for the first one."""
+    settings = Settings()
+    known = configured_queues(settings)
+    try:
+        queues = known.known(queue or ())  # before the password prompt: nothing to retype
+    except UnknownQueue as error:
+        typer.echo(f"not created: {error}", err=True)
+        raise typer.Exit(1) from None
     secret = password or _prompt_password()
 
     async def body() -> int:
-        async with command_container() as container:
+        async with command_container(settings) as container:
             await upgrade(container.settings.database_url)
             async with container.sessions.begin() as session:
                 agent = await users.create_agent(
                     session, email=email, name=name, role=role, password=secret,
-                    now=container.clock.now(), actor="cli", queues=tuple(queue or ()),
+                    now=container.clock.now(), actor="cli", queues=queues, known=known,
                 )
             return agent.id
 
     try:
         agent_id = run(body)
-    except (users.AgentExists, users.InvalidAgent, WeakPassword) as error:
+    except (users.AgentExists, users.InvalidAgent, UnknownQueue, WeakPassword) as error:
         typer.echo(f"not created: {error}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"created {role.value} {email} (id {agent_id}); log in at /console")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.console.permissions import Scope
 from backend.db.models import (
     AgentUser,
     AuditEvent,
@@ -77,13 +78,14 @@ class ConversationPage:
 
 
 async def conversation_page(
-    session: AsyncSession, conversation_id: int, now: datetime
+    session: AsyncSession, conversation_id: int, now: datetime, scope: Scope
 ) -> ConversationPage | None:
-    """Load the page for one conversation, or None when it does not exist."""
+    """Load the page for one conversation, or None when it does not exist; the debtor's other
+    conversations only as far as `scope` reaches."""
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         return None
-    related = await related_conversations(session, conversation)
+    related = await related_conversations(session, conversation, scope)
     records = (
         await load_account(session, conversation.account_id) if conversation.account_id else None
     )
@@ -102,14 +104,18 @@ async def conversation_page(
     )
 
 
-async def related_conversations(session: AsyncSession, conversation: Conversation) -> list[int]:
-    """This conversation and the debtor's others on every channel."""
+async def related_conversations(
+    session: AsyncSession, conversation: Conversation, scope: Scope
+) -> list[int]:
+    """This conversation and the debtor's others on every channel that `scope` reaches (a
+    user limited to some queues does not read another queue's conversation here either)."""
     if conversation.debtor_id is None:
         return [conversation.id]
     ids = await session.scalars(
         select(Conversation.id).where(Conversation.debtor_id == conversation.debtor_id)
     )
-    return sorted(set(ids) | {conversation.id})
+    others = await scope.among(session, sorted(set(ids) - {conversation.id}))
+    return sorted({*others, conversation.id})
 
 
 async def transcript(

@@ -12,28 +12,20 @@ from urllib.parse import quote
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 from starlette.responses import RedirectResponse
 
 from backend.api.deps import ContainerDep
+from backend.api.security_headers import SECURITY_HEADERS
 from backend.console import cookies, notices, users
-from backend.console.permissions import Perm, allowed
+from backend.console.permissions import Perm, Scope, allowed
 from backend.container import Container
-from backend.db.models import AgentUser
+from backend.db.models import AgentUser, Message
 from backend.services.events import EventBus
 from backend.services.handoff import HandoffService
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-# Everything comes from /console itself: no external script, style, font or frame.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 
 class LoginRequired(Exception):
@@ -46,6 +38,11 @@ class Forbidden(Exception):
 
 class CsrfRejected(Exception):
     """A POST without the session's CSRF token."""
+
+
+class NotFound(Exception):
+    """No such conversation, or one the viewer does not reach: the two answer alike, so a
+    user limited to some queues never learns that another queue's conversation exists."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +66,11 @@ class Viewer:
     def can(self, perm: Perm | str) -> bool:
         """True when the role carries `perm`."""
         return allowed(self.agent.role, Perm(perm))
+
+    @property
+    def scope(self) -> Scope:
+        """Which conversations this user reaches."""
+        return Scope(self.agent.id, self.agent.role, self.queues)
 
 
 @lru_cache(maxsize=1)
@@ -152,6 +154,43 @@ def viewer_dep(perm: Perm | None) -> Any:
     return Depends(require(perm))
 
 
+def conversation_dep(perm: Perm) -> Any:
+    """Depends for every route on one conversation (`conversation_id` in the path):
+    `require(perm)`, then NotFound (404) unless the viewer reaches it (`Scope.reaches`)."""
+
+    async def dependency(
+        conversation_id: int, container: ContainerDep,
+        # A default, not Annotated: FastAPI reads string annotations in module globals only.
+        viewer: Viewer = Depends(require(perm)),
+    ) -> Viewer:
+        async with container.sessions() as db:
+            if not await viewer.scope.reaches(db, conversation_id):
+                raise NotFound()
+        return viewer
+
+    return Depends(dependency)
+
+
+def message_dep(perm: Perm) -> Any:
+    """Depends for every route on one message (`message_id` in the path): as
+    `conversation_dep`, for the conversation the message belongs to."""
+
+    async def dependency(
+        message_id: int, container: ContainerDep,
+        # A default, not Annotated: FastAPI reads string annotations in module globals only.
+        viewer: Viewer = Depends(require(perm)),
+    ) -> Viewer:
+        async with container.sessions() as db:
+            conversation_id = await db.scalar(
+                select(Message.conversation_id).where(Message.id == message_id)
+            )
+            if conversation_id is None or not await viewer.scope.reaches(db, conversation_id):
+                raise NotFound()
+        return viewer
+
+    return Depends(dependency)
+
+
 class ConsoleRoute(APIRoute):
     """Turns the console's auth exceptions into pages and adds the security headers."""
 
@@ -169,6 +208,10 @@ class ConsoleRoute(APIRoute):
                     "title": "Not allowed",
                     "message": "Your role does not allow this page or action.",
                 }, status_code=403)
+            except NotFound:
+                response = render(request, "error.html", {
+                    "title": "Not found", "message": "No such conversation.",
+                }, status_code=404)
             except CsrfRejected:
                 response = render(request, "error.html", {
                     "title": "Form expired",

@@ -62,9 +62,6 @@ NOTICES = {
                                      "not only spaces or a few repeated characters, and not a "
                                      "common password."),
     "not_yourself": Notice("error", "Ask another admin to disable you or change your role."),
-    "not_in_your_queues": Notice("error", "That conversation waits in a queue you do not "
-                                          "work: ask a supervisor to take it or to add you to "
-                                          "that queue."),
     "bad_role": Notice("error", "Unknown role."),
     "illegal": Notice("error", "That is not possible in the conversation's current state "
                                "(someone may have acted first). The page shows the state now."),

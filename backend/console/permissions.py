@@ -1,10 +1,16 @@
-"""What each console role may do; every console route names the permission it needs."""
+"""What each console role may do, and which conversations a console user reaches."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import Conversation
 from backend.db.models.enums import Role
+from backend.services.queues import conversation_queue
 
 
 class Perm(StrEnum):
@@ -55,3 +61,46 @@ def home_path(role: str) -> str:
     if allowed(role, Perm.TRAINER_INBOX):
         return "/console/trainer"
     return "/console/login"
+
+
+def limited_to(role: str, queues: tuple[str, ...]) -> tuple[str, ...]:
+    """The only queues a user works: an agent's assigned ones; empty (every queue) for an
+    agent with none assigned and for supervisors and admins."""
+    return () if allowed(role, Perm.OVERRIDE) else queues
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which conversations a console user reaches: all of them, or, for a user limited to
+    some queues, the ones in those queues and the ones the user owns."""
+
+    user_id: int
+    role: str
+    queues: tuple[str, ...] = ()
+
+    @property
+    def only(self) -> tuple[str, ...]:
+        """The queues the user is limited to (empty: no limit)."""
+        return limited_to(self.role, self.queues)
+
+    async def reaches(self, session: AsyncSession, conversation_id: int) -> bool:
+        """Whether the conversation exists and the user may see and act on it: the one rule
+        behind every conversation page, fragment, action and live event.
+
+        A conversation belongs to the queue `conversation_queue` names, as it is now; one
+        never handed to a person belongs to no queue, so only unlimited users reach it.
+        """
+        found = (await session.execute(
+            select(Conversation.agent_id).where(Conversation.id == conversation_id)
+        )).first()
+        if found is None:
+            return False
+        if not self.only or found.agent_id == self.user_id:
+            return True
+        return await conversation_queue(session, conversation_id) in self.only
+
+    async def among(self, session: AsyncSession, conversation_ids: list[int]) -> list[int]:
+        """The ones of `conversation_ids` the user reaches (a debtor's other conversations)."""
+        if not self.only:
+            return list(conversation_ids)
+        return [cid for cid in conversation_ids if await self.reaches(session, cid)]

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.console.permissions import Perm, allowed
 from backend.db.models import AgentUser, Conversation, Debtor, Handoff
 from backend.services.handoff import ACTIVE_STATUSES, AGENT, QUEUED
 from backend.services.queues import Queue, QueueConfig
@@ -70,18 +69,6 @@ def format_wait(delta: timedelta) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
-
-
-def limited_to(role: str, queues: tuple[str, ...]) -> tuple[str, ...]:
-    """The only queues a user sees and claims from: an agent's assigned ones; empty (every
-    queue) for an agent with none assigned and for supervisors and admins."""
-    return () if allowed(role, Perm.OVERRIDE) else queues
-
-
-def works_queue(role: str, queues: tuple[str, ...], queue: str) -> bool:
-    """Whether a user may see and claim what waits in `queue`."""
-    only = limited_to(role, queues)
-    return not only or queue in only
 
 
 async def queue_board(

@@ -14,6 +14,7 @@ from backend.db.models import AgentQueue, AgentUser
 from backend.db.models.enums import Role
 from backend.db.types import UtcDateTime
 from backend.services import audit
+from backend.services.queues import QueueConfig, load_queues
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -85,10 +86,13 @@ def is_disabled(agent: AgentUser) -> bool:
 
 async def create_agent(
     session: AsyncSession, *, email: str, name: str, role: Role, password: str, now: datetime,
-    actor: str = "cli", queues: tuple[str, ...] = (),
+    actor: str = "cli", queues: tuple[str, ...] = (), known: QueueConfig | None = None,
 ) -> AgentUser:
-    """A new console user (the password is hashed; weak passwords are refused)."""
+    """A new console user (the password is hashed; weak passwords are refused); `queues`
+    must all be queues of `known` (the shipped queues file when not given), else
+    UnknownQueue before anything is written."""
     email, name = valid_email(email), valid_name(name)
+    queues = known_queues(queues, known)
     if await session.scalar(select(AgentUser.id).where(AgentUser.email == email)):
         raise AgentExists(f"an agent with email {email} already exists")
     agent = AgentUser(
@@ -97,7 +101,7 @@ async def create_agent(
     )
     session.add(agent)
     await session.flush()
-    await set_queues(session, agent.id, queues)
+    await _write_queues(session, agent.id, queues)
     await audit.record(
         session, occurred_at=now, actor=actor, action="agent.created", subject_type="agent_user",
         subject_id=agent.id, data={"role": agent.role, "queues": list(queues)},
@@ -254,10 +258,26 @@ async def end_sessions(session: AsyncSession, agent_id: int) -> None:
     )
 
 
-async def set_queues(session: AsyncSession, agent_id: int, queues: tuple[str, ...]) -> None:
-    """Replace the queues an agent works."""
+def known_queues(queues: tuple[str, ...], known: QueueConfig | None = None) -> tuple[str, ...]:
+    """`queues` without repeats, each one a queue of `known` (the shipped queues file when
+    not given); else UnknownQueue, naming the bad names and the known ones (an agent limited
+    to a queue that does not exist would see nothing, and nobody would say why)."""
+    if not queues:
+        return ()
+    return (known or load_queues()).known(queues)
+
+
+async def set_queues(
+    session: AsyncSession, agent_id: int, queues: tuple[str, ...],
+    known: QueueConfig | None = None,
+) -> None:
+    """Replace the queues an agent works (checked as `known_queues` does, before writing)."""
+    await _write_queues(session, agent_id, known_queues(queues, known))
+
+
+async def _write_queues(session: AsyncSession, agent_id: int, queues: tuple[str, ...]) -> None:
     await session.execute(delete(AgentQueue).where(AgentQueue.agent_id == agent_id))
-    session.add_all(AgentQueue(agent_id=agent_id, queue=q) for q in dict.fromkeys(queues))
+    session.add_all(AgentQueue(agent_id=agent_id, queue=q) for q in queues)
     await session.flush()
 
 

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import Handoff
+from backend.db.models.enums import Ownership
 
 DEFAULT_QUEUES_FILE = Path(__file__).resolve().parent.parent / "handoff" / "queues.yml"
 
 
+# Handoff.status while a person has or awaits the conversation (handoff.ACTIVE_STATUSES).
+ACTIVE = (Ownership.QUEUED.value, Ownership.AGENT.value)
+
+
 class QueueConfigError(ValueError):
     """The queues file is malformed; the message names the file, the item and the fix."""
+
+
+class UnknownQueue(ValueError):
+    """A queue name the queues file does not define; the message names it and the known ones."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,37 @@ class QueueConfig:
     def names(self) -> tuple[str, ...]:
         """Queue names in configuration order."""
         return tuple(q.name for q in self.queues)
+
+    def known(self, names: Iterable[str]) -> tuple[str, ...]:
+        """`names` without repeats, in the order given; UnknownQueue names every name that no
+        queue has (`get` would quietly fall back to the default queue instead)."""
+        wanted = tuple(dict.fromkeys(names))
+        unknown = [n for n in wanted if n not in self.names]
+        if unknown:
+            listed = ", ".join(repr(n) for n in unknown)
+            raise UnknownQueue(
+                f"unknown queue{'s' if len(unknown) > 1 else ''} {listed}; "
+                f"the known queues are: {', '.join(self.names)}"
+            )
+        return wanted
+
+
+async def conversation_queue(session: AsyncSession, conversation_id: int) -> str | None:
+    """The queue a conversation belongs to: its open handoff's, else its latest handoff's
+    (so a conversation moved to another queue later belongs to that one); None when it was
+    never handed to a person."""
+    return await session.scalar(
+        select(Handoff.queue)
+        .where(Handoff.conversation_id == conversation_id)
+        .order_by(Handoff.status.in_(ACTIVE).desc(), Handoff.id.desc())
+        .limit(1)
+    )
+
+
+def configured_queues(settings: object) -> QueueConfig:
+    """The queues the app runs with: the settings' `handoff_queues_file`, else the shipped one."""
+    path = getattr(settings, "handoff_queues_file", None) or DEFAULT_QUEUES_FILE
+    return load_queues(Path(path))
 
 
 def load_queues(path: Path = DEFAULT_QUEUES_FILE) -> QueueConfig:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from backend.api.deps import ContainerDep
 from backend.console import agreements
-from backend.console.deps import ConsoleRoute, Viewer, back_to, viewer_dep
+from backend.console.deps import ConsoleRoute, Viewer, back_to, conversation_dep
 from backend.console.notices import Notice, delivery_notice
 from backend.console.permissions import Perm
 from backend.console.replies import send_agent_reply
@@ -22,7 +22,7 @@ from backend.db.models import Conversation
 from backend.services.handoff import AGENT
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
-Acting = Annotated[Viewer, viewer_dep(Perm.ACCOUNT_ACTION)]
+Acting = Annotated[Viewer, conversation_dep(Perm.ACCOUNT_ACTION)]
 MAX_INSTALLMENTS = 120
 # ASCII digits only: str.isdigit() and Decimal() also take "²", "٣" and "1_000".
 AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")

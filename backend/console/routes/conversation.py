@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from backend.api.deps import ContainerDep
 from backend.console.canned import load_canned
 from backend.console.conversation_view import conversation_page, related_conversations, transcript
-from backend.console.deps import ConsoleRoute, Viewer, render, viewer_dep
+from backend.console.deps import ConsoleRoute, Viewer, conversation_dep, render
 from backend.console.notices import Notice, notice_for
 from backend.console.permissions import Perm
 from backend.console.replies import reply_language
@@ -25,7 +25,7 @@ from bot.engine import state_key
 from nlu.types import INTENTS
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
-Viewing = Annotated[Viewer, viewer_dep(Perm.VIEW_CONVERSATION)]
+Viewing = Annotated[Viewer, conversation_dep(Perm.VIEW_CONVERSATION)]
 
 
 @router.get("/conversations/{conversation_id}")
@@ -44,7 +44,8 @@ async def render_conversation(
 ) -> Response:
     """The conversation page with `notice` above it."""
     async with container.sessions() as db:
-        page = await conversation_page(db, conversation_id, container.clock.now())
+        page = await conversation_page(db, conversation_id, container.clock.now(),
+                                       viewer.scope)
         language = await reply_language(db, container, page.conversation) if page else "en"
     if page is None:
         return render(request, "error.html", {"title": "Not found",
@@ -107,6 +108,6 @@ async def messages_fragment(
     """Transcript lines newer than `after` (live updates append them)."""
     async with container.sessions() as db:
         found = await db.get(Conversation, conversation_id)
-        lines = await transcript(db, await related_conversations(db, found), after) if found \
-            else []
+        related = await related_conversations(db, found, viewer.scope) if found else []
+        lines = await transcript(db, related, after)
     return render(request, "_lines.html", {"lines": lines, "intents": INTENTS})

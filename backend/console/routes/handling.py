@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.deps import ContainerDep
 from backend.console import actions
-from backend.console.deps import ConsoleRoute, Viewer, back_to, handoff_service, viewer_dep
+from backend.console.deps import (
+    ConsoleRoute,
+    Viewer,
+    back_to,
+    conversation_dep,
+    handoff_service,
+    message_dep,
+    viewer_dep,
+)
 from backend.console.notices import delivery_notice
 from backend.console.permissions import Perm
 from backend.console.replies import ReplyOutcome, send_agent_reply
@@ -39,7 +47,7 @@ def _page(conversation_id: int) -> str:
 @router.post("/conversations/{conversation_id}/reply")
 async def reply(
     conversation_id: int, container: ContainerDep,
-    viewer: Annotated[Viewer, viewer_dep(Perm.REPLY)], text: Text,
+    viewer: Annotated[Viewer, conversation_dep(Perm.REPLY)], text: Text,
     discusses_debt: Annotated[bool, Form()] = False,
     recipient_verified: Annotated[bool, Form()] = False,
     nonce: Annotated[str, Form()] = "",
@@ -70,7 +78,7 @@ async def delivered(container: Container, outcome: ReplyOutcome) -> tuple[str, s
 @router.post("/conversations/{conversation_id}/notes")
 async def note(
     conversation_id: int, container: ContainerDep,
-    viewer: Annotated[Viewer, viewer_dep(Perm.NOTE)], text: Text,
+    viewer: Annotated[Viewer, conversation_dep(Perm.NOTE)], text: Text,
 ) -> Response:
     """An internal note."""
     try:
@@ -84,7 +92,7 @@ async def note(
 @router.post("/conversations/{conversation_id}/return")
 async def return_to_bot(
     conversation_id: int, container: ContainerDep,
-    viewer: Annotated[Viewer, viewer_dep(Perm.HANDBACK)], note: Annotated[str, Form()] = "",
+    viewer: Annotated[Viewer, conversation_dep(Perm.HANDBACK)], note: Annotated[str, Form()] = "",
 ) -> Response:
     """Give the conversation back to the bot with a note of what was agreed."""
     async def act(db: AsyncSession) -> object:
@@ -98,7 +106,7 @@ async def return_to_bot(
 @router.post("/conversations/{conversation_id}/resolve")
 async def resolve(
     conversation_id: int, container: ContainerDep,
-    viewer: Annotated[Viewer, viewer_dep(Perm.HANDBACK)], note: Annotated[str, Form()] = "",
+    viewer: Annotated[Viewer, conversation_dep(Perm.HANDBACK)], note: Annotated[str, Form()] = "",
 ) -> Response:
     """Close the handoff; the debtor's next message reopens the conversation."""
     async def act(db: AsyncSession) -> object:
@@ -112,7 +120,7 @@ async def resolve(
 @router.post("/messages/{message_id}/intent")
 async def correct_intent(
     message_id: int, container: ContainerDep,
-    viewer: Annotated[Viewer, viewer_dep(Perm.CORRECT_INTENT)], intent: Text,
+    viewer: Annotated[Viewer, message_dep(Perm.CORRECT_INTENT)], intent: Text,
 ) -> Response:
     """Record the right intent for a debtor message (the trainers' inbox)."""
     async with container.sessions.begin() as db:

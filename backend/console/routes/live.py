@@ -1,4 +1,5 @@
-"""Server-sent events: new messages and queue changes, as they happen, for every open console."""
+"""Server-sent events: new messages and queue changes, as they happen, for every open console
+(only about the conversations its user reaches)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from fastapi.responses import StreamingResponse
 
 from backend.api.deps import ContainerDep
 from backend.console.deps import ConsoleRoute, Viewer, event_bus, still_signed_in, viewer_dep
-from backend.console.permissions import Perm
-from backend.services.events import EventBus
+from backend.console.permissions import Perm, Scope
+from backend.container import Container
+from backend.services.events import Event, EventBus
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 KEEPALIVE_SECONDS = 15.0
@@ -29,13 +31,27 @@ async def events(
         return await still_signed_in(container, viewer, Perm.LIVE)
 
     return StreamingResponse(
-        _stream(request, event_bus(container), allowed), media_type="text/event-stream",
+        _stream(request, event_bus(container), allowed, shown_to(container, viewer.scope)),
+        media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _stream(request: Request, bus: EventBus, allowed: Callable[[], Awaitable[bool]]
-                  ) -> AsyncIterator[str]:
+def shown_to(container: Container, scope: Scope) -> Callable[[Event], Awaitable[bool]]:
+    """Whether an event goes to this stream: one about a conversation only when the user
+    reaches that conversation now (the rule of the conversation pages); others always."""
+    async def shown(event: Event) -> bool:
+        conversation_id = event.data.get("conversation_id")
+        if not scope.only or conversation_id is None:
+            return True
+        async with container.sessions() as db:
+            return await scope.reaches(db, int(conversation_id))
+
+    return shown
+
+
+async def _stream(request: Request, bus: EventBus, allowed: Callable[[], Awaitable[bool]],
+                  shown: Callable[[Event], Awaitable[bool]]) -> AsyncIterator[str]:
     deadline = time.monotonic() + STREAM_SECONDS
     async with bus.subscribe() as subscription:
         yield "retry: 2000\nevent: hello\ndata: {}\n\n"
@@ -51,4 +67,5 @@ async def _stream(request: Request, bus: EventBus, allowed: Callable[[], Awaitab
                     return
                 yield ": keep-alive\n\n"
                 continue
-            yield f"event: {event.kind}\ndata: {event.to_json()}\n\n"
+            if await shown(event):
+                yield f"event: {event.kind}\ndata: {event.to_json()}\n\n"

@@ -7,10 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 
 from backend.api.deps import ContainerDep
-from backend.console.deps import ConsoleRoute, Viewer, back_to, handoff_service, render, viewer_dep
+from backend.console.deps import (
+    ConsoleRoute,
+    Viewer,
+    back_to,
+    conversation_dep,
+    handoff_service,
+    render,
+    viewer_dep,
+)
 from backend.console.notices import notice_for
 from backend.console.permissions import Perm
-from backend.console.queue_view import format_wait, limited_to, queue_board, works_queue
+from backend.console.queue_view import format_wait, queue_board
 from backend.services.handoff import HandoffError, IllegalTransition
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -40,17 +48,13 @@ async def queue_board_fragment(
 @router.post("/conversations/{conversation_id}/claim")
 async def claim(
     conversation_id: int, container: ContainerDep,
-    viewer: Annotated[Viewer, viewer_dep(Perm.CLAIM)],
+    viewer: Annotated[Viewer, conversation_dep(Perm.CLAIM)],
 ) -> Response:
     """Take a waiting conversation; the first agent to claim it wins (an agent limited to
-    assigned queues claims only from those)."""
+    assigned queues reaches, and so claims, only those queues' conversations)."""
     service = handoff_service(container)
     try:
         async with container.sessions.begin() as db:
-            handoff = await service.current_handoff(db, conversation_id)
-            if handoff is not None and handoff.agent_id != viewer.id and not works_queue(
-                    viewer.agent.role, viewer.queues, handoff.queue):
-                return back_to("/console/queue", notice="not_in_your_queues")
             await service.claim(db, conversation_id, agent_id=viewer.id,
                                 now=container.clock.now())
     except IllegalTransition:
@@ -65,6 +69,6 @@ async def _board_context(container: ContainerDep, viewer: Viewer) -> dict[str, o
         board = await queue_board(
             db, handoff_service(container).queues, container.clock.now(), viewer.id,
             everyone=viewer.can(Perm.OVERRIDE),
-            only=limited_to(viewer.agent.role, viewer.queues),
+            only=viewer.scope.only,
         )
     return {"board": board, "format_wait": format_wait}
