@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -23,13 +23,17 @@ PHONE = "+12125550123"
 
 
 def account_row(**overrides: object) -> AccountRow:
-    """A New York debtor owing $1,200.00 to Acme Bank, 95 days past due on 2026-11-25."""
+    """A New York debtor owing $1,200.00 to Acme Bank, 95 days past due on 2026-11-25.
+
+    Manhattan (10001): outreach there needs written consent, which this debtor gave.
+    """
     values: dict[str, object] = dict(
         row=2, external_ref="ACME-123456", creditor="Acme Bank", portfolio="Cards",
         debtor_name="Jane Roe", phone=PHONE, email=None, date_of_birth=date(1985, 3, 14),
         postal_code="10001", region="NY", country="US", timezone="America/New_York",
         currency="USD", balance=Decimal("1200.00"), original_balance=Decimal("1200.00"),
         due_date=date(2026, 8, 22), preferred_language="en",
+        written_consent_at=datetime(2026, 6, 1, 14, 0, tzinfo=UTC),
     )
     values.update(overrides)
     return AccountRow(**values)  # type: ignore[arg-type]
