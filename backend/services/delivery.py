@@ -24,6 +24,11 @@ RANK = {
 }
 
 
+# The codes adapters give `OutcomeUnknown` (a send whose answer was lost): a message deferred
+# with one of them may be adopted by a status that echoes its idempotency key.
+UNKNOWN_OUTCOME_CODES = ("timeout", "transport", "lookup")
+
+
 def advances(current: str, new: str) -> bool:
     """True when `new` is further along than `current`."""
     return RANK.get(new, 0) > RANK.get(current, 0)
@@ -56,11 +61,33 @@ async def apply_statuses(
         message = await session.scalar(select(Message).where(
             Message.provider_message_id == update.provider_message_id,
             Message.direction == Direction.OUTBOUND))
+        if message is None and update.idempotency_key:
+            message = await _adopt(session, update)
         if message is None:
             continue
         if await _apply(session, message, update, now):
             resend.append(message.id)
     return resend
+
+
+async def _adopt(session: AsyncSession, update: StatusUpdate) -> Message | None:
+    """The deferred message whose lost send this status reports: it takes the provider's id.
+
+    A send that timed out (`OutcomeUnknown`) waits for its next round with no provider id; a
+    provider that echoes our idempotency key (WhatsApp Cloud's `biz_opaque_callback_data`)
+    tells us it was taken after all, so that round never sends it twice.
+    """
+    waiting = await session.scalars(select(Message).where(
+        Message.direction == Direction.OUTBOUND, Message.delivery_status == "deferred",
+        Message.provider_message_id.is_(None), Message.error_code.in_(UNKNOWN_OUTCOME_CODES))
+        .order_by(Message.id))
+    for message in waiting:
+        data = envelope(message)
+        key = data.get("idempotency_key") or f"parley-msg-{message.id}"
+        if data.get("unknown_since") and key == update.idempotency_key:
+            message.provider_message_id = update.provider_message_id
+            return message
+    return None
 
 
 async def mirror_to_contact(session: AsyncSession, message: Message) -> None:

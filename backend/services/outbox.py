@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.engine import autocommit
 from backend.db.models import Account, AuditEvent, Conversation, Message, Portfolio
-from backend.db.models.enums import Direction, Ownership
+from backend.db.models.enums import Channel, Direction, Ownership
 from backend.db.types import UtcDateTime
 from backend.services import audit, message_feed
+from backend.services.address_forms import latest_form
 from backend.services.compliance.consent import record_opt_out
 from backend.services.compliance.gate import GateDecision
 from backend.services.compliance.service import ComplianceGate
@@ -284,7 +285,8 @@ class SqlOutbox:
 
     async def _claim(self, message_id: int) -> tuple[ChannelAdapter, Delivery, int] | None:
         # Only one sender may move a message out of "pending": the claim is the idempotency.
-        # One statement in autocommit: the claim and what the send needs, in one round trip.
+        # One statement in autocommit: the claim and what the send needs, in one round trip;
+        # the address's form is a second (SQLite's RETURNING cannot hold its join).
         async with autocommit(self.sessions) as conn:
             row = (await conn.execute(_CLAIM, {"message_id": message_id,
                                                "now": self.clock.now()})).first()
@@ -300,10 +302,13 @@ class SqlOutbox:
                 message_id, row.conversation_id, Direction.OUTBOUND, status))
             if adapter is None:
                 return None
+            # Only WhatsApp names one number two ways: other channels skip the lookup.
+            form = (await latest_form(conn, row.conversation_id)
+                    if row.channel == Channel.WHATSAPP else None)
         # A message back from a failed round gets one call: its backoff is the deferral, and
         # a release job that sleeps through every message's in-request retries falls behind.
         retried = bool(envelope_in(row.entities).get("failed_rounds"))
-        return adapter, _delivery_of(row), 1 if retried else self.retry.attempts
+        return adapter, _delivery_of(row, form), 1 if retried else self.retry.attempts
 
     async def _deliver(self, adapter: ChannelAdapter, delivery: Delivery, attempts: int
                        ) -> SendResult | ChannelError:
@@ -557,7 +562,7 @@ _SENT = (
 )
 
 
-def _delivery_of(row: Row[Any]) -> Delivery:
+def _delivery_of(row: Row[Any], form: str | None) -> Delivery:
     data = envelope_in(row.entities)
     return Delivery(
         key=ConversationKey(row.channel, row.address), text=row.text,
@@ -567,4 +572,5 @@ def _delivery_of(row: Row[Any]) -> Delivery:
         use_template=bool(data.get("use_template")), language=data.get("language"),
         unknown_since=datetime.fromisoformat(data["unknown_since"])
         if data.get("unknown_since") else None,
+        address_form=form,
     )

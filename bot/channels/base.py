@@ -38,6 +38,13 @@ def json_body(body: bytes) -> Any:
         raise MalformedPayload("body", "not valid JSON") from None
 
 
+# The inbound metadata key naming how the provider named the sender when that may differ
+# from the stored address (a mark its adapter reads back, "" for "as stored"). Parley keeps
+# the latest per address and hands it back as `Delivery.address_form`: replies must go to
+# the form the provider accepts, in whichever process sends them, after any restart.
+ADDRESS_FORM = "address_form"
+
+
 @dataclass(frozen=True)
 class StatusUpdate:
     """A provider's report on an outbound message we sent."""
@@ -46,6 +53,9 @@ class StatusUpdate:
     status: str  # a DeliveryStatus value
     error_code: str | None = None
     error: ChannelError | None = None  # the provider's code, typed by the adapter's mapping
+    # Our `Delivery.idempotency_key`, when the provider echoes it: it names a message whose
+    # send lost its answer (so Parley never learnt the provider's id).
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ class Delivery:
     # so an adapter that can look it up does so before sending again.
     unknown_since: datetime | None = None
     sent_ids: frozenset[str] = frozenset()  # provider ids Parley holds already: never adopted
+    address_form: str | None = None  # the latest ADDRESS_FORM of the address, if one was given
 
 
 @dataclass(frozen=True)

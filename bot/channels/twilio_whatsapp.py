@@ -9,7 +9,14 @@ from typing import Any
 
 from twilio.rest import Client
 
-from bot.channels.base import ChannelLimits, Delivery, RawRequest, SendResult, WebhookBatch
+from bot.channels.base import (
+    ADDRESS_FORM,
+    ChannelLimits,
+    Delivery,
+    RawRequest,
+    SendResult,
+    WebhookBatch,
+)
 from bot.channels.errors import PermanentChannelError
 from bot.channels.rendering import render
 from bot.channels.twilio_common import (
@@ -22,7 +29,7 @@ from bot.channels.twilio_common import (
     parse_form,
     status_from_form,
 )
-from bot.channels.whatsapp_numbers import WhatsAppNumbers
+from bot.channels.whatsapp_numbers import address_form, e164_from_whatsapp, whatsapp_address
 from bot.clock import Clock
 
 WHATSAPP_TWILIO_LIMITS = ChannelLimits(max_chars=1600, max_parts=2)
@@ -51,7 +58,6 @@ class TwilioWhatsAppAdapter:
         self._sender = sender if sender.startswith("whatsapp:") else f"whatsapp:{sender}"
         self._status_callback = status_callback
         self._content_sids = dict(content_sids or {})
-        self.numbers = WhatsAppNumbers()
 
     def verify(self, request: RawRequest) -> bool:
         """The signature first, then the AccountSid."""
@@ -65,12 +71,16 @@ class TwilioWhatsAppAdapter:
         inbound = inbound_from_form(form, self.channel, self._clock.now())
         if not addressed_to(form, self.channel, (self._sender,)):
             return WebhookBatch()
-        # The stored contact points are E.164: whatsapp:+521… (Mexico) is matched as +52….
-        key = replace(inbound.key, address=self.numbers.inbound(inbound.key.address))
-        return WebhookBatch(messages=(replace(inbound, key=key),))
+        # The stored contact points are E.164: whatsapp:+521… (Mexico) is matched as +52…,
+        # and the form WhatsApp used goes with the message, for Parley to keep and give back.
+        given = inbound.key.address
+        key = replace(inbound.key, address=e164_from_whatsapp(given))
+        named = address_form(given)
+        metadata = inbound.metadata if named is None else {**inbound.metadata, ADDRESS_FORM: named}
+        return WebhookBatch(messages=(replace(inbound, key=key, metadata=metadata),))
 
     async def send(self, delivery: Delivery) -> SendResult:
-        to = f"whatsapp:{self.numbers.outbound(delivery.key.address)}"
+        to = f"whatsapp:{whatsapp_address(delivery.key.address, delivery.address_form)}"
         extra: dict[str, Any] = {"unknown_since": delivery.unknown_since,
                                  "sent_ids": delivery.sent_ids, "to": to, "from_": self._sender}
         if self._status_callback:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from bot.channels.base import (
+    ADDRESS_FORM,
     ChannelLimits,
     Delivery,
     RawRequest,
@@ -25,13 +26,14 @@ from bot.channels.base import (
 from bot.channels.errors import (
     ChannelError,
     MalformedPayload,
+    OutcomeUnknown,
     PermanentChannelError,
     RecipientOptedOut,
     ReEngagementRequired,
     TransientChannelError,
 )
 from bot.channels.rendering import render
-from bot.channels.whatsapp_numbers import WhatsAppNumbers
+from bot.channels.whatsapp_numbers import address_form, e164_from_whatsapp, whatsapp_address
 from bot.messages import Attachment, ConversationKey, InboundMessage
 
 # Text bodies may be 4096 characters; reply buttons are at most 3 with 20-character titles.
@@ -75,7 +77,6 @@ class WhatsAppCloudAdapter:
         self._secret = app_secret.encode()
         self._verify_token = verify_token
         self._languages = dict(template_languages or TEMPLATE_LANGUAGES)
-        self.numbers = WhatsAppNumbers()
 
     def verify(self, request: RawRequest) -> bool:
         """X-Hub-Signature-256 over the raw bytes (re-serialised JSON would not match)."""
@@ -109,9 +110,15 @@ class WhatsAppCloudAdapter:
         return WebhookBatch(messages=tuple(messages), statuses=tuple(statuses))
 
     def _as_stored(self, message: InboundMessage) -> InboundMessage:
-        """The sender as stored (E.164): a Mexican wa_id "521…" is the account's "+52…"."""
-        key = replace(message.key, address=self.numbers.inbound(message.key.address))
-        return replace(message, key=key)
+        """The sender as stored (E.164): a Mexican wa_id "521…" is the account's "+52…".
+
+        The form WhatsApp used goes with the message, for Parley to keep and give back.
+        """
+        given = message.key.address
+        key = replace(message.key, address=e164_from_whatsapp(given))
+        form = address_form(given)
+        metadata = message.metadata if form is None else {**message.metadata, ADDRESS_FORM: form}
+        return replace(message, key=key, metadata=metadata)
 
     def _ours(self, value: dict[str, Any], path: str) -> bool:
         """True when the change names our phone number id as the business number it is for."""
@@ -119,13 +126,17 @@ class WhatsAppCloudAdapter:
         return _string(metadata, "phone_number_id", f"{path}.metadata") == self._phone_number_id
 
     async def send(self, delivery: Delivery) -> SendResult:
-        to = self.numbers.outbound(delivery.key.address).lstrip("+")
+        # After a lost answer (`delivery.unknown_since`) there is nothing to look up: Meta
+        # lists no sent messages. A message it took meanwhile was adopted from its status
+        # webhook (biz_opaque_callback_data) and is not sent again; this one goes again.
+        to = whatsapp_address(delivery.key.address, delivery.address_form).lstrip("+")
         payloads = (
             [self._template(delivery)] if delivery.use_template else _texts(delivery, self.limits)
         )
+        last = len(payloads) - 1
         results = [await self._post({"messaging_product": "whatsapp", "to": to,
-                                     "biz_opaque_callback_data": delivery.idempotency_key, **p})
-                   for p in payloads]
+                                     "biz_opaque_callback_data": _echo(delivery, i, last), **p})
+                   for i, p in enumerate(payloads)]
         return results[0]
 
     def template_language(self, language: str | None) -> str:
@@ -144,16 +155,43 @@ class WhatsAppCloudAdapter:
     async def _post(self, payload: dict[str, Any]) -> SendResult:
         try:
             response = await self.http.post(self._url, headers=self._auth, json=payload)
-        except httpx.TimeoutException as exc:
-            raise PermanentChannelError("graph timeout, outcome unknown", "timeout") from exc
         except httpx.TransportError as exc:
-            raise TransientChannelError("graph unreachable", "connect") from exc
+            raise map_transport_error(exc) from exc
         if response.status_code >= 400:
             raise map_graph_error(response.status_code, _json(response))
         return SendResult(str(response.json()["messages"][0]["id"]), "sent")
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def _echo(delivery: Delivery, part: int, last: int) -> str:
+    """What Meta echoes in the part's statuses: the message's key on its last part only.
+
+    Parts go one after another, so a status for the last one says the whole message was
+    taken; one for an earlier part must not have a lost message adopted.
+    """
+    key = delivery.idempotency_key
+    return key if part == last else f"{key}#part{part + 1}"
+
+
+def map_transport_error(exc: httpx.TransportError) -> ChannelError:
+    """A send that got no answer: never sent (retry), or perhaps taken (outcome unknown).
+
+    A timeout after the request went out is no refusal: Meta may have taken the message.
+    The Graph API has no lookup of sent messages and no idempotency key, so the outbox
+    defers it (no immediate re-send) and the message is adopted when Meta's status webhook
+    echoes our `biz_opaque_callback_data` for it; when none came by the next round, it is
+    sent again. A possible duplicate is the lesser harm: a reply the debtor waits for (a
+    payment link, an opt-out's confirmation, compliance.md A.3 item 45) must not be dropped
+    silently, and one that still fails after the retry window goes to a person
+    (`reply_undelivered`).
+    """
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return TransientChannelError("graph unreachable", "connect")  # nothing was sent
+    if isinstance(exc, httpx.TimeoutException):
+        return OutcomeUnknown("graph timeout, outcome unknown", "timeout")
+    return OutcomeUnknown(f"graph transport error {type(exc).__name__}", "transport")
 
 
 def map_graph_error(status: int, body: dict[str, Any]) -> ChannelError:
@@ -260,13 +298,14 @@ def _status(status: dict[str, Any], path: str) -> StatusUpdate | None:
     first = _object(errors[0], f"{path}.errors[0]") if errors else None
     if first is not None and first.get("code") is not None and not _is_int(first["code"]):
         raise MalformedPayload(f"{path}.errors[0].code", "not an integer")
+    echoed = _string(status, "biz_opaque_callback_data", path) or None  # sent with each message
     if mapped is None:
         return None  # a status Parley does not track
     if first is None:
-        return StatusUpdate(status_id, mapped)
+        return StatusUpdate(status_id, mapped, idempotency_key=echoed)
     # 131047 may come back as a failed status instead of a 400 on send: same mapping for both.
     error = map_graph_error(400, {"error": first})
-    return StatusUpdate(status_id, mapped, error.code, error)
+    return StatusUpdate(status_id, mapped, error.code, error, idempotency_key=echoed)
 
 
 # Typed reads of the payload: each names the path of what is missing or of the wrong type.

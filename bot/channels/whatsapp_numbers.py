@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 
 # WhatsApp still names many Mexican mobiles in the pre-2019 international form, 52 1 and ten
 # digits; E.164, and so every stored contact point, dropped the 1. Mexican area codes never
 # begin with 1, so the thirteen-digit form cannot be another number.
 _MEXICO_WHATSAPP = re.compile(r"521([0-9]{10})")
-REMEMBERED = 10_000  # numbers whose WhatsApp form is kept, most recently seen first
+_MEXICO_E164 = re.compile(r"\+52([0-9]{10})")
+# The address form (`bot.channels.base.ADDRESS_FORM`) of a number WhatsApp names with the 1.
+# A mark, not the number: Parley stores it (in the audit trail) without a phone number.
+MEXICO_MOBILE_1 = "mx_mobile_1"
+AS_STORED = ""
 
 
 def e164_from_whatsapp(address: str) -> str:
@@ -20,30 +23,22 @@ def e164_from_whatsapp(address: str) -> str:
     return f"+{digits}"
 
 
-class WhatsAppNumbers:
-    """Senders are read as E.164; replies go back in the form WhatsApp gave for the sender.
+def address_form(given: str) -> str | None:
+    """How WhatsApp named a sender: MEXICO_MOBILE_1, AS_STORED, or None (no other form exists).
 
-    Remembered in this process only (the bot answers in the process that took the webhook);
-    a number never seen here, or not lately, goes as stored, which WhatsApp also resolves.
+    None for every number that has one form only, so nothing is stored for them.
     """
+    digits = given.removeprefix("+")
+    if _MEXICO_WHATSAPP.fullmatch(digits):
+        return MEXICO_MOBILE_1
+    return AS_STORED if _MEXICO_E164.fullmatch(f"+{digits}") else None
 
-    def __init__(self, size: int = REMEMBERED) -> None:
-        self._given: OrderedDict[str, str] = OrderedDict()
-        self._size = size
 
-    def inbound(self, given: str) -> str:
-        """The E.164 number of the sender WhatsApp named `given`; its form is remembered."""
-        e164 = e164_from_whatsapp(given)
-        form = "+" + given.removeprefix("+")
-        if form == e164:
-            self._given.pop(e164, None)  # WhatsApp now names it as stored
-            return e164
-        self._given[e164] = form
-        self._given.move_to_end(e164)
-        if len(self._given) > self._size:
-            self._given.popitem(last=False)
-        return e164
+def whatsapp_address(e164: str, form: str | None) -> str:
+    """The number to send to ('+' and digits): in the form WhatsApp last named it, else `e164`.
 
-    def outbound(self, e164: str) -> str:
-        """The number to send to ('+' and digits): the form WhatsApp gave, else `e164`."""
-        return self._given.get(e164, e164)
+    A number WhatsApp never named (a first reminder) goes as stored, which it also resolves.
+    """
+    if form == MEXICO_MOBILE_1 and (found := _MEXICO_E164.fullmatch(e164)):
+        return f"+521{found[1]}"
+    return e164

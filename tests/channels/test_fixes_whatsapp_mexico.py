@@ -8,7 +8,13 @@ import pytest
 
 from backend.container import Container
 from backend.db.models import Conversation
-from bot.channels.whatsapp_numbers import WhatsAppNumbers, e164_from_whatsapp
+from bot.channels.whatsapp_numbers import (
+    AS_STORED,
+    MEXICO_MOBILE_1,
+    address_form,
+    e164_from_whatsapp,
+    whatsapp_address,
+)
 from bot.messages import ConversationKey, OutboundMessage, Purpose
 from tests.channels.helpers import (
     StubTurnHandler,
@@ -99,16 +105,19 @@ def test_whatsapp_numbers_read_as_e164(given: str, stored: str) -> None:
     assert e164_from_whatsapp(given) == stored
 
 
+@pytest.mark.parametrize(("given", "form"), [
+    ("5215512345678", MEXICO_MOBILE_1),
+    ("+5215512345678", MEXICO_MOBILE_1),
+    ("525512345678", AS_STORED),  # a Mexican number named as stored: a change worth keeping
+    ("12125551234", None),  # one form only: nothing to keep
+    ("52155123456789", None),
+])
+def test_the_form_whatsapp_named_a_number_in(given: str, form: str | None) -> None:
+    assert address_form(given) == form
+
+
 def test_replies_go_in_the_form_whatsapp_last_gave() -> None:
-    numbers = WhatsAppNumbers(size=2)
-    assert numbers.outbound(STORED) == STORED  # never named: as stored
-    assert numbers.inbound(WA_ID) == STORED
-    assert numbers.outbound(STORED) == f"+{WA_ID}"
-    assert numbers.inbound("525512345678") == STORED  # WhatsApp names it as stored now
-    assert numbers.outbound(STORED) == STORED
-    numbers.inbound(WA_ID)
-    numbers.inbound("5213311111111")
-    numbers.inbound("5218122222222")  # the oldest is forgotten past `size`
-    assert numbers.outbound(STORED) == STORED
-    assert numbers.outbound("+528122222222") == "+5218122222222"
-    assert numbers.outbound("+12125551234") == "+12125551234"
+    assert whatsapp_address(STORED, None) == STORED  # never named: as stored
+    assert whatsapp_address(STORED, MEXICO_MOBILE_1) == f"+{WA_ID}"
+    assert whatsapp_address(STORED, AS_STORED) == STORED
+    assert whatsapp_address("+12125551234", MEXICO_MOBILE_1) == "+12125551234"

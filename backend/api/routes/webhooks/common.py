@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.container import Container
+from backend.services.address_forms import remember_form
 from backend.services.compliance.consent import record_opt_out
 from backend.services.inbox import StoredInbound, store_inbound
 from backend.services.telegram_links import StartAnswer, answer_start, link_outcome
-from bot.channels.base import ChannelAdapter, RawRequest, WebhookBatch
+from bot.channels.base import ADDRESS_FORM, ChannelAdapter, RawRequest, WebhookBatch
 from bot.channels.errors import MalformedPayload
 from bot.messages import ConversationKey, InboundMessage
 from bot.responses import Renderer
@@ -109,6 +110,9 @@ async def store_batch(container: Container, batch: WebhookBatch
         for message, item in zip(batch.messages, stored, strict=True):
             if not item.duplicate and _provider_opt_out(message.metadata):
                 await record_opt_out(session, message.key, "keyword:STOP", now)
+            if not item.duplicate and ADDRESS_FORM in message.metadata:
+                await remember_form(session, item.conversation_id, message.key,
+                                    str(message.metadata[ADDRESS_FORM]), now)
             start = await _answer_start(container, session, message, item,
                                         outcomes.get(message.key), now)
             if start is not None:
