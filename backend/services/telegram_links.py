@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, AuditEvent, ContactPoint, Conversation, Message
 from backend.services import audit
+from backend.services.compliance.consent import record_opt_in
 from backend.services.handoff import SYSTEM_ACTOR, HandoffService
 from backend.services.inbox import StoredInbound
 from backend.services.queues import load_queues
@@ -30,6 +31,7 @@ REFUSED_ACTION = "telegram.link_refused"
 OTHER_DEBTOR = "linked_to_other_debtor"
 # What a `/start` did; the Telegram adapter marks the command in the inbound's metadata.
 LINKED, REFUSED, INVALID = "linked", "refused", "invalid"
+START_KEYWORD = "/start"  # the opt-in's keyword in the audit trail
 # The channel's own answer to each outcome; a refused link goes to a person, unanswered.
 START_REPLIES = {LINKED: "telegram.linked", INVALID: "telegram.link_invalid",
                  START_BARE: "telegram.start"}
@@ -112,15 +114,18 @@ async def answer_start(
     """The channel's own answer to a `/start`; None when the engine is to read the message.
 
     `/start` is no SMS START: a linked chat is greeted towards verification, a link that no
-    longer works says so, a bare `/start` says how to link. Only an opted-out chat's
-    `/start` goes to the engine, where it is the opt-in it always was (compliance.md C 50).
+    longer works says so, a bare `/start` says how to link. An opted-out chat's `/start`
+    is also its opt-in (`_resubscribe`); one linked to no account goes to the engine, whose
+    START answer (the opt-in's confirmation) is then all it is told.
     The message is marked processed, so no turn answers it as well.
     """
     kind = inbound.metadata.get(START_COMMAND)
     if kind not in (START_LINK, START_BARE) or stored.duplicate:
         return None
     if await _opted_out(session, inbound.key):
-        return None
+        if stored.account_id is None:
+            return None
+        await _resubscribe(session, inbound.key, now)
     await session.execute(update(Message).where(Message.id == stored.message_id)
                           .values(processed_at=now))
     reply = START_REPLIES.get(outcome or INVALID) if kind == START_LINK else _bare_reply(stored)
@@ -140,6 +145,18 @@ async def answer_start(
 def _bare_reply(stored: StoredInbound) -> str:
     # A linked chat is greeted as a fresh link is; another is told how to link.
     return START_REPLIES[LINKED] if stored.account_id is not None else START_REPLIES[START_BARE]
+
+
+async def _resubscribe(session: AsyncSession, key: ConversationKey, now: datetime) -> None:
+    """Lift the chat's opt-out: its `/start` asks for messages again, then it is greeted.
+
+    `/start` is the chat holder's own act (Telegram sends it when they press Start, or
+    Restart after unblocking the bot): the clear request to resume that compliance.md C item
+    50 (d) asks for, like START on SMS, and the new consumer message item 63 wants before an
+    unblocked chat hears from us again. It is recorded as new consent (`contact.opted_in`);
+    stop-states (cease, dispute, attorney …) stay (G item 75), and the gate still applies.
+    """
+    await record_opt_in(session, key, START_KEYWORD, now)
 
 
 async def _opted_out(session: AsyncSession, key: ConversationKey) -> bool:
