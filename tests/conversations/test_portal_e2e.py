@@ -128,7 +128,9 @@ async def test_once_verification_expires_the_page_hides_the_answers_and_the_debt
     for text in ("how much do I owe?", "07/21/1979", "10001"):
         await _say(client, path, text)
     verified_page = (await client.get(path)).text
-    assert "$1,200.00" in verified_page and "07/21/1979" in verified_page
+    # Verified, the page shows the account, but never the identity answers back.
+    assert "$1,200.00" in verified_page and "07/21/1979" not in verified_page
+    assert "(identity answer hidden)" in verified_page
 
     clock.advance(timedelta(hours=2))  # verification has expired: whoever holds the link
     again = await _say(client, path, "hi")

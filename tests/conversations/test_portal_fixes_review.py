@@ -8,7 +8,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from backend.api.routes.portal import web_key
 from backend.container import Container
 from backend.db.models import Conversation, Message
 from bot.clock import SettableClock
@@ -87,12 +86,14 @@ async def test_an_expired_link_says_so_and_json_clients_keep_json(  # type: igno
 
 
 async def _agent_writes(client: httpx.AsyncClient, account_id: int, text: str) -> None:
-    """An agent's reply in the portal chat, stored as the console stores one (`agent:<id>`)."""
+    """An agent's reply in the portal chat, stored as the console stores one (`agent:<id>`).
+
+    In the one portal conversation of the account: that of the one browser that chatted.
+    """
     container: Container = client._transport.app.state.container  # type: ignore[attr-defined]
     async with container.sessions.begin() as session:
         conversation = await session.scalar(select(Conversation).where(
-            Conversation.channel == "web",
-            Conversation.address == web_key(account_id).address))
+            Conversation.channel == "web", Conversation.account_id == account_id))
         assert conversation is not None
         session.add(Message(conversation_id=conversation.id, direction="outbound",
                             channel="web", sender="agent:7", text=text,

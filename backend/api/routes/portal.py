@@ -3,31 +3,44 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, status
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backend.api.deps import ContainerDep
+from backend.api.security_headers import PortalRoute
+from backend.console.cookies import secure_cookies
+from backend.container import Container
 from backend.db.models import Account, Conversation, Message
 from backend.db.models.enums import Direction
+from backend.services import portal as visits
 from backend.services.delivery import envelope
+from backend.services.geo import debtor_today
 from backend.services.inbox import store_inbound
+from backend.services.policy import dialog_policy
 from backend.services.portal import PortalLinks
-from bot.dialogs.base import DialogState
-from bot.engine import Engine, TurnResult, state_key
+from bot.dialogs import identity
+from bot.dialogs.base import DialogState, Turn
+from bot.engine import STATE_TTL_SECONDS, Engine, TurnResult, state_key
+from bot.facts import Facts, Identity
 from bot.messages import ConversationKey, InboundMessage
 from bot.responses.catalog import LOCALES
 from bot.responses.render import money
 
-router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parents[2] / "pages" / "portal")
+router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False, route_class=PortalRoute)
+PAGES = Path(__file__).parents[2] / "pages" / "portal"
+templates = Jinja2Templates(directory=PAGES)
 HISTORY = 50
+# As long as the dialog would remember a conversation's lock (its state's time to live).
+ATTEMPTS_WINDOW = timedelta(seconds=STATE_TTL_SECONDS)
 INVALID_LINK = "this link is invalid or has expired"
 
 
@@ -86,25 +99,103 @@ def accepted_language(header: str) -> str:
     return max(ranked, key=lambda r: r[0])[1] if ranked else "en"
 
 
-def web_key(account_id: int) -> ConversationKey:
-    """The portal chat's conversation key for an account."""
-    return ConversationKey("web", f"account:{account_id}")
+@dataclass(frozen=True)
+class Visitor:
+    """The browser asking: its secret, and whether this response must set the cookie."""
+
+    secret: str
+    new: bool
 
 
-async def chat(container: ContainerDep, account_id: int, text: str) -> TurnResult:
-    """Store the message like any channel would, then run the turn synchronously."""
+def visitor_of(request: Request) -> Visitor:
+    """The browser's visitor secret from its cookie, or a fresh one for a new browser."""
+    known = visits.read_visitor(request.cookies.get(visits.VISITOR_COOKIE))
+    return Visitor(known, False) if known else Visitor(visits.new_visitor(), True)
+
+
+def remember(response: Response, visitor: Visitor, container: Container) -> Response:
+    """Set the visitor cookie on `response` when it is new: HttpOnly, SameSite=Strict (no
+    other site's page can post into the chat as this browser), Secure as the console's is."""
+    if visitor.new:
+        response.set_cookie(
+            visits.VISITOR_COOKIE, visitor.secret, path=visits.VISITOR_PATH,
+            max_age=int(visits.VISITOR_LIFETIME.total_seconds()), httponly=True,
+            samesite="strict", secure=secure_cookies(container.settings))
+    return response
+
+
+def web_key(account_id: int, visitor: str) -> ConversationKey:
+    """The portal chat's conversation key for one visitor on an account."""
+    return ConversationKey("web", visits.visitor_address(account_id, visitor))
+
+
+async def chat(container: ContainerDep, account_id: int, visitor: str, text: str) -> TurnResult:
+    """Store the message like any channel would, then run the turn synchronously.
+
+    One portal turn of an account at a time: browsers guessing at once must not each find
+    the account's identity attempts unused.
+    """
+    states = container.services["state_store"]
+    async with states.lock(f"portal:account:{account_id}"):
+        conversation_id = await _ready(container, account_id, visitor)
+        now = container.clock.now()
+        inbound = InboundMessage(web_key(account_id, visitor), text,
+                                 f"web-{uuid.uuid4().hex}", now)
+        async with container.sessions.begin() as session:
+            stored = await store_inbound(session, inbound, now=now)
+        engine: Engine = container.services["engine"]
+        return await engine.handle(stored.message_id, conversation_id)
+
+
+async def _ready(container: Container, account_id: int, visitor: str) -> int:
+    """The visitor's conversation id, opened when new, holding the account's used attempts."""
     now = container.clock.now()
-    inbound = InboundMessage(web_key(account_id), text, f"web-{uuid.uuid4().hex}", now)
     async with container.sessions.begin() as session:
-        stored = await store_inbound(session, inbound, now=now)
-    engine: Engine = container.services["engine"]
-    return await engine.handle(stored.message_id, stored.conversation_id)
+        account = await session.get(Account, account_id, options=[joinedload(Account.portfolio)])
+        if account is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+        conversation_id = (await visits.open_conversation(session, account, visitor, now)).id
+        failed = await visits.failed_identity_attempts(session, account_id, now - ATTEMPTS_WINDOW)
+        allowed = container.services["policies"].for_portfolio(
+            account.portfolio).verification.max_attempts
+    await _draw_on_attempts(container, conversation_id, failed, allowed)
+    return conversation_id
+
+
+async def _draw_on_attempts(container: Container, conversation_id: int, failed: int,
+                            allowed: int) -> None:
+    """Give a visitor's unverified chat the account's wrong answers as its own attempts.
+
+    Each browser has its own dialog, whose identity flow counts attempts per conversation: a
+    fresh browser must not be fresh attempts. With the account's attempts used up its chat
+    is locked, as the dialog locks its own; else the next wrong answer that uses them up
+    locks it, and the dialog hands it to a person.
+    """
+    states = container.services["state_store"]
+    key = state_key(conversation_id)
+    async with states.lock(key):
+        state = DialogState.from_dict(await states.get(key))
+        if state.locked or state.is_verified(container.clock.now()) or failed <= state.attempts:
+            return
+        state.attempts = failed
+        state.locked = failed >= allowed
+        await states.set(key, state.to_dict(), STATE_TTL_SECONDS)
+
+
+@router.get("/static/portal.css")
+async def stylesheet() -> Response:
+    """The pages' styles, from our origin (the pages' CSP allows no inline style)."""
+    return FileResponse(PAGES / "static" / "portal.css", media_type="text/css")
 
 
 @router.post("/{token}/messages")
-async def post_message(token: str, body: ChatIn, container: ContainerDep) -> dict[str, Any]:
+async def post_message(token: str, body: ChatIn, request: Request, response: Response,
+                       container: ContainerDep) -> dict[str, Any]:
     """The portal chat API: the bot's replies to `text` (text and choices)."""
-    result = await chat(container, _account_id(container, token), body.text)
+    account_id = _account_id(container, token)
+    visitor = visitor_of(request)
+    result = await chat(container, account_id, visitor.secret, body.text)
+    remember(response, visitor, container)
     return {"replies": [
         {"text": r.text, "choices": [{"label": c.label, "value": c.value} for c in r.choices],
          "status": r.decision.status}
@@ -122,43 +213,45 @@ async def post_form(token: str, text: Annotated[str, Form(min_length=1, max_leng
     account_id = _opened(container, token)
     if account_id is None:
         return invalid_link(request)
-    await chat(container, account_id, text)
-    return RedirectResponse(f"/p/{token}#text", status.HTTP_303_SEE_OTHER)
+    visitor = visitor_of(request)
+    await chat(container, account_id, visitor.secret, text)
+    return remember(RedirectResponse(f"/p/{token}#text", status.HTTP_303_SEE_OTHER),
+                    visitor, container)
 
 
 @router.get("/{token}", response_class=HTMLResponse)
 async def page(token: str, request: Request, container: ContainerDep) -> Response:
-    """The portal page."""
+    """The portal page: this browser's chat, and the account once this browser verified."""
     account_id = _opened(container, token)
     if account_id is None:
         return invalid_link(request)
+    visitor = visitor_of(request)
     async with container.sessions() as session:
-        account = await session.get(Account, account_id, options=[joinedload(Account.debtor)])
+        account = await session.get(Account, account_id, options=[
+            joinedload(Account.debtor), joinedload(Account.portfolio)])
         if account is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
-        conversation = await session.scalar(
-            select(Conversation).where(Conversation.channel == "web",
-                                       Conversation.address == web_key(account_id).address)
-            .order_by(Conversation.id.desc()).limit(1))
-        messages = [] if conversation is None else list(await session.scalars(
-            select(Message).where(Message.conversation_id == conversation.id,
-                                  Message.delivery_status.not_in(NOT_SHOWN))
-            .order_by(Message.id.desc()).limit(HISTORY)))
-        waiting = conversation is not None and await session.scalar(
-            select(Message.id).where(Message.conversation_id == conversation.id,
-                                     Message.delivery_status == "deferred").limit(1)) is not None
+        conversation = None if visitor.new else await visits.visitor_conversation(
+            session, account_id, visitor.secret)
+        messages = [] if conversation is None else list(reversed(list(await session.scalars(
+            select(Message).where(Message.conversation_id == conversation.id)
+            .order_by(Message.id.desc()).limit(HISTORY)))))
     state = DialogState()
     if conversation is not None:
         state = DialogState.from_dict(
             await container.services["state_store"].get(state_key(conversation.id)))
-    verified = state.is_verified(container.clock.now())
+    now = container.clock.now()
+    verified = state.is_verified(now)
     lang = _language(state.language, conversation, account.debtor.preferred_language)
-    shown = list(reversed(messages))
-    return templates.TemplateResponse(request, "portal.html", {
-        "lang": lang, "title": "Parley", "token": token, "verified": verified, "waiting": waiting,
+    on_file = identity_on_file(account, container, debtor_today(now, account.debtor.timezone))
+    readable = messages if verified else unverified_part(messages)
+    return remember(templates.TemplateResponse(request, "portal.html", {
+        "lang": lang, "title": "Parley", "token": token, "verified": verified,
+        "waiting": any(m.delivery_status == "deferred" for m in messages),
         "opens": _opening_hour(container),
-        "messages": [{"text": m.text, "who": speaker(m)}
-                     for m in (shown if verified else unverified_part(shown))],
+        "messages": [{"text": m.text, "who": speaker(m),
+                      "hidden": identity_answer(m, on_file, now)}
+                     for m in readable if m.delivery_status not in NOT_SHOWN],
         "choices": [{"label": label} for label, _ in state.choices],
         "balance": money(account.current_balance, account.currency,
                          "es_US" if lang == "es" else "en_US"),
@@ -166,7 +259,7 @@ async def page(token: str, request: Request, container: ContainerDep) -> Respons
         "pay_url": container.services["payment_links"].url_for(account.id,
                                                                account.current_balance)
         if verified and account.current_balance > 0 else None,
-    })
+    }), visitor, container)
 
 
 def speaker(message: Message) -> str:
@@ -185,16 +278,44 @@ def _opening_hour(container: ContainerDep) -> str:
 
 
 def unverified_part(messages: list[Message]) -> list[Message]:
-    """What whoever holds the link may read before verifying: what came after the last
-    message that discussed the debt or went to a verified debtor.
+    """What this browser may read while not verified: what came after the last message that
+    discussed the debt or went to a verified debtor (held or blocked ones too, which
+    the page never shows: a reply waiting for the morning still ends what may be read).
 
-    Everything before it holds the debt and the identity answers that unlocked it
-    (compliance.md A.2 item 9); a link is not proof of who reads it.
+    Everything before it holds the debt (compliance.md A.2 item 9); a verification that ran
+    out is no proof of who reads the page now.
     """
     cut = max((i for i, m in enumerate(messages) if m.direction == Direction.OUTBOUND
                and (envelope(m).get("recipient_verified") or envelope(m).get("discusses_debt"))),
               default=-1)
     return messages[cut + 1:]
+
+
+def identity_answer(message: Message, on_file: Facts, now: datetime) -> bool:
+    """True when `message` is the debtor's answer to an identity question, never shown back.
+
+    The turn records no reading (intent) of an identity answer, right or wrong ("a date of
+    birth or a ZIP is nobody's example", bot/engine.py), and every answer holds a digit; a
+    message the identity dialog's own matcher finds right is one too, however the turn read
+    it (a verified debtor's answer sent again), in either of the languages dates are read in.
+    """
+    if message.direction != Direction.INBOUND or not any(ch.isdigit() for ch in message.text):
+        return False
+    if message.intent is None:
+        return True
+    turn = Turn(message.text, message.intent, now)
+    return any(identity.answer_matches(factor, turn, on_file, language)
+               for factor in identity.factors(on_file) for language in LOCALES)
+
+
+def identity_on_file(account: Account, container: Container, today: date) -> Facts:
+    """What the identity dialog compares answers with, for `identity_answer`."""
+    policy = container.services["policies"].for_portfolio(account.portfolio)
+    debtor = account.debtor
+    return Facts(account_id=account.id, creditor="", reference=account.external_ref,
+                 currency=account.currency, balance=account.current_balance, days_past_due=0,
+                 today=today, policy=dialog_policy(policy),
+                 identity=Identity(debtor.date_of_birth, debtor.postal_code, account.external_ref))
 
 
 def _language(said: str | None, conversation: Conversation | None, preferred: str | None) -> str:
