@@ -19,6 +19,16 @@ class RecordPromise:
 
 
 @dataclass(frozen=True)
+class MovePromise:
+    """Move the pending promise of `amount` due `old_due` to `new_due`: the same promise,
+    the same amount, another day (never a second promise)."""
+
+    amount: Decimal
+    old_due: date
+    new_due: date
+
+
+@dataclass(frozen=True)
 class RecordPlan:
     """An agreed plan or settlement with its exact schedule."""
 
@@ -107,6 +117,7 @@ class Audit:
 Effect = (
     RecordOptIn
     | RecordPromise
+    | MovePromise
     | RecordPlan
     | IssuePaymentLink
     | RecordDispute

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
-from bot.dialogs.base import PARTS, REST
+from bot.dialogs.base import MOVE, MOVE_INSTEAD, MOVE_VERB, MOVED_FROM, PARTS, REST, REST_LATER
 from bot.dialogs.currency import AMOUNT_CURRENCY, stated_currency
 from nlu.types import Entity, Parse
 
@@ -39,6 +39,23 @@ THE_REST = re.compile(
     re.IGNORECASE)
 # Numbers that make the message a plan, not parts on named days.
 PLAN_ENTITIES = frozenset({"installments", "frequency"})
+# A day given up for another ("monday instead of friday", "el lunes en vez del viernes").
+INSTEAD_OF = re.compile(
+    r"\b(?:instead of|rather than|in place of|en vez de|en vez del|en lugar de|en lugar del)"
+    r"\s+(?:(?:on|the|el|la)\s+)?$", re.IGNORECASE)
+# A clause saying a day will not do ("can't make it friday", "no puedo el viernes"); "i can't
+# pay until friday" names the day it will do.
+CANNOT = re.compile(
+    r"\b(?:can[’']?t|cannot|can not|won[’']?t|wont|couldn[’']?t|not able to|unable to|"
+    r"no puedo|no podr[eé]|no voy a poder|no llego|no alcanzo)\b", re.IGNORECASE)
+UNTIL = re.compile(r"\b(?:until|till|til|before|hasta|antes)\b", re.IGNORECASE)
+# Words asking to move a payment to another day ("move it to the 5th", "cámbiela al lunes").
+MOVE_WORDS = re.compile(
+    r"\b(?:move|moved|moving|change|changing|reschedul\w*|postpon\w*|push\w*(?: it| that)? back"
+    r"|c[aá]mbi\w+|mover|muev\w+|aplaz\w+|pospon\w+|reprogram\w+)\b", re.IGNORECASE)
+# Words that put one day in another's place: a move when no offer of the bot is open ("can i
+# pay monday instead"), else the day the debtor wants for that offer.
+INSTEAD = re.compile(r"\b(?:instead|rather than|en vez|en lugar)\b", re.IGNORECASE)
 
 
 def chosen_entities(parse: Parse, today: date) -> dict[str, str]:
@@ -59,13 +76,32 @@ def chosen_entities(parse: Parse, today: date) -> dict[str, str]:
     day = _first_offer(parse, "date", back, today)
     if day is not None:
         entities["date"] = day.value
-    parts = [] if back else offered_parts(parse, today)
+    if back:
+        return entities
+    _moving(parse, entities)
+    parts = offered_parts(parse, today)
     if parts:
         entities[PARTS] = ";".join(f"{p.money}@{p.day}" for p in parts)
         stated = next((p.currency for p in parts if p.currency), None)
         if stated:  # "50 euros now and 50 euros friday" is no offer on a dollar account
             entities[AMOUNT_CURRENCY] = stated
+    first = part_before_rest(parse, today)
+    if first is not None:
+        entities[REST_LATER] = f"{first.money}@{first.day}"
+        if first.currency:
+            entities[AMOUNT_CURRENCY] = first.currency
     return entities
+
+
+def _moving(parse: Parse, entities: dict[str, str]) -> None:
+    """The day given up for another, and whether the words ask to move a payment."""
+    given_up = [e for e in parse.entities if e.entity == "date" and _given_up(parse.text, e)]
+    if given_up:
+        entities[MOVED_FROM] = given_up[0].value
+    if MOVE_WORDS.search(parse.text):
+        entities[MOVE] = MOVE_VERB
+    elif INSTEAD.search(parse.text):
+        entities[MOVE] = MOVE_INSTEAD
 
 
 @dataclass(frozen=True)
@@ -95,15 +131,36 @@ def offered_parts(parse: Parse, today: date) -> list[Part]:
     more and every clause offering money names its amount and day plainly, in one currency,
     without a count or frequency (those make a plan).
     """
+    parts = _read_parts(parse, today)
+    whole = len(parts) >= 2 and all(p.whole for p in parts)
+    return parts if whole and _one_currency(parts) else []
+
+
+def part_before_rest(parse: Parse, today: date) -> Part | None:
+    """The part paid first of "50 now and the rest later": one plain part, then the rest
+    with no day yet; None for any other message."""
+    parts = _read_parts(parse, today)
+    if len(parts) != 2 or not _one_currency(parts):
+        return None
+    first, rest = parts
+    return first if first.whole and first.money != REST and rest.money == REST \
+        and rest.day is None else None
+
+
+def _read_parts(parse: Parse, today: date) -> list[Part]:
+    """Each clause's part, an amount and a day side by side paired; [] when a clause is
+    unclear or the message names a count or frequency (a plan)."""
     if any(e.entity in PLAN_ENTITIES for e in parse.entities):
         return []
     try:
         read = [_part_of(parse, start, end, today) for start, end in _clause_spans(parse.text)]
     except Unclear:
         return []
-    parts = _paired([p for p in read if p is not None])
-    whole = len(parts) >= 2 and all(p.whole for p in parts)
-    return parts if whole and len({p.currency for p in parts} - {None}) <= 1 else []
+    return _paired([p for p in read if p is not None])
+
+
+def _one_currency(parts: list[Part]) -> bool:
+    return len({p.currency for p in parts} - {None}) <= 1
 
 
 def _part_of(parse: Parse, start: int, end: int, today: date) -> Part | None:
@@ -158,7 +215,8 @@ def _first_offer(parse: Parse, kind: str, back: bool, today: date) -> Entity | N
         return None
     offers = [e for e in found if not _owed(parse.text, e)]
     if not back:
-        offers = [e for e in offers if _forward(parse.text, e, today)]
+        offers = [e for e in offers if _forward(parse.text, e, today)
+                  and not (kind == "date" and _given_up(parse.text, e))]
     elif kind == "date":
         offers = [e for e in offers if (_day(e.value) or today) <= today]
     return (offers or found)[0]
@@ -166,6 +224,14 @@ def _first_offer(parse: Parse, kind: str, back: bool, today: date) -> Entity | N
 
 def _owed(text: str, entity: Entity) -> bool:
     return bool(OWED_BEFORE.search(text[max(0, entity.start - 30):entity.start]))
+
+
+def _given_up(text: str, entity: Entity) -> bool:
+    """A day named as the one that will not do: "instead of friday", "can't make it friday"."""
+    if INSTEAD_OF.search(text[max(0, entity.start - 30):entity.start]):
+        return True
+    clause = _clause(text, entity)
+    return CANNOT.search(clause) is not None and UNTIL.search(clause) is None
 
 
 def _forward(text: str, entity: Entity, today: date) -> bool:

@@ -19,6 +19,13 @@ class Installment:
 
 
 @dataclass(frozen=True)
+class PendingPromise(Installment):
+    """A promise still pending: its day and amount, and how often it was moved already."""
+
+    moves: int = 0
+
+
+@dataclass(frozen=True)
 class Offer:
     """Something the bot may propose or the debtor may ask for, in exact figures.
 
@@ -131,6 +138,7 @@ class DialogPolicy:
     max_rounds: int = 3
     hardship_handoff: bool = False
     hardship_pause_days: int = 30
+    max_promise_moves: int = 1
     wording: str | None = None
 
 
@@ -165,7 +173,7 @@ class Facts:
     active_plan: bool = False  # an agreed plan takes every payment until it ends
     settlement_left: Decimal | None = None  # what an agreed settlement still needs
     promised: Decimal = Decimal(0)  # what pending promises still cover of the balance
-    pending_promises: tuple[Installment, ...] = ()  # their days and amounts
+    pending_promises: tuple[Installment, ...] = ()  # their days and amounts (PendingPromise)
     policy: DialogPolicy = field(default_factory=DialogPolicy)
     judge: OfferJudge | None = None
 

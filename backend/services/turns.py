@@ -27,7 +27,7 @@ from backend.db.models import (
 )
 from backend.db.models.enums import Channel, Ownership, PlanStatus, PromiseStatus
 from backend.db.types import Money
-from backend.services import audit, ledger
+from backend.services import audit, ledger, promise_moves
 from backend.services.compliance.consent import record_opt_in, record_opt_out
 from backend.services.geo import debtor_today
 from backend.services.payments.links import PaymentLinks
@@ -35,8 +35,7 @@ from backend.services.policy import PolicyJudge, dialog_policy
 from backend.services.policy.store import PolicyStore
 from bot import effects as fx
 from bot.clock import Clock
-from bot.facts import Facts, Identity
-from bot.facts import Installment as Due
+from bot.facts import Facts, Identity, PendingPromise
 from bot.messages import ConversationKey, OutboundMessage
 from bot.ports import Outbox, OutboxDecision, TurnContext
 from nlu.types import Parse
@@ -173,16 +172,17 @@ class _Agreed:
     active_plan: bool
     settlement_left: Decimal | None
     promised: Decimal
-    pending_promises: tuple[Due, ...]
+    pending_promises: tuple[PendingPromise, ...]
 
 
 async def _pending_promises(session: AsyncSession, account: Account | None
-                            ) -> tuple[Due, ...]:
+                            ) -> tuple[PendingPromise, ...]:
     if account is None:
         return ()
-    rows = await session.execute(select(Promise.due_date, Promise.amount).where(
-        Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING))
-    return tuple(Due(due, amount) for due, amount in rows)
+    rows = (await session.execute(select(Promise.id, Promise.due_date, Promise.amount).where(
+        Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING))).all()
+    moved = await promise_moves.moves_by_promise(session, account.id) if rows else {}
+    return tuple(PendingPromise(due, amount, moved.get(ident, 0)) for ident, due, amount in rows)
 
 
 @dataclass(frozen=True)
@@ -254,10 +254,15 @@ class SqlTurnUnit:
     async def _account_effect(self, effect: fx.Effect, account: Account) -> dict[str, Any] | None:
         origin = self.origin
         if isinstance(effect, fx.IssuePaymentLink):
-            return {"url": self.deps.links.url_for(account.id, effect.amount)}
+            # The link keeps the channel it went out on, so its payment is recorded there.
+            return {"url": self.deps.links.url_for(account.id, effect.amount,
+                                                   channel=self.conversation.channel)}
         if isinstance(effect, fx.RecordPromise):
             await ledger.record_promise(self.session, account, effect.amount, effect.due, origin,
                                         effect.kind)
+        elif isinstance(effect, fx.MovePromise):
+            await promise_moves.move_promise(self.session, account, effect.amount,
+                                             effect.old_due, effect.new_due, origin)
         elif isinstance(effect, fx.RecordPlan):
             await ledger.record_plan(self.session, account, effect.offer, origin)
         elif isinstance(effect, fx.RecordDispute):

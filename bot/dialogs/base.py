@@ -16,6 +16,17 @@ from bot.messages import Choice, Purpose, Reply
 PARTS = "parts"
 REST = "rest"
 OfferPart = tuple[Decimal | None, date]  # an amount (None: the rest) and its day
+Day = date  # `Turn.date` hides the type inside the class
+# The turn entity holding the one part of "50 now and the rest later", "50.00@2026-11-25":
+# the rest has no day yet (`bot.entity_choice.part_before_rest`).
+REST_LATER = "rest_later"
+# Turn entities of a promise moved to another day: the day given up ("instead of friday",
+# "can't make it friday"), and the words asking for it: a verb ("move", "cambiar") or only
+# "instead" ("en vez"), which may as well answer an offer on the table.
+MOVED_FROM = "moved_from"
+MOVE = "move"
+MOVE_VERB = "verb"
+MOVE_INSTEAD = "instead"
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,29 @@ class Turn:
                 return []
         return parts
 
+    def part_before_rest(self) -> tuple[Decimal, Day] | None:
+        """The part paid first when the rest has no day yet ("50 now and the rest later")."""
+        money, _, day = self.entities.get(REST_LATER, "").partition("@")
+        try:
+            amount, when = Decimal(money), date.fromisoformat(day)
+        except (InvalidOperation, ValueError):
+            return None
+        return (amount, when) if amount.is_finite() and amount > 0 else None
+
+    def moved_from(self) -> Day | None:
+        """The day the debtor gives up for another one, if they name it."""
+        try:
+            return date.fromisoformat(self.entities.get(MOVED_FROM, ""))
+        except ValueError:
+            return None
+
+    def asks_to_move(self, *, offer_open: bool = False) -> bool:
+        """The debtor asks to move a payment to another day: in so many words, or — with no
+        offer of the bot's open that "instead" would answer — by putting a day in its place."""
+        said = self.entities.get(MOVE)
+        return said == MOVE_VERB or (not offer_open and (
+            said == MOVE_INSTEAD or self.moved_from() is not None))
+
     def has_numbers(self) -> bool:
         """True when the debtor named an amount, a day, a count or a frequency."""
         return any(
@@ -99,6 +133,7 @@ class DialogState:
     language: str | None = None
     choices: list[list[str]] = field(default_factory=list)  # [label, value] last offered
     parts: list[dict[str, Any]] = field(default_factory=list)  # an offer in parts, tabled
+    moving: dict[str, str] = field(default_factory=dict)  # a pending promise being moved
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -129,6 +164,7 @@ class DialogState:
         self.flow = flow
         self.offer = offer.to_dict()
         self.parts = []
+        self.moving = {}
 
     def clear_table(self) -> None:
         """Nothing is pending any more."""
@@ -137,6 +173,7 @@ class DialogState:
         self.options = []
         self.promise = {}
         self.parts = []
+        self.moving = {}
 
     def tabled(self) -> Offer | None:
         """The offer awaiting an answer."""

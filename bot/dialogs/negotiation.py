@@ -29,8 +29,8 @@ def terms_for(facts: Facts, offer: Offer | None = None, kind: str | None = None)
 
     A promise, or more time (a promise of the balance), may cover only what pending promises
     leave of the balance: two promises of the same money would count one payment twice. The
-    pending ones stand — the debtor made them, and only a person may move one — so more time
-    is for the rest.
+    pending ones stand — the debtor made them, and moving one is its own step
+    (`bot.dialogs.moves`) — so more time is for the rest.
     """
     hardship = facts.hardship or bool(offer and offer.hardship)
     terms = replace(facts.terms, hardship=hardship)
@@ -142,7 +142,12 @@ def accept(out: Outcome, facts: Facts) -> Outcome:
     out.do(*record(offer))
     # A new plan or settlement supersedes the active plan (ledger.record_plan): say so.
     lead = "plan.replaces" if facts.active_plan and offer.kind in ("plan", "settlement") else None
-    return out.say(f"{offer.kind}.recorded", debt=True, lead=lead, **offer_slots(offer, facts))
+    key = f"{offer.kind}.recorded"
+    if offer.kind == "promise" and offer.first_due == facts.today:
+        # Due today, as the today-part of an offer in parts: the link to pay it now.
+        out.do(IssuePaymentLink(offer.total))
+        key = "promise.recorded_today"
+    return out.say(key, debt=True, lead=lead, **offer_slots(offer, facts))
 
 
 def record(offer: Offer) -> list[Effect]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.dialogs import promise
-from bot.dialogs.base import PARTS, YES_NO, DialogState, OfferPart, Outcome, Turn
+from bot.dialogs.base import PARTS, REST, REST_LATER, YES_NO, DialogState, OfferPart, Outcome, Turn
 from bot.dialogs.handoff import hand_off
 from bot.dialogs.negotiation import beside_pending, describe, judge_of, spend_round, terms_for
 from bot.effects import IssuePaymentLink, RecordPromise
@@ -48,6 +48,48 @@ def offer(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if len(fresh) == 1:  # capped or merged into one payment: a promise like any other
         return promise.capture(out, _single(turn, fresh[0]), facts)
     return _present(out, facts, fresh, capped=_named(asked) > owed)
+
+
+def ask_rest(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    """"50 now and the rest later": ask the rest's day, then read both parts back as any
+    offer in parts. Not a plan for the rest: a plan replaces pending promises
+    (ledger.record_plan), so it would cancel the first part the debtor just promised."""
+    state = out.state
+    first = turn.part_before_rest()
+    if first is None:
+        return out
+    if facts.paid:
+        return out.say("balance.paid", debt=True)
+    if facts.active_plan:
+        state.clear_table()
+        return out.say("promise.beside_plan", debt=True)
+    owed = terms_for(facts, kind="promise").balance
+    if owed <= 0:
+        state.clear_table()
+        return out.say("promise.covered", debt=True)
+    amount, day = first
+    if amount >= owed:  # nothing is left for later: a promise like any other, of what is owed
+        return promise.capture(out, _single(turn, Request(owed, day)), facts)
+    state.clear_table()
+    state.flow = "rest_day"
+    state.promise = {REST_LATER: f"{amount}@{day.isoformat()}"}
+    key = "parts.ask_rest_today" if day == facts.today else "parts.ask_rest"
+    return out.say(key, debt=True, amount=amount, date=day, rest=owed - amount,
+                   currency=facts.currency)
+
+
+def rest_dated(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
+    """The rest's day (or an amount on a day) after "50 now and the rest later": both parts
+    judged and read back together."""
+    first = out.state.promise.get(REST_LATER)
+    day = turn.date()
+    if first is None or day is None:
+        return out
+    amount = turn.amount()
+    out.state.promise = {}
+    second = f"{REST if amount is None else amount}@{day.isoformat()}"
+    entities = {**turn.entities, PARTS: f"{first};{second}"}
+    return offer(out, replace(turn, entities=entities), facts)
 
 
 def accept(out: Outcome, facts: Facts) -> Outcome:

@@ -15,6 +15,7 @@ from bot.dialogs import (
     handoff,
     hardship,
     identity,
+    moves,
     negotiation,
     opt_out,
     parts,
@@ -94,6 +95,14 @@ SWITCHES = frozenset({
     "ask_balance", "ask_who", "ask_payment_methods", "request_payment_plan", "hardship",
     "greet", "pay_in_full",
 })
+# Intents a request to move a pending promise ("monday instead of friday") may be read as;
+# those of LOOSE_MOVE_INTENTS only with the new day named ("can i pay monday instead" is
+# read as asking how to pay, "how can i pay instead of by card" is not a move).
+MOVE_INTENTS = frozenset({"promise_to_pay", "request_extension", "counter_offer",
+                          "pay_partial"})
+LOOSE_MOVE_INTENTS = frozenset({"out_of_scope", "deny", "ask_payment_methods"})
+# Flows of a promise being moved: the day asked for, the move read back.
+MOVE_FLOWS = frozenset({"move_day", "move"})
 # Worth answering once verification succeeds.
 DEFERRABLE = frozenset(GATED) - {"affirm", "deny", "out_of_scope"}
 
@@ -165,8 +174,12 @@ def _verified(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         out.state.clarified = 0
     if currency.in_another_currency(turn, facts):
         turn = currency.without_foreign_amount(out, turn, facts)
+    if _moves_promise(out.state, turn, facts):
+        return moves.move(out, turn, facts)
     if _offers_in_parts(turn):
         return parts.offer(out, turn, facts)
+    if _leaves_rest_undated(turn):
+        return parts.ask_rest(out, turn, facts)
     continued = _continue_flow(out, turn, facts)
     if continued is not None:
         return continued
@@ -193,12 +206,33 @@ def _offers_in_parts(turn: Turn) -> bool:
             and not negotiation.wants_settlement(turn))
 
 
+def _moves_promise(state: DialogState, turn: Turn, facts: Facts) -> bool:
+    """Another day for a pending promise ("can i pay monday instead of friday"), whichever
+    payment intent the NLU chose; a settlement is no move."""
+    loose = turn.intent in LOOSE_MOVE_INTENTS and turn.date() is not None
+    if not (turn.intent in MOVE_INTENTS or loose) or state.flow in MOVE_FLOWS:
+        return False
+    offer_open = state.flow in ("confirm", "options") or (state.flow or "").startswith("counter:")
+    return (moves.wanted(turn, facts, offer_open=offer_open)
+            and not negotiation.wants_settlement(turn))
+
+
+def _leaves_rest_undated(turn: Turn) -> bool:
+    """One part and the rest with no day yet ("50 now and the rest later")."""
+    return (turn.intent in PARTS_INTENTS and turn.part_before_rest() is not None
+            and not negotiation.wants_settlement(turn))
+
+
 def _continue_flow(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
     flow = out.state.flow
     if flow is None or turn.intent in SWITCHES or turn.intent == CHOOSE:
         return None
     if flow == "confirm":
         return _confirming(out, turn, facts)
+    if flow in MOVE_FLOWS:
+        return _moving(out, turn, facts)
+    if flow == "rest_day" and turn.date():
+        return parts.rest_dated(out, turn, facts)
     if flow == "options" and turn.intent == "deny":
         return negotiation.reject(out, facts)
     if flow == "options" and turn.intent == "affirm":
@@ -233,6 +267,17 @@ def _counter_kind(asked: str, turn: Turn) -> str:
     if turn.intent == "request_extension" and turn.date() and not turn.amount():
         return "extension"
     return asked
+
+
+def _moving(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
+    """An answer about the promise being moved: yes, no, or another day."""
+    if turn.date() is not None:
+        return moves.another_day(out, turn, facts)
+    if turn.intent == "affirm" and out.state.flow == "move":
+        return moves.accept(out, facts)
+    if turn.intent == "deny":
+        return moves.reject(out, facts)
+    return None
 
 
 def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:

@@ -219,7 +219,8 @@ def test_a_first_part_that_pays_everything_is_one_promise() -> None:
     t = verified(balance=Decimal("40.00"))
     out = offered(t, "i can do 50 now and 50 next week", "pay_partial")
     assert keys(out) == ["promise.confirm"]
-    assert t.says("yes", "affirm").effects == [RecordPromise(Decimal("40.00"), TODAY)]
+    assert t.says("yes", "affirm").effects == [RecordPromise(Decimal("40.00"), TODAY),
+                                               IssuePaymentLink(Decimal("40.00"))]
 
 
 def test_pending_promises_leave_less_to_promise() -> None:

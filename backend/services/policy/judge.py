@@ -43,5 +43,6 @@ def dialog_policy(policy: Policy) -> DialogPolicy:
         max_rounds=policy.negotiation.max_rounds,
         hardship_handoff=policy.hardship.handoff,
         hardship_pause_days=policy.hardship.pause_days,
+        max_promise_moves=policy.promise.max_moves,
         wording=policy.wording,
     )

@@ -65,6 +65,9 @@ class PromisePolicy(_Section):
     min_amount: Decimal = Field(default=Decimal("10.00"), ge=0)
 
 
+    # A moved promise is judged from the day it is moved, so without a limit each move buys
+    # another `max_days_out` and the promise never falls due; past it, a person decides.
+    max_moves: int = Field(default=1, ge=0, le=10)
 class ExtensionPolicy(_Section):
     """More time to pay the balance."""
 
