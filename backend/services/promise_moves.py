@@ -6,10 +6,10 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Account, AuditEvent, Promise
+from backend.db.models import Account, AuditEvent, PlannedContact, Promise
 from backend.db.models.enums import PromiseStatus
 from backend.services import audit
 from backend.services.ledger import Origin
@@ -48,6 +48,7 @@ async def move_promise(
             f"account {account.id} has no pending promise of {amount} due {old_due}"
         )
     promise.due_date = new_due
+    await _retime_contacts(session, promise.id, old_due, origin)
     await audit.record(
         session,
         occurred_at=origin.now,
@@ -64,6 +65,31 @@ async def move_promise(
         },
     )
     return promise
+
+
+async def _retime_contacts(session: AsyncSession, promise_id: int, old_due: date,
+                           origin: Origin) -> None:
+    """The workflow's contacts about the promise's old day give way to its new day.
+
+    A contact's key names the promise and the step, never doubled; so the keys of the old
+    day's contacts get the old day appended, which lets the planner plan each step again
+    for the new day, and those not sent yet are cancelled rather than remind of the old day.
+    """
+    suffix = f":before:{old_due.isoformat()}"
+    await session.execute(
+        update(PlannedContact)
+        .where(PlannedContact.source_id == promise_id, PlannedContact.anchor == "promise",
+               PlannedContact.anchor_date == old_due)
+        .values(
+            key=func.substr(PlannedContact.key, 1, 160 - len(suffix)) + literal(suffix),
+            status=case((PlannedContact.status == "planned", literal("cancelled")),
+                        else_=PlannedContact.status),
+            outcome=case((PlannedContact.status == "planned", literal("promise moved")),
+                         else_=PlannedContact.outcome),
+            updated_at=origin.now,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def moves_by_promise(session: AsyncSession, account_id: int) -> Counter[int]:
