@@ -33,6 +33,7 @@ OTHER_DEBTOR = "linked_to_other_debtor"
 LINKED, REFUSED, INVALID = "linked", "refused", "invalid"
 START_KEYWORD = "/start"  # the opt-in's keyword in the audit trail
 # The channel's own answer to each outcome; a refused link goes to a person, unanswered.
+RESUMED_REPLY = "telegram.resumed"
 START_REPLIES = {LINKED: "telegram.linked", INVALID: "telegram.link_invalid",
                  START_BARE: "telegram.start"}
 
@@ -122,13 +123,16 @@ async def answer_start(
     kind = inbound.metadata.get(START_COMMAND)
     if kind not in (START_LINK, START_BARE) or stored.duplicate:
         return None
-    if await _opted_out(session, inbound.key):
+    resumed = await _opted_out(session, inbound.key)
+    if resumed:
         if stored.account_id is None:
             return None
         await _resubscribe(session, inbound.key, now)
     await session.execute(update(Message).where(Message.id == stored.message_id)
                           .values(processed_at=now))
     reply = START_REPLIES.get(outcome or INVALID) if kind == START_LINK else _bare_reply(stored)
+    if resumed and reply == START_REPLIES[LINKED]:
+        reply = RESUMED_REPLY  # the greeting that also says messages come again, and how to stop
     if reply is None:
         return StartAnswer(None)
     locale = "es" if str(inbound.metadata.get("language") or "").startswith("es") else "en"

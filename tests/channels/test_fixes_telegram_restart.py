@@ -18,10 +18,11 @@ from backend.wiring import build_parley_app
 from bot.clock import SettableClock
 from bot.messages import ConversationKey
 from tests.channels.helpers import StubTurnHandler, contact, messages
-from tests.channels.test_fixes_telegram_start import LINKED_EN, account, say, update
+from tests.channels.test_fixes_telegram_start import account, say, update
 from tests.fakes.server import FakeServer
 
 SUBSCRIBED_EN = "You're subscribed"
+RESUMED_EN = "You'll get messages in this chat again (send STOP to stop them)"
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ async def test_a_linked_opted_out_chats_start_opts_it_in_and_greets_it(
     await opt_out(wired, "7101", reason)
 
     [answer] = await say(channel_client, wired, telegram_api, update("7101", "/start"))
-    assert LINKED_EN in answer and SUBSCRIBED_EN not in answer
+    assert RESUMED_EN in answer and SUBSCRIBED_EN not in answer
     point = await contact(wired, "telegram", "7101")
     assert point is not None and point.opted_out_at is None  # the greeting was no lie
     [event] = await opt_ins(wired)
@@ -82,7 +83,7 @@ async def test_a_linked_opted_out_chats_new_link_opts_it_in_and_greets_it(
     await opt_out(wired, "7102", "blocked_bot")
     fresh = make_token(wired.settings.secret_key, account_id, wired.clock.now())
     [answer] = await say(channel_client, wired, telegram_api, update("7102", f"/start {fresh}"))
-    assert LINKED_EN in answer
+    assert RESUMED_EN in answer
     point = await contact(wired, "telegram", "7102")
     assert point is not None and point.opted_out_at is None
 
@@ -112,6 +113,6 @@ async def test_after_stop_a_start_greets_and_the_bot_talks_again(
     assert await say(client, container, telegram_api, update("7103", "hello")) == []
 
     [greeting] = await say(client, container, telegram_api, update("7103", "/start"))
-    assert LINKED_EN in greeting and SUBSCRIBED_EN not in greeting
+    assert RESUMED_EN in greeting and SUBSCRIBED_EN not in greeting
     asked = await say(client, container, telegram_api, update("7103", "hello"))
     assert any("confirm who I'm talking to" in text for text in asked), asked
