@@ -12,9 +12,10 @@ from bot.messages import Purpose
 # Carrier / FCC keywords (compliance.md items 43, 50) and their Spanish counterparts.
 KEYWORDS = frozenset({
     "STOP", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "STOPALL", "REVOKE", "OPTOUT",
-    "PARAR", "ALTO", "BAJA",
+    "PARAR", "ALTO", "BAJA", "CANCELAR",
 })
-SPANISH = frozenset({"PARAR", "ALTO", "BAJA", "NO MAS"})
+# CANCELAR alone is CANCEL's Spanish; with an object ("cancelar la deuda") it is paying off.
+SPANISH = frozenset({"PARAR", "ALTO", "BAJA", "CANCELAR", "NO MAS"})
 # Whole messages that ask to stop in more than one word (compliance.md A.3 item 43 names
 # "no más"); alone, not inside a sentence ("no mas tiempo" is something else).
 PHRASES = {"NO MAS": "NO MAS", "NO MAS MENSAJES": "NO MAS", "NO MORE MESSAGES": "STOP"}

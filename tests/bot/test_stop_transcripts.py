@@ -7,7 +7,7 @@ import pytest
 from bot.dialogs import opt_out as opt_out_dialog
 from bot.dialogs import router
 from bot.dialogs.base import DialogState, Outcome, Turn
-from bot.dialogs.opt_out import keyword
+from bot.dialogs.opt_out import keyword, keyword_language
 from bot.effects import RecordOptOut, SetStopState
 from bot.messages import Purpose
 from nlu.types import INTENTS
@@ -16,7 +16,7 @@ from tests.bot.helpers import T0, Transcript, effects, keys, make_facts
 
 @pytest.mark.parametrize("text", [
     "STOP", "stop", "Unsubscribe", "CANCEL", "end", "QUIT", "STOPALL", "REVOKE", "OPTOUT",
-    "opt out", "PARAR", "alto", "Baja.", "stop please", "STOP!!",
+    "opt out", "PARAR", "alto", "Baja.", "stop please", "STOP!!", "CANCELAR",
 ])
 def test_stop_keywords_are_opt_outs(text: str) -> None:
     assert keyword(text) is not None
@@ -25,6 +25,7 @@ def test_stop_keywords_are_opt_outs(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "stop bugging my grandma", "can you stop charging fees", "the end of the month",
     "I want to cancel my plan and make a new one", "alto el precio", "",
+    "quiero cancelar la deuda", "puedo cancelar todo hoy?",
 ])
 def test_sentences_with_stop_words_are_not_keywords(text: str) -> None:
     assert keyword(text) is None
@@ -106,3 +107,7 @@ def test_a_stop_keyword_with_all_opts_out_everywhere(text: str, word: str) -> No
     assert keyword(text) == word  # the confirmation stays in the keyword's language
     out = opt_out_dialog.opt_out(Outcome(DialogState()), Turn(text, "opt_out", T0), word=word)
     assert out.effects == [RecordOptOut(all_channels=True, reason=word)]
+
+
+def test_cancelar_alone_confirms_in_spanish() -> None:
+    assert keyword_language(keyword("CANCELAR") or "") == "es"
