@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
 import re
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +23,8 @@ WHATSAPP_CLOUD_SETTINGS = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
                            "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret-change-me"})
 DEFAULT_SQLITE_PATH = Path("var/parley.db")
+SECRET_KEY_FILE = Path("var/secret_key")
+MIB = 1024 * 1024
 CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -36,7 +44,7 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
     redis_url: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
-    secret_key: str = "dev-secret-change-me"
+    secret_key: str = ""  # unset: generated once into SECRET_KEY_FILE (production refuses it)
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -140,6 +148,25 @@ class Settings(BaseSettings):
                              f"well (set all of {', '.join(given)}, or none)")
         return self
 
+    @model_validator(mode="after")
+    def _secret_key(self) -> Settings:
+        # Runs last, so a refused setting leaves no secret file behind.
+        if not self.secret_key.strip():
+            self.secret_key = local_secret(SECRET_KEY_FILE)
+        elif self.secret_key.strip().lower() in PLACEHOLDER_SECRETS and not self.loopback_only:
+            # The placeholder is public: anyone could sign console cookies and portal links.
+            raise ValueError(
+                "SECRET_KEY is a published placeholder, refused when HOST or PUBLIC_BASE_URL is "
+                "not a loopback address: set a real secret (32+ chars), or unset SECRET_KEY to "
+                f"use the one generated into {SECRET_KEY_FILE}"
+            )
+        return self
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when both HOST and PUBLIC_BASE_URL name this machine only."""
+        return is_loopback(self.host) and is_loopback(urlsplit(self.public_base_url).hostname)
+
     @property
     def content_sids(self) -> dict[str, str]:
         """Twilio Content SIDs by template name (TWILIO_WHATSAPP_CONTENT_SIDS)."""
@@ -156,6 +183,52 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for `localhost` and loopback IP addresses (`127.0.0.1`, `::1`)."""
+    name = (host or "").strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def local_secret(path: Path) -> str:
+    """This install's secret, kept in `path` (mode 0600): made the first time, then reused."""
+    try:
+        if not path.exists():
+            _write_secret(path)
+        secret = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(
+            f"SECRET_KEY is unset and {path} cannot be used ({exc.strerror}): "
+            "set SECRET_KEY, or make the file readable"
+        ) from None
+    if len(secret) < 32:
+        raise ValueError(
+            f"SECRET_KEY is unset and {path} holds no generated secret (32+ chars): "
+            "set SECRET_KEY, or delete the file to have a new one made"
+        )
+    return secret
+
+
+def _write_secret(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        # A link never replaces: of processes starting at once, the first one's secret wins
+        # and no process ever reads a half-written file.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def _pairs(value: str, env: str, example: str, valid: re.Pattern[str]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from backend.api.access_log import install_access_log_filter
+from backend.api.body_limit import BodyLimit
 from backend.api.routes import accounts, health, sandbox
 from backend.container import Container, build_container
 from backend.db.migrate import upgrade
@@ -21,6 +22,8 @@ from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 Extension = Callable[[FastAPI | None, Container], Any]
+# The account-file uploads: every other request body is held to MAX_BODY_BYTES.
+UPLOAD_PATHS = ("/api/accounts/import", "/api/accounts/imports")
 
 
 def create_app(
@@ -64,6 +67,11 @@ def create_app(
         version="0.1.0",
         summary="Conversational collections agent: integration API",
         lifespan=lifespan,
+    )
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_body_bytes,
+        larger=dict.fromkeys(UPLOAD_PATHS, settings.max_upload_bytes),
     )
     app.include_router(health.router)
     app.include_router(accounts.router)
