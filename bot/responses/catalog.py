@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import string
 from pathlib import Path
 
@@ -9,6 +11,10 @@ import yaml
 
 LOCALES = ("en", "es")
 ROOT = Path(__file__).parent
+OVERRIDES = "overrides"
+WORDING_NAME = re.compile(r"[a-z0-9_-]+")
+
+log = logging.getLogger(__name__)
 
 
 class CatalogError(ValueError):
@@ -32,6 +38,14 @@ def _read(path: Path) -> dict[str, str]:
     return {str(k): v for k, v in data.items()}
 
 
+def wordings(root: Path = ROOT) -> list[str]:
+    """The portfolio wordings there are: the folders under `overrides/` with a valid name."""
+    folder = root / OVERRIDES
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and WORDING_NAME.fullmatch(p.name))
+
+
 class Catalog:
     """Looks sentences up by key, locale and the portfolio's wording."""
 
@@ -43,9 +57,17 @@ class Catalog:
     def _override(self, wording: str, locale: str) -> dict[str, str]:
         key = (wording, locale)
         if key not in self._overrides:
-            path = self.root / "overrides" / wording / f"{locale}.yml"
-            self._overrides[key] = _read(path) if path.exists() else {}
+            self._overrides[key] = self._read_override(wording, locale)
         return self._overrides[key]
+
+    def _read_override(self, wording: str, locale: str) -> dict[str, str]:
+        folder = (self.root / OVERRIDES).resolve()
+        path = (folder / wording / f"{locale}.yml").resolve()
+        # Policies are validated, but a wording must never read a file outside overrides/.
+        if not path.is_relative_to(folder):
+            log.warning("wording %r is outside %s: using the base sentences", wording, folder)
+            return {}
+        return _read(path) if path.exists() else {}
 
     def text(self, key: str, locale: str, wording: str | None = None) -> str:
         """The sentence for `key`; a portfolio's wording wins over the base file."""

@@ -25,7 +25,8 @@ class PolicyError(ValueError):
 def problems_of(error: ValidationError) -> list[str]:
     """One readable line per pydantic error: `plan.max_months: Input should be ...`."""
     return [
-        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
+        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in error.errors()
     ]
 
 

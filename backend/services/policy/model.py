@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.responses.catalog import WORDING_NAME, wordings
 
 Factor = Literal["date_of_birth", "postal_code", "reference_last4"]
 Frequency = Literal["weekly", "biweekly", "monthly"]
@@ -63,11 +65,11 @@ class PromisePolicy(_Section):
 
     max_days_out: int = Field(default=30, ge=0, le=365)
     min_amount: Decimal = Field(default=Decimal("10.00"), ge=0)
-
-
     # A moved promise is judged from the day it is moved, so without a limit each move buys
     # another `max_days_out` and the promise never falls due; past it, a person decides.
     max_moves: int = Field(default=1, ge=0, le=10)
+
+
 class ExtensionPolicy(_Section):
     """More time to pay the balance."""
 
@@ -110,6 +112,20 @@ class Policy(_Section):
     negotiation: NegotiationPolicy = Field(default_factory=NegotiationPolicy)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     hardship: HardshipPolicy = Field(default_factory=HardshipPolicy)
+
+    @field_validator("wording")
+    @classmethod
+    def _known_wording(cls, value: str | None) -> str | None:
+        # The name becomes a path under bot/responses/overrides/: only a folder that is there.
+        if not value:
+            return None
+        known = wordings()
+        if not WORDING_NAME.fullmatch(value) or value not in known:
+            raise ValueError(
+                "must name a folder under bot/responses/overrides/ (a-z, 0-9, _ and -); "
+                f"known wordings: {', '.join(known) or 'none'}"
+            )
+        return value
 
     @property
     def frequencies(self) -> list[Frequency]:
