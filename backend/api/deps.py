@@ -1,11 +1,11 @@
-"""FastAPI dependencies: the container, a per-request session, the clock, and API-key auth."""
+"""FastAPI dependencies: the container, a per-request session, the clock, API-key auth, ids."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,9 @@ from backend.services import apikeys
 from bot.clock import Clock
 
 bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer pk_...`")
+# Ids are 64-bit in the database; a larger one would overflow the driver (500), not be missing.
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def get_container(request: Request) -> Container:
@@ -55,14 +58,34 @@ async def require_api_key(
     """The calling machine client's key; 401 when missing, unknown or revoked."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing API key")
-    async with container.sessions.begin() as session:
-        key = await apikeys.authenticate(session, credentials.credentials, container.clock.now())
-    if key is None:
-        raise _unauthorized("invalid or revoked API key")
-    return key
+    return await _authenticated(container, credentials.credentials)
 
 
 ApiClient = Annotated[ApiKey, Depends(require_api_key)]
+
+
+async def require_api_key_or_token(
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    token: Annotated[str | None, Query(description="the API key, as Rasa's `?token=`")] = None,
+) -> ApiKey:
+    """The key from the Bearer header, or from `?token=` as a Rasa client sends its auth token."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return await _authenticated(container, credentials.credentials)
+    if not token:
+        raise _unauthorized("missing API key")
+    return await _authenticated(container, token)
+
+
+RasaClient = Annotated[ApiKey, Depends(require_api_key_or_token)]
+
+
+async def _authenticated(container: Container, raw: str) -> ApiKey:
+    async with container.sessions.begin() as session:
+        key = await apikeys.authenticate(session, raw, container.clock.now())
+    if key is None:
+        raise _unauthorized("invalid or revoked API key")
+    return key
 
 
 def _unauthorized(detail: str) -> HTTPException:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cli import accounts, agents, channels, conversations, strategy
+from backend.cli import apikeys as apikey_cli
 from backend.cli import nlu as nlu_cli
 from backend.cli.runtime import ParleyGroup, command_container, reach_database, run, setup_logging
 from backend.container import Container
@@ -22,11 +23,10 @@ from backend.settings import Settings
 app = typer.Typer(cls=ParleyGroup, help="Parley: a conversational collections agent.",
                   no_args_is_help=True)
 db_app = typer.Typer(help="Database schema migrations.")
-apikey_app = typer.Typer(help="API keys for machine clients.")
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(db_app, name="db")
 app.add_typer(accounts.app, name="accounts")
-app.add_typer(apikey_app, name="apikey")
+app.add_typer(apikey_cli.app, name="apikey")
 app.add_typer(audit_app, name="audit")
 app.add_typer(nlu_cli.app, name="nlu")
 app.add_typer(agents.app, name="agents")
@@ -159,31 +159,6 @@ async def _demo_portal_link(session: AsyncSession, container: Container) -> str 
     # A demo identity is fake; printing it lets the person trying the portal pass the check.
     return (f"{link}\n  (the bot verifies identity first: date of birth "
             f"{debtor.date_of_birth:%m/%d/%Y}, ZIP {debtor.postal_code or '-'})")
-
-
-@apikey_app.command("create")
-def apikey_create(
-    name: Annotated[str, typer.Option(help="who the key is for")] = "default",
-) -> None:
-    """Create an API key and print it once (only its hash is stored)."""
-
-    async def body() -> str:
-        async with command_container() as container:
-            await upgrade(container.settings.database_url)
-            async with container.sessions.begin() as session:
-                row, raw = await apikeys.create_key(session, name, container.clock.now())
-                await audit.record(
-                    session,
-                    occurred_at=container.clock.now(),
-                    actor="cli",
-                    action="apikey.created",
-                    subject_type="api_key",
-                    subject_id=row.id,
-                    data={"name": name, "prefix": row.prefix},
-                )
-        return raw
-
-    typer.echo(run(body))
 
 
 @audit_app.command("verify")

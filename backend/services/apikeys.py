@@ -1,4 +1,5 @@
-"""API keys for machine clients: created once, stored as a SHA-256, checked in constant time."""
+"""API keys for machine clients: created once, stored as a SHA-256, checked in constant time,
+listed and revoked by their prefix."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ApiKey
+from backend.services import audit
 
 KEY_PREFIX = "pk_"
+
+
+class KeyNotFound(LookupError):
+    """No key, or more than one, has the prefix given (the message says which)."""
 
 
 def hash_key(raw: str) -> str:
@@ -37,4 +43,30 @@ async def authenticate(session: AsyncSession, raw: str, now: datetime) -> ApiKey
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, digest):
         return None
     row.last_used_at = now
+    return row
+
+
+async def list_keys(session: AsyncSession) -> list[ApiKey]:
+    """Every key, oldest first (revoked ones too)."""
+    return list(await session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+async def revoke_key(session: AsyncSession, prefix: str, now: datetime, *, actor: str) -> ApiKey:
+    """Revoke the key with `prefix` (audited); a key revoked before is returned as it is."""
+    rows = list(await session.scalars(select(ApiKey).where(ApiKey.prefix == prefix.strip())))
+    if len(rows) != 1:
+        found = "no API key" if not rows else f"{len(rows)} API keys"
+        raise KeyNotFound(f"{found} with prefix {prefix.strip()!r} (see `parley apikey list`)")
+    row = rows[0]
+    if row.revoked_at is None:
+        row.revoked_at = now
+        await audit.record(
+            session,
+            occurred_at=now,
+            actor=actor,
+            action="apikey.revoked",
+            subject_type="api_key",
+            subject_id=row.id,
+            data={"name": row.name, "prefix": row.prefix},
+        )
     return row

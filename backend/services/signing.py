@@ -9,6 +9,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from bot.clock import Clock
 
+# Numbers in a payload are ids and times, 64-bit in the database: a larger one (a forged token)
+# would overflow the driver (a 500) instead of being a link that opens nothing.
+INT64 = range(-(2**63), 2**63)
+
 
 class TokenSigner:
     """Signs small JSON payloads with an expiry; refuses tampered or expired tokens."""
@@ -29,6 +33,13 @@ class TokenSigner:
             data = self._serializer.loads(token)
         except BadSignature:
             return None
-        if not isinstance(data, dict) or int(data.get("exp", 0)) < self.clock.now().timestamp():
+        if not isinstance(data, dict) or not all(map(_in_range, data.values())):
+            return None
+        expires = data.get("exp")
+        if not isinstance(expires, int) or expires < self.clock.now().timestamp():
             return None
         return data
+
+
+def _in_range(value: Any) -> bool:
+    return not isinstance(value, int) or value in INT64

@@ -17,6 +17,7 @@ from backend.console import users
 from backend.container import Container
 from backend.db.models import IntentCorrection, Message
 from backend.db.models.enums import Role
+from backend.services import apikeys
 from backend.services.demo import demo_rows
 from backend.services.imports.writer import upsert_accounts
 from backend.services.inbox import store_inbound
@@ -65,10 +66,19 @@ def served(tmp_path: Path, trained_model_dir: Path) -> Iterator[ServedApp]:
 
 
 def _parse(served: ServedApp, text: str) -> dict[str, Any]:
-    response = httpx.post(f"{served.url}/model/parse", json={"text": text})
+    key = served.call(_api_key(served.container))
+    response = httpx.post(
+        f"{served.url}/model/parse", json={"text": text}, headers={"Authorization": f"Bearer {key}"}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def _api_key(container: Container) -> str:
+    async with container.sessions.begin() as session:
+        _, raw = await apikeys.create_key(session, "trainer-test", container.clock.now())
+    return raw
 
 
 async def _debtor_said(container: Container, phone: str, text: str, sid: str,

@@ -1,4 +1,7 @@
-"""POST /model/parse on a tiny app whose container holds a real embedded interpreter."""
+"""POST /model/parse on a tiny app whose container holds a real embedded interpreter.
+
+The API key it requires is checked in test_nlu_route_auth.py; here it is taken as given.
+"""
 
 from types import SimpleNamespace
 
@@ -7,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from nlu_fixtures import write_small_data
 
+from backend.api.deps import require_api_key_or_token
 from backend.api.routes.nlu import router
 from nlu.runtime import NluConfig, build_interpreter
 
@@ -18,7 +22,12 @@ def app(tmp_path_factory):
     application = FastAPI()
     application.include_router(router)
     application.state.container = SimpleNamespace(interpreter=build_interpreter(config))
+    application.dependency_overrides[require_api_key_or_token] = _any_key
     return application
+
+
+def _any_key() -> None:
+    return None
 
 
 async def _post(app, body):
@@ -51,4 +60,5 @@ async def test_rejects_bad_requests(app, body):
 async def test_503_without_interpreter():
     bare = FastAPI()
     bare.include_router(router)
+    bare.dependency_overrides[require_api_key_or_token] = _any_key
     assert (await _post(bare, {"text": "hi"})).status_code == 503

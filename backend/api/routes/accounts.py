@@ -19,7 +19,7 @@ from fastapi import (
 )
 from sqlalchemy import select
 
-from backend.api.deps import ApiClient, ClockDep, ContainerDep, SessionDep
+from backend.api.deps import MAX_ID, ApiClient, ClockDep, ContainerDep, IdPath, SessionDep
 from backend.api.schemas.accounts import (
     AccountCreate,
     AccountDetail,
@@ -98,7 +98,7 @@ async def queue_import(
 
 
 @router.get("/imports/{job_id}", response_model=ImportJobPublic)
-async def import_status(job_id: int, session: SessionDep, _: ApiClient) -> Any:
+async def import_status(job_id: IdPath, session: SessionDep, _: ApiClient) -> Any:
     """Where a queued import is, and its report (rows created, updated, every rejected row)."""
     job = await session.get(ImportJob, job_id)
     if job is None:
@@ -134,7 +134,7 @@ async def list_accounts(
     dpd_bucket: DpdBucket | None = None,
     min_balance: Decimal | None = None,
     max_balance: Decimal | None = None,
-    portfolio_id: int | None = None,
+    portfolio_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
@@ -156,7 +156,7 @@ async def list_accounts(
 
 @router.get("/{account_id}", response_model=AccountDetail)
 async def get_account(
-    account_id: int, session: SessionDep, clock: ClockDep, request: Request, _: ApiClient
+    account_id: IdPath, session: SessionDep, clock: ClockDep, request: Request, _: ApiClient
 ) -> Any:
     """Everything known about one account."""
     return await _detail(session, account_id, clock, request)

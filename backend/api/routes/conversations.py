@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
-from backend.api.deps import ApiClient, SessionDep
+from backend.api.deps import ApiClient, IdPath, SessionDep
 from backend.db.models import Conversation, Dispute, Handoff, Message, PaymentPlan, Promise
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
@@ -28,7 +28,7 @@ async def _rows(session: SessionDep, model: Any, conversation_id: int) -> list[A
 
 
 @router.get("/{conversation_id}")
-async def read_conversation(conversation_id: int, session: SessionDep,
+async def read_conversation(conversation_id: IdPath, session: SessionDep,
                             _: ApiClient) -> dict[str, Any]:
     """The transcript with intents, confidences and delivery, and what the bot recorded."""
     conversation = await session.get(Conversation, conversation_id)

@@ -1,4 +1,4 @@
-"""Rasa-compatible parse endpoint: POST /model/parse."""
+"""Rasa-compatible parse endpoint: POST /model/parse (API key, as a header or `?token=`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, field_validator
+
+from backend.api.deps import RasaClient
 
 router = APIRouter(tags=["nlu"])
 
@@ -31,14 +33,18 @@ class ParseRequest(BaseModel):
 
 
 @router.post("/model/parse")
-async def parse_message(body: ParseRequest, request: Request) -> dict[str, Any]:
-    """Intent, ranking and normalized entities in Rasa's /model/parse shape."""
+async def parse_message(body: ParseRequest, request: Request, _: RasaClient) -> dict[str, Any]:
+    """Intent, ranking and normalized entities in Rasa's /model/parse shape.
+
+    Like a Rasa server started with `--auth-token`, it takes the key as `?token=` too.
+    """
     container = getattr(request.app.state, "container", None)
     interpreter = getattr(container, "interpreter", None)
     if container is None or interpreter is None:
         raise HTTPException(status_code=503, detail="NLU is not loaded")
     result = await interpreter.parse(
-        body.text, reference_time=body.reference_time or container.clock.now(),
+        body.text,
+        reference_time=body.reference_time or container.clock.now(),
         timezone=body.timezone,
     )
     return result.to_rasa()

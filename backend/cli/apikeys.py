@@ -1,0 +1,99 @@
+"""`parley apikey`: create, list and revoke the API keys of machine clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+
+from backend.cli.runtime import command_container, run
+from backend.db.migrate import upgrade
+from backend.db.models import ApiKey
+from backend.services import apikeys, audit
+
+app = typer.Typer(help="API keys for machine clients.")
+COLUMNS = ("PREFIX", "NAME", "CREATED", "LAST USED", "REVOKED")
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Option(help="who the key is for")] = "default",
+) -> None:
+    """Create an API key and print it once (only its hash is stored)."""
+
+    async def body() -> str:
+        async with command_container() as container:
+            await upgrade(container.settings.database_url)
+            async with container.sessions.begin() as session:
+                row, raw = await apikeys.create_key(session, name, container.clock.now())
+                await audit.record(
+                    session,
+                    occurred_at=container.clock.now(),
+                    actor="cli",
+                    action="apikey.created",
+                    subject_type="api_key",
+                    subject_id=row.id,
+                    data={"name": name, "prefix": row.prefix},
+                )
+        return raw
+
+    typer.echo(run(body))
+
+
+@app.command("list")
+def list_keys() -> None:
+    """Every key: prefix, name, created, last used, revoked (never the key itself)."""
+
+    async def body() -> list[tuple[str, ...]]:
+        async with command_container() as container:
+            await upgrade(container.settings.database_url)
+            async with container.sessions() as session:
+                return [_row(key) for key in await apikeys.list_keys(session)]
+
+    rows = run(body)
+    if not rows:
+        typer.echo("no API keys (create one with `parley apikey create --name WHO`)")
+        return
+    widths = [max(len(line[i]) for line in (COLUMNS, *rows)) for i in range(len(COLUMNS))]
+    for line in (COLUMNS, *rows):
+        typer.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+
+
+@app.command("revoke")
+def revoke(
+    prefix: Annotated[str, typer.Argument(help="the key's prefix, as `parley apikey list` shows")],
+) -> None:
+    """Revoke a key: from now on a request with it gets 401 (audited)."""
+
+    async def body() -> str:
+        async with command_container() as container:
+            await upgrade(container.settings.database_url)
+            now = container.clock.now()
+            async with container.sessions.begin() as session:
+                key = await apikeys.revoke_key(session, prefix, now, actor="cli")
+                if key.revoked_at == now:
+                    return f"revoked {key.prefix} ({key.name}): it gets 401 from now on"
+                return f"{key.prefix} ({key.name}) was revoked before, at {_when(key.revoked_at)}"
+
+    try:
+        typer.echo(run(body))
+    except apikeys.KeyNotFound as error:
+        typer.echo(f"not revoked: {error}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _row(key: ApiKey) -> tuple[str, ...]:
+    return (
+        key.prefix,
+        key.name,
+        _when(key.created_at),
+        _when(key.last_used_at) or "never",
+        _when(key.revoked_at) or "-",
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
