@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from backend.db.engine import normalize_url
+from backend.services.payments.page import check_payment_page
 
 WHATSAPP_CLOUD_SETTINGS = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
                            "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
@@ -60,7 +61,12 @@ class Settings(BaseSettings):
 
     policy_dir: Path = Path("backend/policies")
     import_dir: Path = Path("var/imports")
+    max_body_bytes: int = Field(default=MIB, ge=1024)
+    max_upload_bytes: int = Field(default=200 * MIB, ge=1024)
     stripe_webhook_secret: str | None = None
+    # The creditor's own hosted payment page; {reference}, {amount}, {currency} and {account}
+    # are filled in. Unset: the test-card page outside production, no online payment in it.
+    payment_page_url: str | None = None
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -116,6 +122,14 @@ class Settings(BaseSettings):
     def _no_sandbox_in_production(cls, value: bool, info: ValidationInfo) -> bool:
         if value and info.data.get("parley_env") == "production":
             raise ValueError("PARLEY_SANDBOX=true is refused when PARLEY_ENV=production")
+        return value
+
+    @field_validator("payment_page_url")
+    @classmethod
+    def _payment_page(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        check_payment_page(value)
         return value
 
     @field_validator("rasa_url")

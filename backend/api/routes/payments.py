@@ -10,17 +10,20 @@ from typing import Annotated, Any
 
 from babel.numbers import format_currency
 from fastapi import APIRouter, Form, HTTPException, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backend.api.deps import ApiClient, ContainerDep
+from backend.api.security_headers import secure
+from backend.container import Container
 from backend.db.models import Account, Payment
 from backend.db.models.enums import AccountStatus
 from backend.services.payments.base import CurrencyMismatch, PaymentProvider, WebhookRejected
 from backend.services.payments.links import PaymentLink, PaymentLinks, channel_of
+from backend.services.payments.page import payment_page_url
 from backend.services.payments.sandbox import charge
 from backend.services.payments.service import PaymentService
 from backend.services.policy.money import places, round_down
@@ -203,25 +206,44 @@ def _money(amount: Decimal, account: Account, lang: str) -> str:
 
 
 def _page(request: Request, due: _Due, outcome: str | None = None,
-          paid: bool = False) -> HTMLResponse:
-    return templates.TemplateResponse(request, "pay.html", {
+          paid: bool = False, *, test_cards: bool = True) -> Response:
+    payable = not paid and due.amount > 0
+    # The portal's headers: the page's address holds the signed token (no Referer), no frames.
+    return secure(templates.TemplateResponse(request, "pay.html", {
         "lang": due.lang, "title": "Parley", "outcome": outcome,
-        "notice": None if paid else due.notice, "payable": not paid and due.amount > 0,
+        "notice": None if paid else due.notice, "payable": payable and test_cards,
+        "offline": payable and not test_cards,
         "amount": _money(due.amount, due.account, due.lang),
-    })
+    }))
+
+
+def _test_cards(container: Container) -> bool:
+    """The built-in test-card page charges nothing real, so it may post payments only
+    outside production; in production money comes from a real provider's signed webhooks."""
+    return container.settings.parley_env != "production"
 
 
 @router.get("/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def pay_page(token: str, request: Request, container: ContainerDep) -> HTMLResponse:
-    """The sandbox provider's hosted pay page."""
-    return _page(request, await _due(container, _link(container, token)))
+async def pay_page(token: str, request: Request, container: ContainerDep) -> Response:
+    """The creditor's payment page (PAYMENT_PAGE_URL) for what is owed, else the test-card
+    page outside production, else a page saying online payment is not offered here."""
+    link = _link(container, token)
+    due = await _due(container, link)
+    page = container.settings.payment_page_url
+    if page and due.amount > 0:
+        return RedirectResponse(payment_page_url(
+            page, reference=link.reference, amount=due.amount, currency=due.account.currency,
+            account=due.account.external_ref), status_code=status.HTTP_303_SEE_OTHER)
+    return _page(request, due, test_cards=not page and _test_cards(container))
 
 
 @router.post("/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def pay(token: str, card: Annotated[str, Form(max_length=40)], request: Request,
-              container: ContainerDep) -> HTMLResponse:
-    """Charge a sandbox test card at most what is still owed; a completed charge posts the
-    payment once per link."""
+              container: ContainerDep) -> Response:
+    """Charge a test card at most what is still owed (never in production, nor when the
+    creditor's own page takes payments); a completed charge posts the payment once per link."""
+    if container.settings.payment_page_url or not _test_cards(container):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "test-card payments are not offered")
     link = _link(container, token)
     due = await _due(container, link)
     if due.amount <= 0:
