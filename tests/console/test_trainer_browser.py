@@ -41,7 +41,7 @@ pytestmark = pytest.mark.browser
 EMAIL, PASSWORD = "tess@example.com", "correct horse battery staple"
 # Read below the confidence threshold by the shipped model (out_of_scope 0.45 on 2026-11-28);
 # learning it as wrong_person leaves held-out macro F1 unchanged, so the candidate is promotable.
-RELABELLED = "my cousin handles that now"
+RELABELLED = "my sister uses this phone mostly"
 
 
 @pytest.fixture

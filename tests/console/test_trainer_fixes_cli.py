@@ -62,7 +62,9 @@ def test_without_a_database_the_commands_still_work_and_create_none(
     result = CliRunner().invoke(nlu_cli, ["promote", second.version, "--model-dir", str(models)],
                                 env={"DATABASE_URL": None})
     assert result.exit_code == 0, result.output
-    assert not (tmp_path / "var").exists()
+    # No database file appears (the install's secret, var/secret_key, may: Settings makes it).
+    assert not (tmp_path / "var" / "parley.db").exists()
+    assert [p.name for p in (tmp_path / "var").glob("*")] in ([], ["secret_key"])
 
 
 async def test_an_empty_database_leaves_the_exported_file_alone(

@@ -64,7 +64,7 @@ async def test_retrain_compare_refuse_promote_and_roll_back(
     live = _version_of(first.headers["location"])
     assert current_version(models) == live  # the very first model goes live at once
 
-    cid = await seed("my cousin takes care of that bill now", intent="out_of_scope",
+    cid = await seed("this is not jane, i just got this number last month", intent="out_of_scope",
                      confidence=0.2)
     inbox = (await client.get("/console/trainer")).text
     mid = re.search(r'data-message="(\d+)"', inbox)
