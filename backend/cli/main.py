@@ -48,7 +48,9 @@ def serve(
 
     from backend.wiring import build_parley_app
 
-    settings = Settings()
+    # --host is the address served: the settings' checks (a placeholder SECRET_KEY off
+    # loopback) must see it, not only HOST.
+    settings = Settings(**({"host": host} if host else {}))
     setup_logging(settings.log_level)
     # The app migrates in its lifespan, where a failure is uvicorn's traceback: check first.
     run(lambda: reach_database(settings.database_url))

@@ -133,3 +133,17 @@ def test_the_cli_refuses_the_placeholder_off_loopback_naming_the_setting(
     assert result.exit_code == 2
     assert "parley: invalid setting: SECRET_KEY is a published placeholder" in result.output
     assert "change-me" not in result.output  # a refused value is never echoed
+
+
+def test_serve_on_a_public_host_refuses_the_placeholder_from_the_flag_too(
+    install: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", PLACEHOLDER)
+
+    def served(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the placeholder was served on 0.0.0.0")
+
+    monkeypatch.setattr("uvicorn.run", served)
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "SECRET_KEY" in result.output and PLACEHOLDER not in result.output
