@@ -174,6 +174,9 @@ class Facts:
     settlement_left: Decimal | None = None  # what an agreed settlement still needs
     promised: Decimal = Decimal(0)  # what pending promises still cover of the balance
     pending_promises: tuple[Installment, ...] = ()  # their days and amounts (PendingPromise)
+    # Wrong identity answers on the account lately, any channel, since its last verification:
+    # audited, so a restart or an expired dialog state gives none of them back.
+    identity_failures: int = 0
     policy: DialogPolicy = field(default_factory=DialogPolicy)
     judge: OfferJudge | None = None
 

@@ -30,6 +30,7 @@ from backend.db.types import Money
 from backend.services import audit, ledger, promise_moves
 from backend.services.compliance.consent import record_opt_in, record_opt_out
 from backend.services.geo import debtor_today
+from backend.services.identity_attempts import failed_identity_answers
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy import PolicyJudge, dialog_policy
 from backend.services.policy.store import PolicyStore
@@ -86,7 +87,10 @@ class SqlTurnStore:
                                                             bool(wrong_party))
         agreed = _Agreed(bool(plan), settlement_left, promised or Decimal(0),
                          await _pending_promises(session, account) if promised else ())
-        facts = self._facts(account, contact, conversation, message.created_at, agreed)
+        failures = 0 if account is None else await failed_identity_answers(
+            session, account.id, self.deps.clock.now())
+        facts = self._facts(account, contact, conversation, message.created_at, agreed,
+                            failures)
         context = TurnContext(
             message_id=message.id, conversation_id=conversation.id,
             key=ConversationKey(conversation.channel, conversation.address), text=message.text,
@@ -98,7 +102,8 @@ class SqlTurnStore:
         return SqlTurnUnit(session, self.deps, context, message, conversation, account)
 
     def _facts(self, account: Account | None, contact: _Contact | None,
-               conversation: Conversation, at: datetime, agreed: _Agreed) -> Facts | None:
+               conversation: Conversation, at: datetime, agreed: _Agreed,
+               identity_failures: int) -> Facts | None:
         if account is None:
             return None
         debtor = account.debtor
@@ -116,7 +121,8 @@ class SqlTurnStore:
             contact_wrong_party=bool(contact and contact.wrong_party),
             active_plan=agreed.active_plan, settlement_left=agreed.settlement_left,
             promised=agreed.promised, pending_promises=agreed.pending_promises,
-            policy=dialog_policy(policy), judge=PolicyJudge(policy, account.currency),
+            identity_failures=identity_failures, policy=dialog_policy(policy),
+            judge=PolicyJudge(policy, account.currency),
         )
 
 

@@ -345,6 +345,10 @@ def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:
     available = factors(facts)
     if state.locked:
         return out.say("identity.locked")
+    if _used(state, facts) >= facts.policy.max_verification_attempts:
+        # Used up in another conversation, or before this state was lost.
+        state.attempts = _used(state, facts)
+        return _lock(out)
     if not available:
         return hand_off(out, "cannot_verify", key="identity.cannot_verify", queue="verification")
     if state.factor >= len(available):
@@ -391,14 +395,26 @@ def _passed(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     return out.do(Audit("identity.verified"))
 
 
+def _used(state: DialogState, facts: Facts) -> int:
+    """Attempts used: this conversation's, or the account's audited wrong answers when more
+    (a restart, an expired state or another channel must not give guesses back). The larger,
+    never the sum: they are the same wrong answers, and the portal copies its share of the
+    audited ones into its state."""
+    return max(state.attempts, facts.identity_failures)
+
+
+def _lock(out: Outcome) -> Outcome:
+    out.state.locked = True
+    return hand_off(out, "verification_locked", key="identity.locked", queue="verification")
+
+
 def _failed(out: Outcome, facts: Facts) -> Outcome:
     state = out.state
-    state.attempts += 1
+    state.attempts = _used(state, facts) + 1
     state.factor = 0
     out.do(Audit("identity.failed", f"attempt {state.attempts}"))
     if state.attempts >= facts.policy.max_verification_attempts:
-        state.locked = True
-        return hand_off(out, "verification_locked", key="identity.locked", queue="verification")
+        return _lock(out)
     return out.say(f"identity.retry.{factors(facts)[0]}", left=(
         facts.policy.max_verification_attempts - state.attempts
     ))
