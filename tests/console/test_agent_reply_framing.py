@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backend.container import Container
 from backend.db.models.enums import Role
+from backend.services import audit
 from bot.dialogs.base import DialogState
 from bot.engine import state_key
 from bot.responses import Renderer
@@ -86,3 +87,18 @@ async def test_the_page_says_what_the_bot_knows_of_who_is_writing(
     await states.set(state_key(cid), verified.to_dict())
     page = (await client.get(f"/console/conversations/{cid}")).text
     assert "Identity: verified by the bot until 15:30 UTC" in page
+
+
+async def test_after_a_restart_the_page_still_shows_the_accounts_wrong_answers(
+    console: Container, seed: Seeder, logged_in: LoggedIn
+) -> None:
+    _bot_parts(console)  # a fresh state store: what a restart leaves
+    client, _, agent_id = await logged_in(Role.AGENT)
+    cid = await _claimed(console, seed, agent_id)
+    async with console.sessions.begin() as session:
+        for attempt in (1, 2):
+            await audit.record(session, occurred_at=NOW, actor="bot", action="identity.failed",
+                               subject_type="conversation", subject_id=cid,
+                               data={"attempt": attempt})
+    page = (await client.get(f"/console/conversations/{cid}")).text
+    assert "Identity: not verified (2 wrong identity answer(s) on this account" in page

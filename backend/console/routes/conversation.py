@@ -20,6 +20,7 @@ from backend.db.models import Conversation
 from backend.db.models.enums import StopState
 from backend.services.accounts import AccountRecords
 from backend.services.geo import debtor_today
+from backend.services.identity_attempts import failed_identity_answers
 from bot.dialogs.base import DialogState
 from bot.engine import state_key
 from nlu.types import INTENTS
@@ -62,7 +63,8 @@ async def render_conversation(
         "frequencies": policies.default.frequencies if policies else [],
         "agreements": policies is not None,
         "nonce": secrets.token_hex(8), **agreement_days(container, page.records),
-        "identity": await identity_status(container, conversation_id),
+        "identity": await identity_status(container, conversation_id,
+                                          page.conversation.account_id),
     }, status_code=status_code)
 
 
@@ -82,7 +84,8 @@ def agreement_days(container: Container, records: AccountRecords | None
             "plan_until": today + timedelta(days=policy.plan.first_payment_within_days)}
 
 
-async def identity_status(container: Container, conversation_id: int) -> str:
+async def identity_status(container: Container, conversation_id: int,
+                          account_id: int | None = None) -> str:
     """What the bot knows of who is writing, so the agent knows what may be said."""
     states = container.services.get("state_store")
     if states is None:
@@ -97,6 +100,13 @@ async def identity_status(container: Container, conversation_id: int) -> str:
                 " confirm the right party another way before discussing the debt")
     if state.attempts:
         return f"not verified ({state.attempts} failed attempt(s))"
+    if account_id is not None:
+        # A fresh state (a restart, an expired one) still has the account's audited answers.
+        async with container.sessions() as db:
+            failed = await failed_identity_answers(db, account_id, now)
+        if failed:
+            return (f"not verified ({failed} wrong identity answer(s) on this account in the "
+                    "last 7 days)")
     return "not verified in this conversation"
 
 
