@@ -18,6 +18,7 @@ bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bear
 # Ids are 64-bit in the database; a larger one would overflow the driver (500), not be missing.
 MAX_ID = 2**63 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]  # an optional id filter
 
 
 def get_container(request: Request) -> Container:

@@ -90,3 +90,41 @@ def test_the_signer_refuses_numbers_past_64_bits_and_odd_expiries(clock: Settabl
         assert signer.read(signer.sign({"a": value})) is None
     forged = signer._serializer.dumps({"a": 1, "exp": "tomorrow"})
     assert signer.read(str(forged)) is None
+
+
+@pytest.fixture
+async def whole_app(
+    settings: Settings, clock: SettableClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+    from backend.channels_wiring import install_channels
+    from backend.reports_wiring import install_reports
+    from backend.workflow_wiring import install_workflow
+
+    app: FastAPI = create_app(settings, clock=clock, migrate=False, extensions=(
+        install_channels, install_conversations, install_workflow, install_reports))
+    async with app.router.lifespan_context(app):
+        container: Container = app.state.container
+        async with container.sessions.begin() as session:
+            _, raw = await apikeys.create_key(session, "test", clock.now())
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c, {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/api/portfolios/{id}/policy"),
+    ("PUT", "/api/portfolios/{id}/policy"),
+    ("POST", "/api/accounts/{id}/remind"),
+    ("POST", "/api/accounts/{id}/payments"),
+    ("GET", "/api/strategies/{id}"),
+    ("POST", "/api/strategies/{id}/activate"),
+    ("POST", "/api/strategies/1/simulate?portfolio_id={id}"),
+    ("GET", "/api/reports/recovery?portfolio_id={id}"),
+    ("GET", "/api/reports/outcomes?creditor_id={id}"),
+])
+async def test_every_other_id_is_bounded_too(whole_app, method: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    client, auth = whole_app
+    response = await client.request(method, path.format(id=HUGE), headers=auth, json={})
+    assert response.status_code == 422, response.text
+    assert any(d["loc"][-1] in ("portfolio_id", "creditor_id", "account_id", "strategy_id")
+               for d in response.json()["detail"])

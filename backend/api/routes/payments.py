@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from backend.api.deps import ApiClient, ContainerDep
+from backend.api.deps import ApiClient, ContainerDep, IdPath
 from backend.api.security_headers import secure
 from backend.container import Container
 from backend.db.models import Account, Payment
@@ -70,7 +70,7 @@ def _payments(container: ContainerDep) -> PaymentService:
 
 
 @router.post("/api/accounts/{account_id}/payments", response_model=PaymentPublic)
-async def post_payment(account_id: int, body: PaymentCreate, container: ContainerDep,
+async def post_payment(account_id: IdPath, body: PaymentCreate, container: ContainerDep,
                        response: Response, client: ApiClient) -> Any:
     """Post a payment (201); the same reference and amount again changes nothing (200).
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 
-from backend.api.deps import ApiClient, ClockDep, SessionDep
+from backend.api.deps import ApiClient, ClockDep, IdPath, SessionDep
 from backend.db.models import Portfolio
 from backend.services.policy.loader import PolicyError
 from backend.services.policy.store import PolicyStore
@@ -27,7 +27,7 @@ async def _portfolio(session: SessionDep, portfolio_id: int) -> Portfolio:
 
 
 @router.get("/{portfolio_id}/policy")
-async def read_policy(portfolio_id: int, session: SessionDep, request: Request,
+async def read_policy(portfolio_id: IdPath, session: SessionDep, request: Request,
                       _: ApiClient) -> dict[str, Any]:
     """The policy in force (the default one when the portfolio has none) and its version."""
     portfolio = await _portfolio(session, portfolio_id)
@@ -37,7 +37,7 @@ async def read_policy(portfolio_id: int, session: SessionDep, request: Request,
 
 
 @router.put("/{portfolio_id}/policy")
-async def replace_policy(portfolio_id: int, body: dict[str, Any], session: SessionDep,
+async def replace_policy(portfolio_id: IdPath, body: dict[str, Any], session: SessionDep,
                          clock: ClockDep, request: Request, client: ApiClient) -> dict[str, Any]:
     """Replace the policy; 422 lists every problem as `field.path: message`.
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 
-from backend.api.deps import ApiClient, ContainerDep
+from backend.api.deps import ApiClient, ContainerDep, IdPath
 from backend.services.reminders import send_reminder
 
 router = APIRouter(prefix="/api/accounts", tags=["reminders"])
@@ -25,7 +25,7 @@ class ReminderPublic(BaseModel):
 
 
 @router.post("/{account_id}/remind", response_model=ReminderPublic)
-async def remind(account_id: int, container: ContainerDep, client: ApiClient) -> ReminderPublic:
+async def remind(account_id: IdPath, container: ContainerDep, client: ApiClient) -> ReminderPublic:
     """Submit a reminder on the best allowed channel; it is sent once the gate allows it."""
     services = container.services
     async with container.sessions.begin() as session:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
 
-from backend.api.deps import ApiClient, ContainerDep, SessionDep
+from backend.api.deps import ApiClient, ContainerDep, IdQuery, SessionDep
 from backend.api.schemas.reports import (
     AutomationPublic,
     NluHealthPublic,
@@ -40,8 +40,8 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 def report_filter(
     start: Annotated[date | None, Query(description="first day, inclusive (UTC)")] = None,
     end: Annotated[date | None, Query(description="last day, inclusive (UTC)")] = None,
-    portfolio_id: int | None = None,
-    creditor_id: int | None = None,
+    portfolio_id: IdQuery = None,
+    creditor_id: IdQuery = None,
     currency: Annotated[str | None, Query(
         pattern="^[A-Za-z]{3}$",
         description="only accounts in this ISO 4217 currency (money adds up within one)")] = None,

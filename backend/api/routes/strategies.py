@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 
-from backend.api.deps import ApiClient, ClockDep, ContainerDep, SessionDep
+from backend.api.deps import ApiClient, ClockDep, ContainerDep, IdPath, IdQuery, SessionDep
 from backend.db.models import Strategy
 from backend.services.compliance.rules import load_rules
 from backend.workflow import store
@@ -107,13 +107,13 @@ async def create_version(body: StrategyCreate, session: SessionDep, clock: Clock
 
 
 @router.get("/{strategy_id}", response_model=StrategyPublic)
-async def get_strategy(strategy_id: int, session: SessionDep, _: ApiClient) -> Any:
+async def get_strategy(strategy_id: IdPath, session: SessionDep, _: ApiClient) -> Any:
     """One strategy with its versions."""
     return await _public(session, await _strategy(session, strategy_id))
 
 
 @router.post("/{strategy_id}/activate", response_model=StrategyPublic)
-async def activate(strategy_id: int, body: Activation, session: SessionDep, clock: ClockDep,
+async def activate(strategy_id: IdPath, body: Activation, session: SessionDep, clock: ClockDep,
                    client: ApiClient) -> Any:
     """Switch the strategy on at a version (or off with null); the planner picks it up."""
     try:
@@ -126,9 +126,9 @@ async def activate(strategy_id: int, body: Activation, session: SessionDep, cloc
 
 @router.post("/{strategy_id}/simulate", response_model=SimulationPublic)
 async def simulate_strategy(
-    strategy_id: int, container: ContainerDep, session: SessionDep, _: ApiClient,
+    strategy_id: IdPath, container: ContainerDep, session: SessionDep, _: ApiClient,
     days: Annotated[int, Query(ge=1, le=90)] = 30,
-    portfolio_id: int | None = None, version: int | None = None,
+    portfolio_id: IdQuery = None, version: IdQuery = None,
 ) -> Any:
     """Dry-run a version (default: the newest) over `days`: every message and its decision."""
     try:
