@@ -151,7 +151,8 @@ async def resolve_address(
 ) -> tuple[int | None, int | None]:
     """(debtor id, account id) for a channel address, or (None, None) when unknown."""
     if channel == Channel.WEB.value and address.startswith("account:"):
-        account = await session.get(Account, int(address.split(":", 1)[1]))
+        # "account:N", or a portal browser's "account:N:session:<digest>".
+        account = await session.get(Account, int(address.split(":")[1]))
         return (account.debtor_id, account.id) if account else (None, None)
     channels = PHONE_CHANNELS if channel in PHONE_CHANNELS else (channel,)
     # A debtor with an account comes first: an opt-out kept for an address nobody held yet
