@@ -51,14 +51,13 @@ def move(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         out.state.clear_table()
         out.state.flow = "move_day"
         out.state.moving = _slots(promise, promise.due)
-        return out.say(
-            "promise.move_ask_date",
-            debt=True,
-            amount=promise.amount,
-            date=promise.due,
-            currency=facts.currency,
-        )
+        return _ask_day(out, promise, facts)
     return _propose(out, facts, promise, day)
+
+
+def _ask_day(out: Outcome, promise: Installment, facts: Facts) -> Outcome:
+    return out.say("promise.move_ask_date", debt=True, amount=promise.amount,
+                   date=promise.due, currency=facts.currency)
 
 
 def another_day(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
@@ -68,13 +67,7 @@ def another_day(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if promise is None:
         return _gone(out)
     if day is None or day == turn.moved_from():
-        return out.say(
-            "promise.move_ask_date",
-            debt=True,
-            amount=promise.amount,
-            date=promise.due,
-            currency=facts.currency,
-        )
+        return _ask_day(out, promise, facts)
     if out.state.flow == "move" and spend_round(out, facts):
         return out
     return _propose(out, facts, promise, day)
