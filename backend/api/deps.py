@@ -1,4 +1,4 @@
-"""FastAPI dependencies: the container, a per-request session, the clock, API-key auth, ids."""
+"""FastAPI dependencies: container, per-request session, clock, API keys and their scopes, ids."""
 
 from __future__ import annotations
 
@@ -19,6 +19,16 @@ bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bear
 MAX_ID = 2**63 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]  # an optional id filter
+
+# The one place that says which scope a route needs (apikeys.SCOPES): under /api a read needs
+# `read` and any other change `write`, except for these; every strategy change needs `admin`.
+EXCEPTIONAL_SCOPES = {
+    ("POST", "/model/parse"): "read",  # a parse changes nothing
+    ("POST", "/api/accounts/{account_id}/payments"): "payments",
+    ("PUT", "/api/portfolios/{portfolio_id}/policy"): "admin",
+}
+ADMIN_PREFIX = "/api/strategies"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_container(request: Request) -> Container:
@@ -52,30 +62,44 @@ def get_clock(container: ContainerDep) -> Clock:
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
+def required_scope(method: str, path: str) -> str | None:
+    """The scope a request to the route `path` (its template) needs; None off the API."""
+    if (method, path) in EXCEPTIONAL_SCOPES:
+        return EXCEPTIONAL_SCOPES[method, path]
+    if path != "/api" and not path.startswith("/api/"):
+        return None
+    if method in READ_METHODS:
+        return "read"
+    return "admin" if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/") else "write"
+
+
 async def require_api_key(
+    request: Request,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiKey:
-    """The calling machine client's key; 401 when missing, unknown or revoked."""
+    """The calling machine client's key; 401 when missing, unknown or revoked, 403 when it
+    lacks the route's scope."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing API key")
-    return await _authenticated(container, credentials.credentials)
+    return _in_scope(request, await _authenticated(container, credentials.credentials))
 
 
 ApiClient = Annotated[ApiKey, Depends(require_api_key)]
 
 
 async def require_api_key_or_token(
+    request: Request,
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     token: Annotated[str | None, Query(description="the API key, as Rasa's `?token=`")] = None,
 ) -> ApiKey:
     """The key from the Bearer header, or from `?token=` as a Rasa client sends its auth token."""
     if credentials is not None and credentials.scheme.lower() == "bearer":
-        return await _authenticated(container, credentials.credentials)
+        return _in_scope(request, await _authenticated(container, credentials.credentials))
     if not token:
         raise _unauthorized("missing API key")
-    return await _authenticated(container, token)
+    return _in_scope(request, await _authenticated(container, token))
 
 
 RasaClient = Annotated[ApiKey, Depends(require_api_key_or_token)]
@@ -86,6 +110,19 @@ async def _authenticated(container: Container, raw: str) -> ApiKey:
         key = await apikeys.authenticate(session, raw, container.clock.now())
     if key is None:
         raise _unauthorized("invalid or revoked API key")
+    return key
+
+
+def _in_scope(request: Request, key: ApiKey) -> ApiKey:
+    route = request.scope.get("route")
+    needed = required_scope(request.method, getattr(route, "path", ""))
+    # A route with no scope decided is refused, not opened to every key.
+    if needed is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="no API key scope covers this route")
+    if needed not in apikeys.scopes_of(key):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {needed!r} scope"
+        )
     return key
 
 

@@ -13,20 +13,32 @@ from backend.db.models import ApiKey
 from backend.services import apikeys, audit
 
 app = typer.Typer(help="API keys for machine clients.")
-COLUMNS = ("PREFIX", "NAME", "CREATED", "LAST USED", "REVOKED")
+COLUMNS = ("PREFIX", "NAME", "SCOPES", "CREATED", "LAST USED", "REVOKED")
 
 
 @app.command("create")
 def create(
     name: Annotated[str, typer.Option(help="who the key is for")] = "default",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"what it may do, repeatable: {', '.join(apikeys.SCOPES)} (default: all)"
+        ),
+    ] = None,
 ) -> None:
-    """Create an API key and print it once (only its hash is stored)."""
+    """Create an API key and print it once (only its hash is stored); its scopes go to stderr."""
+    scopes = scope or None  # no --scope at all: every scope
+    try:
+        apikeys.encode_scopes(scopes)  # refused before anything is opened or written
+    except apikeys.InvalidScope as error:
+        typer.echo(f"not created: {error}", err=True)
+        raise typer.Exit(1) from None
 
-    async def body() -> str:
+    async def body() -> tuple[str, str]:
         async with command_container() as container:
             await upgrade(container.settings.database_url)
             async with container.sessions.begin() as session:
-                row, raw = await apikeys.create_key(session, name, container.clock.now())
+                row, raw = await apikeys.create_key(session, name, container.clock.now(), scopes)
                 await audit.record(
                     session,
                     occurred_at=container.clock.now(),
@@ -36,14 +48,18 @@ def create(
                     subject_id=row.id,
                     data={"name": name, "prefix": row.prefix},
                 )
-        return raw
+                granted = _scopes(row)
+        return raw, granted
 
-    typer.echo(run(body))
+    raw, granted = run(body)
+    typer.echo(raw)
+    # On stderr, so `KEY=$(parley apikey create)` still captures the key alone.
+    typer.echo(f"scopes: {granted}", err=True)
 
 
 @app.command("list")
 def list_keys() -> None:
-    """Every key: prefix, name, created, last used, revoked (never the key itself)."""
+    """Every key: prefix, name, scopes, created, last used, revoked (never the key itself)."""
 
     async def body() -> list[tuple[str, ...]]:
         async with command_container() as container:
@@ -89,10 +105,15 @@ def _row(key: ApiKey) -> tuple[str, ...]:
     return (
         key.prefix,
         key.name,
+        _scopes(key),
         _when(key.created_at),
         _when(key.last_used_at) or "never",
         _when(key.revoked_at) or "-",
     )
+
+
+def _scopes(key: ApiKey) -> str:
+    return "all" if key.scopes is None else key.scopes
 
 
 def _when(moment: datetime | None) -> str:

@@ -1,11 +1,12 @@
-"""API keys for machine clients: created once, stored as a SHA-256, checked in constant time,
-listed and revoked by their prefix."""
+"""API keys for machine clients: created once with their scopes, stored as a SHA-256, checked in
+constant time, listed and revoked by their prefix."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,10 +16,16 @@ from backend.db.models import ApiKey
 from backend.services import audit
 
 KEY_PREFIX = "pk_"
+# What a key may do; which routes need which is decided in backend.api.deps.required_scope.
+SCOPES = ("read", "write", "payments", "admin")
 
 
 class KeyNotFound(LookupError):
     """No key, or more than one, has the prefix given (the message says which)."""
+
+
+class InvalidScope(ValueError):
+    """A scope that does not exist, or none at all (the message lists the valid ones)."""
 
 
 def hash_key(raw: str) -> str:
@@ -26,10 +33,31 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def create_key(session: AsyncSession, name: str, now: datetime) -> tuple[ApiKey, str]:
-    """Create a key; returns the row and the raw key, which is never retrievable again."""
+def encode_scopes(scopes: Iterable[str] | None) -> str | None:
+    """The stored form: comma-separated in SCOPES order; None (every scope) stays None."""
+    if scopes is None:
+        return None
+    wanted = {scope.strip().lower() for scope in scopes}
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown or not wanted:
+        found = f"unknown scope {', '.join(map(repr, unknown))}" if unknown else "no scope"
+        raise InvalidScope(f"{found}: choose from {', '.join(SCOPES)}")
+    return ",".join(scope for scope in SCOPES if scope in wanted)
+
+
+def scopes_of(key: ApiKey) -> tuple[str, ...]:
+    """What `key` may do; a key stored without scopes may do everything."""
+    return SCOPES if key.scopes is None else tuple(key.scopes.split(","))
+
+
+async def create_key(
+    session: AsyncSession, name: str, now: datetime, scopes: Iterable[str] | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key (every scope unless `scopes` is given); returns the row and the raw key,
+    which is never retrievable again."""
+    stored = encode_scopes(scopes)
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, prefix=raw[:10], key_hash=hash_key(raw), created_at=now)
+    row = ApiKey(name=name, prefix=raw[:10], key_hash=hash_key(raw), created_at=now, scopes=stored)
     session.add(row)
     await session.flush()
     return row, raw

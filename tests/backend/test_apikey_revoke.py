@@ -31,7 +31,7 @@ def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def _cli(*args: str) -> str:
     result = runner.invoke(cli, list(args))
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # `apikey create` names the key's scopes on stderr
 
 
 def _status(url: str, key: str) -> int:
@@ -69,7 +69,7 @@ def test_keys_are_listed_and_a_revoked_one_is_refused_at_once(db_env: str) -> No
     assert _status(db_env, crm) == 200 and _status(db_env, erp) == 200
 
     listed = _cli("apikey", "list").splitlines()
-    assert listed[0].split() == ["PREFIX", "NAME", "CREATED", "LAST", "USED", "REVOKED"]
+    assert listed[0].split() == ["PREFIX", "NAME", "SCOPES", "CREATED", "LAST", "USED", "REVOKED"]
     rows = {line.split()[1]: line for line in listed[1:]}
     assert set(rows) == {"crm", "erp"}
     assert rows["crm"].startswith(crm[:10]) and rows["crm"].rstrip().endswith("-")

@@ -41,3 +41,6 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Comma-separated (see backend.services.apikeys.SCOPES); NULL, as keys made before scopes
+    # existed have, grants every scope.
+    scopes: Mapped[str | None] = mapped_column(String(100))
