@@ -119,7 +119,6 @@ async def whole_app(
     ("GET", "/api/strategies/{id}"),
     ("POST", "/api/strategies/{id}/activate"),
     ("POST", "/api/strategies/1/simulate?portfolio_id={id}"),
-    ("GET", "/api/reports/recovery?portfolio_id={id}"),
     ("GET", "/api/reports/outcomes?creditor_id={id}"),
 ])
 async def test_every_other_id_is_bounded_too(whole_app, method: str, path: str) -> None:  # type: ignore[no-untyped-def]

@@ -40,7 +40,7 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 def report_filter(
     start: Annotated[date | None, Query(description="first day, inclusive (UTC)")] = None,
     end: Annotated[date | None, Query(description="last day, inclusive (UTC)")] = None,
-    portfolio_id: IdQuery = None,
+    portfolio_id: int | None = None,  # an unknown one is named by the route (422)
     creditor_id: IdQuery = None,
     currency: Annotated[str | None, Query(
         pattern="^[A-Za-z]{3}$",
