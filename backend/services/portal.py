@@ -8,10 +8,10 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Account, AuditEvent, ContactPoint, Conversation
+from backend.db.models import Account, ContactPoint, Conversation
 from backend.db.models.enums import Channel, Ownership
 from backend.services.row_locks import ADDRESS_LOCK
 from backend.services.signing import TokenSigner
@@ -54,8 +54,6 @@ VISITOR_PATH = "/p"
 VISITOR_LIFETIME = timedelta(hours=12)
 _VISITOR = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 WEB = Channel.WEB.value
-IDENTITY_FAILED = "identity.failed"
-IDENTITY_VERIFIED = "identity.verified"
 
 
 def new_visitor() -> str:
@@ -137,21 +135,3 @@ async def _carry_opt_out(session: AsyncSession, account: Account, address: str,
                              opt_out_reason=latest.opt_out_reason, created_at=now))
 
 
-async def failed_identity_attempts(session: AsyncSession, account_id: int, since: datetime
-                                   ) -> int:
-    """Wrong identity answers in the account's portal since `since` and since the account's
-    last verification (on any channel): every visitor draws on the same attempts."""
-    portal = select(cast(Conversation.id, String)).where(
-        Conversation.account_id == account_id, Conversation.channel == WEB)
-    everywhere = select(cast(Conversation.id, String)).where(
-        Conversation.account_id == account_id)
-    last_verified = await session.scalar(
-        select(func.max(AuditEvent.id)).where(
-            AuditEvent.action == IDENTITY_VERIFIED, AuditEvent.subject_type == "conversation",
-            AuditEvent.subject_id.in_(everywhere)))
-    count = await session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == IDENTITY_FAILED, AuditEvent.subject_type == "conversation",
-            AuditEvent.subject_id.in_(portal), AuditEvent.occurred_at >= since,
-            AuditEvent.id > (last_verified or 0)))
-    return int(count or 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,7 +29,7 @@ from backend.services.policy import dialog_policy
 from backend.services.portal import PortalLinks
 from bot.dialogs import identity
 from bot.dialogs.base import DialogState, Turn
-from bot.engine import STATE_TTL_SECONDS, Engine, TurnResult, state_key
+from bot.engine import Engine, TurnResult, state_key
 from bot.facts import Facts, Identity
 from bot.messages import ConversationKey, InboundMessage
 from bot.responses.catalog import LOCALES
@@ -40,7 +40,6 @@ PAGES = Path(__file__).parents[2] / "pages" / "portal"
 templates = Jinja2Templates(directory=PAGES)
 HISTORY = 50
 # As long as the dialog would remember a conversation's lock (its state's time to live).
-ATTEMPTS_WINDOW = timedelta(seconds=STATE_TTL_SECONDS)
 INVALID_LINK = "this link is invalid or has expired"
 
 
@@ -148,38 +147,14 @@ async def chat(container: ContainerDep, account_id: int, visitor: str, text: str
 
 
 async def _ready(container: Container, account_id: int, visitor: str) -> int:
-    """The visitor's conversation id, opened when new, holding the account's used attempts."""
+    """The visitor's conversation id, opened when new (the engine's facts carry the account's
+    wrong identity answers, so a fresh browser draws on the attempts already used)."""
     now = container.clock.now()
     async with container.sessions.begin() as session:
-        account = await session.get(Account, account_id, options=[joinedload(Account.portfolio)])
+        account = await session.get(Account, account_id)
         if account is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
-        conversation_id = (await visits.open_conversation(session, account, visitor, now)).id
-        failed = await visits.failed_identity_attempts(session, account_id, now - ATTEMPTS_WINDOW)
-        allowed = container.services["policies"].for_portfolio(
-            account.portfolio).verification.max_attempts
-    await _draw_on_attempts(container, conversation_id, failed, allowed)
-    return conversation_id
-
-
-async def _draw_on_attempts(container: Container, conversation_id: int, failed: int,
-                            allowed: int) -> None:
-    """Give a visitor's unverified chat the account's wrong answers as its own attempts.
-
-    Each browser has its own dialog, whose identity flow counts attempts per conversation: a
-    fresh browser must not be fresh attempts. With the account's attempts used up its chat
-    is locked, as the dialog locks its own; else the next wrong answer that uses them up
-    locks it, and the dialog hands it to a person.
-    """
-    states = container.services["state_store"]
-    key = state_key(conversation_id)
-    async with states.lock(key):
-        state = DialogState.from_dict(await states.get(key))
-        if state.locked or state.is_verified(container.clock.now()) or failed <= state.attempts:
-            return
-        state.attempts = failed
-        state.locked = failed >= allowed
-        await states.set(key, state.to_dict(), STATE_TTL_SECONDS)
+        return (await visits.open_conversation(session, account, visitor, now)).id
 
 
 @router.get("/static/portal.css")
