@@ -323,6 +323,7 @@ class SqlOutbox:
                 exc.since = exc.since or started
                 return exc
             except TransientChannelError as exc:
+                delivery = replace(delivery, parts_sent=max(delivery.parts_sent, exc.parts_sent))
                 failures += 1
                 if failures >= attempts:
                     return exc
@@ -381,6 +382,8 @@ class SqlOutbox:
         data = envelope(message)
         if isinstance(outcome, OutcomeUnknown) and not data.get("unknown_since"):
             data["unknown_since"] = (outcome.since or now).isoformat()
+        if outcome.parts_sent > int(data.get("parts_sent") or 0):
+            data["parts_sent"] = outcome.parts_sent
         rounds = int(data.get("failed_rounds") or 0) + 1
         since = datetime.fromisoformat(data["failing_since"]) if data.get("failing_since") else now
         not_before = now + self.retry.later(rounds, outcome.retry_after)
@@ -572,5 +575,5 @@ def _delivery_of(row: Row[Any], form: str | None) -> Delivery:
         use_template=bool(data.get("use_template")), language=data.get("language"),
         unknown_since=datetime.fromisoformat(data["unknown_since"])
         if data.get("unknown_since") else None,
-        address_form=form,
+        address_form=form, parts_sent=int(data.get("parts_sent") or 0),
     )

@@ -106,6 +106,11 @@ class Delivery:
     unknown_since: datetime | None = None
     sent_ids: frozenset[str] = frozenset()  # provider ids Parley holds already: never adopted
     address_form: str | None = None  # the latest ADDRESS_FORM of the address, if one was given
+    parts_sent: int = 0  # parts of the split text an earlier attempt got taken: not sent again
+
+    def first_unsent(self, parts: int) -> int:
+        """Index of the first of `parts` to send: after those already taken, at most the last."""
+        return max(0, min(self.parts_sent, parts - 1))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,10 @@ from datetime import datetime
 class ChannelError(Exception):
     """A provider refused or failed a send; `code` is the provider's own error code."""
 
+    # How many parts of a split message the provider took before this error: a retry
+    # starts after them, so the debtor never gets the first part twice.
+    parts_sent: int = 0
+
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code

@@ -98,14 +98,16 @@ class TelegramAdapter:
         rendered = render(delivery.text, delivery.choices, self.limits)
         markup = _keyboard(rendered.buttons)
         first: Message | None = None
-        for index, part in enumerate(rendered.parts):
+        for index in range(delivery.first_unsent(len(rendered.parts)), len(rendered.parts)):
             last = index == len(rendered.parts) - 1
             try:
                 sent = await self.bot.send_message(
-                    int(delivery.key.address), part, reply_markup=markup if last else None
-                )
+                    int(delivery.key.address), rendered.parts[index],
+                    reply_markup=markup if last else None)
             except TelegramAPIError as exc:
-                raise map_telegram_error(exc) from exc
+                error = map_telegram_error(exc)
+                error.parts_sent = index
+                raise error from exc
             first = first or sent
         assert first is not None
         return SendResult(f"{first.chat.id}:{first.message_id}", "sent")

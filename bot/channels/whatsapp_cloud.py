@@ -134,9 +134,16 @@ class WhatsAppCloudAdapter:
             [self._template(delivery)] if delivery.use_template else _texts(delivery, self.limits)
         )
         last = len(payloads) - 1
-        results = [await self._post({"messaging_product": "whatsapp", "to": to,
-                                     "biz_opaque_callback_data": _echo(delivery, i, last), **p})
-                   for i, p in enumerate(payloads)]
+        start = 0 if delivery.use_template else delivery.first_unsent(len(payloads))
+        results = []
+        for i in range(start, len(payloads)):
+            try:
+                results.append(await self._post({
+                    "messaging_product": "whatsapp", "to": to,
+                    "biz_opaque_callback_data": _echo(delivery, i, last), **payloads[i]}))
+            except ChannelError as exc:
+                exc.parts_sent = i
+                raise
         return results[0]
 
     def template_language(self, language: str | None) -> str:
