@@ -49,11 +49,7 @@ async def test_the_adapter_resumes_after_the_parts_meta_took(graph_api: FakeServ
 async def test_a_failed_second_part_is_retried_alone_on_whatsapp(
     channel_client: httpx.AsyncClient, wired: Container, graph_api: FakeServer
 ) -> None:
-    await seed_debtor(wired, now=wired.clock.now(), channels=("whatsapp",))
-    assert (await channel_client.post(
-        "/webhooks/whatsapp", **meta_post(payload("whatsapp_cloud_text.json")))).status_code == 200
-    await wired.services["dispatcher"].idle()
-    graph_api.requests.clear()
+    await debtor_wrote_on_whatsapp(channel_client, wired, graph_api)
     graph_api.fail_next(META_OK, graph_error(131000, status=500))
     await send(wired, OutboundMessage(ConversationKey("whatsapp", "+12125551234"), LONG))
     first, failed, again = graph_api.calls("/messages")
@@ -67,11 +63,7 @@ async def test_a_second_part_that_timed_out_goes_alone_in_the_next_round(
     channel_client: httpx.AsyncClient, wired: Container, graph_api: FakeServer,
     clock: SettableClock,
 ) -> None:
-    await seed_debtor(wired, now=wired.clock.now(), channels=("whatsapp",))
-    assert (await channel_client.post(
-        "/webhooks/whatsapp", **meta_post(payload("whatsapp_cloud_text.json")))).status_code == 200
-    await wired.services["dispatcher"].idle()
-    graph_api.requests.clear()
+    await debtor_wrote_on_whatsapp(channel_client, wired, graph_api)
     wired.services["adapters"]["whatsapp"].http.timeout = httpx.Timeout(0.2)
     answer = graph_api.router
     posts = iter(range(1, 100))
@@ -108,6 +100,16 @@ async def test_a_failed_second_part_is_retried_alone_on_telegram(
     assert failed == again != first
     [*_, reply] = await messages(wired, "outbound")
     assert reply.delivery_status == "sent"
+
+
+async def debtor_wrote_on_whatsapp(client: httpx.AsyncClient, wired: Container,
+                                   graph_api: FakeServer) -> None:
+    """A debtor on WhatsApp wrote (so replies may go); the Graph calls so far are forgotten."""
+    await seed_debtor(wired, now=wired.clock.now(), channels=("whatsapp",))
+    hook = meta_post(payload("whatsapp_cloud_text.json"))
+    assert (await client.post("/webhooks/whatsapp", **hook)).status_code == 200
+    await wired.services["dispatcher"].idle()
+    graph_api.requests.clear()
 
 
 async def send(wired: Container, outbound: OutboundMessage) -> int:
