@@ -226,7 +226,13 @@ def evaluate(
 def _evaluate(data: Path, folds: int, train_file: Path | None,
               test_file: Path | None) -> EvaluationReport:
     if train_file is None or test_file is None:
-        training, _ = load_and_validate(data, ValidationConfig(min_examples=0))
+        # A file that does not read is refused, as with --train/--test: scoring the data
+        # without it would drop an intent and pass a --fail-under gate. Coverage notes
+        # (an entity never annotated, few examples) do not stop an evaluation.
+        training, problems = read_training_data(data)
+        if problems:
+            _print_problems(problems)
+            raise typer.Exit(1)
         return cross_validate(training, folds)
 
     (train_data, train_problems), (test_data, test_problems) = (

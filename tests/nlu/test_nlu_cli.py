@@ -130,3 +130,15 @@ def test_help_shows_the_defaults_in_brackets():
         flat = " ".join(result.output.replace("│", " ").split())
         for default in defaults:
             assert default in flat, (command, result.output)
+
+
+def test_evaluate_refuses_broken_data_with_file_and_line(tmp_path):
+    data = write_small_data(tmp_path / "data")
+    (data / "greet.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi [there\n', encoding="utf-8")
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["evaluate", "--data", str(data), "--folds", "3",
+                                 "--out", str(out)])
+    assert result.exit_code == 1  # not a score without the broken file's intent
+    assert f"{data / 'greet.yml'}:5: broken annotation" in result.output
+    assert not out.exists()
