@@ -1,7 +1,8 @@
-"""Paying now: a payment link for the right amount; never card numbers in chat."""
+"""Paying now: a link for the right amount, never card numbers in chat; a later day is a promise."""
 
 from __future__ import annotations
 
+from bot.dialogs import promise
 from bot.dialogs.base import Outcome, Turn, choice
 from bot.dialogs.negotiation import allowed
 from bot.effects import IssuePaymentLink
@@ -29,10 +30,13 @@ def pay_in_full(out: Outcome, facts: Facts) -> Outcome:
 
 
 def pay_partial(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
-    """A link for the amount offered now (asking for it when missing)."""
+    """A link for the amount offered now (asking for it when missing); with a day to come
+    ("I can pay 100 on December 10") the promise capture takes it, amount and day."""
     amount = turn.amount()
     if facts.paid:
         return out.say("balance.paid", debt=True)
+    if for_a_later_day(turn, facts):
+        return promise.capture(out, turn, facts)
     if amount is None:
         out.state.clear_table()
         out.state.flow = "partial"
@@ -45,6 +49,12 @@ def pay_partial(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         "pay.partial.link", debt=True, amount=amount, balance=facts.balance - amount,
         currency=facts.currency,
     )
+
+
+def for_a_later_day(turn: Turn, facts: Facts) -> bool:
+    """The message names a day after the debtor's today: money then, not now."""
+    day = turn.date()
+    return day is not None and day > facts.today
 
 
 def payment_methods(out: Outcome, facts: Facts) -> Outcome:
