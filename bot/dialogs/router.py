@@ -54,9 +54,13 @@ AFTER_STOP = frozenset({"opt_out", "attorney_represented", "bankruptcy", "deceas
 
 def _pay_in_full(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     """The whole balance now, or — with a day to come ("until dec 20 to pay the whole
-    thing") — later: that is asking for more time."""
+    thing") — later: that is asking for more time; less than the balance on a day to come
+    is a promise of that amount."""
     day = turn.date()
     if day is not None and day > facts.today:
+        amount = turn.amount()
+        if amount is not None and amount < facts.balance:
+            return promise.capture(out, turn, facts)
         return extension.request_extension(out, turn, facts)
     return pay.pay_in_full(out, facts)
 

@@ -107,9 +107,14 @@ async def test_a_promise_for_today_by_sms_carries_a_link_issued_for_sms(chat: Ch
     assert (link.amount, link.channel) == (Decimal("100.00"), "sms")
 
 
-async def test_a_promise_for_today_in_spanish_by_sms(chat: Chat) -> None:
+async def test_money_today_in_spanish_by_sms_gets_its_link_at_once(chat: Chat) -> None:
+    # TAXONOMY: part of the money now is pay_partial (a promise names a future day), so
+    # "te pago 100 hoy" needs no confirmation round: the link for $100.00 comes at once.
     await chat.verify()
-    await chat.says("te pago 100 hoy")
-    done = await chat.says("sí")
-    assert [r.key for r in done.replies] == ["promise.recorded_today"]
-    assert "/pay/" in done.replies[0].text
+    done = await chat.says("te pago 100 hoy")
+    assert [r.key for r in done.replies] == ["pay.partial.link"]
+    assert "Puede pagar $100.00 de forma segura" in done.replies[0].text
+    token = PAY_TOKEN.search(done.replies[0].text)
+    assert token is not None
+    link = chat.container.services["payment_links"].read(token.group(1))
+    assert link is not None and (link.amount, link.channel) == (Decimal("100.00"), "sms")

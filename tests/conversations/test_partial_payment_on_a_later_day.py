@@ -101,3 +101,24 @@ async def test_asked_how_much_an_amount_on_a_later_day_is_a_promise(chat: Chat) 
     assert _keys(await chat.says("100 on December 10")) == ["promise.confirm"]
     assert _keys(await chat.says("yes")) == ["promise.recorded"]
     assert await _promises(chat) == [(Decimal("100.00"), date(2026, 12, 10))]
+
+
+class ReadsFullPayments(RuleInterpreter):
+    """The same message read as pay_in_full, with the real extractors' amount and date."""
+
+    async def parse(self, text: str, **kwargs: Any) -> Parse:
+        parsed = await super().parse(text, **kwargs)
+        entities = extract_entities(text, reference_time=kwargs["reference_time"],
+                                    timezone=kwargs.get("timezone"))
+        return replace(parsed, intent=IntentScore("pay_in_full", 0.9), entities=entities)
+
+
+async def test_read_as_pay_in_full_a_smaller_amount_on_a_later_day_is_that_promise(
+    chat: Chat,
+) -> None:
+    await chat.verify()
+    chat.engine.interpreter = ReadsFullPayments()
+    offered = await chat.says("I can pay 100 dollars on December 10")
+    assert _keys(offered) == ["promise.confirm"]
+    assert _keys(await chat.says("yes")) == ["promise.recorded"]
+    assert await _promises(chat) == [(Decimal("100.00"), date(2026, 12, 10))]
