@@ -12,7 +12,7 @@ from backend.cli.runtime import command_container, run
 from backend.db.migrate import upgrade
 from backend.services.imports.columns import COLUMNS, write_template
 from backend.services.imports.reader import NotUtf8
-from backend.services.imports.service import import_accounts
+from backend.services.imports.service import ImportReport, import_accounts
 
 app = typer.Typer(help="Get accounts in: import a CSV, or write the CSV template.")
 
@@ -78,11 +78,7 @@ def import_file(
         if len(report.errors) > 200:
             typer.echo(f"... and {len(report.errors) - 200} more errors", err=True)
         if not report.written:
-            typer.echo(
-                f"nothing written: {report.rejected_rows} invalid row(s) of {report.total}"
-                " (fix them, or use --skip-invalid)",
-                err=True,
-            )
+            typer.echo(_why_nothing_written(report), err=True)
             return 1
         typer.echo(
             f"{report.total} rows: {report.created} created, {report.updated} updated, "
@@ -93,6 +89,13 @@ def import_file(
         return 0
 
     raise typer.Exit(run(body))
+
+
+def _why_nothing_written(report: ImportReport) -> str:
+    if report.total == 0:  # the header was refused: no row was read
+        return "nothing written: the file has no usable header row (see the errors above)"
+    return (f"nothing written: {report.rejected_rows} invalid row(s) of {report.total}"
+            " (fix them, or use --skip-invalid)")
 
 
 def _data_rows(path: Path) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import csv
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -52,7 +53,9 @@ async def run_one(sessions: async_sessionmaker[AsyncSession], job_id: int,
         return False
     try:
         report = await _import(sessions, job, now)
-    except NotUtf8 as exc:  # invalid input, like an invalid row: running it again cannot help
+    # Invalid input, like an invalid row: running it again cannot help. (The reader reports a
+    # csv.Error as a row's error; this is the backstop.)
+    except (NotUtf8, csv.Error) as exc:
         await _finish(sessions, job_id, now, "rejected", error=f"{job.filename}: {exc}")
         return True
     except (OSError, UnicodeDecodeError) as exc:

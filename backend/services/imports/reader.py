@@ -12,6 +12,8 @@ from backend.services.imports.rows import AccountRow, RowError, validate_row, va
 
 # Rows validated between two turns of the event loop (about a millisecond of work).
 BATCH = 100
+KNOWN_COLUMNS = frozenset(COLUMN_NAMES)
+FIELD_LIMIT_ERROR = "field larger than field limit"
 
 
 class NotUtf8(UnicodeDecodeError):
@@ -35,6 +37,9 @@ class ParsedFile:
     errors: list[RowError] = field(default_factory=list)
     total: int = 0
     rejected_raw: list[tuple[int, dict[str, str], list[RowError]]] = field(default_factory=list)
+    # True when the file stopped being readable CSV before its end: the rows after the broken
+    # one were never read, so not even the valid rows may be written.
+    cut_short: bool = False
 
     @property
     def header_broken(self) -> bool:
@@ -65,9 +70,10 @@ def validate_batches(
     A rejected header ends the file at once; `today` is the caller's clock date and `now`
     its time (an opt-in after it is refused); `size` defaults to BATCH.
     """
-    reader = csv.reader(lines)
+    record: list[str] = []
+    reader = csv.reader(_kept(lines, record))
     try:
-        yield from _validate(reader, parsed, today, size or BATCH, now)
+        yield from _validate(reader, record, parsed, today, size or BATCH, now)
     except UnicodeDecodeError as exc:
         # The decoder counts bytes in its chunk; a person looks for a line: the lines the
         # reader took, then the line breaks in the failing chunk before the bad byte.
@@ -75,22 +81,49 @@ def validate_batches(
         raise NotUtf8(exc, reader.line_num + 1 + before) from exc
 
 
+def _kept(lines: Iterable[str], record: list[str]) -> Iterator[str]:
+    """The lines, each also kept in `record` (which the caller empties at every row)."""
+    for line in lines:
+        record.append(line)
+        yield line
+
+
 def _validate(
-    reader: Iterator[list[str]], parsed: ParsedFile, today: date | None, size: int,
-    now: datetime | None,
+    reader: Iterator[list[str]], record: list[str], parsed: ParsedFile, today: date | None,
+    size: int, now: datetime | None,
 ) -> Iterator[list[AccountRow]]:
-    header = next(reader, None)
-    # Names are stripped once, so the rows are keyed by the names the check accepted.
-    fieldnames = [name.strip() for name in header] if header is not None else None
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        parsed.errors.append(_unreadable(1, None, "".join(record), exc))
+        return
+    # Names are normalized once, so the rows are keyed by the names the check accepted.
+    fieldnames = [_column_name(name) for name in header] if header is not None else None
     header_errors = _check_header(fieldnames)
     if header_errors or fieldnames is None:
         parsed.errors.extend(header_errors)
         return
+    try:
+        yield from _validate_rows(reader, record, fieldnames, parsed, today, size, now)
+    except csv.Error as exc:
+        # Invalid input like an invalid row, not a failure to retry: name the row, stop there.
+        parsed.total += 1
+        row = parsed.total + 1  # the header is row 1
+        parsed.errors.append(_unreadable(row, fieldnames, "".join(record), exc))
+        parsed.cut_short = True
+
+
+def _validate_rows(
+    reader: Iterator[list[str]], record: list[str], fieldnames: list[str], parsed: ParsedFile,
+    today: date | None, size: int, now: datetime | None,
+) -> Iterator[list[AccountRow]]:
     first_seen: dict[tuple[str, str], int] = {}
     width = len(fieldnames)
     batch: list[AccountRow] = []
     index = 1
+    record.clear()
     for fields in reader:
+        record.clear()
         if not fields:  # blank lines are not rows (as csv.DictReader skips them)
             continue
         index += 1
@@ -146,19 +179,83 @@ def _first_of_reference(
     return row
 
 
+def _column_name(name: str) -> str:
+    """A header name as the columns spell it: case and surrounding spaces do not matter."""
+    stripped = name.strip()
+    lowered = stripped.lower()
+    return lowered if lowered in KNOWN_COLUMNS else stripped
+
+
 def _check_header(fieldnames: list[str] | None) -> list[RowError]:
     if not fieldnames:
         return [RowError(1, "*", "the file is empty or has no header row")]
+    if KNOWN_COLUMNS.isdisjoint(fieldnames) and not all(map(str.isprintable, fieldnames)):
+        return [RowError(1, "*", "not a CSV file of accounts: the first line holds control "
+                                 "characters, not column names")]
     errors = [
         RowError(1, name, "required column is missing")
         for name in sorted(REQUIRED - set(fieldnames))
     ]
+    errors += _named_twice(fieldnames)
     errors += [
-        RowError(1, name, f"unknown column (known: {', '.join(COLUMN_NAMES)})")
-        for name in fieldnames
-        if name not in COLUMN_NAMES
+        _unknown(position, name)
+        for position, name in enumerate(fieldnames, start=1)
+        if name not in KNOWN_COLUMNS
     ]
     return errors
+
+
+def _named_twice(fieldnames: list[str]) -> list[RowError]:
+    """A column named twice: a row would hold two values for it, and one would be lost."""
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(fieldnames, start=1):
+        if name in KNOWN_COLUMNS:
+            positions.setdefault(name, []).append(position)
+    return [
+        RowError(1, name, f"named twice (columns {', '.join(map(str, where))}); "
+                          "each column may appear once")
+        for name, where in positions.items()
+        if len(where) > 1
+    ]
+
+
+def _unknown(position: int, name: str) -> RowError:
+    if not name.isprintable():  # echoing NULs and escapes would garble a terminal or a log
+        return RowError(1, f"column {position}", "unknown column whose name holds control "
+                                                 "characters")
+    return RowError(1, name, f"unknown column (known: {', '.join(COLUMN_NAMES)})")
+
+
+def _unreadable(
+    row: int, fieldnames: list[str] | None, text: str, exc: csv.Error
+) -> RowError:
+    """Why the CSV reader stopped at `row`; for an over-long field, the column holding it."""
+    if not str(exc).startswith(FIELD_LIMIT_ERROR):
+        return RowError(row, "*", "not readable as CSV text (binary data, or a line break "
+                                  "inside an unquoted field?)")
+    limit = csv.field_size_limit()
+    position = _overlong_field(text, limit)
+    if fieldnames is not None and position < len(fieldnames):
+        column = fieldnames[position]
+    else:
+        column = f"column {position + 1}"
+    return RowError(row, column, f"a field longer than {limit} characters, more than any "
+                                 "column holds (an unclosed quote?)")
+
+
+def _overlong_field(text: str, limit: int) -> int:
+    """The 0-based position of the first field of a CSV record longer than `limit`."""
+    position, length, quoted = 0, 0, False
+    for char in text:
+        if char == '"':
+            quoted = not quoted  # a doubled quote toggles twice: close enough to count
+        elif char == "," and not quoted:
+            position, length = position + 1, 0
+        else:
+            length += 1
+            if length > limit:
+                break
+    return position
 
 
 def _clean(raw: dict[str | None, str | None]) -> dict[str, str]:

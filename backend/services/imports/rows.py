@@ -8,8 +8,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
+from babel import Locale
 from babel.numbers import get_currency_precision, list_currencies
+from sqlalchemy.orm import InstrumentedAttribute
 
+from backend.db.models import Account, ContactPoint, Creditor, Debtor, Portfolio
 from backend.services.geo import InvalidPhone, derive_timezone, is_known_timezone, normalize_phone
 from backend.services.imports.phones import us_e164
 from backend.services.imports.regions import region_code
@@ -25,7 +28,14 @@ NOT_MONEY = frozenset({
 CURRENCIES = frozenset(CURRENCY_PRECISION) - NOT_MONEY
 LANGUAGES = frozenset({"en", "es"})
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-COUNTRY_RE = re.compile(r"[A-Z]{2}")
+# ISO 3166-1 alpha-2: babel's two-letter territories less the codes ISO only reserves
+# (AC, CP, CQ, DG, EA, EU, EZ, IC, TA, UN) or leaves to users (QO, XA, XB, XK, ZZ).
+NOT_ISO_COUNTRIES = frozenset({
+    "AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "TA", "UN", "QO", "XA", "XB", "XK", "ZZ",
+})
+COUNTRIES = frozenset(
+    code for code in map(str, Locale("en").territories) if len(code) == 2 and code.isalpha()
+) - NOT_ISO_COUNTRIES
 MAX_BALANCE = Decimal("9999999999999999.99")
 CENT = Decimal("0.01")
 # Digits with exactly two decimals, at most MAX_BALANCE: Decimal() of it is already the
@@ -43,6 +53,18 @@ INSTANT_RE = re.compile(
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})"
 )
 UNKNOWN_TIMEZONE = ""
+# The text columns stored as written, and the table column each is stored in: a longer value
+# PostgreSQL refuses (SQLite would keep it), so the row is refused here, naming its column.
+STORED_AS: tuple[tuple[str, InstrumentedAttribute[str] | InstrumentedAttribute[str | None]],
+                 ...] = (
+    ("external_ref", Account.external_ref),
+    ("creditor", Creditor.name),
+    ("portfolio", Portfolio.name),
+    ("debtor_name", Debtor.full_name),
+    ("email", ContactPoint.address),
+    ("postal_code", Debtor.postal_code),
+    ("timezone", Debtor.timezone),
+)
 INSTANT_FORM = (
     "a date and time with a UTC offset, e.g. 2026-03-02T13:45:00-05:00 or 2026-03-02T18:45:00Z"
 )
@@ -135,9 +157,10 @@ def validate_values(
     for name in ("external_ref", "creditor", "portfolio", "debtor_name"):
         if not get(name):
             errs.fail(name, "required value is empty")
+    _check_lengths(values, errs)
     country = (get("country") or "US").upper()
-    if not COUNTRY_RE.fullmatch(country):
-        errs.fail("country", f"{country!r} is not a two-letter ISO country code")
+    if country not in COUNTRIES:
+        errs.fail("country", f"{country!r} is not an ISO 3166-1 two-letter country code")
     phone = _phone("phone", get("phone", ""), country, errs)
     whatsapp, opted_in = _whatsapp(values, country, errs, today, now)
     raw_consent = get("written_consent_at")
@@ -188,6 +211,24 @@ def validate_values(
             not get("preferred_language"), not raw_consent,
         ),
     )
+
+
+def _max_length(column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None]) -> int:
+    """The length a model declares for a String column (the schema is the one truth)."""
+    length = getattr(column.expression.type, "length", None)
+    assert isinstance(length, int), column
+    return length
+
+
+MAX_LENGTHS = tuple((name, _max_length(column)) for name, column in STORED_AS)
+
+
+def _check_lengths(values: dict[str, str], errs: _Collector) -> None:
+    """Refuse a value longer than its database column holds (it is not echoed back)."""
+    for name, limit in MAX_LENGTHS:
+        value = values.get(name)
+        if value and len(value) > limit:
+            errs.fail(name, f"{len(value)} characters long; at most {limit} fit")
 
 
 @lru_cache(maxsize=64)

@@ -70,7 +70,7 @@ async def import_accounts(
                     batches, writer, lambda: skip_invalid or not parsed.errors, progress
                 )
                 _add_refused(parsed, writer)
-                if parsed.header_broken or (parsed.errors and not skip_invalid):
+                if parsed.header_broken or parsed.cut_short or (parsed.errors and not skip_invalid):
                     raise _Rejected
                 if error_csv and parsed.rejected_raw:
                     write_error_csv(error_csv, parsed)
