@@ -115,7 +115,11 @@ def _inbound_per_conversation(flt: ReportFilter) -> Any:
 
 async def _conversation_rates(session: AsyncSession, flt: ReportFilter) -> list[RateRow]:
     """Right-party contact: the person passed identity verification in the conversation;
-    PTP is among right-party contacts."""
+    PTP is among right-party contacts.
+
+    Only conversations about an account count: a stranger's (an unknown sender) is no
+    creditor's contact, so the figure over all books is the sum of its portfolios'.
+    """
     inbound = _inbound_per_conversation(flt)
     verified = _verified_conversations(flt)
     promised = _promised_conversations(flt)
@@ -132,7 +136,7 @@ async def _conversation_rates(session: AsyncSession, flt: ReportFilter) -> list[
         .outerjoin(inbound, inbound.c.cid == Conversation.id)
         .outerjoin(verified, verified.c.cid == Conversation.id)
         .outerjoin(promised, promised.c.cid == Conversation.id)
-        .where(*in_period(Conversation.started_at, flt))
+        .where(Conversation.account_id.is_not(None), *in_period(Conversation.started_at, flt))
     )
     row = (await session.execute(scoped_conversations(query, flt))).one()
     return [

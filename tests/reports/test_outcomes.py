@@ -22,12 +22,13 @@ def rates(got: OutcomesReport) -> dict[str, tuple]:
 
 async def test_rates_over_all_conversations(container: Container, seeded: Seeded) -> None:
     got = await report(container, ReportFilter())
-    # Right party: c1, c2, c3, c6 verified (c6 on its second try); c4 and c5 never did.
+    # Right party: c1, c2, c3, c6 verified (c6 on its second try); c5 never did. c4, an
+    # unknown sender who opted out, is about no account: no creditor's rate counts it.
     assert rates(got) == {
-        "right_party_contact": (4, 6, D("0.6667")),
+        "right_party_contact": (4, 5, D("0.8000")),
         "promise_to_pay": (3, 4, D("0.7500")),
-        "opt_out": (1, 6, D("0.1667")),
-        "complaint": (1, 6, D("0.1667")),
+        "opt_out": (0, 5, D("0.0000")),
+        "complaint": (1, 5, D("0.2000")),
         "promise_kept": (1, 3, D("0.3333")),
     }
 
@@ -57,10 +58,10 @@ async def test_promises_plans_disputes_and_stop_states(
 async def test_a_date_range_keeps_what_started_in_it(container: Container, seeded: Seeded) -> None:
     got = await report(container, ReportFilter(start=date(2026, 11, 1), end=date(2026, 11, 30)))
     assert rates(got) == {
-        "right_party_contact": (3, 5, D("0.6000")),
+        "right_party_contact": (3, 4, D("0.7500")),
         "promise_to_pay": (2, 3, D("0.6667")),
-        "opt_out": (1, 5, D("0.2000")),
-        "complaint": (1, 5, D("0.2000")),
+        "opt_out": (0, 4, D("0.0000")),
+        "complaint": (1, 4, D("0.2500")),
         "promise_kept": (1, 2, D("0.5000")),
     }
     assert [(p.status, p.plans) for p in got.plans_by_status] == [

@@ -62,8 +62,9 @@ async def test_only_verified_conversations_are_right_party_contacts(
 ) -> None:
     await add_portal_conversations(container)
     got = rates(await report(container, ReportFilter()))
-    # c1, c2, c3, c6 and c9: not c7 (never verified) nor c8 (failed), though both wrote.
-    assert got["right_party_contact"] == (5, 9, D("0.5556"))
+    # c1, c2, c3, c6 and c9: not c7 (never verified) nor c8 (failed), though both wrote;
+    # c4 is about no account.
+    assert got["right_party_contact"] == (5, 8, D("0.6250"))
     # Promised among them: c1, c3, c6, c9 (c8's promise is outside the right party).
     assert got["promise_to_pay"] == (4, 5, D("0.8000"))
 
@@ -73,7 +74,7 @@ async def test_right_party_under_a_date_range_and_a_portfolio(
 ) -> None:
     await add_portal_conversations(container)
     november = rates(await report(container, ReportFilter(start=date(2026, 11, 1))))
-    assert november["right_party_contact"] == (4, 8, D("0.5000"))
+    assert november["right_party_contact"] == (4, 7, D("0.5714"))
     assert november["promise_to_pay"] == (3, 4, D("0.7500"))
     cards = rates(await report(container, ReportFilter(portfolio_id=seeded.cards)))
     # c1, c2, c7, c8, c9 are on Cards accounts; c1, c2 and c9 verified.

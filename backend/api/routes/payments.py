@@ -13,15 +13,23 @@ from fastapi import APIRouter, Form, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.api.deps import ApiClient, ContainerDep, IdPath
+from backend.api.schemas.accounts import in_minor_units
 from backend.api.security_headers import secure
 from backend.container import Container
 from backend.db.models import Account, Payment
 from backend.db.models.enums import AccountStatus
-from backend.services.payments.base import CurrencyMismatch, PaymentProvider, WebhookRejected
+from backend.services import ledger
+from backend.services.payments.base import (
+    CurrencyMismatch,
+    NothingPaid,
+    PaymentProvider,
+    WebhookRejected,
+)
 from backend.services.payments.links import PaymentLink, PaymentLinks, channel_of
 from backend.services.payments.page import payment_page_url
 from backend.services.payments.sandbox import charge
@@ -88,10 +96,12 @@ async def post_payment(account_id: IdPath, body: PaymentCreate, container: Conta
             f"reference {body.reference!r} already exists on account {account_id}"
             f" with amount {posted.payment.amount}, not {body.amount}"))
     response.status_code = status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK
+    currency = posted.payment.currency
     return PaymentPublic(payment_id=posted.payment.id, account_id=account_id,
-                         amount=posted.payment.amount, reference=posted.payment.reference,
-                         created=posted.created, applied_to=posted.applied_to,
-                         overpaid=posted.overpaid)
+                         amount=in_minor_units(posted.payment.amount, currency),
+                         reference=posted.payment.reference, created=posted.created,
+                         applied_to=posted.applied_to,
+                         overpaid=in_minor_units(posted.overpaid, currency))
 
 
 def _check_paid_at(paid_at: datetime | None, now: datetime) -> None:
@@ -151,6 +161,8 @@ SAYS = {
                 " Please contact us about this account.",
         "lower": "The balance is now {balance}, less than the {amount} this link was sent for:"
                  " you will be charged {balance}.",
+        "settlement": "Your agreed settlement now needs {balance}, less than the {amount} this"
+                      " link was sent for: you will be charged {balance}.",
         "paid": "Payment complete. Thank you!",
         "failed": "Payment {result}. Please try again.",
     },
@@ -162,6 +174,8 @@ SAYS = {
                 " contáctenos sobre esta cuenta.",
         "lower": "El saldo es ahora de {balance}, menos que los {amount} de este enlace: se le"
                  " cobrarán {balance}.",
+        "settlement": "Su acuerdo de liquidación necesita ahora {balance}, menos que los {amount}"
+                      " de este enlace: se le cobrarán {balance}.",
         "paid": "Pago completado. ¡Gracias!",
         "failed": "Pago {result}. Por favor, inténtelo de nuevo.",
     },
@@ -173,27 +187,45 @@ async def _due(container: ContainerDep, link: PaymentLink) -> _Due:
     async with container.sessions() as session:
         account = await session.get(Account, link.account_id,
                                     options=[selectinload(Account.debtor)])
-        used = await session.scalar(select(Payment.id).where(
-            Payment.account_id == link.account_id, Payment.reference == link.reference))
-    if account is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+        if account is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+        used = await _used(session, link)
+        owed = await _owed(session, account)
     lang = account.debtor.preferred_language if account.debtor.preferred_language in SAYS \
         else "en"
-    held = _nothing_to_pay(account, used is not None)
+    held = _nothing_to_pay(account, owed, used)
     if held is not None:
         return _Due(account, lang, Decimal("0.00"), SAYS[lang][held])
-    if link.amount > account.current_balance:
-        return _Due(account, lang, account.current_balance, SAYS[lang]["lower"].format(
-            balance=_money(account.current_balance, account, lang),
-            amount=_money(link.amount, account, lang)))
+    if link.amount > owed:
+        says = "lower" if owed == account.current_balance else "settlement"
+        return _Due(account, lang, owed, SAYS[lang][says].format(
+            balance=_money(owed, account, lang), amount=_money(link.amount, account, lang)))
     return _Due(account, lang, link.amount)
 
 
-def _nothing_to_pay(account: Account, used: bool) -> str | None:
+async def _used(session: AsyncSession, link: PaymentLink) -> bool:
+    """Whether a payment came through this link: posted under its reference here, or by a
+    provider whose payment carries it as its billing reference (the payment's alias)."""
+    found = await session.scalar(select(Payment.id).where(
+        Payment.account_id == link.account_id,
+        or_(Payment.reference == link.reference, Payment.alias == link.reference)).limit(1))
+    return found is not None
+
+
+async def _owed(session: AsyncSession, account: Account) -> Decimal:
+    """What closes the debt now, as the ledger will judge the payment: the balance, or what
+    an agreed settlement still needs."""
+    # The ledger's own rule, so the page never charges what the ledger would call overpaid;
+    # it has no public name yet.
+    plan = await ledger._active_plan(session, account.id)
+    return ledger._owed(account, plan)
+
+
+def _nothing_to_pay(account: Account, owed: Decimal, used: bool) -> str | None:
     """Why this link may charge nothing now (a key of `SAYS`), or None."""
     if used:
         return "used"
-    if account.status != AccountStatus.ACTIVE or account.current_balance <= 0:
+    if account.status != AccountStatus.ACTIVE or owed <= 0:
         return "no_balance"
     # compliance.md G item 75 and A.5 item 25: hold states and disputes stop collection.
     if account.collection_stopped or account.dispute:
@@ -297,9 +329,9 @@ async def payment_webhook(provider: str, request: Request,
                 actor=event.provider, currency=event.currency, alias=event.alias)
             if result is not None and result.created:
                 posted += 1
-        except CurrencyMismatch:
-            # Answered 200 all the same: the provider retrying cannot change the currency;
-            # the refusal is in the audit log for a person to reconcile.
+        except (CurrencyMismatch, NothingPaid):
+            # Answered 200 all the same: the provider retrying cannot change the currency or
+            # the amount; the refusal is in the audit log for a person to reconcile.
             refused += 1
     answer = {"received": len(events), "posted": posted, "refused": refused}
     if refunds:

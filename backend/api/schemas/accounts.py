@@ -6,7 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from backend.services.policy.money import is_whole, minor_unit
 
 DpdBucket = Literal["current", "1-30", "31-60", "61-90", "91-180", "181+"]
 
@@ -81,6 +83,7 @@ class PaymentPublic(BaseModel):
     channel: str | None
     source: str
     reference: str
+    refunded_amount: Decimal = Field(description="what the provider has given back of it")
 
 
 class PromisePublic(BaseModel):
@@ -180,6 +183,31 @@ class AccountPublic(BaseModel):
     dpd_bucket: DpdBucket
     status: str
     stop_states: list[str]
+
+    @model_validator(mode="after")
+    def _in_minor_units(self) -> AccountPublic:
+        """Every amount of the account, its payments and agreements shown in the currency's
+        minor units (146668 yen, not 146668.00)."""
+        _quantize(self, self.currency)
+        return self
+
+
+def in_minor_units(amount: Decimal, currency: str) -> Decimal:
+    """`amount` with as many decimals as `currency` has; one finer than that is left as it
+    is, never rounded away."""
+    return amount.quantize(minor_unit(currency)) if is_whole(amount, currency) else amount
+
+
+def _quantize(model: BaseModel, currency: str) -> None:
+    for name, value in model:
+        if isinstance(value, Decimal):
+            setattr(model, name, in_minor_units(value, currency))
+        elif isinstance(value, BaseModel):
+            _quantize(value, currency)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    _quantize(item, currency)
 
 
 class AccountDetail(AccountPublic):

@@ -34,6 +34,10 @@ class CurrencyMismatch(Exception):
     """Money that moved in another currency than the account's: recorded, never posted."""
 
 
+class NothingPaid(Exception):
+    """A payment of zero or less (money that did not move): recorded, never posted."""
+
+
 class WebhookRejected(Exception):
     """A webhook whose signature, timestamp or body cannot be trusted."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.models import Account, Payment
 from backend.services import audit, ledger
-from backend.services.payments.base import CurrencyMismatch
+from backend.services.payments.base import CurrencyMismatch, NothingPaid
 from backend.services.payments.receipts import confirm_receipt
 from backend.services.portal import PortalLinks
 from bot.clock import Clock
@@ -48,7 +48,8 @@ class PaymentService:
         `channel` is the conversation channel the payment came through (a link sent there).
 
         A `currency` other than the account's raises CurrencyMismatch once the refusal is in
-        the audit log: the ledger would record 100 EUR as 100 of the account's currency.
+        the audit log: the ledger would record 100 EUR as 100 of the account's currency. An
+        amount of zero or less (a provider's $0 checkout) raises NothingPaid the same way.
         """
         now = self.clock.now()
         receipt = None
@@ -57,7 +58,10 @@ class PaymentService:
             if account is None:
                 return None
             held_in = account.currency
-            if currency is not None and currency != held_in:
+            if amount <= 0:
+                await _refuse_nothing_paid(session, account, amount, reference, source, actor,
+                                           now)
+            elif currency is not None and currency != held_in:
                 await _refuse(session, account, amount, reference, currency, actor, now)
             else:
                 posted = await ledger.post_payment(
@@ -69,6 +73,8 @@ class PaymentService:
                         session, account, posted.payment.amount, now, outbox=self.outbox,
                         states=self.states, renderer=self.renderer,
                         portal_links=self.portal_links)
+        if amount <= 0:
+            raise NothingPaid(f"{reference}: {amount} is not a payment")
         if currency is not None and currency != held_in:
             raise CurrencyMismatch(f"{reference}: {currency} paid on an account in {held_in}")
         if receipt is not None and self.outbox is not None:
@@ -136,3 +142,15 @@ async def _refuse(session: AsyncSession, account: Account, amount: Decimal, refe
         subject_type="account", subject_id=account.id,
         data={"reference": reference, "amount": str(amount), "currency": currency,
               "account_currency": account.currency})
+
+
+async def _refuse_nothing_paid(session: AsyncSession, account: Account, amount: Decimal,
+                               reference: str, source: str, actor: str, now: datetime) -> None:
+    """Record a payment of zero or less, never posted: no money moved, so no receipt either."""
+    log.warning("payment %s for account %s refused: not a positive amount", reference,
+                account.id)
+    await audit.record(
+        session, occurred_at=now, actor=actor, action="payment.refused",
+        subject_type="account", subject_id=account.id,
+        data={"reference": reference, "amount": str(amount), "source": source,
+              "reason": "not a positive amount"})
