@@ -17,7 +17,7 @@ from backend.db.models import Account, ContactPoint, Conversation, Debtor, Messa
 from backend.db.models.enums import AccountStatus, Direction
 from backend.db.types import UtcDateTime
 from backend.services.compliance.rules import ComplianceRules
-from backend.services.geo import phone_timezones
+from backend.services.geo import address_zones, is_state_default_zone, phone_timezones
 from backend.services.imports.regions import US_STATE_CODES
 from bot.messages import OutboundMessage, Purpose
 
@@ -121,14 +121,26 @@ async def _phones(session: AsyncSession, outbound: OutboundMessage, debtor: Debt
 
 def _zones(phones: tuple[str, ...], debtor: Debtor | None, rules: ComplianceRules
            ) -> tuple[str, ...]:
-    """The address's zone and every known phone's, whatever the channel (A.1 item 3)."""
-    zones = [debtor.timezone] if debtor and debtor.timezone else []
+    """The debtor's zone(s) and every known phone's, whatever the channel (A.1 item 3)."""
+    zones = list(_debtor_zones(debtor))
     for phone in phones:
         from_phone = phone_timezones(phone)
         # A prefix spanning a whole country is no location signal (compliance.md A.1 item 3).
         if 0 < len(from_phone) <= rules.max_phone_zones:
             zones.extend(from_phone)
     return tuple(dict.fromkeys(zones))
+
+
+def _debtor_zones(debtor: Debtor | None) -> tuple[str, ...]:
+    """The zone given for the debtor; unless it was given, every zone their address may be in."""
+    if debtor is None:
+        return ()
+    given = (debtor.timezone,) if debtor.timezone else ()
+    if not is_state_default_zone(debtor.timezone, debtor.region, debtor.country):
+        return given
+    # A zone derived from a split state (Pensacola FL, Paducah KY) may be the wrong one:
+    # use every zone the address suggests, the ZIP's if known (compliance.md A.1 item 3).
+    return given + address_zones(debtor.region, debtor.country, debtor.postal_code)
 
 
 def _regions(phones: tuple[str, ...], debtor: Debtor | None, rules: ComplianceRules
