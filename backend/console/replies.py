@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.container import Container
-from backend.db.models import Account, Conversation, Debtor, Message, Portfolio
+from backend.db.models import Account, Conversation, Creditor, Debtor, Message, Portfolio
 from backend.db.models.enums import DeliveryStatus, Direction
 from backend.services import audit
+from backend.services.compliance.debt_mentions import debt_mention
 from backend.services.delivery import envelope, envelope_in
 from backend.services.handoff import AGENT
 from backend.services.row_locks import hold_conversation
@@ -83,6 +84,9 @@ async def send_agent_reply(
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None or not _owned_by(conversation, agent_id):
             return ReplyOutcome("not_owner", explanation="Claim the conversation to reply.")
+        # compliance.md A.2 item 9, A.4 item 17: the words decide, not the box the agent
+        # ticked; a text about the debt carries the mini-Miranda and needs a verified person.
+        discusses_debt = discusses_debt or await _mentions_debt(session, conversation, text)
         framing = await _framing(session, container, conversation, text[:MAX_REPLY_LENGTH],
                                  discusses_debt)
         outbound = _outbound(conversation, agent_id, framing.text, discusses_debt,
@@ -108,6 +112,18 @@ async def _same_reply(session: AsyncSession, outbound: OutboundMessage) -> Messa
         .order_by(Message.id.desc()).limit(20))
     return next((m for m in recent
                  if envelope(m).get("idempotency_key") == outbound.idempotency_key), None)
+
+
+async def _mentions_debt(session: AsyncSession, conversation: Conversation, text: str) -> bool:
+    """Whether the agent's text names an amount, a debt word, the creditor or the account."""
+    terms: tuple[str | None, ...] = ()
+    if conversation.account_id is not None:
+        row = (await session.execute(
+            select(Creditor.name, Account.external_ref)
+            .join(Account, Account.creditor_id == Creditor.id)
+            .where(Account.id == conversation.account_id))).first()
+        terms = tuple(row) if row is not None else ()
+    return debt_mention(text, terms) is not None
 
 
 def _owned_by(conversation: Conversation, agent_id: int) -> bool:

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from backend.services.compliance.debt_mentions import Mention, debt_mention, threat_mention
 from backend.services.queues import load_queues
 
 Channel = Literal["sms", "whatsapp", "telegram", "web"]
@@ -31,7 +32,16 @@ EVENT_ANCHORS: tuple[str, ...] = (
 )
 LOCALES = ("en", "es")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_+\-]{0,47}$")
-OPT_OUT_HINT = re.compile(r"\bSTOP\b", re.IGNORECASE)
+# compliance.md A.3 item 12: an instruction to opt out, not merely the word ("do not stop now").
+_KEYWORD = r"[\"“'«]?(?:STOP|STOPALL|END|UNSUBSCRIBE|CANCEL|QUIT|ALTO|BAJA|PARAR|CANCELAR)\b"
+OPT_OUT_INSTRUCTION = re.compile(
+    r"\b(?:reply|text|send|respond|type|write|answer"
+    r"|responda|responde|conteste|contesta|env[ií]e|env[ií]a|escriba|escribe|mande|manda)"
+    rf"(?:\s+(?:with|con))?(?:\s+(?:the\s+word|la\s+palabra))?\s+{_KEYWORD}"
+    r"|\bSTOP\b\s+(?:to|para)\s+(?:opt[\s-]?out|end|unsubscribe|stop|cancel|quit"
+    r"|no\s+recibir|dejar\s+de|darse\s+de\s+baja|cancelar)",
+    re.IGNORECASE,
+)
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
@@ -56,19 +66,41 @@ class SendWindow(_Model):
         return self
 
 
-def _check_templates(templates: dict[str, str]) -> dict[str, str]:
+def _check_templates(templates: dict[str, str], info: ValidationInfo) -> dict[str, str]:
     for locale, text in templates.items():
         if locale not in LOCALES:
             raise ValueError(f"template locale {locale!r} is not one of {list(LOCALES)}")
-        if not OPT_OUT_HINT.search(text):
-            # compliance.md A.3 item 12: every collection message says how to opt out.
-            raise ValueError(f"template {locale!r} must tell how to opt out (mention STOP)")
+        if not _context(info).get("stored") and not OPT_OUT_INSTRUCTION.search(text):
+            # compliance.md A.3 item 12: every collection message says how to opt out. A saved
+            # version was checked when it was loaded; it keeps running as it was accepted.
+            raise ValueError(f"template {locale!r} must tell how to opt out, for example "
+                             "\"Reply STOP to stop messages here.\" or "
+                             "\"Responda STOP para no recibir más mensajes aquí.\"")
         unknown = sorted(set(PLACEHOLDER.findall(text)) - {"link"})
         if unknown:
             # The debtor would read "{amount}" as is: only the link is filled in.
             names = ", ".join("{" + n + "}" for n in unknown)
             raise ValueError(f"template {locale!r} uses {names}; templates only know {{link}}")
     return templates
+
+
+def _refuse_content(where: str, locale: str, text: str) -> None:
+    """A campaign template goes to people not yet verified, and to everyone alike."""
+    debt = debt_mention(text)
+    if debt is not None:
+        # compliance.md A.2 item 9: nothing about the debt before right-party verification.
+        raise ValueError(f"{where}: template {locale!r} mentions the debt (the {_named(debt)}); "
+                         "before identity is verified a message names no amount, creditor "
+                         "or debt (compliance.md A.2 item 9): say it in the conversation")
+    threat = threat_mention(text)
+    if threat is not None:
+        # compliance.md A.4 item 19: no threat of action that is not lawful and intended.
+        raise ValueError(f"{where}: template {locale!r} threatens action ({threat.found!r}); "
+                         "campaign messages may not (compliance.md A.4 item 19)")
+
+
+def _named(mention: Mention) -> str:
+    return f"{mention.kind.replace('_', ' ')} {mention.found!r}"
 
 
 class Variant(_Model):
@@ -122,6 +154,17 @@ class Step(_Model):
     def _consistent(self) -> Step:
         if not self.channels:
             raise ValueError("a step needs at least one channel")
+        return self
+
+    @model_validator(mode="after")
+    def _says_nothing_of_the_debt(self, info: ValidationInfo) -> Step:
+        if _context(info).get("stored"):
+            return self  # checked when it was loaded; the gate still reads every send
+        wordings = [(f"step {self.id!r}", self.template)] + [
+            (f"step {self.id!r} variant {v.name!r}", v.template) for v in self.variants]
+        for where, templates in wordings:
+            for locale, text in templates.items():
+                _refuse_content(where, locale, text)
         return self
 
     def variant(self, name: str | None) -> Variant | None:

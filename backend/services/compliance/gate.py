@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from backend.services.compliance.debt_mentions import Mention, debt_mention
 from backend.services.compliance.facts import GateFacts, SentRecord
 from backend.services.compliance.hours import window_state
 from backend.services.compliance.rules import Cap, ComplianceRules
@@ -105,6 +106,13 @@ def check_dispute(ctx: _Ctx) -> GateDecision | None:
         return None
     if ctx.out.purpose == Purpose.REMINDER or ctx.out.discusses_debt:
         return _block("dispute_pause", "compliance.md A.5 item 25 (12 CFR 1006.38(d)(2))")
+    # The bot's own replies are exempt from reading the text: on a disputed account the engine
+    # is held (bot/dialogs/stop_states.HOLDS) and says only the acknowledgement item 25 allows
+    # ("we'll pause collection"). What a person wrote is read, whatever its box said.
+    mention = None if ctx.out.purpose == Purpose.REPLY else _mentions_debt(ctx)
+    if mention is not None:
+        return _block("dispute_pause", "compliance.md A.5 item 25 (12 CFR 1006.38(d)(2))",
+                      debt_mention=mention.kind)
     return None
 
 
@@ -169,9 +177,28 @@ def check_written_consent(ctx: _Ctx) -> GateDecision | None:
 def check_identity(ctx: _Ctx) -> GateDecision | None:
     """Nothing about the debt before right-party verification."""
     # compliance.md A.2 item 9 (15 U.S.C. 1692c(b)), E item 66, F item 70 (CONC 7.9.7R).
-    if ctx.out.discusses_debt and not ctx.out.recipient_verified:
+    if ctx.out.recipient_verified:
+        return None
+    if ctx.out.discusses_debt:
         return _block("identity_unverified", "compliance.md A.2 item 9")
+    # Item 9 is about what the words say, not what the sender declared: a campaign template or
+    # an agent's text naming an amount, the creditor or the debt discusses it.
+    mention = _mentions_debt(ctx)
+    if mention is not None:
+        return _block("identity_unverified", "compliance.md A.2 item 9",
+                      debt_mention=mention.kind)
     return None
+
+
+def _mentions_debt(ctx: _Ctx) -> Mention | None:
+    """What in the text tells its reader about the debt (the kind is audited, never the words)."""
+    return debt_mention(ctx.out.text, _account_terms(ctx.facts))
+
+
+def _account_terms(facts: GateFacts) -> tuple[str | None, ...]:
+    """The account's creditor name and reference, when the facts carry them."""
+    # Read by name: GateFacts (facts.py) may carry them; without them words and amounts speak.
+    return (getattr(facts, "creditor_name", None), getattr(facts, "account_reference", None))
 
 
 def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
@@ -264,6 +291,7 @@ def _acknowledges_wrong_party(ctx: _Ctx) -> bool:
     return (
         ctx.out.purpose == Purpose.STOP_ACKNOWLEDGEMENT
         and not ctx.out.discusses_debt
+        and _mentions_debt(ctx) is None
         and f.latest_inbound_id is not None
         and ctx.out.in_reply_to == f.latest_inbound_id
         and not any(r.conversation_id == f.conversation_id for r in f.acknowledgements)
