@@ -122,7 +122,7 @@ class Engine:
         ctx = unit.context
         word = opt_out.keyword(ctx.text)
         if word is not None:
-            language = opt_out.keyword_language(word)
+            language = opt_out.keyword_language(word, ctx.text)  # None: the conversation's
             turn = Turn(ctx.text, "opt_out", ctx.received_at, language=language)
             parse = Parse(ctx.text, IntentScore("opt_out", 1.0), extra={"keyword": word})
             await unit.record_parse(parse)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.dialogs import cease, stop_states
 from bot.dialogs.base import Outcome, Turn
 from bot.effects import RecordOptOut
 from bot.messages import Purpose
@@ -19,6 +20,7 @@ SPANISH = frozenset({"PARAR", "ALTO", "BAJA", "CANCELAR", "NO MAS"})
 # Whole messages that ask to stop in more than one word (compliance.md A.3 item 43 names
 # "no más"); alone, not inside a sentence ("no mas tiempo" is something else).
 PHRASES = {"NO MAS": "NO MAS", "NO MAS MENSAJES": "NO MAS", "NO MORE MESSAGES": "STOP"}
+ENGLISH_PHRASES = frozenset({"NO MORE MESSAGES"})
 ALL_CHANNELS = frozenset({"STOPALL"})
 ALL_FILLER = frozenset({"ALL", "TODO", "TODOS"})
 # Words that may surround a keyword without changing what it means ("STOP please").
@@ -62,31 +64,42 @@ def keyword(text: str) -> str | None:
     return found[0]
 
 
-def keyword_language(word: str) -> str:
-    """The language a keyword was written in."""
-    return "es" if word in SPANISH else "en"
+def keyword_language(word: str, text: str = "") -> str | None:
+    """The language a keyword message was written in; None for the carriers' keywords.
+
+    STOP, END, CANCEL … are every language's (a Spanish reminder says "Responda STOP"), so
+    they keep the conversation's language (docs/CONVERSATIONS.md: no words, no change).
+    """
+    if word in SPANISH:
+        return "es"
+    return "en" if " ".join(tokens(text)) in ENGLISH_PHRASES else None
 
 
 def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
     """Record the opt-out (this address, or all of them) and confirm once.
 
     Once stopped, only a wider opt-out ("STOP ALL" after "STOP") is news: it is recorded
-    without another confirmation.
+    without another confirmation. A refusal to pay or a request to end all communication
+    is a cease besides (`bot.dialogs.cease`).
     """
     named = named_channels(turn.text) if word is None else ()
     said_all = any(t in ALL_FILLER for t in tokens(turn.text))  # "STOP ALL", "baja todo"
     all_channels = word in ALL_CHANNELS or (word is not None and said_all) or (
         word is None and bool(ALL_WORDS.search(turn.text)))
     all_channels = all_channels or len(named) > 1  # "no texts, no emails, nothing"
+    record = RecordOptOut(all_channels=all_channels, reason=word or "opt_out",
+                          channels=() if all_channels else named)
+    # Once stopped, only a wider opt-out is news.
+    news = record if not out.state.stopped or all_channels or named else None
+    if word is None and cease.stated(turn.text):  # a keyword alone is never a cease
+        return stop_states.cease(out, turn, news)
     if out.state.stopped:
-        if all_channels or named:
-            out.do(RecordOptOut(all_channels=all_channels, reason=word or "opt_out",
-                                channels=() if all_channels else named))
+        if news is not None:
+            out.do(news)
         return out
     out.state.stopped = True
     out.state.clear_table()
-    out.do(RecordOptOut(all_channels=all_channels, reason=word or "opt_out",
-                        channels=() if all_channels else named))
+    out.do(record)
     return out.say("optout.confirm", purpose=Purpose.OPT_OUT_CONFIRMATION)
 
 

@@ -1,9 +1,9 @@
-"""Attorney, bankruptcy, deceased, wrong person: stop, acknowledge once, hand to a person."""
+"""Attorney, bankruptcy, deceased, cease, wrong person: stop, acknowledge once, hand off."""
 
 from __future__ import annotations
 
 from bot.dialogs.base import Outcome, Turn
-from bot.effects import Audit, Handoff, MarkWrongParty, SetStopState
+from bot.effects import Audit, Handoff, MarkWrongParty, RecordOptOut, SetStopState
 from bot.facts import Facts
 from bot.messages import Purpose
 
@@ -34,6 +34,21 @@ def stop(out: Outcome, turn: Turn, verified: bool = False) -> Outcome:
     named = verified and state in NAMED_WHEN_VERIFIED
     return out.say(f"stop.{state}_verified" if named else f"stop.{state}",
                    purpose=Purpose.STOP_ACKNOWLEDGEMENT)
+
+
+def cease(out: Outcome, turn: Turn, opt_out: RecordOptOut | None) -> Outcome:
+    """Cease (a refusal to pay or "stop all contact"), the channel's opt-out with it; one
+    acknowledgement, then a person. `opt_out` is None when nothing more is to be opted out."""
+    # compliance.md A.3 item 16: the account keeps only the notices the law allows, and
+    # G item 75: START lifts the opt-out, never the cease.
+    out.do(SetStopState("cease", _details(turn)), Handoff("cease", "legal", 1, None))
+    if opt_out is not None:
+        out.do(opt_out)
+    if out.state.stopped:
+        return out
+    out.state.stopped = True
+    out.state.clear_table()
+    return out.say("stop.cease", purpose=Purpose.STOP_ACKNOWLEDGEMENT)
 
 
 def wrong_person(out: Outcome) -> Outcome:
