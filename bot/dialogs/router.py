@@ -8,6 +8,7 @@ from dataclasses import replace
 from bot.dialogs import (
     already_paid,
     balance,
+    cease,
     currency,
     dispute,
     extension,
@@ -69,6 +70,9 @@ def _pay_in_full(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
 COURTESIES = frozenset({"thanks", "goodbye"})
 # Facts about the person that stop the bot; never read from digits alone.
 STATEMENTS = frozenset({*stop_states.STOP_INTENTS, "wrong_person"})
+# Readings a cease in the same message does not replace: each records more than the
+# cease would (a lawyer, a bankruptcy, a dispute, a payment to find) and hands to a person.
+KEEP_OVER_CEASE = frozenset({*STATEMENTS, "opt_out", "dispute_debt", "already_paid"})
 
 # Handled once the person is verified.
 GATED: dict[str, Handler] = {
@@ -155,6 +159,10 @@ def as_stated(turn: Turn) -> Turn:
     the classifier's guess at the digits, and a stop-state is no guess to act on."""
     if turn.intent in STATEMENTS and identity.bare_answer(turn.text):
         return replace(turn, intent="out_of_scope")
+    if turn.intent not in KEEP_OVER_CEASE and cease.stated(turn.text):
+        # "I refuse to pay" read as anything else is still a cease in writing (compliance.md
+        # A.3 item 16); the opt-out step records it with the channel's opt-out.
+        return replace(turn, intent="opt_out")
     return turn
 
 

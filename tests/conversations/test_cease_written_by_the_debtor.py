@@ -189,12 +189,47 @@ class GatedOutbox:
         return None
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the gate's opt-out check (backend/services/compliance/gate.py check_opt_out) lets only "
-    "an OPT_OUT_CONFIRMATION through an address opted out in the same turn, and the hold "
-    "check only a STOP_ACKNOWLEDGEMENT through a cease: the one acknowledgement is blocked"))
 async def test_the_cease_acknowledgement_passes_the_real_gate(reads_opt_out: Chat) -> None:
     gated = GatedOutbox(reads_opt_out.container.clock)
     reads_opt_out.engine.store.deps.outbox = lambda: gated  # type: ignore[attr-defined]
     await reads_opt_out.says("I refuse to pay. Cease all communication with me.")
-    assert gated.decisions == [("pending", "allowed")]
+    # The one message after the opt-out: the acknowledgement, in place of the confirmation.
+    assert gated.decisions == [("pending", "stop_acknowledgement")]
+
+
+class ReadsAsSomethingElse(RuleInterpreter):
+    """A refusal the NLU did not read as an opt-out (out_of_scope, hardship, deny...)."""
+
+    def __init__(self, intent: str) -> None:
+        super().__init__()
+        self.intent = intent
+
+    async def parse(self, text: str, *, reference_time: datetime,
+                    timezone: str | None = None, language: str | None = None) -> Parse:
+        return Parse(text, IntentScore(self.intent, 0.9))
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("I refuse to pay", "out_of_scope"), ("me niego a pagar", "deny"),
+    ("nunca voy a pagar", "hardship"), ("cease and desist, this is harassment", "complaint"),
+])
+async def test_a_refusal_read_as_another_intent_is_still_a_cease(
+    chat: Chat, text: str, intent: str
+) -> None:
+    await chat.verify()
+    chat.engine.interpreter = ReadsAsSomethingElse(intent)
+    out = await chat.says(text)
+    assert [r.key for r in out.replies] == ["stop.cease"]
+    assert (await _account(chat)).cease
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("I refuse to pay, this is not my debt", "dispute_debt"),
+    ("I can't pay this month", "hardship"), ("no voy a pagar este mes", "request_extension"),
+])
+async def test_other_readings_keep_theirs(chat: Chat, text: str, intent: str) -> None:
+    await chat.verify()
+    chat.engine.interpreter = ReadsAsSomethingElse(intent)
+    out = await chat.says(text)
+    assert "stop.cease" not in [r.key for r in out.replies]
+    assert not (await _account(chat)).cease

@@ -136,9 +136,12 @@ def check_opt_out(ctx: _Ctx) -> GateDecision | None:
     contact = ctx.facts.contact
     if contact is None or contact.opted_out_at is None:
         return None
-    confirmed = any(at >= contact.opted_out_at for at in ctx.facts.confirmations_at)
-    if ctx.out.purpose == Purpose.OPT_OUT_CONFIRMATION and not confirmed:
-        return GateDecision(ALLOW, "opt_out_confirmation", "compliance.md C item 45")
+    since = contact.opted_out_at
+    confirmed = any(at >= since for at in ctx.facts.confirmations_at) or any(
+        ack.at >= since for ack in ctx.facts.acknowledgements)
+    # A cease written with the opt-out is acknowledged instead of confirmed: still one message.
+    if ctx.out.purpose in CONFIRMATIONS and not confirmed:
+        return GateDecision(ALLOW, ctx.out.purpose.value, "compliance.md C item 45")
     return _block("opted_out", "compliance.md A.3 items 13-15, C items 43-45")
 
 
