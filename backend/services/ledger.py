@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +17,7 @@ from backend.db.models import (
     Account,
     AuditEvent,
     ContactPoint,
+    Debtor,
     Dispute,
     Installment,
     Payment,
@@ -30,6 +31,7 @@ from backend.db.models.enums import (
     PromiseStatus,
 )
 from backend.services import audit
+from backend.services.geo import debtor_today
 from backend.services.row_locks import hold_account
 from bot.facts import CENT, Offer
 
@@ -180,34 +182,48 @@ async def post_payment(
     # Held until commit: the lifecycle job holds it too, so a plan or promise is judged either
     # before this payment or after it, never from a snapshot the payment is changing.
     await _hold_fresh(session, account)
-    existing = await _known(session, account.id, reference, alias)
+    amount = amount.quantize(CENT)
+    if amount <= 0:
+        # Callers refuse (and audit) money that did not move; none is ever posted, whatever
+        # path it comes by.
+        raise ValueError(f"payment {reference!r}: {amount} is not a positive amount")
+    existing = await _known(session, account.id, reference, alias, amount)
     if existing is not None:
-        return Posted(existing, False)
-    payment = Payment(account_id=account.id, amount=amount.quantize(CENT),
+        return await _as_first_posted(session, account.id, existing)
+    # An alias another payment already holds (or one naming a payment of another amount) is
+    # not this payment's: it is posted on its own key, never dropped.
+    free_alias = alias if alias != reference and await _alias_free(
+        session, account.id, alias) else None
+    payment = Payment(account_id=account.id, amount=amount,
                       currency=account.currency, paid_at=paid_at or origin.now, method=method,
                       channel=origin.channel, source=source, reference=reference,
-                      alias=alias if alias != reference else None, created_at=origin.now)
+                      alias=free_alias, created_at=origin.now)
     try:
         async with session.begin_nested():
             session.add(payment)
             await session.flush()
     except IntegrityError:
         # Another delivery of the same payment (a webhook retry) won the race.
-        again = await _known(session, account.id, reference, alias)
+        again = await _known(session, account.id, reference, alias, amount)
         if again is None:
             raise
-        return Posted(again, False)
+        return await _as_first_posted(session, account.id, again)
     plan = await _active_plan(session, account.id)
     owed = _owed(account, plan)
     overpaid = max(Decimal("0.00"), payment.amount - owed)
     before = account.current_balance
-    applied = await _apply(session, account, plan, payment.amount, origin)
+    applied = await _apply(session, account, plan, payment, origin)
     # What the balance fell by beyond the money that counted: a settlement's discount.
     written_off = before - account.current_balance - (payment.amount - overpaid)
+    alias_taken = alias if alias and alias != reference and free_alias is None else None
     await _audit(session, origin, "payment.posted", account, payment_id=payment.id,
                  amount=str(payment.amount), source=source, applied_to=applied,
                  plan_id=plan.id if applied == "plan" and plan is not None else None,
-                 owed=str(owed), overpaid=str(overpaid), written_off=str(written_off))
+                 owed=str(owed), overpaid=str(overpaid), written_off=str(written_off),
+                 **({"alias_not_joined": alias_taken} if alias_taken else {}))
+    if alias_taken:
+        log.warning("payment %s on account %s names a reference another payment holds; "
+                    "posted as a payment of its own", payment.id, account.id)
     if overpaid:
         log.warning("payment %s on account %s exceeds what was owed; the excess is owed back",
                     payment.id, account.id)
@@ -224,20 +240,48 @@ async def _hold_fresh(session: AsyncSession, account: Account) -> None:
 
 
 async def _known(session: AsyncSession, account_id: int, reference: str,
-                 alias: str | None) -> Payment | None:
-    """The payment posted under `reference` or `alias`, as its reference or its alias; one
-    found by one key learns the other, so a refund keyed on either finds it."""
-    keys = [key for key in (reference, alias) if key]
-    found = (await session.scalars(select(Payment).where(
-        Payment.account_id == account_id,
-        or_(Payment.reference.in_(keys), Payment.alias.in_(keys))).order_by(Payment.id))).all()
-    if not found:
+                 alias: str | None, amount: Decimal) -> Payment | None:
+    """The payment posted under `reference` (its own key, or the alias it learned); else the
+    one `alias` names, when that is this same payment: the same amount, not yet joined to
+    another key. One found by one key learns the other, so a refund keyed on either finds it."""
+    payment = await _by_key(session, account_id, reference)
+    if payment is not None:
+        if payment.alias is None and alias and alias != payment.reference and await _alias_free(
+                session, account_id, alias):
+            payment.alias = alias
+        return payment
+    if not alias or alias == reference:
         return None
-    payment = found[0]
-    learned = [key for key in keys if key != payment.reference]
-    if payment.alias is None and learned and len(found) == 1:
-        payment.alias = learned[0]
-    return payment
+    named = await _by_key(session, account_id, alias)
+    # A billing system's payment (its reference is the alias) the provider has not reported
+    # yet; one already joined to another provider key, or of another amount, is another payment.
+    if named is None or named.reference != alias or named.alias is not None \
+            or named.amount != amount:
+        return None
+    named.alias = reference
+    return named
+
+
+async def _by_key(session: AsyncSession, account_id: int, key: str) -> Payment | None:
+    """The payment whose reference, or else whose alias, is `key`."""
+    found = (await session.scalars(select(Payment).where(
+        Payment.account_id == account_id, or_(Payment.reference == key, Payment.alias == key))
+        .order_by(Payment.id))).all()
+    by_reference = [p for p in found if p.reference == key]
+    candidates = by_reference or list(found)
+    return candidates[0] if candidates else None
+
+
+async def _alias_free(session: AsyncSession, account_id: int, alias: str | None) -> bool:
+    """Whether no payment of the account is known by `alias` yet."""
+    return bool(alias) and await _by_key(session, account_id, alias or "") is None
+
+
+async def _as_first_posted(session: AsyncSession, account_id: int, payment: Payment) -> Posted:
+    """A payment posted before, answered as its posting was (from its `payment.posted` event):
+    a retry whose first answer was lost learns the same."""
+    posting = await _posting(session, account_id, payment.id)
+    return Posted(payment, False, posting.applied_to, posting.overpaid)
 
 
 async def _active_plan(session: AsyncSession, account_id: int) -> PaymentPlan | None:
@@ -258,7 +302,8 @@ def _owed(account: Account, plan: PaymentPlan | None) -> Decimal:
 
 
 async def _apply(session: AsyncSession, account: Account, plan: PaymentPlan | None,
-                 amount: Decimal, origin: Origin) -> str | None:
+                 payment: Payment, origin: Origin) -> str | None:
+    amount = payment.amount
     account.current_balance = max(Decimal("0.00"), account.current_balance - amount)
     account.updated_at = origin.now
     applied = None
@@ -271,7 +316,7 @@ async def _apply(session: AsyncSession, account: Account, plan: PaymentPlan | No
             # balance leave the account paid.
             account.current_balance = Decimal("0.00")
             account.status = AccountStatus.SETTLED
-    elif await _apply_to_promises(session, account.id, amount):
+    elif await _apply_to_promises(session, account, payment.paid_at, amount, origin):
         applied = "promise"
     if account.current_balance == 0 and account.status == AccountStatus.ACTIVE:
         account.status = AccountStatus.PAID
@@ -292,11 +337,13 @@ def _apply_to_plan(plan: PaymentPlan, amount: Decimal) -> None:
         plan.status = PlanStatus.COMPLETED
 
 
-async def _apply_to_promises(session: AsyncSession, account_id: int, amount: Decimal) -> bool:
-    promises = (await session.scalars(select(Promise).where(
-        Promise.account_id == account_id,
-        Promise.status.in_((PromiseStatus.PENDING, PromiseStatus.PARTIALLY_KEPT)))
-        .order_by(Promise.due_date, Promise.id))).all()
+async def _apply_to_promises(session: AsyncSession, account: Account, paid_at: datetime,
+                             amount: Decimal, origin: Origin) -> bool:
+    """Credit the promises the payment counts toward, in due order: those whose judging day
+    (due date plus the grace days, in the debtor's calendar) it was paid by, whenever posted.
+    A verdict already given is corrected by such a payment (audited); a payment paid after
+    the judging day changes none."""
+    promises = await _promises_paid_in_time(session, account, paid_at)
     left = amount
     for promise in promises:
         if left <= 0:
@@ -304,11 +351,37 @@ async def _apply_to_promises(session: AsyncSession, account_id: int, amount: Dec
         paid = min(left, promise.amount - promise.paid_amount)
         promise.paid_amount += paid
         left -= paid
+        judged = promise.status != PromiseStatus.PENDING
         if promise.paid_amount >= promise.amount:
             promise.status = PromiseStatus.KEPT
-        # Short of the amount it stays as it is: before its due date and grace days a part
+        elif judged:
+            promise.status = PromiseStatus.PARTIALLY_KEPT
+        # A pending promise short of its amount stays pending: before its judging day a part
         # payment is no verdict; the lifecycle job judges it partially kept or broken after.
+        if judged:
+            await _audit(session, origin, f"promise.{promise.status}", account,
+                         promise_id=promise.id, amount=str(promise.amount),
+                         paid=str(promise.paid_amount), due=promise.due_date.isoformat(),
+                         paid_at=paid_at.isoformat(), corrected=True)
     return bool(promises)
+
+
+async def _promises_paid_in_time(session: AsyncSession, account: Account,
+                                 paid_at: datetime) -> list[Promise]:
+    """The account's uncancelled, not yet kept promises whose judging day is `paid_at`'s day
+    (the debtor's) or later, in the ledger's order (due date, then id)."""
+    # Imported here: the workflow package imports the services, not the other way round.
+    from backend.workflow.lifecycle import lifecycle_rules
+
+    grace = timedelta(days=(await lifecycle_rules(session)).promise_grace_days)
+    zone = await session.scalar(select(Debtor.timezone).where(Debtor.id == account.debtor_id))
+    paid_on = debtor_today(paid_at, zone)
+    rows = await session.scalars(select(Promise).where(
+        Promise.account_id == account.id, Promise.due_date >= paid_on - grace,
+        Promise.status.in_((PromiseStatus.PENDING, PromiseStatus.PARTIALLY_KEPT,
+                            PromiseStatus.BROKEN)))
+        .order_by(Promise.due_date, Promise.id))
+    return list(rows.all())
 
 
 @dataclass(frozen=True)
@@ -332,13 +405,23 @@ async def refund_payment(session: AsyncSession, account: Account, payment: Payme
                          refunded: Decimal, origin: Origin) -> Decimal:
     """Reverse what the provider has given back of a posted payment; `refunded` is the total
     so far, so a repeated or late delivery reverses nothing twice. Returns what was newly
-    given back."""
+    given back.
+
+    The same whatever order the refund events come in: a total delivered again after a
+    refund failed is not a new refund, and a failure that arrived before the total holding
+    its refund is taken out of that total (each failure once).
+    """
     await _hold_fresh(session, account)
     await session.refresh(payment)
-    total = min(refunded.quantize(CENT), payment.amount)
-    given_back = total - payment.refunded_amount
-    if given_back <= 0:
+    history = await _refund_history(session, account.id, payment.id)
+    reported = min(refunded.quantize(CENT), payment.amount)
+    if reported in history.totals_seen:
         return Decimal("0.00")
+    # A total holds a failed refund only if it is at least as much.
+    unmatched = history.unmatched_failures
+    deducted = unmatched if reported >= unmatched else Decimal("0.00")
+    total = max(reported - deducted, payment.refunded_amount)
+    given_back = total - payment.refunded_amount
     posting = await _posting(session, account.id, payment.id)
     counted_before, discount_before = posting.owed_back(payment.refunded_amount)
     counted, discount = posting.owed_back(total)
@@ -352,22 +435,31 @@ async def refund_payment(session: AsyncSession, account: Account, payment: Payme
     reopened = [] if counted == counted_before else await _unapply(
         session, account.id, payment, posting.applied_to, posting.plan_id,
         counted - counted_before)
+    # Recorded even when it reverses nothing: the total is known from now on.
     await _audit(session, origin, "payment.refunded", account, payment_id=payment.id,
                  reversed=str(raised), refunded=str(total),
                  overpaid_returned=str(given_back - (counted - counted_before)),
-                 write_off_reversed=str(discount - discount_before), reopened=reopened)
+                 write_off_reversed=str(discount - discount_before), reopened=reopened,
+                 provider_total=str(reported), failed_deducted=str(deducted))
     return given_back
 
 
 async def refund_failed(session: AsyncSession, account: Account, payment: Payment,
                         amount: Decimal, refund_id: str, origin: Origin) -> Decimal:
     """A refund that failed: its money came back to the creditor, so what its refund reversed
-    is applied again (once per refund id). Returns what was applied again."""
+    is applied again (once per refund id). Returns what was applied again. A failure that
+    arrives before its refund restores nothing now, and is remembered: `refund_payment` never
+    counts it."""
     await _hold_fresh(session, account)
     await session.refresh(payment)
-    if await _failed_before(session, account.id, payment.id, refund_id):
+    history = await _refund_history(session, account.id, payment.id)
+    if refund_id in history.failed:  # a repeated delivery
         return Decimal("0.00")
-    restored = min(amount.quantize(CENT), payment.refunded_amount)
+    # Only a total at least as much as this refund can have held it: else its total is yet
+    # to come, and `refund_payment` takes this failure out of it then.
+    holds_it = history.highest_total >= amount.quantize(CENT)
+    restored = min(amount.quantize(CENT), payment.refunded_amount) if holds_it \
+        else Decimal("0.00")
     posting = await _posting(session, account.id, payment.id)
     counted_before, _ = posting.owed_back(payment.refunded_amount)
     counted, _ = posting.owed_back(payment.refunded_amount - restored)
@@ -377,7 +469,7 @@ async def refund_failed(session: AsyncSession, account: Account, payment: Paymen
     if applied > 0:
         account.current_balance = max(Decimal("0.00"), account.current_balance - applied)
         account.updated_at = origin.now
-        written_off = await _reapply(session, account, payment, posting, applied)
+        written_off = await _reapply(session, account, payment, posting, applied, origin)
         if account.current_balance == 0 and account.status == AccountStatus.ACTIVE:
             account.status = AccountStatus.SETTLED if written_off else AccountStatus.PAID
     await _audit(session, origin, "payment.refund_failed", account, payment_id=payment.id,
@@ -399,22 +491,50 @@ async def _posting(session: AsyncSession, account_id: int, payment_id: int) -> _
     return _Posting()
 
 
-async def _failed_before(session: AsyncSession, account_id: int, payment_id: int,
-                         refund_id: str) -> bool:
-    """Whether this refund's failure was applied already (a repeated delivery)."""
+@dataclass(frozen=True)
+class _RefundHistory:
+    """What the ledger has heard of a payment's refunds, from its audit events."""
+
+    totals_seen: frozenset[Decimal]  # the provider's refunded totals delivered so far
+    failed: frozenset[str]  # the refund ids that failed
+    # Failed money that reversed nothing when its failure arrived, not yet taken out of a
+    # total: the total that held its refund came (or comes) after it.
+    unmatched_failures: Decimal
+
+    @property
+    def highest_total(self) -> Decimal:
+        return max(self.totals_seen, default=Decimal("0.00"))
+
+
+async def _refund_history(session: AsyncSession, account_id: int,
+                          payment_id: int) -> _RefundHistory:
     events = await session.scalars(select(AuditEvent.data).where(
-        AuditEvent.action == "payment.refund_failed", AuditEvent.subject_type == "account",
-        AuditEvent.subject_id == str(account_id)))
-    return any(d.get("payment_id") == payment_id and d.get("refund_id") == refund_id
-               for d in events)
+        AuditEvent.action.in_(("payment.refunded", "payment.refund_failed")),
+        AuditEvent.subject_type == "account", AuditEvent.subject_id == str(account_id))
+        .order_by(AuditEvent.id))
+    mine = [d for d in events if d.get("payment_id") == payment_id]
+    failures = [d for d in mine if d.get("refund_id")]
+    refunds = [d for d in mine if not d.get("refund_id")]
+    unmatched = (sum((_money(d, "amount") - _money(d, "restored") for d in failures),
+                     Decimal("0.00"))
+                 - sum((_money(d, "failed_deducted") for d in refunds), Decimal("0.00")))
+    return _RefundHistory(
+        totals_seen=frozenset(Decimal(d.get("provider_total") or d.get("refunded") or "0")
+                              for d in refunds),
+        failed=frozenset(str(d["refund_id"]) for d in failures),
+        unmatched_failures=max(Decimal("0.00"), unmatched))
+
+
+def _money(data: dict[str, Any], key: str) -> Decimal:
+    return Decimal(data.get(key) or "0.00")
 
 
 async def _reapply(session: AsyncSession, account: Account, payment: Payment,
-                   posting: _Posting, amount: Decimal) -> Decimal:
+                   posting: _Posting, amount: Decimal, origin: Origin) -> Decimal:
     """Pay again what a failed refund had taken back from the payment's plan or promises;
     the discount written off when that completes a settlement again."""
     if posting.applied_to == "promise":
-        await _apply_to_promises(session, account.id, amount)
+        await _apply_to_promises(session, account, payment.paid_at, amount, origin)
         return Decimal("0.00")
     if posting.applied_to != "plan":
         return Decimal("0.00")

@@ -11,10 +11,20 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend.db.models import Account, Installment, Payment, PaymentPlan, PlannedContact, Promise
+from backend.db.models import (
+    Account,
+    Debtor,
+    Installment,
+    Payment,
+    PaymentPlan,
+    PlannedContact,
+    Promise,
+)
 from backend.db.models.enums import InstallmentStatus, PlanStatus, PromiseStatus
 from backend.services import audit
+from backend.services.geo import debtor_today
 from backend.workflow.stops import hold_reason
+from backend.workflow.store import active_versions
 from backend.workflow.strategy import Lifecycle
 
 OPEN_INSTALLMENT = (InstallmentStatus.DUE.value, InstallmentStatus.PARTIAL.value)
@@ -72,15 +82,17 @@ async def judge_promises(session: AsyncSession, now: datetime, life: Lifecycle,
     within = [Promise.account_id.in_(scoped)] if scoped is not None else []
     pending = await session.execute(
         select(Promise.id, Promise.amount, Promise.due_date, Promise.paid_amount,
-               _received(now), _claimed_ahead())
+               _received(now), _claimed_ahead(), Debtor.timezone)
+        .join(Account, Account.id == Promise.account_id)
+        .join(Debtor, Debtor.id == Account.debtor_id)
         .where(Promise.status == PromiseStatus.PENDING, *within))
-    judged_by = now.date() - timedelta(days=life.promise_grace_days)
+    grace = timedelta(days=life.promise_grace_days)
     kept, judged = [], []
-    for promise_id, amount, due, recorded, received, ahead in pending:
+    for promise_id, amount, due, recorded, received, ahead, zone in pending:
         paid = max(recorded, min(amount, received - ahead))
         if paid >= amount:
             kept.append(_verdict(promise_id, PromiseStatus.KEPT, paid))
-        elif due <= judged_by:
+        elif due <= debtor_today(now, zone) - grace:  # the debtor's day (docs/WORKFLOW.md)
             outcome = PromiseStatus.PARTIALLY_KEPT if paid > 0 else PromiseStatus.BROKEN
             judged.append(_verdict(promise_id, outcome, paid))
     if kept or judged:
@@ -113,16 +125,28 @@ def _verdict(promise_id: int, status: PromiseStatus, paid: Decimal) -> dict[str,
 
 async def judge_installments(session: AsyncSession, now: datetime, life: Lifecycle,
                              scoped: Any = None) -> int:
-    """An installment still short after its grace days is missed (payments come from the ledger)."""
-    missed_by = now.date() - timedelta(days=life.installment_grace_days)
+    """An installment still short after its grace days (in its debtor's calendar) is missed
+    (payments come from the ledger)."""
+    grace = timedelta(days=life.installment_grace_days)
     active_plans = select(PaymentPlan.id).where(PaymentPlan.status == PlanStatus.ACTIVE)
     if scoped is not None:
         active_plans = active_plans.where(PaymentPlan.account_id.in_(scoped))
+    # No debtor's day is later than UTC's next: only those rows can be due for a verdict.
+    latest_day = now.date() + timedelta(days=1) - grace
+    short = await session.execute(
+        select(Installment.id, Installment.due_date, Debtor.timezone)
+        .join(PaymentPlan, PaymentPlan.id == Installment.plan_id)
+        .join(Account, Account.id == PaymentPlan.account_id)
+        .join(Debtor, Debtor.id == Account.debtor_id)
+        .where(Installment.status.in_(OPEN_INSTALLMENT), Installment.due_date <= latest_day,
+               Installment.paid_amount < Installment.amount,
+               Installment.plan_id.in_(active_plans)))
+    missed = [row.id for row in short if row.due_date <= debtor_today(now, row.timezone) - grace]
+    if not missed:
+        return 0
     result = await session.execute(
         update(Installment)
-        .where(Installment.status.in_(OPEN_INSTALLMENT), Installment.due_date <= missed_by,
-               Installment.paid_amount < Installment.amount,
-               Installment.plan_id.in_(active_plans))
+        .where(Installment.id.in_(missed), Installment.status.in_(OPEN_INSTALLMENT))
         .values(status=InstallmentStatus.MISSED)
         .execution_options(synchronize_session=False))
     return _count(result)
@@ -242,6 +266,12 @@ async def _hold_judged_accounts(session: AsyncSession) -> None:
     else:  # SQLite has one writer at a time: writing first takes that lock before the reads
         await session.execute(update(Account).where(judged).values(id=Account.id)
                               .execution_options(synchronize_session=False))
+
+
+async def lifecycle_rules(session: AsyncSession) -> Lifecycle:
+    """The lifecycle rules in force: the highest-priority active strategy's, else the defaults."""
+    versions = await active_versions(session)
+    return versions[0].definition.lifecycle if versions else Lifecycle()
 
 
 def _scope(portfolio_id: int | None) -> Any:
