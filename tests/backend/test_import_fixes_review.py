@@ -128,3 +128,20 @@ async def test_a_non_utf8_upload_names_its_file_and_line(api: Api) -> None:  # n
     assert detail.startswith("ledger-nov.csv: line 3: byte 0xe9"), detail
     assert "must be UTF-8" in detail and "position" not in detail
     assert await api.accounts() == 0
+
+
+@pytest.mark.parametrize(("state", "postal_code", "phone", "zone"), [
+    ("FL", "32501", "(850) 555-0142", "America/Chicago"),  # Pensacola: Central, not Eastern
+    ("KY", "42001", "(270) 555-0142", "America/Chicago"),  # Paducah
+    ("IN", "46320", "(219) 555-0142", "America/Chicago"),  # Hammond, near Chicago
+    ("TX", "79901", "(915) 555-0142", "America/Chicago"),  # El Paso: 799 straddles (+Denver)
+    ("FL", "33101", "(305) 555-0142", "America/New_York"),  # Miami
+    ("FL", "", "(305) 555-0142", "America/New_York"),  # no ZIP: the state's predominant zone
+])
+def test_an_imported_row_without_a_zone_takes_its_zips_in_a_split_state(
+    state: str, postal_code: str, phone: str, zone: str
+) -> None:
+    row = validate_row(2, {**EXAMPLE_ROWS[0], "state": state, "postal_code": postal_code,
+                           "phone": phone})
+    assert isinstance(row, AccountRow)
+    assert row.timezone == zone

@@ -177,7 +177,8 @@ def validate_values(
     if dob and due and today is not None and dob > today:
         errs.fail("date_of_birth", f"{dob.isoformat()} is in the future")
     region = _region(get("state", ""), country, errs)
-    timezone = _timezone(get("timezone", ""), region, country, phone or whatsapp, errs)
+    timezone = _timezone(get("timezone", ""), region, country, phone or whatsapp, errs,
+                         get("postal_code") or None)
     language = (get("preferred_language") or "en").lower()
     if language not in LANGUAGES:
         errs.fail("preferred_language", f"{language!r} is not one of {sorted(LANGUAGES)}")
@@ -382,14 +383,17 @@ def _date(column: str, raw: str, errs: _Collector, required: bool = False) -> da
 
 
 def _timezone(
-    raw: str, region: str | None, country: str, phone: str | None, errs: _Collector
+    raw: str, region: str | None, country: str, phone: str | None, errs: _Collector,
+    postal_code: str | None = None,
 ) -> str:
     if raw:
         if _known_timezone(raw):
             return raw
         errs.fail("timezone", f"{raw!r} is not an IANA timezone (e.g. America/Chicago)")
     # The column is NOT NULL: an empty zone is the unknown one the compliance gate blocks on.
-    return derive_timezone(region, country, phone) or UNKNOWN_TIMEZONE
+    # The ZIP's zone where the state is split (Pensacola is on Central time, Florida mostly
+    # Eastern): the planner's calendar day and the gate both read it.
+    return derive_timezone(region, country, phone, postal_code) or UNKNOWN_TIMEZONE
 
 
 @lru_cache(maxsize=1024)
