@@ -30,6 +30,7 @@ CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DATABASE_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 
 
 class Settings(BaseSettings):
@@ -47,13 +48,13 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""  # unset: generated once into SECRET_KEY_FILE (production refuses it)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
     demo_seed: bool = True
 
     nlu_backend: Literal["embedded", "rasa"] = "embedded"
     rasa_url: str | None = None
-    rasa_timeout_seconds: float = 2.0
+    rasa_timeout_seconds: float = Field(default=2.0, gt=0.0)
     nlu_model_dir: Path = Path("var/models/nlu")
     nlu_training_data: Path = Path("nlu/training_data")
     nlu_confidence_threshold: float = Field(0.5, ge=0.0, le=1.0)
@@ -99,6 +100,30 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be sqlite:///PATH or "
                              "postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
         return value
+
+    @field_validator("public_base_url", "rasa_url", "twilio_api_url", "telegram_api_url",
+                     "whatsapp_api_url", "payment_page_url", mode="before")
+    @classmethod
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A link sent to debtors, or a provider's base, must be absolute: "notaurl/p/..."
+        # would reach every debtor broken.
+        if value is None or (info.field_name != "public_base_url" and not str(value).strip()):
+            return value
+        parts = urlsplit(str(value).strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            name = (info.field_name or "").upper()
+            raise ValueError(f"{name} must be an http:// or https:// URL with a host")
+        return str(value).strip()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value.strip()).scheme not in REDIS_SCHEMES:
+            raise ValueError("REDIS_URL must be redis://HOST:PORT/DB, rediss://... or "
+                             "unix:///PATH")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod

@@ -16,6 +16,7 @@ runner = CliRunner()
 SECRET_KEY = "ab" * 32
 WATCHED = ("PARLEY_ENV", "PARLEY_SANDBOX", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "LOG_LEVEL",
            "NLU_BACKEND", "RASA_URL", "TWILIO_AUTH_TOKEN", "WHATSAPP_ACCESS_TOKEN",
+           "PUBLIC_BASE_URL", "PORT", "RASA_TIMEOUT_SECONDS", "TWILIO_API_URL",
            "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")
 
 
@@ -80,6 +81,13 @@ def test_every_bad_setting_is_refused_by_any_command_one_line_each(env: dict[str
     ("DATABASE_URL", "mysql://u@h/db", "DATABASE_URL"),
     ("NLU_BACKEND", "rasa", "RASA_URL"),
     ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+    ("PUBLIC_BASE_URL", "notaurl", "PUBLIC_BASE_URL"),  # every portal link would be broken
+    ("PUBLIC_BASE_URL", "ftp://parley.example.com", "PUBLIC_BASE_URL"),
+    ("PORT", "99999", "PORT"),
+    ("PORT", "-1", "PORT"),
+    ("REDIS_URL", "foo:bar", "REDIS_URL"),
+    ("RASA_TIMEOUT_SECONDS", "0", "RASA_TIMEOUT_SECONDS"),
+    ("TWILIO_API_URL", "127.0.0.1:9000", "TWILIO_API_URL"),
 ])
 def test_each_bad_setting_alone_is_refused_before_any_work(
     env: dict[str, str], setting: str, value: str, named: str
