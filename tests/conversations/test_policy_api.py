@@ -88,3 +88,23 @@ def test_a_bad_policy_file_names_the_file_and_the_field(tmp_path: Path) -> None:
 def test_the_shipped_default_policy_loads() -> None:
     root = Path(__file__).parents[2]
     assert load_policy_file(root / "backend/policies/default.yml").settlement.allowed
+
+
+async def test_a_put_that_leaves_fields_out_is_refused_naming_them(api) -> None:  # type: ignore[no-untyped-def]
+    client, auth = api
+    created = (await client.post("/api/accounts", json=ACCOUNT, headers=auth)).json()
+    url = f"/api/portfolios/{created['portfolio_id']}/policy"
+    before = (await client.get(url, headers=auth)).json()
+    partial = await client.put(url, json={"plan": {"max_months": 6}}, headers=auth)
+    assert partial.status_code == 422
+    problems = partial.json()["detail"]["problems"]
+    # Left out, each would have taken the code's default: settlements off, limits loosened.
+    assert any(p.startswith("settlement: missing") for p in problems)
+    assert any(p.startswith("plan.min_installment_pct: missing") for p in problems)
+    assert not any(p.startswith("plan.max_months") for p in problems)
+    assert (await client.get(url, headers=auth)).json() == before  # nothing stored
+    empty = await client.put(url, json={}, headers=auth)
+    assert empty.status_code == 422
+    whole = {**before["policy"], "plan": {**before["policy"]["plan"], "max_months": 6}}
+    saved = await client.put(url, json=whole, headers=auth)
+    assert saved.status_code == 200 and saved.json()["policy"]["plan"]["max_months"] == 6

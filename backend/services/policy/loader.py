@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from backend.services.policy.model import Policy
 
@@ -38,6 +38,34 @@ def parse_policy(data: Any, source: str = "policy") -> Policy:
         return Policy.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(source, problems_of(exc)) from exc
+
+
+def parse_whole_policy(data: Any, source: str = "policy") -> Policy:
+    """A validated Policy from data that names every field, as a replacement must.
+
+    A field left out would take the code's default, not the one in force: a PUT of
+    `{"plan": {"max_months": 6}}` would quietly turn settlements off.
+    """
+    if isinstance(data, dict) and (missing := missing_fields(Policy, data)):
+        raise PolicyError(source, [
+            f"{path}: missing; a replacement names every field (GET the policy, edit it, "
+            "PUT it back)" for path in missing])
+    return parse_policy(data, source)
+
+
+def missing_fields(model: type[BaseModel], data: dict[str, Any], prefix: str = "") -> list[str]:
+    """The dotted paths of `model`'s fields that `data` leaves out, sections included."""
+    missing = []
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        if name not in data:
+            missing.append(path)
+            continue
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel) and isinstance(
+                data[name], dict):
+            missing.extend(missing_fields(section, data[name], f"{path}."))
+    return missing
 
 
 def load_policy_file(path: Path) -> Policy:

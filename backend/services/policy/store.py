@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Portfolio
 from backend.services import audit
-from backend.services.policy.loader import parse_policy
+from backend.services.policy.loader import parse_policy, parse_whole_policy
 from backend.services.policy.model import Policy
 
 
@@ -34,7 +34,7 @@ class PolicyStore:
         now: datetime,
     ) -> Policy:
         """Validate `data` and store it as the portfolio's next version (audited)."""
-        policy = parse_policy(data, f"portfolio {portfolio.id}")
+        policy = parse_whole_policy(data, f"portfolio {portfolio.id}")
         portfolio.policy = policy.model_dump(mode="json")
         portfolio.policy_version = (portfolio.policy_version or 0) + 1
         await audit.record(
