@@ -18,6 +18,7 @@ from backend.container import Container
 from backend.db.migrate import upgrade
 from backend.services import apikeys, audit
 from backend.services.demo import DEMO_MAX_ACCOUNTS, database_is_empty, seed_demo
+from backend.services.policy.loader import load_default
 from backend.settings import Settings
 
 app = typer.Typer(cls=ParleyGroup, help="Parley: a conversational collections agent.",
@@ -54,6 +55,7 @@ def serve(
     setup_logging(settings.log_level)
     # The app migrates in its lifespan, where a failure is uvicorn's traceback: check first.
     run(lambda: reach_database(settings.database_url))
+    load_default(settings.policy_dir)  # a broken policy file: one line, not uvicorn's traceback
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"Parley on http://{bind_host}:{bind_port}  "
                "(API docs: /docs, agent console: /console, health: /health)")

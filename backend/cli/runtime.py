@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from backend.container import Container, build_container
 from backend.db.engine import build_engine, normalize_url
+from backend.services.policy.loader import PolicyError
 from backend.settings import Settings
 
 T = TypeVar("T")
@@ -40,6 +41,9 @@ class ParleyGroup(TyperGroup):
         except DatabaseUnreachable as error:
             typer.echo(f"parley: {error}", err=True)
             raise typer.Exit(1) from None
+        except PolicyError as error:  # the file and every field at fault, on one line
+            typer.echo(f"parley: {error}", err=True)
+            raise typer.Exit(2) from None
 
 
 def settings_problems(error: ValidationError) -> list[str]:

@@ -16,7 +16,7 @@ runner = CliRunner()
 SECRET_KEY = "ab" * 32
 WATCHED = ("PARLEY_ENV", "PARLEY_SANDBOX", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "LOG_LEVEL",
            "NLU_BACKEND", "RASA_URL", "TWILIO_AUTH_TOKEN", "WHATSAPP_ACCESS_TOKEN",
-           "PUBLIC_BASE_URL", "PORT", "RASA_TIMEOUT_SECONDS", "TWILIO_API_URL",
+           "PUBLIC_BASE_URL", "PORT", "RASA_TIMEOUT_SECONDS", "TWILIO_API_URL", "POLICY_DIR",
            "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")
 
 
@@ -133,3 +133,16 @@ def test_the_reason_never_carries_the_password() -> None:
     line = unreachable_message("postgresql://u:hunter2@db.internal/x",
                                OSError("auth failed with hunter2"))
     assert "db.internal" in line and "5432" in line and "hunter2" not in line
+
+
+@pytest.mark.parametrize("text, field", [("plan:\n  max_months: [12\n", "not valid YAML"),
+                                         ("promise:\n  max_days_out: -30\n", "max_days_out")])
+def test_a_broken_policy_file_stops_serve_with_one_line_naming_it(
+    env: dict[str, str], tmp_path: Path, text: str, field: str
+) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "default.yml").write_text(text, encoding="utf-8")
+    lines = _refused(["serve"], {**env, "POLICY_DIR": str(policies)})
+    [line] = [line for line in lines if "invalid policy" in line]
+    assert str(policies / "default.yml") in line and field in line
