@@ -96,7 +96,7 @@ async def test_a_message_twilio_never_took_is_sent_once_after_the_lookup(
     account_id = await start(wired, twilio_api, clock)
     twilio_api.fail_next(OUTAGE)  # refused, and the refusal is lost too: nothing was created
     twilio_api.drop_next()
-    message_id = await submit(wired, account_id, "Your balance")
+    message_id = await submit(wired, account_id, "Your link")
     await wired.services["outbox"].send([message_id])
     assert twilio_api.created == []
 
@@ -104,7 +104,7 @@ async def test_a_message_twilio_never_took_is_sent_once_after_the_lookup(
     [message] = await messages(wired, "outbound")
     assert message.delivery_status == "queued"
     assert message.provider_message_id == twilio_api.created[0]["sid"]
-    assert bodies(twilio_api) == {"Your balance": 1}
+    assert bodies(twilio_api) == {"Your link": 1}
 
 
 async def test_a_lookup_never_adopts_a_sid_another_message_holds(
