@@ -93,7 +93,11 @@ class WhatsAppCloudAdapter:
         return None
 
     async def parse(self, request: RawRequest) -> WebhookBatch:
-        """Every message and status for our business number; one broken part rejects them all."""
+        """Every message and status for our business number; one broken part rejects them all.
+
+        Messages come in the order the debtor sent them (Meta's `timestamp`, ties as listed):
+        Meta may list a batch out of order, and they are stored and answered as returned.
+        """
         messages: list[InboundMessage] = []
         statuses: list[StatusUpdate] = []
         for path, value in _values(_object(json_body(request.body), "body")):
@@ -107,7 +111,8 @@ class WhatsAppCloudAdapter:
                 continue
             messages.extend(self._as_stored(m) for m in found)
             statuses.extend(updates)
-        return WebhookBatch(messages=tuple(messages), statuses=tuple(statuses))
+        ordered = sorted(messages, key=lambda m: m.received_at)  # stable: ties keep their order
+        return WebhookBatch(messages=tuple(ordered), statuses=tuple(statuses))
 
     def _as_stored(self, message: InboundMessage) -> InboundMessage:
         """The sender as stored (E.164): a Mexican wa_id "521…" is the account's "+52…".
