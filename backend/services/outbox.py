@@ -13,7 +13,7 @@ from sqlalchemy import Row, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.engine import autocommit
-from backend.db.models import Account, AuditEvent, Conversation, Message, Portfolio
+from backend.db.models import Account, AuditEvent, Conversation, Message, PlannedContact, Portfolio
 from backend.db.models.enums import Channel, Direction, Ownership
 from backend.db.types import UtcDateTime
 from backend.services import audit, message_feed
@@ -47,6 +47,7 @@ from bot.messages import Choice, ConversationKey, OutboundMessage, Purpose
 from bot.ports import OutboxDecision
 
 log = logging.getLogger(__name__)
+CAMPAIGN_SENDER = "workflow"  # `Message.sender` of a campaign step (backend/workflow/sender.py)
 STUCK_AFTER = timedelta(minutes=10)
 UNDELIVERED = "reply_undelivered"  # the handoff reason when the outbox gives up on a message
 SUPERSEDED = "superseded"  # a held reply a later turn's reply made out of date
@@ -347,6 +348,10 @@ class SqlOutbox:
                     await message_feed.announce_now(conn, message_feed.message_event(
                         message_id, sent.conversation_id, Direction.OUTBOUND,
                         sent.delivery_status))
+                if sent is not None and sent.sender == CAMPAIGN_SENDER:
+                    # A campaign send: its contact may still say "deferred" (a failed round).
+                    await conn.execute(_SENT_TO_CONTACT, {"sent_id": message_id,
+                                                          "state": sent.delivery_status})
             return False
         async with self.sessions.begin() as session:
             message = await session.get(Message, message_id)
@@ -356,6 +361,7 @@ class SqlOutbox:
                 if message.delivery_status in ("queued", "pending"):
                     message.delivery_status = outcome.status
                 set_envelope(message, {**envelope(message), "use_template": True})
+                await mirror_to_contact(session, message)
                 return False
             if isinstance(outcome, TransientChannelError) and await self._send_later(
                 session, message, outcome, now
@@ -561,7 +567,16 @@ _SENT = (
     .values(provider_message_id=bindparam("provider_id"),
             delivery_status=case((Message.delivery_status.in_(("queued", "pending")),
                                   bindparam("status")), else_=Message.delivery_status))
-    .returning(Message.conversation_id, Message.delivery_status)
+    .returning(Message.conversation_id, Message.delivery_status, Message.sender)
+)
+# The sent state on the campaign contact (`delivery.mirror_to_contact`, as one statement); a
+# contact with none yet is left to the sender, which copies the message's state after the send.
+_SENT_TO_CONTACT = (
+    update(PlannedContact)
+    .where(PlannedContact.message_id == bindparam("sent_id"),
+           PlannedContact.delivery_status.is_not(None),
+           PlannedContact.delivery_status != bindparam("state"))
+    .values(delivery_status=bindparam("state"))
 )
 
 

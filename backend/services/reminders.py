@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Account, ContactPoint, Conversation, Debtor, Message
+from backend.db.models import Account, ContactPoint, Conversation, Debtor, Message, PlannedContact
 from backend.db.models.enums import AccountStatus, Direction
 from backend.services.compliance.service import ComplianceGate
 from backend.services.delivery import envelope
@@ -35,9 +35,10 @@ ACTIONS = {
     "en": ("Please open {link} or reply here to continue.", "Please reply here to continue."),
     "es": ("Abra {link} o responda aquí para continuar.", "Responda aquí para continuar."),
 }
-SENDER = "reminder"
-# The first reminder goes once per account: one stored in any of these states is not repeated
-# (a blocked, failed or undelivered one never reached the debtor, so it may be tried again).
+SENDER = "reminder"  # `Message.sender`; the campaign spacing (workflow/sender.py) reads it
+# The first reminder goes once per account: one stored in any of these states is not repeated,
+# nor is it sent after a campaign step's message (a blocked, failed or undelivered one never
+# reached the debtor, so it may be tried again).
 NOT_SENT = ("blocked", "failed", "undelivered")
 # `--all-due` leaves alone the accounts the workflow would hold (the strategy's default pause).
 REPLY_PAUSE = timedelta(hours=Lifecycle().reply_pause_hours)
@@ -70,7 +71,7 @@ async def send_reminder(
     (sent at the next allowed moment), else the first one (stored blocked, with its reason).
 
     An account's first reminder goes once: when one is already stored (pending, deferred or
-    sent) the account is skipped as `already_reminded`.
+    sent), or a campaign step's message is, the account is skipped as `already_reminded`.
     """
     await hold_account(session, account_id)
     account = await session.get(Account, account_id)
@@ -79,7 +80,8 @@ async def send_reminder(
     debtor = await session.get(Debtor, account.debtor_id)
     assert debtor is not None
     contacts = await _contacts(session, account)
-    earlier = await _earlier_reminder(session, account, contacts)
+    earlier = (await _earlier_reminder(session, account, contacts)
+               or await _campaign_message(session, account))
     if earlier is not None:
         return ReminderResult(account_id, earlier.channel, None, "already_reminded", earlier.id)
     link = portal_links.url_for(account) if portal_links is not None else None
@@ -126,6 +128,20 @@ async def _earlier_reminder(session: AsyncSession, account: Account,
                Message.sender == SENDER, Message.delivery_status.not_in(NOT_SENT))
         .order_by(Message.id))
     return next((m for m in rows if envelope(m).get("account_id") == account.id), None)
+
+
+async def _campaign_message(session: AsyncSession, account: Account) -> Message | None:
+    """A campaign step's message to the account that was not blocked or failed, if any.
+
+    It reminded the debtor already: a second reminder would repeat it (compliance.md A.4
+    item 20, repeated texts can be harassment).
+    """
+    found: Message | None = await session.scalar(
+        select(Message).join(PlannedContact, PlannedContact.message_id == Message.id)
+        .where(PlannedContact.account_id == account.id,
+               Message.delivery_status.not_in(NOT_SENT))
+        .order_by(Message.id).limit(1))
+    return found
 
 
 async def _contacts(session: AsyncSession, account: Account) -> list[ContactPoint]:

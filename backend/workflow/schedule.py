@@ -66,32 +66,40 @@ async def _projected(session: AsyncSession, account_id: int, versions: list[Load
     if found is None:
         return [PlannedContactView(None, "unsegmented", None, None,
                                    "no segment of an active strategy matches this account")]
-    version, segment, account, zone = found
+    version, segment, account, zone, reachable = found
     today = debtor_today(now, zone)
     done = set((await session.scalars(select(PlannedContact.step).where(
         PlannedContact.account_id == account_id, PlannedContact.anchor == "due_date",
         PlannedContact.anchor_date == account.due_date))).all())
     upcoming = [s for s in segment.steps if s.id not in done
                 and account.due_date + timedelta(days=s.offset_days) >= today]
-    return [_projection(version, segment, step, account.due_date, zone)
+    return [_projection(version, segment, step, account.due_date, zone, reachable)
             for step in sorted(upcoming, key=lambda s: s.offset_days)[:PROJECTED_STEPS]]
 
 
 def _projection(version: LoadedVersion, segment: Segment, step: Step, due: date,
-                zone: str) -> PlannedContactView:
+                zone: str, reachable: set[str]) -> PlannedContactView:
     day = due + timedelta(days=step.offset_days)
     at = datetime.combine(day, step.window.start, tzinfo=debtor_zone(zone)).astimezone(UTC)
     reason = (f"{step.reason or step.id}: due date {step.offset_days:+d} d "
               f"(segment {segment.name}, if nothing changes before then)")
-    channel = None if step.action == "handoff" else step.channels[0]
+    channel = None if step.action == "handoff" else _first_reachable(step, reachable)
     return PlannedContactView(step.id, "projected", at, channel, reason,
                               f"{version.name} v{version.version}")
 
 
+def _first_reachable(step: Step, reachable: set[str]) -> str | None:
+    """The channel the sender would pick: the step's first one the debtor can be reached on.
+
+    None when there is none (the sender would block the step, `no_reachable_channel`).
+    """
+    return next((channel for channel in step.channels if channel in reachable), None)
 
 
 async def _segment_of(session: AsyncSession, account_id: int, versions: list[LoadedVersion],
-                      now: datetime) -> tuple[LoadedVersion, Segment, Account, str] | None:
+                      now: datetime
+                      ) -> tuple[LoadedVersion, Segment, Account, str, set[str]] | None:
+    """The account's segment, with the channels it matched on and those the sender may use."""
     row = (await session.execute(
         select(Account, Debtor, Portfolio.name, AccountRisk.score)
         .join(Debtor, Debtor.id == Account.debtor_id)
@@ -101,13 +109,16 @@ async def _segment_of(session: AsyncSession, account_id: int, versions: list[Loa
     if row is None:
         return None
     account, debtor, portfolio, risk = row
-    channels = set((await session.scalars(select(ContactPoint.channel).where(
+    points = (await session.execute(select(ContactPoint.channel, ContactPoint.wrong_party).where(
         ContactPoint.debtor_id == debtor.id, ContactPoint.opted_out_at.is_(None),
-        ContactPoint.consent.is_(True)))).all())
+        ContactPoint.consent.is_(True)))).all()
+    channels = {channel for channel, _ in points}  # as the planner matches segments
+    # The sender also skips a number that reached the wrong person (`ContactPoint.reachable`).
+    reachable = {channel for channel, wrong_party in points if not wrong_party}
     dpd = account.days_past_due(debtor_today(now, debtor.timezone))
     for version in versions:
         for segment in version.definition.segments:
             if matches(segment, dpd, account.current_balance, portfolio, risk,
                        debtor.preferred_language, channels):
-                return version, segment, account, debtor.timezone
+                return version, segment, account, debtor.timezone, reachable
     return None

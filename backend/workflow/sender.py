@@ -19,12 +19,14 @@ from backend.db.models import (
     PlannedContact,
     Promise,
 )
-from backend.db.models.enums import InstallmentStatus, Ownership, PromiseStatus
+from backend.db.models.enums import Direction, InstallmentStatus, Ownership, PromiseStatus
 from backend.services import audit
 from backend.services.compliance.gate import GateDecision
 from backend.services.compliance.service import ComplianceGate, mask
 from backend.services.delivery import envelope_in
 from backend.services.geo import debtor_zone
+from backend.services.outbox import CAMPAIGN_SENDER
+from backend.services.reminders import SENDER as REMINDER_SENDER
 from backend.services.row_locks import hold_account
 from backend.workflow.context import WorkflowContext
 from backend.workflow.render import render, whatsapp_template
@@ -211,9 +213,14 @@ async def _spaced_until(session: AsyncSession, contact: PlannedContact, step: St
 
 async def _campaign_send_times(session: AsyncSession, contact: PlannedContact, now: datetime
                                ) -> list[datetime]:
-    """When each of the account's other recent campaign messages was sent or is due to go."""
+    """When each of the account's other recent campaign messages was sent or is due to go.
+
+    The first reminder (`parley remind`) counts too: the same day, a step would repeat it.
+    """
     # Beyond the spacing (and a day for zone offsets) a message cannot share a local day.
     since = now - timedelta(days=SPACING_DAYS + 1)
+    recent = or_(Message.processed_at >= since, Message.created_at >= since,
+                 Message.delivery_status.in_(WAITING))
     rows = await session.execute(
         select(Message.delivery_status, Message.processed_at, Message.created_at,
                Message.entities)
@@ -221,10 +228,25 @@ async def _campaign_send_times(session: AsyncSession, contact: PlannedContact, n
         .where(PlannedContact.account_id == contact.account_id, PlannedContact.id != contact.id,
                PlannedContact.status.in_(("queued", "sent")),
                # Blocked by the gate when it fell due, it never left and takes no day.
-               Message.delivery_status != "blocked",
-               or_(Message.processed_at >= since, Message.created_at >= since,
-                   Message.delivery_status.in_(WAITING))))
-    return [_send_time(*row) for row in rows.all()]
+               Message.delivery_status != "blocked", recent))
+    times = [_send_time(*row) for row in rows.all()]
+    return times + await _reminder_send_times(session, contact.account_id, recent)
+
+
+async def _reminder_send_times(session: AsyncSession, account_id: int, recent: Any
+                               ) -> list[datetime]:
+    """When the account's recent first reminders were sent or are due to go."""
+    debtor_id = select(Account.debtor_id).where(Account.id == account_id).scalar_subquery()
+    rows = await session.execute(
+        select(Message.delivery_status, Message.processed_at, Message.created_at,
+               Message.entities)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Conversation.debtor_id == debtor_id, Message.direction == Direction.OUTBOUND,
+               Message.sender == REMINDER_SENDER, Message.delivery_status != "blocked",
+               recent))
+    # The spacing is per account: the debtor's other accounts' reminders are not counted.
+    return [_send_time(*row) for row in rows.all()
+            if envelope_in(row.entities).get("account_id") == account_id]
 
 
 def _send_time(status: str, processed_at: datetime | None, created_at: datetime,
@@ -361,7 +383,7 @@ def _outbound(contact: PlannedContact, step: Step, cp: ContactPoint, text: str,
     return OutboundMessage(
         key=ConversationKey(cp.channel, cp.address), text=text, purpose=Purpose.REMINDER,
         account_id=contact.account_id, template=whatsapp_template(step, contact.variant),
-        template_vars={"1": link or ""}, sender="workflow", idempotency_key=contact.key,
+        template_vars={"1": link or ""}, sender=CAMPAIGN_SENDER, idempotency_key=contact.key,
         language=language,
     )
 
