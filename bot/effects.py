@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 from bot.facts import Offer
@@ -65,6 +65,15 @@ class SetHardship:
 
 
 @dataclass(frozen=True)
+class SetContactHours:
+    """The debtor's own local hours: no message before `not_before` or after `not_after`
+    (12 CFR 1006.6(b)(1)); both None clears what they designated before."""
+
+    not_before: time | None = None
+    not_after: time | None = None
+
+
+@dataclass(frozen=True)
 class RecordOptOut:
     """No more messages to this address, to the debtor's addresses on the channels named
     ("stop texting me" written in the portal), or to any of the debtor's addresses."""
@@ -123,6 +132,7 @@ Effect = (
     | RecordDispute
     | SetStopState
     | SetHardship
+    | SetContactHours
     | RecordOptOut
     | MarkWrongParty
     | RecordPaymentClaim

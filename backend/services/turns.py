@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from backend.db.models import (
     Account,
     ContactPoint,
     Conversation,
+    Debtor,
     Handoff,
     Installment,
     Message,
@@ -239,6 +240,8 @@ class SqlTurnUnit:
         elif isinstance(effect, fx.MarkWrongParty):
             await ledger.mark_wrong_party(self.session, self.conversation.channel,
                                           self.conversation.address, self.origin)
+        elif isinstance(effect, fx.SetContactHours):
+            await self._contact_hours(effect)
         elif isinstance(effect, fx.Audit):
             await audit.record(self.session, occurred_at=self.origin.now, actor="bot",
                                action=effect.action, subject_type="conversation",
@@ -291,6 +294,27 @@ class SqlTurnUnit:
                                    "conversation_id": self.conversation.id})
         return None
 
+    async def _contact_hours(self, effect: fx.SetContactHours) -> None:
+        """Store the hours on every debtor record of the person writing (12 CFR 1006.6(b)(1):
+        inconvenient until they say otherwise), with an audit event naming the message."""
+        at_address = select(ContactPoint.debtor_id).where(
+            ContactPoint.channel == self.conversation.channel,
+            ContactPoint.address == self.conversation.address)
+        known = {self.conversation.debtor_id, self.account.debtor_id if self.account else None}
+        debtors = (await self.session.scalars(select(Debtor).where(
+            Debtor.id.in_({d for d in known if d is not None}) | Debtor.id.in_(at_address)
+        ))).all()
+        hours = {"not_before": _iso(effect.not_before), "not_after": _iso(effect.not_after)}
+        for debtor in debtors:
+            debtor.contact_not_before = effect.not_before
+            debtor.contact_not_after = effect.not_after
+            await audit.record(self.session, occurred_at=self.origin.now, actor="bot",
+                               action="debtor.inconvenient_hours", subject_type="debtor",
+                               subject_id=debtor.id, data={
+                                   **hours, "message_id": self.message.id,
+                                   "conversation_id": self.conversation.id,
+                                   "channel": self.conversation.channel})
+
     async def _opt_out(self, effect: fx.RecordOptOut) -> None:
         key = self.context.key
         await record_opt_out(self.session, key, effect.reason, self.origin.now)
@@ -331,6 +355,10 @@ class SqlTurnUnit:
         await audit.record(self.session, occurred_at=now, actor="bot", action="turn",
                            subject_type="message", subject_id=self.message.id,
                            data={"conversation_id": self.conversation.id, **summary})
+
+
+def _iso(at: time | None) -> str | None:
+    return at.strftime("%H:%M") if at is not None else None
 
 
 def _store_parse(message: Message, conversation: Conversation, parse: Parse) -> None:

@@ -16,6 +16,7 @@ from bot.dialogs import (
     handoff,
     hardship,
     identity,
+    inconvenient,
     moves,
     negotiation,
     opt_out,
@@ -127,6 +128,14 @@ _check_table()
 
 def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     """The dialog's answer to one turn: replies, effects and the next state."""
+    hours = inconvenient.designation(turn.text)
+    if hours is None:
+        return _step(state, turn, facts)
+    # Heard whatever the intent, before verification too: the acknowledgement names no debt.
+    return inconvenient.heard(hours, turn, Outcome(state), lambda t: _step(state, t, facts))
+
+
+def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     out = Outcome(state)
     verified = state.is_verified(turn.now)
     if turn.intent == STALE_CHOICE:  # never a misunderstanding: no step toward a handoff

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.db.base import Base
@@ -27,6 +27,10 @@ class Debtor(Base):
     # When the debtor gave prior written consent to texts and other electronic contact; where
     # a place requires it (rules.yml `written_consent`), outreach on those channels waits for it.
     written_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Local hours the debtor called inconvenient (12 CFR 1006.6(b)(1)): nothing before
+    # `contact_not_before` or after `contact_not_after` until they say otherwise.
+    contact_not_before: Mapped[time | None] = mapped_column(Time)
+    contact_not_after: Mapped[time | None] = mapped_column(Time)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     contacts: Mapped[list[ContactPoint]] = relationship(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from functools import cache, lru_cache
 from typing import Any
 
@@ -64,6 +64,9 @@ class GateFacts:
     acknowledgements: tuple[SentRecord, ...] = ()  # every stop acknowledgement, of any age
     paid_off: str | None = None  # paid / settled / closed: nothing is left to collect
     written_consent_at: datetime | None = None  # the debtor's written consent to e-contact
+    # The local hours the debtor called inconvenient: nothing before / after these.
+    contact_not_before: time | None = None
+    contact_not_after: time | None = None
 
 
 async def load_facts(
@@ -98,6 +101,8 @@ async def load_facts(
                                if r.purpose == Purpose.STOP_ACKNOWLEDGEMENT),
         paid_off=_paid_off(account),
         written_consent_at=debtor.written_consent_at if debtor else None,
+        contact_not_before=debtor.contact_not_before if debtor else None,
+        contact_not_after=debtor.contact_not_after if debtor else None,
     )
 
 

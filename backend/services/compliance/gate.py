@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from backend.services.compliance.debt_mentions import Mention, debt_mention
 from backend.services.compliance.facts import GateFacts, SentRecord
-from backend.services.compliance.hours import window_state
+from backend.services.compliance.hours import WindowState, window_state
 from backend.services.compliance.rules import Cap, ComplianceRules
 from bot.messages import OutboundMessage, Purpose
 
@@ -205,8 +206,11 @@ def _account_terms(facts: GateFacts) -> tuple[str | None, ...]:
 
 
 def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
-    """08:00-21:00 in every zone the debtor may be in; one reply to a debtor who just wrote."""
-    # compliance.md A.1 items 1-3 (12 CFR 1006.6(b)(1)(i)), measured at send time (item 2).
+    """08:00-21:00 in every zone the debtor may be in, narrowed by the hours the debtor called
+    inconvenient; one reply to a debtor who just wrote."""
+    # compliance.md A.1 items 1-3 (12 CFR 1006.6(b)(1)(i)), measured at send time (item 2);
+    # items 4-5 (1006.6(b)(1), comment 6(b)(1)-2): the debtor's own hours narrow the window,
+    # and writing inside them earns the same one reply.
     if ctx.out.purpose in CONFIRMATIONS:
         return None  # C item 45: the confirmation is due within minutes, whatever the hour.
     zones = ctx.facts.zones
@@ -214,8 +218,9 @@ def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
         if _answers_fresh_inbound(ctx):
             return None
         return _block("no_location_signal", "compliance.md A.1 item 3")
-    state = window_state(ctx.now, zones, ctx.rules.quiet_start, ctx.rules.quiet_end)
-    info = {"zones": list(zones), "local_times": state.local_times}
+    start, end, designated = _allowed_hours(ctx)
+    state = window_state(ctx.now, zones, start, end) if start < end else _never_open(ctx, zones)
+    info = {"zones": list(zones), "local_times": state.local_times, **designated}
     if state.open:
         return GateDecision(ALLOW, PASS, details=info)
     if state.closed_since and _answers_fresh_inbound(ctx) and not _replied_since(
@@ -227,6 +232,33 @@ def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
         return _block("no_allowed_hours", "compliance.md A.1 item 3", **info)
     return GateDecision(DEFER, "quiet_hours", "compliance.md A.1 items 1-2 (1006.6(b)(1)(i))",
                         not_before=state.next_open, details=info)
+
+
+def _allowed_hours(ctx: _Ctx) -> tuple[time, time, dict[str, Any]]:
+    """The default window narrowed by the debtor's designation, and what to audit of it."""
+    rules, facts = ctx.rules, ctx.facts
+    start, end = rules.quiet_start, rules.quiet_end
+    if facts.contact_not_before is None and facts.contact_not_after is None:
+        return start, end, {}
+    if facts.contact_not_before is not None:
+        start = max(start, facts.contact_not_before)
+    if facts.contact_not_after is not None:
+        end = min(end, facts.contact_not_after)
+    return start, end, {"designated_hours": {
+        "not_before": _hhmm(facts.contact_not_before), "not_after": _hhmm(facts.contact_not_after),
+        "allowed": f"{start:%H:%M}-{end:%H:%M}"}}
+
+
+def _hhmm(at: time | None) -> str | None:
+    return f"{at:%H:%M}" if at is not None else None
+
+
+def _never_open(ctx: _Ctx, zones: tuple[str, ...]) -> WindowState:
+    """No hour is left: closed since the day began, never opening (the reply may still go)."""
+    state = window_state(ctx.now, zones, ctx.rules.quiet_start, ctx.rules.quiet_end)
+    day_start = min(ctx.now.astimezone(ZoneInfo(z)).replace(hour=0, minute=0, second=0,
+                                                           microsecond=0) for z in zones)
+    return WindowState(False, None, day_start.astimezone(ctx.now.tzinfo), state.local_times)
 
 
 def check_frequency(ctx: _Ctx) -> GateDecision | None:
