@@ -140,9 +140,14 @@ def check_opt_out(ctx: _Ctx) -> GateDecision | None:
     since = contact.opted_out_at
     confirmed = any(at >= since for at in ctx.facts.confirmations_at) or any(
         ack.at >= since for ack in ctx.facts.acknowledgements)
-    # A cease written with the opt-out is acknowledged instead of confirmed: still one message.
-    if ctx.out.purpose in CONFIRMATIONS and not confirmed:
-        return GateDecision(ALLOW, ctx.out.purpose.value, "compliance.md C item 45")
+    if ctx.out.purpose == Purpose.OPT_OUT_CONFIRMATION and not confirmed:
+        return GateDecision(ALLOW, "opt_out_confirmation", "compliance.md C item 45")
+    # A cease written with the opt-out (opted out since the message this answers) is
+    # acknowledged instead of confirmed: still one message. An older opt-out stays silent.
+    answered = ctx.facts.latest_inbound_at
+    if (ctx.out.purpose == Purpose.STOP_ACKNOWLEDGEMENT and not confirmed
+            and answered is not None and since >= answered):
+        return GateDecision(ALLOW, "stop_acknowledgement", "compliance.md C item 45")
     return _block("opted_out", "compliance.md A.3 items 13-15, C items 43-45")
 
 
