@@ -195,7 +195,9 @@ def test_an_agent_takes_over_an_sms_escalation_and_hands_it_back_to_the_bot(
             expect(page.locator("#reply-text")).to_have_value(
                 "We have received your dispute. Collection is paused while we verify the "
                 "debt; we will send you the verification.")
-            reply = "Hi, this is Sam. I have paused collection while we check this."
+            # Nothing about the debt: the person is not verified (the gate reads the words, so
+            # "I have paused collection" would be held whatever the box says).
+            reply = "Hi, this is Sam from the team. I am looking into this and will write here."
             page.locator("#reply-text").fill(reply)
             page.get_by_label("Mentions the debt").uncheck()
             page.get_by_role("button", name="Send", exact=True).click()
