@@ -144,7 +144,7 @@ class Engine:
         if ctx.ownership != "bot":  # read for the agent (and the trainers), but not answered
             if ctx.facts is not None and identity.is_answer(state, turn, ctx.facts):
                 await unit.record_parse(None)  # a date of birth or a ZIP is nobody's example
-            return None, Outcome(state)
+            return None, router.heard_while_owned(state, turn)
         out = router.step(state, turn, ctx.facts)
         if out.identity_answer:
             await unit.record_parse(None)

@@ -28,6 +28,7 @@ from bot.dialogs import (
     stop_states,
 )
 from bot.dialogs.base import MENU, DialogState, Outcome, Turn
+from bot.effects import Handoff, SetContactHours
 from bot.facts import Facts
 from nlu.types import INTENTS
 
@@ -133,6 +134,23 @@ def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
         return _step(state, turn, facts)
     # Heard whatever the intent, before verification too: the acknowledgement names no debt.
     return inconvenient.heard(hours, turn, Outcome(state), lambda t: _step(state, t, facts))
+
+
+def heard_while_owned(state: DialogState, turn: Turn) -> Outcome:
+    """What binds the collector even while a person owns the conversation: recorded, never
+    answered here (the person answers). Hours called inconvenient (12 CFR 1006.6(b)(1),
+    compliance.md items 4-5) and a written cease (A.3 item 16) take effect on receipt, not
+    when an agent happens to read them."""
+    out = Outcome(state)
+    hours = inconvenient.designation(turn.text)
+    if hours is not None:
+        out.do(SetContactHours(hours.not_before, hours.not_after))
+    if cease.stated(turn.text):
+        # Read on a copy: the person keeps the conversation and the dialog's memory.
+        reading = DialogState.from_dict(state.to_dict())
+        ceased = opt_out.opt_out(Outcome(reading), replace(turn, intent="opt_out"))
+        out.do(*(e for e in ceased.effects if not isinstance(e, Handoff)))
+    return out
 
 
 def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
