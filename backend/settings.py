@@ -26,6 +26,7 @@ PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-sec
 DEFAULT_SQLITE_PATH = Path("var/parley.db")
 SECRET_KEY_FILE = Path("var/secret_key")
 MIB = 1024 * 1024
+SHIPPED_POLICIES = Path(__file__).resolve().parent / "policies"
 CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -60,7 +61,9 @@ class Settings(BaseSettings):
     nlu_confidence_threshold: float = Field(0.5, ge=0.0, le=1.0)
     nlu_reload_seconds: float = Field(default=5.0, ge=0.0)
 
-    policy_dir: Path = Path("backend/policies")
+    # The shipped policies, wherever Parley is started from (a relative POLICY_DIR is read
+    # from the working directory).
+    policy_dir: Path = SHIPPED_POLICIES
     import_dir: Path = Path("var/imports")
     max_body_bytes: int = Field(default=MIB, ge=1024)
     max_upload_bytes: int = Field(default=200 * MIB, ge=1024)
@@ -114,6 +117,15 @@ class Settings(BaseSettings):
             name = (info.field_name or "").upper()
             raise ValueError(f"{name} must be an http:// or https:// URL with a host")
         return str(value).strip()
+
+    @field_validator("policy_dir")
+    @classmethod
+    def _policy_dir(cls, value: Path) -> Path:
+        # A mistyped folder would negotiate on the built-in defaults, not the creditor's terms.
+        if not value.is_dir():
+            raise ValueError(f"POLICY_DIR {value} is not a folder (the creditors' policies, "
+                             "default.yml in it)")
+        return value
 
     @field_validator("redis_url")
     @classmethod

@@ -146,3 +146,15 @@ def test_a_broken_policy_file_stops_serve_with_one_line_naming_it(
     lines = _refused(["serve"], {**env, "POLICY_DIR": str(policies)})
     [line] = [line for line in lines if "invalid policy" in line]
     assert str(policies / "default.yml") in line and field in line
+
+
+def test_a_policy_folder_that_is_not_there_is_refused(env: dict[str, str], tmp_path: Path
+                                                      ) -> None:
+    missing = tmp_path / "polcies"
+    [line] = _refused(["db", "upgrade"], {**env, "POLICY_DIR": str(missing)})
+    assert "POLICY_DIR" in line and str(missing) in line
+
+
+def test_the_shipped_policies_are_read_wherever_parley_starts(env: dict[str, str]) -> None:
+    settings = Settings()  # the fixture's working directory is a temporary one
+    assert (settings.policy_dir / "default.yml").is_file()
