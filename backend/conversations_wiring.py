@@ -134,7 +134,8 @@ def install_conversations(app: FastAPI | None, container: Container) -> None:
     handoffs = services.get("handoffs") or _own_handoffs(container)
     outbox = ServicesOutbox(services)
     deps = TurnDeps(container.sessions, container.clock, policies, links, lambda: outbox,
-                    handoffs.open_handoff, handoffs.reopen_on_debtor_message)
+                    handoffs.open_handoff, handoffs.reopen_on_debtor_message,
+                    handoffs.release_opt_out_hold)
     renderer = Renderer()
     engine = Engine(SqlTurnStore(deps), states, interpreter, outbox=outbox, renderer=renderer)
     services.update({

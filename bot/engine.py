@@ -11,6 +11,7 @@ from bot.dialogs import carrier_keywords, identity, opt_out, router, stop_states
 from bot.dialogs.base import DialogState, Outcome, Said, Turn
 from bot.effects import Handoff
 from bot.entity_choice import chosen_entities
+from bot.facts import Facts
 from bot.messages import Choice, OutboundMessage, Reply
 from bot.ports import Outbox, OutboxDecision, TurnContext, TurnStore, TurnUnit
 from bot.responses import LOCALES, RenderContext, Renderer
@@ -134,7 +135,7 @@ class Engine:
             return None, carrier_keywords.answer(Outcome(state), carrier, ctx.facts)
         hold = stop_states.held(ctx.facts)
         if hold or (state.stopped and ctx.facts is None):
-            if _acknowledged(state, hold) and ctx.facts is not None:
+            if _acknowledged(state, ctx.facts, hold) and ctx.facts is not None:
                 return await self._read_after_stop(unit, state)
             return None, _held(state, ctx, hold)
         # What stopped the bot was cleared by a person (or the debtor opted back in): the
@@ -249,24 +250,36 @@ def _held(state: DialogState, ctx: TurnContext, hold: str | None) -> Outcome:
 
     Attorney, bankruptcy, deceased, cease and dispute need a person to read what the debtor
     wrote (an attorney's details, an executor) even after the conversation was handed back;
-    an address whose own STOP or "wrong number" the bot acknowledged stays quiet.
+    an address whose own STOP or "wrong number" the bot acknowledged (or whose own opt-out is
+    on record) stays quiet.
     """
     out = Outcome(state)
-    if ctx.ownership == "bot" and not _acknowledged(state, hold):
+    if ctx.ownership == "bot" and not _acknowledged(state, ctx.facts, hold):
         out.do(Handoff("inbound_on_hold", "legal", 1, hold))
     return out
 
 
-def _acknowledged(state: DialogState, hold: str | None) -> bool:
-    """The bot itself acknowledged this address's STOP or wrong number."""
-    return state.stopped and hold in (None, "opted_out", "wrong_party")
+def _acknowledged(state: DialogState, facts: Facts | None, hold: str | None) -> bool:
+    """The bot itself acknowledged this address's STOP or wrong number, or the address's own
+    opt-out is on record and nothing else holds the account.
+
+    The record, not the dialog's memory, speaks for a STOP: the memory is gone after a
+    restart or its TTL, and a new portal visitor inherits the account's opt-out without it.
+    """
+    if state.stopped and hold in (None, "opted_out", "wrong_party"):
+        return True
+    return hold == "opted_out" and facts is not None and not facts.contact_wrong_party and not (
+        set(facts.stop_states) & stop_states.HOLDS)
 
 
 def _chosen(text: str, choices: list[list[str]]) -> tuple[str, dict[str, str]] | None:
     """The choice a reply picks, by its number ("2", "option 2", "the second one"), its label
     or its value (a button's data)."""
     answer = text.strip().rstrip(".!").casefold()
-    number = _choice_number(answer, len(choices))
+    if {value for _, value in choices} == YES_OR_NO:
+        number = _button_number(answer)
+    else:
+        number = _choice_number(answer, len(choices))
     for n, (label, value) in enumerate(choices, start=1):
         if n == number or answer in (label.casefold(), value.casefold()):
             kind, _, arg = value.partition(":")
@@ -281,6 +294,8 @@ def _chosen(text: str, choices: list[list[str]]) -> tuple[str, dict[str, str]] |
 BUTTON_RE = re.compile(r"(option|intent):([a-z_0-9]+)")
 # Buttons bound to what was on the table then; menu buttons (balance, a person) still hold.
 BOUND_TO_THEIR_MESSAGE = frozenset({"affirm", "deny"})
+# A confirmation's two buttons: a yes or no to a sum on a day.
+YES_OR_NO = frozenset({"intent:affirm", "intent:deny"})
 
 
 def _pressed(text: str) -> tuple[str, dict[str, str]] | None:
@@ -307,6 +322,7 @@ _COURTESY = re.compile(r"[\s,]+(?:please|pls|plz|porfa|porfavor|por favor|thanks
 # Only whole answers that name a position: "I can pay 2" names an amount, not option 2.
 _NUMBERED = re.compile(
     r"(?:(?:the|la|el)\s+)?(?:(?:option|opci[oó]n|number|n[uú]mero|#)\s*)?(\d{1,2})")
+_BUTTON = re.compile(r"(?:(?:option|opci[oó]n|number|n[uú]mero|#)\s*)?(\d)")
 _ORDINAL = re.compile(
     r"(?:(?:the|la|el)\s+)?(?:(?:option|opci[oó]n|number|n[uú]mero)\s+)?(\w+)"
     r"(?:\s+(?:one|option|opci[oó]n))?")
@@ -323,6 +339,14 @@ def _choice_number(answer: str, count: int) -> int | None:
         return None
     word = ordinal.group(1)
     return count if word in ("last", "ultima", "última", "ultimo", "último") else ORDINALS.get(word)
+
+
+def _button_number(answer: str) -> int | None:
+    """The button a yes or no names by its number: only the digit a text message types for
+    it ("1", "option 2"). "The 1st", "el primero", "el dos" name a day of the month there,
+    a day other than the one asked about, so the NLU reads them."""
+    numbered = _BUTTON.fullmatch(_COURTESY.sub("", answer))
+    return None if numbered is None else int(numbered.group(1))
 
 
 def _choices_of(replies: list[SentReply]) -> list[list[str]]:

@@ -33,6 +33,10 @@ REOPEN_TO_HUMAN = (
     StopState.DISPUTE,
 )
 
+# What an older bot opened when an address it had opted out wrote again ("hello" handed to
+# the legal queue): the debtor's own STOP needed no person, and their START ends it.
+OPT_OUT_HOLD = ("inbound_on_hold", "opted_out")
+
 
 class HandoffError(Exception):
     """A handoff operation that cannot be done."""
@@ -177,6 +181,26 @@ class HandoffService:
         return await self._record(
             session, conversation, "resolved", before, handoff, now, actor, note_id=note_id
         )
+
+    async def release_opt_out_hold(
+        self, session: AsyncSession, conversation_id: int, *, now: datetime,
+        actor: Actor = BOT_ACTOR,
+    ) -> Transition:
+        """The debtor opted back in: a conversation queued only because its opted-out address
+        wrote again goes back to the bot. A handoff for anything else, one a person claimed,
+        or an account a stop-state keeps from the bot stays as it is."""
+        conversation = await self._conversation(session, conversation_id)
+        handoff = await self.current_handoff(session, conversation.id)
+        unchanged = Transition(conversation.id, "returned", conversation.ownership,
+                               conversation.ownership, changed=False)
+        if (conversation.ownership != QUEUED or handoff is None
+                or (handoff.reason, handoff.note) != OPT_OUT_HOLD
+                or await self._human_stop_state(session, conversation) is not None):
+            return unchanged
+        before = await self._move(session, conversation, "return", agent_id=None)
+        handoff.status, handoff.closed_at = RETURNED, now
+        return await self._record(session, conversation, "returned", before, handoff, now,
+                                  actor, cause="opted_in")
 
     async def reopen_on_debtor_message(
         self, session: AsyncSession, conversation_id: int, *, now: datetime

@@ -56,6 +56,7 @@ class TurnDeps:
     outbox: Callable[[], Outbox]
     open_handoff: HandoffOpener | None = None  # HandoffService.open_handoff when installed
     reopen: HandoffOpener | None = None  # HandoffService.reopen_on_debtor_message
+    release_hold: HandoffOpener | None = None  # HandoffService.release_opt_out_hold
 
 
 class SqlTurnStore:
@@ -230,6 +231,9 @@ class SqlTurnUnit:
             await self._opt_out(effect)
         elif isinstance(effect, fx.RecordOptIn):
             await record_opt_in(self.session, self.context.key, effect.keyword, self.origin.now)
+            if self.deps.release_hold is not None:  # a hold an older bot opened for the opt-out
+                await self.deps.release_hold(self.session, self.conversation.id,
+                                             now=self.origin.now)
         elif isinstance(effect, fx.MarkWrongParty) and self.conversation.channel == Channel.WEB:
             # The portal's address is the account, not a person: the wrong person got the link
             # through an address a person must find and mark (the reminders keep using it).
