@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.cli.runtime import command_container, run
 from backend.console import users
 from backend.console.passwords import MIN_PASSWORD_LENGTH, WeakPassword
+from backend.console.permissions import takes_queues
 from backend.db.migrate import upgrade
 from backend.db.models import AgentUser
 from backend.db.models.enums import Role
@@ -34,16 +35,17 @@ def create(
     ] = None,
     queue: Annotated[
         list[str] | None,
-        typer.Option(help="a queue of the queues file the user works (repeat); an agent with "
-                          "queues sees and claims only those (default: all)"),
+        typer.Option(help="a queue of the queues file the agent works (repeat; agents only); "
+                          "an agent with queues sees and claims only those (default: all)"),
     ] = None,
 ) -> None:
     """Create a console user; `--role admin` for the first one."""
     settings = Settings()
     known = configured_queues(settings)
     try:
-        queues = known.known(queue or ())  # before the password prompt: nothing to retype
-    except UnknownQueue as error:
+        users.queues_apply(role, queue or ())  # before the password prompt: nothing to retype
+        queues = known.known(queue or ())
+    except (users.QueuesNotTaken, UnknownQueue) as error:
         typer.echo(f"not created: {error}", err=True)
         raise typer.Exit(1) from None
     secret = password or _prompt_password()
@@ -67,11 +69,22 @@ def create(
 
 
 @app.command("unlock")
-def unlock(email: Annotated[str, typer.Option(help="the locked user's email")]) -> None:
+def unlock(
+    email: Annotated[str | None, typer.Argument(help="the locked user's login email")] = None,
+    email_option: Annotated[
+        str | None, typer.Option("--email", help="the same, as a flag (the older form)")
+    ] = None,
+) -> None:
     """Lift a login lockout early."""
-
-    _change(email, lambda s, agent, now: users.unlock(s, agent.id, actor="cli", now=now))
-    typer.echo(f"unlocked {email}")
+    if email is not None and email_option is not None and email != email_option:
+        typer.echo("give the email once: as EMAIL or as --email", err=True)
+        raise typer.Exit(2)
+    who = email or email_option
+    if who is None:
+        typer.echo("give the locked user's email: parley agents unlock EMAIL", err=True)
+        raise typer.Exit(2)
+    _change(who, lambda s, agent, now: users.unlock(s, agent.id, actor="cli", now=now))
+    typer.echo(f"unlocked {who}")
 
 
 @app.command("disable")
@@ -107,10 +120,27 @@ def set_password(email: Email) -> None:
 def set_role(
     email: Email, role: Annotated[Role, typer.Argument(help="what the user may do")],
 ) -> None:
-    """Change what the user may do (from their next request)."""
-    _change(email, lambda s, agent, now: users.set_role(s, agent.id, role, actor="cli",
-                                                        now=now))
-    typer.echo(f"{email} is now {role.value}")
+    """Change what the user may do (from their next request); the queues an agent was given
+    are kept through a promotion and limit them again as an agent (the output says so)."""
+    queues: tuple[str, ...] = ()
+
+    async def change(session: AsyncSession, agent: AgentUser, now: datetime) -> None:
+        nonlocal queues
+        await users.set_role(session, agent.id, role, actor="cli", now=now)
+        queues = await users.queues_of(session, agent.id)
+
+    _change(email, change)
+    typer.echo(f"{email} is now {role.value}{_queues_note(role, queues)}")
+
+
+def _queues_note(role: Role, queues: tuple[str, ...]) -> str:
+    """What the user's stored queues mean in their new role, if they have any."""
+    if not queues:
+        return ""
+    names = ", ".join(queues)
+    if takes_queues(role.value):
+        return f", limited to the queues {names}"
+    return f"; their queues ({names}) are kept and limit them again if made an agent"
 
 
 def _prompt_password() -> str:

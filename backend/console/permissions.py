@@ -63,6 +63,12 @@ def home_path(role: str) -> str:
     return "/console/login"
 
 
+def takes_queues(role: str) -> bool:
+    """Whether assigned queues limit `role`: agents' do; supervisors and admins always work
+    every queue, and trainers work none."""
+    return allowed(role, Perm.VIEW_QUEUE) and not allowed(role, Perm.OVERRIDE)
+
+
 def limited_to(role: str, queues: tuple[str, ...]) -> tuple[str, ...]:
     """The only queues a user works: an agent's assigned ones; empty (every queue) for an
     agent with none assigned and for supervisors and admins."""

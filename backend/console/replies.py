@@ -23,7 +23,10 @@ from bot.ports import OutboxDecision
 from bot.responses import LOCALES, RenderContext, Renderer
 
 log = logging.getLogger(__name__)
+# A reply on a channel with no adapter here may take what an SMS does (Twilio's 1,600), the
+# least any channel carries.
 MAX_REPLY_LENGTH = 1600
+TOO_LONG = "too_long"
 # Outbound rows that never reached the debtor (and so disclosed nothing).
 NOT_SENT = (DeliveryStatus.BLOCKED, DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED)
 
@@ -65,6 +68,8 @@ def explain(reason: str | None) -> str | None:
     if reason.startswith("stop_state:"):
         state = reason.split(":", 1)[1]
         return f"Collection is stopped on this account ({state}); nothing may be sent."
+    if reason.startswith(f"{TOO_LONG}:"):
+        return _too_long(reason)
     return REFUSALS.get(reason, f"Refused by the compliance gate ({reason}).")
 
 
@@ -87,8 +92,11 @@ async def send_agent_reply(
         # compliance.md A.2 item 9, A.4 item 17: the words decide, not the box the agent
         # ticked; a text about the debt carries the mini-Miranda and needs a verified person.
         discusses_debt = discusses_debt or await _mentions_debt(session, conversation, text)
-        framing = await _framing(session, container, conversation, text[:MAX_REPLY_LENGTH],
-                                 discusses_debt)
+        framing = await _framing(session, container, conversation, text, discusses_debt)
+        room = reply_room(container, conversation.channel)
+        if len(framing.text) > room:  # the adapter would cut it, the opt-out line first
+            reason = f"{TOO_LONG}:{len(framing.text)}:{room}"
+            return ReplyOutcome("blocked", reason, explain(reason))
         outbound = _outbound(conversation, agent_id, framing.text, discusses_debt,
                              recipient_verified or framing.verified, nonce, framing.locale)
         earlier = await _same_reply(session, outbound)
@@ -101,6 +109,26 @@ async def send_agent_reply(
         await outbox.send([decision.message_id])
     return ReplyOutcome(decision.status, decision.reason, explain(decision.reason),
                         decision.message_id)
+
+
+def reply_room(container: Container, channel: str) -> int:
+    """How many characters a reply, framed, may take on `channel`: what its adapter sends
+    whole (every part it may split into), else MAX_REPLY_LENGTH."""
+    adapter = (container.services.get("adapters") or {}).get(channel)
+    if adapter is None:
+        return MAX_REPLY_LENGTH
+    return int(adapter.limits.max_chars * adapter.limits.max_parts)
+
+
+def _too_long(reason: str) -> str:
+    """The sentence for `too_long:<framed length>:<limit>`."""
+    length, _, room = reason.removeprefix(f"{TOO_LONG}:").partition(":")
+    if not (length.isdecimal() and room.isdecimal()):
+        return "The reply is too long for this channel."
+    over = int(length) - int(room)
+    return (f"The reply is too long for this channel: with the disclosure and opt-out line it "
+            f"is {int(length):,} characters, the limit is {int(room):,}; remove {over:,} "
+            f"character{'' if over == 1 else 's'}.")
 
 
 async def _same_reply(session: AsyncSession, outbound: OutboundMessage) -> Message | None:

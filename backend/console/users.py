@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, case, delete, func, literal, not_, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.console.passwords import dummy_hash, hash_password, verify_password
+from backend.console.permissions import Perm, allowed, takes_queues
 from backend.db.models import AgentQueue, AgentUser
 from backend.db.models.enums import Role
 from backend.db.types import UtcDateTime
@@ -38,6 +39,10 @@ class InvalidEmail(InvalidAgent):
 
 class InvalidName(InvalidAgent):
     """A blank, overlong or unprintable name."""
+
+
+class QueuesNotTaken(InvalidAgent):
+    """Queues given for a role they never limit."""
 
 
 class UnknownAgent(LookupError):
@@ -90,8 +95,10 @@ async def create_agent(
 ) -> AgentUser:
     """A new console user (the password is hashed; weak passwords are refused); `queues`
     must all be queues of `known` (the shipped queues file when not given), else
-    UnknownQueue before anything is written."""
+    UnknownQueue, and only an agent takes any, else QueuesNotTaken, before anything is
+    written."""
     email, name = valid_email(email), valid_name(name)
+    queues_apply(Role(role), queues)
     queues = known_queues(queues, known)
     if await session.scalar(select(AgentUser.id).where(AgentUser.email == email)):
         raise AgentExists(f"an agent with email {email} already exists")
@@ -175,10 +182,11 @@ async def _succeeded(session: AsyncSession, agent_id: int, now: datetime) -> boo
 
 
 async def unlock(session: AsyncSession, agent_id: int, *, actor: str, now: datetime) -> None:
-    """Lift a lockout early (admin); the agent's open sessions end too."""
+    """Lift a lockout early (admin); the agent's open sessions end too. UnknownAgent when
+    there is no such user."""
     agent = await session.get(AgentUser, agent_id)
     if agent is None:
-        return
+        raise UnknownAgent(f"no console user with id {agent_id}")
     agent.failed_logins, agent.locked_until = 0, None
     await end_sessions(session, agent_id)
     await audit.record(session, occurred_at=now, actor=actor, action="agent.unlocked",
@@ -199,10 +207,12 @@ async def set_disabled(
     session: AsyncSession, agent_id: int, disabled: bool, *, actor: str, now: datetime
 ) -> bool:
     """Disable a user (login refused, every session ended) or enable them again; False when
-    there was nothing to change. The hash is kept behind a marker, as `passwd -l` does, so
-    enabling restores the password the user had."""
+    there was nothing to change, UnknownAgent when there is no such user. The hash is kept
+    behind a marker, as `passwd -l` does, so enabling restores the password the user had."""
     agent = await session.get(AgentUser, agent_id)
-    if agent is None or is_disabled(agent) == disabled:
+    if agent is None:
+        raise UnknownAgent(f"no console user with id {agent_id}")
+    if is_disabled(agent) == disabled:
         return False
     stored = agent.password_hash.removeprefix(DISABLED)
     agent.password_hash = DISABLED + stored if disabled else stored
@@ -258,6 +268,15 @@ async def end_sessions(session: AsyncSession, agent_id: int) -> None:
     )
 
 
+def queues_apply(role: Role, queues: tuple[str, ...] | list[str]) -> None:
+    """QueuesNotTaken when `queues` are given for a role they would never limit (stored, they
+    would silently start limiting the user on a later demotion to agent)."""
+    if not queues or takes_queues(role.value):
+        return
+    works = "every queue" if allowed(role.value, Perm.VIEW_QUEUE) else "no queue"
+    raise QueuesNotTaken(f"queues limit agents only; a {role.value} works {works}")
+
+
 def known_queues(queues: tuple[str, ...], known: QueueConfig | None = None) -> tuple[str, ...]:
     """`queues` without repeats, each one a queue of `known` (the shipped queues file when
     not given); else UnknownQueue, naming the bad names and the known ones (an agent limited
@@ -297,3 +316,13 @@ async def count_agents(session: AsyncSession) -> int:
 async def list_agents(session: AsyncSession) -> list[AgentUser]:
     """Every console user by name."""
     return list(await session.scalars(select(AgentUser).order_by(AgentUser.name)))
+
+
+async def assigned_queues(session: AsyncSession) -> dict[int, tuple[str, ...]]:
+    """Each console user's stored queues (users with none are absent), for the Agents page."""
+    rows = await session.execute(
+        select(AgentQueue.agent_id, AgentQueue.queue).order_by(AgentQueue.queue))
+    assigned: dict[int, tuple[str, ...]] = {}
+    for agent_id, queue in rows.all():
+        assigned[agent_id] = (*assigned.get(agent_id, ()), queue)
+    return assigned

@@ -11,7 +11,7 @@ from backend.console import users
 from backend.console.deps import ConsoleRoute, Viewer, back_to, render, viewer_dep
 from backend.console.notices import notice_for
 from backend.console.passwords import WeakPassword
-from backend.console.permissions import Perm
+from backend.console.permissions import Perm, takes_queues
 from backend.db.models.enums import Role
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
@@ -23,12 +23,14 @@ PAGE = "/console/agents"
 async def agents_page(
     request: Request, container: ContainerDep, viewer: Admin, notice: str | None = None,
 ) -> Response:
-    """Every console user with role and lock state."""
+    """Every console user with role, queues and lock state."""
     async with container.sessions() as db:
         agents = await users.list_agents(db)
+        assigned = await users.assigned_queues(db)
     return render(request, "agents.html", {
         "agents": agents, "roles": [r.value for r in Role], "now": container.clock.now(),
         "notice": notice_for(notice), "disabled": users.is_disabled,
+        "assigned": assigned, "takes_queues": takes_queues,
     })
 
 
@@ -60,8 +62,11 @@ async def create_agent(
 @router.post("/agents/{agent_id}/unlock")
 async def unlock(agent_id: int, container: ContainerDep, viewer: Admin) -> Response:
     """Lift a lockout early."""
-    async with container.sessions.begin() as db:
-        await users.unlock(db, agent_id, actor=viewer.actor, now=container.clock.now())
+    try:
+        async with container.sessions.begin() as db:
+            await users.unlock(db, agent_id, actor=viewer.actor, now=container.clock.now())
+    except users.UnknownAgent:
+        return back_to(PAGE, notice="not_found")
     return back_to(PAGE, notice="unlocked")
 
 
@@ -71,18 +76,24 @@ async def disable(agent_id: int, container: ContainerDep, viewer: Admin) -> Resp
     themselves out)."""
     if agent_id == viewer.id:
         return back_to(PAGE, notice="not_yourself")
-    async with container.sessions.begin() as db:
-        await users.set_disabled(db, agent_id, True, actor=viewer.actor,
-                                 now=container.clock.now())
+    try:
+        async with container.sessions.begin() as db:
+            await users.set_disabled(db, agent_id, True, actor=viewer.actor,
+                                     now=container.clock.now())
+    except users.UnknownAgent:
+        return back_to(PAGE, notice="not_found")
     return back_to(PAGE, notice="agent_disabled")
 
 
 @router.post("/agents/{agent_id}/enable")
 async def enable(agent_id: int, container: ContainerDep, viewer: Admin) -> Response:
     """Let a disabled user log in again."""
-    async with container.sessions.begin() as db:
-        await users.set_disabled(db, agent_id, False, actor=viewer.actor,
-                                 now=container.clock.now())
+    try:
+        async with container.sessions.begin() as db:
+            await users.set_disabled(db, agent_id, False, actor=viewer.actor,
+                                     now=container.clock.now())
+    except users.UnknownAgent:
+        return back_to(PAGE, notice="not_found")
     return back_to(PAGE, notice="agent_enabled")
 
 

@@ -20,12 +20,17 @@ from backend.console.routes.conversation import render_conversation
 from backend.console.routes.handling import delivered
 from backend.db.models import Conversation
 from backend.services.handoff import AGENT
+from backend.services.imports.rows import AMOUNT_RE
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 Acting = Annotated[Viewer, conversation_dep(Perm.ACCOUNT_ACTION)]
 MAX_INSTALLMENTS = 120
 # ASCII digits only: str.isdigit() and Decimal() also take "²", "٣" and "1_000".
 AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+AMOUNT_HINT = "give an amount like 25.00 or 1,250.00"
+# "12,50" is twelve and a half where a comma marks the decimals: refused, never read as 1250.
+DECIMAL_COMMA_HINT = ("a comma only separates thousands (1,250.00); write the cents after a "
+                      "point, like 12.50")
 COUNT = re.compile(r"[0-9]{1,3}")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A plan's schedule runs up to ten years on: dates near year 9999 would leave the calendar.
@@ -44,7 +49,7 @@ async def promise(
     day = _day(due, await agreements.local_today(container, conversation_id))
     if money is None or day is None:
         return await _refused(request, container, viewer, conversation_id,
-                              "give an amount like 25.00 and a date")
+                              _amount_hint(amount) if money is None else "give a date")
     try:
         result = await agreements.record_promise(container, conversation_id, viewer.id,
                                                  money, day)
@@ -88,7 +93,7 @@ async def payment_link(
     money = _amount(amount)
     if money is None:
         return await _refused(request, container, viewer, conversation_id,
-                              "give an amount like 25.00")
+                              _amount_hint(amount))
     try:
         link = await agreements.payment_link(container, conversation_id, money)
     except agreements.NotAgreeable as error:
@@ -105,12 +110,22 @@ async def payment_link(
 
 
 def _amount(raw: str) -> Decimal | None:
-    """A positive amount in cents, or None (the form shows why instead of a JSON error)."""
-    text = raw.strip().replace(",", "")
-    if not AMOUNT.fullmatch(text):
+    """A positive amount in cents, or None (the form shows why instead of a JSON error).
+
+    Written as the CSV import takes it (commas only between groups of three digits)."""
+    text = raw.strip()
+    if not AMOUNT_RE.fullmatch(text):
         return None
-    value = Decimal(text)
+    digits = text.removeprefix("$").replace(",", "")
+    if not AMOUNT.fullmatch(digits):
+        return None
+    value = Decimal(digits)
     return value if value > 0 else None
+
+
+def _amount_hint(raw: str) -> str:
+    """What to write instead of an amount `_amount` refused."""
+    return DECIMAL_COMMA_HINT if "," in raw else AMOUNT_HINT
 
 
 def _day(raw: str, today: date) -> date | None:
