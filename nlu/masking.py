@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -125,6 +126,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], Keep | None], ...] = (
     ("number", _compile(r"\d{6,}"), None),
 )
 _MIN_NAME_PART = 2
+# Joining words of compound surnames ("María de la Cruz"): part of the whole name, never masked
+# on their own.
+_NAME_PARTICLES = frozenset({"de", "del", "la", "las", "los", "da", "das", "do", "dos", "di",
+                             "van", "von", "der", "den", "du", "le"})
+_NAME_SEPARATORS = re.compile(r"[\s\-‐‑–]+")
 
 
 @dataclass(frozen=True)
@@ -190,13 +196,61 @@ _KIND_OF = {placeholder: kind for kind, placeholder in PLACEHOLDERS.items()}
 _PLACEHOLDER = re.compile("|".join(map(re.escape, PLACEHOLDERS.values())))
 
 
+def mask_contacts(text: str) -> str:
+    """Emails and phone numbers replaced by `mask_pii`'s placeholders, with its patterns: what
+    the NLU's features read, so a trainer's masked example and the real message look alike."""
+    for kind, pattern, _ in _CONTACTS:
+        text = pattern.sub(PLACEHOLDERS[kind], text)
+    return text
+
+
+_CONTACTS = tuple(entry for entry in _PATTERNS if entry[0] in ("email", "phone"))
+
+
 def _name_patterns(names: Iterable[str]) -> list[tuple[str, re.Pattern[str]]]:
-    parts = set()
+    runs: set[tuple[str, ...]] = set()
     for name in names:
-        full = " ".join(name.split())
-        if full:
-            parts.add(full)
-            parts.update(p for p in full.split() if len(p) >= _MIN_NAME_PART)
+        words = tuple(w for w in _NAME_SEPARATORS.split(name) if w)
+        # The whole name and every run of its words that starts and ends on a name part
+        # ("María-Fernanda Ibáñez": "María Fernanda", "Fernanda Ibáñez", "Ibáñez", ...).
+        runs.update(words[i:j] for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+                    if _name_part(words[i]) and _name_part(words[j - 1]))
     # Longest first, so "Ana Ruiz" is one placeholder rather than two.
-    return [("name", re.compile(rf"(?<!\w){re.escape(p)}(?!\w)", re.IGNORECASE))
-            for p in sorted(parts, key=len, reverse=True)]
+    ordered = sorted(runs, key=lambda run: (len(run), len(" ".join(run))), reverse=True)
+    return [("name", re.compile(rf"(?<!\w){_name_regex(run)}(?!\w)", re.IGNORECASE))
+            for run in ordered]
+
+
+def _name_part(word: str) -> bool:
+    return len(word) >= _MIN_NAME_PART and _fold(word).casefold() not in _NAME_PARTICLES
+
+
+def _name_regex(words: tuple[str, ...]) -> str:
+    """The words typed with or without their accents, apart by spaces or hyphens."""
+    return r"[\s\-‐‑–]+".join("".join(map(_letter, _fold(w))) for w in words)
+
+
+def _letter(char: str) -> str:
+    variants = _ACCENTED.get(char.casefold())
+    if variants is None:
+        return re.escape(char) if char not in "'’" else "['’]"
+    return f"[{char.casefold()}{variants}][\u0300-\u036f]*"
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _accented_letters() -> dict[str, str]:
+    """Each plain Latin letter and its accented forms: 'n' → 'ñńņňŉ…'."""
+    found: dict[str, str] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = _fold(char).casefold()
+        if len(base) == 1 and base.isascii() and base.isalpha() and base != char.casefold():
+            found[base] = found.get(base, "") + char
+    return found
+
+
+_ACCENTED = _accented_letters()

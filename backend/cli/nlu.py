@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.cli.runtime import command_container, run
+from backend.cli.runtime import DatabaseUnreachable, command_container, run
 from backend.console.actions import accepted_examples
 from backend.services import audit
-from backend.settings import Settings
+from backend.settings import DEFAULT_SQLITE_PATH, Settings
 from bot.clock import SystemClock
 from nlu.accepted import ACCEPTED_FILE, AcceptedExample, ExampleRefused, label_conflicts, to_yaml
 from nlu.comparison import Comparison
@@ -68,7 +68,9 @@ def validate(
 def train(
     data: DataDir = None, model_dir: ModelDir = None,
     with_accepted: Annotated[bool, typer.Option(
-        help="Add the examples trainers accepted in the console (reads DATABASE_URL).")] = False,
+        "--with-accepted/--without-accepted",
+        help="Add the examples trainers accepted in the console (reads DATABASE_URL); "
+             "--without-accepted trains on the shipped data only.")] = True,
     live: Annotated[bool, typer.Option(
         "--promote", help="Promote the candidate if it is not worse than the live model.")
     ] = False,
@@ -91,8 +93,9 @@ def train(
     except TrainingDataError as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc
+    added = f"{len(accepted)} accepted" if with_accepted else "accepted left out"
     typer.echo(f"trained {model.version} ({len(model.classifier.labels)} intents, "
-               f"data {model.data_hash[:12]}, {len(accepted)} accepted)")
+               f"data {model.data_hash[:12]}, {added})")
     _audit("nlu_model.trained", model.version, now,
            {"data_hash": model.data_hash, "accepted": len(accepted),
             "live": comparison.live == model.version})
@@ -101,11 +104,21 @@ def train(
         _promote(model_dir, model.version)
 
 def _accepted_from_database() -> list[AcceptedExample]:
+    """The console's accepted examples; none when there is no console database to read."""
+    settings = Settings()
+    if "database_url" not in settings.model_fields_set and not DEFAULT_SQLITE_PATH.exists():
+        return []
+
     async def body() -> list[AcceptedExample]:
-        async with command_container() as container, container.sessions() as session:
+        async with command_container(settings) as container, container.sessions() as session:
             return await accepted_examples(session)
 
-    return run(body)
+    try:
+        return run(body)
+    except (DatabaseUnreachable, SQLAlchemyError, OSError) as exc:
+        typer.echo(f"not trained: the accepted examples could not be read: {exc}\n"
+                   "pass --without-accepted to train on the shipped data only", err=True)
+        raise typer.Exit(1) from None
 
 def _print_comparison(comparison: Comparison) -> None:
     typer.echo(f"{'intent':<24}{'held out':>9}{'live F1':>9}{'cand F1':>9}")
