@@ -34,6 +34,8 @@ NOT_SENT = (DeliveryStatus.BLOCKED, DeliveryStatus.FAILED, DeliveryStatus.UNDELI
 REFUSALS = {
     "dispute_pause": "The debt is disputed: nothing about the debt may be sent until the "
                      "verification is sent.",
+    "threat_of_action": "The reply threatens legal or physical action (a lawsuit, "
+                        "garnishment, arrest, police, seizure…); that may not be sent.",
     "wrong_party": "This address reached the wrong person; it is never messaged again.",
     "opted_out": "The debtor opted out on this address.",
     "telegram_not_started": "The debtor has not started the Telegram bot.",

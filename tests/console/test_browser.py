@@ -193,8 +193,8 @@ def test_an_agent_takes_over_an_sms_escalation_and_hands_it_back_to_the_bot(
 
             page.locator("#canned").select_option(label="Dispute received")
             expect(page.locator("#reply-text")).to_have_value(
-                "We have received your dispute. Collection is paused while we verify the "
-                "debt; we will send you the verification.")
+                "We have received your dispute. Everything is paused while we look into it; "
+                "we will send you the verification.")
             # Nothing about the debt: the person is not verified (the gate reads the words, so
             # "I have paused collection" would be held whatever the box says).
             reply = "Hi, this is Sam from the team. I am looking into this and will write here."

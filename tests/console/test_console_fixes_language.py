@@ -36,8 +36,8 @@ ENGLISH = ("This is a communication from a debt collector", "You can pay $",
 # The keyword the Spanish STOP line names may change (BAJA, STOP); its wording is Spanish.
 SPANISH = ("Esta es una comunicación de un cobrador de deudas", "Puede pagar $",
            "para dejar de recibir mensajes en este número.")
-CANNED = {"en": "Hi, this is Ana from the collections team.",
-          "es": "Hola, soy Ana del equipo de cobranzas."}
+CANNED = {"en": "Hi, this is Ana. I have read your messages",
+          "es": "Hola, soy Ana. He leído sus mensajes"}
 CANNED_OPTIONS = re.compile(r'<select id="canned".*?</select>', re.S)
 
 

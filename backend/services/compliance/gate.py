@@ -8,7 +8,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend.services.compliance.debt_mentions import Mention, debt_mention
+from backend.services.compliance.debt_mentions import Mention, debt_mention, threat_mention
 from backend.services.compliance.facts import GateFacts, SentRecord
 from backend.services.compliance.hours import WindowState, window_state
 from backend.services.compliance.rules import Cap, ComplianceRules
@@ -115,6 +115,20 @@ def check_dispute(ctx: _Ctx) -> GateDecision | None:
         return _block("dispute_pause", "compliance.md A.5 item 25 (12 CFR 1006.38(d)(2))",
                       debt_mention=mention.kind)
     return None
+
+
+# Written by a person or a campaign, not by the bot's reviewed wording.
+PEOPLES_WORDS = (Purpose.AGENT, Purpose.REMINDER)
+
+
+def check_threats(ctx: _Ctx) -> GateDecision | None:
+    """No threat of arrest, a lawsuit, garnishment or seizure in what a person or a campaign
+    wrote: compliance.md A.4 item 19(b), 12 CFR 1006.18(c), 15 U.S.C. 1692e(4)-(5). The
+    account flag a person would set to authorise an intended, lawful action does not exist
+    yet, so every such word is held back; the audit names the kind, never the words."""
+    if ctx.out.purpose not in PEOPLES_WORDS or threat_mention(ctx.out.text) is None:
+        return None
+    return _block("threat_of_action", "compliance.md A.4 item 19 (12 CFR 1006.18(c))")
 
 
 def check_wrong_party(ctx: _Ctx) -> GateDecision | None:
@@ -344,7 +358,8 @@ def _replied_since(ctx: _Ctx, since: datetime) -> bool:
 
 
 CHECKS: tuple[Check, ...] = (
-    check_hold_states, check_paid_off, check_hardship, check_dispute, check_wrong_party,
+    check_hold_states, check_paid_off, check_hardship, check_dispute, check_threats,
+    check_wrong_party,
     check_opt_out, check_consent, check_written_consent, check_identity, check_quiet_hours,
     check_frequency, check_whatsapp_window,
 )
