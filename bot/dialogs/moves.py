@@ -8,9 +8,9 @@ from typing import Any
 
 from bot.dialogs.base import YES_NO, Outcome, Turn, choice
 from bot.dialogs.handoff import hand_off
-from bot.dialogs.negotiation import judge_of, spend_round, terms_for
+from bot.dialogs.negotiation import judge_of, moves_left, spend_round, terms_for
 from bot.effects import IssuePaymentLink, MovePromise
-from bot.facts import Facts, Installment, Offer, PendingPromise, Request
+from bot.facts import Facts, Installment, Offer, Request
 
 AGENT = (choice("choice.agent", "intent:request_agent"),)
 
@@ -107,12 +107,6 @@ def reject(out: Outcome, facts: Facts) -> Outcome:
         date=promise.due,
         currency=facts.currency,
     )
-
-
-def moves_left(facts: Facts, promise: Installment) -> int:
-    """How many more times the policy lets this promise move."""
-    moved = promise.moves if isinstance(promise, PendingPromise) else 0
-    return facts.policy.max_promise_moves - moved
 
 
 def _new_day(turn: Turn, promise: Installment) -> date | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 from bot.dialogs.base import YES_NO, Outcome, Turn, choice, offer_slots
 from bot.dialogs.handoff import hand_off
 from bot.effects import Effect, IssuePaymentLink, RecordPlan, RecordPromise
-from bot.facts import Answer, Facts, Offer, OfferJudge, Request, Terms
+from bot.facts import Answer, Facts, Installment, Offer, OfferJudge, PendingPromise, Request, Terms
 
 
 def judge_of(facts: Facts) -> OfferJudge:
@@ -42,17 +43,36 @@ def terms_for(facts: Facts, offer: Offer | None = None, kind: str | None = None)
 def covered(out: Outcome, facts: Facts) -> Outcome:
     """Pending promises already cover the balance: nothing more to promise."""
     out.state.clear_table()
-    return out.say("promise.covered", debt=True)
+    return out.say(covered_key(facts), debt=True)
+
+
+def covered_key(facts: Facts) -> str:
+    """The sentence for pending promises covering the balance: it offers to move one only
+    while the policy would still let one move."""
+    return "promise.covered" if movable(facts) else "promise.covered_no_moves"
+
+
+def moves_left(facts: Facts, promise: Installment) -> int:
+    """How many more times the policy lets this promise move."""
+    moved = promise.moves if isinstance(promise, PendingPromise) else 0
+    return facts.policy.max_promise_moves - moved
+
+
+def movable(facts: Facts) -> bool:
+    """A pending promise may still move (`promise.max_moves`): only then is a move offered."""
+    return any(moves_left(facts, p) > 0 for p in facts.pending_promises)
 
 
 def beside_pending(facts: Facts, kind: str) -> str | None:
     """The sentence telling the debtor what becomes of their pending promises: a promise
-    comes on top of them, a plan or settlement replaces them (ledger.record_plan)."""
+    comes on top of them (and one may move instead, while the policy allows), a plan or
+    settlement replaces them (ledger.record_plan)."""
     if not facts.pending_promises or facts.active_plan:
         return None
     many = len(facts.pending_promises) > 1
     if kind in PROMISED:
-        return "promise.stands_many" if many else "promise.stands"
+        key = "promise.stands_many" if many else "promise.stands"
+        return key if movable(facts) else f"{key}_no_moves"
     return "plan.replaces_promises" if kind in ("plan", "settlement") else None
 
 
@@ -66,16 +86,34 @@ def request_of(turn: Turn) -> Request:
     return Request(turn.amount(), turn.date(), turn.installments(), turn.frequency())
 
 
-def merged(request: Request, base: Offer | None) -> Request:
-    """Fill what the debtor left out of a counter-offer from the offer it answers."""
+def merged(request: Request, base: Offer | None, own: dict[str, str]) -> Request:
+    """Fill what the debtor left out of a counter-offer from the offer it answers: its
+    frequency, and of a promise only the terms the debtor named (`own`, see `own_terms`).
+    A day or amount the bot proposed is refused by a counter-offer: carried into it, it
+    would read back a promise the debtor never made."""
     if base is None:
         return request
+    amount, day = own.get("amount"), own.get("date")
     return Request(
-        amount=request.amount or (base.total if base.kind == "promise" else None),
-        due=request.due or (base.first_due if base.kind in ("promise", "extension") else None),
+        amount=request.amount or (Decimal(amount) if amount and base.kind == "promise" else None),
+        due=request.due or (date.fromisoformat(day) if day and base.kind in PROMISED else None),
         installments=request.installments,
         frequency=request.frequency or base.frequency,
     )
+
+
+def own_terms(answer: Answer, asked: Request | None) -> dict[str, str]:
+    """The terms of a promise on the table that are the debtor's own: all of an exact
+    answer, else those of `asked` the policy's counter kept."""
+    offer = answer.offer
+    if offer is None or offer.kind not in PROMISED:
+        return {}
+    own: dict[str, str] = {}
+    if offer.kind == "promise" and (answer.exact or (asked and asked.amount == offer.total)):
+        own["amount"] = str(offer.total)
+    if answer.exact or (asked and asked.due == offer.first_due):
+        own["date"] = offer.first_due.isoformat()
+    return own
 
 
 def describe(offer: Offer) -> str:
@@ -83,8 +121,9 @@ def describe(offer: Offer) -> str:
     return f"{offer.kind} {offer.total} x{offer.count} {offer.frequency or ''} {offer.first_due}"
 
 
-def present(out: Outcome, facts: Facts, answer: Answer) -> Outcome:
-    """Say the policy's answer: confirm the debtor's offer, or counter with the nearest one."""
+def present(out: Outcome, facts: Facts, answer: Answer, asked: Request | None = None) -> Outcome:
+    """Say the policy's answer: confirm the debtor's offer (`asked`), or counter with the
+    nearest one."""
     if answer.needs_human:
         return hand_off(out, "needs_approval", key="negotiate.approval", queue="approvals",
                         note="; ".join(out.state.history))
@@ -94,6 +133,7 @@ def present(out: Outcome, facts: Facts, answer: Answer) -> Outcome:
                         note="; ".join(out.state.history))
     out.state.clear_table()
     out.state.table(offer)
+    out.state.promise = own_terms(answer, asked)  # what a counter-offer may leave out
     out.state.history.append(describe(offer))
     key = f"{offer.kind}.{'confirm' if answer.exact else 'counter'}"
     if offer.kind == "extension" and facts.promised:
@@ -187,11 +227,11 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
     """New numbers from the debtor: accept when inside, else counter with the nearest."""
     if spend_round(out, facts):
         return out
-    request = merged(request_of(turn), out.state.tabled())
+    request = merged(request_of(turn), out.state.tabled(), out.state.promise)
     if kind == "full" and request.amount is not None and not request.installments:
         kind = "settlement"
-    if kind == "promise" and request.amount is None:
-        return _ask_promise_amount(out, request)
+    if kind == "promise" and (request.amount is None or request.due is None):
+        return _ask_promise(out, request)
     if kind == "settlement" and request.amount is None:
         out.state.clear_table()
         out.state.options = []
@@ -204,16 +244,20 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
     if kind == "settlement" and answer.offer is None and not answer.needs_human:
         return present_options(out, facts, judge_of(facts).proposals(facts.terms),
                                "negotiate.settlement_refused")
-    return present(out, facts, answer)
+    return present(out, facts, answer, request)
 
 
-def _ask_promise_amount(out: Outcome, request: Request) -> Outcome:
-    """A day with no amount answering a plan: build a promise, asking how much comes then."""
+def _ask_promise(out: Outcome, request: Request) -> Outcome:
+    """A promise with a term missing ("100 on my next payday" refusing the bot's day, a day
+    answering a plan): build it, asking for what is missing."""
     out.state.clear_table()
     out.state.options = []
-    out.state.promise = {"date": request.due.isoformat()} if request.due else {}
+    slots = {"amount": str(request.amount)} if request.amount else {}
+    if request.due:
+        slots["date"] = request.due.isoformat()
+    out.state.promise = slots
     out.state.flow = "promise"
-    return out.say("promise.ask_amount")
+    return out.say("promise.ask_date" if request.amount else "promise.ask_amount")
 
 
 # A lump sum for less than the balance ("would you accept 2000 to settle this", "me hacen

@@ -10,7 +10,14 @@ from typing import Any
 from bot.dialogs import promise
 from bot.dialogs.base import PARTS, REST, REST_LATER, YES_NO, DialogState, OfferPart, Outcome, Turn
 from bot.dialogs.handoff import hand_off
-from bot.dialogs.negotiation import beside_pending, describe, judge_of, spend_round, terms_for
+from bot.dialogs.negotiation import (
+    beside_pending,
+    covered_key,
+    describe,
+    judge_of,
+    spend_round,
+    terms_for,
+)
 from bot.effects import IssuePaymentLink, RecordPromise
 from bot.facts import Answer, Facts, Offer, Request
 
@@ -33,7 +40,7 @@ def offer(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     owed = terms_for(facts, kind="promise").balance
     if owed <= 0:
         state.clear_table()
-        return out.say("promise.covered", debt=True)
+        return out.say(covered_key(facts), debt=True)
     asked = turn.parts()
     if len(asked) > MOST_PARTS:
         return hand_off(out, "offer_in_parts", key="negotiate.handoff", queue="negotiation",
@@ -66,7 +73,7 @@ def ask_rest(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     owed = terms_for(facts, kind="promise").balance
     if owed <= 0:
         state.clear_table()
-        return out.say("promise.covered", debt=True)
+        return out.say(covered_key(facts), debt=True)
     amount, day = first
     if amount >= owed:  # nothing is left for later: a promise like any other, of what is owed
         return promise.capture(out, _single(turn, Request(owed, day)), facts)

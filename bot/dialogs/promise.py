@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from bot.dialogs.base import Outcome, Turn
-from bot.dialogs.negotiation import judge_of, present, terms_for
+from bot.dialogs.negotiation import covered_key, judge_of, present, terms_for
 from bot.facts import Facts, Request
 
 
@@ -36,8 +36,12 @@ def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         state.promise, state.flow = {}, None
         return out.say(already, debt=True, amount=request.amount, date=request.due,
                        currency=facts.currency)
-    return present(out, facts, judge_of(facts).answer(
-        "promise", request, terms_for(facts, kind="promise")))
+    return present(
+        out,
+        facts,
+        judge_of(facts).answer("promise", request, terms_for(facts, kind="promise")),
+        request,
+    )
 
 
 def _already(request: Request, facts: Facts) -> str | None:
@@ -45,5 +49,5 @@ def _already(request: Request, facts: Facts) -> str | None:
     if any((p.due, p.amount) == (request.due, request.amount) for p in facts.pending_promises):
         return "promise.already"
     if facts.promised >= facts.balance:
-        return "promise.covered"
+        return covered_key(facts)
     return None
