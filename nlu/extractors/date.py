@@ -86,6 +86,7 @@ _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th|ro|do|to|vo|mo|°|º)"
 _COUNT = rf"(?P<n>\d{{1,2}}|a|an|{NUMBER_WORDS})"
 _UNIT = r"(?P<unit>days?|d[ií]as?|weeks?|wks?|semanas?|months?|mes(?:es)?)"
+_SENTENCE_END = r"(?=\s*(?:[.!?;]|$))"
 
 
 def extract_dates(text: str, today: date, language: str = "en") -> list[Match]:
@@ -208,9 +209,15 @@ def _end_of_month(m: re.Match[str], c: _Context) -> date | None:
 
 
 def _first_of_month(m: re.Match[str], c: _Context) -> date | None:
-    if c.today.day == 1 and "next" not in m.group(0).lower():
+    said = strip_accents(m.group(0).lower())
+    if "pasado" in said:
+        return cal.add_months(c.today.replace(day=1), -1)
+    if c.today.day == 1 and not any(w in said for w in _NEXT_MONTH):
         return c.today
     return cal.add_months(c.today.replace(day=1), 1)
+
+
+_NEXT_MONTH = ("next", "proximo", "siguiente", "que viene", "entrante")
 
 
 def _day_only(m: re.Match[str], c: _Context) -> date | None:
@@ -219,7 +226,8 @@ def _day_only(m: re.Match[str], c: _Context) -> date | None:
 
 def _day_month(m: re.Match[str], c: _Context) -> date | None:
     month = _MONTHS[strip_accents(m.group("mon").lower())]
-    return _with_year(c, month, int(m.group("d")), m.groupdict().get("y"))
+    day = int(m.group("d")) if m.groupdict().get("d") else 1  # "primero de enero"
+    return _with_year(c, month, day, m.groupdict().get("y"))
 
 
 def _day_of_named_month(m: re.Match[str], c: _Context) -> date | None:
@@ -286,7 +294,14 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (_rx(r"\b(?:end of (?:the |this |next )?month|eom|(?:a |el )?(?:fin|fines|final|"
          r"finales) de(?:l)? (?:este |pr[oó]ximo )?mes)\b"), _end_of_month),
     (_rx(r"\b(?:(?:the\s+)?(?:first|1st|beginning|start) of (?:the |next )?month|(?:a |el )?"
-         r"(?:principio|principios|inicio|primero) de(?:l)? mes)\b"), _first_of_month),
+         r"(?:principio|principios|inicio|primero) de(?:l)? (?:pr[oó]ximo |siguiente )?mes"
+         r"(?: que viene| entrante| pr[oó]ximo| siguiente| pasado)?)\b"), _first_of_month),
+    # "primero" is the 1st only where no clause follows: "primero quiero saber cuánto debo",
+    # "el primero que llegue", "first I want to know", "on the first try" name no day.
+    (_rx(rf"\b(?:d?el\s+(?:d[ií]a\s+)?primero|{_PREP}\s+the\s+first){_SENTENCE_END}"),
+     lambda m, c: cal.day_of_month(c.today, 1, past=c.past_at(m.start()))),
+    (_rx(rf"\b(?:(?:el\s+)?(?:d[ií]a\s+)?primero\s+de|(?:the\s+)?first\s+of)\s+"
+         rf"(?P<mon>{_MONTH})\.?(?:,?\s+(?:de\s+)?(?P<y>\d{{4}}))?\b"), _day_month),
     (_rx(rf"\b(?:the\s+(?P<d>\d{{1,2}}){_ORD}?|(?P<d2>\d{{1,2}}){_ORD}|el\s+(?:d[ií]a\s+)?"
          r"(?P<d3>\d{1,2}))\s+(?:(?:of\s+)?(?:this|next)\s+month|(?:de\s+)?este\s+mes|del\s+"
          r"(?:pr[oó]ximo|siguiente)\s+mes|del\s+mes\s+(?:que\s+viene|entrante|pr[oó]ximo|"
