@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 
 from backend.services.compliance.debt_mentions import debt_mention, threat_mention
-from backend.services.compliance.facts import GateFacts
 from backend.services.compliance.gate import decide
 from backend.services.reminders import reminder_text
 from bot.messages import Purpose
@@ -64,7 +63,8 @@ def test_threats_are_found() -> None:
 
 
 def test_a_reminder_about_the_debt_never_reaches_an_unverified_person() -> None:
-    reminder = replace(out(Purpose.REMINDER), text=THREATENING)
+    owed = THREATENING.replace(" or we will take legal action", "")
+    reminder = replace(out(Purpose.REMINDER), text=owed)
     decision = decide(reminder, facts(), RULES, NOON_NY)
     assert decision.reason == "identity_unverified"
     assert decision.details["debt_mention"] == "debt_word"  # the kind, never the words
@@ -97,15 +97,8 @@ def test_what_the_bot_legitimately_says_still_goes() -> None:
     assert decide(neutral, facts(stop_states=DISPUTED), RULES, NOON_NY).allowed
 
 
-@dataclass(frozen=True)
-class _FactsWithNames(GateFacts):
-    creditor_name: str | None = None
-    account_reference: str | None = None
-
-
 def test_the_creditor_and_reference_count_when_the_facts_carry_them() -> None:
-    named = _FactsWithNames(**{f: getattr(facts(), f) for f in GateFacts.__dataclass_fields__},
-                            creditor_name="RevBank", account_reference="RC-9")
+    named = facts(creditor_name="RevBank", account_reference="RC-9")
     agent = replace(out(Purpose.AGENT), text="RevBank asked us to write about RC-9.")
     assert decide(agent, named, RULES, NOON_NY).reason == "identity_unverified"
     assert decide(agent, facts(), RULES, NOON_NY).allowed

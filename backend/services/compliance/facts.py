@@ -13,7 +13,15 @@ from phonenumbers import geocoder
 from sqlalchemy import BindParameter, Select, bindparam, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Account, ContactPoint, Conversation, Debtor, Message
+from backend.db.models import (
+    Account,
+    ContactPoint,
+    Conversation,
+    Creditor,
+    Debtor,
+    Message,
+    Portfolio,
+)
 from backend.db.models.enums import AccountStatus, Direction
 from backend.db.types import UtcDateTime
 from backend.services.compliance.rules import ComplianceRules
@@ -67,6 +75,9 @@ class GateFacts:
     # The local hours the debtor called inconvenient: nothing before / after these.
     contact_not_before: time | None = None
     contact_not_after: time | None = None
+    # What names the debt to its reader (compliance.md A.2 item 9), matched in the text.
+    creditor_name: str | None = None
+    account_reference: str | None = None
 
 
 async def load_facts(
@@ -81,8 +92,8 @@ async def load_facts(
     account = await session.get(Account, outbound.account_id) if outbound.account_id else None
     debtor = await session.get(Debtor, account.debtor_id) if account else None
     phones = await _phones(session, outbound, debtor)
-    contact, inbound, outbound_rows = await _read(session, outbound, account, conversation_id,
-                                                  now, rules, exclude_id)
+    contact, inbound, creditor, outbound_rows = await _read(
+        session, outbound, account, conversation_id, now, rules, exclude_id)
     # Opt-outs and acknowledgements are per channel: another channel's rows do not spend them.
     on_channel = [r for r in outbound_rows if r.channel == outbound.key.channel]
     return GateFacts(
@@ -103,6 +114,8 @@ async def load_facts(
         written_consent_at=debtor.written_consent_at if debtor else None,
         contact_not_before=debtor.contact_not_before if debtor else None,
         contact_not_after=debtor.contact_not_after if debtor else None,
+        creditor_name=creditor,
+        account_reference=account.external_ref if account else None,
     )
 
 
@@ -177,8 +190,9 @@ def area_code_state(e164: str) -> str | None:
 async def _read(
     session: AsyncSession, outbound: OutboundMessage, account: Account | None,
     conversation_id: int | None, now: datetime, rules: ComplianceRules, exclude_id: int | None,
-) -> tuple[ContactState | None, tuple[int, datetime] | None, list[SentRecord]]:
-    """The address's merged contact state, its latest inbound and the counted outbound rows.
+) -> tuple[ContactState | None, tuple[int, datetime] | None, str | None, list[SentRecord]]:
+    """The address's merged contact state, its latest inbound, the account's creditor name and
+    the counted outbound rows.
 
     One statement: the one-row recipient part, outer-joined to every outbound row (or to none).
     """
@@ -186,14 +200,15 @@ async def _read(
         _facts_query(account is not None, conversation_id is not None),
         {"channel": outbound.key.channel, "address": outbound.key.address,
          "account_id": account.id if account else None, "conversation_id": conversation_id,
+         "portfolio_id": account.portfolio_id if account else None,
          "exclude_id": exclude_id or -1, "since": now - rules.cap_window})).all()
-    count, opted_out_at, consent, wrong_party, inbound_id, inbound_at = rows[0][:6]
+    count, opted_out_at, consent, wrong_party, inbound_id, inbound_at, creditor = rows[0][:7]
     contact = None if not count else ContactState(
         opted_out_at=opted_out_at, consent=bool(consent), wrong_party=bool(wrong_party))
     inbound = (inbound_id, inbound_at) if inbound_id is not None else None
     sent = [SentRecord(at, intent or "", conv, channel, _answered(entities))
             for *_, at, intent, conv, channel, entities in rows if at is not None]
-    return contact, inbound, sent
+    return contact, inbound, creditor, sent
 
 
 def _answered(entities: list[dict[str, Any]] | None) -> bool:
@@ -219,6 +234,9 @@ _CONTACT_AND_INBOUND = select(
     func.max(case((ContactPoint.wrong_party, 1), else_=0)),
     select(_LATEST_INBOUND.c.id).scalar_subquery(),
     select(_LATEST_INBOUND.c.created_at).scalar_subquery(),
+    # The creditor the bot names to the debtor (backend.services.turns): the portfolio's.
+    select(Creditor.name).join(Portfolio, Portfolio.creditor_id == Creditor.id)
+    .where(Portfolio.id == bindparam("portfolio_id")).scalar_subquery(),
 ).where(ContactPoint.channel == _CHANNEL, ContactPoint.address == _ADDRESS)
 # A number someone else answered is not the debtor's: it says nothing about where they are.
 _DEBTOR_PHONES = select(ContactPoint.address).where(

@@ -219,9 +219,8 @@ def _mentions_debt(ctx: _Ctx) -> Mention | None:
 
 
 def _account_terms(facts: GateFacts) -> tuple[str | None, ...]:
-    """The account's creditor name and reference, when the facts carry them."""
-    # Read by name: GateFacts (facts.py) may carry them; without them words and amounts speak.
-    return (getattr(facts, "creditor_name", None), getattr(facts, "account_reference", None))
+    """The account's creditor name and reference (None without an account)."""
+    return facts.creditor_name, facts.account_reference
 
 
 def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
