@@ -11,6 +11,8 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from nlu.masking import alike_when_parsed
+
 # WordLlama's wheel carries these two files; its own loader looks for the tokenizer in a
 # folder the wheel does not have and then downloads it, so Parley opens both files itself.
 _WEIGHTS = "weights/l2_supercat_256.safetensors"
@@ -104,7 +106,8 @@ class EmbeddingVectorizer(TransformerMixin, BaseEstimator):
 
     def dense_rows(self, texts: list[str]) -> NDArray[np.float32]:
         """The same values as `transform`, as a dense array."""
-        return shared_embeddings().matrix(list(texts)) * np.float32(self.weight)
+        alike = [alike_when_parsed(text) for text in texts]  # as the n-gram blocks read them
+        return shared_embeddings().matrix(alike) * np.float32(self.weight)
 
     def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.str_]:
         """`embed0` … `embedN`, for FeatureUnion's feature names."""

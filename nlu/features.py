@@ -11,7 +11,7 @@ from sklearn.pipeline import FeatureUnion
 
 from nlu.embeddings import EmbeddingVectorizer
 from nlu.extractors.numbers import strip_accents
-from nlu.masking import PLACEHOLDERS, mask_contacts
+from nlu.masking import alike_when_parsed
 
 _DIGIT = re.compile(r"\d")
 _REPEAT = re.compile(r"(\w)\1{2,}")
@@ -37,8 +37,7 @@ def normalize_for_features(text: str) -> str:
     Trainers' examples are masked (`nlu.masking`); the messages parsed are not. Both read
     the same here: a phone number is `<phone>` in either, and a name, which cannot be known
     when parsing, is left out of the example so the rest of the sentence carries it."""
-    unmasked = mask_contacts(text).replace(PLACEHOLDERS["name"], " ")
-    plain = strip_accents(unmasked.lower())
+    plain = strip_accents(alike_when_parsed(text).lower())
     return _REPEAT.sub(r"\1\1", _DIGIT.sub("0", plain))
 
 

@@ -204,6 +204,12 @@ def mask_contacts(text: str) -> str:
     return text
 
 
+def alike_when_parsed(text: str) -> str:
+    """What a trainer's masked example and the live message both become for the features:
+    contacts as placeholders, and a masked name left out (no name is known when parsing)."""
+    return " ".join(mask_contacts(text).replace(PLACEHOLDERS["name"], " ").split())
+
+
 _CONTACTS = tuple(entry for entry in _PATTERNS if entry[0] in ("email", "phone"))
 
 

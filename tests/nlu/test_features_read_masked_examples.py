@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from nlu.classifier import IntentClassifier
+from nlu.embeddings import EmbeddingVectorizer
 from nlu.features import FeatureConfig, build_features, normalize_for_features
 from nlu.masking import mask_pii
 from nlu.reader import read_training_data
@@ -28,6 +29,16 @@ def test_a_masked_name_is_left_out_of_every_ngram():
     for _, vectorizer in union.transformer_list:
         analyze = vectorizer.build_analyzer()
         assert analyze("my sis <name> handles my bills") == analyze("my sis handles my bills")
+
+
+def test_the_embedding_block_reads_them_alike_too():
+    block = EmbeddingVectorizer().fit([])
+    real, masked = block.dense_rows([
+        "her cell 404-555-0126 email ashley.w@gmail.com",
+        "her cell <phone> email <email>",
+    ])
+    assert (real == masked).all()
+    assert (block.dense_rows(["my sis <name> pays"]) == block.dense_rows(["my sis pays"])).all()
 
 
 @pytest.fixture(scope="module")
