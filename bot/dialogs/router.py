@@ -211,6 +211,7 @@ def _verify(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
 def _verified(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if turn.intent not in ("out_of_scope", "affirm", "deny"):
         out.state.clarified = 0
+    turn = hardship.as_hardship(turn)
     if currency.in_another_currency(turn, facts):
         turn = currency.without_foreign_amount(out, turn, facts)
     if _moves_promise(out.state, turn, facts):
