@@ -136,7 +136,7 @@ def install_conversations(app: FastAPI | None, container: Container) -> None:
     deps = TurnDeps(container.sessions, container.clock, policies, links, lambda: outbox,
                     handoffs.open_handoff, handoffs.reopen_on_debtor_message,
                     handoffs.release_opt_out_hold)
-    renderer = Renderer()
+    renderer = Renderer(support=settings.support_contact)
     engine = Engine(SqlTurnStore(deps), states, interpreter, outbox=outbox, renderer=renderer)
     services.update({
         "engine": engine, "turn_handler": engine, "state_store": states, "renderer": renderer,

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # The creditor's own hosted payment page; {reference}, {amount}, {currency} and {account}
     # are filled in. Unset: the test-card page outside production, no online payment in it.
     payment_page_url: str | None = None
+    # How people reach the creditor's team, said in HELP replies (CTIA: compliance.md item
+    # 49), e.g. "1-800-555-0100, example.com/help". Unset: HELP names no contact.
+    support_contact: str | None = None
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -168,6 +171,15 @@ class Settings(BaseSettings):
             return None
         check_payment_page(value)
         return value
+
+    @field_validator("support_contact")
+    @classmethod
+    def _support_contact(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if "\n" in value or "\r" in value:
+            raise ValueError("SUPPORT_CONTACT must be one line (a phone number, a web address)")
+        return value.strip()
 
     @field_validator("rasa_url")
     @classmethod

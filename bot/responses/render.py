@@ -47,12 +47,16 @@ class Rendered:
 class Renderer:
     """Turns `Said` into text in the debtor's language."""
 
-    def __init__(self, catalog: Catalog | None = None) -> None:
+    def __init__(self, catalog: Catalog | None = None, *, support: str | None = None) -> None:
         self.catalog = catalog or Catalog()
+        self.support = support  # how people reach the team (SUPPORT_CONTACT), if configured
 
     def sentence(self, key: str, slots: dict[str, Any], ctx: RenderContext) -> str:
         """One sentence with its slots formatted (a channel's own variant, `key.channel`,
-        when the files have one: the portal has no "number" to remove)."""
+        when the files have one: the portal has no "number" to remove). With a support
+        contact configured, a sentence that has a `key.support` variant names it."""
+        if self.support and self.catalog.has(f"{key}.support", ctx.locale):
+            key, slots = f"{key}.support", {**slots, "support": self.support}
         if self.catalog.has(f"{key}.{ctx.channel}", ctx.locale):
             key = f"{key}.{ctx.channel}"
         text = self.catalog.text(key, ctx.locale, ctx.wording)
