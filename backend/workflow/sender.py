@@ -22,6 +22,7 @@ from backend.db.models import (
 from backend.db.models.enums import Direction, InstallmentStatus, Ownership, PromiseStatus
 from backend.services import audit
 from backend.services.compliance.gate import GateDecision
+from backend.services.compliance.rules import ComplianceRules
 from backend.services.compliance.service import ComplianceGate, mask
 from backend.services.delivery import envelope_in
 from backend.services.geo import debtor_zone
@@ -31,7 +32,7 @@ from backend.services.row_locks import hold_account
 from backend.workflow.context import WorkflowContext
 from backend.workflow.render import render, whatsapp_template
 from backend.workflow.stops import hold_for
-from backend.workflow.strategy import Step
+from backend.workflow.strategy import SendWindow, Step
 from bot.messages import ConversationKey, OutboundMessage, Purpose
 
 CLAIMABLE = ("planned", "deferred")
@@ -137,13 +138,14 @@ async def _decide(ctx: WorkflowContext, session: AsyncSession, contact: PlannedC
     account = await session.get(Account, contact.account_id)
     debtor = await session.get(Debtor, account.debtor_id) if account else None
     assert account is not None and debtor is not None
-    later = _window_retime(step, debtor.timezone, now)
+    window = _send_window(step, debtor, _rules(ctx))
+    later = _window_retime(window, debtor.timezone, now)
     if later is not None:
         contact.due_at = later
         return _finish(contact, "planned", f"re-timed to the step window {later.isoformat()}")
     if step.action == "handoff":
         return await _hand_off(ctx, session, contact, step, account, now)
-    spaced = await _spaced_until(session, contact, step, debtor.timezone, now)
+    spaced = await _spaced_until(session, contact, window, debtor.timezone, now)
     if spaced is not None:
         return await _space(ctx, session, contact, spaced, now)
     return await _message(ctx, session, contact, step, account, debtor, now)
@@ -194,8 +196,8 @@ def _same_ladder(contact: PlannedContact) -> list[Any]:
             PlannedContact.source_id.is_not_distinct_from(contact.source_id)]
 
 
-async def _spaced_until(session: AsyncSession, contact: PlannedContact, step: Step, zone: str,
-                        now: datetime) -> datetime | None:
+async def _spaced_until(session: AsyncSession, contact: PlannedContact, window: SendWindow,
+                        zone: str, now: datetime) -> datetime | None:
     """The step's window on the next free day when the account had a campaign message today.
 
     A message counts on the debtor-local day it was sent (or, still waiting, is due to go),
@@ -208,7 +210,7 @@ async def _spaced_until(session: AsyncSession, contact: PlannedContact, step: St
     free = max(times).astimezone(tz).date() + timedelta(days=SPACING_DAYS)
     if now.astimezone(tz).date() >= free:
         return None
-    return datetime.combine(free, step.window.start, tzinfo=tz).astimezone(UTC)
+    return datetime.combine(free, window.start, tzinfo=tz).astimezone(UTC)
 
 
 async def _campaign_send_times(session: AsyncSession, contact: PlannedContact, now: datetime
@@ -269,14 +271,36 @@ async def _space(ctx: WorkflowContext, session: AsyncSession, contact: PlannedCo
     return _finish(contact, "deferred", f"campaign_spacing until {until.isoformat()}")
 
 
-def _window_retime(step: Step, zone: str, now: datetime) -> datetime | None:
-    """The next start of the step's send window when `now` is outside it (debtor-local)."""
+def _rules(ctx: WorkflowContext) -> ComplianceRules:
+    rules = getattr(ctx.gate, "rules", None)
+    return rules if isinstance(rules, ComplianceRules) else ComplianceRules()
+
+
+def _send_window(step: Step, debtor: Debtor, rules: ComplianceRules) -> SendWindow:
+    """The step's window, or the debtor's allowed hours when the two never meet.
+
+    The gate defers a contact to when those hours open; were the step's window closed by then,
+    it would be re-timed and deferred again every day and never sent. The law wins over the aim.
+    """
+    start, end = rules.quiet_start, rules.quiet_end
+    if debtor.contact_not_before is not None:
+        start = max(start, debtor.contact_not_before)
+    if debtor.contact_not_after is not None:
+        end = min(end, debtor.contact_not_after)
+    window = step.window
+    if end <= start or (window.start < end and start < window.end):
+        return window  # no hour left at all: the gate blocks it, the window does not matter
+    return SendWindow(start=start, end=end)
+
+
+def _window_retime(window: SendWindow, zone: str, now: datetime) -> datetime | None:
+    """The next start of the send window when `now` is outside it (debtor-local)."""
     tz = debtor_zone(zone)
     local = now.astimezone(tz)
-    if step.window.start <= local.time() < step.window.end:
+    if window.start <= local.time() < window.end:
         return None
-    day = local.date() + timedelta(days=0 if local.time() < step.window.start else 1)
-    return datetime.combine(day, step.window.start, tzinfo=tz).astimezone(UTC)
+    day = local.date() + timedelta(days=0 if local.time() < window.start else 1)
+    return datetime.combine(day, window.start, tzinfo=tz).astimezone(UTC)
 
 
 async def _message(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from backend.services.compliance.debt_mentions import Mention, debt_mention, threat_mention
+from backend.services.compliance.rules import load_rules
 from backend.services.queues import load_queues
 
 Channel = Literal["sms", "whatsapp", "telegram", "web"]
@@ -157,6 +158,21 @@ class Step(_Model):
         return self
 
     @model_validator(mode="after")
+    def _window_meets_the_allowed_hours(self, info: ValidationInfo) -> Step:
+        hours = _context(info).get("allowed_hours")
+        if hours is None or self.action != "message":
+            return self
+        start, end = hours
+        if self.window.start < end and start < self.window.end:
+            return self
+        # The gate would defer it to when it opens, when the window is closed again: re-timed
+        # and deferred day after day, it would never send (compliance.md A.1 item 1).
+        raise ValueError(f"step {self.id!r}: window {self.window.start:%H:%M}-"
+                         f"{self.window.end:%H:%M} lies wholly in quiet hours; the compliance "
+                         f"gate allows {start:%H:%M}-{end:%H:%M} debtor-local (compliance.md "
+                         "A.1 item 1), so the step would never send: move the window into them")
+
+    @model_validator(mode="after")
     def _says_nothing_of_the_debt(self, info: ValidationInfo) -> Step:
         if _context(info).get("stored"):
             return self  # checked when it was loaded; the gate still reads every send
@@ -262,6 +278,12 @@ class StrategyDefinition(_Model):
         return next((s for s in self.all_steps() if s.id == step_id), None)
 
 
+def _allowed_hours() -> tuple[time, time]:
+    """The debtor-local hours the compliance gate lets a campaign message go."""
+    rules = load_rules()
+    return rules.quiet_start, rules.quiet_end
+
+
 def _context(info: ValidationInfo) -> dict[str, Any]:
     return info.context if isinstance(info.context, dict) else {}
 
@@ -273,10 +295,12 @@ def parse_strategy(data: Any, source: str = "strategy", *,
 
     A handoff step must name one of `queues` (default: the configured handoff queues).
     `stored` reads back a version already saved: the checks a load adds (queue names, segment
-    ranges) are skipped, so a live strategy keeps running when the queues file changes.
+    ranges, windows inside the gate's hours) are skipped, so a live strategy keeps running
+    when the queues or compliance rules file changes.
     """
     context: dict[str, Any] = {"stored": True} if stored else {
-        "queues": tuple(queues) if queues is not None else load_queues().names}
+        "queues": tuple(queues) if queues is not None else load_queues().names,
+        "allowed_hours": _allowed_hours()}
     try:
         return StrategyDefinition.model_validate(data, context=context)
     except ValidationError as exc:
