@@ -89,16 +89,23 @@ class Engine:
         if conversation_id is None:
             return TurnResult(message_id)
         key = state_key(conversation_id)
-        async with self.states.lock(key):
-            try:
-                result, state = await self._run(message_id, key)
-            except Exception:  # the one boundary: the debtor gets a safe reply, a human the case
-                error_id = uuid.uuid4().hex[:12]
-                log.exception("turn for message %s failed, error id %s", message_id, error_id)
-                result, state = await self._recover(message_id, error_id), None
-            if state is not None:
-                await self.states.set(key, state.to_dict(), STATE_TTL_SECONDS)
-        await self._send(result)
+        result: TurnResult | None = None
+        try:
+            async with self.states.lock(key):
+                try:
+                    result, state = await self._run(message_id, key)
+                except Exception:  # the one boundary: a safe reply, the case to a person
+                    error_id = uuid.uuid4().hex[:12]
+                    log.exception("turn for message %s failed, error id %s", message_id,
+                                  error_id)
+                    result, state = await self._recover(message_id, error_id), None
+                if state is not None:
+                    await self.states.set(key, state.to_dict(), STATE_TTL_SECONDS)
+        finally:
+            # The turn committed its replies: they go even when the state could not be kept
+            # (a lock that expired during a slow turn, Redis gone for a moment).
+            if result is not None:
+                await self._send(result)
         return result
 
     async def _run(self, message_id: int, key: str) -> tuple[TurnResult, DialogState | None]:

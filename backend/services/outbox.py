@@ -49,6 +49,10 @@ from bot.ports import OutboxDecision
 log = logging.getLogger(__name__)
 CAMPAIGN_SENDER = "workflow"  # `Message.sender` of a campaign step (backend/workflow/sender.py)
 STUCK_AFTER = timedelta(minutes=10)
+# A message let go but never claimed: its sender died (or failed) between the commit and the
+# send. Nothing reached the provider, so it is gated again and sent; the grace keeps a live
+# sender's own claim, a moment after its commit, from being raced.
+ABANDONED_AFTER = timedelta(minutes=2)
 UNDELIVERED = "reply_undelivered"  # the handoff reason when the outbox gives up on a message
 SUPERSEDED = "superseded"  # a held reply a later turn's reply made out of date
 VERIFICATION_EXPIRED = "verification_expired"  # a held reply whose verification ran out
@@ -171,6 +175,7 @@ class SqlOutbox:
         async with self.sessions.begin() as session:
             await self._fail_stuck(session, now)
             due = [m for m in await self._deferred(session) if _not_before(m) <= now]
+            due += await self._abandoned(session, now)
             ready = await self._regate(session, due, now)
         await self.send(ready)
         return ready
@@ -425,6 +430,12 @@ class SqlOutbox:
     async def _deferred(self, session: AsyncSession) -> list[Message]:
         return list((await session.scalars(select(Message).where(
             Message.direction == Direction.OUTBOUND, Message.delivery_status == "deferred")
+            .order_by(Message.id))).all())
+
+    async def _abandoned(self, session: AsyncSession, now: datetime) -> list[Message]:
+        return list((await session.scalars(select(Message).where(
+            Message.direction == Direction.OUTBOUND, Message.delivery_status == "pending",
+            func.coalesce(Message.processed_at, Message.created_at) < now - ABANDONED_AFTER)
             .order_by(Message.id))).all())
 
     async def _fail_stuck(self, session: AsyncSession, now: datetime) -> None:
