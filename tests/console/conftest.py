@@ -110,11 +110,17 @@ def make_agent(console: Container) -> AgentFactory:
 
     async def make(role: Role = Role.AGENT, email: str | None = None,
                    queues: tuple[str, ...] = ()) -> int:
+        # Queues are taken for agents only: a supervisor or an admin with queues is an agent
+        # promoted since, who keeps them for a demotion.
+        first = Role.AGENT if queues else role
         async with console.sessions.begin() as session:
             agent = await users.create_agent(
                 session, email=email or f"{role.value}@example.com", name=f"{role.value} user",
-                role=role, password=PASSWORD, now=console.clock.now(), queues=queues,
+                role=first, password=PASSWORD, now=console.clock.now(), queues=queues,
             )
+            if first != role:
+                await users.set_role(session, agent.id, role, actor="test",
+                                     now=console.clock.now())
         return agent.id
 
     return make
