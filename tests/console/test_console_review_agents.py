@@ -120,9 +120,12 @@ def test_queues_are_refused_for_roles_they_never_limit(db_url: str, role: str, w
     assert _stored(db_url)[:2] == ({"ana@example.com": role}, 0)
 
 
-async def test_the_service_refuses_queues_for_a_supervisor(make_agent: AgentFactory) -> None:
-    with pytest.raises(users.QueuesNotTaken):
-        await make_agent(Role.SUPERVISOR, "s@example.com", queues=("legal",))
+async def test_the_service_refuses_queues_for_a_supervisor(console: Container) -> None:
+    async with console.sessions.begin() as session:
+        with pytest.raises(users.QueuesNotTaken):
+            await users.create_agent(session, email="s@example.com", name="Sam Super",
+                                     role=Role.SUPERVISOR, password=PASSWORD, now=NOW,
+                                     queues=("legal",))
 
 
 def test_set_role_says_what_the_kept_queues_do(db_url: str) -> None:
