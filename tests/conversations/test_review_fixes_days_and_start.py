@@ -4,8 +4,6 @@ opt-out on record keeps the bot quiet without a person, and START lets it answer
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,22 +14,8 @@ from backend.services.portal import open_conversation, visitor_address
 from backend.services.queues import load_queues
 from bot.engine import state_key
 from bot.messages import ConversationKey
-from nlu.extractors import extract_entities
-from nlu.language import detect_language
-from nlu.types import IntentScore, Parse
 from tests.conversations.conftest import Chat
-from tests.conversations.fakes import RuleInterpreter
-
-
-class RealEntities(RuleInterpreter):
-    """The rule intents ("te pago" too) with the shipped entity extractors."""
-
-    async def parse(self, text: str, **kwargs: Any) -> Parse:
-        parsed = await super().parse(text, **kwargs)
-        intent = "promise_to_pay" if "te pago" in text else parsed.intent.name
-        entities = extract_entities(text, reference_time=kwargs["reference_time"])
-        return replace(parsed, intent=IntentScore(intent, 0.9), entities=entities,
-                       language=detect_language(text))
+from tests.conversations.test_turns import RealEntities
 
 
 @pytest.fixture
