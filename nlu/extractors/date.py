@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from nlu.extractors import calendar as cal
+from nlu.extractors.day_words import ENGLISH_DAY, SPANISH_DAY, SPANISH_DAY_ALONE, day_number
 from nlu.extractors.match import Match
 from nlu.extractors.numbers import NUMBER_WORDS, strip_accents, to_number
 
@@ -84,9 +85,14 @@ _PREP = r"(?:on|by|til|till|until|before|after|this|next|last|thru|through)"
 _DAY = rf"(?P<wd>{_FULL_DAYS})"
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th|ro|do|to|vo|mo|°|º)"
+# "el 1o", "1er de mayo": Spanish ordinals read only after "el" or before a month ("2o" alone
+# may be a mistyped 20).
+_ES_ORD = r"(?:ero|er|o)"
 _COUNT = rf"(?P<n>\d{{1,2}}|a|an|{NUMBER_WORDS})"
 _UNIT = r"(?P<unit>days?|d[ií]as?|weeks?|wks?|semanas?|months?|mes(?:es)?)"
 _SENTENCE_END = r"(?=\s*(?:[.!?;]|$))"
+# "on the fifth" names a day where the sentence or clause ends; "on the fifth try" does not.
+_DAY_WORD_END = r"(?=\s*(?:[.!?;,]|$|(?:and|but|if|ok|okay|then|please|pls|plz|i promise)\b))"
 
 
 def extract_dates(text: str, today: date, language: str = "en") -> list[Match]:
@@ -230,6 +236,16 @@ def _day_month(m: re.Match[str], c: _Context) -> date | None:
     return _with_year(c, month, day, m.groupdict().get("y"))
 
 
+def _word_day_month(m: re.Match[str], c: _Context) -> date | None:
+    month = _MONTHS[strip_accents(m.group("mon").lower())]
+    return _with_year(c, month, day_number(m.group("w")), m.groupdict().get("y"))
+
+
+def _word_day(m: re.Match[str], c: _Context) -> date | None:
+    day = day_number(m.group("w") or m.group("w2"))
+    return cal.day_of_month(c.today, day, past=c.past_at(m.start()))
+
+
 def _day_of_named_month(m: re.Match[str], c: _Context) -> date | None:
     """"el 15 de este mes" is this month's 15th even when it has passed (a promise for it is
     then refused and the dialog asks); "the 15th next month" is next month's, never later."""
@@ -308,12 +324,21 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
          r"siguiente))\b"), _day_of_named_month),
     (_rx(rf"\b(?:the\s+(?P<d>\d{{1,2}}){_ORD}?|(?P<d2>\d{{1,2}}){_ORD})"
          rf"(?!\s*(?:of\s+)?(?:{_MONTH})\b)(?!\w)"), lambda m, c: _day_only_any(m, c)),
-    (_rx(rf"\bel\s+(?:d[ií]a\s+)?(?P<d>\d{{1,2}})(?!\s*(?:de\s+)?(?:{_MONTH})\b)(?![\w/:.,%])"
+    (_rx(rf"\bel\s+(?:d[ií]a\s+)?(?P<d>\d{{1,2}}){_ES_ORD}?(?!\s*(?:de\s+)?(?:{_MONTH})\b)(?![\w/:.,%])"
          r"(?!\s*(?:d[oó]lares|pesos|usd|dlls|%|por))"), _day_only),
-    (_rx(rf"\b(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}?\s+(?:of\s+|de\s+)?(?P<mon>{_MONTH})\.?"
+    (_rx(rf"\b(?:the\s+)?(?P<d>\d{{1,2}})(?:{_ORD}|{_ES_ORD})?\s+(?:of\s+|de\s+)?(?P<mon>{_MONTH})\.?"
          rf"(?:,?\s+(?:de\s+)?(?P<y>\d{{4}}))?\b"), _day_month),
     (_rx(rf"\b(?P<mon>{_MONTH})\.?\s+(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}?(?:,?\s+(?P<y>\d{{4}}))?"
          r"(?![\d:])\b"), _day_month),
+    (_rx(rf"\b(?P<mon>{_MONTH})\.?\s+(?:the\s+)?(?P<w>{ENGLISH_DAY})\b(?:,?\s+(?P<y>\d{{4}}))?"),
+     _word_day_month),
+    (_rx(rf"\b(?:the\s+)?(?P<w>{ENGLISH_DAY})\s+of\s+(?P<mon>{_MONTH})\b\.?"
+         rf"(?:,?\s+(?P<y>\d{{4}}))?"), _word_day_month),
+    (_rx(rf"\b{_PREP}\s+the\s+(?P<w>{ENGLISH_DAY})\b{_DAY_WORD_END}"), _word_day),
+    (_rx(rf"\b(?:el\s+)?(?:d[ií]a\s+)?(?P<w>{SPANISH_DAY})\s+de\s+(?P<mon>{_MONTH})\b\.?"
+         rf"(?:,?\s+(?:de\s+)?(?P<y>\d{{4}}))?"), _word_day_month),
+    (_rx(rf"\bel\s+(?:d[ií]a\s+(?P<w>{SPANISH_DAY})|(?P<w2>{SPANISH_DAY_ALONE}))\b"
+         r"(?!\s*(?:%|d[oó]lares|pesos|usd|dlls|bucks|por|mil|cientos?|y\s+medio)\b)"), _word_day),
     (_rx(r"(?<![\d/.$])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"), _iso),
     (_rx(r"(?<![\d/.$,])(?P<a>\d{1,2})[/-](?P<b>\d{1,2})(?:[/-](?P<y>\d{4}|\d{2}))?(?![\d/%])"),
      lambda m, c: None if _is_fraction(m) else _numeric(m, c)),
