@@ -27,14 +27,75 @@ _CIRCUMSTANCE = re.compile(r"\b(?:" + "|".join((
 # Readings the circumstance turns into a hardship: more time without a day to pay on.
 MORE_TIME = frozenset({"request_extension"})
 
+# Someone close to the debtor, in English and Spanish, accents dropped: whose death, told by
+# the verified debtor, is a bereavement (a hardship), not the debtor's own death.
+_KIN = "|".join((
+    r"husband", r"wife", r"spouse", r"partner", r"fiancee?", r"boyfriend", r"girlfriend",
+    r"dad(?:dy)?", r"father", r"mom(?:my)?", r"mum", r"mother", r"parents?", r"sons?",
+    r"daughters?", r"child(?:ren)?", r"kids?", r"baby", r"brothers?", r"sisters?",
+    r"siblings?", r"grand(?:ma|mother|pa|father|parents?|son|daughter|child(?:ren)?)",
+    r"granny", r"uncle", r"aunt(?:ie)?", r"cousin", r"niece", r"nephew",
+    r"(?:mother|father|brother|sister|son|daughter)-in-law", r"in-laws?",
+    r"step(?:dad|father|mom|mother|son|daughter)", r"(?:best |close )?friend",
+    r"espos[oa]", r"marido", r"mujer", r"pareja", r"novi[oa]", r"prometid[oa]",
+    r"papa", r"papi", r"padres?", r"mama", r"mami", r"madre", r"hij[oa]s?", r"bebe",
+    r"herman[oa]s?", r"abuel(?:it)?[oa]s?", r"niet[oa]s?", r"ti[oa]s?", r"prim[oa]s?",
+    r"sobrin[oa]s?", r"suegr[oa]s?", r"cunad[oa]s?", r"yerno", r"nuera", r"padrastro",
+    r"madrastra", r"amig[oa]s?",
+))
+_SOMEONE_ELSE = re.compile(r"\b(?:" + "|".join((
+    rf"(?:my|our) (?:late |dear |beloved )?(?:{_KIN})",
+    r"(?:a|another) (?:family member|relative|loved one|(?:close )?friend)",
+    r"someone (?:in|from) my family", r"death in (?:the|my) family",
+    rf"(?:mi|mis|nuestr[oa]s?) (?:difunt[oa] |querid[oa] )?(?:{_KIN})",
+    r"una? (?:familiar|pariente|ser querido|amig[oa])", r"alguien de (?:mi|la) familia",
+)) + r")\b")
+# Words that make the one who died the account holder ("this was his account", "el
+# titular", "I'm her daughter"): the debtor's death then, whoever tells it.
+_HOLDER = re.compile(r"\b(?:" + "|".join((
+    r"account ?holder", r"card ?holder", r"(?:the|a) debtor", r"borrower",
+    r"(?:his|her|their) (?:account|debt|loan|card|balance|bill)s?",
+    rf"(?:my|our) (?:{_KIN})'?s (?:account|debt|loan|card|balance|bill)s?",
+    rf"(?:account|debt|loan|card|balance|bill) (?:was|is) (?:his|hers|theirs"
+    rf"|(?:my|our) (?:{_KIN})'?s)",
+    r"in (?:his|her|their) name", r"(?:he|she|they) (?:owed|owes)",
+    r"(?:he|she|they) had (?:this|that|the|an) (?:account|debt|loan|card)",
+    r"on (?:his|her|their) behalf", r"on behalf of", r"(?:his|her|the) estate",
+    r"execut(?:or|rix)", rf"(?:i'?m|i am) (?:his|her|their) (?:{_KIN}|representative)",
+    r"titular", r"(?:cuenta|deuda|tarjeta|prestamo|credito) (?:era|es|esta|estaba)"
+    r"(?: a nombre)? (?:de|suy[oa])",
+    r"su (?:cuenta|deuda|tarjeta|prestamo|credito)", r"(?:a|en) nombre de", r"a su nombre",
+    r"de parte de", r"(?:el|ella) (?:debia|debe)", r"albacea",
+    rf"soy su (?:{_KIN}|representante)",
+)) + r")\b")
+# "I'm the account holder" says who writes, not who died.
+_SELF_AS_HOLDER = re.compile(
+    r"\b(?:i'?m|i am) the (?:account ?holder|card ?holder|debtor)\b(?!'s)"
+    r"|\bsoy (?:el|la) titular\b")
+
 
 def as_hardship(turn: Turn) -> Turn:
     """"I need more time, I lost my job" asks for what a hardship gives (a pause, the smallest
     plan, the hardship hold on reminders), not for a later due date."""
     if turn.intent not in MORE_TIME or turn.date() is not None:
         return turn
-    plain = unicodedata.normalize("NFKD", turn.text).encode("ascii", "ignore").decode().lower()
-    return replace(turn, intent="hardship") if _CIRCUMSTANCE.search(plain) else turn
+    return replace(turn, intent="hardship") if _CIRCUMSTANCE.search(_plain(turn.text)) else turn
+
+
+def mourns_another(text: str) -> bool:
+    """A death told as someone else's ("my dad passed", "mi mamá falleció"), not the account
+    holder's ("my husband passed away, this was his account", "el titular falleció")."""
+    plain = _SELF_AS_HOLDER.sub(" ", _plain(text))
+    return bool(_SOMEONE_ELSE.search(plain)) and not _HOLDER.search(plain)
+
+
+def bereavement(out: Outcome, turn: Turn) -> Outcome:
+    """Condolences to the verified debtor who lost someone: a hardship a person looks at with
+    them, never the stop that a death of the debtor is."""
+    out.do(SetHardship(turn.text))
+    # Always a person, whatever the policy: no plans to a mourner in the same breath, and a
+    # relative who verified with the debtor's details is read by someone who can tell.
+    return hand_off(out, "hardship", key="hardship.bereaved", queue="hardship", priority=1)
 
 
 def hardship(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
@@ -54,3 +115,9 @@ def hardship_options(facts: Facts) -> list[Offer]:
     rest = replace(terms_for(facts, kind="extension"), hardship=True)
     pause = judge.answer("extension", Request(), rest).offer if rest.balance > 0 else None
     return [*plans[-1:], *([pause] if pause else [])]
+
+
+def _plain(text: str) -> str:
+    """Lower case, accents dropped, a typographic apostrophe made plain ("dad’s")."""
+    text = text.replace("\u2019", "'")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()

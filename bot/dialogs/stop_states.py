@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.dialogs import hardship
 from bot.dialogs.base import Outcome, Turn
 from bot.effects import Audit, Handoff, MarkWrongParty, RecordOptOut, SetStopState
 from bot.facts import Facts
@@ -25,6 +26,10 @@ def stop(out: Outcome, turn: Turn, verified: bool = False) -> Outcome:
     state = STOP_INTENTS[turn.intent]
     if out.state.stopped:
         return out
+    if state == "deceased" and verified and hardship.mourns_another(turn.text):
+        # docs/TAXONOMY.md: deceased is the debtor's death. The verified debtor telling of a
+        # relative's is bereaved; unverified, the writer may be telling of the debtor's.
+        return hardship.bereavement(out, turn)
     out.state.stopped = True
     out.state.clear_table()
     out.do(
