@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
 from bot.dialogs.base import Outcome, Turn
 from bot.dialogs.negotiation import covered_key, judge_of, present, terms_for
 from bot.facts import Facts, Request
+
+# The whole balance named in words: "i can pay the full balance on march 30" promises all of it.
+WHOLE_BALANCE = re.compile(
+    r"\b(?:(?:the\s+)?(?:full|whole|entire|total)\s+(?:balance|amount|thing|debt|bill)|"
+    r"all of it|everything i owe|all (?:that )?i owe|what i owe|pay (?:it|this|that) off|"
+    r"todo lo que debo|lo que debo|la deuda completa|el saldo (?:completo|total)|"
+    r"todo el saldo|el total|pag\w* todo)\b",
+    re.IGNORECASE)
 
 
 def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
@@ -21,6 +30,8 @@ def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     slots = dict(state.promise)
     if turn.amount() is not None:
         slots["amount"] = str(turn.amount())
+    elif WHOLE_BALANCE.search(turn.text) and facts.balance > 0:
+        slots["amount"] = str(facts.balance)
     if turn.date() is not None:
         slots["date"] = turn.date().isoformat()  # type: ignore[union-attr]
     state.clear_table()
