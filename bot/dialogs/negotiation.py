@@ -11,6 +11,7 @@ from decimal import Decimal
 from bot.dialogs.base import YES_NO, Outcome, Turn, choice, offer_slots
 from bot.dialogs.handoff import hand_off
 from bot.effects import Effect, IssuePaymentLink, RecordPlan, RecordPromise
+from bot.entity_choice import CANNOT, CLAUSE_BREAK, NOW
 from bot.facts import Answer, Facts, Installment, Offer, OfferJudge, PendingPromise, Request, Terms
 
 
@@ -86,6 +87,31 @@ def request_of(turn: Turn) -> Request:
     return Request(turn.amount(), turn.date(), turn.installments(), turn.frequency())
 
 
+# "Now" as an offer in parts reads it (`bot.entity_choice.NOW`), and "ya" closing a message
+# ("te pago 100 ya"): anywhere else "ya" is "already" ("ya te dije").
+NOW_AT_THE_END = re.compile(r"\bya\W*$", re.IGNORECASE)
+
+
+def counter_request(turn: Turn, facts: Facts, kind: str) -> Request:
+    """The numbers of a counter-offer; a promise of an amount paid "now" ("actually make it
+    100 now") is due today, the day an offer in parts reads in the same word. A plan's "right
+    now I can only do 50 a month" names no first day."""
+    request = request_of(turn)
+    if kind == "promise" and request.due is None and request.amount is not None \
+            and says_now(turn.text):
+        return replace(request, due=facts.today)
+    return request
+
+
+def says_now(text: str) -> bool:
+    """A clause pays at once ("now", "right now", "ahora", "ya"), not "i can't pay now"."""
+    clauses = CLAUSE_BREAK.split(text)
+    now = [c for c in clauses if NOW.search(c)]
+    if NOW_AT_THE_END.search(text):
+        now.append(clauses[-1])
+    return any(CANNOT.search(clause) is None for clause in now)
+
+
 def merged(request: Request, base: Offer | None, own: dict[str, str]) -> Request:
     """Fill what the debtor left out of a counter-offer from the offer it answers: its
     frequency, and of a promise only the terms the debtor named (`own`, see `own_terms`).
@@ -118,19 +144,57 @@ def own_terms(answer: Answer, asked: Request | None) -> dict[str, str]:
 
 def describe(offer: Offer) -> str:
     """A compact line for the negotiation history a human will read."""
-    return f"{offer.kind} {offer.total} x{offer.count} {offer.frequency or ''} {offer.first_due}"
+    return " ".join(str(term) for term in (
+        offer.kind, offer.total, f"x{offer.count}", offer.frequency, offer.first_due) if term)
+
+
+# Marks a history line holding what the debtor asked for; every other line the bot offered.
+ASKED = "asked: "
+# The most asks and offers a handoff note repeats: the latest are the ones to pick up from.
+NOTE_LINES = 10
+
+
+def describe_ask(kind: str, request: Request) -> str:
+    """The debtor's own terms, only those they named, for the person who may take over."""
+    terms = (kind, request.amount, request.installments and f"x{request.installments}",
+             request.frequency, request.due and f"on {request.due}")
+    return " ".join(str(term) for term in terms if term)
+
+
+def note_ask(out: Outcome, kind: str, request: Request) -> None:
+    """Remember what the debtor asked for (once: a counter-offer and the reply to it both
+    see the same request)."""
+    line = ASKED + describe_ask(kind, request)
+    history = out.state.history
+    if not history or history[-1] != line:
+        history.append(line)
+
+
+def negotiation_note(history: list[str]) -> str:
+    """The handoff note: what the debtor asked for first (the agent's starting point), then
+    what the bot offered, each in the order said."""
+    asked = [line.removeprefix(ASKED) for line in history if line.startswith(ASKED)]
+    offered = [line for line in history if not line.startswith(ASKED)]
+    note = []
+    if asked:
+        note.append("debtor asked: " + ", ".join(asked[-NOTE_LINES:]))
+    if offered:
+        note.append("offered: " + ", ".join(offered[-NOTE_LINES:]))
+    return "; ".join(note)
 
 
 def present(out: Outcome, facts: Facts, answer: Answer, asked: Request | None = None) -> Outcome:
     """Say the policy's answer: confirm the debtor's offer (`asked`), or counter with the
     nearest one."""
+    offer = answer.offer
+    if asked is not None and offer is not None:
+        note_ask(out, offer.kind, asked)
     if answer.needs_human:
         return hand_off(out, "needs_approval", key="negotiate.approval", queue="approvals",
-                        note="; ".join(out.state.history))
-    offer = answer.offer
+                        note=negotiation_note(out.state.history))
     if offer is None or not allowed(facts, offer):
         return hand_off(out, "no_offer_in_policy", key="negotiate.handoff", queue="negotiation",
-                        note="; ".join(out.state.history))
+                        note=negotiation_note(out.state.history))
     out.state.clear_table()
     out.state.table(offer)
     out.state.promise = own_terms(answer, asked)  # what a counter-offer may leave out
@@ -207,7 +271,7 @@ def spend_round(out: Outcome, facts: Facts) -> bool:
         return False
     out.state.rounds = 0
     hand_off(out, "negotiation_rounds", key="negotiate.handoff", queue="negotiation",
-             note="; ".join(out.state.history[-10:]))
+             note=negotiation_note(out.state.history))
     return True
 
 
@@ -224,12 +288,18 @@ def reject(out: Outcome, facts: Facts) -> Outcome:
 
 
 def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
-    """New numbers from the debtor: accept when inside, else counter with the nearest."""
-    if spend_round(out, facts):
-        return out
-    request = merged(request_of(turn), out.state.tabled(), out.state.promise)
+    """New numbers from the debtor: accept when inside, else counter with the nearest. Numbers
+    no worse for the creditor than the offer on the table spend no round: those of the offer
+    itself ("ok 163.54 a month then") take it, read back for a yes."""
+    request = merged(counter_request(turn, facts, kind), out.state.tabled(), out.state.promise)
     if kind == "full" and request.amount is not None and not request.installments:
         kind = "settlement"
+    note_ask(out, kind, request)
+    on_table = answered_offer(out, kind)
+    if on_table is not None and names_only(request, on_table):
+        return present(out, facts, Answer(on_table, exact=True), request)
+    if (on_table is None or not no_worse(request, on_table)) and spend_round(out, facts):
+        return out
     if kind == "promise" and (request.amount is None or request.due is None):
         return _ask_promise(out, request)
     if kind == "settlement" and request.amount is None:
@@ -245,6 +315,39 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
         return present_options(out, facts, judge_of(facts).proposals(facts.terms),
                                "negotiate.settlement_refused")
     return present(out, facts, answer, request)
+
+
+def answered_offer(out: Outcome, kind: str) -> Offer | None:
+    """The one offer on the table a counter-offer of `kind` answers (parts are two offers)."""
+    tabled = out.state.tabled()
+    return tabled if tabled is not None and tabled.kind == kind and not out.state.parts else None
+
+
+def names_only(request: Request, offer: Offer) -> bool:
+    """Every number the debtor named is the offer's own: they take it, in its words."""
+    return request.amount in (None, _asked_amount(offer)) \
+        and request.due in (None, offer.first_due) \
+        and request.installments in (None, offer.count) \
+        and request.frequency in (None, offer.frequency) and _names_terms(request)
+
+
+def no_worse(request: Request, offer: Offer) -> bool:
+    """The debtor's numbers give the creditor at least the offer: as much or more each time,
+    as soon or sooner, in as few payments or fewer, as often."""
+    return (request.amount is None or request.amount >= _asked_amount(offer)) \
+        and (request.due is None or request.due <= offer.first_due) \
+        and (request.installments is None or request.installments <= offer.count) \
+        and request.frequency in (None, offer.frequency) and _names_terms(request)
+
+
+def _names_terms(request: Request) -> bool:
+    """An amount, a day or a count: a frequency alone changes nothing on the table."""
+    return any((request.amount, request.due, request.installments))
+
+
+def _asked_amount(offer: Offer) -> Decimal:
+    """The amount a debtor repeats to take an offer: a plan's installment, else its total."""
+    return offer.installment if offer.kind == "plan" else offer.total
 
 
 def _ask_promise(out: Outcome, request: Request) -> Outcome:
@@ -264,8 +367,10 @@ def _ask_promise(out: Outcome, request: Request) -> Outcome:
 # una quita"); "pay off" is left out: paying off is paying the whole balance.
 SETTLE_WORDS = re.compile(
     r"\b(settle\w*|settlement|lump ?sum|discount\w*|accept less|take less|less than the full"
-    r"|reduc\w+|forgive\w*|liquid\w+|saldar|finiquit\w+|quita|descuento|rebaja\w*|arreglo"
-    r"|perdon\w*|condon\w*|quedar a mano|a mano)\b")
+    r"|reduc\w+|forgive\w*|close (?:it|this|that) out|close out (?:the|my|this) account"
+    r"|close (?:the|my|this) account|call it (?:even|square|done)|pay (?:it|this|that) off for"
+    r"|liquid\w+|saldar\w*|finiquit\w+|(?:cerrar|cerramos|cierr\w+) (?:la|mi|esta) (?:cuenta|deuda)"
+    r"|quita|descuento|rebaja\w*|arreglo|perdon\w*|condon\w*|quedar a mano|a mano)\b")
 
 
 def wants_settlement(turn: Turn) -> bool:

@@ -11,10 +11,12 @@ from bot.dialogs import promise
 from bot.dialogs.base import PARTS, REST, REST_LATER, YES_NO, DialogState, OfferPart, Outcome, Turn
 from bot.dialogs.handoff import hand_off
 from bot.dialogs.negotiation import (
+    ASKED,
     beside_pending,
     covered_key,
     describe,
     judge_of,
+    negotiation_note,
     spend_round,
     terms_for,
 )
@@ -35,13 +37,14 @@ def offer(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if facts.active_plan:  # a plan takes every payment, as for a single promise
         state.clear_table()
         return out.say("promise.beside_plan", debt=True)
+    asked = turn.parts()
+    state.history.append(ASKED + _ask(asked))  # before a round may run out: the note leads with it
     if _answers_table(state) and spend_round(out, facts):
         return out
     owed = terms_for(facts, kind="promise").balance
     if owed <= 0:
         state.clear_table()
         return out.say(covered_key(facts), debt=True)
-    asked = turn.parts()
     if len(asked) > MOST_PARTS:
         return hand_off(out, "offer_in_parts", key="negotiate.handoff", queue="negotiation",
                         note=_note(asked))
@@ -159,7 +162,7 @@ def _single(turn: Turn, request: Request) -> Turn:
 
 def _present(out: Outcome, facts: Facts, requests: list[Request], *, capped: bool) -> Outcome:
     answers = _judged(facts, requests)
-    note = "; ".join(out.state.history)
+    note = negotiation_note(out.state.history)
     if any(a.needs_human for a in answers):
         return hand_off(out, "needs_approval", key="negotiate.approval", queue="approvals",
                         note=note)
@@ -223,6 +226,11 @@ def _slots(offers: list[Offer], facts: Facts) -> dict[str, Any]:
         "second_amount": second.total, "second_date": second.first_due,
         "total": first.total + second.total,
     }
+
+
+def _ask(asked: Asked) -> str:
+    """The parts as the debtor asked for them, a line of the negotiation history."""
+    return "parts " + " + ".join(f"{a or 'the rest'} on {d}" for a, d in asked)
 
 
 def _note(asked: Asked) -> str:

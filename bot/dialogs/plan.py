@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from bot.dialogs.base import Outcome, Turn
-from bot.dialogs.negotiation import judge_of, present, present_options, request_of, terms_for
+from bot.dialogs.negotiation import (
+    judge_of,
+    note_ask,
+    present,
+    present_options,
+    request_of,
+    terms_for,
+)
 from bot.facts import Facts
 
 
 def request_plan(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     """The debtor's own plan when they named one, else the policy's options."""
     if turn.installments() or turn.frequency() or turn.amount():
-        answer = judge_of(facts).answer("plan", request_of(turn), terms_for(facts))
-        return present(out, facts, answer)
+        asked = request_of(turn)
+        note_ask(out, "plan", asked)
+        return present(out, facts, judge_of(facts).answer("plan", asked, terms_for(facts)))
     return offer_options(out, facts)
 
 
