@@ -6,7 +6,7 @@ from datetime import datetime
 
 from nlu.extractors.amount import extract_amounts
 from nlu.extractors.calendar import local_today
-from nlu.extractors.date import extract_dates
+from nlu.extractors.date import extract_dates, impossible_days
 from nlu.extractors.frequency import extract_frequencies
 from nlu.extractors.identifiers import outside_identifiers
 from nlu.extractors.installments import extract_installments
@@ -28,10 +28,15 @@ def extract_entities(
     """
     today = local_today(reference_time, timezone)
     language = language or detect_language(text)
+    dates = extract_dates(text, today, language)
     candidates = [
-        *extract_dates(text, today, language), *extract_installments(text),
-        *extract_frequencies(text), *extract_amounts(text, language),
+        *dates, *extract_installments(text), *extract_frequencies(text),
+        *extract_amounts(text, language),
     ]
+    # "31 june 1" names June 1 (and 31 more); a lone "feb 30" names nothing at all.
+    void = [(s, e) for s, e in impossible_days(text, today, language)
+            if not any(d.start < e and s < d.end for d in dates)]
+    candidates = [c for c in candidates if not any(s <= c.start and c.end <= e for s, e in void)]
     chosen = resolve_overlaps(candidates, text=text)
     return tuple(
         Entity(m.entity, m.value, m.start, m.end, text[m.start:m.end], "parley", m.currency)

@@ -113,6 +113,14 @@ def extract_dates(text: str, today: date, language: str = "en") -> list[Match]:
             and not any(start <= f.start and f.end <= end for start, end in void)]
 
 
+def impossible_days(text: str, today: date, language: str = "en") -> list[tuple[int, int]]:
+    """Spans naming a day the calendar lacks ("feb 30", "june 31", "el 30 de febrero"): no
+    date, and the digits in them are no amount either."""
+    context = _Context(today, _clauses(text), language)
+    return [(m.start(), m.end()) for pattern, resolve in _RULES if resolve in _CALENDAR_DAYS
+            for m in pattern.finditer(text) if resolve(m, context) is None]
+
+
 def _clauses(text: str) -> tuple[tuple[int, bool], ...]:
     if not _PAST_CUE.search(text):
         return ()
@@ -363,3 +371,7 @@ def _is_fraction(m: re.Match[str]) -> bool:
     before = m.string[:m.start()].lower().rstrip()
     dated = before.endswith(("on", "by", "el", "until", "till", "before", "the"))
     return (m.group("a"), m.group("b")) in _FRACTIONS and not m.group("y") and not dated
+
+
+# Resolvers that name a month and a day: None from them means no such day.
+_CALENDAR_DAYS = frozenset({_day_month, _word_day_month, _iso})

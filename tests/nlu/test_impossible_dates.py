@@ -1,4 +1,5 @@
-"""A day that does not exist is no date; 'the 31st' is the next month that has one."""
+"""A day that does not exist is no date, and its digits no amount; 'the 31st' is the next
+month that has one."""
 
 from __future__ import annotations
 
@@ -39,3 +40,22 @@ def test_a_date_that_does_not_exist_is_no_date(text: str) -> None:
 ])
 def test_a_weekday_followed_by_its_date_is_that_date(text: str, expected: list[str]) -> None:
     assert dates(text) == expected
+
+
+def entities(text: str) -> list[tuple[str, str]]:
+    return [(e.entity, e.value) for e in extract_entities(text, reference_time=NOV_28)]
+
+
+@pytest.mark.parametrize("text", [
+    "i will pay on feb 30", "i will pay on june 31", "te pago el 30 de febrero",
+    "2026-02-30", "april the thirty first",
+])
+def test_the_digits_of_a_day_that_does_not_exist_are_no_amount(text: str) -> None:
+    # "i will pay on feb 30" was read back to the debtor as a promise of $30.00.
+    assert entities(text) == []
+
+
+def test_amounts_beside_impossible_or_real_days_are_kept() -> None:
+    assert entities("pay $30 on feb 30") == [("amount", "30.00")]
+    assert entities("i can pay 31 june 1") == [("amount", "31.00"), ("date", "2026-06-01")]
+    assert entities("i will pay 30 on feb 28") == [("amount", "30.00"), ("date", "2027-02-28")]
