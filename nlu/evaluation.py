@@ -31,7 +31,7 @@ class EvaluationReport:
     accuracy: float
     confusion: list[list[int]]
     misclassified: list[dict[str, Any]]
-    entities: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    entities: dict[str, dict[str, dict[str, float | None]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -107,8 +107,9 @@ def _rounded(row: dict[str, float]) -> dict[str, float]:
 
 def evaluate_entities(
     examples: list[Example], synonyms: dict[str, str] | None = None
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Per entity type: P/R/F1 on exact spans, and on normalized values where gold has one."""
+) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Per entity type: P/R/F1 on exact spans, and on normalized values where gold has one;
+    None where there was nothing to score."""
     spans = {kind: Counter[str]() for kind in ENTITY_TYPES}
     values = {kind: Counter[str]() for kind in ENTITY_TYPES}
     for example in examples:
@@ -146,8 +147,10 @@ def _tally(counters: dict[str, Counter[str]], gold: set[Any], ours: set[Any]) ->
                        "fn" if item in gold else "fp"] += 1
 
 
-def _prf(counts: Counter[str]) -> dict[str, float]:
+def _prf(counts: Counter[str]) -> dict[str, float | None]:
     tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
+    if not tp + fp + fn:  # nothing to score (e.g. no gold values): not a score of zero
+        return {"precision": None, "recall": None, "f1": None, "support": 0}
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

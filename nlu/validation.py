@@ -88,6 +88,10 @@ def _counts(data: TrainingData, config: ValidationConfig) -> list[Problem]:
     where = {e.intent: e for e in data.examples}
     wanted = config.intents if config.require_all_intents else tuple(counts)
     folder = _source_dir(data)
+    if wanted and not data.examples:  # one line, not one per intent saying 0
+        return [Problem(folder, 0, "no intent examples at all",
+                        f"add at least {config.min_examples} examples for each of "
+                        f"{', '.join(wanted)} (meanings in docs/TAXONOMY.md)")]
     problems = []
     for intent in wanted:
         if counts[intent] >= config.min_examples:
@@ -120,7 +124,7 @@ def _exact_duplicates(data: TrainingData) -> list[Problem]:
         if other is None:
             seen[key] = example
         elif other.intent != example.intent:
-            problems.append(_clash(example, other, "is under two intents"))
+            problems.append(_two_intents(example, other))
         else:
             problems.append(Problem(example.file, example.line,
                                     f"example {example.text!r} repeats {other.file}:{other.line}",
@@ -184,13 +188,28 @@ def _near_clashes(example: Example, others: Sequence[Example], rivals: list[int]
             if _near(float(score), text, _normalized(others[i].text), config)]
 
 
+_ONE_INTENT = ("keep the message under the one intent that decides the next action "
+               "(docs/TAXONOMY.md, Hard cases)")
+
+
 def _clash(example: Example, other: Example, what: str) -> Problem:
     return Problem(
         example.file, example.line,
         f"example {example.text!r} ({example.intent}) {what} of {other.text!r} "
         f"({other.intent}, {other.file}:{other.line})",
-        "keep the message under the one intent that decides the next action "
-        "(docs/TAXONOMY.md, Hard cases)",
+        _ONE_INTENT,
+    )
+
+
+def _two_intents(example: Example, other: Example) -> Problem:
+    """The same text (up to case and spaces) written under two intents."""
+    as_written = "" if other.text == example.text else f", as {other.text!r}"
+    return Problem(
+        example.file, example.line,
+        f"example {example.text!r} is under two intents: {other.intent!r} "
+        f"({other.file}:{other.line}{as_written}) and {example.intent!r} "
+        f"({example.file}:{example.line})",
+        _ONE_INTENT,
     )
 
 

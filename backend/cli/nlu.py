@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +42,16 @@ def _data_dir(given: Path | None) -> Path:
     return given or Settings().nlu_training_data
 
 
+def _training_dir(given: Path | None) -> Path:
+    """The data directory a command reads: a missing one is one error, not a line per intent."""
+    path = _data_dir(given)
+    if not path.is_dir():
+        where = "'--data'" if given else "NLU_TRAINING_DATA"
+        what = "is not a directory" if path.exists() else "does not exist"
+        raise typer.BadParameter(f"'{path}' {what}", param_hint=where)
+    return path
+
+
 def _model_dir(given: Path | None) -> Path:
     """--model-dir, else NLU_MODEL_DIR: the directory the server loads and watches."""
     return given or Settings().nlu_model_dir
@@ -57,7 +68,7 @@ def validate(
     min_examples: Annotated[int, typer.Option(help="Minimum examples per intent.")] = 40,
 ) -> None:
     """Check the training data strictly; exit 1 listing every problem with file, line and fix."""
-    training, problems = load_and_validate(_data_dir(data),
+    training, problems = load_and_validate(_training_dir(data),
                                            ValidationConfig(min_examples=min_examples))
     if problems:
         _print_problems(problems)
@@ -79,6 +90,7 @@ def train(
 
     The very first model goes live at once; later ones stay candidates until promoted.
     """
+    data = _training_dir(data)
     accepted = _accepted_from_database() if with_accepted else []
     conflicts = label_conflicts(accepted)
     if conflicts:
@@ -87,7 +99,7 @@ def train(
         typer.echo(f"not trained: {len(conflicts)} text(s) accepted under two intents", err=True)
         raise typer.Exit(1)
     now = SystemClock().now()
-    data, model_dir = _data_dir(data), _model_dir(model_dir)
+    model_dir = _model_dir(model_dir)
     try:
         model, comparison = train_and_save(data, model_dir, now=now, accepted=accepted)
     except TrainingDataError as exc:
@@ -183,7 +195,10 @@ def models_command(model_dir: ModelDir = None) -> None:
     """List model versions, newest first; the live one is marked."""
     model_dir = _model_dir(model_dir)
     live = current_version(model_dir)
-    for meta in list_versions(model_dir):
+    versions = list_versions(model_dir)
+    if not versions:
+        typer.echo(f"No models in {model_dir}. Train one with `parley nlu train`.")
+    for meta in versions:
         score = (meta.get("evaluation") or {}).get("macro_f1")
         typer.echo(f"{'*' if meta['version'] == live else ' '} {meta['version']}  "
                    f"data {meta['data_hash'][:12]}  held-out macro F1 "
@@ -219,16 +234,16 @@ def evaluate(
     data: DataDir = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
     train_file: Annotated[Path | None, typer.Option(
-        "--train", help="Train on this file or directory.")] = None,
+        "--train", exists=True, help="Train on this file or directory.")] = None,
     test_file: Annotated[Path | None, typer.Option(
-        "--test", help="Test on this file or directory.")] = None,
+        "--test", exists=True, help="Test on this file or directory.")] = None,
     out: Annotated[Path, typer.Option(help="Report directory.")] = Path("var/reports/nlu"),
     fail_under: Annotated[float, typer.Option(help="Exit 1 if macro F1 is below.")] = 0.0,
 ) -> None:
     """Per-intent P/R/F1, macro/weighted F1, entity scores, confusion matrix, misclassified."""
     if (train_file is None) != (test_file is None):
         raise typer.BadParameter("give both --train and --test, or neither")
-    report = _evaluate(_data_dir(data), folds, train_file, test_file)
+    report = _evaluate(data, folds, train_file, test_file)
     write_report(report, out)
     _print_report(report)
     typer.echo(f"report written to {out}")
@@ -236,13 +251,13 @@ def evaluate(
         typer.echo(f"macro F1 {report.macro_f1:.4f} is below {fail_under}", err=True)
         raise typer.Exit(1)
 
-def _evaluate(data: Path, folds: int, train_file: Path | None,
+def _evaluate(data: Path | None, folds: int, train_file: Path | None,
               test_file: Path | None) -> EvaluationReport:
     if train_file is None or test_file is None:
         # A file that does not read is refused, as with --train/--test: scoring the data
         # without it would drop an intent and pass a --fail-under gate. Coverage notes
         # (an entity never annotated, few examples) do not stop an evaluation.
-        training, problems = read_training_data(data)
+        training, problems = read_training_data(_training_dir(data))
         if problems:
             _print_problems(problems)
             raise typer.Exit(1)
@@ -274,9 +289,14 @@ def _print_report(report: EvaluationReport) -> None:
                f"weighted F1 {report.weighted_f1:.4f}")
     for kind, scores in report.entities.items():
         span, value = scores["span"], scores["value"]
-        typer.echo(f"entity {kind:<13} span F1 {span['f1']:.3f} (n={span['support']})  "
-                   f"value F1 {value['f1']:.3f} (n={value['support']})")
+        typer.echo(f"entity {kind:<13} span F1 {_score(span['f1'])} (n={span['support']})  "
+                   f"value F1 {_score(value['f1'])} (n={value['support']})")
     typer.echo(f"{len(report.misclassified)} misclassified")
+
+
+def _score(f1: float | None) -> str:
+    """An F1, or n/a when there was nothing to score."""
+    return "n/a" if f1 is None else f"{f1:.3f}"
 
 @app.command()
 def parse(
@@ -287,8 +307,33 @@ def parse(
     model_dir: ModelDir = None,
 ) -> None:
     """Parse one message and print Rasa-shaped JSON."""
-    when = datetime.fromisoformat(reference_time) if reference_time else datetime.now(UTC)
+    if not text.strip():
+        raise typer.BadParameter("the message is blank", param_hint="'TEXT'")
+    when = _reference_time(reference_time)
+    _check_zone(timezone)
     interpreter = build_interpreter(NluConfig(model_dir=_model_dir(model_dir),
                                               data_dir=_data_dir(data)))
     result = asyncio.run(interpreter.parse(text, reference_time=when, timezone=timezone))
     typer.echo(json.dumps(result.to_rasa(), indent=2, ensure_ascii=False))
+
+
+def _reference_time(given: str | None) -> datetime:
+    """--reference-time as an ISO time, else now."""
+    if given is None:
+        return datetime.now(UTC)
+    try:
+        return datetime.fromisoformat(given)
+    except ValueError:
+        raise typer.BadParameter(f"{given!r} is not an ISO time, e.g. 2026-11-25T10:00:00-05:00",
+                                 param_hint="'--reference-time'") from None
+
+
+def _check_zone(name: str | None) -> None:
+    """--timezone must be an IANA zone this machine knows, as POST /model/parse requires."""
+    if name is None:
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory: OSError
+        raise typer.BadParameter(f"unknown timezone {name!r}",
+                                 param_hint="'--timezone'") from None

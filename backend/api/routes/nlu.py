@@ -21,13 +21,21 @@ class ParseRequest(BaseModel):
     reference_time: datetime | None = None
     timezone: str | None = None
 
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # Only spaces would still be classified (as a confident guess): refuse it like "".
+        if not value.strip():
+            raise ValueError("text is blank")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
+            except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America": a folder
                 raise ValueError(f"unknown timezone {value!r}") from exc
         return value
 
