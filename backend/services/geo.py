@@ -142,7 +142,7 @@ def debtor_zone(name: str | None) -> ZoneInfo:
     # An unknown zone holds every outbound message at the gate; days and windows still need one.
     try:
         return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
         return ZoneInfo(DEFAULT_TIMEZONE)
 
 
@@ -155,7 +155,7 @@ def is_known_timezone(name: str) -> bool:
     """True when `name` is an IANA zone this machine knows."""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a folder of zones
         return False
     return True
 

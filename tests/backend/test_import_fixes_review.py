@@ -13,7 +13,7 @@ from backend.container import Container
 from backend.db.models import Account, Debtor
 from backend.services.compliance.facts import load_facts
 from backend.services.compliance.rules import load_rules
-from backend.services.geo import derive_timezone
+from backend.services.geo import DEFAULT_TIMEZONE, debtor_zone, derive_timezone
 from backend.services.imports.columns import COLUMN_NAMES, EXAMPLE_ROWS
 from backend.services.imports.reader import read_accounts
 from backend.services.imports.rows import AccountRow, RowError, validate_row
@@ -145,3 +145,11 @@ def test_an_imported_row_without_a_zone_takes_its_zips_in_a_split_state(
                            "phone": phone})
     assert isinstance(row, AccountRow)
     assert row.timezone == zone
+
+
+@pytest.mark.parametrize("zone", ["America", "Europe", "Etc"])
+def test_a_folder_of_zones_is_a_refused_timezone_not_a_crash(zone: str) -> None:
+    # ZoneInfo("America") raises IsADirectoryError, which no one caught: the import crashed.
+    errors = validate_row(2, {**EXAMPLE_ROWS[0], "timezone": zone})
+    assert isinstance(errors, list) and [e.column for e in errors] == ["timezone"]
+    assert debtor_zone(zone).key == DEFAULT_TIMEZONE
