@@ -13,7 +13,9 @@ NEXT_STEPS = (
 
 
 def ask_balance(out: Outcome, facts: Facts) -> Outcome:
-    """The balance, the creditor and the account's last digits, with the ways forward."""
+    """The balance, the creditor and the account's last digits, with the ways forward: a new
+    question, so an offer on the table is no longer what a yes answers."""
+    out.state.clear_table()
     if facts.paid:
         return out.say("balance.paid", debt=True)
     key = ("balance.answer_current" if facts.days_past_due <= 0

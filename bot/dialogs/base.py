@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -27,6 +29,28 @@ MOVED_FROM = "moved_from"
 MOVE = "move"
 MOVE_VERB = "verb"
 MOVE_INSTEAD = "instead"
+# A yes that records a commitment must be one the NLU is sure of: its own threshold (0.5 by
+# default) lets through a sentence it barely takes for a yes ("i'm going through chemo", 0.55).
+CLEAR_YES = 0.8
+# Words that make a yes a maybe ("maybe", "i guess", "tal vez"), accents dropped.
+HEDGES = re.compile(r"\b(?:maybe|probably|possibly|perhaps|i guess|i think so|not sure|quizas?"
+                    r"|tal vez|a lo mejor|puede ser|creo que si|no se)\b")
+# Not knowing the answer yet, the whole message ("i dont know", "idk", "ni idea", "not sure
+# yet"): says nothing of who writes.
+NOT_SURE = re.compile(
+    r"(?:(?:um+|uh+|hm+|m+|well|honestly|sorry|ay|pues|la verdad)\s+)*"
+    r"(?:i\s*(?:do\s*n'?t|do not)\s*know|i\s*(?:'?m|am) not sure|idk|dunno|no idea|not sure"
+    r"|no (?:lo )?se|ni idea|no tengo idea|no estoy segur[oa]|quien sabe)"
+    r"(?:\s+(?:yet|when|how much|what day|which day|exactly|right now|now|sorry|honestly"
+    r"|lol|tbh|todavia|aun|cuando|cuanto|que dia|exactamente|ahorita|la verdad))*")
+# Flows of an offer awaiting an answer (a yes or no, an option's number).
+OFFER_FLOWS = frozenset({"confirm", "move", "options"})
+
+
+def plain(text: str) -> str:
+    """Lower case, accents dropped, a typographic apostrophe made plain."""
+    text = unicodedata.normalize("NFKD", text.casefold().replace("\u2019", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 @dataclass(frozen=True)
@@ -109,6 +133,16 @@ class Turn:
             (self.amount(), self.date(), self.installments(), self.frequency())
         )
 
+    def clear_yes(self) -> bool:
+        """A yes to record a commitment on: read as one with confidence, and no maybe."""
+        return (self.intent == "affirm" and not self.low_confidence
+                and self.confidence >= CLEAR_YES and HEDGES.search(plain(self.text)) is None)
+
+    def not_sure(self) -> bool:
+        """The message only says the debtor does not know (yet)."""
+        words = " ".join(re.sub(r"[^\w']+", " ", plain(self.text)).split())
+        return NOT_SURE.fullmatch(words) is not None
+
 
 @dataclass
 class DialogState:
@@ -174,6 +208,12 @@ class DialogState:
         self.promise = {}
         self.parts = []
         self.moving = {}
+
+    def drop_offer(self) -> None:
+        """The bot said something else since: an offer awaiting an answer is no longer what
+        a yes answers (a question for an amount or a day stays open)."""
+        if self.flow in OFFER_FLOWS:
+            self.clear_table()
 
     def tabled(self) -> Offer | None:
         """The offer awaiting an answer."""

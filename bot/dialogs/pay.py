@@ -58,6 +58,8 @@ def for_a_later_day(turn: Turn, facts: Facts) -> bool:
 
 
 def payment_methods(out: Outcome, facts: Facts) -> Outcome:
-    """How to pay: the secure page takes cards and bank transfers."""
+    """How to pay: the secure page takes cards and bank transfers. A yes after it answers
+    no offer read back before it."""
+    out.state.drop_offer()
     choices = () if facts.paid else (choice("choice.pay", "intent:pay_in_full"),)
     return out.say("pay.methods", debt=True, choices=choices)

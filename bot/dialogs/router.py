@@ -27,7 +27,8 @@ from bot.dialogs import (
     small_talk,
     stop_states,
 )
-from bot.dialogs.base import MENU, DialogState, Outcome, Turn
+from bot.dialogs.base import MENU, YES_NO, DialogState, Outcome, Turn
+from bot.dialogs.handoff import hand_off
 from bot.effects import Handoff, SetContactHours
 from bot.facts import Facts
 from nlu.types import INTENTS
@@ -113,6 +114,16 @@ MOVE_INTENTS = frozenset({"promise_to_pay", "request_extension", "counter_offer"
 LOOSE_MOVE_INTENTS = frozenset({"out_of_scope", "deny", "ask_payment_methods"})
 # Flows of a promise being moved: the day asked for, the move read back.
 MOVE_FLOWS = frozenset({"move_day", "move"})
+# Flows asking for numbers, with what answers each: read as the answer even when the NLU
+# took the message for a courtesy ("friday, thank you" to "On what date can you pay?").
+ASKS_FOR: dict[str, Callable[[Turn], object]] = {
+    "promise": lambda turn: turn.amount() or turn.date(),
+    "partial": Turn.amount,
+    "rest_day": Turn.date,
+    "move_day": Turn.date,
+}
+# Flows whose question a yes or no answers.
+YES_NO_FLOWS = frozenset({"confirm", "move"})
 # Worth answering once verification succeeds.
 DEFERRABLE = frozenset(GATED) - {"affirm", "deny", "out_of_scope"}
 
@@ -161,8 +172,13 @@ def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     if not verified and facts is not None and _identity_answer(state, turn, facts):
         return _verify(out, turn, facts)
     if verified and facts is not None and identity.repeats_answer(turn, facts):
+        state.drop_offer()  # the menu asks anew: a yes after it is to no offer before it
         return out.say("identity.verified", choices=MENU)  # sent twice: neither offer nor stop
     turn = as_stated(turn)
+    if verified and facts is not None and _answers_asked(state, turn):
+        return _verified(out, replace(turn, intent="out_of_scope"), facts)
+    if verified and turn.intent == "wrong_person":
+        return _not_sure_or_not_me(out, turn)
     if turn.intent in UNGATED:
         state.clarified = 0
         return UNGATED[turn.intent](out, turn, verified)
@@ -181,6 +197,29 @@ def _identity_answer(state: DialogState, turn: Turn, facts: Facts) -> bool:
     return turn.intent in UNGATED and identity.bare_answer(turn.text)
 
 
+def _answers_asked(state: DialogState, turn: Turn) -> bool:
+    """A courtesy carrying what the open question asks for ("today" read as goodbye, "friday,
+    thank you" as thanks, answering "On what date can you pay?"): the answer, as
+    `_identity_answer` reads one for an identity question."""
+    if turn.intent not in COURTESIES or state.flow is None:
+        return False
+    wanted = Turn.has_numbers if state.flow.startswith("counter:") else ASKS_FOR.get(state.flow)
+    return wanted is not None and bool(wanted(turn))
+
+
+def _not_sure_or_not_me(out: Outcome, turn: Turn) -> Outcome:
+    """A wrong-person reading from someone who passed the identity check. "I don't know" is
+    not knowing the answer yet. "This isn't me" contradicts the check: a person looks at it,
+    without marking the address wrong party or saying contact stops, and the check lapses."""
+    if turn.not_sure():
+        if out.state.flow in YES_NO_FLOWS:
+            return _ask_yes_or_no(out)
+        return out.say("unsure.reply", choices=MENU)  # a question for numbers stays open
+    out.state.verified_until = None
+    return hand_off(out, "cannot_verify", key="identity.cannot_verify", queue="verification",
+                    note="said they are not the debtor after passing the identity check")
+
+
 def as_stated(turn: Turn) -> Turn:
     """Digits alone state no lawyer, bankruptcy, death or wrong number: such a reading is
     the classifier's guess at the digits, and a stop-state is no guess to act on."""
@@ -197,6 +236,7 @@ def _verify(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     state = out.state
     if state.verified_until is not None:
         state.verified_until = None
+        state.clear_table()  # what was on the table lapses with the check it was offered under
         out.say("identity.expired")
     identity.step(out, turn, facts, remember=turn.intent in DEFERRABLE)
     if not state.is_verified(turn.now):
@@ -314,7 +354,7 @@ def _moving(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
     if turn.date() is not None:
         return moves.another_day(out, turn, facts)
     if turn.intent == "affirm" and out.state.flow == "move":
-        return moves.accept(out, facts)
+        return moves.accept(out, facts) if turn.clear_yes() else _ask_yes_or_no(out)
     if turn.intent == "deny":
         return moves.reject(out, facts)
     return None
@@ -325,10 +365,22 @@ def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
     if turn.intent == "affirm" and turn.has_numbers() and tabled is not None:
         # "si pero 300": yes to talking, not to the offer as it stands.
         return negotiation.counter(out, turn, facts, _counter_kind(tabled.kind, turn))
+    if turn.intent == "affirm" and not turn.clear_yes():
+        return _ask_yes_or_no(out)
     if turn.intent == "affirm":
+        out.state.clarified = 0
         return parts.accept(out, facts) if out.state.parts else negotiation.accept(out, facts)
     if turn.intent == "deny" and not turn.has_numbers():
         return negotiation.reject(out, facts)
     if turn.has_numbers() and tabled is not None:
         return negotiation.counter(out, turn, facts, _counter_kind(tabled.kind, turn))
     return None
+
+
+def _ask_yes_or_no(out: Outcome) -> Outcome:
+    """No clear yes ("maybe", "i guess"): nothing recorded, the question asked again; a
+    second unclear answer in a row goes to a person, as any misunderstanding does."""
+    if out.state.clarified >= fallback.MAX_CLARIFY:
+        return fallback.clarify(out)
+    out.state.clarified += 1
+    return out.say("confirm.unclear", choices=YES_NO)

@@ -6,7 +6,9 @@ from bot.dialogs.base import MENU, Outcome
 
 
 def greet(out: Outcome) -> Outcome:
-    """Hello back, with what the bot can do (the debtor is verified here)."""
+    """Hello back, with what the bot can do (the debtor is verified here); a yes after it
+    answers no offer read back before it."""
+    out.state.drop_offer()
     return out.say("greet.verified", choices=MENU)
 
 
