@@ -15,6 +15,7 @@ def clarify(out: Outcome) -> Outcome:
         out.state.clarified = 0
         return hand_off(out, "not_understood", key="fallback.handoff")
     out.state.clarified += 1
+    out.state.drop_offer()  # the menu is the question now: a "yes" after it accepts nothing
     return out.say("fallback.clarify", choices=MENU)
 
 

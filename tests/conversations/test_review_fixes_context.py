@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.db.models import AuditEvent, ContactPoint, Handoff, Promise
 from bot.clock import SettableClock
@@ -285,3 +285,13 @@ async def test_the_real_nlu_not_knowing_the_day(nlu: Chat, answer: str) -> None:
     assert await _keys(nlu, "I'll pay 200") == ["promise.ask_date"]
     assert "wrong_person.apology" not in await _keys(nlu, answer)
     assert not await _wrong_party(nlu) and await _handoffs(nlu) == []
+
+
+async def test_a_yes_after_the_clarifying_menu_accepts_no_earlier_offer(chat: Chat) -> None:
+    await chat.verify()
+    confirm = await chat.says("I'll pay $100 on 2026-12-10")
+    assert [r.key for r in confirm.replies] == ["promise.confirm"]
+    assert [r.key for r in (await chat.says("purple monkey")).replies] == ["fallback.clarify"]
+    assert [r.key for r in (await chat.says("yes")).replies] != ["promise.recorded"]
+    async with chat.container.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Promise)) == 0
