@@ -17,6 +17,7 @@ from backend.reports.nlu_health import NluHealthReport
 from backend.reports.outcomes import OutcomesReport
 from backend.reports.recovery import RecoveryReport
 from backend.reports.strategy import StrategyReport
+from backend.reports.view import percent_text
 
 COLOR = "#2b6cb0"
 SECOND = "#dd6b20"
@@ -71,7 +72,8 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[Number], *,
 
 def _labels(values: Sequence[Number], numbers: list[float], percent: bool) -> list[str]:
     if percent:
-        return [f"{n * 100:.1f} %" for n in numbers]
+        # As the tables show them: a float is for the bar's length, never for its label.
+        return [percent_text(0 if v is None else v) for v in values]
     if all(isinstance(v, int) for v in values):
         return [f"{n:,.0f}" for n in numbers]
     if all(isinstance(v, Decimal) for v in values):

@@ -18,10 +18,19 @@ RATE_SUFFIXES = ("rate", "share")
 @cache
 def money_columns(row_type: type) -> tuple[str, ...]:
     """The row type's amounts: its Decimal fields that are not rates or shares."""
+    return tuple(c for c in _decimal_columns(row_type) if not c.endswith(RATE_SUFFIXES))
+
+
+@cache
+def rate_columns(row_type: type) -> tuple[str, ...]:
+    """The row type's rates and shares: its Decimal fields named so."""
+    return tuple(c for c in _decimal_columns(row_type) if c.endswith(RATE_SUFFIXES))
+
+
+def _decimal_columns(row_type: type) -> list[str]:
     hints = typing.get_type_hints(row_type)
-    return tuple(f.name for f in dataclasses.fields(row_type)
-                 if Decimal in (hints[f.name], *typing.get_args(hints[f.name]))
-                 and not f.name.endswith(RATE_SUFFIXES))
+    return [f.name for f in dataclasses.fields(row_type)
+            if Decimal in (hints[f.name], *typing.get_args(hints[f.name]))]
 
 
 @cache

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -12,18 +15,40 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ReportSnapshot
 from backend.reports.filters import ReportFilter
+from backend.reports.money import rate_columns
+from backend.reports.sql import Rate
+from backend.reports.tables import tables_of
 
 ALL_TIME = ReportFilter()
 
 
 def encode(report: Any) -> dict[str, Any]:
-    """A report as JSON: its tables' rows, money and rates as exact decimal strings."""
-    return _adapter(type(report)).dump_python(report, mode="json")  # type: ignore[no-any-return]
+    """A report as JSON: its tables' rows, money and rates as exact decimal strings (rates
+    unrounded, so a page read from a snapshot rounds them once, as a live one does)."""
+    exact = _with_rates(report, _exact)
+    return _adapter(type(report)).dump_python(exact, mode="json")  # type: ignore[no-any-return]
 
 
 def decode(report_type: type, data: dict[str, Any]) -> Any:
     """The report `encode` stored, with its Decimal and date fields typed again."""
-    return _adapter(report_type).validate_python(data)
+    return _with_rates(_adapter(report_type).validate_python(data), Rate)
+
+
+def _exact(rate: Decimal) -> Decimal:
+    return rate.exact if isinstance(rate, Rate) else rate
+
+
+def _with_rates(report: Any, convert: Callable[[Decimal], Decimal]) -> Any:
+    """The report with every rate and share passed through `convert`."""
+    changes = {name: [_row(row, convert, rate_columns(table.row_type)) for row in table.rows]
+               for name, table in tables_of(report).items() if rate_columns(table.row_type)}
+    return dataclasses.replace(report, **changes)
+
+
+def _row(row: Any, convert: Callable[[Decimal], Decimal], columns: tuple[str, ...]) -> Any:
+    return dataclasses.replace(row, **{
+        column: convert(getattr(row, column))
+        for column in columns if getattr(row, column) is not None})
 
 
 @cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +25,23 @@ from sqlalchemy.sql.elements import ColumnElement
 from backend.services.accounts import DPD_BUCKETS
 
 RATE = Decimal("0.0001")
+
+
+class Rate(Decimal):
+    """A rate to 4 places, as the API and CSV give it, that keeps its exact value: a page
+    rounds the exact one once; rounding the 4 places again could land on the other side."""
+
+    __slots__ = ("exact",)
+    exact: Decimal
+
+    def __new__(cls, exact: Decimal | str) -> Rate:
+        exact = Decimal(exact)
+        rate = super().__new__(cls, exact.quantize(RATE, ROUND_HALF_UP))
+        rate.exact = exact
+        return rate
+
+    def __reduce__(self) -> tuple[type[Rate], tuple[str]]:
+        return type(self), (str(self.exact),)  # a copy keeps the exact value, not the 4 places
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -88,11 +105,11 @@ def average(expression: Any) -> ColumnElement[Any]:
     return cast(func.avg(expression), Float)
 
 
-def ratio(numerator: Any, denominator: Any) -> Decimal | None:
-    """numerator / denominator rounded to 4 places; None when there is nothing to divide by."""
+def ratio(numerator: Any, denominator: Any) -> Rate | None:
+    """numerator / denominator as a `Rate`; None when there is nothing to divide by."""
     if not denominator:
         return None
-    return (Decimal(numerator or 0) / Decimal(denominator)).quantize(RATE)
+    return Rate(Decimal(numerator or 0) / Decimal(denominator))
 
 
 def plus_days(column: Any, days: int, dialect: str) -> ColumnElement[Any]:

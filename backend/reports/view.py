@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from backend.reports.filters import ReportFilter
+from backend.reports.sql import Rate
 from backend.reports.tables import NamedTable
 from backend.services.policy.money import minor_unit
 
 DEFAULT_DAYS = 30
 PERCENT_SUFFIXES = ("rate", "share")
+TENTH = Decimal("0.1")
 SUMMARY_TABLES = ("totals", "summary")
 LABELS = {"dpd_bucket": "DPD bucket", "avg_first_response_seconds": "Avg first response (s)",
           "max_first_response_seconds": "Max first response (s)",
@@ -120,6 +122,12 @@ def label(column: str) -> str:
     return LABELS.get(column) or column.replace("_", " ").capitalize()
 
 
+def percent_text(rate: Decimal | float) -> str:
+    """A rate in percent to one decimal, rounded half up once from its exact value."""
+    exact = rate.exact if isinstance(rate, Rate) else Decimal(str(rate))
+    return f"{(exact * 100).quantize(TENTH, ROUND_HALF_UP)} %"
+
+
 def cell(value: Any, column: str, currency: str | None = None) -> Cell:
     """A value as the page shows it: money in the currency's minor units (two decimals
     without one), rates in percent."""
@@ -128,7 +136,7 @@ def cell(value: Any, column: str, currency: str | None = None) -> Cell:
     if isinstance(value, bool | str):
         return Cell(str(value), False)
     if isinstance(value, Decimal) and column.endswith(PERCENT_SUFFIXES):
-        return Cell(f"{value * 100:.1f} %", True)
+        return Cell(percent_text(value), True)
     if isinstance(value, Decimal):
         return Cell(f"{value.quantize(minor_unit(currency)):,f}", True)
     if isinstance(value, float):
