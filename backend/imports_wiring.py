@@ -17,6 +17,7 @@ def install_imports(app: FastAPI | None, container: Container) -> None:
     """Queued imports (POST /api/accounts/imports) run on the job scheduler, not the request."""
 
     async def run_imports(now: datetime) -> None:
-        await run_due(container.sessions, now)
+        # The container's clock, read again when each import ends, dates its finish.
+        await run_due(container.sessions, now, clock=container.clock)
 
     container.scheduler.every("imports.run", IMPORTS_EVERY, run_imports)

@@ -41,6 +41,16 @@ from backend.workflow.schedule import planned_contacts
 router = APIRouter(prefix="/api/accounts", tags=["accounts"])
 
 
+class UploadImportResult(ImportResult):
+    """What an upload's import did, and which uploaded file its errors are about."""
+
+    file: str
+
+
+def _upload_name(file: UploadFile) -> str:
+    return file.filename or "upload"
+
+
 def _skip_invalid(
     skip_invalid: Annotated[bool, Query(description="write the valid rows anyway")] = False,
     form_value: Annotated[bool | None, Form(alias="skip_invalid",
@@ -53,7 +63,7 @@ def _skip_invalid(
 SkipInvalid = Annotated[bool, Depends(_skip_invalid)]
 
 
-@router.post("/import", response_model=ImportResult)
+@router.post("/import", response_model=UploadImportResult)
 async def import_csv(
     container: ContainerDep,
     client: ApiClient,
@@ -71,9 +81,9 @@ async def import_csv(
             skip_invalid=skip_invalid,
         )
     except UnicodeDecodeError as exc:  # the reader raises NotUtf8, which names the line
-        detail = f"{file.filename or 'upload'}: {exc}"
+        detail = f"{_upload_name(file)}: {exc}"
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from exc
-    result = _import_result(report)
+    result = _import_result(report, _upload_name(file))
     if report.errors and not report.written:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, result.model_dump(mode="json"))
     return result
@@ -225,8 +235,9 @@ async def _account_id(session: SessionDep, row: AccountRow) -> int:
     return next(int(i) for i, name in rows if name.casefold() == wanted)
 
 
-def _import_result(report: ImportReport) -> ImportResult:
-    return ImportResult(
+def _import_result(report: ImportReport, file_name: str) -> UploadImportResult:
+    return UploadImportResult(
+        file=file_name,
         total=report.total,
         created=report.created,
         updated=report.updated,

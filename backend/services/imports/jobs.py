@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.db.models import ImportJob
 from backend.services.imports.reader import NotUtf8
 from backend.services.imports.service import ImportReport, import_accounts
+from bot.clock import Clock
 
 log = logging.getLogger(__name__)
 # A job "running" longer than this belongs to a worker that died: the import is one
@@ -37,39 +38,47 @@ async def submit(session: AsyncSession, data: bytes, *, filename: str, directory
     return job
 
 
-async def run_due(sessions: async_sessionmaker[AsyncSession], now: datetime) -> list[int]:
+async def run_due(sessions: async_sessionmaker[AsyncSession], now: datetime,
+                  clock: Clock | None = None) -> list[int]:
     """Run every queued import, and every import a dead worker left running; their ids."""
     async with sessions() as session:
         ids = list((await session.scalars(
             select(ImportJob.id).where(_runnable(now)).order_by(ImportJob.id))).all())
-    return [job_id for job_id in ids if await run_one(sessions, job_id, now)]
+    return [job_id for job_id in ids if await run_one(sessions, job_id, now, clock)]
 
 
 async def run_one(sessions: async_sessionmaker[AsyncSession], job_id: int,
-                  now: datetime) -> bool:
-    """Claim one import and run it to a final status; False when another worker has it."""
+                  now: datetime, clock: Clock | None = None) -> bool:
+    """Claim one import and run it to a final status; False when another worker has it.
+
+    `now` is the tick's time (the job's start); `clock`, read again at the end, dates its finish.
+    """
     job = await _claim(sessions, job_id, now)
     if job is None:
         return False
+    status, report, error = await _outcome(sessions, job, now)
+    finished = clock.now() if clock is not None else now
+    await _finish(sessions, job_id, finished, status, report=report, error=error)
+    return True
+
+
+async def _outcome(sessions: async_sessionmaker[AsyncSession], job: ImportJob,
+                   now: datetime) -> tuple[str, dict[str, Any] | None, str | None]:
+    """The job's final status, with its report or its error."""
     try:
         report = await _import(sessions, job, now)
     # Invalid input, like an invalid row: running it again cannot help. (The reader reports a
     # csv.Error as a row's error; this is the backstop.)
     except (NotUtf8, csv.Error) as exc:
-        await _finish(sessions, job_id, now, "rejected", error=f"{job.filename}: {exc}")
-        return True
+        return "rejected", None, f"{job.filename}: {exc}"
     except (OSError, UnicodeDecodeError) as exc:
-        await _finish(sessions, job_id, now, "failed", error=_reason(exc))
-        return True
+        return "failed", None, _reason(exc)
     except Exception as exc:  # recorded for the operator; retried until MAX_ATTEMPTS
-        log.exception("import job %s failed", job_id)
+        log.exception("import job %s failed", job.id)
         final = job.attempts >= MAX_ATTEMPTS
-        await _finish(sessions, job_id, now, "failed" if final else "queued",
-                      error=f"{type(exc).__name__} (attempt {job.attempts})")
-        return True
-    status = "done" if report.written else "rejected"
-    await _finish(sessions, job_id, now, status, report=_report(report))
-    return True
+        return ("failed" if final else "queued", None,
+                f"{type(exc).__name__} (attempt {job.attempts})")
+    return "done" if report.written else "rejected", _report(report), None
 
 
 def _store(data: bytes, directory: Path) -> Path:
@@ -108,14 +117,14 @@ async def _import(sessions: async_sessionmaker[AsyncSession], job: ImportJob,
     return report
 
 
-async def _finish(sessions: async_sessionmaker[AsyncSession], job_id: int, now: datetime,
-                  status: str, *, report: dict[str, Any] | None = None,
+async def _finish(sessions: async_sessionmaker[AsyncSession], job_id: int,
+                  finished: datetime, status: str, *, report: dict[str, Any] | None = None,
                   error: str | None = None) -> None:
     async with sessions.begin() as session:
         job = await session.get(ImportJob, job_id)
         assert job is not None
         job.status, job.report, job.error = status, report, error
-        job.finished_at = now if status != "queued" else None
+        job.finished_at = finished if status != "queued" else None
 
 
 def _report(report: ImportReport) -> dict[str, Any]:

@@ -356,16 +356,27 @@ def _money(
         errs.fail(column, f"{raw!r} is not a number (write e.g. 1250.00 or 1,250.00)")
         return None
     amount = Decimal(digits.replace(",", "").replace("$", ""))
+    # Decimals are counted as written, not as valued: "1.250" is 1250 in much of Europe, and
+    # reading it as 1.25 would store a debt a thousand times too small. Exports often write
+    # every amount with two decimals ("1250.00" yen); two digits are never a thousands group.
+    written = len(digits.partition(".")[2])
     if amount and digits != raw:
         errs.fail(column, f"{raw} is negative")
-    elif amount != amount.quantize(Decimal(1).scaleb(-places)):
-        units = f"{currency} has {places}" if currency else f"at most {places}"
-        errs.fail(column, f"{raw} has more decimals than the currency allows ({units})")
+    elif written > max(places, 2) or amount != amount.quantize(Decimal(1).scaleb(-places)):
+        errs.fail(column, _too_many_decimals(raw, written, currency, places))
     elif amount > MAX_BALANCE:
         errs.fail(column, f"{raw} is too large")
     else:
         return amount.quantize(CENT)
     return None
+
+
+def _too_many_decimals(raw: str, written: int, currency: str | None, places: int) -> str:
+    units = f"{currency} has {places}" if currency else f"at most {places}"
+    reason = f"{raw} has more decimals than the currency allows ({units})"
+    if written == 3 and "," not in raw:
+        reason += f"; the . looks like a thousands separator: write {raw.replace('.', ',')}"
+    return reason
 
 
 def _date(column: str, raw: str, errs: _Collector, required: bool = False) -> date | None:
