@@ -1,4 +1,5 @@
-"""What an agent agrees with a debtor: a promise or a plan inside the policy, or a payment link."""
+"""What an agent agrees with a debtor: a promise, plan or settlement the policy allows (beyond its
+approval limits only with a supervisor's approval), or a payment link."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from backend.console.replies import portfolio_wording, reply_language
 from backend.container import Container
 from backend.db.models import Account, Conversation, Debtor, PaymentPlan, Promise
 from backend.db.models.enums import PlanStatus, PromiseStatus
-from backend.services import ledger
+from backend.services import audit, ledger
 from backend.services.geo import debtor_today
 from backend.services.policy import offers
 from backend.services.policy.model import Policy
 from backend.services.policy.rules import evaluate
 from backend.services.row_locks import hold_account
-from bot.facts import Offer, Terms
+from bot.facts import Offer, Terms, Verdict
 from bot.responses import RenderContext, Renderer
 
 
@@ -42,10 +43,12 @@ class NotAgreeable(Exception):
 
 
 async def record_promise(
-    container: Container, conversation_id: int, agent_id: int, amount: Decimal, due: date
+    container: Container, conversation_id: int, agent_id: int, amount: Decimal, due: date,
+    *, may_approve: bool = False,
 ) -> Agreed:
-    """A promise to pay, if the account may be collected, the policy allows it, and it fits
-    beside what is already agreed (the same promise twice is recorded once)."""
+    """A promise to pay, if the account may be collected, the policy allows it (or the agent
+    `may_approve` what needs approval), and it fits beside what is already agreed (the same
+    promise twice is recorded once)."""
     async with container.sessions.begin() as session:
         conversation, account = await _load(session, conversation_id)
         refusal = _collection_held(account)
@@ -57,18 +60,21 @@ async def record_promise(
         terms = _terms(account, container)
         verdict = evaluate(_policy(container, account), Offer("promise", amount, due), terms,
                            currency=account.currency)
-        if not verdict.allowed:
-            return Agreed(False, verdict.reason)
-        await ledger.record_promise(session, account, amount, due,
-                                    _origin(container, conversation, agent_id))
+        refusal = _refusal(verdict, may_approve)
+        if refusal:
+            return Agreed(False, refusal)
+        origin = _origin(container, conversation, agent_id)
+        promise = await ledger.record_promise(session, account, amount, due, origin)
+        await _approved(session, origin, account, verdict, "promise", promise_id=promise.id)
     return Agreed(True)
 
 
 async def record_plan(
     container: Container, conversation_id: int, agent_id: int, count: int, frequency: str,
-    first: date,
+    first: date, *, may_approve: bool = False,
 ) -> Agreed:
-    """A plan of `count` installments of the balance, if the policy allows it."""
+    """A plan of `count` installments of the balance, if the policy allows it (or the agent
+    `may_approve` what needs approval)."""
     async with container.sessions.begin() as session:
         conversation, account = await _load(session, conversation_id)
         refusal = _collection_held(account)
@@ -79,12 +85,68 @@ async def record_plan(
             return Agreed(False, f"the policy allows {', '.join(policy.frequencies)} plans")
         offer = offers.plan(policy, terms, count, frequency, first, account.currency)
         verdict = evaluate(policy, offer, terms, currency=account.currency)
-        if not verdict.allowed:
-            return Agreed(False, verdict.reason)
+        refusal = _refusal(verdict, may_approve)
+        if refusal:
+            return Agreed(False, refusal)
         plans, promises = await _superseded(session, account)
-        await ledger.record_plan(session, account, offer,
-                                 _origin(container, conversation, agent_id))
+        origin = _origin(container, conversation, agent_id)
+        plan = await ledger.record_plan(session, account, offer, origin)
+        await _approved(session, origin, account, verdict, "plan", plan_id=plan.id)
     return Agreed(True, replaced_plans=plans, cancelled_promises=promises)
+
+
+async def record_settlement(
+    container: Container, conversation_id: int, agent_id: int, amount: Decimal, due: date,
+    *, may_approve: bool = False,
+) -> Agreed:
+    """A lump sum less than the balance, paid by `due`, that settles the account: judged and
+    recorded as the bot's accepted settlement offers are (a plan of one installment)."""
+    async with container.sessions.begin() as session:
+        conversation, account = await _load(session, conversation_id)
+        refusal = _collection_held(account)
+        if refusal is None and amount >= account.current_balance:
+            refusal = ("a settlement is less than the balance; record the whole balance as a "
+                       "promise")
+        if refusal:
+            return Agreed(False, refusal)
+        terms = _terms(account, container)
+        offer = Offer("settlement", amount, due, hardship=terms.hardship)
+        verdict = evaluate(_policy(container, account), offer, terms, currency=account.currency)
+        refusal = _refusal(verdict, may_approve)
+        if refusal:
+            return Agreed(False, refusal)
+        plans, promises = await _superseded(session, account)
+        origin = _origin(container, conversation, agent_id)
+        plan = await ledger.record_plan(session, account, offer, origin)
+        await _approved(session, origin, account, verdict, "settlement", plan_id=plan.id)
+    return Agreed(True, replaced_plans=plans, cancelled_promises=promises)
+
+
+def _refusal(verdict: Verdict, may_approve: bool) -> str | None:
+    """Why the offer may not be recorded by this agent, or None.
+
+    Beyond the approval limits (`needs_human`) only an agent who may approve agrees; outside
+    the policy's hard bounds no one does."""
+    if verdict.allowed or (verdict.needs_human and may_approve):
+        return None
+    if verdict.needs_human:
+        what = (verdict.reason or "this agreement").removesuffix(" needs approval")
+        return f"{what} needs a supervisor's approval — ask a supervisor to record it"
+    return verdict.reason
+
+
+async def _approved(session: AsyncSession, origin: ledger.Origin, account: Account,
+                    verdict: Verdict, kind: str, **record: int) -> None:
+    """Beside the ledger's `<kind>.recorded`, who approved it and what needed approval.
+
+    A separate event: the ledger's own audit takes no details beyond its Origin."""
+    if verdict.allowed:
+        return
+    await audit.record(session, occurred_at=origin.now, actor=origin.actor,
+                       action=f"{kind}.approved", subject_type="account",
+                       subject_id=account.id,
+                       data={"conversation_id": origin.conversation_id, **record,
+                             "approved_by": origin.actor, "needed": verdict.reason})
 
 
 async def _superseded(session: AsyncSession, account: Account) -> tuple[int, int]:

@@ -48,6 +48,7 @@ NOTICES = {
     "link_queued": Notice("ok", "Payment link queued for delivery."),
     "promise_recorded": Notice("ok", "Promise recorded."),
     "plan_recorded": Notice("ok", "Plan recorded."),
+    "settlement_recorded": Notice("ok", "Settlement recorded."),
     "reviewed": Notice("ok", "Marked as reviewed."),
     "agent_created": Notice("ok", "Console user created."),
     "unlocked": Notice("ok", "Console user unlocked."),
@@ -122,6 +123,8 @@ def notice_for(code: str | None, reason: str | None = None) -> Notice | None:
         return Notice("error", f"{reason} is not set on this account: nothing was changed.")
     if code == "plan_replaced":
         return _replaced(reason)
+    if code == "settlement_replaced":
+        return _replaced(reason, "Settlement")
     return NOTICES.get(code or "")
 
 
@@ -132,8 +135,8 @@ def _failed(what: str, reason: str | None) -> Notice:
     return Notice("error", f"{what} could not be sent: {why}.")
 
 
-def _replaced(reason: str | None) -> Notice:
-    """The plan notice, with what the plan superseded (`plans:promises` counts)."""
+def _replaced(reason: str | None, what: str = "Plan") -> Notice:
+    """The plan's (or settlement's) notice, with what it superseded (`plans:promises` counts)."""
     match = REPLACED.fullmatch(reason or "")
     plans, promises = (int(match[1]), int(match[2])) if match else (0, 0)
     parts = []
@@ -143,7 +146,7 @@ def _replaced(reason: str | None) -> Notice:
     if promises:
         parts.append(f"cancels {promises} open promise{'s' if promises > 1 else ''}")
     said = f" It {' and '.join(parts)}." if parts else ""
-    return Notice("ok", f"Plan recorded.{said}")
+    return Notice("ok", f"{what} recorded.{said}")
 
 
 class NoticeRedirect(RedirectResponse):

@@ -21,7 +21,10 @@ class Perm(StrEnum):
     VIEW_CONVERSATION = "view_conversation"
     REPLY = "reply"
     NOTE = "note"
-    ACCOUNT_ACTION = "account_action"  # promise, plan, payment link
+    ACCOUNT_ACTION = "account_action"  # promise, plan, settlement, payment link
+    # Agree beyond the policy's approval limits (never beyond its hard bounds): the human the
+    # bot's "needs a colleague's approval" hands the debtor to.
+    APPROVE = "approve"
     HANDBACK = "handback"  # resolve, return to the bot
     OVERRIDE = "override"  # act on a conversation another agent owns, or still queued
     STOP_STATE = "stop_state"
@@ -39,7 +42,7 @@ _AGENT = frozenset({
 })
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.AGENT: _AGENT,
-    Role.SUPERVISOR: _AGENT | {Perm.OVERRIDE, Perm.STOP_STATE, Perm.VIEW_REPORTS},
+    Role.SUPERVISOR: _AGENT | {Perm.OVERRIDE, Perm.STOP_STATE, Perm.VIEW_REPORTS, Perm.APPROVE},
     # Trainers see masked messages only (the inbox), never a conversation with its account.
     Role.TRAINER: frozenset({Perm.TRAINER_INBOX, Perm.LIVE, Perm.TRAIN_MODEL}),
     Role.ADMIN: frozenset(Perm),

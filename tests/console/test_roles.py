@@ -33,6 +33,7 @@ ROUTES: list[tuple[str, str, Perm | None]] = [
     ("POST", "/console/messages/{mid}/intent", Perm.CORRECT_INTENT),
     ("POST", "/console/conversations/{cid}/promise", Perm.ACCOUNT_ACTION),
     ("POST", "/console/conversations/{cid}/plan", Perm.ACCOUNT_ACTION),
+    ("POST", "/console/conversations/{cid}/settlement", Perm.ACCOUNT_ACTION),
     ("POST", "/console/conversations/{cid}/payment-link", Perm.ACCOUNT_ACTION),
     ("POST", "/console/accounts/{aid}/stop-state", Perm.STOP_STATE),
     ("POST", "/console/conversations/{cid}/return", Perm.HANDBACK),

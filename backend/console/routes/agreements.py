@@ -1,4 +1,4 @@
-"""Agreements from the console: a promise or a plan inside the policy, a payment link."""
+"""Agreements from the console: a promise, plan or settlement the policy allows, a payment link."""
 
 from __future__ import annotations
 
@@ -52,7 +52,8 @@ async def promise(
                               _amount_hint(amount) if money is None else "give a date")
     try:
         result = await agreements.record_promise(container, conversation_id, viewer.id,
-                                                 money, day)
+                                                 money, day,
+                                                 may_approve=viewer.can(Perm.APPROVE))
     except agreements.NotAgreeable as error:
         return await _refused(request, container, viewer, conversation_id, str(error))
     return await _done(request, container, viewer, conversation_id, result, "promise_recorded")
@@ -74,7 +75,8 @@ async def plan(
                               f"give 1 to {MAX_INSTALLMENTS} installments and a first date")
     try:
         result = await agreements.record_plan(container, conversation_id, viewer.id,
-                                              installments, frequency, day)
+                                              installments, frequency, day,
+                                              may_approve=viewer.can(Perm.APPROVE))
     except agreements.NotAgreeable as error:
         return await _refused(request, container, viewer, conversation_id, str(error))
     if result.replaced_plans or result.cancelled_promises:
@@ -82,6 +84,34 @@ async def plan(
         return await _done(request, container, viewer, conversation_id, result, "plan_replaced",
                            f"{result.replaced_plans}:{result.cancelled_promises}")
     return await _done(request, container, viewer, conversation_id, result, "plan_recorded")
+
+
+@router.post("/conversations/{conversation_id}/settlement")
+async def settlement(
+    request: Request, conversation_id: int, container: ContainerDep, viewer: Acting,
+    amount: Annotated[str, Form()], due: Annotated[str, Form()],
+) -> Response:
+    """Record a settlement (a lump sum less than the balance, paid by `due`), if the policy
+    allows it."""
+    if not await _may_act(container, viewer, conversation_id):
+        return back_to(f"/console/conversations/{conversation_id}", notice="not_yours")
+    money = _amount(amount)
+    day = _day(due, await agreements.local_today(container, conversation_id))
+    if money is None or day is None:
+        return await _refused(request, container, viewer, conversation_id,
+                              _amount_hint(amount) if money is None else "give a date")
+    try:
+        result = await agreements.record_settlement(container, conversation_id, viewer.id,
+                                                    money, day,
+                                                    may_approve=viewer.can(Perm.APPROVE))
+    except agreements.NotAgreeable as error:
+        return await _refused(request, container, viewer, conversation_id, str(error))
+    if result.replaced_plans or result.cancelled_promises:
+        return await _done(request, container, viewer, conversation_id, result,
+                           "settlement_replaced",
+                           f"{result.replaced_plans}:{result.cancelled_promises}")
+    return await _done(request, container, viewer, conversation_id, result,
+                       "settlement_recorded")
 
 
 @router.post("/conversations/{conversation_id}/payment-link")
