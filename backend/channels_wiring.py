@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from bot.channels.web import WebChannelAdapter
 from bot.channels.whatsapp_cloud import WhatsAppCloudAdapter
 from bot.clock import Clock
 
+log = logging.getLogger(__name__)
 RELEASE_EVERY = timedelta(minutes=1)
 SWEEP_EVERY = timedelta(minutes=1)
 
@@ -72,6 +74,12 @@ def build_adapters(settings: Settings, clock: Clock) -> dict[str, ChannelAdapter
     adapters.update(_twilio(settings, clock))
     if all((getattr(settings, name.lower()) or "").strip() for name in WHATSAPP_CLOUD_SETTINGS):
         adapters["whatsapp"] = _whatsapp_cloud(settings)
+        if settings.twilio_whatsapp_from:
+            # Twilio does not retry a 4xx: a debtor still writing to the Twilio sender would
+            # be dropped unseen unless the operator is told.
+            log.warning("TWILIO_WHATSAPP_FROM is ignored: the WhatsApp Cloud API is configured "
+                        "(all four WHATSAPP_* settings), so WhatsApp goes through Meta and "
+                        "Twilio WhatsApp webhooks (/webhooks/twilio/whatsapp) are refused (404)")
     if settings.telegram_bot_token:
         adapters["telegram"] = TelegramAdapter(
             build_bot(settings.telegram_bot_token, settings.telegram_api_url),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, func, select, update
+from sqlalchemy import Row, Text, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.engine import autocommit
@@ -344,11 +344,11 @@ class SqlOutbox:
     async def _record(self, message_id: int, delivery: Delivery,
                       outcome: SendResult | ChannelError) -> bool:
         now = self.clock.now()
-        if isinstance(outcome, SendResult) and not delivery.use_template:
+        if isinstance(outcome, SendResult) and not (delivery.use_template or outcome.part_ids):
             async with autocommit(self.sessions) as conn:
                 sent = (await conn.execute(_SENT, {
                     "message_id": message_id, "status": outcome.status,
-                    "provider_id": outcome.provider_message_id})).first()
+                    "provider_id": outcome.provider_message_id, "text": outcome.text})).first()
                 if sent is not None:
                     await message_feed.announce_now(conn, message_feed.message_event(
                         message_id, sent.conversation_id, Direction.OUTBOUND,
@@ -362,10 +362,7 @@ class SqlOutbox:
             message = await session.get(Message, message_id)
             assert message is not None
             if isinstance(outcome, SendResult):
-                message.provider_message_id = outcome.provider_message_id
-                if message.delivery_status in ("queued", "pending"):
-                    message.delivery_status = outcome.status
-                set_envelope(message, {**envelope(message), "use_template": True})
+                _record_sent(message, delivery, outcome)
                 await mirror_to_contact(session, message)
                 return False
             if isinstance(outcome, TransientChannelError) and await self._send_later(
@@ -415,17 +412,19 @@ class SqlOutbox:
         return True
 
     async def _sent_ids(self, message_id: int) -> frozenset[str]:
-        """Provider ids of the conversation's other messages: a lookup must not adopt them."""
+        """Provider ids of the conversation's other messages (every part of a split one): a
+        lookup must not adopt them."""
         others = Message.__table__.alias("others")
         async with autocommit(self.sessions) as conn:
-            found = await conn.scalars(
-                select(others.c.provider_message_id).where(
+            rows = await conn.execute(
+                select(others.c.provider_message_id, others.c.entities).where(
                     others.c.conversation_id == select(Message.conversation_id)
                     .where(Message.id == message_id).scalar_subquery(),
                     others.c.id != message_id, others.c.direction == Direction.OUTBOUND,
                     others.c.provider_message_id.is_not(None))
                 .order_by(others.c.id.desc()).limit(200))
-            return frozenset(found.all())
+            return frozenset(part for provider_id, entities in rows.all()
+                             for part in _every_part(provider_id, entities))
 
     async def _deferred(self, session: AsyncSession) -> list[Message]:
         return list((await session.scalars(select(Message).where(
@@ -489,6 +488,26 @@ class SqlOutbox:
         if self._own_handoffs is None:  # an outbox built without one: the shipped queues
             self._own_handoffs = HandoffService(load_queues())
         return self._own_handoffs
+
+
+def _record_sent(message: Message, delivery: Delivery, outcome: SendResult) -> None:
+    """What `_SENT` does, for a template or a split message: their details go in the envelope."""
+    message.provider_message_id = outcome.provider_message_id
+    if message.delivery_status in ("queued", "pending"):
+        message.delivery_status = outcome.status
+    if outcome.text is not None:
+        message.text = outcome.text
+    data = envelope(message)
+    if delivery.use_template:
+        data["use_template"] = True
+    if outcome.part_ids:
+        data["part_ids"] = [*data.get("part_ids", []), *outcome.part_ids]
+    set_envelope(message, data)
+
+
+def _every_part(provider_id: str, entities: list[dict[str, Any]] | None) -> list[str]:
+    """A sent message's provider ids: its own and its earlier parts'."""
+    return [provider_id, *envelope_in(entities).get("part_ids", [])]
 
 
 def _envelope_of(outbound: OutboundMessage) -> dict[str, Any]:
@@ -572,12 +591,15 @@ _CLAIM = (
                select(Conversation.address).where(Conversation.id == Message.conversation_id)
                .scalar_subquery().label("address"))
 )
-# A status callback may have moved the message on already; its status is then kept.
+# A status callback may have moved the message on already; its status is then kept. The
+# text becomes what the recipient got (`SendResult.text`: choices numbered into it), in the
+# same statement: the record and the console show what the debtor answered to.
 _SENT = (
     update(Message).where(Message.id == bindparam("message_id"))
     .values(provider_message_id=bindparam("provider_id"),
             delivery_status=case((Message.delivery_status.in_(("queued", "pending")),
-                                  bindparam("status")), else_=Message.delivery_status))
+                                  bindparam("status")), else_=Message.delivery_status),
+            text=func.coalesce(bindparam("text", type_=Text()), Message.text))
     .returning(Message.conversation_id, Message.delivery_status, Message.sender)
 )
 # The sent state on the campaign contact (`delivery.mirror_to_contact`, as one statement); a

@@ -119,6 +119,12 @@ class SendResult:
 
     provider_message_id: str
     status: str  # a DeliveryStatus value
+    # The text as the recipient got it, when the channel changed it (choices numbered into
+    # it, shortened, split): what Parley stores as sent. None: the stored text went as is.
+    text: str | None = None
+    # The earlier parts' ids of a split message, those this send took (for the record, and so
+    # a lookup after a lost reply never adopts one for another message).
+    part_ids: tuple[str, ...] = ()
 
 
 class ChannelAdapter(Protocol):

@@ -17,6 +17,11 @@ class Rendered:
     parts: tuple[str, ...]
     buttons: tuple[Choice, ...] = ()
 
+    @property
+    def text(self) -> str:
+        """The whole text as the recipient reads it (parts go as separate messages)."""
+        return "\n\n".join(self.parts)
+
 
 def render(text: str, choices: tuple[Choice, ...], limits: ChannelLimits) -> Rendered:
     """Keep choices as buttons where the channel can, else number them; then fit the length."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from twilio.rest import Client
@@ -63,10 +64,12 @@ class TwilioSmsAdapter:
         return WebhookBatch(messages=(inbound,))
 
     async def send(self, delivery: Delivery) -> SendResult:
+        """One API call (Twilio segments the body); the result carries the body as sent."""
         body = render(delivery.text, delivery.choices, self.limits).parts[0]
-        return await create_message(self.client, unknown_since=delivery.unknown_since,
-                                    sent_ids=delivery.sent_ids, to=delivery.key.address,
-                                    body=body, **self.sender_fields())
+        result = await create_message(self.client, unknown_since=delivery.unknown_since,
+                                      sent_ids=delivery.sent_ids, to=delivery.key.address,
+                                      body=body, **self.sender_fields())
+        return replace(result, text=body)
 
     def sender_fields(self) -> dict[str, Any]:
         """From number or Messaging Service, plus the status callback."""

@@ -17,7 +17,7 @@ from bot.channels.base import (
     SendResult,
     WebhookBatch,
 )
-from bot.channels.errors import PermanentChannelError
+from bot.channels.errors import ChannelError, PermanentChannelError
 from bot.channels.rendering import render
 from bot.channels.twilio_common import (
     TwilioSignature,
@@ -91,10 +91,30 @@ class TwilioWhatsAppAdapter:
                 self.client, content_sid=self._content_sid(delivery),
                 content_variables=json.dumps(dict(delivery.template_vars)), **extra,
             )
-        # Each part is looked up before it is sent again: a lost reply may hide any of them.
-        body = render(delivery.text, delivery.choices, self.limits).parts
-        results = [await create_message(self.client, body=part, **extra) for part in body]
-        return results[0]
+        return await self._send_parts(delivery, extra)
+
+    async def _send_parts(self, delivery: Delivery, extra: dict[str, Any]) -> SendResult:
+        """The parts not taken yet, one message each; the result names the last part, whose
+        status callbacks stand for the message (it goes once the others were taken).
+
+        A failure says how many parts were taken (`parts_sent`): the retry starts after them.
+        Only the first part of a round may hide behind a lost reply (a lost reply ends the
+        round), so only it is looked up before it goes.
+        """
+        rendered = render(delivery.text, delivery.choices, self.limits)
+        start = delivery.first_unsent(len(rendered.parts))
+        taken: list[SendResult] = []
+        for index in range(start, len(rendered.parts)):
+            fields = extra if index == start else {**extra, "unknown_since": None}
+            try:
+                taken.append(await create_message(self.client, body=rendered.parts[index],
+                                                  **fields))
+            except ChannelError as exc:
+                exc.parts_sent = index
+                raise
+        *earlier, last = taken
+        return replace(last, text=rendered.text,
+                       part_ids=tuple(result.provider_message_id for result in earlier))
 
     def _content_sid(self, delivery: Delivery) -> str:
         """The template's Content SID in the message's language (`name.es`), else its own.
