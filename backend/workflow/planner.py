@@ -12,12 +12,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend.db.models import Account, AccountRisk, Debtor, PlannedContact
+from backend.db.models import (
+    Account,
+    AccountRisk,
+    Debtor,
+    Installment,
+    PaymentPlan,
+    PlannedContact,
+    Promise,
+)
+from backend.db.models.enums import InstallmentStatus, PlanStatus, PromiseStatus
 from backend.db.types import UtcDateTime
 from backend.services.geo import DEFAULT_TIMEZONE, is_known_timezone
 from backend.workflow.segments import SegmentSlot, portfolio_ids, segment_case, slots
-from backend.workflow.sources import source_for
-from backend.workflow.stops import hold_reason, reachable_on
+from backend.workflow.sources import Source, source_for
+from backend.workflow.stops import hold_reason, reachable_on, resumed
 from backend.workflow.store import LoadedVersion
 from backend.workflow.strategy import Step
 from backend.workflow.variants import choose_sql
@@ -142,7 +151,6 @@ def _select(slot: SegmentSlot, step: Step, segmenting: ColumnElement[int | None]
     life = slot.version.definition.lifecycle
     source = source_for(step, life)
     last = today - timedelta(days=step.offset_days + source.shift_days)
-    first = last - timedelta(days=life.catch_up_days)
     reason = (f"{step.reason or step.id}: {step.anchor} {step.offset_days:+d} d "
               f"(segment {slot.segment.name}, {slot.version.name} v{slot.version.version})")
     stamp = literal(now, UtcDateTime)
@@ -158,7 +166,7 @@ def _select(slot: SegmentSlot, step: Step, segmenting: ColumnElement[int | None]
         .outerjoin(AccountRisk, AccountRisk.account_id == Account.id)
     )
     query = source.attach(query).where(
-        source.event_date >= literal(first, Date), source.event_date <= literal(last, Date),
+        _since(slot, step, source, today, last), source.event_date <= literal(last, Date),
         segmenting == slot.index,
         hold_reason(step.anchor, now, timedelta(hours=life.reply_pause_hours)).is_(None),
     )
@@ -170,6 +178,58 @@ def _select(slot: SegmentSlot, step: Step, segmenting: ColumnElement[int | None]
         live = aliased(PlannedContact)
         query = query.where(~exists().where(live.key == source.key))
     return query
+
+
+def _since(slot: SegmentSlot, step: Step, source: Source, today: date, last: date
+           ) -> ColumnElement[bool]:
+    """Which source dates are not too old for `step` today.
+
+    An event step before its event ("tomorrow's arrangement") is never planned once the
+    event's day has come: its wording would be false. Otherwise a step is planned up to
+    `catch_up_days` late; and when a hold ends (a promise or plan ended and followed up, or
+    the ladder under way), a ladder step held longer is planned if it is the latest message
+    step due, a handoff whenever it is
+    due; the sender then sends only the latest.
+    """
+    life = slot.version.definition.lifecycle
+    catch_up = last - timedelta(days=life.catch_up_days)
+    if step.offset_days < 0 and step.anchor != "due_date":
+        first = max(catch_up, today - timedelta(days=source.shift_days - 1))
+        return source.event_date >= literal(first, Date)
+    in_time = source.event_date >= literal(catch_up, Date)
+    if step.anchor != "due_date":
+        return in_time
+    later = [s.offset_days for s in slot.segment.steps
+             if s.action == "message" and s.offset_days > step.offset_days]
+    back = resumed() & ~_follow_up_to_come(slot, today)
+    if step.action == "handoff" or not later:
+        return or_(in_time, back)
+    # Latest due: its day has come and the next message step's has not.
+    latest = source.event_date >= literal(today - timedelta(days=min(later) - 1), Date)
+    return or_(in_time, latest & back)
+
+
+def _follow_up_to_come(slot: SegmentSlot, today: date) -> ColumnElement[bool]:
+    """A broken promise or plan whose follow-up day is today or later: it goes first."""
+    definition = slot.version.definition
+    life = definition.lifecycle
+
+    def last_offset(anchor: str) -> int:
+        return max([e.offset_days for e in definition.events if e.anchor == anchor] or [0])
+
+    promise_since = today - timedelta(
+        days=life.promise_grace_days + last_offset("promise_broken"))
+    plan_since = today - timedelta(
+        days=life.installment_grace_days + last_offset("plan_broken"))
+    p, plan, missed = aliased(Promise), aliased(PaymentPlan), aliased(Installment)
+    broken = (PromiseStatus.BROKEN.value, PromiseStatus.PARTIALLY_KEPT.value)
+    return or_(
+        exists().where(p.account_id == Account.id, p.status.in_(broken),
+                       p.due_date >= literal(promise_since, Date)),
+        exists().where(plan.account_id == Account.id, plan.status == PlanStatus.BROKEN,
+                       missed.plan_id == plan.id, missed.status == InstallmentStatus.MISSED,
+                       missed.due_date >= literal(plan_since, Date)),
+    )
 
 
 def _due_at(step: Step, today: date, zones: Sequence[str]) -> ColumnElement[datetime]:

@@ -25,14 +25,15 @@ from backend.services.compliance.gate import GateDecision
 from backend.services.compliance.rules import ComplianceRules
 from backend.services.compliance.service import ComplianceGate, mask
 from backend.services.delivery import envelope_in
-from backend.services.geo import debtor_zone
+from backend.services.geo import debtor_today, debtor_zone
 from backend.services.outbox import CAMPAIGN_SENDER
 from backend.services.reminders import SENDER as REMINDER_SENDER
 from backend.services.row_locks import hold_account
 from backend.workflow.context import WorkflowContext
 from backend.workflow.render import render, whatsapp_template
+from backend.workflow.sources import source_for
 from backend.workflow.stops import hold_for
-from backend.workflow.strategy import SendWindow, Step
+from backend.workflow.strategy import Lifecycle, SendWindow, Step
 from bot.messages import ConversationKey, OutboundMessage, Purpose
 
 CLAIMABLE = ("planned", "deferred")
@@ -138,6 +139,9 @@ async def _decide(ctx: WorkflowContext, session: AsyncSession, contact: PlannedC
     account = await session.get(Account, contact.account_id)
     debtor = await session.get(Debtor, account.debtor_id) if account else None
     assert account is not None and debtor is not None
+    if _past_its_event(step, contact, life, debtor.timezone, now):
+        return _finish(contact, "skipped", f"{contact.anchor} day {contact.anchor_date} has "
+                       "come; a reminder before it would say what is no longer true")
     window = _send_window(step, debtor, _rules(ctx))
     later = _window_retime(window, debtor.timezone, now)
     if later is not None:
@@ -149,6 +153,15 @@ async def _decide(ctx: WorkflowContext, session: AsyncSession, contact: PlannedC
     if spaced is not None:
         return await _space(ctx, session, contact, spaced, now)
     return await _message(ctx, session, contact, step, account, debtor, now)
+
+
+def _past_its_event(step: Step, contact: PlannedContact, life: Lifecycle, zone: str,
+                    now: datetime) -> bool:
+    """An event step meant before its event (a day-before reminder) whose day has come."""
+    if step.offset_days >= 0 or step.anchor == "due_date" or contact.anchor_date is None:
+        return False
+    event_day = contact.anchor_date + timedelta(days=source_for(step, life).shift_days)
+    return debtor_today(now, zone) >= event_day
 
 
 def _finish(contact: PlannedContact, status: str, outcome: str | None) -> str:

@@ -15,6 +15,7 @@ from backend.db.models import (
     Dispute,
     Message,
     PaymentPlan,
+    PlannedContact,
     Promise,
 )
 from backend.db.models.enums import AccountStatus, DisputeStatus, Ownership, PromiseStatus
@@ -58,6 +59,20 @@ def _active_plan() -> ColumnElement[bool]:
     return exists().where(p.account_id == Account.id, p.status == "active")
 
 
+def resumed() -> ColumnElement[bool]:
+    """The account's ladder comes back from a hold: it was under way, or an arrangement ended.
+
+    Correlated to `Account`; a ladder step held past the catch-up window is still owed then.
+    """
+    pc, p, plan = aliased(PlannedContact), aliased(Promise), aliased(PaymentPlan)
+    return or_(
+        exists().where(pc.account_id == Account.id, pc.anchor == "due_date",
+                       pc.anchor_date == Account.due_date, pc.status.in_(("sent", "handed_off"))),
+        exists().where(p.account_id == Account.id, p.status != PromiseStatus.PENDING),
+        exists().where(plan.account_id == Account.id, plan.status != "active"),
+    )
+
+
 def hold_reason(anchor: str, now: datetime, reply_pause: timedelta) -> ColumnElement[str | None]:
     """Why the account's `anchor` steps must not go out now (NULL when they may).
 
@@ -77,7 +92,9 @@ def hold_reason(anchor: str, now: datetime, reply_pause: timedelta) -> ColumnEle
         (Account.hardship, "hardship"),
         (_human_owns(), "handed_to_human"),
     ]
-    if reply_pause > timedelta(0):
+    # The reply pause lets the conversation lead the ladder; the reminders of an arrangement
+    # the debtor just made in it are what they agreed to, so they still go.
+    if reply_pause > timedelta(0) and anchor in PAUSED_BY_ARRANGEMENT:
         whens.append((_replied_since(now - reply_pause), "debtor_replied"))
     if anchor in PAUSED_BY_ARRANGEMENT:
         whens += [(_pending_promise(), "promise_pending"), (_active_plan(), "plan_active")]
