@@ -23,12 +23,18 @@ _NUM = rf"(?:{DIGITS})"
 _MIL = (rf"\s+(?:mil|thousand)\b(?:\s+(?:and\s+)?(?!(?:un|una|uno|a|an|one)\b)"
         rf"(?P<rest>{NUMBER_WORDS}|[1-9]\d{{2}}(?![\d.,]))(?!\w))?")
 _K = rf"(?:\s?k\b|\s?grand\b|{_MIL})"
+# "20 dollars 50 cents", "$20 and 50 cents", "20 dolares con 50 centavos": the cents belong
+# to the amount before them (20.50), they are no second amount of 50.
+_CENTS_WORD = r"(?:cents?|centavos?|c[eé]ntimos?|¢)"
+_CENTS = (rf"(?:\s*,?\s*(?:(?:and|y|con|with|&)\s*)?"
+          rf"(?P<cents>\d{{1,2}}|{NUMBER_WORDS})\s?{_CENTS_WORD}(?!\w))?")
 # The lookahead refuses a partial number: "$12.3456" is not "$12.345" (nor "$12.34").
 _PREFIXED = re.compile(
-    rf"(?P<sym>{_SYMBOL_ALT})\s?(?P<num>{_NUM})(?![.,]?\d)(?P<k>{_K})?", re.I
+    rf"(?P<sym>{_SYMBOL_ALT})\s?(?P<num>{_NUM})(?![.,]?\d)(?P<k>{_K})?{_CENTS}", re.I
 )
 _SUFFIXED = re.compile(
-    rf"(?<![\w/.,:])(?P<num>{_NUM}|{NUMBER_WORDS})(?P<k>{_K})?\s?(?P<cur>{_WORD_ALT}|\$|€|£)(?!\w)",
+    rf"(?<![\w/.,:])(?P<num>{_NUM}|{NUMBER_WORDS})(?P<k>{_K})?\s?(?P<cur>{_WORD_ALT}|\$|€|£)"
+    rf"(?!\w){_CENTS}",
     re.I,
 )
 _KILO = re.compile(rf"(?<![\w/.,:$€£])(?P<num>{_NUM})(?P<k>k\b|{_MIL})", re.I)
@@ -37,6 +43,7 @@ _NOT_MONEY_AFTER = re.compile(
     r"d[ií]as?\b|weeks?\b|semanas?\b|months?\b|meses\b|mes\b|years?\b|a[ñn]os?\b|kids?\b|"
     r"children\b|hijos?\b|payments?\b|pagos?\b|installments?\b|instalments?\b|cuotas?\b|"
     r"plazos?\b|parts?\b|partes\b|times\b|veces\b|x\b|st\b|nd\b|rd\b|th\b|o'?clock|:\d|mos?\b|"
+    r"cents?\b|centavos?\b|c[eé]ntimos?\b|¢|"
     r"/(?!\s?(?:mo|month|mes|wk|week|semana)\b))",
     re.I,
 )
@@ -126,6 +133,11 @@ def _amount(
     value = to_number(m.group("num"), language)
     if value is None or value <= 0:
         return []
+    cents = m.groupdict().get("cents")
+    if cents:
+        value = _with_cents(value, cents, bool(m.groupdict().get("k")))
+        if value is None:
+            return []
     if m.groupdict().get("k"):
         value *= 1000
         rest = m.groupdict().get("rest")
@@ -138,6 +150,14 @@ def _amount(
     while end > start and text[end - 1].isspace():
         end -= 1
     return [Match("amount", start, end, f"{value.quantize(Decimal('0.01'))}", currency)]
+
+
+def _with_cents(value: Decimal, cents: str, thousands: bool) -> Decimal | None:
+    """Whole units plus 0-99 cents; None for "$20.50 and 50 cents" or "2k 50 cents"."""
+    added = int(cents) if cents.isdigit() else words_to_int(cents)
+    if thousands or value != value.to_integral_value() or added is None or not 0 <= added < 100:
+        return None
+    return value + Decimal(added) / 100
 
 
 def _overlaps(match: Match, taken: list[tuple[int, int]]) -> bool:
