@@ -84,15 +84,8 @@ async def record_plan(
         if frequency not in policy.frequencies or count < 1:
             return Agreed(False, f"the policy allows {', '.join(policy.frequencies)} plans")
         offer = offers.plan(policy, terms, count, frequency, first, account.currency)
-        verdict = evaluate(policy, offer, terms, currency=account.currency)
-        refusal = _refusal(verdict, may_approve)
-        if refusal:
-            return Agreed(False, refusal)
-        plans, promises = await _superseded(session, account)
-        origin = _origin(container, conversation, agent_id)
-        plan = await ledger.record_plan(session, account, offer, origin)
-        await _approved(session, origin, account, verdict, "plan", plan_id=plan.id)
-    return Agreed(True, replaced_plans=plans, cancelled_promises=promises)
+        return await _record_plan_offer(session, container, conversation, account, agent_id,
+                                        (policy, terms, offer), may_approve)
 
 
 async def record_settlement(
@@ -111,14 +104,24 @@ async def record_settlement(
             return Agreed(False, refusal)
         terms = _terms(account, container)
         offer = Offer("settlement", amount, due, hardship=terms.hardship)
-        verdict = evaluate(_policy(container, account), offer, terms, currency=account.currency)
-        refusal = _refusal(verdict, may_approve)
-        if refusal:
-            return Agreed(False, refusal)
-        plans, promises = await _superseded(session, account)
-        origin = _origin(container, conversation, agent_id)
-        plan = await ledger.record_plan(session, account, offer, origin)
-        await _approved(session, origin, account, verdict, "settlement", plan_id=plan.id)
+        return await _record_plan_offer(session, container, conversation, account, agent_id,
+                                        (_policy(container, account), terms, offer), may_approve)
+
+
+async def _record_plan_offer(
+    session: AsyncSession, container: Container, conversation: Conversation, account: Account,
+    agent_id: int, judged: tuple[Policy, Terms, Offer], may_approve: bool,
+) -> Agreed:
+    """Judge a plan or settlement offer and record it (it supersedes what was agreed)."""
+    policy, terms, offer = judged
+    verdict = evaluate(policy, offer, terms, currency=account.currency)
+    refusal = _refusal(verdict, may_approve)
+    if refusal:
+        return Agreed(False, refusal)
+    plans, promises = await _superseded(session, account)
+    origin = _origin(container, conversation, agent_id)
+    plan = await ledger.record_plan(session, account, offer, origin)
+    await _approved(session, origin, account, verdict, offer.kind, plan_id=plan.id)
     return Agreed(True, replaced_plans=plans, cancelled_promises=promises)
 
 
