@@ -35,6 +35,12 @@ CLEAR_YES = 0.8
 # Words that make a yes a maybe ("maybe", "i guess", "tal vez"), accents dropped.
 HEDGES = re.compile(r"\b(?:maybe|probably|possibly|perhaps|i guess|i think so|not sure|quizas?"
                     r"|tal vez|a lo mejor|puede ser|creo que si|no se)\b")
+# A yes and nothing but courtesy ("yes thank you", "si gracias", "ok thanks 👍"), the whole
+# message: as clear as a bare yes, however the NLU scores it (it reads "yes thank you" as
+# thanks). "no thanks" holds no yes word; a hedge is no word of these.
+YES_WORD = r"(?:yes|yeah|yep|yup|ok|okay|sure|si|claro(?: que si)?|correct|right|that'?s right)"
+COURTESY = r"(?:thank you|thanks|thx|ty|please|gracias|por favor)"
+COURTEOUS_YES = re.compile(rf"(?:{COURTESY} )*{YES_WORD}(?: (?:{YES_WORD}|{COURTESY}))*")
 # Not knowing the answer yet, the whole message ("i dont know", "idk", "ni idea", "not sure
 # yet"): says nothing of who writes.
 NOT_SURE = re.compile(
@@ -43,6 +49,11 @@ NOT_SURE = re.compile(
     r"|no (?:lo )?se|ni idea|no tengo idea|no estoy segur[oa]|quien sabe)"
     r"(?:\s+(?:yet|when|how much|what day|which day|exactly|right now|now|sorry|honestly"
     r"|lol|tbh|todavia|aun|cuando|cuanto|que dia|exactamente|ahorita|la verdad))*")
+# Marks a history line holding what the debtor asked for; every other line the bot offered.
+ASKED = "asked: "
+# The most history lines kept in the stored state, half asks and half offers: a handoff note
+# repeats at most ten of each (`negotiation.NOTE_LINES`), so no more is ever read.
+HISTORY_LINES = 20
 # Flows of an offer awaiting an answer (a yes or no, an option's number).
 OFFER_FLOWS = frozenset({"confirm", "move", "options"})
 
@@ -134,14 +145,25 @@ class Turn:
         )
 
     def clear_yes(self) -> bool:
-        """A yes to record a commitment on: read as one with confidence, and no maybe."""
-        return (self.intent == "affirm" and not self.low_confidence
-                and self.confidence >= CLEAR_YES and HEDGES.search(plain(self.text)) is None)
+        """A yes to record a commitment on: read as one with confidence, or a yes word with
+        only courtesy around it, and no maybe."""
+        if HEDGES.search(plain(self.text)) is not None:
+            return False
+        return self.courteous_yes() or (self.intent == "affirm" and not self.low_confidence
+                                        and self.confidence >= CLEAR_YES)
+
+    def courteous_yes(self) -> bool:
+        """The message is only a yes and courtesy ("yes thank you", "si gracias")."""
+        return COURTEOUS_YES.fullmatch(_words(self.text)) is not None
 
     def not_sure(self) -> bool:
         """The message only says the debtor does not know (yet)."""
-        words = " ".join(re.sub(r"[^\w']+", " ", plain(self.text)).split())
-        return NOT_SURE.fullmatch(words) is not None
+        return NOT_SURE.fullmatch(_words(self.text)) is not None
+
+
+def _words(text: str) -> str:
+    """The words of a message, plain, one space apart (punctuation and emoji dropped)."""
+    return " ".join(re.sub(r"[^\w']+", " ", plain(text)).split())
 
 
 @dataclass
@@ -168,6 +190,10 @@ class DialogState:
     choices: list[list[str]] = field(default_factory=list)  # [label, value] last offered
     parts: list[dict[str, Any]] = field(default_factory=list)  # an offer in parts, tabled
     moving: dict[str, str] = field(default_factory=dict)  # a pending promise being moved
+
+    def remember(self, *lines: str) -> None:
+        """Add lines to the negotiation history, kept within `HISTORY_LINES` (`bounded`)."""
+        self.history = bounded([*self.history, *lines])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -218,6 +244,18 @@ class DialogState:
     def tabled(self) -> Offer | None:
         """The offer awaiting an answer."""
         return Offer.from_dict(self.offer) if self.offer else None
+
+
+def bounded(history: list[str]) -> list[str]:
+    """The history a long negotiation keeps, in order: the debtor's first ask (where a person
+    taking over starts), their latest asks, and the bot's latest offers."""
+    if len(history) <= HISTORY_LINES:
+        return history
+    asks = [i for i, line in enumerate(history) if line.startswith(ASKED)]
+    offers = [i for i, line in enumerate(history) if not line.startswith(ASKED)]
+    half = HISTORY_LINES // 2
+    keep = {*asks[:1], *asks[1:][-(half - 1):], *offers[-half:]}
+    return [line for i, line in enumerate(history) if i in keep]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.dialogs.base import Outcome, Turn
-from bot.dialogs.negotiation import covered, judge_of, present, request_of, terms_for
+from bot.dialogs.negotiation import covered, judge_of, note_ask, present, request_of, terms_for
 from bot.facts import Facts
 
 
@@ -13,4 +13,6 @@ def request_extension(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     terms = terms_for(facts, kind="extension")
     if terms.balance <= 0:
         return covered(out, facts)
-    return present(out, facts, judge_of(facts).answer("extension", request_of(turn), terms))
+    asked = request_of(turn)
+    note_ask(out, "extension", asked)  # a handoff note leads with the day the debtor asked
+    return present(out, facts, judge_of(facts).answer("extension", asked, terms))

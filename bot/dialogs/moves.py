@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.dialogs.base import YES_NO, Outcome, Turn, choice
 from bot.dialogs.handoff import hand_off
-from bot.dialogs.negotiation import judge_of, moves_left, spend_round, terms_for
+from bot.dialogs.negotiation import judge_of, moves_left, note_asked, spend_round, terms_for
 from bot.effects import IssuePaymentLink, MovePromise
 from bot.facts import Facts, Installment, Offer, Request
 
@@ -68,6 +68,7 @@ def another_day(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         return _gone(out)
     if day is None or day == turn.moved_from():
         return _ask_day(out, promise, facts)
+    _note_move(out, promise, day)  # before a round may run out: the note leads with it
     if out.state.flow == "move" and spend_round(out, facts):
         return out
     return _propose(out, facts, promise, day)
@@ -117,6 +118,7 @@ def _new_day(turn: Turn, promise: Installment) -> date | None:
 def _propose(out: Outcome, facts: Facts, promise: Installment, day: date) -> Outcome:
     """The new day judged as a new promise's day would be; read back with the old one."""
     state = out.state
+    _note_move(out, promise, day)
     slots: dict[str, Any] = dict(
         amount=promise.amount, old_date=promise.due, currency=facts.currency
     )
@@ -149,11 +151,16 @@ def _propose(out: Outcome, facts: Facts, promise: Installment, day: date) -> Out
     state.clear_table()
     state.flow = "move"
     state.moving = _slots(promise, offer.first_due)
-    state.history.append(f"move promise {promise.amount} {promise.due} -> {offer.first_due}")
+    state.remember(f"move promise {promise.amount} {promise.due} -> {offer.first_due}")
     key = "promise.move_confirm" if answer.exact else "promise.move_counter"
     if answer.exact and offer.first_due == facts.today:
         key = "promise.move_confirm_today"
     return out.say(key, debt=True, choices=YES_NO, date=offer.first_due, **slots)
+
+
+def _note_move(out: Outcome, promise: Installment, day: date) -> None:
+    """What the debtor asked: this promise on that day."""
+    note_asked(out, f"move promise {promise.amount} {promise.due} -> {day}")
 
 
 def _allowed(facts: Facts, amount: Decimal, day: date) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from bot.dialogs.base import YES_NO, Outcome, Turn, choice, offer_slots
+from bot.dialogs.base import ASKED, YES_NO, Outcome, Turn, choice, offer_slots
 from bot.dialogs.handoff import hand_off
 from bot.effects import Effect, IssuePaymentLink, RecordPlan, RecordPromise
 from bot.entity_choice import CANNOT, CLAUSE_BREAK, NOW
@@ -148,8 +148,6 @@ def describe(offer: Offer) -> str:
         offer.kind, offer.total, f"x{offer.count}", offer.frequency, offer.first_due) if term)
 
 
-# Marks a history line holding what the debtor asked for; every other line the bot offered.
-ASKED = "asked: "
 # The most asks and offers a handoff note repeats: the latest are the ones to pick up from.
 NOTE_LINES = 10
 
@@ -164,10 +162,15 @@ def describe_ask(kind: str, request: Request) -> str:
 def note_ask(out: Outcome, kind: str, request: Request) -> None:
     """Remember what the debtor asked for (once: a counter-offer and the reply to it both
     see the same request)."""
-    line = ASKED + describe_ask(kind, request)
+    note_asked(out, describe_ask(kind, request))
+
+
+def note_asked(out: Outcome, asked: str) -> None:
+    """Remember a line of what the debtor asked for, unless it is the last one already."""
+    line = ASKED + asked
     history = out.state.history
     if not history or history[-1] != line:
-        history.append(line)
+        out.state.remember(line)
 
 
 def negotiation_note(history: list[str]) -> str:
@@ -176,8 +179,8 @@ def negotiation_note(history: list[str]) -> str:
     asked = [line.removeprefix(ASKED) for line in history if line.startswith(ASKED)]
     offered = [line for line in history if not line.startswith(ASKED)]
     note = []
-    if asked:
-        note.append("debtor asked: " + ", ".join(asked[-NOTE_LINES:]))
+    if asked:  # the first ask, then the latest: what the agent starts from, and where it got
+        note.append("debtor asked: " + ", ".join(asked[:1] + asked[1:][-(NOTE_LINES - 1):]))
     if offered:
         note.append("offered: " + ", ".join(offered[-NOTE_LINES:]))
     return "; ".join(note)
@@ -198,7 +201,7 @@ def present(out: Outcome, facts: Facts, answer: Answer, asked: Request | None = 
     out.state.clear_table()
     out.state.table(offer)
     out.state.promise = own_terms(answer, asked)  # what a counter-offer may leave out
-    out.state.history.append(describe(offer))
+    out.state.remember(describe(offer))
     key = f"{offer.kind}.{'confirm' if answer.exact else 'counter'}"
     if offer.kind == "extension" and facts.promised:
         key += "_rest"  # not the balance: what the pending promises leave of it
@@ -214,7 +217,7 @@ def present_options(out: Outcome, facts: Facts, options: list[Offer], key: str) 
     out.state.clear_table()
     out.state.flow = "options"
     out.state.options = [o.to_dict() for o in options]
-    out.state.history.extend(describe(o) for o in options)
+    out.state.remember(*(describe(o) for o in options))
     choices = tuple(choice(f"option.{o.kind}", f"option:{i}") for i, o in enumerate(options))
     agent = choice("choice.agent", "intent:request_agent")
     replacing = any(beside_pending(facts, o.kind) == "plan.replaces_promises" for o in options)

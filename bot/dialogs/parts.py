@@ -38,7 +38,7 @@ def offer(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         state.clear_table()
         return out.say("promise.beside_plan", debt=True)
     asked = turn.parts()
-    state.history.append(ASKED + _ask(asked))  # before a round may run out: the note leads with it
+    state.remember(ASKED + _ask(asked))  # before a round may run out: the note leads with it
     if _answers_table(state) and spend_round(out, facts):
         return out
     owed = terms_for(facts, kind="promise").balance
@@ -174,7 +174,7 @@ def _present(out: Outcome, facts: Facts, requests: list[Request], *, capped: boo
     state.clear_table()
     state.table(offers[0])  # the base a counter-offer builds on, as for one promise
     state.parts = [o.to_dict() for o in offers]
-    state.history.append(" + ".join(describe(o) for o in offers))
+    state.remember(" + ".join(describe(o) for o in offers))
     outside = [n for n, answer in enumerate(answers) if not answer.exact]
     key = _key(outside, offers[0].first_due == facts.today)
     return out.say(key, debt=True, choices=YES_NO, lead=_lead(facts, capped and not outside),

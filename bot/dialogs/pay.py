@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dialogs import promise
+from bot.dialogs import plan, promise
 from bot.dialogs.base import Outcome, Turn, choice
 from bot.dialogs.negotiation import allowed
 from bot.effects import IssuePaymentLink
@@ -31,10 +31,13 @@ def pay_in_full(out: Outcome, facts: Facts) -> Outcome:
 
 def pay_partial(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     """A link for the amount offered now (asking for it when missing); with a day to come
-    ("I can pay 100 on December 10") the promise capture takes it, amount and day."""
+    ("I can pay 100 on December 10") the promise capture takes it, amount and day; an
+    amount every period ("100 every 2 weeks") is a plan."""
     amount = turn.amount()
     if facts.paid:
         return out.say("balance.paid", debt=True)
+    if plan.offered(turn):
+        return plan.request_plan(out, turn, facts)
     if for_a_later_day(turn, facts):
         return promise.capture(out, turn, facts)
     if amount is None:

@@ -23,6 +23,12 @@ def request_plan(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     return offer_options(out, facts)
 
 
+def offered(turn: Turn) -> bool:
+    """An amount every period ("i can pay 75/month", "50 cada quincena"): a plan of that
+    amount each time, whatever payment intent the NLU chose, not a one-off promise."""
+    return turn.amount() is not None and turn.frequency() is not None
+
+
 def offer_options(out: Outcome, facts: Facts) -> Outcome:
     """Pay in full, the shortest plan and the most affordable plan, as choices."""
     return present_options(out, facts, judge_of(facts).proposals(terms_for(facts)), "plan.options")

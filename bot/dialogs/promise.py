@@ -6,6 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from bot.dialogs import plan
 from bot.dialogs.base import Outcome, Turn
 from bot.dialogs.negotiation import covered_key, judge_of, present, terms_for
 from bot.facts import Facts, Request
@@ -22,6 +23,8 @@ WHOLE_BALANCE = re.compile(
 def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     """Merge this message's amount/date into the promise being built; ask or propose."""
     state = out.state
+    if plan.offered(turn):
+        return plan.request_plan(out, turn, facts)
     if facts.active_plan:
         # A promise beside a plan would count the same payment twice; the plan takes it.
         state.clear_table()

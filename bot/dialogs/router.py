@@ -175,6 +175,8 @@ def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
         state.drop_offer()  # the menu asks anew: a yes after it is to no offer before it
         return out.say("identity.verified", choices=MENU)  # sent twice: neither offer nor stop
     turn = as_stated(turn)
+    if verified and _yes_with_courtesy(state, turn):
+        turn = replace(turn, intent="affirm")
     if verified and facts is not None and _answers_asked(state, turn):
         return _verified(out, replace(turn, intent="out_of_scope"), facts)
     if verified and turn.intent == "wrong_person":
@@ -205,6 +207,12 @@ def _answers_asked(state: DialogState, turn: Turn) -> bool:
         return False
     wanted = Turn.has_numbers if state.flow.startswith("counter:") else ASKS_FOR.get(state.flow)
     return wanted is not None and bool(wanted(turn))
+
+
+def _yes_with_courtesy(state: DialogState, turn: Turn) -> bool:
+    """"yes thank you" answering a read-back is the yes, whatever the NLU read ("thanks"):
+    the message holds nothing but a yes and courtesy (`Turn.courteous_yes`)."""
+    return state.flow in YES_NO_FLOWS and turn.intent != "affirm" and turn.courteous_yes()
 
 
 def _not_sure_or_not_me(out: Outcome, turn: Turn) -> Outcome:
