@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,11 +28,28 @@ RANK = {
 # The codes adapters give `OutcomeUnknown` (a send whose answer was lost): a message deferred
 # with one of them may be adopted by a status that echoes its idempotency key.
 UNKNOWN_OUTCOME_CODES = ("timeout", "transport", "lookup")
+FAILURES = frozenset({"failed", "undelivered"})
+# How far back an earlier part's status callback looks for its message (read receipts and
+# late failures come days after the send, not months).
+PART_LOOKUP_WINDOW = timedelta(days=30)
 
 
 def advances(current: str, new: str) -> bool:
     """True when `new` is further along than `current`."""
     return RANK.get(new, 0) > RANK.get(current, 0)
+
+
+def _moves(message: Message, status: str) -> bool:
+    """True when `status` takes the message further; a split one that failed stays failed.
+
+    Its parts report one by one: one failed part (a refused last part) means the debtor did
+    not get the whole message, whatever the others report, before or after.
+    """
+    if not envelope(message).get("part_ids"):
+        return advances(message.delivery_status, status)
+    if message.delivery_status in FAILURES:
+        return False
+    return status in FAILURES or advances(message.delivery_status, status)
 
 
 def envelope(message: Message) -> dict[str, Any]:
@@ -61,6 +79,8 @@ async def apply_statuses(
         message = await session.scalar(select(Message).where(
             Message.provider_message_id == update.provider_message_id,
             Message.direction == Direction.OUTBOUND))
+        if message is None:
+            message = await _split_message_of(session, update.provider_message_id, now)
         if message is None and update.idempotency_key:
             message = await _adopt(session, update)
         if message is None:
@@ -68,6 +88,21 @@ async def apply_statuses(
         if await _apply(session, message, update, now):
             resend.append(message.id)
     return resend
+
+
+async def _split_message_of(session: AsyncSession, part_id: str, now: datetime
+                            ) -> Message | None:
+    """The split message one of whose earlier parts (`part_ids`) is `part_id`, if any.
+
+    Its statuses count like the last part's: a part that failed or was never read is the
+    message's. Only recent messages are read (the index on direction and creation time);
+    the text match is a prefilter, the envelope decides.
+    """
+    found = await session.scalars(select(Message).where(
+        Message.direction == Direction.OUTBOUND, Message.created_at >= now - PART_LOOKUP_WINDOW,
+        cast(Message.entities, Text).contains(json.dumps(part_id), autoescape=True))
+        .order_by(Message.id.desc()).limit(10))
+    return next((m for m in found if part_id in envelope(m).get("part_ids", [])), None)
 
 
 async def _adopt(session: AsyncSession, update: StatusUpdate) -> Message | None:
@@ -111,7 +146,7 @@ async def _apply(session: AsyncSession, message: Message, update: StatusUpdate,
         message.delivery_status, message.error_code = "deferred", update.error_code
         await mirror_to_contact(session, message)
         return True
-    if not advances(message.delivery_status, update.status):
+    if not _moves(message, update.status):
         return False
     message.delivery_status, message.error_code = update.status, update.error_code
     await mirror_to_contact(session, message)

@@ -34,7 +34,7 @@ from backend.services.policy.loader import PolicyError, parse_policy
 from backend.services.policy.model import Policy
 from backend.services.queues import load_queues
 from backend.services.row_locks import hold_account, hold_address
-from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
+from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate, taken_ids
 from bot.channels.errors import (
     ChannelError,
     OutcomeUnknown,
@@ -322,14 +322,14 @@ class SqlOutbox:
         while True:  # ends: transient failures are counted, the template switch happens once
             started = self.clock.now()
             try:
-                return await adapter.send(delivery)
+                return _with_parts(await adapter.send(delivery), delivery.part_ids)
             except OutcomeUnknown as exc:
                 # Not again now: the provider may still be taking it. A later round looks
                 # the message up first (and the wait lets a slow create land).
                 exc.since = exc.since or started
                 return exc
             except TransientChannelError as exc:
-                delivery = replace(delivery, parts_sent=max(delivery.parts_sent, exc.parts_sent))
+                delivery = _resumed(delivery, exc)
                 failures += 1
                 if failures >= attempts:
                     return exc
@@ -337,7 +337,7 @@ class SqlOutbox:
             except ReEngagementRequired as exc:
                 if not delivery.template or delivery.use_template:
                     return exc
-                delivery = replace(delivery, use_template=True)
+                delivery = replace(_resumed(delivery, exc), use_template=True)
             except ChannelError as exc:
                 return exc
 
@@ -371,6 +371,7 @@ class SqlOutbox:
                 await mirror_to_contact(session, message)
                 return False
             message.delivery_status, message.error_code = "failed", outcome.code
+            _keep_part_ids(message, taken_ids(outcome))
             await mirror_to_contact(session, message)
             if isinstance(outcome, TransientChannelError):  # its retries are spent
                 await self._hand_to_person(session, message, now)
@@ -392,6 +393,7 @@ class SqlOutbox:
             data["unknown_since"] = (outcome.since or now).isoformat()
         if outcome.parts_sent > int(data.get("parts_sent") or 0):
             data["parts_sent"] = outcome.parts_sent
+        data = _part_ids_kept(data, taken_ids(outcome))
         rounds = int(data.get("failed_rounds") or 0) + 1
         since = datetime.fromisoformat(data["failing_since"]) if data.get("failing_since") else now
         not_before = now + self.retry.later(rounds, outcome.retry_after)
@@ -500,9 +502,32 @@ def _record_sent(message: Message, delivery: Delivery, outcome: SendResult) -> N
     data = envelope(message)
     if delivery.use_template:
         data["use_template"] = True
-    if outcome.part_ids:
-        data["part_ids"] = [*data.get("part_ids", []), *outcome.part_ids]
-    set_envelope(message, data)
+    set_envelope(message, _part_ids_kept(data, outcome.part_ids))
+
+
+def _keep_part_ids(message: Message, ids: Sequence[str]) -> None:
+    """Store the ids of parts the provider took: their statuses must find the message."""
+    if ids:
+        set_envelope(message, _part_ids_kept(envelope(message), ids))
+
+
+def _part_ids_kept(data: dict[str, Any], ids: Sequence[str]) -> dict[str, Any]:
+    """The envelope with `ids` added to its `part_ids` (each once, in the order taken)."""
+    if not ids:
+        return data
+    return {**data, "part_ids": list(dict.fromkeys([*data.get("part_ids", []), *ids]))}
+
+
+def _resumed(delivery: Delivery, error: ChannelError) -> Delivery:
+    """The delivery to try again after `error`: past the parts it got taken, with their ids."""
+    return replace(delivery, parts_sent=max(delivery.parts_sent, error.parts_sent),
+                   part_ids=taken_ids(error) or delivery.part_ids)
+
+
+def _with_parts(result: SendResult, earlier: tuple[str, ...]) -> SendResult:
+    """`result` naming the parts earlier attempts got taken too (a template sent after them)."""
+    missing = tuple(i for i in earlier if i not in result.part_ids)
+    return replace(result, part_ids=(*missing, *result.part_ids)) if missing else result
 
 
 def _every_part(provider_id: str, entities: list[dict[str, Any]] | None) -> list[str]:
@@ -624,4 +649,5 @@ def _delivery_of(row: Row[Any], form: str | None) -> Delivery:
         unknown_since=datetime.fromisoformat(data["unknown_since"])
         if data.get("unknown_since") else None,
         address_form=form, parts_sent=int(data.get("parts_sent") or 0),
+        part_ids=tuple(data.get("part_ids") or ()),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -107,6 +107,7 @@ class Delivery:
     sent_ids: frozenset[str] = frozenset()  # provider ids Parley holds already: never adopted
     address_form: str | None = None  # the latest ADDRESS_FORM of the address, if one was given
     parts_sent: int = 0  # parts of the split text an earlier attempt got taken: not sent again
+    part_ids: tuple[str, ...] = ()  # the provider ids of those parts, as far as Parley knows
 
     def first_unsent(self, parts: int) -> int:
         """Index of the first of `parts` to send: after those already taken, at most the last."""
@@ -122,9 +123,27 @@ class SendResult:
     # The text as the recipient got it, when the channel changed it (choices numbered into
     # it, shortened, split): what Parley stores as sent. None: the stored text went as is.
     text: str | None = None
-    # The earlier parts' ids of a split message, those this send took (for the record, and so
-    # a lookup after a lost reply never adopts one for another message).
+    # The earlier parts' ids of a split message, earlier attempts' included (`Delivery.part_ids`):
+    # their statuses find the message, and a lookup after a lost reply never adopts one for
+    # another message.
     part_ids: tuple[str, ...] = ()
+
+
+def parts_taken(error: ChannelError, index: int, ids: Sequence[str]) -> ChannelError:
+    """`error`, marked with the parts a split send got taken before it: how many, and their ids
+    (every earlier attempt's too), so a retry resumes after them and their statuses still
+    find the message."""
+    error.parts_sent = index
+    setattr(error, _PART_IDS, tuple(ids))  # noqa: B010 - ChannelError declares no such field
+    return error
+
+
+def taken_ids(error: ChannelError) -> tuple[str, ...]:
+    """The provider ids of the parts taken before `error` (`parts_taken`), if any."""
+    return tuple(getattr(error, _PART_IDS, ()))
+
+
+_PART_IDS = "part_ids"
 
 
 class ChannelAdapter(Protocol):

@@ -110,7 +110,9 @@ class TelegramAdapter:
                 raise error from exc
             first = first or sent
         assert first is not None
-        return SendResult(f"{first.chat.id}:{first.message_id}", "sent")
+        # Choices numbered into the text (no keyboard): the stored text is what the chat shows.
+        text = None if rendered.buttons else rendered.text
+        return SendResult(f"{first.chat.id}:{first.message_id}", "sent", text)
 
     async def start_link(self, token: str) -> str:
         """The t.me link that opens the bot with `/start <token>`; getMe names the bot if unset."""

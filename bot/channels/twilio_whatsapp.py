@@ -16,6 +16,7 @@ from bot.channels.base import (
     RawRequest,
     SendResult,
     WebhookBatch,
+    parts_taken,
 )
 from bot.channels.errors import ChannelError, PermanentChannelError
 from bot.channels.rendering import render
@@ -97,24 +98,22 @@ class TwilioWhatsAppAdapter:
         """The parts not taken yet, one message each; the result names the last part, whose
         status callbacks stand for the message (it goes once the others were taken).
 
-        A failure says how many parts were taken (`parts_sent`): the retry starts after them.
+        A failure says which parts were taken (`parts_taken`): the retry starts after them.
         Only the first part of a round may hide behind a lost reply (a lost reply ends the
         round), so only it is looked up before it goes.
         """
         rendered = render(delivery.text, delivery.choices, self.limits)
         start = delivery.first_unsent(len(rendered.parts))
-        taken: list[SendResult] = []
+        taken = list(delivery.part_ids[:start])
         for index in range(start, len(rendered.parts)):
             fields = extra if index == start else {**extra, "unknown_since": None}
             try:
-                taken.append(await create_message(self.client, body=rendered.parts[index],
-                                                  **fields))
+                result = await create_message(self.client, body=rendered.parts[index], **fields)
             except ChannelError as exc:
-                exc.parts_sent = index
+                parts_taken(exc, index, taken)
                 raise
-        *earlier, last = taken
-        return replace(last, text=rendered.text,
-                       part_ids=tuple(result.provider_message_id for result in earlier))
+            taken.append(result.provider_message_id)
+        return replace(result, text=rendered.text, part_ids=tuple(taken[:-1]))
 
     def _content_sid(self, delivery: Delivery) -> str:
         """The template's Content SID in the message's language (`name.es`), else its own.

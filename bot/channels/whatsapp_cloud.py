@@ -22,6 +22,7 @@ from bot.channels.base import (
     StatusUpdate,
     WebhookBatch,
     json_body,
+    parts_taken,
 )
 from bot.channels.errors import (
     ChannelError,
@@ -32,7 +33,7 @@ from bot.channels.errors import (
     ReEngagementRequired,
     TransientChannelError,
 )
-from bot.channels.rendering import render
+from bot.channels.rendering import Rendered, render
 from bot.channels.whatsapp_numbers import address_form, e164_from_whatsapp, whatsapp_address
 from bot.messages import Attachment, ConversationKey, InboundMessage
 
@@ -135,21 +136,32 @@ class WhatsAppCloudAdapter:
         # lists no sent messages. A message it took meanwhile was adopted from its status
         # webhook (biz_opaque_callback_data) and is not sent again; this one goes again.
         to = whatsapp_address(delivery.key.address, delivery.address_form).lstrip("+")
-        payloads = (
-            [self._template(delivery)] if delivery.use_template else _texts(delivery, self.limits)
-        )
+        if delivery.use_template:
+            return await self._post({"messaging_product": "whatsapp", "to": to,
+                                     "biz_opaque_callback_data": delivery.idempotency_key,
+                                     **self._template(delivery)})
+        rendered = render(delivery.text, delivery.choices, self.limits)
+        payloads = _texts(rendered)
+        return await self._send_parts(delivery, to, payloads, None if rendered.buttons
+                                      else rendered.text)
+
+    async def _send_parts(self, delivery: Delivery, to: str, payloads: list[dict[str, Any]],
+                          text: str | None) -> SendResult:
+        """The parts not taken yet; the result names the last part (as Twilio's does) and
+        carries every earlier part's id, so each part's statuses find the message."""
         last = len(payloads) - 1
-        start = 0 if delivery.use_template else delivery.first_unsent(len(payloads))
-        results = []
+        start = delivery.first_unsent(len(payloads))
+        taken = list(delivery.part_ids[:start])
         for i in range(start, len(payloads)):
             try:
-                results.append(await self._post({
+                result = await self._post({
                     "messaging_product": "whatsapp", "to": to,
-                    "biz_opaque_callback_data": _echo(delivery, i, last), **payloads[i]}))
+                    "biz_opaque_callback_data": _echo(delivery, i, last), **payloads[i]})
             except ChannelError as exc:
-                exc.parts_sent = i
+                parts_taken(exc, i, taken)
                 raise
-        return results[0]
+            taken.append(result.provider_message_id)
+        return replace(result, text=text, part_ids=tuple(taken[:-1]))
 
     def template_language(self, language: str | None) -> str:
         """The template language code for a Parley locale (the default locale's when unmapped)."""
@@ -220,8 +232,7 @@ def map_graph_error(status: int, body: dict[str, Any]) -> ChannelError:
     return PermanentChannelError(f"graph {status}", label)
 
 
-def _texts(delivery: Delivery, limits: ChannelLimits) -> list[dict[str, Any]]:
-    rendered = render(delivery.text, delivery.choices, limits)
+def _texts(rendered: Rendered) -> list[dict[str, Any]]:
     if rendered.buttons:
         buttons = [{"type": "reply", "reply": {"id": c.value, "title": c.label}}
                    for c in rendered.buttons]
