@@ -144,19 +144,42 @@ class Engine:
         if hold or (state.stopped and ctx.facts is None):
             if _acknowledged(state, ctx.facts, hold) and ctx.facts is not None:
                 return await self._read_after_stop(unit, state)
+            if ctx.facts is not None:
+                return await self._read_on_hold(unit, state, hold)
             return None, _held(state, ctx, hold)
         # What stopped the bot was cleared by a person (or the debtor opted back in): the
         # stored records, not the dialog's memory of the stop, decide whether it may speak.
         state.stopped = False
         turn = await self._interpret(unit, state)
         if ctx.ownership != "bot":  # read for the agent (and the trainers), but not answered
-            if ctx.facts is not None and identity.is_answer(state, turn, ctx.facts):
-                await unit.record_parse(None)  # a date of birth or a ZIP is nobody's example
+            await self._keep_answers_private(unit, state, turn)
             return None, router.heard_while_owned(state, turn)
         out = router.step(state, turn, ctx.facts)
         if out.identity_answer:
             await unit.record_parse(None)
         return turn, out
+
+    async def _read_on_hold(self, unit: TurnUnit, state: DialogState, hold: str | None
+                            ) -> tuple[Turn | None, Outcome]:
+        """A held account's debtor is not answered, but a lawyer, a bankruptcy, a death, a
+        dispute or an opt-out written now is recorded on receipt (compliance research items
+        8, 13, 25, 27, 44), whoever owns the conversation, and a person is told."""
+        ctx = unit.context
+        turn = await self._interpret(unit, state)
+        await self._keep_answers_private(unit, state, turn)
+        facts = ctx.facts
+        out = Outcome(state)
+        out.do(*router.binding_effects(state, turn, facts.stop_states if facts else ()))
+        if not any(isinstance(e, Handoff) for e in out.effects):
+            out.do(*_held(state, ctx, hold).effects)
+        return turn, out
+
+    async def _keep_answers_private(self, unit: TurnUnit, state: DialogState, turn: Turn
+                                    ) -> None:
+        """A date of birth or a ZIP read while the bot does not answer is nobody's example."""
+        facts = unit.context.facts
+        if facts is not None and identity.is_answer(state, turn, facts):
+            await unit.record_parse(None)
 
     async def _read_after_stop(self, unit: TurnUnit, state: DialogState
                                ) -> tuple[Turn | None, Outcome]:

@@ -13,7 +13,7 @@ from backend.db.models import Account, Conversation, ConversationNote, Handoff
 from backend.db.models.enums import Ownership, StopState
 from backend.services import audit
 from backend.services.events import Event, EventBus, publish_after_commit
-from backend.services.queues import QueueConfig
+from backend.services.queues import Queue, QueueConfig
 
 BOT, QUEUED, AGENT, RESOLVED = (o.value for o in Ownership)
 RETURNED = "returned"  # Handoff.status when an agent gave the conversation back to the bot
@@ -120,9 +120,10 @@ class HandoffService:
         acknowledgement only when `changed` is True.
         """
         conversation = await self._conversation(session, conversation_id)
-        if conversation.ownership in ACTIVE_STATUSES:
-            return await self._escalate(session, conversation, reason, priority, now, actor)
         target = self.queues.get(queue) if queue else self.queues.route(reason)
+        if conversation.ownership in ACTIVE_STATUSES:
+            return await self._escalate(session, conversation, reason, priority, now, actor,
+                                        target)
         before = await self._move(session, conversation, "open", agent_id=None)
         handoff = Handoff(
             conversation_id=conversation.id, reason=reason, queue=target.name,
@@ -284,21 +285,25 @@ class HandoffService:
 
     async def _escalate(
         self, session: AsyncSession, conversation: Conversation, reason: str,
-        priority: int | None, now: datetime, actor: Actor,
+        priority: int | None, now: datetime, actor: Actor, target: Queue,
     ) -> Transition:
+        """A more urgent reason raises the open handoff's priority; one still waiting moves
+        to the reason's queue too (a lawyer named in the queue goes to the legal team), a
+        claimed one stays with its agent."""
         handoff = await self._active(session, conversation.id)
-        wanted = max(self.queues.route(reason).priority, priority or 0)
-        unchanged = Transition(
-            conversation.id, "opened", conversation.ownership, conversation.ownership,
-            handoff.id, handoff.queue, changed=False,
-        )
+        wanted = max(target.priority, priority or 0)
         if wanted <= handoff.priority:
-            return unchanged
+            return Transition(conversation.id, "opened", conversation.ownership,
+                              conversation.ownership, handoff.id, handoff.queue, changed=False)
         handoff.priority = wanted
-        await self._audit(session, conversation, "escalated", now, actor,
-                          {"handoff_id": handoff.id, "reason": reason, "priority": wanted})
+        data: dict[str, Any] = {"handoff_id": handoff.id, "reason": reason, "priority": wanted}
+        if conversation.ownership == QUEUED and handoff.queue != target.name:
+            data["from_queue"], handoff.queue = handoff.queue, target.name
+            data["queue"] = target.name
+        await self._audit(session, conversation, "escalated", now, actor, data)
         self._announce(session, "escalated", conversation, handoff, {"priority": wanted})
-        return unchanged
+        return Transition(conversation.id, "opened", conversation.ownership,
+                          conversation.ownership, handoff.id, handoff.queue, changed=False)
 
     async def _note(
         self, session: AsyncSession, conversation_id: int, actor: Actor, kind: str, text: str,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from bot.dialogs import (
@@ -29,7 +29,7 @@ from bot.dialogs import (
 )
 from bot.dialogs.base import MENU, YES_NO, DialogState, Outcome, Turn
 from bot.dialogs.handoff import hand_off
-from bot.effects import Handoff, SetContactHours
+from bot.effects import Effect, Handoff, SetContactHours
 from bot.facts import Facts
 from nlu.types import INTENTS
 
@@ -55,6 +55,13 @@ UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
 # Still acted on (records, a person) after the bot acknowledged an address's STOP.
 AFTER_STOP = frozenset({"opt_out", "attorney_represented", "bankruptcy", "deceased",
                         "dispute_debt", "already_paid", "request_agent", "complaint"})
+# What binds the collector on receipt, whoever owns the conversation and whatever already
+# holds the account: an opt-out (compliance.md items 44, 75), a lawyer (item 8), a
+# bankruptcy (item 27), a death (item 25), a dispute (item 13). Recorded, not answered.
+BINDING = frozenset({"opt_out", "attorney_represented", "bankruptcy", "deceased",
+                     "dispute_debt"})
+# The stop-state each binding statement sets.
+_SETS = {**stop_states.STOP_INTENTS, "dispute_debt": "dispute"}
 
 def _pay_in_full(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     """The whole balance now, or — with a day to come ("until dec 20 to pay the whole
@@ -161,7 +168,24 @@ def heard_while_owned(state: DialogState, turn: Turn) -> Outcome:
         reading = DialogState.from_dict(state.to_dict())
         ceased = opt_out.opt_out(Outcome(reading), replace(turn, intent="opt_out"))
         out.do(*(e for e in ceased.effects if not isinstance(e, Handoff)))
+    else:
+        out.do(*binding_effects(state, turn))
     return out
+
+
+def binding_effects(state: DialogState, turn: Turn, standing: Collection[str] = ()
+                    ) -> list[Effect]:
+    """The records a binding statement (`BINDING`) makes, read on a copy of the dialog's
+    memory: nothing is said, the conversation stays with whoever holds it, and its handoff,
+    if any, only escalates the one already open (a person reads the debtor's words). A
+    stop-state already `standing` on the account is not recorded twice."""
+    turn = as_stated(turn)
+    if turn.intent not in BINDING or _SETS.get(turn.intent) in standing:
+        return []
+    reading = DialogState.from_dict(state.to_dict())
+    reading.stopped = False  # an earlier stop does not make this statement old news
+    heard = UNGATED[turn.intent](Outcome(reading), turn, reading.is_verified(turn.now))
+    return list(heard.effects)
 
 
 def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
