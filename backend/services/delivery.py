@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import select
 from sqlalchemy import update as update_rows
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import Conversation, Message, PlannedContact
+from backend.db.models import Conversation, Message, MessagePart, PlannedContact
 from backend.db.models.enums import Direction
 from backend.services.compliance.consent import record_opt_out
 from bot.channels.base import StatusUpdate
@@ -29,9 +28,6 @@ RANK = {
 # with one of them may be adopted by a status that echoes its idempotency key.
 UNKNOWN_OUTCOME_CODES = ("timeout", "transport", "lookup")
 FAILURES = frozenset({"failed", "undelivered"})
-# How far back an earlier part's status callback looks for its message (read receipts and
-# late failures come days after the send, not months).
-PART_LOOKUP_WINDOW = timedelta(days=30)
 
 
 def advances(current: str, new: str) -> bool:
@@ -80,7 +76,7 @@ async def apply_statuses(
             Message.provider_message_id == update.provider_message_id,
             Message.direction == Direction.OUTBOUND))
         if message is None:
-            message = await _split_message_of(session, update.provider_message_id, now)
+            message = await _split_message_of(session, update.provider_message_id)
         if message is None and update.idempotency_key:
             message = await _adopt(session, update)
         if message is None:
@@ -90,19 +86,17 @@ async def apply_statuses(
     return resend
 
 
-async def _split_message_of(session: AsyncSession, part_id: str, now: datetime
-                            ) -> Message | None:
-    """The split message one of whose earlier parts (`part_ids`) is `part_id`, if any.
+async def _split_message_of(session: AsyncSession, part_id: str) -> Message | None:
+    """The split message one of whose earlier parts is `part_id`, if any.
 
     Its statuses count like the last part's: a part that failed or was never read is the
-    message's. Only recent messages are read (the index on direction and creation time);
-    the text match is a prefilter, the envelope decides.
+    message's. One primary-key lookup (`message_part`, written by the outbox with the
+    envelope's `part_ids`): every part's callbacks, and those of ids Parley never sent, come
+    through here.
     """
-    found = await session.scalars(select(Message).where(
-        Message.direction == Direction.OUTBOUND, Message.created_at >= now - PART_LOOKUP_WINDOW,
-        cast(Message.entities, Text).contains(json.dumps(part_id), autoescape=True))
-        .order_by(Message.id.desc()).limit(10))
-    return next((m for m in found if part_id in envelope(m).get("part_ids", [])), None)
+    return await session.scalar(select(Message).join(
+        MessagePart, MessagePart.message_id == Message.id).where(
+        MessagePart.provider_message_id == part_id).limit(1))
 
 
 async def _adopt(session: AsyncSession, update: StatusUpdate) -> Message | None:

@@ -13,7 +13,15 @@ from sqlalchemy import Row, Text, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.engine import autocommit
-from backend.db.models import Account, AuditEvent, Conversation, Message, PlannedContact, Portfolio
+from backend.db.models import (
+    Account,
+    AuditEvent,
+    Conversation,
+    Message,
+    MessagePart,
+    PlannedContact,
+    Portfolio,
+)
 from backend.db.models.enums import Channel, Direction, Ownership
 from backend.db.types import UtcDateTime
 from backend.services import audit, message_feed
@@ -361,6 +369,8 @@ class SqlOutbox:
         async with self.sessions.begin() as session:
             message = await session.get(Message, message_id)
             assert message is not None
+            await _index_parts(session, message, outcome.part_ids
+                               if isinstance(outcome, SendResult) else taken_ids(outcome))
             if isinstance(outcome, SendResult):
                 _record_sent(message, delivery, outcome)
                 await mirror_to_contact(session, message)
@@ -503,6 +513,18 @@ def _record_sent(message: Message, delivery: Delivery, outcome: SendResult) -> N
     if delivery.use_template:
         data["use_template"] = True
     set_envelope(message, _part_ids_kept(data, outcome.part_ids))
+
+
+async def _index_parts(session: AsyncSession, message: Message, ids: Sequence[str]) -> None:
+    """Index the ids of parts the provider took (`message_part`), in the transaction that
+    adds them to the envelope's `part_ids`: their statuses look the message up by them."""
+    if not ids:
+        return
+    known = set(await session.scalars(select(MessagePart.provider_message_id).where(
+        MessagePart.message_id == message.id)))
+    session.add_all(MessagePart(provider_message_id=part, channel=message.channel,
+                                message_id=message.id)
+                    for part in dict.fromkeys(ids) if part not in known)
 
 
 def _keep_part_ids(message: Message, ids: Sequence[str]) -> None:

@@ -5,7 +5,7 @@ from backend.db.models.access import AgentUser, ApiKey
 from backend.db.models.account import Account
 from backend.db.models.audit import AuditEvent
 from backend.db.models.console import AgentQueue, ConversationNote, IntentCorrection
-from backend.db.models.conversation import Conversation, Handoff, Message
+from backend.db.models.conversation import Conversation, Handoff, Message, MessagePart
 from backend.db.models.debtor import ContactPoint, Debtor
 from backend.db.models.imports import ImportJob
 from backend.db.models.ledger import Dispute, Installment, Payment, PaymentPlan, Promise
@@ -33,6 +33,7 @@ __all__ = [
     "Installment",
     "IntentCorrection",
     "Message",
+    "MessagePart",
     "Payment",
     "PaymentPlan",
     "PlannedContact",

@@ -104,6 +104,20 @@ class Message(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
+class MessagePart(Base):
+    """An earlier part of a split outbound message, by its provider id: its status callbacks
+    find the message with one indexed lookup (the message keeps the last part's id)."""
+
+    __tablename__ = "message_part"
+
+    # Unique per channel, as `message.provider_message_id` is; the id leads, so a lookup by
+    # id alone (a status callback) reads the primary key.
+    provider_message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True)
+
+
 class Handoff(Base):
     """A conversation waiting for, or owned by, a human agent."""
 
