@@ -3,6 +3,7 @@ the debtor's own START that lifts it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, exists, select, update
@@ -19,6 +20,11 @@ from bot.messages import ConversationKey
 # whichever debtor's), so an account imported later with that number is suppressed too,
 # until the address itself says START.
 UNKNOWN_HOLDER = "(unknown holder of an opted-out address)"
+# "Reply STOP to stop messages to this number" (compliance.md A.3 item 12) must be true: a
+# WhatsApp message goes to the same number, so an SMS opt-out stops it too; and "ya no me
+# escriban" on WhatsApp revokes consent for the number, not for one app (items 13, 14, 43;
+# C item 46, revoke-all). START lifts only the channel it is sent on.
+SAME_NUMBER = {"sms": ("whatsapp",), "whatsapp": ("sms",)}
 
 
 async def record_opt_out(
@@ -35,6 +41,16 @@ async def record_opt_out(
     if not rows:
         rows = (await _create_for_conversation(session, key, now)
                 or [await _create_for_unknown_holder(session, key, now)])
+    await _opt_out_rows(session, rows, key, reason, now)
+    for channel in SAME_NUMBER.get(key.channel, ()):
+        await _opt_out_same_number(session, ConversationKey(channel, key.address), reason,
+                                   now, source=key.channel)
+    return len(rows)
+
+
+async def _opt_out_rows(session: AsyncSession, rows: Sequence[ContactPoint],
+                        key: ConversationKey, reason: str, now: datetime,
+                        **extra: str) -> None:
     for row in rows:
         if row.opted_out_at is None:
             row.opted_out_at = now
@@ -42,8 +58,16 @@ async def record_opt_out(
     await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_out",
                        subject_type="contact_point", subject_id=rows[0].id if rows else None,
                        data={"channel": key.channel, "address": mask(key.address),
-                             "reason": reason})
-    return len(rows)
+                             "reason": reason, **extra})
+
+
+async def _opt_out_same_number(session: AsyncSession, key: ConversationKey, reason: str,
+                               now: datetime, *, source: str) -> None:
+    """Opt out the contact points of the same number on `key`'s channel, audited as such."""
+    rows = (await session.scalars(select(ContactPoint).where(
+        ContactPoint.channel == key.channel, ContactPoint.address == key.address))).all()
+    if rows:
+        await _opt_out_rows(session, rows, key, reason, now, same_number_as=source)
 
 
 async def _create_for_conversation(

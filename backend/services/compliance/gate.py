@@ -12,12 +12,19 @@ from backend.services.compliance.debt_mentions import Mention, debt_mention, thr
 from backend.services.compliance.facts import GateFacts, SentRecord
 from backend.services.compliance.hours import WindowState, window_state
 from backend.services.compliance.rules import Cap, ComplianceRules
+from backend.services.geo import US_SPLIT_STATE_ZIP3, US_STATE_TIMEZONES
 from bot.messages import OutboundMessage, Purpose
 
 ALLOW, DEFER, BLOCK = "pending", "deferred", "blocked"
 PASS = "passed"  # a check that allows and lets the later checks speak
 HOLD_STATES = frozenset({"cease", "attorney", "bankruptcy", "deceased"})
 CONFIRMATIONS = frozenset({Purpose.OPT_OUT_CONFIRMATION, Purpose.STOP_ACKNOWLEDGEMENT})
+# Where a debtor of unknown location may be: every US zone the product derives (compliance.md
+# A.1 item 3, the most restrictive reading). Guam (UTC+10) is left out: it shares no hour with
+# Hawaii, so it would leave none at all; a Guam debtor's 671 number or address names its zone.
+UNKNOWN_ZONES = tuple(sorted(
+    ({*US_STATE_TIMEZONES.values()} | {z for s in US_SPLIT_STATE_ZIP3.values() for z in s})
+    - {"Pacific/Guam"}))
 
 
 @dataclass(frozen=True)
@@ -231,14 +238,19 @@ def check_quiet_hours(ctx: _Ctx) -> GateDecision | None:
     # and writing inside them earns the same one reply.
     if ctx.out.purpose in CONFIRMATIONS:
         return None  # C item 45: the confirmation is due within minutes, whatever the hour.
-    zones = ctx.facts.zones
-    if not zones:
-        if _answers_fresh_inbound(ctx):
-            return None
-        return _block("no_location_signal", "compliance.md A.1 item 3")
+    zones, unknown = ctx.facts.zones, not ctx.facts.zones
+    if unknown:
+        if not _answers_debtor(ctx):
+            return _block("no_location_signal", "compliance.md A.1 item 3")
+        if ctx.out.account_id is None and _answers_fresh_inbound(ctx):
+            return None  # a sender no account is known for: no debt to collect, none named
+        # Answering someone who wrote: only the hours convenient in every zone they may be in.
+        zones = UNKNOWN_ZONES
     start, end, designated = _allowed_hours(ctx)
     state = window_state(ctx.now, zones, start, end) if start < end else _never_open(ctx, zones)
     info = {"zones": list(zones), "local_times": state.local_times, **designated}
+    if unknown:
+        info["zone_unknown"] = True  # the audit says why every US zone was checked
     if state.open:
         return GateDecision(ALLOW, PASS, details=info)
     if state.closed_since and _answers_fresh_inbound(ctx) and not _replied_since(
@@ -336,6 +348,11 @@ def _answers_fresh_inbound(ctx: _Ctx) -> bool:
         and ctx.out.in_reply_to in (None, f.latest_inbound_id)
         and ctx.now - f.latest_inbound_at <= ctx.rules.reply_window
     )
+
+
+def _answers_debtor(ctx: _Ctx) -> bool:
+    """A bot reply (one deferred earlier too) or a person's answer to a fresh message."""
+    return ctx.out.purpose == Purpose.REPLY or _answers_fresh_inbound(ctx)
 
 
 def _acknowledges_wrong_party(ctx: _Ctx) -> bool:
