@@ -132,6 +132,7 @@ class DialogPolicy:
     """The non-monetary knobs of the policy the dialogs need."""
 
     verification_factors: tuple[str, ...] = ("date_of_birth", "postal_code")
+    min_verification_factors: int | None = None  # None: every factor listed
     max_verification_attempts: int = 3
     verified_ttl_minutes: int = 30
     reference_digits: int = 4

@@ -98,13 +98,24 @@ MONTH_FIRST_LANGUAGES = frozenset({"en"})
 
 
 def factors(facts: Facts) -> list[str]:
-    """The policy's factors this account can actually be checked against, in order."""
-    on_file = {
-        "date_of_birth": facts.identity.date_of_birth is not None,
-        "postal_code": bool(facts.identity.postal_code),
-        "reference_last4": bool(_digits(facts.identity.reference or "")),
-    }
-    return [f for f in facts.policy.verification_factors if on_file.get(f)]
+    """The factors a person is asked, in the policy's order: the first of those on file, as
+    many as the policy requires; none when fewer are on file (the account cannot be checked
+    here: one factor, a ZIP the whole household knows, is no proof of who writes)."""
+    listed = list(dict.fromkeys(facts.policy.verification_factors))
+    on_file = [f for f in listed if _on_file(f, facts)]
+    required = facts.policy.min_verification_factors or len(listed)
+    return on_file[:required] if len(on_file) >= required else []
+
+
+def _on_file(factor: str, facts: Facts) -> bool:
+    """True when the account holds `factor`; a reference's ending only when it has all the
+    digits asked for ("ACME-7" would be one digit to guess)."""
+    if factor == "date_of_birth":
+        return facts.identity.date_of_birth is not None
+    if factor == "postal_code":
+        return bool(facts.identity.postal_code)
+    digits = _digits(facts.identity.reference or "")
+    return factor == "reference_last4" and len(digits) >= facts.policy.reference_digits
 
 
 def birth_dates(text: str, language: str | None = None, today: date | None = None) -> set[date]:

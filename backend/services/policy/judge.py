@@ -37,6 +37,7 @@ def dialog_policy(policy: Policy) -> DialogPolicy:
     """The non-monetary knobs the dialogs need."""
     return DialogPolicy(
         verification_factors=tuple(policy.verification.factors),
+        min_verification_factors=policy.verification.required,
         max_verification_attempts=policy.verification.max_attempts,
         verified_ttl_minutes=policy.verification.verified_ttl_minutes,
         reference_digits=policy.verification.reference_digits,

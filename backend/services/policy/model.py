@@ -19,12 +19,29 @@ class _Section(BaseModel):
 
 
 class VerificationPolicy(_Section):
-    """Right-party verification: which factors, how many tries, how long it lasts."""
+    """Right-party verification: which factors, how many a person must give, how many tries,
+    how long it lasts."""
 
+    # In order of preference: a person is asked the first `min_factors` the account has on file.
     factors: list[Factor] = Field(default=["date_of_birth", "postal_code"], min_length=1)
+    # None: every factor listed. An account with fewer on file goes to a person, never checked
+    # on less (a ZIP alone is known to the whole household: compliance.md A.2 item 9).
+    min_factors: int | None = Field(default=None, ge=1)
     max_attempts: int = Field(default=3, ge=1, le=10)
     verified_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     reference_digits: int = Field(default=4, ge=2, le=8)
+
+    @model_validator(mode="after")
+    def _enough_listed(self) -> VerificationPolicy:
+        listed = len(set(self.factors))
+        if self.min_factors is not None and self.min_factors > listed:
+            raise ValueError(f"min_factors cannot exceed the {listed} factors listed")
+        return self
+
+    @property
+    def required(self) -> int:
+        """How many factors a person must give."""
+        return self.min_factors or len(set(self.factors))
 
 
 class DiscountBand(_Section):
