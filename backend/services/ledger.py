@@ -75,17 +75,24 @@ async def record_promise(
 async def record_plan(session: AsyncSession, account: Account, offer: Offer,
                       origin: Origin) -> PaymentPlan:
     """A plan (or settlement) with its schedule; it supersedes the account's active plans and
-    pending promises (cancelled), so one payment is never counted toward both."""
-    for old in await session.scalars(select(PaymentPlan).where(
-            PaymentPlan.account_id == account.id, PaymentPlan.status == PlanStatus.ACTIVE)):
+    pending promises (cancelled, each plan with its own audit event), so one payment is never
+    counted toward both."""
+    replaced = list(await session.scalars(select(PaymentPlan).where(
+        PaymentPlan.account_id == account.id, PaymentPlan.status == PlanStatus.ACTIVE)
+        .order_by(PaymentPlan.id)))
+    for old in replaced:
         old.status = PlanStatus.CANCELLED
     superseded = list(await session.scalars(select(Promise).where(
         Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING)))
     for promise in superseded:
         promise.status = PromiseStatus.CANCELLED
-    pairs = [(i.due, i.amount) for i in offer.schedule] or [(offer.first_due, offer.total)]
+    # In what the column holds (cents): the audit says what was stored, "1020.00", not the
+    # form's "1020".
+    pairs = [(i.due, i.amount.quantize(CENT)) for i in offer.schedule] \
+        or [(offer.first_due, offer.total.quantize(CENT))]
     plan = PaymentPlan(
-        account_id=account.id, total=offer.total, frequency=offer.frequency or "once",
+        account_id=account.id, total=offer.total.quantize(CENT),
+        frequency=offer.frequency or "once",
         down_payment=Decimal("0.00"), is_settlement=offer.kind == "settlement",
         status=PlanStatus.ACTIVE, channel=origin.channel,
         conversation_id=origin.conversation_id, created_at=origin.now,
@@ -96,10 +103,23 @@ async def record_plan(session: AsyncSession, account: Account, offer: Offer,
     )
     session.add(plan)
     await session.flush()
+    for old in replaced:
+        await _audit_replaced(session, origin, account, old, plan)
     await _audit(session, origin, f"{offer.kind}.recorded", account, plan_id=plan.id,
                  total=str(plan.total), installments=len(plan.installments),
+                 superseded_plans=[p.id for p in replaced],
                  superseded_promises=[p.id for p in superseded])
     return plan
+
+
+async def _audit_replaced(session: AsyncSession, origin: Origin, account: Account,
+                          old: PaymentPlan, new: PaymentPlan) -> None:
+    """A `plan.cancelled` (or `settlement.cancelled`) event for a plan a new one replaced, by
+    whoever recorded the new one: the trail shows what ended it, as `plan.broken` does."""
+    kind = "settlement" if old.is_settlement else "plan"
+    await _audit(session, origin, f"{kind}.cancelled", account, plan_id=old.id,
+                 reason="replaced", replaced_by=new.id, channel=origin.channel,
+                 total=str(old.total))
 
 
 async def record_dispute(session: AsyncSession, account: Account, reason: str,

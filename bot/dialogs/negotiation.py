@@ -64,17 +64,28 @@ def movable(facts: Facts) -> bool:
     return any(moves_left(facts, p) > 0 for p in facts.pending_promises)
 
 
+# Offers recorded as plans: each replaces the active plan and pending promises.
+PLANNED = frozenset({"plan", "settlement"})
+
+
+def replaces_plan(facts: Facts, kind: str) -> bool:
+    """Agreeing to an offer of `kind` would cancel the account's active plan."""
+    return facts.active_plan and kind in PLANNED
+
+
 def beside_pending(facts: Facts, kind: str) -> str | None:
-    """The sentence telling the debtor what becomes of their pending promises: a promise
-    comes on top of them (and one may move instead, while the policy allows), a plan or
-    settlement replaces them (ledger.record_plan)."""
+    """The sentence telling the debtor what becomes of their active plan or pending promises:
+    a plan or settlement replaces them (ledger.record_plan), a promise comes on top of the
+    promises (and one may move instead, while the policy allows)."""
+    if replaces_plan(facts, kind):
+        return "plan.replaces_current"
     if not facts.pending_promises or facts.active_plan:
         return None
     many = len(facts.pending_promises) > 1
     if kind in PROMISED:
         key = "promise.stands_many" if many else "promise.stands"
         return key if movable(facts) else f"{key}_no_moves"
-    return "plan.replaces_promises" if kind in ("plan", "settlement") else None
+    return "plan.replaces_promises" if kind in PLANNED else None
 
 
 def allowed(facts: Facts, offer: Offer) -> bool:
@@ -220,17 +231,28 @@ def present_options(out: Outcome, facts: Facts, options: list[Offer], key: str) 
     out.state.remember(*(describe(o) for o in options))
     choices = tuple(choice(f"option.{o.kind}", f"option:{i}") for i, o in enumerate(options))
     agent = choice("choice.agent", "intent:request_agent")
-    replacing = any(beside_pending(facts, o.kind) == "plan.replaces_promises" for o in options)
-    return out.say(key, debt=True, choices=(*choices, agent),
-                   lead="plan.option_replaces_promises" if replacing else None,
+    return out.say(key, debt=True, choices=(*choices, agent), lead=_options_lead(facts, options),
                    options=[offer_slots(o, facts) for o in options], currency=facts.currency)
 
 
+def _options_lead(facts: Facts, options: list[Offer]) -> str | None:
+    """What choosing a plan among the options would replace: the active plan, else the
+    pending promises."""
+    leads = {beside_pending(facts, o.kind) for o in options}
+    if "plan.replaces_current" in leads:
+        return "plan.option_replaces_current"
+    return "plan.option_replaces_promises" if "plan.replaces_promises" in leads else None
+
+
 def choose(out: Outcome, facts: Facts, index: int) -> Outcome:
-    """The debtor picked option `index`: agree to it."""
+    """The debtor picked option `index`: agree to it; one that would replace the active plan
+    is read back first, recorded only on a clear yes."""
     options = out.state.options
     if not 0 <= index < len(options):
         return out.say("negotiate.which", choices=())
+    picked = Offer.from_dict(options[index])
+    if replaces_plan(facts, picked.kind):
+        return present(out, facts, Answer(picked, exact=True))
     out.state.offer = options[index]
     return accept(out, facts)
 
@@ -248,7 +270,7 @@ def accept(out: Outcome, facts: Facts) -> Outcome:
         return out.say("promise.beside_plan", debt=True)
     out.do(*record(offer))
     # A new plan or settlement supersedes the active plan (ledger.record_plan): say so.
-    lead = "plan.replaces" if facts.active_plan and offer.kind in ("plan", "settlement") else None
+    lead = "plan.replaces" if replaces_plan(facts, offer.kind) else None
     key = f"{offer.kind}.recorded"
     if offer.kind == "promise" and offer.first_due == facts.today:
         # Due today, as the today-part of an offer in parts: the link to pay it now.

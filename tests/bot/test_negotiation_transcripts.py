@@ -194,8 +194,11 @@ def test_no_promise_beside_an_active_plan_and_a_new_plan_says_it_replaces_it() -
     out = t.says("I'll pay 300 on the 4th", "promise_to_pay", amount="300.00", date="2026-12-04")
     assert keys(out) == ["promise.beside_plan"] and out.effects == []
     t.says("plan please", "request_payment_plan")
-    chosen = t.says("2", "choose", option="1")
-    assert keys(chosen) == ["plan.recorded"] and chosen.said[0].reply.lead == "plan.replaces"
+    chosen = t.says("2", "choose", option="1")  # read back first: it replaces the plan
+    assert keys(chosen) == ["plan.confirm"] and chosen.effects == []
+    assert chosen.said[0].reply.lead == "plan.replaces_current"
+    agreed = t.says("yes", "affirm")
+    assert keys(agreed) == ["plan.recorded"] and agreed.said[0].reply.lead == "plan.replaces"
 
 
 def test_yes_with_another_amount_is_a_counter_offer_not_a_yes() -> None:
