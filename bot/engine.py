@@ -203,7 +203,7 @@ class Engine:
         if not ctx.text.strip():  # a photo or a voice note without words: nothing to read
             await unit.record_parse(None)
             return Turn(ctx.text, "out_of_scope", ctx.received_at, 0.0, low_confidence=True)
-        chosen = _chosen(ctx.text, state.choices) or _pressed(ctx.text)
+        chosen = _choice_of(ctx, state.choices)
         if chosen is not None:
             intent, entities = chosen
             if intent == router.STALE_CHOICE:  # no reading: a button is no sentence to learn
@@ -326,6 +326,26 @@ BUTTON_RE = re.compile(r"(option|intent):([a-z_0-9]+)")
 BOUND_TO_THEIR_MESSAGE = frozenset({"affirm", "deny"})
 # A confirmation's two buttons: a yes or no to a sum on a day.
 YES_OR_NO = frozenset({"intent:affirm", "intent:deny"})
+
+
+def _choice_of(ctx: TurnContext, choices: list[list[str]]) -> tuple[str, dict[str, str]] | None:
+    """What a reply chooses: a button of ours by its data and its label together (every
+    offer's first button is "option:0"; an older message's press carries its own label), a
+    typed reply by its words."""
+    value = (ctx.choice_value or "").strip()
+    if not BUTTON_RE.fullmatch(value):
+        return _chosen(ctx.text, choices) or _pressed(ctx.text)
+    labels = {data: label for label, data in choices}
+    if value in labels and _shows(ctx.text, labels[value]):
+        return _chosen(value, choices)
+    return _pressed(value)
+
+
+def _shows(pressed: str, label: str) -> bool:
+    """The press carried the label the open choice shows (or a shortened one, as a provider
+    may cut it; a bracketed "[option 2]" when the provider sent none: the data decides)."""
+    said, shown = pressed.strip().casefold(), label.strip().casefold()
+    return said.startswith("[") or bool(said) and (shown.startswith(said) or said == shown)
 
 
 def _pressed(text: str) -> tuple[str, dict[str, str]] | None:

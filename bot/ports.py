@@ -55,6 +55,7 @@ class TurnContext:
     ownership: str = "bot"  # bot | queued | agent | resolved
     timezone: str | None = None
     processed: bool = False
+    choice_value: str | None = None  # a pressed button's data; `text` is its label
 
 
 class TurnUnit(Protocol):

@@ -44,7 +44,8 @@ async def store_inbound(
     message_id = await session.scalar(_insert_once(session.get_bind().dialect.name), {
         "conversation_id": conversation.id, "direction": Direction.INBOUND,
         "channel": inbound.key.channel, "provider_message_id": inbound.provider_message_id,
-        "sender": "debtor", "text": inbound.text, "delivery_status": DeliveryStatus.RECEIVED,
+        "sender": "debtor", "text": inbound.text, "choice_value": _choice_value(inbound),
+        "delivery_status": DeliveryStatus.RECEIVED,
         "created_at": now,
         "attachments": [{"url": a.url, "content_type": a.content_type}
                         for a in inbound.attachments] or None,
@@ -64,12 +65,18 @@ async def store_inbound(
     )
 
 
+def _choice_value(inbound: InboundMessage) -> str | None:
+    """The pressed button's data, kept to the column's width (a provider's payload is ours)."""
+    value = inbound.choice_value
+    return value[:64] if value else None
+
+
 @cache
 def _insert_once(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: a duplicate costs no savepoint."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     columns = ("conversation_id", "direction", "channel", "provider_message_id", "sender",
-               "text", "delivery_status", "created_at", "attachments")
+               "text", "choice_value", "delivery_status", "created_at", "attachments")
     return (insert(Message).values({c: bindparam(c) for c in columns})
             .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
             .returning(Message.id))

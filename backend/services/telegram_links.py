@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, AuditEvent, ContactPoint, Conversation, Message
+from backend.db.models.enums import Ownership
 from backend.services import audit
 from backend.services.compliance.consent import record_opt_in
 from backend.services.handoff import SYSTEM_ACTOR, HandoffService
@@ -30,12 +31,18 @@ LINKED_ACTION = "telegram.linked"
 REFUSED_ACTION = "telegram.link_refused"
 OTHER_DEBTOR = "linked_to_other_debtor"
 # What a `/start` did; the Telegram adapter marks the command in the inbound's metadata.
-LINKED, REFUSED, INVALID = "linked", "refused", "invalid"
+# ALREADY: the chat's own debtor's link, used before (by this chat, most likely) - nothing new.
+LINKED, ALREADY, REFUSED, INVALID = "linked", "already_linked", "refused", "invalid"
 START_KEYWORD = "/start"  # the opt-in's keyword in the audit trail
 # The channel's own answer to each outcome; a refused link goes to a person, unanswered.
 RESUMED_REPLY = "telegram.resumed"
-START_REPLIES = {LINKED: "telegram.linked", INVALID: "telegram.link_invalid",
-                 START_BARE: "telegram.start"}
+START_REPLIES = {LINKED: "telegram.linked", ALREADY: "telegram.already_linked",
+                 INVALID: "telegram.link_invalid", START_BARE: "telegram.start"}
+GREETINGS = frozenset({START_REPLIES[LINKED], START_REPLIES[ALREADY]})
+# While a person has the conversation the bot stays quiet, so its greeting (which invites the
+# debtor to begin the identity check with the bot) becomes a pointer to the team.
+TEAM_REPLY, RESUMED_TEAM_REPLY = "telegram.team", "telegram.resumed_team"
+PERSON_OWNED = frozenset({Ownership.QUEUED, Ownership.AGENT})
 
 
 @dataclass(frozen=True)
@@ -86,8 +93,12 @@ async def link_outcome(
     """
     account_id = read_token(secret, token, now)
     account = await session.get(Account, account_id) if account_id is not None else None
-    if account is None or await _used(session, token):
+    if account is None:
         return INVALID, None
+    if await _used(session, token):
+        # Reopening the link in the chat it connected (its bot's "Start" again) is no misuse.
+        mine = await _linked_to(session, key, account.debtor_id)
+        return (ALREADY, account.id) if mine else (INVALID, None)
     other = await _other_debtor(session, key, account.debtor_id)
     if other is not None:
         await _refuse(session, key, token, account, other, now, handoffs)
@@ -115,7 +126,9 @@ async def answer_start(
     """The channel's own answer to a `/start`; None when the engine is to read the message.
 
     `/start` is no SMS START: a linked chat is greeted towards verification, a link that no
-    longer works says so, a bare `/start` says how to link. An opted-out chat's `/start`
+    longer works says so, a bare `/start` says how to link. While a person has the
+    conversation (queued or owned) the greeting says the team will reply instead: the bot
+    would not answer. An opted-out chat's `/start`
     is also its opt-in (`_resubscribe`); one linked to no account goes to the engine, whose
     START answer (the opt-in's confirmation) is then all it is told.
     The message is marked processed, so no turn answers it as well.
@@ -131,7 +144,9 @@ async def answer_start(
     await session.execute(update(Message).where(Message.id == stored.message_id)
                           .values(processed_at=now))
     reply = START_REPLIES.get(outcome or INVALID) if kind == START_LINK else _bare_reply(stored)
-    if resumed and reply == START_REPLIES[LINKED]:
+    if reply in GREETINGS and await _person_owned(session, stored.conversation_id):
+        reply = RESUMED_TEAM_REPLY if resumed else TEAM_REPLY
+    elif resumed and reply in GREETINGS:
         reply = RESUMED_REPLY  # the greeting that also says messages come again, and how to stop
     if reply is None:
         return StartAnswer(None)
@@ -161,6 +176,24 @@ async def _resubscribe(session: AsyncSession, key: ConversationKey, now: datetim
     stop-states (cease, dispute, attorney …) stay (G item 75), and the gate still applies.
     """
     await record_opt_in(session, key, START_KEYWORD, now)
+
+
+async def _person_owned(session: AsyncSession, conversation_id: int) -> bool:
+    ownership = await session.scalar(select(Conversation.ownership)
+                                     .where(Conversation.id == conversation_id))
+    return ownership in PERSON_OWNED
+
+
+async def _linked_to(session: AsyncSession, key: ConversationKey, debtor_id: int) -> bool:
+    """The chat already belongs to `debtor_id` (its contact point or its conversation)."""
+    by_contact = select(ContactPoint.id).where(
+        ContactPoint.channel == key.channel, ContactPoint.address == key.address,
+        ContactPoint.debtor_id == debtor_id)
+    by_conversation = select(Conversation.id).where(
+        Conversation.channel == key.channel, Conversation.address == key.address,
+        Conversation.debtor_id == debtor_id)
+    found = await session.scalar(by_contact.union_all(by_conversation).limit(1))
+    return found is not None
 
 
 async def _opted_out(session: AsyncSession, key: ConversationKey) -> bool:

@@ -99,7 +99,7 @@ class SqlTurnStore:
             received_at=message.created_at, account_id=account.id if account else None,
             facts=facts, ownership=conversation.ownership,
             timezone=(account.debtor.timezone or None) if account else None,
-            processed=message.processed_at is not None,
+            processed=message.processed_at is not None, choice_value=message.choice_value,
         )
         return SqlTurnUnit(session, self.deps, context, message, conversation, account)
 

@@ -216,8 +216,10 @@ def _router(bot_id: int) -> Router:
     async def button(query: CallbackQuery, event_update: Update, bot: Bot) -> WebhookBatch:
         chat_id = query.message.chat.id if query.message else query.from_user.id
         when = datetime.now(UTC)
-        # answerCallbackQuery can fail or take seconds: it runs once the press is stored.
-        return WebhookBatch(messages=(inbound(event_update.update_id, chat_id, query.data or "",
+        # The text is what the debtor pressed as they saw it (an agent reads it); the data
+        # is the choice value. answerCallbackQuery can fail or take seconds: it runs once
+        # the press is stored.
+        return WebhookBatch(messages=(inbound(event_update.update_id, chat_id, pressed(query),
                                               when, query.data),),
                             after_ack=(partial(_answer, bot, query.id),))
 
@@ -228,6 +230,22 @@ def _router(bot_id: int) -> Router:
         return WebhookBatch()
 
     return router
+
+
+def pressed(query: CallbackQuery) -> str:
+    """The label of the button pressed, from the message it sits on; else "[option N]"."""
+    data = query.data or ""
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    kind, _, arg = data.partition(":")
+    if kind == "option" and arg.isdigit():
+        return f"[option {int(arg) + 1}]"  # option values count from 0, the debtor from 1
+    readable = arg.replace("_", " ") if kind == "intent" else data
+    return f"[{readable}]" if readable else ""
 
 
 async def _answer(bot: Bot, query_id: str) -> None:

@@ -119,7 +119,7 @@ async def test_a_button_press_arrives_as_the_choice_value(
 ) -> None:
     assert await post(channel_client, payload("telegram_callback.json")) == 200
     [stored] = await messages(wired)
-    assert stored.text == "option:1"
+    assert (stored.text, stored.choice_value) == ("[option 2]", "option:1")
 
 
 async def test_choices_go_out_as_inline_buttons(
@@ -285,7 +285,7 @@ async def test_a_press_is_stored_even_when_answering_it_fails(
     telegram_api.fail_next(telegram_error(400, "Bad Request: query is too old"))
     assert await post(channel_client, payload("telegram_callback.json")) == 200
     [stored] = await messages(wired)
-    assert stored.text == "option:1"
+    assert (stored.text, stored.choice_value) == ("[option 2]", "option:1")
 
 
 async def test_media_are_stored_with_their_attachments(

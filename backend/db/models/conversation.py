@@ -92,6 +92,8 @@ class Message(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(128))
     sender: Mapped[str] = mapped_column(String(16), default="debtor")
     text: Mapped[str] = mapped_column(Text, default="")
+    # A pressed button's data ("option:1"), the text being its label as the debtor saw it.
+    choice_value: Mapped[str | None] = mapped_column(String(64))
     intent: Mapped[str | None] = mapped_column(String(40))
     confidence: Mapped[float | None] = mapped_column(Float)
     entities: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
