@@ -153,7 +153,8 @@ class Engine:
         turn = await self._interpret(unit, state)
         if ctx.ownership != "bot":  # read for the agent (and the trainers), but not answered
             await self._keep_answers_private(unit, state, turn)
-            return None, router.heard_while_owned(state, turn)
+            standing = ctx.facts.stop_states if ctx.facts else ()
+            return None, router.heard_while_owned(state, turn, standing)
         out = router.step(state, turn, ctx.facts)
         if out.identity_answer:
             await unit.record_parse(None)

@@ -60,6 +60,9 @@ AFTER_STOP = frozenset({"opt_out", "attorney_represented", "bankruptcy", "deceas
 # bankruptcy (item 27), a death (item 25), a dispute (item 13). Recorded, not answered.
 BINDING = frozenset({"opt_out", "attorney_represented", "bankruptcy", "deceased",
                      "dispute_debt"})
+# How sure a reading must be to record a binding statement no one answers: "ok thanks, I
+# can send proof of payment" (dispute_debt 0.53) to an agent is the agent's to read.
+BINDING_CONFIDENCE = 0.7
 # The stop-state each binding statement sets.
 _SETS = {**stop_states.STOP_INTENTS, "dispute_debt": "dispute"}
 
@@ -154,7 +157,8 @@ def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     return inconvenient.heard(hours, turn, Outcome(state), lambda t: _step(state, t, facts))
 
 
-def heard_while_owned(state: DialogState, turn: Turn) -> Outcome:
+def heard_while_owned(state: DialogState, turn: Turn, standing: Collection[str] = ()
+                      ) -> Outcome:
     """What binds the collector even while a person owns the conversation: recorded, never
     answered here (the person answers). Hours called inconvenient (12 CFR 1006.6(b)(1),
     compliance.md items 4-5) and a written cease (A.3 item 16) take effect on receipt, not
@@ -169,7 +173,7 @@ def heard_while_owned(state: DialogState, turn: Turn) -> Outcome:
         ceased = opt_out.opt_out(Outcome(reading), replace(turn, intent="opt_out"))
         out.do(*(e for e in ceased.effects if not isinstance(e, Handoff)))
     else:
-        out.do(*binding_effects(state, turn))
+        out.do(*binding_effects(state, turn, standing))
     return out
 
 
@@ -182,6 +186,8 @@ def binding_effects(state: DialogState, turn: Turn, standing: Collection[str] = 
     turn = as_stated(turn)
     if turn.intent not in BINDING or _SETS.get(turn.intent) in standing:
         return []
+    if turn.low_confidence or turn.confidence < BINDING_CONFIDENCE:
+        return []  # a guess is left to the person who reads it, not recorded as a fact
     reading = DialogState.from_dict(state.to_dict())
     reading.stopped = False  # an earlier stop does not make this statement old news
     heard = UNGATED[turn.intent](Outcome(reading), turn, reading.is_verified(turn.now))

@@ -103,7 +103,8 @@ async def test_opening_twice_acknowledges_once_and_only_escalates(
         louder = await handoffs.open_handoff(session, cid, "attorney", now=NOW)
         handoff = await session.get(Handoff, first.handoff_id)
     assert not same.changed and not louder.changed
-    assert handoff is not None and handoff.priority == 3 and handoff.queue == "general"
+    assert handoff is not None and handoff.priority == 3
+    assert handoff.queue == "legal"  # still waiting, so it moves to the louder reason's queue
     assert await _actions(container, cid) == ["handoff.opened", "handoff.escalated"]
 
 

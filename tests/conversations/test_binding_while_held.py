@@ -4,10 +4,14 @@ already holds the account, never left for an agent to notice."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select, update
 
 from backend.db.models import Account, ContactPoint, Conversation, Dispute, Handoff
 from backend.db.models.enums import Ownership
+from bot.dialogs import router
+from bot.dialogs.base import DialogState, Turn
 from tests.conversations.conftest import Chat
 
 
@@ -95,3 +99,13 @@ async def test_a_second_dispute_is_not_recorded_twice(chat: Chat) -> None:
     await chat.says("I told you, not my debt")
     async with chat.container.sessions() as session:
         assert len((await session.scalars(select(Dispute))).all()) == 1
+
+
+def test_a_guess_at_a_dispute_is_left_to_the_agent() -> None:
+    now = datetime(2026, 11, 25, 15, tzinfo=UTC)
+    guess = Turn("ok thanks, I can send proof of payment", "dispute_debt", now, 0.53)
+    sure = Turn("this is not my debt", "dispute_debt", now, 0.95)
+    assert router.heard_while_owned(DialogState(), guess).effects == []
+    assert [type(e).__name__ for e in router.heard_while_owned(DialogState(), sure).effects] == [
+        "RecordDispute", "Handoff"]
+    assert router.heard_while_owned(DialogState(), sure, ("dispute",)).effects == []
