@@ -12,6 +12,8 @@ from backend.db.models import AgentUser, Conversation, Debtor, Handoff
 from backend.services.handoff import ACTIVE_STATUSES, AGENT, QUEUED
 from backend.services.queues import Queue, QueueConfig
 
+NOTE_LIMIT = 80  # characters of the handoff note the queue board shows
+
 
 @dataclass(frozen=True)
 class QueueItem:
@@ -28,6 +30,7 @@ class QueueItem:
     agent_id: int | None
     waiting: timedelta
     breached: bool
+    note: str | None = None  # the bot's handoff note, shortened for the board
 
 
 @dataclass
@@ -115,4 +118,14 @@ def _item(
         priority=handoff.priority, status=handoff.status, channel=channel,
         debtor=debtor or "unknown sender", agent=agent, agent_id=handoff.agent_id,
         waiting=waiting, breached=handoff.status == QUEUED and waiting > queue.target,
+        note=short_note(handoff.note),
     )
+
+
+def short_note(note: str | None, limit: int = NOTE_LIMIT) -> str | None:
+    """The handoff note's first `limit` characters, on one line (the page shows it whole)."""
+    if not note:
+        return None
+    flat = " ".join(note.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+

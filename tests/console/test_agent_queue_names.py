@@ -20,7 +20,8 @@ from backend.services.queues import UnknownQueue, load_queues, parse_queues
 from tests.console.conftest import NOW, PASSWORD, AgentFactory
 
 runner = CliRunner()
-KNOWN = "legal, complaints, disputes, hardship, payments, general"
+KNOWN = ("legal, complaints, disputes, hardship, payments, approvals, negotiation, verification, "
+         "unmatched, general")
 
 
 @pytest.fixture

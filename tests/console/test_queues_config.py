@@ -12,6 +12,7 @@ from backend.services.queues import QueueConfigError, load_queues, parse_queues
 def test_the_shipped_file_covers_every_team() -> None:
     config = load_queues()
     assert set(config.names) == {"legal", "complaints", "disputes", "hardship", "payments",
+                                 "approvals", "negotiation", "verification", "unmatched",
                                  "general"}
     assert config.default.name == "general"
     assert config.get("legal").target == timedelta(minutes=30)

@@ -32,18 +32,19 @@ Viewing = Annotated[Viewer, conversation_dep(Perm.VIEW_CONVERSATION)]
 @router.get("/conversations/{conversation_id}")
 async def conversation(
     request: Request, conversation_id: int, container: ContainerDep, viewer: Viewing,
-    notice: str | None = None, reason: str | None = None,
+    notice: str | None = None, reason: str | None = None, canned: int | None = None,
 ) -> Response:
-    """Everything about one conversation, with the actions the viewer's role allows."""
+    """Everything about one conversation, with the actions the viewer's role allows; with
+    `canned`, the reply box starts with that canned reply and its "Mentions the debt" tick."""
     return await render_conversation(request, container, viewer, conversation_id,
-                                     notice_for(notice, reason))
+                                     notice_for(notice, reason), chosen=canned)
 
 
 async def render_conversation(
     request: Request, container: Container, viewer: Viewer, conversation_id: int,
-    notice: Notice | None, status_code: int = 200,
+    notice: Notice | None, status_code: int = 200, chosen: int | None = None,
 ) -> Response:
-    """The conversation page with `notice` above it."""
+    """The conversation page with `notice` above it (and canned reply `chosen` drafted)."""
     async with container.sessions() as db:
         page = await conversation_page(db, conversation_id, container.clock.now(),
                                        viewer.scope)
@@ -55,7 +56,7 @@ async def render_conversation(
     return render(request, "conversation.html", {
         "page": page, "notice": notice, "intents": INTENTS,
         "stop_states": [s.value for s in StopState],
-        "canned": [(c.title, c.text(language, viewer.agent.name)) for c in load_canned()],
+        **canned_replies(language, viewer.agent.name, chosen),
         "reply_language": language,
         "owned": page.conversation.ownership == "agent"
         and page.conversation.agent_id == viewer.id,
@@ -66,6 +67,15 @@ async def render_conversation(
         "identity": await identity_status(container, conversation_id,
                                           page.conversation.account_id),
     }, status_code=status_code)
+
+
+def canned_replies(language: str, agent: str, chosen: int | None) -> dict[str, object]:
+    """The reply box's canned replies (title, text, whether about the debt), the draft of the
+    `chosen` one (an index into them) and the tick it sets; unchosen, the tick stays on."""
+    offered = [(c.title, c.text(language, agent), c.mentions_debt) for c in load_canned()]
+    picked = offered[chosen] if chosen is not None and 0 <= chosen < len(offered) else None
+    return {"canned": offered, "draft": picked[1] if picked else "",
+            "debt_default": picked[2] if picked else True}
 
 
 def agreement_days(container: Container, records: AccountRecords | None

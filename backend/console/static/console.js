@@ -92,6 +92,10 @@
     if (!select) { return; }
     select.addEventListener("change", function () {
       var target = document.getElementById(select.dataset.target);
+      var box = document.getElementById(select.dataset.debtBox);
+      var chosen = select.options[select.selectedIndex];
+      // The canned reply says whether it is about the debt (canned.yml `mentions_debt`).
+      if (box && select.value) { box.checked = chosen.dataset.mentionsDebt !== "false"; }
       if (target && select.value) { target.value = select.value; target.focus(); }
       select.selectedIndex = 0;
     });
