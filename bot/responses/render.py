@@ -17,8 +17,17 @@ from bot.messages import Choice, Purpose
 from bot.responses.catalog import Catalog
 
 BABEL_LOCALES = {"en": "en_US", "es": "es_US"}
-# US Spanish has a symbol for the dollar only ("EUR1,250.50"): other currencies follow the
-# amount as their code, as Spanish speakers write them ("15,000.00 MXN").
+# The renderer knows the account's currency, not the debtor's country: a currency spent in
+# one region names it, so amounts and dates read as they are written there ("1.500,00 €"
+# in Spain, where "1,500" is one and a half). Others keep the language's US form.
+REGIONAL_LOCALES = {
+    "en": {"EUR": "en_IE", "GBP": "en_GB"},
+    "es": {"EUR": "es_ES", "MXN": "es_MX", "ARS": "es_AR", "CLP": "es_CL", "COP": "es_CO"},
+}
+# In Spanish a symbol is written only where it names one currency: the euro's in Spain, the
+# dollar's in the US. Elsewhere ("$" is also the peso's) the code follows the amount, as
+# Spanish speakers write them ("15,000.00 MXN").
+OWN_SYMBOL = frozenset({("es_ES", "EUR"), ("es_US", "USD")})
 CODE_AFTER = "#,##0.00 \u00a4\u00a4"  # a plain space: NBSP would force UCS-2 SMS
 OPT_OUT_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})
 OPT_OUT_PURPOSES = frozenset({Purpose.REPLY, Purpose.PAYMENT_RECEIPT, Purpose.AGENT})
@@ -101,7 +110,7 @@ class Renderer:
         return tuple(rendered)
 
     def _format(self, name: str, value: Any, ctx: RenderContext) -> Any:
-        babel_locale = BABEL_LOCALES.get(ctx.locale, "en_US")
+        babel_locale = locale_for(ctx.locale, ctx.currency)
         if isinstance(value, Decimal) and name not in ("count", "days", "left"):
             return money(value, ctx.currency, babel_locale)
         if isinstance(value, date):
@@ -129,9 +138,17 @@ def _fields(text: str) -> frozenset[str]:
                      for _, name, _, _ in Formatter().parse(text) if name)
 
 
+def locale_for(language: str, currency: str) -> str:
+    """The Babel locale of a reply in `language` about an account in `currency`."""
+    regional = REGIONAL_LOCALES.get(language, {}).get(currency)
+    return regional or BABEL_LOCALES.get(language, "en_US")
+
+
 def money(value: Decimal, currency: str, babel_locale: str) -> str:
     """An amount in the reply's locale."""
-    if babel_locale == "es_US" and currency != "USD":
-        return format_currency(value, currency, format=CODE_AFTER, locale=babel_locale,
+    if babel_locale.startswith("es") and (babel_locale, currency) not in OWN_SYMBOL:
+        text = format_currency(value, currency, format=CODE_AFTER, locale=babel_locale,
                                currency_digits=True)
-    return format_currency(value, currency, locale=babel_locale)
+    else:
+        text = format_currency(value, currency, locale=babel_locale)
+    return text.replace("\u00a0", " ")  # Spain's "1.500,00 €" has one: see CODE_AFTER

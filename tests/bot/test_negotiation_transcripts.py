@@ -227,7 +227,7 @@ def test_paying_off_the_whole_debt_is_not_a_settlement() -> None:
 
 
 def test_spanish_replies_write_other_currencies_with_their_code() -> None:
-    for currency, written in (("MXN", "1,200.00 MXN"), ("EUR", "1,200.00 EUR"),
+    for currency, written in (("MXN", "1,200.00 MXN"), ("EUR", "1.200,00 €"),
                               ("USD", "$1,200.00")):
         t = Transcript(make_facts(currency=currency))
         t.verify()

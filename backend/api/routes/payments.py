@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from babel.numbers import format_currency
 from fastapi import APIRouter, Form, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -35,6 +34,7 @@ from backend.services.payments.page import payment_page_url
 from backend.services.payments.sandbox import charge
 from backend.services.payments.service import PaymentService
 from backend.services.policy.money import places, round_down
+from bot.responses.render import locale_for, money
 
 router = APIRouter(tags=["payments"])
 # How far a billing system's clock may run ahead of ours before its paid_at is refused.
@@ -234,7 +234,8 @@ def _nothing_to_pay(account: Account, owed: Decimal, used: bool) -> str | None:
 
 
 def _money(amount: Decimal, account: Account, lang: str) -> str:
-    return format_currency(amount, account.currency, locale="es_US" if lang == "es" else "en_US")
+    """As the bot writes it to the same account, so the page and the reply agree."""
+    return money(amount, account.currency, locale_for(lang, account.currency))
 
 
 def _page(request: Request, due: _Due, outcome: str | None = None,

@@ -33,7 +33,7 @@ from bot.engine import Engine, TurnResult, state_key
 from bot.facts import Facts, Identity
 from bot.messages import ConversationKey, InboundMessage
 from bot.responses.catalog import LOCALES
-from bot.responses.render import money
+from bot.responses.render import locale_for, money
 
 router = APIRouter(prefix="/p", tags=["portal"], include_in_schema=False, route_class=PortalRoute)
 PAGES = Path(__file__).parents[2] / "pages" / "portal"
@@ -229,7 +229,7 @@ async def page(token: str, request: Request, container: ContainerDep) -> Respons
                      for m in readable if m.delivery_status not in NOT_SHOWN],
         "choices": [{"label": label} for label, _ in state.choices],
         "balance": money(account.current_balance, account.currency,
-                         "es_US" if lang == "es" else "en_US"),
+                         locale_for(lang, account.currency)),
         # Nothing due, nothing to pay: a link for zero would only record a $0 payment.
         "pay_url": container.services["payment_links"].url_for(account.id,
                                                                account.current_balance)
