@@ -111,15 +111,18 @@ def _promise(policy: Policy, request: Request, terms: Terms, currency: str | Non
 
 
 def _extension(policy: Policy, request: Request, terms: Terms, currency: str | None) -> Built:
+    """The asked day, else the latest the policy allows. More time "until today" is paying the
+    balance today: the debtor's own day, a promise due today. A past day is no day to counter
+    ("the latest I can offer is tomorrow" would be false): nothing, for the dialog to ask again.
+    """
     latest = terms.today + timedelta(days=rules.max_extension_days(policy, terms))
     nearest = Offer("extension", terms.balance, latest, hardship=terms.hardship)
     if request.due is None:
         return None, nearest
+    if request.due == terms.today:
+        return Offer("promise", terms.balance, terms.today, hardship=terms.hardship), None
     exact = Offer("extension", terms.balance, request.due, hardship=terms.hardship)
-    if request.due <= terms.today:
-        return exact, Offer("extension", terms.balance, terms.today + timedelta(days=1),
-                            hardship=terms.hardship)
-    return exact, nearest
+    return exact, (None if request.due < terms.today else nearest)
 
 
 def _settlement(policy: Policy, request: Request, terms: Terms, currency: str | None) -> Built:

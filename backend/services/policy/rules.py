@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from backend.services.policy import money, schedule
 from backend.services.policy.model import Policy
-from bot.facts import Offer, Terms, Verdict
+from bot.facts import Installment, Offer, Terms, Verdict
 
 ALLOWED = Verdict(True)
 WHOLE_UNITS = "amounts are whole minor units of the currency"
@@ -158,7 +158,7 @@ def _plan_shape(policy: Policy, offer: Offer, terms: Terms, currency: str | None
         return WHOLE_UNITS
     if min(i.amount for i in items) <= 0:
         return "every installment pays something"
-    if min(i.amount for i in items) < min_installment(policy, terms, currency):
+    if _below_minimum(items, min_installment(policy, terms, currency)):
         return "installment below the minimum"
     if items[0].amount < policy.plan.min_down_payment:
         return "down payment below the minimum"
@@ -170,3 +170,11 @@ def _plan_shape(policy: Policy, offer: Offer, terms: Terms, currency: str | None
     if [i.due for i in items] != expected:
         return "due dates do not follow the frequency"
     return None
+
+
+def _below_minimum(items: tuple[Installment, ...], least: Decimal) -> bool:
+    """An installment before the last pays less than `least`. The last is the remainder (a
+    debtor's own amount each time leaves only what is left; an equal plan's last absorbs the
+    rounding): folding it into the one before would ask more than the debtor said they can pay.
+    """
+    return any(i.amount < least for i in items[:-1])
