@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import replace
 
 from bot.dialogs.base import Outcome, Turn
-from bot.dialogs.handoff import hand_off
+from bot.dialogs.handoff import debtor_said, hand_off
 from bot.dialogs.negotiation import judge_of, present_options, terms_for
 from bot.effects import SetHardship
 from bot.facts import Facts, Offer, Request
@@ -95,15 +95,23 @@ def bereavement(out: Outcome, turn: Turn) -> Outcome:
     out.do(SetHardship(turn.text))
     # Always a person, whatever the policy: no plans to a mourner in the same breath, and a
     # relative who verified with the debtor's details is read by someone who can tell.
-    return hand_off(out, "hardship", key="hardship.bereaved", queue="hardship", priority=1)
+    return hand_off(out, "hardship", key="hardship.bereaved", queue="hardship", priority=1,
+                    note=debtor_said(out, turn, "bereavement"))
 
 
 def hardship(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     """Record the hardship; offer the smallest plan and a pause, or hand off per policy."""
     out.do(SetHardship(turn.text))
     if facts.policy.hardship_handoff:
-        return hand_off(out, "hardship", key="hardship.handoff", queue="hardship", priority=1)
+        return hand_off(out, "hardship", key="hardship.handoff", queue="hardship", priority=1,
+                        note=debtor_said(out, turn, *_circumstance(turn)))
     return present_options(out, facts, hardship_options(facts), "hardship.options")
+
+
+def _circumstance(turn: Turn) -> tuple[str, ...]:
+    """The circumstance named in the message ("perdí mi trabajo"), as the note's fact."""
+    found = _CIRCUMSTANCE.search(_plain(turn.text))
+    return (f"circumstance: {found.group(0)}",) if found else ()
 
 
 def hardship_options(facts: Facts) -> list[Offer]:

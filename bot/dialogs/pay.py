@@ -43,7 +43,7 @@ def pay_partial(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if amount is None:
         out.state.clear_table()
         out.state.flow = "partial"
-        return out.say("pay.partial.ask")
+        return out.say("pay.partial.ask", debt=True)
     if amount >= min(facts.balance, facts.settlement_left or facts.balance):
         return pay_in_full(out, facts)
     out.state.clear_table()

@@ -41,9 +41,9 @@ def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     state.promise = slots
     state.flow = "promise"
     if "amount" not in slots:
-        return out.say("promise.ask_amount")
+        return out.say("promise.ask_amount", debt=True)
     if "date" not in slots:
-        return out.say("promise.ask_date")
+        return out.say("promise.ask_date", debt=True)
     request = Request(Decimal(slots["amount"]), date.fromisoformat(slots["date"]))
     already = _already(request, facts)
     if already is not None:

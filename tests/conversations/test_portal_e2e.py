@@ -169,7 +169,7 @@ async def test_a_spanish_conversation_stays_spanish_through_dates_and_zip_codes(
     assert balance[0]["text"].startswith("Esta es una comunicación de un cobrador de deudas")
     assert "Su saldo con Acme Bank" in balance[0]["text"] and "$1,200.00" in balance[0]["text"]
     promise = await _say(client, path, "le prometo pagar 100 dolares")
-    assert promise[0]["text"] == "¿Qué día puede pagar?"
+    assert promise[0]["text"].startswith("¿Qué día puede pagar?")  # and the short disclosure
     when = await _say(client, path, "5/12")  # no words: read day first, as in Spanish
     assert "el 5 de diciembre de 2026" in when[0]["text"]
 
