@@ -46,8 +46,8 @@ UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
     "deceased": lambda out, turn, verified: stop_states.stop(out, turn, verified),
     "dispute_debt": lambda out, turn, verified: dispute.dispute(out, turn, verified=verified),
     "already_paid": lambda out, turn, _: already_paid.already_paid(out, turn),
-    "request_agent": lambda out, turn, _: handoff.request_agent(out),
-    "complaint": lambda out, turn, _: handoff.complaint(out),
+    "request_agent": lambda out, turn, _: handoff.request_agent(out, turn),
+    "complaint": lambda out, turn, _: handoff.complaint(out, turn),
     "thanks": lambda out, turn, _: small_talk.thanks(out),
     "goodbye": lambda out, turn, _: small_talk.goodbye(out),
 }

@@ -121,3 +121,17 @@ def test_partial_amount_question_discusses_the_debt() -> None:
     out = t.says("puedo pagar una parte", "pay_partial")
     assert keys(out) == ["pay.partial.ask"]
     assert out.said[0].debt
+
+
+def test_a_request_for_a_person_and_a_complaint_quote_the_debtor_through_the_router() -> None:
+    from datetime import UTC, datetime
+
+    from bot.dialogs import router
+    from bot.dialogs.base import DialogState, Outcome, Turn
+
+    now = datetime(2026, 11, 25, 15, tzinfo=UTC)
+    for intent, words in (("request_agent", "quiero hablar con alguien"),
+                          ("complaint", "you people keep calling my work")):
+        out = router.UNGATED[intent](Outcome(DialogState()), Turn(words, intent, now), True)
+        notes = [e.note for e in out.effects if type(e).__name__ == "Handoff"]
+        assert notes and words in (notes[0] or "")
