@@ -48,6 +48,14 @@ INSTEAD_OF = re.compile(
 CANNOT = re.compile(
     r"\b(?:can[’']?t|cannot|can not|won[’']?t|wont|couldn[’']?t|not able to|unable to|"
     r"no puedo|no podr[eé]|no voy a poder|no llego|no alcanzo)\b", re.IGNORECASE)
+# A day the debtor says no to: "not today", "no el viernes", "hoy no" ("mañana no hay
+# problema" says yes; "not until friday" names the day).
+NEGATED_BEFORE = re.compile(r"\b(?:no|not)\s+(?:(?:on|the|el|la|para el)\s+)?$", re.IGNORECASE)
+NEGATED_AFTER = re.compile(r"^\s*no\b(?!\s+(?:hay\s+)?problem)", re.IGNORECASE)
+# A reply that corrects what was said or proposed: its last day is the one meant ("no, la
+# quincena es el 15").
+CORRECTION = re.compile(r"^\W*(?:no|nope|nah|not|mejor|actually|i mean)\s*[,.!:;-]",
+                        re.IGNORECASE)
 UNTIL = re.compile(r"\b(?:until|till|til|before|hasta|antes)\b", re.IGNORECASE)
 # Words asking to move a payment to another day ("move it to the 5th", "cámbiela al lunes").
 MOVE_WORDS = re.compile(
@@ -216,10 +224,23 @@ def _first_offer(parse: Parse, kind: str, back: bool, today: date) -> Entity | N
     offers = [e for e in found if not _owed(parse.text, e)]
     if not back:
         offers = [e for e in offers if _forward(parse.text, e, today)
-                  and not (kind == "date" and _given_up(parse.text, e))]
+                  and not (kind == "date" and _refused(parse.text, e))]
     elif kind == "date":
         offers = [e for e in offers if (_day(e.value) or today) <= today]
+    if kind == "date" and not back and CORRECTION.search(parse.text):
+        kept = [e for e in found if not _negated(parse.text, e)]
+        return (offers or kept or found)[-1]
     return (offers or found)[0]
+
+
+def _refused(text: str, entity: Entity) -> bool:
+    return _given_up(text, entity) or _negated(text, entity)
+
+
+def _negated(text: str, entity: Entity) -> bool:
+    """A day said no to: "not today", "no el viernes", "hoy no"."""
+    return bool(NEGATED_BEFORE.search(text[max(0, entity.start - 15):entity.start])
+                or NEGATED_AFTER.match(text[entity.end:]))
 
 
 def _owed(text: str, entity: Entity) -> bool:

@@ -62,6 +62,11 @@ _PAY_WORDS = re.compile(
     rf"(?P<num>{NUMBER_WORDS})(?!\w)",
     re.I,
 )
+# A hundred or more in words, no pay verb needed: "doscientos cincuenta el 15", "mil
+# quinientos"; not a year ("en el dos mil veinte") nor the "ciento" of "cien por ciento".
+_BARE_WORDS = re.compile(rf"(?<![\w$€£])(?P<num>{NUMBER_WORDS})(?!\w)", re.I)
+_NOT_WORDS_BEFORE = re.compile(
+    r"\b(?:a[ñn]o|year|del?|in|en|(?:en|desde|hasta) el|since|desde|por)\s+$", re.I)
 _CLOCK_BEFORE = re.compile(r"(?:\bat|\ba las|\bas|@|\ba la)\s*$", re.I)
 _BARE_NUMBER = re.compile(rf"(?<![\w/.,:#@$€£+-])(?P<num>{_NUM})(?![\w.,]*\d)(?!\w)")
 
@@ -77,6 +82,8 @@ def extract_amounts(text: str, language: str | None = None) -> list[Match]:
     found = [*_prefixed(text, language), *_suffixed(text, language), *_kilo(text, language)]
     taken = [(m.start, m.end) for m in found]
     found.extend(m for m in _pay_words(text) if not _overlaps(m, taken))
+    taken = [(m.start, m.end) for m in found]
+    found.extend(m for m in _bare_words(text) if not _overlaps(m, taken))
     taken = [(m.start, m.end) for m in found]
     found.extend(m for m in _bare(text, language) if not _overlaps(m, taken))
     return found
@@ -109,6 +116,17 @@ def _pay_words(text: str) -> list[Match]:
         value = words_to_int(m.group("num"))
         if value is not None and value >= 100 and not _NOT_MONEY_AFTER.match(text[m.end():]):
             matches.append(Match("amount", m.start("num"), m.end("num"), f"{value}.00"))
+    return matches
+
+
+def _bare_words(text: str) -> list[Match]:
+    matches = []
+    for m in _BARE_WORDS.finditer(text):
+        value = words_to_int(m.group("num"))
+        if value is None or value < 100 or _NOT_MONEY_AFTER.match(text[m.end():]) \
+                or _NOT_WORDS_BEFORE.search(text[:m.start()]):
+            continue
+        matches.append(Match("amount", m.start("num"), m.end("num"), f"{value}.00"))
     return matches
 
 

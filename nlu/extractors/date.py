@@ -78,6 +78,8 @@ _INTENTION_CUE = re.compile(
     rf"{_INFINITIVE})\b",
     re.I,
 )
+# "mña", "mñn", "mñna", "mñana": mañana as typed on a phone ("te pago 200 mña").
+_MANANA_TYPED = r"mñana|mñna|mñn|mña"
 _FULL_DAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|lunes|martes|" \
              r"mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo|tues|thurs|thur|thu|fri|weds|tue"
 _SHORT_DAYS = r"mon|wed|sat|sun"
@@ -222,6 +224,18 @@ def _end_of_month(m: re.Match[str], c: _Context) -> date | None:
     return cal.month_end(cal.add_months(c.today, 1) if following else c.today)
 
 
+def _end_of_named_month(m: re.Match[str], c: _Context) -> date | None:
+    """"a finales de diciembre", "end of january": that month's last day, the next one to
+    come unless a year is said (or the clause looks back)."""
+    month = _MONTHS[strip_accents(m.group("mon").lower())]
+    if m.group("y"):
+        return cal.month_end(date(int(m.group("y")), month, 1))
+    past = c.past_at(m.start())
+    year = c.today.year + (-1 if past and month > c.today.month else
+                           1 if not past and month < c.today.month else 0)
+    return cal.month_end(date(year, month, 1))
+
+
 def _first_of_month(m: re.Match[str], c: _Context) -> date | None:
     said = strip_accents(m.group(0).lower())
     if "pasado" in said:
@@ -291,10 +305,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (_rx(r"\b(?:today|tonight|hoy|esta noche|2day)\b"), _fixed(0)),
-    (_rx(r"\b(?:day after tomorrow|pasado ma[ñn]ana)\b"), _fixed(2)),
+    (_rx(rf"\b(?:day after tomorrow|pasado (?:ma[ñn]ana|{_MANANA_TYPED}))\b"), _fixed(2)),
     (_rx(r"\b(?:tomorrow|tomorow|tommorow|tommorrow|tomorrw|tmrw|tmrrw|tmr|tmw|2morrow|2moro"
          r"|2mrw)\b"), _fixed(1)),
-    (_rx(r"(?<!la )(?<!pasado )\b(?:ma[ñn]ana)\b"), _fixed(1)),
+    (_rx(rf"(?<!la )(?<!pasado )\b(?:ma[ñn]ana|{_MANANA_TYPED})\b"), _fixed(1)),
     (_rx(r"\b(?:yesterday|yday|ayer|last night|anoche)\b"), _fixed(-1)),
     (_rx(r"\b(?:anteayer|antier|day before yesterday)\b"), _fixed(-2)),
     (_rx(rf"(?P<mod>\b(?:this coming|this|next|last|coming|el pr[oó]ximo|el pasado|el otro"
@@ -311,12 +325,14 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (_rx(rf"\b{_COUNT}\s+{_UNIT}\s+(?:from now|from today)\b"), _relative),
     (_rx(rf"\b{_COUNT}\s+{_UNIT}\s+(?P<ago>ago)\b"), _relative),
     (_rx(rf"\b(?P<ago>hace)\s+{_COUNT}\s+{_UNIT}\b"), _relative),
-    (_rx(r"\b(?:next week|last week|la semana (?:pasada|que viene|pr[oó]xima)|la pr[oó]xima "
-         r"semana)\b"), _week),
+    (_rx(r"\b(?:next week|last week|la semana (?:pasada|que viene|pr[oó]xima|entrante|"
+         r"siguiente)|la (?:pr[oó]xima|siguiente|otra) semana)\b"), _week),
     (_rx(r"\b(?:next month|last month|el mes (?:pasado|que viene|pr[oó]ximo)|el pr[oó]ximo "
          r"mes)\b"), _month_rel),
     (_rx(r"\b(?:end of (?:the |this |next )?month|eom|(?:a |el )?(?:fin|fines|final|"
          r"finales) de(?:l)? (?:este |pr[oó]ximo )?mes)\b"), _end_of_month),
+    (_rx(rf"\b(?:(?:the\s+)?end of|(?:a |para |el )?(?:fin|fines|final|finales) de)\s+"
+         rf"(?P<mon>{_MONTH})\b\.?(?:,?\s+(?:de\s+)?(?P<y>\d{{4}}))?"), _end_of_named_month),
     (_rx(r"\b(?:(?:the\s+)?(?:first|1st|beginning|start) of (?:the |next )?month|(?:a |el )?"
          r"(?:principio|principios|inicio|primero) de(?:l)? (?:pr[oó]ximo |siguiente )?mes"
          r"(?: que viene| entrante| pr[oó]ximo| siguiente| pasado)?)\b"), _first_of_month),
