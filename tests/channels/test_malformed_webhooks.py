@@ -335,7 +335,7 @@ async def test_a_button_press_is_stored_before_the_answer_is_made(
         release.set()
     assert (await posting).status_code == 200
     [stored] = await messages(wired)
-    assert stored.text == "option:1"
+    assert (stored.text, stored.choice_value) == ("[option 2]", "option:1")
     [call] = telegram_api.calls("/answerCallbackQuery")  # the spinner is still cleared
     assert call.form["callback_query_id"] == body["callback_query"]["id"]
 
@@ -353,4 +353,4 @@ async def test_a_press_is_kept_when_the_answer_times_out(
         release.set()
     assert response.status_code == 200
     [stored] = await messages(wired)
-    assert stored.text == "option:1"
+    assert (stored.text, stored.choice_value) == ("[option 2]", "option:1")
