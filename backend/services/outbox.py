@@ -42,7 +42,7 @@ from backend.services.policy.loader import PolicyError, parse_policy
 from backend.services.policy.model import Policy
 from backend.services.queues import load_queues
 from backend.services.row_locks import hold_account, hold_address
-from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate, taken_ids
+from bot.channels.base import ChannelAdapter, Delivery, SendResult, StatusUpdate
 from bot.channels.errors import (
     ChannelError,
     OutcomeUnknown,
@@ -369,8 +369,7 @@ class SqlOutbox:
         async with self.sessions.begin() as session:
             message = await session.get(Message, message_id)
             assert message is not None
-            await _index_parts(session, message, outcome.part_ids
-                               if isinstance(outcome, SendResult) else taken_ids(outcome))
+            await _index_parts(session, message, outcome.part_ids)
             if isinstance(outcome, SendResult):
                 _record_sent(message, delivery, outcome)
                 await mirror_to_contact(session, message)
@@ -381,7 +380,7 @@ class SqlOutbox:
                 await mirror_to_contact(session, message)
                 return False
             message.delivery_status, message.error_code = "failed", outcome.code
-            _keep_part_ids(message, taken_ids(outcome))
+            _keep_part_ids(message, outcome.part_ids)
             await mirror_to_contact(session, message)
             if isinstance(outcome, TransientChannelError):  # its retries are spent
                 await self._hand_to_person(session, message, now)
@@ -403,7 +402,7 @@ class SqlOutbox:
             data["unknown_since"] = (outcome.since or now).isoformat()
         if outcome.parts_sent > int(data.get("parts_sent") or 0):
             data["parts_sent"] = outcome.parts_sent
-        data = _part_ids_kept(data, taken_ids(outcome))
+        data = _part_ids_kept(data, outcome.part_ids)
         rounds = int(data.get("failed_rounds") or 0) + 1
         since = datetime.fromisoformat(data["failing_since"]) if data.get("failing_since") else now
         not_before = now + self.retry.later(rounds, outcome.retry_after)
@@ -543,7 +542,7 @@ def _part_ids_kept(data: dict[str, Any], ids: Sequence[str]) -> dict[str, Any]:
 def _resumed(delivery: Delivery, error: ChannelError) -> Delivery:
     """The delivery to try again after `error`: past the parts it got taken, with their ids."""
     return replace(delivery, parts_sent=max(delivery.parts_sent, error.parts_sent),
-                   part_ids=taken_ids(error) or delivery.part_ids)
+                   part_ids=error.part_ids or delivery.part_ids)
 
 
 def _with_parts(result: SendResult, earlier: tuple[str, ...]) -> SendResult:

@@ -133,17 +133,8 @@ def parts_taken(error: ChannelError, index: int, ids: Sequence[str]) -> ChannelE
     """`error`, marked with the parts a split send got taken before it: how many, and their ids
     (every earlier attempt's too), so a retry resumes after them and their statuses still
     find the message."""
-    error.parts_sent = index
-    setattr(error, _PART_IDS, tuple(ids))  # noqa: B010 - ChannelError declares no such field
+    error.parts_sent, error.part_ids = index, tuple(ids)
     return error
-
-
-def taken_ids(error: ChannelError) -> tuple[str, ...]:
-    """The provider ids of the parts taken before `error` (`parts_taken`), if any."""
-    return tuple(getattr(error, _PART_IDS, ()))
-
-
-_PART_IDS = "part_ids"
 
 
 class ChannelAdapter(Protocol):

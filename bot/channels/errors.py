@@ -11,6 +11,8 @@ class ChannelError(Exception):
     # How many parts of a split message the provider took before this error: a retry
     # starts after them, so the debtor never gets the first part twice.
     parts_sent: int = 0
+    # Their provider ids (every earlier attempt's too): their statuses must find the message.
+    part_ids: tuple[str, ...] = ()
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
