@@ -113,13 +113,19 @@ def visitor_of(request: Request) -> Visitor:
 
 
 def remember(response: Response, visitor: Visitor, container: Container) -> Response:
-    """Set the visitor cookie on `response` when it is new: HttpOnly, SameSite=Strict (no
-    other site's page can post into the chat as this browser), Secure as the console's is."""
+    """Set the visitor cookie on `response` when it is new: HttpOnly, SameSite=Lax, Secure as
+    the console's is.
+
+    Lax, not Strict: the link arrives in webmail, WhatsApp Web or Telegram Web, and a Strict
+    cookie is not sent on that cross-site navigation, so the page took the browser for a new
+    one and replaced its cookie, losing its chat and verification. Lax still keeps the cookie
+    off every cross-site POST, so no other site's page can post into the chat as this browser.
+    """
     if visitor.new:
         response.set_cookie(
             visits.VISITOR_COOKIE, visitor.secret, path=visits.VISITOR_PATH,
             max_age=int(visits.VISITOR_LIFETIME.total_seconds()), httponly=True,
-            samesite="strict", secure=secure_cookies(container.settings))
+            samesite="lax", secure=secure_cookies(container.settings))
     return response
 
 
