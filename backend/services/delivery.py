@@ -140,13 +140,34 @@ async def _apply(session: AsyncSession, message: Message, update: StatusUpdate,
         message.delivery_status, message.error_code = "deferred", update.error_code
         await mirror_to_contact(session, message)
         return True
+    if _of_replaced_text(message, data, update):
+        await _heed_opt_out(session, message, update, now)
+        return False
     if not _moves(message, update.status):
         return False
     message.delivery_status, message.error_code = update.status, update.error_code
     await mirror_to_contact(session, message)
-    if isinstance(update.error, RecipientOptedOut):
-        conversation = await session.get(Conversation, message.conversation_id)
-        if conversation is not None:
-            key = ConversationKey(conversation.channel, conversation.address)
-            await record_opt_out(session, key, f"provider:{update.error_code}", now)
+    await _heed_opt_out(session, message, update, now)
     return False
+
+
+def _of_replaced_text(message: Message, data: dict[str, Any], update: StatusUpdate) -> bool:
+    """True for a status of a text part the message's template re-send replaced.
+
+    A template goes as one message under the message's own provider id; the text's parts
+    report late (Meta fails each with 131047 in its own time), and a failure of a text the
+    debtor was never meant to get must not fail the template they did get.
+    """
+    return bool(data.get("use_template")) and (
+        update.provider_message_id != message.provider_message_id)
+
+
+async def _heed_opt_out(session: AsyncSession, message: Message, update: StatusUpdate,
+                        now: datetime) -> None:
+    """A provider saying the recipient opted out is recorded, whichever attempt it reports."""
+    if not isinstance(update.error, RecipientOptedOut):
+        return
+    conversation = await session.get(Conversation, message.conversation_id)
+    if conversation is not None:
+        key = ConversationKey(conversation.channel, conversation.address)
+        await record_opt_out(session, key, f"provider:{update.error_code}", now)
