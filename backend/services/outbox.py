@@ -51,8 +51,10 @@ from bot.channels.errors import (
     TransientChannelError,
 )
 from bot.clock import Clock
+from bot.dialogs.base import Reply, Said
 from bot.messages import Choice, ConversationKey, OutboundMessage, Purpose
 from bot.ports import OutboxDecision
+from bot.responses import RenderContext, Rendered, Renderer
 
 log = logging.getLogger(__name__)
 CAMPAIGN_SENDER = "workflow"  # `Message.sender` of a campaign step (backend/workflow/sender.py)
@@ -65,6 +67,8 @@ UNDELIVERED = "reply_undelivered"  # the handoff reason when the outbox gives up
 SUPERSEDED = "superseded"  # a held reply a later turn's reply made out of date
 VERIFICATION_EXPIRED = "verification_expired"  # a held reply whose verification ran out
 VERIFIED_ACTION = "identity.verified"  # the turn's audit event when verification passes
+REVERIFY_KEY = "identity.reverify_held"  # said instead of replies dropped as expired
+REVERIFY_ACTION = "message.reverify_prompted"
 DEFAULT_VERIFIED_TTL = timedelta(minutes=Policy().verification.verified_ttl_minutes)
 HandoffLookup = Callable[[], HandoffService | None]
 
@@ -102,8 +106,10 @@ class SqlOutbox:
         self, sessions: async_sessionmaker[AsyncSession], clock: Clock, gate: ComplianceGate,
         adapters: Mapping[str, ChannelAdapter], retry: RetryPolicy | None = None,
         handoffs: HandoffLookup | None = None, verified_ttl: timedelta = DEFAULT_VERIFIED_TTL,
+        renderer: Renderer | None = None,
     ) -> None:
         self.sessions, self.clock, self.gate = sessions, clock, gate
+        self._renderer = renderer  # built on first use when not given: few outboxes need it
         # How long a verification lasts for a portfolio without its own policy.
         self.verified_ttl = verified_ttl
         self.adapters = adapters
@@ -192,17 +198,62 @@ class SqlOutbox:
                       ) -> list[int]:
         """Run the gate again on stored messages; the ids it allows now (left pending).
 
-        A held bot reply is dropped first when it is out of date (`_stale`).
+        A held bot reply is dropped first when it is out of date (`_stale`); a conversation
+        whose replies were dropped as expired is asked to verify again (`_ask_to_reverify`).
         """
+        expired: dict[int, Message] = {}
         for message in due:
             if await self._drop_stale(session, message, now):
+                if message.error_code == VERIFICATION_EXPIRED:
+                    _keep_latest(expired, message)
                 continue
             outbound = await _rebuild(session, message)
             decision = await self.gate.evaluate(
                 session, outbound, conversation_id=message.conversation_id,
                 message_id=message.id, now=now)
             _apply_decision(message, decision, now)
-        return [m.id for m in due if m.delivery_status == "pending"]
+        ready = [m.id for m in due if m.delivery_status == "pending"]
+        answered = {m.conversation_id for m in due
+                    if m.delivery_status == "pending" and _is_reply(m)}
+        for conversation_id, dropped in expired.items():
+            if conversation_id not in answered:
+                ready += await self._ask_to_reverify(session, dropped, now)
+        return ready
+
+    async def _ask_to_reverify(self, session: AsyncSession, dropped: Message, now: datetime
+                               ) -> list[int]:
+        """Say, instead of held replies dropped as expired, that identity is asked again.
+
+        The debtor answered everything overnight and would otherwise hear nothing. The message
+        names nothing about the debt (compliance.md A.2 item 9: the phone may be someone
+        else's now) and passes the gate like any reply; deferred or blocked, nothing more.
+        `dropped` is the conversation's latest such reply: one message however many dropped.
+        """
+        conversation = await session.get(Conversation, dropped.conversation_id)
+        if conversation is None or conversation.ownership != Ownership.BOT:
+            return []  # a person holds the conversation now: the bot stays silent
+        data = envelope(dropped)
+        policy = await self._policy(session, dropped, data)
+        locale = data.get("language") or "en"
+        rendered = self._render(REVERIFY_KEY, RenderContext(
+            locale=locale, channel=dropped.channel, wording=policy.wording if policy else None))
+        decision = await self.submit(session, OutboundMessage(
+            key=ConversationKey(dropped.channel, conversation.address), text=rendered.text,
+            purpose=Purpose.REPLY, conversation_id=conversation.id,
+            account_id=data.get("account_id"), in_reply_to=data.get("in_reply_to"),
+            idempotency_key=f"reverify:{dropped.id}", language=locale))
+        log.info("conversation %s: identity asked again (message %s, %s)", conversation.id,
+                 decision.message_id, decision.status)
+        await audit.record(session, occurred_at=now, actor="outbox", action=REVERIFY_ACTION,
+                           subject_type="message", subject_id=decision.message_id,
+                           data={"conversation_id": conversation.id, "instead_of": dropped.id,
+                                 "status": decision.status})
+        return [decision.message_id] if decision.allowed and decision.message_id else []
+
+    def _render(self, key: str, ctx: RenderContext) -> Rendered:
+        if self._renderer is None:
+            self._renderer = Renderer()
+        return self._renderer.render(Said(Reply(key)), ctx)
 
     async def _drop_stale(self, session: AsyncSession, message: Message, now: datetime
                           ) -> bool:
@@ -249,18 +300,25 @@ class SqlOutbox:
 
     async def _ttl(self, session: AsyncSession, message: Message, data: dict[str, Any]
                    ) -> timedelta:
+        policy = await self._policy(session, message, data)
+        if policy is None:
+            return self.verified_ttl
+        return timedelta(minutes=policy.verification.verified_ttl_minutes)
+
+    async def _policy(self, session: AsyncSession, message: Message, data: dict[str, Any]
+                      ) -> Policy | None:
+        """The portfolio's own policy for a message's account; None without one (or unusable)."""
         account_id = data.get("account_id") or await session.scalar(
             select(Conversation.account_id).where(Conversation.id == message.conversation_id))
         policy = await session.scalar(
             select(Portfolio.policy).join(Account, Account.portfolio_id == Portfolio.id)
             .where(Account.id == account_id)) if account_id is not None else None
         if not policy:
-            return self.verified_ttl
+            return None
         try:
-            minutes = parse_policy(policy).verification.verified_ttl_minutes
+            return parse_policy(policy)
         except PolicyError:
-            return self.verified_ttl
-        return timedelta(minutes=minutes)
+            return None
 
     async def _audit_drop(self, session: AsyncSession, message: Message, now: datetime,
                           action: str, data: dict[str, Any]) -> None:
@@ -604,6 +662,17 @@ async def _superseded_by(session: AsyncSession, message: Message, data: dict[str
                 and (other.get("in_reply_to") or 0) > answered):
             return int(other_id)
     return None
+
+
+def _keep_latest(latest: dict[int, Message], message: Message) -> None:
+    """Keep `message` as its conversation's entry in `latest` unless a later one is there."""
+    kept = latest.get(message.conversation_id)
+    if kept is None or message.id > kept.id:
+        latest[message.conversation_id] = message
+
+
+def _is_reply(message: Message) -> bool:
+    return envelope(message).get("purpose") == Purpose.REPLY.value
 
 
 def _not_before(message: Message) -> datetime:

@@ -93,8 +93,11 @@ async def test_replies_held_overnight_are_superseded_or_dropped_once_verificatio
     sent_before = len(twilio_api.calls("/Messages.json"))
 
     clock.set(datetime(2026, 11, 26, 13, 1, tzinfo=UTC))  # 08:01 in New York
-    assert await wired.services["outbox"].release_due(clock.now()) == []
-    assert len(twilio_api.calls("/Messages.json")) == sent_before  # nothing out of date went
+    [prompt] = await wired.services["outbox"].release_due(clock.now())
+    # Nothing out of date went: only the request to verify again (identity.reverify_held).
+    [body] = [c.form["Body"] for c in twilio_api.calls("/Messages.json")[sent_before:]]
+    assert body.startswith("Hello again. To go on with what you asked us earlier")
+    assert prompt not in (asked_zip, verified)
     superseded = await row(wired, asked_zip)
     assert (superseded.delivery_status, superseded.error_code) == ("superseded", "superseded")
     assert "message.superseded" in await actions(wired, asked_zip)
