@@ -11,7 +11,8 @@ _ES = frozenset(str.split(
     "cuanto cuánto quien quién ya pero porque como cómo soy son del al yo usted ustedes "
     "nada bueno vale claro favor dia día meses cuotas ahora trabajo abogado "
     "llames llamen llamar mensajes molestes molesten necesito quiero puede hablar persona "
-    "cuenta saldo cuando viernes lunes martes jueves sabado domingo"
+    "cuenta saldo cuando viernes lunes martes jueves sabado domingo "
+    "hasta oye hacer ahorita quincena pues"
 ))
 _EN = frozenset(str.split(
     "the an and i you my me to is it this that of for on in can cant will pay paid "
@@ -20,6 +21,7 @@ _EN = frozenset(str.split(
     "contact any anymore by call calls texts texting with about just thx pls plz"
 ))
 _APOSTROPHES = re.compile(r"['’`]")
+_ACCENTED = re.compile(r"[ñáéíóú]")
 # Words English texts use too ("yo", "nada", "no", "me"), or Spanish ones too short to be sure
 # of: each is a third of the evidence of a word only one language has (or of an accent).
 _WEAK = frozenset(str.split("yo ya y no si me te le lo la el de es un al son mes favor nada"))
@@ -39,11 +41,26 @@ def language_of(text: str) -> str | None:
     lowered = _APOSTROPHES.sub("", text.lower())  # "don't" is one English word, not "don" + "t"
     words = _WORD.findall(lowered)
     accents = sum(ch in "ñ¿¡áéíóú" for ch in lowered)
+    if _spanglish(words):
+        return "es"
     spanish = _score(words, _ES) + _STRONG_WEIGHT * accents
     english = _score(words, _EN)
     if spanish == english or max(spanish, english) < _ENOUGH:
         return None
     return "es" if spanish > english else "en"
+
+
+def _spanglish(words: list[str]) -> bool:
+    """English and Spanish mixed, with a sure Spanish word and as many Spanish words as English.
+
+    "hola, i can pay el viernes": an English writer does not reach for "hola" or "el viernes",
+    a Spanish one writes English words freely, and whoever writes Spanglish reads Spanish; in
+    such a message "el" counts as a whole Spanish word, whatever it weighs alone.
+    """
+    spanish = [w for w in words if (w in _ES or _ACCENTED.search(w)) and w not in _EN]
+    english = [w for w in words if w in _EN and w not in _ES]
+    sure = any(w not in _WEAK for w in spanish)
+    return bool(english) and sure and len(spanish) >= len(english)
 
 
 def _score(words: list[str], vocabulary: frozenset[str]) -> int:

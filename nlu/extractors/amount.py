@@ -14,9 +14,23 @@ _CURRENCY_WORDS = {
     "euro": "EUR", "euros": "EUR", "eur": "EUR", "pound": "GBP", "pounds": "GBP",
     "quid": "GBP", "gbp": "GBP", "pesos": None, "peso": None, "bucks.": "USD",
 }
-_SYMBOLS = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "£": "GBP"}
-_WORD_ALT = r"dollars?|d[oó]lares|d[oó]lar|bucks?|usd|dlls?|dls|euros?|eur|pounds?|quid|gbp|pesos?"
-_SYMBOL_ALT = r"us\$|\$|€|£|usd\s?|eur\s?"
+# A bare "pesos" keeps no currency: Mexico, Colombia, Chile, Argentina … all write their money
+# so, and bot/dialogs/currency.py takes it as the account's own peso (PESO_CURRENCIES); MXN here
+# would refuse a Colombian's "50 mil pesos" on a COP account. Only words naming the country, or
+# Mexico's own "MXN" / "M.N." (moneda nacional), give the ISO code.
+_PESO_COUNTRIES = {
+    "mexicano": "MXN", "mexicanos": "MXN", "colombiano": "COP", "colombianos": "COP",
+    "chileno": "CLP", "chilenos": "CLP", "argentino": "ARS", "argentinos": "ARS",
+}
+_SYMBOLS = {"$": "USD", "us$": "USD", "usd": "USD", "€": "EUR", "eur": "EUR", "£": "GBP",
+            "mxn": "MXN", "mxn$": "MXN", "mx$": "MXN"}
+_NATIONAL = r"m\.\s?n\.?"  # "$1,500.00 M.N.", as Mexican receipts write pesos
+_PESO_OF = rf"pesos?\s+(?:{'|'.join(_PESO_COUNTRIES)})\b|pesos?\s+{_NATIONAL}"
+_WORD_ALT = (rf"{_PESO_OF}|dollars?|d[oó]lares|d[oó]lar|bucks?|usd|dlls?|dls|euros?|eur|"
+             rf"pounds?|quid|gbp|pesos?|mxn|{_NATIONAL}")
+_SYMBOL_ALT = r"us\$|mxn\s?\$|mx\$|\$|€|£|usd\s?|eur\s?|mxn\s?"
+# "$500 MXN": the code after the "$" says whose dollar sign it is.
+_CODE_AFTER = rf"(?:\s?(?P<code>mxn|{_NATIONAL})(?!\w))?"
 _NUM = rf"(?:{DIGITS})"
 # "2 mil" is 2000, "2 mil quinientos" and "2 mil 500" 2500, as "2k" is 2000; so in English
 # "2 thousand 500". Not "te pago 2 mil una vez": "una" counts the times, it adds nothing.
@@ -30,7 +44,8 @@ _CENTS = (rf"(?:\s*,?\s*(?:(?:and|y|con|with|&)\s*)?"
           rf"(?P<cents>\d{{1,2}}|{NUMBER_WORDS})\s?{_CENTS_WORD}(?!\w))?")
 # The lookahead refuses a partial number: "$12.3456" is not "$12.345" (nor "$12.34").
 _PREFIXED = re.compile(
-    rf"(?P<sym>{_SYMBOL_ALT})\s?(?P<num>{_NUM})(?![.,]?\d)(?P<k>{_K})?{_CENTS}", re.I
+    rf"(?P<sym>{_SYMBOL_ALT})\s?(?P<num>{_NUM})(?![.,]?\d)(?P<k>{_K})?{_CENTS}{_CODE_AFTER}",
+    re.I,
 )
 _SUFFIXED = re.compile(
     rf"(?<![\w/.,:])(?P<num>{_NUM}|{NUMBER_WORDS})(?P<k>{_K})?\s?(?P<cur>{_WORD_ALT}|\$|€|£)"
@@ -92,7 +107,7 @@ def extract_amounts(text: str, language: str | None = None) -> list[Match]:
 def _prefixed(text: str, language: str | None) -> list[Match]:
     matches = []
     for m in _PREFIXED.finditer(text):
-        currency = _SYMBOLS.get(m.group("sym").strip().lower())
+        currency = "MXN" if m.group("code") else _SYMBOLS.get(_squeezed(m.group("sym")))
         matches.extend(_amount(m, text, currency, language))
     return matches
 
@@ -100,10 +115,23 @@ def _prefixed(text: str, language: str | None) -> list[Match]:
 def _suffixed(text: str, language: str | None) -> list[Match]:
     matches = []
     for m in _SUFFIXED.finditer(text):
-        word = strip_accents(m.group("cur").lower())
-        currency = _CURRENCY_WORDS.get(word, _SYMBOLS.get(word))
-        matches.extend(_amount(m, text, currency, language))
+        matches.extend(_amount(m, text, _currency_of_word(m.group("cur")), language))
     return matches
+
+
+def _currency_of_word(word: str) -> str | None:
+    """"dólares" → USD, "pesos mexicanos" and "M.N." → MXN, a bare "pesos" → None."""
+    words = strip_accents(word.lower()).split()
+    if words[0].startswith("m."):
+        return "MXN"
+    if len(words) > 1:
+        return _PESO_COUNTRIES.get(words[-1], "MXN")  # the other is "m.n."
+    return _CURRENCY_WORDS.get(words[0], _SYMBOLS.get(words[0]))
+
+
+def _squeezed(symbol: str) -> str:
+    """"MXN $" → "mxn$": the symbol as _SYMBOLS spells it."""
+    return re.sub(r"\s", "", symbol).lower()
 
 
 def _kilo(text: str, language: str | None) -> list[Match]:

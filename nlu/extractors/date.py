@@ -349,7 +349,7 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (_rx(rf"\b(?:the\s+(?P<d>\d{{1,2}}){_ORD}?|(?P<d2>\d{{1,2}}){_ORD})"
          rf"(?!\s*(?:of\s+)?(?:{_MONTH})\b)(?!\w)"), lambda m, c: _day_only_any(m, c)),
     (_rx(rf"\bel\s+(?:d[ií]a\s+)?(?P<d>\d{{1,2}}){_ES_ORD}?(?!\s*(?:de\s+)?(?:{_MONTH})\b)(?![\w/:.,%])"
-         r"(?!\s*(?:d[oó]lares|pesos|usd|dlls|%|por))"), _day_only),
+         r"(?!\s*(?:d[oó]lares|pesos|usd|mxn|dlls|%|por))"), _day_only),
     (_rx(rf"\b(?:the\s+)?(?P<d>\d{{1,2}})(?:{_ORD}|{_ES_ORD})?\s+(?:of\s+|de\s+)?(?P<mon>{_MONTH})\.?"
          rf"(?:,?\s+(?:de\s+)?(?P<y>\d{{4}}))?\b"), _day_month),
     (_rx(rf"\b(?P<mon>{_MONTH})\.?\s+(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}?(?:,?\s+(?P<y>\d{{4}}))?"
@@ -362,7 +362,8 @@ _RULES: list[tuple[re.Pattern[str], _Resolver]] = [
     (_rx(rf"\b(?:el\s+)?(?:d[ií]a\s+)?(?P<w>{SPANISH_DAY})\s+de\s+(?P<mon>{_MONTH})\b\.?"
          rf"(?:,?\s+(?:de\s+)?(?P<y>\d{{4}}))?"), _word_day_month),
     (_rx(rf"\bel\s+(?:d[ií]a\s+(?P<w>{SPANISH_DAY})|(?P<w2>{SPANISH_DAY_ALONE}))\b"
-         r"(?!\s*(?:%|d[oó]lares|pesos|usd|dlls|bucks|por|mil|cientos?|y\s+medio)\b)"), _word_day),
+         r"(?!\s*(?:%|d[oó]lares|pesos|usd|mxn|dlls|bucks|por|mil|cientos?|y\s+medio)\b)"),
+     _word_day),
     (_rx(r"(?<![\d/.$])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b"), _iso),
     (_rx(r"(?<![\d/.$,])(?P<a>\d{1,2})[/-](?P<b>\d{1,2})(?:[/-](?P<y>\d{4}|\d{2}))?(?![\d/%])"),
      lambda m, c: None if _is_fraction(m) else _numeric(m, c)),
