@@ -14,16 +14,19 @@ AMOUNT_CURRENCY = "amount_currency"
 # "pesos" names no one currency: any peso account takes it, no other account does.
 PESO = "PESO"
 PESO_CURRENCIES = frozenset({"ARS", "CLP", "COP", "CUP", "DOP", "MXN", "PHP", "UYU"})
+# A "$" amount whose currency is written beside it: "US$", "USD", "MX$", "MXN", "M.N.".
+_DOLLAR_NAMED = re.compile(r"us\$|usd|mx\$|mxn|m\.\s?n\.")
 
 
 def stated_currency(text: str, currency: str | None) -> str | None:
     """The currency an amount's words name: its ISO code, PESO for pesos, else None.
 
     A bare "$" names none: Mexicans, Colombians, Chileans and Argentines write their pesos
-    with it too, so "$500" is taken as the account's currency.
+    with it too, so "$500" is taken as the account's currency. A code beside it does name
+    one ("US$500", "$500 MXN", "$1,500 M.N.").
     """
     plain = unicodedata.normalize("NFKD", text.casefold())
-    if "$" in plain and not re.search(r"us\$|usd", plain):
+    if "$" in plain and not (_DOLLAR_NAMED.search(plain) or "peso" in plain):
         return None
     if currency:
         return currency

@@ -14,6 +14,9 @@ from tests.bot.helpers import T0, make_facts
     ("cincuenta dólares", "USD", "USD"),
     ("$500", "USD", None),  # Mexicans write pesos with "$" too
     ("US$500", "USD", "USD"),
+    ("$500 MXN", "MXN", "MXN"),  # a code beside the "$" names the currency
+    ("$1,500.00 M.N.", "MXN", "MXN"),
+    ("$500 pesos", None, "PESO"),
     ("mil pesos", None, "PESO"),
     ("500", None, None),
 ])
