@@ -84,21 +84,32 @@ class Renderer:
             parts.insert(0, self.sentence(said.reply.lead, {}, ctx))
         for n, option in enumerate(slots.get("options", []), start=1):
             parts.append(f"{n}. {self.sentence(_option_key(option), option, ctx)}")
-        return Rendered(self._framed(parts, said.purpose, ctx), self._choices(said, slots, ctx))
+        framed = self._framed(parts, said.purpose, ctx, said.reply.key)
+        return Rendered(framed, self._choices(said, slots, ctx))
 
     def framed(self, text: str, purpose: Purpose, ctx: RenderContext) -> str:
         """Free text (an agent's reply) with the disclosure and opt-out line a bot reply
         would carry: compliance.md A.3 item 12 and A.4 item 17 hold for people too."""
         return self._framed([text], purpose, ctx)
 
-    def _framed(self, parts: list[str], purpose: Purpose, ctx: RenderContext) -> str:
+    def _framed(self, parts: list[str], purpose: Purpose, ctx: RenderContext,
+                key: str | None = None) -> str:
         if ctx.disclosure == "full":
             parts.insert(0, self.sentence("disclosure.mini_miranda", {}, ctx))
         elif ctx.disclosure == "short":
             parts.append(self.sentence("disclosure.short", {}, ctx))
         if ctx.channel in OPT_OUT_CHANNELS and purpose in OPT_OUT_PURPOSES:
-            parts.append(self.sentence(f"optout_line.{ctx.channel}", {}, ctx))
+            parts.append(self._opt_out_line(key, ctx))
         return "\n".join(parts)
+
+    def _opt_out_line(self, key: str | None, ctx: RenderContext) -> str:
+        """How to stop on the channel: a reply's own line (`<key>.optout_line.<channel>`)
+        when the files have one, else the channel's. The HELP reply has its own: compliance.md
+        C item 49 wants its opt-out instructions in the program's language (BAJA in Spanish)."""
+        own = f"{key}.optout_line.{ctx.channel}"
+        if key is not None and self.catalog.has(own, ctx.locale):
+            return self.sentence(own, {}, ctx)
+        return self.sentence(f"optout_line.{ctx.channel}", {}, ctx)
 
     def _choices(self, said: Said, slots: dict[str, Any], ctx: RenderContext) -> tuple[Choice, ...]:
         options = slots.get("options", [])

@@ -22,7 +22,7 @@ from tests.channels.test_fixes_telegram_start import account, say, update
 from tests.fakes.server import FakeServer
 
 SUBSCRIBED_EN = "You're subscribed"
-RESUMED_EN = "You'll get messages in this chat again (send STOP to stop them)"
+RESUMED_EN = "You'll get messages in this chat again."
 
 
 @pytest.fixture
@@ -64,6 +64,7 @@ async def test_a_linked_opted_out_chats_start_opts_it_in_and_greets_it(
 
     [answer] = await say(channel_client, wired, telegram_api, update("7101", "/start"))
     assert RESUMED_EN in answer and SUBSCRIBED_EN not in answer
+    assert answer.count("STOP") == 1  # how to stop, said once (the channel's opt-out line)
     point = await contact(wired, "telegram", "7101")
     assert point is not None and point.opted_out_at is None  # the greeting was no lie
     [event] = await opt_ins(wired)
