@@ -87,6 +87,10 @@ class ChannelLimits:
     max_parts: int = 1
     max_buttons: int = 0  # 0: choices become numbered text
     button_label_chars: int = 0
+    # The longest text the message carrying the buttons may have, when shorter than
+    # `max_chars` (0: `max_chars`): a longer last part is split once more, the buttons on its
+    # tail, so such a message may take `max_parts` + 1 sends.
+    button_text_chars: int = 0
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ class Rendered:
 def render(text: str, choices: tuple[Choice, ...], limits: ChannelLimits) -> Rendered:
     """Keep choices as buttons where the channel can, else number them; then fit the length."""
     if choices and _fits_buttons(choices, limits):
-        return Rendered(split_text(text, limits.max_chars, limits.max_parts), choices)
+        return Rendered(_split_for_buttons(text, limits), choices)
     room = limits.max_chars * limits.max_parts
     lines = numbered(choices).splitlines()
     # Options the text already lists ("1. Pay the balance…") are not listed twice.
@@ -63,6 +63,17 @@ def _fits_buttons(choices: tuple[Choice, ...], limits: ChannelLimits) -> bool:
     )
 
 
+def _split_for_buttons(text: str, limits: ChannelLimits) -> tuple[str, ...]:
+    """The text split as usual, its last part (the one the buttons ride on) split again when
+    longer than the channel lets a message with buttons be: its tail carries them."""
+    parts = split_text(text, limits.max_chars, limits.max_parts)
+    room = limits.button_text_chars
+    if not room or len(parts[-1]) <= room:
+        return parts
+    cut = _tail_point(parts[-1], room)
+    return (*parts[:-1], parts[-1][:cut].rstrip(), parts[-1][cut:].lstrip())
+
+
 def split_text(text: str, max_chars: int, max_parts: int) -> tuple[str, ...]:
     """Split at paragraph, line or word boundaries; shorten what does not fit in `max_parts`."""
     text = shorten(text.strip(), max_chars * max_parts)
@@ -96,3 +107,15 @@ def _cut_point(text: str, max_chars: int) -> int:
         if at > max_chars // 2:
             return at + len(sep)
     return max_chars
+
+
+def _tail_point(text: str, max_chars: int) -> int:
+    """Where the last at most `max_chars` characters of `text` begin: after a paragraph, line,
+    sentence or word boundary in the first half of that window, else exactly there."""
+    start = len(text) - max_chars
+    window = text[start:]
+    for sep in ("\n\n", "\n", ". ", " "):
+        at = window.find(sep)
+        if 0 <= at < max_chars // 2:
+            return start + at + len(sep)
+    return start

@@ -35,10 +35,13 @@ from bot.channels.errors import (
 )
 from bot.channels.rendering import Rendered, render
 from bot.channels.whatsapp_numbers import address_form, e164_from_whatsapp, whatsapp_address
-from bot.messages import Attachment, ConversationKey, InboundMessage
+from bot.messages import Attachment, Choice, ConversationKey, InboundMessage
 
-# Text bodies may be 4096 characters; reply buttons are at most 3 with 20-character titles.
-CLOUD_LIMITS = ChannelLimits(max_chars=4096, max_parts=2, max_buttons=3, button_label_chars=20)
+# Text bodies may be 4096 characters; reply buttons are at most 3 with 20-character titles,
+# and the interactive message carrying them has a body (`interactive.body.text`) of at most
+# 1024: a longer text goes first as text messages, the buttons ride on its last 1024.
+CLOUD_LIMITS = ChannelLimits(max_chars=4096, max_parts=2, max_buttons=3, button_label_chars=20,
+                             button_text_chars=1024)
 REENGAGE_CODES = frozenset({131047, 470})  # 131047 succeeded legacy 470: outside the 24h window
 OPT_OUT_CODES = frozenset({131050})  # the user stopped messages from this business
 TRANSIENT_CODES = frozenset({130429, 131056, 131000, 1, 2})  # rate limits, temporary errors
@@ -141,7 +144,7 @@ class WhatsAppCloudAdapter:
                                      "biz_opaque_callback_data": delivery.idempotency_key,
                                      **self._template(delivery)})
         rendered = render(delivery.text, delivery.choices, self.limits)
-        payloads = _texts(rendered)
+        payloads = _payloads(rendered)
         return await self._send_parts(delivery, to, payloads, None if rendered.buttons
                                       else rendered.text)
 
@@ -232,14 +235,22 @@ def map_graph_error(status: int, body: dict[str, Any]) -> ChannelError:
     return PermanentChannelError(f"graph {status}", label)
 
 
-def _texts(rendered: Rendered) -> list[dict[str, Any]]:
+def _payloads(rendered: Rendered) -> list[dict[str, Any]]:
+    """One message per part, in order; the buttons ride on the last part."""
+    payloads = [_text(part) for part in rendered.parts]
     if rendered.buttons:
-        buttons = [{"type": "reply", "reply": {"id": c.value, "title": c.label}}
-                   for c in rendered.buttons]
-        return [{"type": "interactive", "interactive": {
-            "type": "button", "body": {"text": rendered.parts[0]}, "action": {"buttons": buttons}}}]
-    return [{"type": "text", "text": {"preview_url": False, "body": part}}
-            for part in rendered.parts]
+        payloads[-1] = _buttons(rendered.parts[-1], rendered.buttons)
+    return payloads
+
+
+def _text(body: str) -> dict[str, Any]:
+    return {"type": "text", "text": {"preview_url": False, "body": body}}
+
+
+def _buttons(body: str, choices: tuple[Choice, ...]) -> dict[str, Any]:
+    buttons = [{"type": "reply", "reply": {"id": c.value, "title": c.label}} for c in choices]
+    return {"type": "interactive", "interactive": {
+        "type": "button", "body": {"text": body}, "action": {"buttons": buttons}}}
 
 
 def _values(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
