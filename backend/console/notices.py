@@ -33,6 +33,21 @@ class Notice:
     text: str
 
 
+# Why the approved WhatsApp template or a reply by SMS is not offered (whatsapp_window.py).
+WINDOW_REFUSALS = {
+    "no_whatsapp_channel": "No WhatsApp channel is configured.",
+    "no_template_configured": "No approved template is configured: set "
+                              "TWILIO_WHATSAPP_CONTENT_SIDS=parley_reminder=HX… "
+                              "(docs/CHANNELS.md 3a).",
+    "no_sms_channel": "No SMS channel is configured, so SMS is not offered.",
+    "no_sms_number": "The debtor has no SMS number on this account, so SMS is not offered.",
+    "sms_no_consent": "There is no consent to text the debtor's SMS number, so SMS is not "
+                      "offered.",
+    "sms_opted_out": "The debtor opted out of SMS on their number, so SMS is not offered.",
+    "sms_wrong_party": "The debtor's SMS number reached the wrong person, so SMS is not "
+                       "offered.",
+    "sms_other_agent": "Another agent owns the debtor's SMS conversation.",
+}
 NOTICES = {
     "claimed": Notice("ok", "You own this conversation now. The bot stays silent."),
     "sent": Notice("ok", "Reply sent."),
@@ -84,6 +99,16 @@ NOTICES = {
     "not_read": Notice("error", "The bot did not read this message for an intent (an answer to "
                                 "an identity question): there is nothing to correct."),
     "not_found": Notice("error", "Not found."),
+    "template_sent": Notice("ok", "Approved template sent. The debtor's reply reopens WhatsApp's "
+                                  "24-hour window."),
+    "template_queued": Notice("ok", "Approved template queued for delivery. The debtor's reply "
+                                    "reopens WhatsApp's 24-hour window."),
+    "sms_sent": Notice("ok", "Reply sent by SMS. This is the debtor's SMS conversation, now "
+                             "yours: continue here."),
+    "sms_queued": Notice("ok", "Reply by SMS queued for delivery. This is the debtor's SMS "
+                               "conversation, now yours: continue here."),
+    "window_open": Notice("error", "WhatsApp's 24-hour window is open: reply in the box."),
+    **{code: Notice("error", f"{why} Nothing was sent.") for code, why in WINDOW_REFUSALS.items()},
 }
 
 
@@ -94,12 +119,20 @@ DELIVERY_NOTICES = {
     "read": ("sent", "link_sent"),
     "failed": ("send_failed", "link_failed"), "undelivered": ("send_failed", "link_failed"),
 }
+# The same, for the approved WhatsApp template and for a reply sent by SMS instead.
+TEMPLATE_NOTICES = {"pending": "template_queued", "queued": "template_queued",
+                    "sent": "template_sent", "delivered": "template_sent",
+                    "read": "template_sent", "failed": "template_failed",
+                    "undelivered": "template_failed"}
+SMS_NOTICES = {"pending": "sms_queued", "queued": "sms_queued", "sent": "sms_sent",
+               "delivered": "sms_sent", "read": "sms_sent"}
 FAILURES = {
     "no_adapter": "no channel adapter is configured for this channel",
     "unknown_outcome": "the sender stopped before the provider answered; check before "
                        "sending again",
 }
-FAILED = {"send_failed": "The reply", "link_failed": "The payment link"}
+FAILED = {"send_failed": "The reply", "link_failed": "The payment link",
+          "template_failed": "The approved template"}
 # Reasons come back in the URL: only a provider's code is shown, never free text.
 CODE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 REPLACED = re.compile(r"([0-9]{1,4}):([0-9]{1,4})")
@@ -109,6 +142,16 @@ def delivery_notice(status: str, link: bool = False) -> str:
     """The notice code for a sent message's delivery status (gate refusals keep theirs)."""
     codes = DELIVERY_NOTICES.get(status)
     return status if codes is None else codes[link]
+
+
+def template_notice(status: str) -> str:
+    """The notice code for the approved template's delivery status (gate refusals keep theirs)."""
+    return TEMPLATE_NOTICES.get(status, status)
+
+
+def sms_notice(status: str) -> str:
+    """The notice code for a reply sent by SMS instead, by its delivery status."""
+    return SMS_NOTICES.get(status) or delivery_notice(status)
 
 
 def notice_for(code: str | None, reason: str | None = None) -> Notice | None:

@@ -49,7 +49,8 @@ REFUSALS = {
     "frequency_cap": "The contact limit for this account and channel is reached; the message "
                      "waits.",
     "whatsapp_window_closed": "WhatsApp's 24-hour window is closed; only an approved template "
-                              "can be sent.",
+                              "can be sent. Use \"Send the approved template\" or \"Reply by "
+                              "SMS instead\" on this page.",
 }
 
 
@@ -89,7 +90,7 @@ async def send_agent_reply(
     async with container.sessions.begin() as session:
         await hold_conversation(session, conversation_id)  # one form posted twice: one reply
         conversation = await session.get(Conversation, conversation_id)
-        if conversation is None or not _owned_by(conversation, agent_id):
+        if conversation is None or not owned_by(conversation, agent_id):
             return ReplyOutcome("not_owner", explanation="Claim the conversation to reply.")
         # compliance.md A.2 item 9, A.4 item 17: the words decide, not the box the agent
         # ticked; a text about the debt carries the mini-Miranda and needs a verified person.
@@ -101,7 +102,7 @@ async def send_agent_reply(
             return ReplyOutcome("blocked", reason, explain(reason))
         outbound = _outbound(conversation, agent_id, framing.text, discusses_debt,
                              recipient_verified or framing.verified, nonce, framing.locale)
-        earlier = await _same_reply(session, outbound)
+        earlier = await same_reply(session, outbound)
         if earlier is not None:
             return ReplyOutcome(earlier.delivery_status, earlier.error_code,
                                 explain(earlier.error_code), earlier.id)
@@ -133,7 +134,7 @@ def _too_long(reason: str) -> str:
             f"character{'' if over == 1 else 's'}.")
 
 
-async def _same_reply(session: AsyncSession, outbound: OutboundMessage) -> Message | None:
+async def same_reply(session: AsyncSession, outbound: OutboundMessage) -> Message | None:
     """The reply this form already sent (its nonce is the idempotency key), if any."""
     recent = await session.scalars(
         select(Message).where(Message.conversation_id == outbound.conversation_id,
@@ -156,7 +157,8 @@ async def _mentions_debt(session: AsyncSession, conversation: Conversation, text
     return debt_mention(text, terms) is not None
 
 
-def _owned_by(conversation: Conversation, agent_id: int) -> bool:
+def owned_by(conversation: Conversation, agent_id: int) -> bool:
+    """Whether `agent_id` holds the conversation (only its owner may write in it)."""
     return conversation.ownership == AGENT and conversation.agent_id == agent_id
 
 

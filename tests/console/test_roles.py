@@ -29,6 +29,8 @@ ROUTES: list[tuple[str, str, Perm | None]] = [
     ("GET", "/console/events", Perm.LIVE),
     ("POST", "/console/conversations/{cid}/claim", Perm.CLAIM),
     ("POST", "/console/conversations/{cid}/reply", Perm.REPLY),
+    ("POST", "/console/conversations/{cid}/whatsapp-template", Perm.REPLY),
+    ("POST", "/console/conversations/{cid}/reply-by-sms", Perm.REPLY),
     ("POST", "/console/conversations/{cid}/notes", Perm.NOTE),
     ("POST", "/console/messages/{mid}/intent", Perm.CORRECT_INTENT),
     ("POST", "/console/conversations/{cid}/promise", Perm.ACCOUNT_ACTION),

@@ -12,9 +12,10 @@ from backend.api.deps import ContainerDep
 from backend.console.canned import load_canned
 from backend.console.conversation_view import conversation_page, related_conversations, transcript
 from backend.console.deps import ConsoleRoute, Viewer, conversation_dep, render
-from backend.console.notices import Notice, notice_for
+from backend.console.notices import WINDOW_REFUSALS, Notice, notice_for
 from backend.console.permissions import Perm
 from backend.console.replies import reply_language
+from backend.console.whatsapp_window import window_view
 from backend.container import Container
 from backend.db.models import Conversation
 from backend.db.models.enums import StopState
@@ -49,6 +50,7 @@ async def render_conversation(
         page = await conversation_page(db, conversation_id, container.clock.now(),
                                        viewer.scope)
         language = await reply_language(db, container, page.conversation) if page else "en"
+        window = await window_view(db, container, page.conversation) if page else None
     if page is None:
         return render(request, "error.html", {"title": "Not found",
                                               "message": "No such conversation."}, 404)
@@ -57,7 +59,7 @@ async def render_conversation(
         "page": page, "notice": notice, "intents": INTENTS,
         "stop_states": [s.value for s in StopState],
         **canned_replies(language, viewer.agent.name, chosen),
-        "reply_language": language,
+        "reply_language": language, "window": window, "window_refusals": WINDOW_REFUSALS,
         "owned": page.conversation.ownership == "agent"
         and page.conversation.agent_id == viewer.id,
         "payment_links": container.services.get("payment_links") is not None,

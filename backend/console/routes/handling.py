@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.api.deps import ContainerDep
-from backend.console import actions
+from backend.console import actions, whatsapp_window
 from backend.console.deps import (
     ConsoleRoute,
     Viewer,
@@ -20,7 +20,7 @@ from backend.console.deps import (
     message_dep,
     viewer_dep,
 )
-from backend.console.notices import delivery_notice
+from backend.console.notices import delivery_notice, sms_notice, template_notice
 from backend.console.permissions import Perm
 from backend.console.replies import ReplyOutcome, send_agent_reply
 from backend.container import Container
@@ -73,6 +73,39 @@ async def delivered(container: Container, outcome: ReplyOutcome) -> tuple[str, s
     if message.delivery_status == "queued" and message.provider_message_id:
         return "sent", None  # the provider took it ("queued" is Twilio's word for accepted)
     return message.delivery_status, message.error_code
+
+
+@router.post("/conversations/{conversation_id}/whatsapp-template")
+async def whatsapp_template(
+    conversation_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, conversation_dep(Perm.REPLY)],
+    nonce: Annotated[str, Form()] = "",
+) -> Response:
+    """WhatsApp's window closed: send the approved template (through the compliance gate)."""
+    outcome = await whatsapp_window.send_template(container, conversation_id, viewer.id,
+                                                  nonce or secrets.token_hex(8))
+    status, reason = await delivered(container, outcome)
+    return back_to(_page(conversation_id), notice=template_notice(status), reason=reason)
+
+
+@router.post("/conversations/{conversation_id}/reply-by-sms")
+async def reply_by_sms(
+    conversation_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, conversation_dep(Perm.REPLY)], text: Text,
+    discusses_debt: Annotated[bool, Form()] = False,
+    recipient_verified: Annotated[bool, Form()] = False,
+    nonce: Annotated[str, Form()] = "",
+) -> Response:
+    """WhatsApp's window closed: the reply goes to the debtor's SMS conversation instead, and
+    the agent is taken there."""
+    switch = await whatsapp_window.reply_by_sms(
+        container, conversation_id, viewer.id, text, discusses_debt=discusses_debt,
+        recipient_verified=recipient_verified, nonce=nonce or secrets.token_hex(8),
+    )
+    status, reason = await delivered(container, switch.outcome)
+    if switch.conversation_id is None:
+        return back_to(_page(conversation_id), notice=status, reason=reason)
+    return back_to(_page(switch.conversation_id), notice=sms_notice(status), reason=reason)
 
 
 @router.post("/conversations/{conversation_id}/notes")
