@@ -10,12 +10,14 @@ from decimal import Decimal
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from backend.container import Container
 from backend.db.models import Account, ContactPoint
 from backend.services import apikeys
+from backend.services.compliance.consent import record_opt_in, record_opt_out
 from bot.clock import SettableClock
+from bot.messages import ConversationKey
 from tests.channels.helpers import PHONE, messages, seed_debtor
 from tests.fakes.server import FakeServer
 
@@ -164,10 +166,10 @@ async def test_at_night_an_opted_out_whatsapp_does_not_lose_the_text_due_in_the_
 ) -> None:
     _, account_id = await seed_debtor(wired, now=clock.now(), channels=("sms", "whatsapp"))
     async with wired.sessions.begin() as session:
-        # Only the WhatsApp point (an opt-out the debtor sends now stops SMS to the number
-        # too: tests/channels/test_gaps_gate_unknown_zone_sms_stop.py).
-        await session.execute(update(ContactPoint).where(ContactPoint.channel == "whatsapp")
-                              .values(opted_out_at=clock.now()))
+        # Only WhatsApp stays opted out: an opt-out there stops SMS to the number too
+        # (tests/channels/test_gaps_gate_unknown_zone_sms_stop.py) until SMS says START.
+        await record_opt_out(session, ConversationKey("whatsapp", PHONE), "STOP", clock.now())
+        await record_opt_in(session, ConversationKey("sms", PHONE), "START", clock.now())
     clock.set(datetime(2026, 11, 26, 8, 0, tzinfo=UTC))  # 03:00 in New York
     answer = (await channel_client.post(f"/api/accounts/{account_id}/remind",
                                         headers=channel_auth)).json()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Conversation, Debtor
 from backend.services import audit
+from backend.services.compliance.facts import RESUMED_ELSEWHERE
 from backend.services.compliance.service import mask
 from backend.services.geo import DEFAULT_TIMEZONE
 from bot.messages import ConversationKey
@@ -23,7 +24,9 @@ UNKNOWN_HOLDER = "(unknown holder of an opted-out address)"
 # "Reply STOP to stop messages to this number" (compliance.md A.3 item 12) must be true: a
 # WhatsApp message goes to the same number, so an SMS opt-out stops it too; and "ya no me
 # escriban" on WhatsApp revokes consent for the number, not for one app (items 13, 14, 43;
-# C item 46, revoke-all). START lifts only the channel it is sent on.
+# C item 46, revoke-all). The gate also reads the other channel's opt-out at send time, so a
+# contact point created afterwards is held too (facts.OTHER_PHONE_CHANNEL). START lifts only
+# the channel it is sent on: the other channel stays held until its own START.
 SAME_NUMBER = {"sms": ("whatsapp",), "whatsapp": ("sms",)}
 
 
@@ -55,6 +58,9 @@ async def _opt_out_rows(session: AsyncSession, rows: Sequence[ContactPoint],
         if row.opted_out_at is None:
             row.opted_out_at = now
             row.opt_out_reason = reason[:200]
+        elif _resumed_elsewhere(row):
+            # Stopped again: the opt-out holds the number's other channel again.
+            row.opt_out_reason = reason[:200]
     await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_out",
                        subject_type="contact_point", subject_id=rows[0].id if rows else None,
                        data={"channel": key.channel, "address": mask(key.address),
@@ -68,6 +74,43 @@ async def _opt_out_same_number(session: AsyncSession, key: ConversationKey, reas
         ContactPoint.channel == key.channel, ContactPoint.address == key.address))).all()
     if rows:
         await _opt_out_rows(session, rows, key, reason, now, same_number_as=source)
+
+
+def _resumed_elsewhere(row: ContactPoint) -> bool:
+    return (row.opt_out_reason or "").startswith(RESUMED_ELSEWHERE)
+
+
+def _latest_extending_opt_out(rows: Sequence[ContactPoint]) -> datetime | None:
+    """When the lifted opt-outs that still held the number's other channel began, if any."""
+    return max((row.opted_out_at for row in rows
+                if row.opted_out_at is not None and not _resumed_elsewhere(row)), default=None)
+
+
+async def _keep_holding(session: AsyncSession, key: ConversationKey, since: datetime,
+                        now: datetime, *, source: str) -> None:
+    """The other channel's points the lifted opt-out held only at send time (created after
+    it) keep it, as the points that existed then do: START lifts only its own channel."""
+    rows = (await session.scalars(select(ContactPoint).where(
+        ContactPoint.channel == key.channel, ContactPoint.address == key.address,
+        ContactPoint.opted_out_at.is_(None)))).all()
+    for row in rows:
+        row.opted_out_at, row.opt_out_reason = since, f"same number as {source}"
+    if rows:
+        await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_out",
+                           subject_type="contact_point", subject_id=rows[0].id,
+                           data={"channel": key.channel, "address": mask(key.address),
+                                 "reason": "kept after START", "same_number_as": source})
+
+
+async def _stop_extending(session: AsyncSession, key: ConversationKey) -> None:
+    """The START's channel is no longer held by the other channel's opt-outs (each still
+    holds its own channel until that channel's START)."""
+    rows = (await session.scalars(select(ContactPoint).where(
+        ContactPoint.channel == key.channel, ContactPoint.address == key.address,
+        ContactPoint.opted_out_at.is_not(None)))).all()
+    for row in rows:
+        if not _resumed_elsewhere(row):
+            row.opt_out_reason = f"{RESUMED_ELSEWHERE}{row.opt_out_reason or ''}"[:200]
 
 
 async def _create_for_conversation(
@@ -124,10 +167,16 @@ async def record_opt_in(
     rows = (await session.scalars(select(ContactPoint).where(
         ContactPoint.channel == key.channel, ContactPoint.address == key.address,
         ContactPoint.opted_out_at.is_not(None)))).all()
+    held_since = _latest_extending_opt_out(rows)
     for row in rows:
         row.opted_out_at = None
         row.opt_out_reason = None
     subject_id = rows[0].id if rows else None
+    for channel in SAME_NUMBER.get(key.channel, ()):
+        other = ConversationKey(channel, key.address)
+        if held_since is not None:
+            await _keep_holding(session, other, held_since, now, source=key.channel)
+        await _stop_extending(session, other)
     await _forget_unknown_holders(session, key)
     await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_in",
                        subject_type="contact_point", subject_id=subject_id,

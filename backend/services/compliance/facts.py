@@ -12,6 +12,7 @@ import phonenumbers
 from phonenumbers import geocoder
 from sqlalchemy import BindParameter, Select, bindparam, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backend.db.models import (
     Account,
@@ -32,6 +33,12 @@ from bot.messages import OutboundMessage, Purpose
 # Attempts count as communications too (Reg F "communication or attempt"); held ones do not.
 COUNTED = ("pending", "queued", "sent", "delivered", "read", "failed", "undelivered")
 PHONE_CHANNELS = ("sms", "whatsapp")
+# "Reply STOP to stop messages to this number" (compliance.md A.3 item 12, C item 46): an
+# opt-out on one of a number's phone channels stops the other too, whenever the other's
+# contact point was created, until the other channel itself says START. That START marks the
+# opt-out with this prefix (consent.record_opt_in): it then holds its own channel only.
+OTHER_PHONE_CHANNEL = {"sms": "whatsapp", "whatsapp": "sms"}
+RESUMED_ELSEWHERE = "[START on the other channel since] "
 STATE_SUFFIX = re.compile(r", ([A-Z]{2})$")
 
 
@@ -53,6 +60,8 @@ class ContactState:
     opted_out_at: datetime | None
     consent: bool
     wrong_party: bool
+    # The same number's opt-out on the other phone channel that still holds this one.
+    same_number_opted_out_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -191,20 +200,23 @@ async def _read(
     session: AsyncSession, outbound: OutboundMessage, account: Account | None,
     conversation_id: int | None, now: datetime, rules: ComplianceRules, exclude_id: int | None,
 ) -> tuple[ContactState | None, tuple[int, datetime] | None, str | None, list[SentRecord]]:
-    """The address's merged contact state, its latest inbound, the account's creditor name and
-    the counted outbound rows.
+    """The address's merged contact state (with the same number's opt-out on the other phone
+    channel), its latest inbound, the account's creditor name and the counted outbound rows.
 
     One statement: the one-row recipient part, outer-joined to every outbound row (or to none).
     """
     rows = (await session.execute(
         _facts_query(account is not None, conversation_id is not None),
         {"channel": outbound.key.channel, "address": outbound.key.address,
+         "other_channel": OTHER_PHONE_CHANNEL.get(outbound.key.channel),
          "account_id": account.id if account else None, "conversation_id": conversation_id,
          "portfolio_id": account.portfolio_id if account else None,
          "exclude_id": exclude_id or -1, "since": now - rules.cap_window})).all()
-    count, opted_out_at, consent, wrong_party, inbound_id, inbound_at, creditor = rows[0][:7]
-    contact = None if not count else ContactState(
-        opted_out_at=opted_out_at, consent=bool(consent), wrong_party=bool(wrong_party))
+    (count, opted_out_at, consent, wrong_party, inbound_id, inbound_at, creditor,
+     same_number) = rows[0][:8]
+    contact = None if not (count or same_number) else ContactState(
+        opted_out_at=opted_out_at, consent=bool(consent),
+        wrong_party=bool(wrong_party), same_number_opted_out_at=same_number)
     inbound = (inbound_id, inbound_at) if inbound_id is not None else None
     sent = [SentRecord(at, intent or "", conv, channel, _answered(entities))
             for *_, at, intent, conv, channel, entities in rows if at is not None]
@@ -228,6 +240,17 @@ _LATEST_INBOUND = (
            Message.direction == Direction.INBOUND)
     .order_by(Message.id.desc()).limit(1)
 ).subquery()
+_OTHER_POINT = aliased(ContactPoint, name="other_point")
+# Read at send time, so a contact point created after the opt-out is held too (one more
+# index lookup on contact_point.address inside the same statement, no extra round trip).
+_SAME_NUMBER_OPT_OUT = (
+    select(func.max(_OTHER_POINT.opted_out_at))
+    .where(_OTHER_POINT.channel == bindparam("other_channel"),
+           _OTHER_POINT.address == _ADDRESS,
+           ~func.coalesce(_OTHER_POINT.opt_out_reason, "").startswith(
+               RESUMED_ELSEWHERE, autoescape=True))
+    .scalar_subquery()
+)
 _CONTACT_AND_INBOUND = select(
     func.count(ContactPoint.id), func.max(ContactPoint.opted_out_at),
     func.min(case((ContactPoint.consent, 1), else_=0)),
@@ -237,6 +260,7 @@ _CONTACT_AND_INBOUND = select(
     # The creditor the bot names to the debtor (backend.services.turns): the portfolio's.
     select(Creditor.name).join(Portfolio, Portfolio.creditor_id == Creditor.id)
     .where(Portfolio.id == bindparam("portfolio_id")).scalar_subquery(),
+    _SAME_NUMBER_OPT_OUT,
 ).where(ContactPoint.channel == _CHANNEL, ContactPoint.address == _ADDRESS)
 # A number someone else answered is not the debtor's: it says nothing about where they are.
 _DEBTOR_PHONES = select(ContactPoint.address).where(

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend.services.compliance.debt_mentions import Mention, debt_mention, threat_mention
-from backend.services.compliance.facts import GateFacts, SentRecord
+from backend.services.compliance.facts import ContactState, GateFacts, SentRecord
 from backend.services.compliance.hours import WindowState, window_state
 from backend.services.compliance.rules import Cap, ComplianceRules
 from backend.services.geo import US_SPLIT_STATE_ZIP3, US_STATE_TIMEZONES
@@ -156,9 +156,9 @@ def check_opt_out(ctx: _Ctx) -> GateDecision | None:
     # compliance.md A.3 items 13-15 (12 CFR 1006.14(h)), C items 43-45 (47 CFR 64.1200(a)(12)),
     # C item 51 (suppression by address, not by our sender).
     contact = ctx.facts.contact
-    if contact is None or contact.opted_out_at is None:
+    since = _opted_out_since(contact)
+    if contact is None or since is None:
         return None
-    since = contact.opted_out_at
     confirmed = any(at >= since for at in ctx.facts.confirmations_at) or any(
         ack.at >= since for ack in ctx.facts.acknowledgements)
     if ctx.out.purpose == Purpose.OPT_OUT_CONFIRMATION and not confirmed:
@@ -169,7 +169,19 @@ def check_opt_out(ctx: _Ctx) -> GateDecision | None:
     if (ctx.out.purpose == Purpose.STOP_ACKNOWLEDGEMENT and not confirmed
             and answered is not None and since >= answered):
         return GateDecision(ALLOW, "stop_acknowledgement", "compliance.md C item 45")
+    if contact.opted_out_at is None:
+        return _block("opted_out", "compliance.md A.3 items 12-15, C items 43-46",
+                      same_number=True)
     return _block("opted_out", "compliance.md A.3 items 13-15, C items 43-45")
+
+
+def _opted_out_since(contact: ContactState | None) -> datetime | None:
+    """The latest opt-out holding the address: its own, or the same number's on the other
+    phone channel (compliance.md A.3 item 12, C item 46)."""
+    if contact is None:
+        return None
+    held = [at for at in (contact.opted_out_at, contact.same_number_opted_out_at) if at]
+    return max(held) if held else None
 
 
 def check_consent(ctx: _Ctx) -> GateDecision | None:
