@@ -44,6 +44,8 @@ WINDOW_REFUSALS = {
     "sms_no_consent": "There is no consent to text the debtor's SMS number, so SMS is not "
                       "offered.",
     "sms_opted_out": "The debtor opted out of SMS on their number, so SMS is not offered.",
+    "number_opted_out": "The debtor opted out on WhatsApp, which stops SMS to the same number "
+                        "too, so SMS is not offered.",
     "sms_wrong_party": "The debtor's SMS number reached the wrong person, so SMS is not "
                        "offered.",
     "sms_other_agent": "Another agent owns the debtor's SMS conversation.",

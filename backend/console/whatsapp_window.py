@@ -41,6 +41,7 @@ NO_TEMPLATE = "no_template_configured"
 NO_SMS_CHANNEL = "no_sms_channel"
 NO_SMS_NUMBER = "no_sms_number"
 SMS_OPTED_OUT = "sms_opted_out"
+NUMBER_OPTED_OUT = "number_opted_out"  # a WhatsApp opt-out holds the number's SMS too
 SMS_NO_CONSENT = "sms_no_consent"
 SMS_WRONG_PARTY = "sms_wrong_party"
 WINDOW_OPEN = "window_open"
@@ -130,6 +131,8 @@ def _contact_refusal(contact: ContactState | None) -> str | None:
         return SMS_WRONG_PARTY
     if contact is not None and contact.opted_out_at is not None:
         return SMS_OPTED_OUT
+    if contact is not None and contact.same_number_opted_out_at is not None:
+        return NUMBER_OPTED_OUT
     return None if contact is not None and contact.consent else SMS_NO_CONSENT
 
 

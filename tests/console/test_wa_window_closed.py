@@ -258,3 +258,23 @@ async def test_inside_the_window_the_agent_just_replies(
     assert "notice=window_open" in response.headers["location"]
     assert await _agent_messages(console, "whatsapp") == []
     assert await _agent_messages(console, "sms") == []
+
+
+async def test_sms_is_not_offered_when_the_number_opted_out_on_whatsapp(
+    console: Container, logged_in: LoggedIn
+) -> None:
+    _real_outbox(console)
+    client, token, agent_id = await logged_in(Role.AGENT)
+    cid = await _whatsapp_claimed(console, agent_id)
+    async with console.sessions.begin() as session:  # "ya no me escriban" on WhatsApp
+        await session.execute(update(ContactPoint).where(ContactPoint.channel == "whatsapp")
+                              .values(opted_out_at=NOW))
+    _later(console)
+    page = (await client.get(f"/console/conversations/{cid}")).text
+    assert 'id="sms-form"' not in page
+    assert "The debtor opted out on WhatsApp, which stops SMS to the same number too" in page
+    response = await _post(client, f"/console/conversations/{cid}/reply-by-sms",
+                           csrf_token=token, text="Hello.", nonce="s3")
+    assert response.headers["location"] == (
+        f"/console/conversations/{cid}?notice=number_opted_out")
+    assert await _agent_messages(console, "sms") == []
