@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.dialogs import carrier_keywords, identity, opt_out, router, stop_states
 from bot.dialogs.base import DialogState, Outcome, Said, Turn
+from bot.dialogs.handoff import note_of
 from bot.effects import Handoff
 from bot.entity_choice import chosen_entities
 from bot.facts import Facts
@@ -146,7 +147,7 @@ class Engine:
                 return await self._read_after_stop(unit, state)
             if ctx.facts is not None:
                 return await self._read_on_hold(unit, state, hold)
-            return None, _held(state, ctx, hold)
+            return None, _held(state, ctx, hold, ctx.text)
         # What stopped the bot was cleared by a person (or the debtor opted back in): the
         # stored records, not the dialog's memory of the stop, decide whether it may speak.
         state.stopped = False
@@ -172,7 +173,8 @@ class Engine:
         out = Outcome(state)
         out.do(*router.binding_effects(state, turn, facts.stop_states if facts else ()))
         if not any(isinstance(e, Handoff) for e in out.effects):
-            out.do(*_held(state, ctx, hold).effects)
+            private = facts is not None and identity.is_answer(state, turn, facts)
+            out.do(*_held(state, ctx, hold, None if private else turn.text).effects)
         return turn, out
 
     async def _keep_answers_private(self, unit: TurnUnit, state: DialogState, turn: Turn
@@ -196,7 +198,7 @@ class Engine:
         heard = router.UNGATED[turn.intent](Outcome(reading), turn, reading.is_verified(turn.now))
         out.do(*heard.effects)
         if turn.intent != "opt_out" and not any(isinstance(e, Handoff) for e in heard.effects):
-            out.do(Handoff("inbound_after_stop", "legal", 1, turn.intent))
+            out.do(Handoff("inbound_after_stop", "legal", 1, note_of(turn.text, turn.intent)))
         return turn, out
 
     async def _interpret(self, unit: TurnUnit, state: DialogState) -> Turn:
@@ -276,17 +278,20 @@ class Engine:
             await self.outbox.send(ids)
 
 
-def _held(state: DialogState, ctx: TurnContext, hold: str | None) -> Outcome:
+def _held(state: DialogState, ctx: TurnContext, hold: str | None, words: str | None
+          ) -> Outcome:
     """Silence on a held account or address; a person is told while the bot owns it.
 
     Attorney, bankruptcy, deceased, cease and dispute need a person to read what the debtor
-    wrote (an attorney's details, an executor) even after the conversation was handed back;
-    an address whose own STOP or "wrong number" the bot acknowledged (or whose own opt-out is
-    on record) stays quiet.
+    wrote (an attorney's details, an executor) even after the conversation was handed back,
+    so the note quotes `words` (None: an identity answer, quoted to no one); an address whose
+    own STOP or "wrong number" the bot acknowledged (or whose own opt-out is on record) stays
+    quiet.
     """
     out = Outcome(state)
     if ctx.ownership == "bot" and not _acknowledged(state, ctx.facts, hold):
-        out.do(Handoff("inbound_on_hold", "legal", 1, hold))
+        note = note_of(words, *([hold] if hold else []))
+        out.do(Handoff("inbound_on_hold", "legal", 1, note))
     return out
 
 

@@ -75,6 +75,9 @@ class Turn:
     entities: dict[str, str] = field(default_factory=dict)
     language: str | None = None
     low_confidence: bool = False
+    # A request remembered before verification, answered now: `text` and `entities` are
+    # those of the message that asked it, not of the identity answer that verified.
+    replayed: bool = False
 
     def amount(self) -> Decimal | None:
         """The normalized amount entity, if any."""
@@ -178,6 +181,7 @@ class DialogState:
     disclosed: bool = False
     pending: str | None = None
     pending_entities: dict[str, str] = field(default_factory=dict)
+    pending_text: str | None = None  # the words of the request `pending` remembers
     flow: str | None = None
     offer: dict[str, Any] | None = None
     options: list[dict[str, Any]] = field(default_factory=list)

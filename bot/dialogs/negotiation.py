@@ -320,6 +320,8 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
     if kind == "full" and request.amount is not None and not request.installments:
         kind = "settlement"
     note_ask(out, kind, request)
+    if request.due is not None and request.due < facts.today:
+        return _ask_another_day(out, facts, kind)
     on_table = answered_offer(out, kind)
     if on_table is not None and names_only(request, on_table):
         return present(out, facts, Answer(on_table, exact=True), request)
@@ -340,6 +342,18 @@ def counter(out: Outcome, turn: Turn, facts: Facts, kind: str) -> Outcome:
         return present_options(out, facts, judge_of(facts).proposals(facts.terms),
                                "negotiate.settlement_refused")
     return present(out, facts, answer, request)
+
+
+def _ask_another_day(out: Outcome, facts: Facts, kind: str) -> Outcome:
+    """A day already past answering an offer: no policy can agree it, so the debtor is told
+    and asked for another day, the offer answered staying the base of their next counter.
+    Each such answer spends a round: only repeated ones go to a person."""
+    if spend_round(out, facts):
+        return out
+    out.state.options = []
+    out.state.parts = []
+    out.state.flow = f"counter:{kind}"
+    return out.say("extension.ask_date", debt=True)
 
 
 def answered_offer(out: Outcome, kind: str) -> Offer | None:

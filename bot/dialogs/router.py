@@ -277,13 +277,26 @@ def _verify(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         state.clear_table()  # what was on the table lapses with the check it was offered under
         out.say("identity.expired")
     identity.step(out, turn, facts, remember=turn.intent in DEFERRABLE)
+    _keep_request_words(out, turn)
     if not state.is_verified(turn.now):
         return out
-    pending, entities = state.pending, state.pending_entities
-    state.pending, state.pending_entities = None, {}
+    pending, entities, words = state.pending, state.pending_entities, state.pending_text
+    state.pending, state.pending_entities, state.pending_text = None, {}, None
     if pending is None or pending == "greet":
         return out.say("identity.verified", choices=MENU)
-    return _verified(out, replace(turn, intent=pending, entities=entities), facts)
+    # The request is answered in its own words, never the identity answer's: a ZIP or a date
+    # of birth is no hardship's circumstance, no dispute's reason and no note for a person.
+    asked = replace(turn, intent=pending, entities=entities, text=words or "", replayed=True)
+    return _verified(out, asked, facts)
+
+
+def _keep_request_words(out: Outcome, turn: Turn) -> None:
+    """Keep the words of the request `identity.step` just remembered (it keeps the intent
+    and the entities), for the answer given once the debtor is verified."""
+    state = out.state
+    remembered = state.pending == turn.intent and state.pending_entities == turn.entities
+    if remembered and not out.identity_answer:
+        state.pending_text = turn.text
 
 
 def _verified(out: Outcome, turn: Turn, facts: Facts) -> Outcome:

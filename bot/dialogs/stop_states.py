@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogs import hardship
 from bot.dialogs.base import Outcome, Turn
+from bot.dialogs.handoff import debtor_said
 from bot.effects import Audit, Handoff, MarkWrongParty, RecordOptOut, SetStopState
 from bot.facts import Facts
 from bot.messages import Purpose
@@ -13,6 +16,10 @@ STOP_INTENTS = {
     "bankruptcy": "bankruptcy",
     "deceased": "deceased",
 }
+# An email address or a phone number: international (+44 20 7946 0958), or grouped like
+# 555-0100, 555.123.4567 or (555) 123-4567 — never a date (2026-12-01).
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+\d[\d\s().-]{7,}\d"
+                      r"|(?:\(?\b\d{3}\)?[\s.-]?)?\b\d{3}[.-]\d{4}\b")
 HOLDS = frozenset({"attorney", "bankruptcy", "deceased", "cease", "dispute"})
 
 
@@ -34,7 +41,7 @@ def stop(out: Outcome, turn: Turn, verified: bool = False) -> Outcome:
     out.state.clear_table()
     out.do(
         SetStopState(state, _details(turn)),
-        Handoff(state, "legal", 1, None),
+        Handoff(state, "legal", 1, legal_note(out, turn, state)),
     )
     named = verified and state in NAMED_WHEN_VERIFIED
     return out.say(f"stop.{state}_verified" if named else f"stop.{state}",
@@ -46,7 +53,8 @@ def cease(out: Outcome, turn: Turn, opt_out: RecordOptOut | None) -> Outcome:
     acknowledgement, then a person. `opt_out` is None when nothing more is to be opted out."""
     # compliance.md A.3 item 16: the account keeps only the notices the law allows, and
     # G item 75: START lifts the opt-out, never the cease.
-    out.do(SetStopState("cease", _details(turn)), Handoff("cease", "legal", 1, None))
+    out.do(SetStopState("cease", _details(turn)),
+           Handoff("cease", "legal", 1, legal_note(out, turn, "cease")))
     if opt_out is not None:
         out.do(opt_out)
     if out.state.stopped:
@@ -75,6 +83,13 @@ def held(facts: Facts | None) -> str | None:
     if facts.contact_wrong_party:
         return "wrong_party"
     return next((s for s in facts.stop_states if s in HOLDS), None)
+
+
+def legal_note(out: Outcome, turn: Turn, state: str) -> str | None:
+    """The legal team's note: the debtor's words (bounded), and for a lawyer the contact
+    details found anywhere in the message, even past the quoted part."""
+    contact = _CONTACT.findall(turn.text) if state == "attorney" else []
+    return debtor_said(out, turn, *(["attorney contact: " + ", ".join(contact)] if contact else []))
 
 
 def _details(turn: Turn) -> str:
