@@ -22,7 +22,7 @@ from backend.db.models import (
     TrainingExample,
 )
 from backend.db.models.enums import Direction, DisputeStatus, StopState
-from backend.services import audit
+from backend.services import audit, ledger
 from nlu.accepted import (
     ACCEPTED_SOURCE,
     AcceptedExample,
@@ -75,10 +75,12 @@ async def add_note(
 
 @dataclass(frozen=True)
 class StopStateChange:
-    """A stop-state set or cleared, and the disputes that clearing `dispute` resolved."""
+    """A stop-state set or cleared, the disputes that clearing `dispute` resolved, and the
+    plans and promises that setting a state that ends collection cancelled."""
 
     account: Account
     resolved_disputes: tuple[int, ...] = ()
+    ended: ledger.Ended = ledger.Ended()
 
 
 async def set_stop_state(
@@ -88,7 +90,9 @@ async def set_stop_state(
     """Set or clear one stop-state flag on an account (supervisors; the reason is required).
 
     Each change adds a dated line to the account's stop details; clearing `dispute` resolves
-    the account's open disputes, in the same transaction."""
+    the account's open disputes, and setting attorney, bankruptcy, deceased or cease cancels
+    its active plans and pending promises (`ledger.end_arrangements`, as the bot's path does),
+    in the same transaction. Clearing a state revives none of them."""
     flag = _stop_state(state)
     reason = details.strip()[:MAX_NOTE_LENGTH]
     if not reason:
@@ -113,7 +117,11 @@ async def set_stop_state(
         action=f"account.stop_state_{verb}",
         subject_type="account", subject_id=account_id, data=data,
     )
-    return StopStateChange(account, resolved)
+    ended = ledger.Ended()
+    if on:
+        ended = await ledger.end_arrangements(session, account, flag,
+                                              ledger.Origin(now=now, actor=actor))
+    return StopStateChange(account, resolved, ended)
 
 
 async def _open_disputes(session: AsyncSession, account_id: int) -> list[Dispute]:

@@ -12,12 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from backend.console.deps import handoff_service
 from backend.console.replies import portfolio_wording, reply_language
 from backend.container import Container
 from backend.db.models import Account, Conversation, Debtor, PaymentPlan, Promise
 from backend.db.models.enums import PlanStatus, PromiseStatus
 from backend.services import audit, ledger
 from backend.services.geo import debtor_today
+from backend.services.handoff import Actor, agent_actor
 from backend.services.policy import offers
 from backend.services.policy.model import Policy
 from backend.services.policy.rules import evaluate
@@ -36,6 +38,11 @@ class Agreed:
     text: str | None = None  # a payment link's message, in the debtor's language
     replaced_plans: int = 0  # what a recorded plan superseded
     cancelled_promises: int = 0
+    approval_resolved: bool = False  # the approval request's handoff was closed with it
+
+
+# The reason the bot hands a debtor to a person for an offer beyond the approval limits.
+NEEDS_APPROVAL = "needs_approval"
 
 
 class NotAgreeable(Exception):
@@ -66,7 +73,10 @@ async def record_promise(
         origin = _origin(container, conversation, agent_id)
         promise = await ledger.record_promise(session, account, amount, due, origin)
         await _approved(session, origin, account, verdict, "promise", promise_id=promise.id)
-    return Agreed(True)
+        resolved = await _resolve_approval(session, container, conversation,
+                                           agent_actor(agent_id, supervisor=may_approve),
+                                           f"approved promise {promise.id} recorded")
+    return Agreed(True, approval_resolved=resolved)
 
 
 async def record_plan(
@@ -122,7 +132,25 @@ async def _record_plan_offer(
     origin = _origin(container, conversation, agent_id)
     plan = await ledger.record_plan(session, account, offer, origin)
     await _approved(session, origin, account, verdict, offer.kind, plan_id=plan.id)
-    return Agreed(True, replaced_plans=plans, cancelled_promises=promises)
+    resolved = await _resolve_approval(session, container, conversation,
+                                       agent_actor(agent_id, supervisor=may_approve),
+                                       f"approved {offer.kind} {plan.id} recorded")
+    return Agreed(True, replaced_plans=plans, cancelled_promises=promises,
+                  approval_resolved=resolved)
+
+
+async def _resolve_approval(session: AsyncSession, container: Container,
+                            conversation: Conversation, actor: Actor, note: str) -> bool:
+    """Close the open handoff that asked for this approval (audited `handoff.resolved`, with
+    a resolution note): the request is answered, and the debtor's next message goes to the
+    bot, which knows the agreement. Any other handoff stays open."""
+    service = handoff_service(container)
+    handoff = await service.current_handoff(session, conversation.id)
+    if handoff is None or handoff.reason != NEEDS_APPROVAL:
+        return False
+    await service.resolve(session, conversation.id, now=container.clock.now(), note=note,
+                          actor=actor)
+    return True
 
 
 def _refusal(verdict: Verdict, may_approve: bool) -> str | None:

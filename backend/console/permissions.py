@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Conversation
 from backend.db.models.enums import Role
-from backend.services.queues import conversation_queue
+from backend.services.queues import Queue, QueueConfig, conversation_queue, load_queues
 
 
 class Perm(StrEnum):
@@ -78,38 +79,71 @@ def limited_to(role: str, queues: tuple[str, ...]) -> tuple[str, ...]:
     return () if allowed(role, Perm.OVERRIDE) else queues
 
 
+@lru_cache(maxsize=1)
+def shipped_queues() -> QueueConfig:
+    """The shipped queues file, read once (the queues the console's users work)."""
+    return load_queues()
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which conversations a console user reaches: all of them, or, for a user limited to
-    some queues, the ones in those queues and the ones the user owns."""
+    some queues, the ones in those queues and the ones the user owns; never the ones of a
+    queue closed to the user's role (`roles` in the queues file)."""
 
     user_id: int
     role: str
     queues: tuple[str, ...] = ()
+    config: QueueConfig | None = None  # None: the shipped queues file
 
     @property
     def only(self) -> tuple[str, ...]:
         """The queues the user is limited to (empty: no limit)."""
         return limited_to(self.role, self.queues)
 
+    @property
+    def barred(self) -> tuple[str, ...]:
+        """The queues closed to the user's role, whatever the user owns or is assigned."""
+        return (self.config or shipped_queues()).closed_to(self.role)
+
+    async def closed_queue(self, session: AsyncSession, conversation_id: int) -> Queue | None:
+        """The queue closed to the user's role that the conversation belongs to, or None."""
+        if not self.barred:
+            return None
+        queue = await conversation_queue(session, conversation_id)
+        return (self.config or shipped_queues()).get(queue) if queue in self.barred else None
+
+    async def refusal(self, session: AsyncSession, conversation_id: int) -> str | None:
+        """Why the user's role may not work this conversation (a queue closed to it), or None."""
+        queue = await self.closed_queue(session, conversation_id)
+        if queue is None:
+            return None
+        return (f"Only {' and '.join(sorted(queue.roles))} users work the {queue.title} "
+                f"queue; your role ({self.role}) cannot open or claim its conversations.")
+
     async def reaches(self, session: AsyncSession, conversation_id: int) -> bool:
         """Whether the conversation exists and the user may see and act on it: the one rule
         behind every conversation page, fragment, action and live event.
 
         A conversation belongs to the queue `conversation_queue` names, as it is now; one
-        never handed to a person belongs to no queue, so only unlimited users reach it.
+        never handed to a person belongs to no queue, so only unlimited users reach it. A
+        queue closed to the user's role is closed even to its owner (an agent who claimed it
+        before the queue was closed): the supervisors take it over.
         """
         found = (await session.execute(
             select(Conversation.agent_id).where(Conversation.id == conversation_id)
         )).first()
         if found is None:
             return False
-        if not self.only or found.agent_id == self.user_id:
+        if not self.only and not self.barred:
             return True
-        return await conversation_queue(session, conversation_id) in self.only
+        queue = await conversation_queue(session, conversation_id)
+        if queue in self.barred:
+            return False
+        return not self.only or found.agent_id == self.user_id or queue in self.only
 
     async def among(self, session: AsyncSession, conversation_ids: list[int]) -> list[int]:
         """The ones of `conversation_ids` the user reaches (a debtor's other conversations)."""
-        if not self.only:
+        if not self.only and not self.barred:
             return list(conversation_ids)
         return [cid for cid in conversation_ids if await self.reaches(session, cid)]

@@ -76,11 +76,12 @@ def format_wait(delta: timedelta) -> str:
 
 async def queue_board(
     session: AsyncSession, queues: QueueConfig, now: datetime, agent_id: int,
-    everyone: bool = False, only: tuple[str, ...] = (),
+    everyone: bool = False, only: tuple[str, ...] = (), barred: tuple[str, ...] = (),
 ) -> QueueBoard:
     """Every open handoff, grouped for the queue page; with `everyone`, the conversations
     other agents own too (a supervisor finds and overrides them there); with `only`, just
-    the waiting conversations of those queues (an agent's assigned queues)."""
+    the waiting conversations of those queues (an agent's assigned queues); nothing of the
+    `barred` queues (closed to the viewer's role), not even the viewer's own."""
     rows = await session.execute(
         select(Handoff, Conversation.channel, Debtor.full_name, AgentUser.name)
         .join(Conversation, Conversation.id == Handoff.conversation_id)
@@ -89,12 +90,14 @@ async def queue_board(
         .where(Handoff.status.in_(ACTIVE_STATUSES))
         .order_by(Handoff.priority.desc(), Handoff.created_at, Handoff.id)
     )
-    groups = {q.name: QueueGroup(q) for q in queues.queues if not only or q.name in only}
+    groups = {q.name: QueueGroup(q) for q in queues.queues
+              if (not only or q.name in only) and q.name not in barred}
     mine: list[QueueItem] = []
     others: list[QueueItem] = []
     for handoff, channel, debtor, agent in rows.all():
         item = _item(handoff, channel, debtor, agent, queues.get(handoff.queue), now)
-        if handoff.status == QUEUED and only and handoff.queue not in only:
+        if handoff.queue in barred or (handoff.status == QUEUED and only
+                                       and handoff.queue not in only):
             continue
         if handoff.status == QUEUED:
             groups.setdefault(handoff.queue, QueueGroup(queues.get(handoff.queue))).items.append(

@@ -36,6 +36,9 @@ from backend.services.row_locks import hold_account
 from bot.facts import CENT, Offer
 
 STOP_FLAGS = frozenset({"attorney", "bankruptcy", "deceased", "cease", "dispute", "hardship"})
+# Stop-states that end collection (Account.collection_stopped): a bankruptcy stays every act
+# to collect, an attorney or a cease stops contact about the debt (compliance.md).
+ENDS_ARRANGEMENTS = frozenset({"attorney", "bankruptcy", "deceased", "cease"})
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +148,42 @@ async def set_stop_state(session: AsyncSession, account: Account, state: str, de
     account.stop_details = "\n".join(filter(None, [account.stop_details, note]))[-2000:]
     account.updated_at = origin.now
     await _audit(session, origin, "stop_state.set", account, state=state)
+    await end_arrangements(session, account, state, origin)
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The plans (settlements among them) and promises a stop-state cancelled."""
+
+    plans: tuple[int, ...] = ()
+    promises: tuple[int, ...] = ()
+
+
+async def end_arrangements(session: AsyncSession, account: Account, state: str,
+                           origin: Origin) -> Ended:
+    """Cancel the account's active plans and pending promises when `state` ends collection,
+    each audited with the stop-state as its reason, so pages, reports and the lifecycle job
+    stop treating them as live. Clearing the stop-state later revives none: a person offers
+    again. Other states (dispute, hardship) only pause them."""
+    if state not in ENDS_ARRANGEMENTS:
+        return Ended()
+    plans = list(await session.scalars(select(PaymentPlan).where(
+        PaymentPlan.account_id == account.id, PaymentPlan.status == PlanStatus.ACTIVE)
+        .order_by(PaymentPlan.id)))
+    promises = list(await session.scalars(select(Promise).where(
+        Promise.account_id == account.id, Promise.status == PromiseStatus.PENDING)
+        .order_by(Promise.id)))
+    for plan in plans:
+        plan.status = PlanStatus.CANCELLED
+        await _audit(session, origin, f"{'settlement' if plan.is_settlement else 'plan'}"
+                     ".cancelled", account, plan_id=plan.id, reason="stop_state",
+                     state=state, total=str(plan.total))
+    for promise in promises:
+        promise.status = PromiseStatus.CANCELLED
+        await _audit(session, origin, "promise.cancelled", account, promise_id=promise.id,
+                     reason="stop_state", state=state, amount=str(promise.amount),
+                     due=promise.due_date.isoformat())
+    return Ended(tuple(p.id for p in plans), tuple(p.id for p in promises))
 
 
 async def mark_wrong_party(session: AsyncSession, channel: str, address: str,

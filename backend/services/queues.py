@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Handoff
-from backend.db.models.enums import Ownership
+from backend.db.models.enums import Ownership, Role
 
 DEFAULT_QUEUES_FILE = Path(__file__).resolve().parent.parent / "handoff" / "queues.yml"
 
@@ -39,6 +39,13 @@ class Queue:
     priority: int
     target: timedelta
     reasons: frozenset[str]
+    # The console roles that work this queue; empty: every role that works queues.
+    roles: frozenset[str] = frozenset()
+
+    def open_to(self, role: str) -> bool:
+        """Whether a console user of `role` may see, claim and act on this queue's
+        conversations."""
+        return not self.roles or role in self.roles
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,10 @@ class QueueConfig:
     def names(self) -> tuple[str, ...]:
         """Queue names in configuration order."""
         return tuple(q.name for q in self.queues)
+
+    def closed_to(self, role: str) -> tuple[str, ...]:
+        """The queues a console user of `role` may not work (their `roles` leave it out)."""
+        return tuple(q.name for q in self.queues if not q.open_to(role))
 
     def known(self, names: Iterable[str]) -> tuple[str, ...]:
         """`names` without repeats, in the order given; UnknownQueue names every name that no
@@ -133,7 +144,22 @@ def _queue(source: str, name: str, body: Any) -> Queue:
     return Queue(
         name=name, title=str(body.get("title", name)), priority=priority,
         target=timedelta(minutes=target), reasons=frozenset(reasons),
+        roles=_roles(where, body.get("roles", [])),
     )
+
+
+def _roles(where: str, roles: Any) -> frozenset[str]:
+    """A queue's `roles`: console role names; a typo would open or close a queue silently."""
+    known = [r.value for r in Role]
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise QueueConfigError(f"{where}: `roles` must be a list of role names "
+                               f"({', '.join(known)})")
+    unknown = [r for r in roles if r not in known]
+    if unknown:
+        raise QueueConfigError(f"{where}: `roles` names unknown role(s) "
+                               f"{', '.join(map(repr, unknown))}; the roles are: "
+                               f"{', '.join(known)}")
+    return frozenset(roles)
 
 
 def _check_unique_reasons(source: str, queues: tuple[Queue, ...]) -> None:

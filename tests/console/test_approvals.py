@@ -22,6 +22,7 @@ from tests.console.conftest import NOW, LoggedIn, Seeder
 
 SOON = (NOW + timedelta(days=7)).date().isoformat()
 ASK = "ask a supervisor to record it"
+IN_AGENTS_QUEUE = "offer_out_of_policy"  # the negotiation queue, which agents work
 
 
 @pytest.fixture
@@ -33,9 +34,10 @@ def agreeable(console: Container) -> Container:
 
 async def _waiting_for_approval(container: Container, seed: Seeder, owner: int,
                                 balance: str = "3748.80", days_past_due: int = 40,
-                                hardship: bool = False) -> int:
+                                hardship: bool = False, reason: str = "needs_approval") -> int:
     """A conversation the bot handed off for approval, claimed by `owner`, on an account
-    with this balance and age."""
+    with this balance and age. The approvals queue is closed to agents: an agent's is a
+    negotiation handoff (`reason`) where the debtor asks for more than the bot may agree."""
     cid = await seed("can i do 75 a month", intent="request_payment_plan", confidence=0.9)
     async with container.sessions.begin() as session:
         conversation = await session.get(Conversation, cid)
@@ -44,7 +46,7 @@ async def _waiting_for_approval(container: Container, seed: Seeder, owner: int,
             current_balance=Decimal(balance), hardship=hardship,
             due_date=NOW.date() - timedelta(days=days_past_due)))
         handoffs = container.services["handoff"]
-        await handoffs.open_handoff(session, cid, "needs_approval", queue="approvals", now=NOW)
+        await handoffs.open_handoff(session, cid, reason, now=NOW)
         await handoffs.claim(session, cid, agent_id=owner, now=NOW)
     return cid
 
@@ -101,7 +103,8 @@ async def test_an_agent_is_told_to_ask_a_supervisor_who_then_records_it(
     agreeable: Container, seed: Seeder, logged_in: LoggedIn
 ) -> None:
     agent, agent_token, agent_id = await logged_in(Role.AGENT)
-    cid = await _waiting_for_approval(agreeable, seed, agent_id, hardship=True)
+    cid = await _waiting_for_approval(agreeable, seed, agent_id, hardship=True,
+                                      reason=IN_AGENTS_QUEUE)
     refused = await _plan(agent, agent_token, cid, "24")
     assert refused.status_code == 422
     assert ("Not recorded: plan length needs a supervisor's approval — ask a supervisor to "
@@ -157,7 +160,8 @@ async def test_a_settlement_beyond_the_cap_is_refused_for_an_agent(
     agreeable: Container, seed: Seeder, logged_in: LoggedIn
 ) -> None:
     client, token, agent_id = await logged_in(Role.AGENT)
-    cid = await _waiting_for_approval(agreeable, seed, agent_id, "4000.00", 200)
+    cid = await _waiting_for_approval(agreeable, seed, agent_id, "4000.00", 200,
+                                      reason=IN_AGENTS_QUEUE)
     refused = await _settle(client, token, cid, "2999.04")
     assert refused.status_code == 422
     assert ("Not recorded: discount needs a supervisor's approval — ask a supervisor to "
@@ -169,7 +173,8 @@ async def test_an_agent_records_a_settlement_inside_the_cap(
     agreeable: Container, seed: Seeder, logged_in: LoggedIn
 ) -> None:
     client, token, agent_id = await logged_in(Role.AGENT)
-    cid = await _waiting_for_approval(agreeable, seed, agent_id, "4000.00", 200)
+    cid = await _waiting_for_approval(agreeable, seed, agent_id, "4000.00", 200,
+                                      reason=IN_AGENTS_QUEUE)
     posted = await _settle(client, token, cid, "3,300.00")  # 17.5% off
     assert posted.status_code == 303, _said(posted)
     [plan] = await _plans(agreeable)
@@ -212,7 +217,8 @@ async def test_a_settlement_says_what_it_replaces(
     agreeable: Container, seed: Seeder, logged_in: LoggedIn
 ) -> None:
     client, token, agent_id = await logged_in(Role.AGENT)
-    cid = await _waiting_for_approval(agreeable, seed, agent_id, "4000.00", 200)
+    cid = await _waiting_for_approval(agreeable, seed, agent_id, "4000.00", 200,
+                                      reason=IN_AGENTS_QUEUE)
     assert (await _plan(client, token, cid, "3")).status_code == 303
     posted = await _settle(client, token, cid, "3300.00")
     assert "notice=settlement_replaced" in posted.headers["location"], _said(posted)

@@ -42,7 +42,7 @@ def shown_to(container: Container, scope: Scope) -> Callable[[Event], Awaitable[
     reaches that conversation now (the rule of the conversation pages); others always."""
     async def shown(event: Event) -> bool:
         conversation_id = event.data.get("conversation_id")
-        if not scope.only or conversation_id is None:
+        if not (scope.only or scope.barred) or conversation_id is None:
             return True
         async with container.sessions() as db:
             return await scope.reaches(db, int(conversation_id))

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request, Response
 from backend.api.deps import ContainerDep
 from backend.console.deps import (
     ConsoleRoute,
+    NotFound,
     Viewer,
     back_to,
-    conversation_dep,
     handoff_service,
     render,
     viewer_dep,
@@ -47,11 +47,15 @@ async def queue_board_fragment(
 
 @router.post("/conversations/{conversation_id}/claim")
 async def claim(
-    conversation_id: int, container: ContainerDep,
-    viewer: Annotated[Viewer, conversation_dep(Perm.CLAIM)],
+    request: Request, conversation_id: int, container: ContainerDep,
+    viewer: Annotated[Viewer, viewer_dep(Perm.CLAIM)],
 ) -> Response:
     """Take a waiting conversation; the first agent to claim it wins (an agent limited to
-    assigned queues reaches, and so claims, only those queues' conversations)."""
+    assigned queues reaches, and so claims, only those queues' conversations; a queue closed
+    to the viewer's role is refused with a 403 that says why)."""
+    refused = await _claim_refused(request, container, viewer, conversation_id)
+    if refused is not None:
+        return refused
     service = handoff_service(container)
     try:
         async with container.sessions.begin() as db:
@@ -64,11 +68,26 @@ async def claim(
     return back_to(f"/console/conversations/{conversation_id}", notice="claimed")
 
 
+async def _claim_refused(
+    request: Request, container: ContainerDep, viewer: Viewer, conversation_id: int,
+) -> Response | None:
+    """The 403 page for a queue closed to the viewer's role; NotFound for a conversation the
+    viewer does not reach otherwise (as `conversation_dep` answers); None to go on."""
+    async with container.sessions() as db:
+        refusal = await viewer.scope.refusal(db, conversation_id)
+        if refusal is None and not await viewer.scope.reaches(db, conversation_id):
+            raise NotFound()
+    if refusal is None:
+        return None
+    return render(request, "error.html", {"title": "Not allowed", "message": refusal},
+                  status_code=403)
+
+
 async def _board_context(container: ContainerDep, viewer: Viewer) -> dict[str, object]:
     async with container.sessions() as db:
         board = await queue_board(
             db, handoff_service(container).queues, container.clock.now(), viewer.id,
             everyone=viewer.can(Perm.OVERRIDE),
-            only=viewer.scope.only,
+            only=viewer.scope.only, barred=viewer.scope.barred,
         )
     return {"board": board, "format_wait": format_wait}
