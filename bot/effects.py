@@ -116,6 +116,32 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class Relink:
+    """The identity answers matched another debtor holding this address: the conversation
+    is theirs, on `account_id`, from now on."""
+
+    debtor_id: int
+    account_id: int
+
+
+@dataclass(frozen=True)
+class NarrowHolders:
+    """On a shared address, the accounts whose holders' answers matched every factor so far
+    (`after_factor` the last answered): the next answer is checked against them alone."""
+
+    after_factor: int
+    account_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ChargeFailedAnswer:
+    """A wrong identity answer on a shared address counts against `account_id` too, so a
+    guesser gains no tries from the number's other holders."""
+
+    account_id: int
+
+
+@dataclass(frozen=True)
 class Audit:
     """A notable event of the turn, for the audit log (no message bodies)."""
 
@@ -137,5 +163,8 @@ Effect = (
     | MarkWrongParty
     | RecordPaymentClaim
     | Handoff
+    | Relink
+    | NarrowHolders
+    | ChargeFailedAnswer
     | Audit
 )

@@ -153,6 +153,16 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class Narrowed:
+    """The accounts whose holders' answers matched every factor answered so far this round,
+    the last of them `after_factor`: on a number several debtors hold, the next answer is
+    checked against these alone."""
+
+    after_factor: int
+    account_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything a dialog may read about the account behind a conversation."""
 
@@ -180,6 +190,11 @@ class Facts:
     identity_failures: int = 0
     policy: DialogPolicy = field(default_factory=DialogPolicy)
     judge: OfferJudge | None = None
+    debtor_id: int | None = None
+    # The other debtors with an active account holding this address (a family phone), each
+    # as the facts of their most pressing account: identity decides who is writing.
+    holders: tuple[Facts, ...] = ()
+    narrowed: Narrowed | None = None
 
     @property
     def terms(self) -> Terms:

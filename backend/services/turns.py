@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from backend.db.engine import autocommit
 from backend.db.models import (
     Account,
+    AuditEvent,
     ContactPoint,
     Conversation,
     Debtor,
@@ -26,18 +27,23 @@ from backend.db.models import (
     Portfolio,
     Promise,
 )
-from backend.db.models.enums import Channel, Ownership, PlanStatus, PromiseStatus
+from backend.db.models.enums import AccountStatus, Channel, Ownership, PlanStatus, PromiseStatus
 from backend.db.types import Money
 from backend.services import audit, ledger, promise_moves
 from backend.services.compliance.consent import record_opt_in, record_opt_out
 from backend.services.geo import debtor_today
-from backend.services.identity_attempts import failed_identity_answers
+from backend.services.identity_attempts import (
+    IDENTITY_FAILED,
+    IDENTITY_VERIFIED,
+    failed_identity_answers,
+)
+from backend.services.inbox import PHONE_CHANNELS
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy import PolicyJudge, dialog_policy
 from backend.services.policy.store import PolicyStore
 from bot import effects as fx
 from bot.clock import Clock
-from bot.facts import Facts, Identity, PendingPromise
+from bot.facts import Facts, Identity, Narrowed, PendingPromise
 from bot.messages import ConversationKey, OutboundMessage
 from bot.ports import Outbox, OutboxDecision, TurnContext
 from nlu.types import Parse
@@ -81,7 +87,7 @@ class SqlTurnStore:
         if row is None:
             raise LookupError(f"no message {message_id}")
         (message, conversation, account, contact_id, opted_out_at, wrong_party, plan,
-         settlement_left, promised) = row
+         settlement_left, promised, holders) = row
         if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
             await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
             await session.refresh(conversation)
@@ -93,6 +99,10 @@ class SqlTurnStore:
             session, account.id, self.deps.clock.now())
         facts = self._facts(account, contact, conversation, message.created_at, agreed,
                             failures)
+        if facts is not None and account is not None and holders > 1:
+            facts = replace(facts, holders=await self._other_holders(
+                session, conversation, account, message.created_at),
+                narrowed=await _narrowed(session, conversation.id))
         context = TurnContext(
             message_id=message.id, conversation_id=conversation.id,
             key=ConversationKey(conversation.channel, conversation.address), text=message.text,
@@ -124,8 +134,31 @@ class SqlTurnStore:
             active_plan=agreed.active_plan, settlement_left=agreed.settlement_left,
             promised=agreed.promised, pending_promises=agreed.pending_promises,
             identity_failures=identity_failures, policy=dialog_policy(policy),
-            judge=PolicyJudge(policy, account.currency),
+            judge=PolicyJudge(policy, account.currency), debtor_id=account.debtor_id,
         )
+
+    async def _other_holders(self, session: AsyncSession, conversation: Conversation,
+                             account: Account, at: datetime) -> tuple[Facts, ...]:
+        """The facts of each other debtor holding the address, on their most pressing active
+        account (the one `inbox.resolve_address` would link); read only on a shared number."""
+        accounts = (await session.scalars(
+            select(Account)
+            .options(joinedload(Account.debtor),
+                     joinedload(Account.portfolio).joinedload(Portfolio.creditor))
+            .where(Account.status == AccountStatus.ACTIVE,
+                   Account.debtor_id != account.debtor_id,
+                   Account.debtor_id.in_(_debtors_at(conversation)))
+            .order_by(Account.debtor_id, Account.current_balance.desc(), Account.id)
+        )).unique().all()
+        pressing: dict[int, Account] = {}
+        for held in accounts:
+            pressing.setdefault(held.debtor_id, held)
+        now = self.deps.clock.now()
+        found = []
+        for held in pressing.values():
+            failures = await failed_identity_answers(session, held.id, now)
+            found.append(self._facts(held, None, conversation, at, _NOTHING_AGREED, failures))
+        return tuple(f for f in found if f is not None)
 
 
 def _first_contact(column: Any) -> Any:
@@ -153,13 +186,54 @@ _PROMISED = (select(func.sum(Promise.amount - Promise.paid_amount, type_=Money()
              .where(Promise.account_id == Account.id, Promise.status == PromiseStatus.PENDING)
              .correlate(Account).scalar_subquery())
 
-# A turn's message, conversation, account (with debtor, portfolio and creditor), contact flags
-# and whether a plan is active, in one round trip; built once, so SQLAlchemy caches its
-# compiled form.
+_PHONES = tuple(PHONE_CHANNELS)
+_HOLDING_POINT = aliased(ContactPoint)
+_HELD_ACCOUNT = aliased(Account)
+# How many debtors with an active account hold the conversation's address (a phone on SMS and
+# WhatsApp alike, as `inbox.resolve_address` links it): more than one is a shared number.
+_HOLDERS = (
+    select(func.count(func.distinct(_HOLDING_POINT.debtor_id)))
+    .where(_HOLDING_POINT.address == Conversation.address,
+           (_HOLDING_POINT.channel == Conversation.channel)
+           | (_HOLDING_POINT.channel.in_(_PHONES) & Conversation.channel.in_(_PHONES)),
+           exists().where(_HELD_ACCOUNT.debtor_id == _HOLDING_POINT.debtor_id,
+                          _HELD_ACCOUNT.status == AccountStatus.ACTIVE))
+    .correlate(Conversation).scalar_subquery()
+)
+
+
+def _debtors_at(conversation: Conversation) -> Any:
+    """The debtors holding `conversation`'s address, as `_HOLDERS` counts them."""
+    channels = _PHONES if conversation.channel in _PHONES else (conversation.channel,)
+    return select(ContactPoint.debtor_id).where(ContactPoint.channel.in_(channels),
+                                                ContactPoint.address == conversation.address)
+
+
+IDENTITY_NARROWED = "identity.narrowed"
+
+
+async def _narrowed(session: AsyncSession, conversation_id: int) -> Narrowed | None:
+    """The round's narrowing of a shared number's holders: the conversation's latest identity
+    event when it is one (a wrong answer or a verification since ends the round)."""
+    row = (await session.execute(
+        select(AuditEvent.action, AuditEvent.data)
+        .where(AuditEvent.subject_type == "conversation",
+               AuditEvent.subject_id == str(conversation_id),
+               AuditEvent.action.in_((IDENTITY_NARROWED, IDENTITY_FAILED, IDENTITY_VERIFIED)))
+        .order_by(AuditEvent.id.desc()).limit(1)
+    )).first()
+    if row is None or row[0] != IDENTITY_NARROWED:
+        return None
+    return Narrowed(int(row[1]["after_factor"]), tuple(int(a) for a in row[1]["account_ids"]))
+
+
+# A turn's message, conversation, account (with debtor, portfolio and creditor), contact flags,
+# whether a plan is active and how many debtors hold the address, in one round trip; built
+# once, so SQLAlchemy caches its compiled form.
 _TURN_ROWS = (
     select(Message, Conversation, Account, _first_contact(ContactPoint.id),
            _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party),
-           _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED)
+           _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED, _HOLDERS)
     .join(Conversation, Conversation.id == Message.conversation_id)
     .outerjoin(Account, Account.id == Conversation.account_id)
     .options(joinedload(Account.debtor),
@@ -181,6 +255,9 @@ class _Agreed:
     settlement_left: Decimal | None
     promised: Decimal
     pending_promises: tuple[PendingPromise, ...]
+
+
+_NOTHING_AGREED = _Agreed(False, None, Decimal(0), ())
 
 
 async def _pending_promises(session: AsyncSession, account: Account | None
@@ -246,6 +323,19 @@ class SqlTurnUnit:
                                           self.conversation.address, self.origin)
         elif isinstance(effect, fx.SetContactHours):
             await self._contact_hours(effect)
+        elif isinstance(effect, fx.Relink):
+            await self._relink(effect)
+        elif isinstance(effect, fx.NarrowHolders):
+            await audit.record(self.session, occurred_at=self.origin.now, actor="bot",
+                               action=IDENTITY_NARROWED, subject_type="conversation",
+                               subject_id=self.conversation.id, data={
+                                   "after_factor": effect.after_factor,
+                                   "account_ids": list(effect.account_ids)})
+        elif isinstance(effect, fx.ChargeFailedAnswer):
+            await audit.record(self.session, occurred_at=self.origin.now, actor="bot",
+                               action=IDENTITY_FAILED, subject_type="account",
+                               subject_id=effect.account_id,
+                               data={"conversation_id": self.conversation.id})
         elif isinstance(effect, fx.Audit):
             await audit.record(self.session, occurred_at=self.origin.now, actor="bot",
                                action=effect.action, subject_type="conversation",
@@ -253,6 +343,27 @@ class SqlTurnUnit:
         elif self.account is not None:
             return await self._account_effect(effect, self.account)
         return None
+
+    async def _relink(self, effect: fx.Relink) -> None:
+        """Give the conversation to the debtor whose answers matched (audited with both
+        debtors' ids, nothing personal); the rest of the turn speaks for their account."""
+        conversation = self.conversation
+        await audit.record(self.session, occurred_at=self.origin.now, actor="bot",
+                           action="conversation.relinked", subject_type="conversation",
+                           subject_id=conversation.id, data={
+                               "from_debtor_id": conversation.debtor_id,
+                               "to_debtor_id": effect.debtor_id,
+                               "from_account_id": conversation.account_id,
+                               "to_account_id": effect.account_id})
+        conversation.debtor_id, conversation.account_id = effect.debtor_id, effect.account_id
+        self.account = await self.session.get(Account, effect.account_id, options=[
+            joinedload(Account.debtor),
+            joinedload(Account.portfolio).joinedload(Portfolio.creditor)])
+        held = self.context.facts.holders if self.context.facts else ()
+        facts = next((h for h in held if h.account_id == effect.account_id), None)
+        timezone = self.account.debtor.timezone if self.account else None
+        self.context = replace(self.context, account_id=effect.account_id, facts=facts,
+                               timezone=timezone or None)
 
     async def _persons_other_accounts(self, account: Account) -> Sequence[Account]:
         """The other accounts of the person writing: the same debtor, or a debtor holding this

@@ -8,7 +8,7 @@ from datetime import date
 
 from bot.dialogs.base import DialogState, Outcome, Turn
 from bot.dialogs.handoff import hand_off
-from bot.effects import Audit
+from bot.effects import Audit, ChargeFailedAnswer, NarrowHolders, Relink
 from bot.facts import Facts
 
 MONTHS = {
@@ -384,7 +384,57 @@ def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:
         return _unanswered(out, turn, facts)
     state.clarified = 0
     out.identity_answer = True
+    if _holders(facts):
+        return _shared_answer(out, turn, facts, language, shown)
     return _passed(out, turn, facts) if verdict else _failed(out, facts)
+
+
+def _holders(facts: Facts) -> list[Facts]:
+    """The address's other holders who are asked the very questions this account asks."""
+    asked = factors(facts)
+    return [h for h in facts.holders if factors(h) == asked]
+
+
+def _running(state: DialogState, facts: Facts) -> list[Facts]:
+    """Whose answers are still in the running: everyone holding the address at the first
+    factor, then those the round's earlier answers matched (no record of them: this
+    account alone, as on a number one debtor holds)."""
+    everyone = [facts, *_holders(facts)]
+    if state.factor == 0:
+        return everyone
+    narrowed = facts.narrowed
+    if narrowed is None or narrowed.after_factor != state.factor - 1:
+        return [facts]
+    return [f for f in everyone if f.account_id in narrowed.account_ids]
+
+
+def _shared_answer(out: Outcome, turn: Turn, facts: Facts, language: str,
+                   shown: str | None) -> Outcome:
+    """An answer on a number several debtors hold: identity decides who is writing."""
+    state = out.state
+    asked = factors(facts)
+    matched = [f for f in _running(state, facts)
+               if answer_matches(asked[state.factor], turn, f, language, shown)]
+    if not matched:
+        # Counted against every holder: sharing a number gives a guesser no extra tries.
+        out.do(*(ChargeFailedAnswer(h.account_id) for h in facts.holders))
+        return _failed(out, facts)
+    if state.factor + 1 < len(asked):
+        out.do(NarrowHolders(state.factor, tuple(f.account_id for f in matched)))
+        return _passed(out, turn, facts)
+    # Identical answers: one person imported once per account (the importer makes a debtor
+    # row for each new account) far more often than two people with one birthday and ZIP,
+    # so they verify the linked account when it matched, else the most pressing match.
+    writer = next((f for f in matched if f.account_id == facts.account_id), matched[0])
+    if writer.account_id != facts.account_id:
+        if writer.debtor_id is None:  # no debtor to give the conversation to: never verify
+            return hand_off(out, "verification_ambiguous", key="identity.handoff",
+                            queue="verification")
+        out.do(Relink(writer.debtor_id, writer.account_id))
+        # A request remembered before the match was read against the other debtor's account:
+        # the writer is greeted as verified and asks again, answered from their own account.
+        state.pending, state.pending_entities = None, {}
+    return _passed(out, turn, writer)
 
 
 def _unanswered(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
@@ -410,8 +460,9 @@ def _used(state: DialogState, facts: Facts) -> int:
     """Attempts used: this conversation's, or the account's audited wrong answers when more
     (a restart, an expired state or another channel must not give guesses back). The larger,
     never the sum: they are the same wrong answers, and the portal copies its share of the
-    audited ones into its state."""
-    return max(state.attempts, facts.identity_failures)
+    audited ones into its state. On a shared number, the most any holder's account used."""
+    return max(state.attempts, facts.identity_failures,
+               *(h.identity_failures for h in facts.holders))
 
 
 def _lock(out: Outcome) -> Outcome:
