@@ -64,6 +64,18 @@ MOVE_WORDS = re.compile(
 # Words that put one day in another's place: a move when no offer of the bot is open ("can i
 # pay monday instead"), else the day the debtor wants for that offer.
 INSTEAD = re.compile(r"\b(?:instead|rather than|en vez|en lugar)\b", re.IGNORECASE)
+# Words after an amount or a count saying it is more than the debtor can pay ("100 is too
+# much", "100 es mucho", "12 payments is too many").
+TOO_MUCH = re.compile(
+    r"\b(?:too\s+(?:much|high|steep|many)|(?:es|son|sale|seria)\s+(?:muy\s+)?"
+    r"(?:mucho|muchos|demasiado|demasiados|alto|caro)|me\s+queda\s+grande)\b",
+    re.IGNORECASE)
+# A ceiling, not a refusal: "can't pay more than 50", "no puedo pagar más de 50".
+CEILING = re.compile(
+    r"\b(?:more than|over|above|higher than|beyond|m[aá]s de|m[aá]s que|arriba de)\s*\W?$",
+    re.IGNORECASE)
+# Entities whose first value names the plan the debtor offers, after a refused one is left out.
+PLAN_TERMS = ("installments", "frequency")
 
 
 def chosen_entities(parse: Parse, today: date) -> dict[str, str]:
@@ -74,6 +86,10 @@ def chosen_entities(parse: Parse, today: date) -> dict[str, str]:
     intent looks back at a payment made, or no candidate is left, when the first counts.
     """
     entities = {e.entity: e.value for e in reversed(parse.entities)}
+    for kind in PLAN_TERMS:
+        term = _first_kept(parse, kind)
+        if term is not None:
+            entities[kind] = term.value
     back = parse.intent.name in LOOKING_BACK
     amount = _first_offer(parse, "amount", back, today)
     if amount is not None:
@@ -224,7 +240,7 @@ def _first_offer(parse: Parse, kind: str, back: bool, today: date) -> Entity | N
     offers = [e for e in found if not _owed(parse.text, e)]
     if not back:
         offers = [e for e in offers if _forward(parse.text, e, today)
-                  and not (kind == "date" and _refused(parse.text, e))]
+                  and not _refused(parse.text, e)]
     elif kind == "date":
         offers = [e for e in offers if (_day(e.value) or today) <= today]
     if kind == "date" and not back and CORRECTION.search(parse.text):
@@ -233,8 +249,28 @@ def _first_offer(parse: Parse, kind: str, back: bool, today: date) -> Entity | N
     return (offers or found)[0]
 
 
+def _first_kept(parse: Parse, kind: str) -> Entity | None:
+    """The first count or frequency not in a refused clause ("can't do 12 payments, maybe
+    24"), else the first."""
+    found = [e for e in parse.entities if e.entity == kind]
+    kept = [e for e in found if not _refused(parse.text, e)]
+    return (kept or found)[0] if found else None
+
+
 def _refused(text: str, entity: Entity) -> bool:
-    return _given_up(text, entity) or _negated(text, entity)
+    """A value the debtor says will not do: a day ("not friday", "instead of friday"), an
+    amount or a plan's term ("can't afford 100", "100 is too much", "no puedo 100")."""
+    if entity.entity == "date":
+        return _given_up(text, entity) or _negated(text, entity)
+    if CEILING.search(text[max(0, entity.start - 15):entity.start]):
+        return False  # "can't pay more than 50" offers 50
+    return _given_up(text, entity) or _too_much(text, entity)
+
+
+def _too_much(text: str, entity: Entity) -> bool:
+    """Named as more than the debtor can pay: "100 is too much", "100 al mes es mucho"."""
+    after = CLAUSE_BREAK.search(text, entity.end)
+    return TOO_MUCH.search(text[entity.end:after.start() if after else len(text)]) is not None
 
 
 def _negated(text: str, entity: Entity) -> bool:
@@ -248,7 +284,8 @@ def _owed(text: str, entity: Entity) -> bool:
 
 
 def _given_up(text: str, entity: Entity) -> bool:
-    """A day named as the one that will not do: "instead of friday", "can't make it friday"."""
+    """Named as the one that will not do: "instead of friday", "can't make it friday", "can't
+    afford 100"; "i can't pay until friday" names the day it will do."""
     if INSTEAD_OF.search(text[max(0, entity.start - 30):entity.start]):
         return True
     clause = _clause(text, entity)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.dialogs import cease, stop_states
-from bot.dialogs.base import Outcome, Turn
+from bot.dialogs import cease, promise, stop_states
+from bot.dialogs.base import Outcome, Turn, plain
 from bot.effects import RecordOptOut
 from bot.messages import Purpose
 
@@ -33,6 +33,19 @@ ALL_WORDS = re.compile(
     r"|ningun|ninguna|ningún medio|ningun medio)\b", re.I
 )
 # Channels a debtor may name wherever they write ("stop texting me" typed in the portal).
+# "Cancel" with a commitment as its object takes the commitment back, not the consent to
+# be contacted ("please cancel the promise", "cancelar el acuerdo"), as CANCELAR with an
+# object is no keyword; "cancel that" or "cancel it" names no commitment, so the NLU's
+# reading stands. Accents dropped.
+_ARTICLE = r"(?:the|my|our|this|that|these|those|el|la|los|las|mi|mis|este|esta|ese|esa)"
+_COMMITMENT = (r"(?:promise|payment|plan|arrangement|agreement|deal|commitment|installment"
+               r"|promesa|pago|plan|acuerdo|compromiso|convenio|arreglo|cuota)s?")
+# "cancel the payment reminders" is about messages.
+_MESSAGES = (r"(?:reminders?|messages?|texts?|notifications?|alerts?|emails?|calls?"
+             r"|recordatorios?|mensajes?|avisos?|notificaciones|alertas?|correos?|llamadas?)")
+WITHDRAWAL = re.compile(
+    rf"\b(?:cancel\w*|call off|withdraw|take back|undo|anul\w*)\s+(?:{_ARTICLE}\s+)+"
+    rf"(?:(?:payment|promise)\s+)?{_COMMITMENT}\b(?!\s+{_MESSAGES})")
 CHANNEL_WORDS = {
     "sms": re.compile(r"\b(texts?|texting|texted|sms|mensajes? de texto|msj)\b", re.I),
     "whatsapp": re.compile(r"\b(whats ?app|wsp|wasap|guasap)\b", re.I),
@@ -82,6 +95,8 @@ def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
     without another confirmation. A refusal to pay or a request to end all communication
     is a cease besides (`bot.dialogs.cease`).
     """
+    if word is None and withdraws_commitment(turn.text):
+        return promise.withdraw(out, turn)
     named = named_channels(turn.text) if word is None else ()
     said_all = any(t in ALL_FILLER for t in tokens(turn.text))  # "STOP ALL", "baja todo"
     all_channels = word in ALL_CHANNELS or (word is not None and said_all) or (
@@ -101,6 +116,12 @@ def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
     out.state.clear_table()
     out.do(record)
     return out.say("optout.confirm", purpose=Purpose.OPT_OUT_CONFIRMATION)
+
+
+def withdraws_commitment(text: str) -> bool:
+    """The message cancels a promise, payment or plan ("please cancel the promise", "quiero
+    cancelar el acuerdo"), not the messages."""
+    return WITHDRAWAL.search(plain(text)) is not None
 
 
 def named_channels(text: str) -> tuple[str, ...]:

@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from bot.dialogs import plan
-from bot.dialogs.base import Outcome, Turn
+from bot.dialogs.base import Outcome, Turn, plain
+from bot.dialogs.handoff import debtor_said, hand_off
 from bot.dialogs.negotiation import covered_key, judge_of, present, terms_for
 from bot.facts import Facts, Request
 
@@ -18,6 +19,23 @@ WHOLE_BALANCE = re.compile(
     r"todo lo que debo|lo que debo|la deuda completa|el saldo (?:completo|total)|"
     r"todo el saldo|el total|pag\w* todo)\b",
     re.IGNORECASE)
+# Taking a promise or plan back because the money is not there ("I want to cancel it, I
+# can't pay anything right now"): the hardship queue's people may agree what fits instead.
+CANNOT_PAY = re.compile(
+    r"\b(?:(?:can'?t|cannot|can not|unable to|won'?t be able to|not able to)\s+"
+    r"(?:pay|afford|make (?:it|the payments?))|(?:no|not) (?:money|income|job|work)"
+    r"|lost my (?:job|income)|no (?:puedo|podre|voy a poder)\s+pagar|no tengo (?:dinero|trabajo"
+    r"|ingresos|con que)|no me alcanza|sin (?:trabajo|dinero|ingresos))\b")
+
+
+def withdraw(out: Outcome, turn: Turn) -> Outcome:
+    """The debtor takes back a promise or plan ("please cancel the promise"): a person goes
+    over it with them, so the bot neither cancels nor opts them out; the promise stays as
+    recorded until that person acts. Said before verification too: the reply names no debt."""
+    hardship = CANNOT_PAY.search(plain(turn.text)) is not None
+    reason, queue = ("hardship", "hardship") if hardship else ("reconciliation", "payments")
+    note = debtor_said(out, turn, "asks to cancel a promise or plan")
+    return hand_off(out, reason, key="commitment.withdraw", queue=queue, priority=1, note=note)
 
 
 def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
