@@ -176,7 +176,7 @@ def test_hardship_offers_care_and_the_policy_options() -> None:
 def test_already_paid_records_the_claim_and_hands_off() -> None:
     t = verified()
     out = t.says("I already paid this last week", "already_paid", date="2026-11-18")
-    assert keys(out) == ["already_paid.ack"]
+    assert keys(out) == ["already_paid.ask_reference"]  # the day is given: only the reference
     assert effects(out) == ["RecordPaymentClaim", "Handoff"]
 
 
