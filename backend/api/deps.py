@@ -1,16 +1,19 @@
-"""FastAPI dependencies: container, per-request session, clock, API keys and their scopes, ids."""
+"""FastAPI dependencies: container, per-request session, clock, API keys, their scopes and
+creditor, ids."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Select, String, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.container import Container
-from backend.db.models import ApiKey
+from backend.db.models import Account, ApiKey, Conversation, Creditor, ImportJob, Portfolio
 from backend.services import apikeys
 from bot.clock import Clock
 
@@ -29,6 +32,42 @@ EXCEPTIONAL_SCOPES = {
 }
 ADMIN_PREFIX = "/api/strategies"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+@dataclass(frozen=True)
+class CreditorScope:
+    """The tenant filter of the calling key: one creditor's data, or every creditor's when the
+    key is agency-wide (`creditor_id` None)."""
+
+    creditor_id: int | None = None
+    creditor_name: str | None = None
+
+    @property
+    def bound(self) -> bool:
+        """True when the key reaches one creditor's data only."""
+        return self.creditor_id is not None
+
+    def accounts(self, query: SelectT) -> SelectT:
+        """`query`, which selects from `account`, kept to the key's creditor."""
+        return query if self.creditor_id is None else query.where(
+            Account.creditor_id == self.creditor_id)
+
+    def allows_creditor(self, name: str) -> bool:
+        """Whether the key may write for the creditor named `name` (in any case, as imports
+        match creditor names)."""
+        wanted = (self.creditor_name or "").casefold()
+        return self.creditor_id is None or name.strip().casefold() == wanted
+
+    def refuse_creditor(self, field: str, name: str) -> HTTPException:
+        """The 403 for a body naming another creditor in `field`."""
+        return HTTPException(status.HTTP_403_FORBIDDEN, [{
+            "field": field,
+            "reason": f"{name.strip()!r} is not this API key's creditor {self.creditor_name!r}",
+        }])
+
+
+AGENCY_WIDE = CreditorScope()
 
 
 def get_container(request: Request) -> Container:
@@ -82,10 +121,21 @@ async def require_api_key(
     lacks the route's scope."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing API key")
-    return _in_scope(request, await _authenticated(container, credentials.credentials))
+    key = _in_scope(request, await _authenticated(container, credentials.credentials))
+    request.state.creditor_scope = await _tenant(request, container, key)
+    return key
 
 
 ApiClient = Annotated[ApiKey, Depends(require_api_key)]
+
+
+def creditor_scope(request: Request, _: ApiClient) -> CreditorScope:
+    """The calling key's tenant filter, for the queries of list, report and create routes."""
+    scope: CreditorScope = request.state.creditor_scope
+    return scope
+
+
+ScopeDep = Annotated[CreditorScope, Depends(creditor_scope)]
 
 
 async def require_api_key_or_token(
@@ -124,6 +174,75 @@ def _in_scope(request: Request, key: ApiKey) -> ApiKey:
             status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {needed!r} scope"
         )
     return key
+
+
+# What a creditor-bound key may reach, by path parameter: the query finding the row among its
+# creditor's, and the 404 the route gives a missing one — the same, so that another
+# creditor's row is not confirmed to exist.
+Owned = Callable[[int, int], Select[Any]]
+OWNED: dict[str, tuple[Owned, str]] = {
+    "account_id": (
+        lambda creditor, row: select(Account.id).where(
+            Account.id == row, Account.creditor_id == creditor),
+        "no account {}",
+    ),
+    "conversation_id": (
+        lambda creditor, row: select(Conversation.id)
+        .join(Account, Account.id == Conversation.account_id)
+        .where(Conversation.id == row, Account.creditor_id == creditor),
+        "no conversation {}",
+    ),
+    "portfolio_id": (
+        lambda creditor, row: select(Portfolio.id).where(
+            Portfolio.id == row, Portfolio.creditor_id == creditor),
+        "no portfolio {}",
+    ),
+    # An import job is the creditor's when a key bound to it queued the file.
+    "job_id": (
+        lambda creditor, row: select(ImportJob.id).where(
+            ImportJob.id == row,
+            ImportJob.actor.in_(
+                select(literal("apikey:", String) + ApiKey.prefix).where(
+                    ApiKey.creditor_id == creditor))),
+        "no import job {}",
+    ),
+}
+
+
+async def _tenant(request: Request, container: Container, key: ApiKey) -> CreditorScope:
+    """The key's creditor scope; 404 for a path id of another creditor's, 403 for a change to
+    agency-wide settings by a bound key."""
+    if key.creditor_id is None:
+        return AGENCY_WIDE
+    route_path = getattr(request.scope.get("route"), "path", "")
+    async with container.sessions() as session:
+        creditor = await session.get(Creditor, key.creditor_id)
+        scope = CreditorScope(key.creditor_id, creditor.name if creditor else None)
+        _refuse_agency_wide(request.method, route_path, scope)
+        for name, raw in request.path_params.items():
+            await _check_owned(session, scope, name, raw)
+    return scope
+
+
+def _refuse_agency_wide(method: str, path: str, scope: CreditorScope) -> None:
+    """Strategies plan every creditor's accounts: only an agency-wide key may change them."""
+    if method in READ_METHODS:
+        return
+    if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, (
+            f"this API key is bound to creditor {scope.creditor_name!r}; strategies are"
+            " agency-wide settings: use an agency-wide key"))
+
+
+async def _check_owned(session: AsyncSession, scope: CreditorScope, name: str, raw: Any) -> None:
+    if name not in OWNED or scope.creditor_id is None:
+        return
+    # A malformed id is left to the route's own validation (422).
+    if not str(raw).isdigit() or not 1 <= int(raw) <= MAX_ID:
+        return
+    query, missing = OWNED[name]
+    if await session.scalar(query(scope.creditor_id, int(raw))) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing.format(int(raw)))
 
 
 def _unauthorized(detail: str) -> HTTPException:

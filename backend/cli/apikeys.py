@@ -13,7 +13,8 @@ from backend.db.models import ApiKey
 from backend.services import apikeys, audit
 
 app = typer.Typer(help="API keys for machine clients.")
-COLUMNS = ("PREFIX", "NAME", "SCOPES", "CREATED", "LAST USED", "REVOKED")
+# CREDITOR last: a bound key's creditor name may hold spaces.
+COLUMNS = ("PREFIX", "NAME", "SCOPES", "CREATED", "LAST USED", "REVOKED", "CREDITOR")
 
 
 @app.command("create")
@@ -25,8 +26,13 @@ def create(
             help=f"what it may do, repeatable: {', '.join(apikeys.SCOPES)} (default: all)"
         ),
     ] = None,
+    creditor: Annotated[
+        str | None,
+        typer.Option(help="bind the key to this creditor (name or id): it reaches only its data"),
+    ] = None,
 ) -> None:
-    """Create an API key and print it once (only its hash is stored); its scopes go to stderr."""
+    """Create an API key and print it once (only its hash is stored); its scopes, and the
+    creditor it is bound to, go to stderr."""
     scopes = scope or None  # no --scope at all: every scope
     try:
         apikeys.encode_scopes(scopes)  # refused before anything is opened or written
@@ -34,11 +40,14 @@ def create(
         typer.echo(f"not created: {error}", err=True)
         raise typer.Exit(1) from None
 
-    async def body() -> tuple[str, str]:
+    async def body() -> tuple[str, str, str]:
         async with command_container() as container:
             await upgrade(container.settings.database_url)
             async with container.sessions.begin() as session:
-                row, raw = await apikeys.create_key(session, name, container.clock.now(), scopes)
+                bound = await apikeys.find_creditor(session, creditor) if creditor else None
+                row, raw = await apikeys.create_key(
+                    session, name, container.clock.now(), scopes, bound
+                )
                 await audit.record(
                     session,
                     occurred_at=container.clock.now(),
@@ -46,26 +55,35 @@ def create(
                     action="apikey.created",
                     subject_type="api_key",
                     subject_id=row.id,
-                    data={"name": name, "prefix": row.prefix},
+                    data={"name": name, "prefix": row.prefix, "creditor_id": row.creditor_id},
                 )
-                granted = _scopes(row)
-        return raw, granted
+                reach = _creditor(row, {bound.id: bound.name} if bound else {})
+                return raw, _scopes(row), reach
 
-    raw, granted = run(body)
+    try:
+        raw, granted, reach = run(body)
+    except apikeys.UnknownCreditor as error:
+        typer.echo(f"not created: {error}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(raw)
     # On stderr, so `KEY=$(parley apikey create)` still captures the key alone.
     typer.echo(f"scopes: {granted}", err=True)
+    if creditor:
+        typer.echo(f"creditor: {reach}", err=True)
 
 
 @app.command("list")
 def list_keys() -> None:
-    """Every key: prefix, name, scopes, created, last used, revoked (never the key itself)."""
+    """Every key: prefix, name, scopes, created, last used, revoked, creditor (never the key
+    itself)."""
 
     async def body() -> list[tuple[str, ...]]:
         async with command_container() as container:
             await upgrade(container.settings.database_url)
             async with container.sessions() as session:
-                return [_row(key) for key in await apikeys.list_keys(session)]
+                keys = await apikeys.list_keys(session)
+                names = await apikeys.creditor_names(session, keys)
+                return [_row(key, names) for key in keys]
 
     rows = run(body)
     if not rows:
@@ -101,7 +119,7 @@ def revoke(
         raise typer.Exit(1) from None
 
 
-def _row(key: ApiKey) -> tuple[str, ...]:
+def _row(key: ApiKey, creditor_names: dict[int, str]) -> tuple[str, ...]:
     return (
         key.prefix,
         key.name,
@@ -109,7 +127,15 @@ def _row(key: ApiKey) -> tuple[str, ...]:
         _when(key.created_at),
         _when(key.last_used_at) or "never",
         _when(key.revoked_at) or "-",
+        _creditor(key, creditor_names),
     )
+
+
+def _creditor(key: ApiKey, creditor_names: dict[int, str]) -> str:
+    """`all` for an agency-wide key, else the bound creditor's name and id."""
+    if key.creditor_id is None:
+        return "all"
+    return f"{creditor_names.get(key.creditor_id, '?')} (id {key.creditor_id})"
 
 
 def _scopes(key: ApiKey) -> str:

@@ -1,5 +1,5 @@
-"""API keys for machine clients: created once with their scopes, stored as a SHA-256, checked in
-constant time, listed and revoked by their prefix."""
+"""API keys for machine clients: created once with their scopes and creditor, stored as a SHA-256,
+checked in constant time, listed and revoked by their prefix."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import ApiKey
+from backend.db.models import ApiKey, Creditor
 from backend.services import audit
 
 KEY_PREFIX = "pk_"
@@ -22,6 +22,10 @@ SCOPES = ("read", "write", "payments", "admin")
 
 class KeyNotFound(LookupError):
     """No key, or more than one, has the prefix given (the message says which)."""
+
+
+class UnknownCreditor(LookupError):
+    """No creditor has the name or id given (the message names it)."""
 
 
 class InvalidScope(ValueError):
@@ -50,14 +54,38 @@ def scopes_of(key: ApiKey) -> tuple[str, ...]:
     return SCOPES if key.scopes is None else tuple(key.scopes.split(","))
 
 
+async def find_creditor(session: AsyncSession, wanted: str) -> Creditor:
+    """The creditor named `wanted` (in any case, as imports match names) or with that id."""
+    text = wanted.strip()
+    rows = list(await session.scalars(select(Creditor).order_by(Creditor.id)))
+    # Matched in Python, as imports match creditors, so SQLite and PostgreSQL agree on case.
+    by_name = [c for c in rows if c.name.casefold() == text.casefold()]
+    by_id = [c for c in rows if text.isdigit() and c.id == int(text)]
+    found = by_name or by_id
+    if not found:
+        raise UnknownCreditor(f"no creditor named {text!r} (nor with that id)")
+    return found[0]
+
+
 async def create_key(
-    session: AsyncSession, name: str, now: datetime, scopes: Iterable[str] | None = None
+    session: AsyncSession,
+    name: str,
+    now: datetime,
+    scopes: Iterable[str] | None = None,
+    creditor: Creditor | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key (every scope unless `scopes` is given); returns the row and the raw key,
-    which is never retrievable again."""
+    """Create a key (every scope unless `scopes` is given; every creditor's data unless bound
+    to `creditor`); returns the row and the raw key, which is never retrievable again."""
     stored = encode_scopes(scopes)
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, prefix=raw[:10], key_hash=hash_key(raw), created_at=now, scopes=stored)
+    row = ApiKey(
+        name=name,
+        prefix=raw[:10],
+        key_hash=hash_key(raw),
+        created_at=now,
+        scopes=stored,
+        creditor_id=creditor.id if creditor else None,
+    )
     session.add(row)
     await session.flush()
     return row, raw
@@ -79,6 +107,15 @@ async def list_keys(session: AsyncSession) -> list[ApiKey]:
     return list(await session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
+async def creditor_names(session: AsyncSession, keys: Iterable[ApiKey]) -> dict[int, str]:
+    """The names of the creditors `keys` are bound to, by id."""
+    wanted = {key.creditor_id for key in keys if key.creditor_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Creditor.id, Creditor.name).where(Creditor.id.in_(wanted)))
+    return {int(i): name for i, name in rows}
+
+
 async def revoke_key(session: AsyncSession, prefix: str, now: datetime, *, actor: str) -> ApiKey:
     """Revoke the key with `prefix` (audited); a key revoked before is returned as it is."""
     rows = list(await session.scalars(select(ApiKey).where(ApiKey.prefix == prefix.strip())))
@@ -95,6 +132,6 @@ async def revoke_key(session: AsyncSession, prefix: str, now: datetime, *, actor
             action="apikey.revoked",
             subject_type="api_key",
             subject_id=row.id,
-            data={"name": row.name, "prefix": row.prefix},
+            data={"name": row.name, "prefix": row.prefix, "creditor_id": row.creditor_id},
         )
     return row

@@ -259,7 +259,9 @@ def test_the_cli_creates_a_scoped_key_and_lists_scopes(
     )
 
     listed = runner.invoke(cli, ["apikey", "list"]).stdout.splitlines()
-    assert listed[0].split() == ["PREFIX", "NAME", "SCOPES", "CREATED", "LAST", "USED", "REVOKED"]
+    assert listed[0].split() == [
+        "PREFIX", "NAME", "SCOPES", "CREATED", "LAST", "USED", "REVOKED", "CREDITOR"
+    ]
     rows = {line.split()[1]: line.split()[2] for line in listed[1:]}
     assert rows == {"billing": "read,payments", "crm": "all"}  # the typo made no key
     assert "create" in runner.invoke(cli, ["apikey", "create", "--help"]).stdout

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -17,9 +21,19 @@ from fastapi import (
     UploadFile,
     status,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from backend.api.deps import MAX_ID, ApiClient, ClockDep, ContainerDep, IdPath, SessionDep
+from backend.api.deps import (
+    MAX_ID,
+    ApiClient,
+    ClockDep,
+    ContainerDep,
+    CreditorScope,
+    IdPath,
+    ScopeDep,
+    SessionDep,
+)
 from backend.api.schemas.accounts import (
     AccountCreate,
     AccountDetail,
@@ -32,6 +46,7 @@ from backend.api.schemas.accounts import (
 )
 from backend.db.models import Account, Creditor, ImportJob
 from backend.services import accounts as account_service
+from backend.services.accounts import AccountFilter
 from backend.services.imports import jobs as import_jobs
 from backend.services.imports.rows import AccountRow, validate_row
 from backend.services.imports.service import ImportReport, import_accounts
@@ -67,10 +82,13 @@ SkipInvalid = Annotated[bool, Depends(_skip_invalid)]
 async def import_csv(
     container: ContainerDep,
     client: ApiClient,
+    scope: ScopeDep,
     file: Annotated[UploadFile, File(description="accounts CSV (see `parley accounts template`)")],
     skip_invalid: SkipInvalid,
 ) -> Any:
     """Upsert accounts from a CSV; with any invalid row nothing is written unless skip_invalid."""
+    _check_file_creditors(codecs.iterdecode(file.file, "utf-8-sig", "replace"), scope)
+    file.file.seek(0)
     lines = codecs.iterdecode(file.file, "utf-8-sig")
     try:
         report, _ = await import_accounts(
@@ -93,11 +111,13 @@ async def import_csv(
 async def queue_import(
     container: ContainerDep,
     client: ApiClient,
+    scope: ScopeDep,
     file: Annotated[UploadFile, File(description="accounts CSV (see `parley accounts template`)")],
     skip_invalid: SkipInvalid,
 ) -> Any:
     """Queue a CSV for the import job (large files); poll GET /api/accounts/imports/{id}."""
     data = await file.read()
+    _check_file_creditors(io.StringIO(data.decode("utf-8-sig", "replace")), scope)
     async with container.sessions.begin() as session:
         job = await import_jobs.submit(
             session, data, filename=file.filename or "accounts.csv",
@@ -109,7 +129,8 @@ async def queue_import(
 
 @router.get("/imports/{job_id}", response_model=ImportJobPublic)
 async def import_status(job_id: IdPath, session: SessionDep, _: ApiClient) -> Any:
-    """Where a queued import is, and its report (rows created, updated, every rejected row)."""
+    """Where a queued import is, and its report (rows created, updated, every rejected row); a
+    creditor-bound key sees the jobs its creditor's keys queued (backend.api.deps.OWNED)."""
     job = await session.get(ImportJob, job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no import job {job_id}")
@@ -118,9 +139,17 @@ async def import_status(job_id: IdPath, session: SessionDep, _: ApiClient) -> An
 
 @router.post("", response_model=AccountDetail, status_code=status.HTTP_201_CREATED)
 async def create_account(
-    body: AccountCreate, session: SessionDep, clock: ClockDep, request: Request, key: ApiClient
+    body: AccountCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    request: Request,
+    key: ApiClient,
+    scope: ScopeDep,
 ) -> Any:
-    """Create or update one account (upsert by creditor and external_ref)."""
+    """Create or update one account (upsert by creditor and external_ref); a creditor-bound key
+    only for its creditor (403 otherwise)."""
+    if not scope.allows_creditor(body.creditor):
+        raise scope.refuse_creditor("creditor", body.creditor)
     fields = {k: "" if v is None else str(v) for k, v in body.model_dump().items()}
     row = validate_row(2, fields, clock.now().date(), now=clock.now())
     if not isinstance(row, AccountRow):
@@ -139,7 +168,7 @@ async def create_account(
 async def list_accounts(
     session: SessionDep,
     clock: ClockDep,
-    _: ApiClient,
+    scope: ScopeDep,
     status_: Annotated[str | None, Query(alias="status")] = None,
     dpd_bucket: DpdBucket | None = None,
     min_balance: Decimal | None = None,
@@ -148,8 +177,9 @@ async def list_accounts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    """Accounts, filtered by status, days-past-due bucket, balance range and portfolio."""
-    flt = account_service.AccountFilter(
+    """Accounts, filtered by status, days-past-due bucket, balance range and portfolio (and the
+    key's creditor, when it is bound to one)."""
+    flt = AccountFilter(
         status=status_,
         dpd_bucket=dpd_bucket,
         min_balance=min_balance,
@@ -159,16 +189,68 @@ async def list_accounts(
         offset=offset,
     )
     today = clock.now().date()
-    rows, total = await account_service.list_accounts(session, flt, today)
+    rows, total = await _listing(session, flt, today, scope)
     items = [_public(a, creditor, today) for a, creditor in rows]
     return AccountPage(items=items, total=total, limit=limit, offset=offset)
+
+
+async def _listing(
+    session: SessionDep, flt: AccountFilter, today: date, scope: CreditorScope
+) -> tuple[list[tuple[Account, str]], int]:
+    """`account_service.list_accounts` kept to the key's creditor.
+
+    The service's filter has no creditor yet (services/accounts.py is outside the API layer),
+    so the same query is made here with the scope applied.
+    """
+    if not scope.bound:
+        return await account_service.list_accounts(session, flt, today)
+    base = scope.accounts(
+        select(Account, Creditor.name).join(Creditor, Creditor.id == Account.creditor_id))
+    query = account_service._filtered(base, flt, today).options(  # type: ignore[arg-type]
+        selectinload(Account.debtor), selectinload(Account.portfolio))
+    page = await session.execute(query.order_by(Account.id).limit(flt.limit).offset(flt.offset))
+    counted = scope.accounts(select(func.count(Account.id)))
+    total = await session.scalar(account_service._filtered(counted, flt, today))
+    return [(a, c) for a, c in page.all()], int(total or 0)
+
+
+def _check_file_creditors(lines: Iterable[str], scope: CreditorScope) -> None:
+    """403 naming the rows of an accounts file written for another creditor than the key's."""
+    if not scope.bound:
+        return
+    foreign = [row for row, name in _creditor_cells(lines) if not scope.allows_creditor(name)]
+    if foreign:
+        shown = ", ".join(map(str, foreign[:20])) + (" …" if len(foreign) > 20 else "")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, [{
+            "field": "creditor",
+            "reason": f"rows {shown} name another creditor than this API key's"
+                      f" {scope.creditor_name!r}; nothing was imported",
+        }])
+
+
+def _creditor_cells(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(row number, creditor cell) of each data row naming a creditor (the header is row 1);
+    a file the importer would refuse anyway is left to its report."""
+    reader = csv.reader(lines)
+    # Undecodable bytes are read as U+FFFD here (the importer refuses the file); rows past a
+    # broken quote are never written: the import stops there.
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+        if "creditor" not in header:
+            return
+        column = header.index("creditor")
+        for row, fields in enumerate(reader, start=2):
+            if len(fields) > column and fields[column].strip():
+                yield row, fields[column]
+    except csv.Error:
+        return
 
 
 @router.get("/{account_id}", response_model=AccountDetail)
 async def get_account(
     account_id: IdPath, session: SessionDep, clock: ClockDep, request: Request, _: ApiClient
 ) -> Any:
-    """Everything known about one account."""
+    """Everything known about one account (404 for another creditor's, to a bound key)."""
     return await _detail(session, account_id, clock, request)
 
 

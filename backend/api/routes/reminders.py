@@ -33,7 +33,9 @@ async def remind(account_id: IdPath, container: ContainerDep, client: ApiClient)
                                      container.clock.now(), services["adapters"],
                                      services.get("portal_links"))
     if result.reason == "unknown_account":
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "account not found")
+        # As the other account routes say it, so a creditor-bound key cannot tell another
+        # creditor's account (refused the same way in backend.api.deps) from a missing one.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
     decision = result.decision
     if result.reason == "already_reminded":  # the first reminder goes once per account
         return ReminderPublic(account_id=account_id, channel=result.channel,

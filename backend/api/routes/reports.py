@@ -10,7 +10,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel
 
-from backend.api.deps import ApiClient, ContainerDep, IdQuery, SessionDep
+from backend.api.deps import (
+    ApiClient,
+    ContainerDep,
+    CreditorScope,
+    IdQuery,
+    ScopeDep,
+    SessionDep,
+)
 from backend.api.schemas.reports import (
     AutomationPublic,
     NluHealthPublic,
@@ -54,15 +61,27 @@ def report_filter(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
-async def checked_filter(session: SessionDep,
+async def checked_filter(session: SessionDep, scope: ScopeDep,
                          flt: Annotated[ReportFilter, Depends(report_filter)]) -> ReportFilter:
-    """The query's filter; 422 when its portfolio does not exist, as for a malformed date."""
+    """The query's filter, kept to a creditor-bound key's creditor; 422 when its portfolio does
+    not exist (or is another creditor's, to a bound key), as for a malformed date."""
     wanted = flt.portfolio_id
-    if wanted is not None and (not 0 < wanted <= MAX_ID
-                               or await session.get(Portfolio, wanted) is None):
+    portfolio = (await session.get(Portfolio, wanted)
+                 if wanted is not None and 0 < wanted <= MAX_ID else None)
+    if wanted is not None and (portfolio is None or not _reaches(scope, portfolio)):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"unknown portfolio_id {flt.portfolio_id}")
-    return flt
+    if not scope.bound:
+        return flt
+    if flt.creditor_id not in (None, scope.creditor_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, [{
+            "field": "creditor_id",
+            "reason": f"this API key reaches creditor {scope.creditor_id} only"}])
+    return replace(flt, creditor_id=scope.creditor_id)
+
+
+def _reaches(scope: CreditorScope, portfolio: Portfolio) -> bool:
+    return not scope.bound or portfolio.creditor_id == scope.creditor_id
 
 
 FilterDep = Annotated[ReportFilter, Depends(checked_filter)]

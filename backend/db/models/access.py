@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base
@@ -44,3 +44,6 @@ class ApiKey(Base):
     # Comma-separated (see backend.services.apikeys.SCOPES); NULL, as keys made before scopes
     # existed have, grants every scope.
     scopes: Mapped[str | None] = mapped_column(String(100))
+    # The one creditor whose data the key reaches (backend.api.deps.CreditorScope); NULL, as
+    # keys made before creditor binding have, reaches every creditor's (agency-wide).
+    creditor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("creditor.id"))
