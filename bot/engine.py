@@ -241,8 +241,7 @@ class Engine:
             raise DisclosureError(f"{said.reply.key} discusses the debt before verification")
         disclosure = None
         if said.debt:
-            disclosure = "short" if state.disclosed else "full"
-            state.disclosed = True
+            disclosure = state.disclose(locale)
         facts = ctx.facts
         rendered = self.renderer.render(said, RenderContext(
             locale=locale, currency=facts.currency if facts else "USD", channel=ctx.key.channel,

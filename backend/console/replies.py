@@ -198,7 +198,8 @@ async def _framing(
         return Framing(text, verified, locale)
     disclosure = None
     if discusses_debt:
-        told = state.disclosed or await _disclosed_before(session, conversation.id)
+        told = (locale in state.disclosed_in
+                or await _disclosed_before(session, conversation.id, locale))
         disclosure = "short" if told else "full"
     ctx = RenderContext(locale=locale, channel=conversation.channel,
                         wording=await _wording(session, container, conversation),
@@ -242,14 +243,20 @@ async def _preferred(session: AsyncSession, conversation: Conversation) -> str |
                                 .where(Account.id == conversation.account_id))
 
 
-async def _disclosed_before(session: AsyncSession, conversation_id: int) -> bool:
-    """Whether an earlier message that went out here discussed the debt (so it carried the
-    mini-Miranda)."""
+async def _disclosed_before(session: AsyncSession, conversation_id: int, locale: str) -> bool:
+    """Whether an earlier message that went out here in `locale` discussed the debt (so it
+    carried the mini-Miranda in that language: one in another language does not count)."""
     rows = await session.execute(
         select(Message.entities).where(
             Message.conversation_id == conversation_id, Message.direction == Direction.OUTBOUND,
             Message.delivery_status.not_in(NOT_SENT)))
-    return any(envelope_in(entities).get("discusses_debt") for (entities,) in rows)
+    return any(_discussed_debt_in(envelope_in(entities), locale) for (entities,) in rows)
+
+
+def _discussed_debt_in(sent: dict[str, object], locale: str) -> bool:
+    """An outbound envelope about the debt written in `locale` (one without a language
+    counts for none: the full disclosure once more is the safe side)."""
+    return bool(sent.get("discusses_debt")) and sent.get("language") == locale
 
 
 async def _wording(session: AsyncSession, container: Container,

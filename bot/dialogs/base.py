@@ -178,7 +178,8 @@ class DialogState:
     attempts: int = 0
     locked: bool = False
     introduced: bool = False
-    disclosed: bool = False
+    disclosed: bool = False  # kept so stored states load; `disclosed_in` decides
+    disclosed_in: list[str] = field(default_factory=list)  # locales given the full disclosure
     pending: str | None = None
     pending_entities: dict[str, str] = field(default_factory=dict)
     pending_text: str | None = None  # the words of the request `pending` remembers
@@ -198,6 +199,16 @@ class DialogState:
     def remember(self, *lines: str) -> None:
         """Add lines to the negotiation history, kept within `HISTORY_LINES` (`bounded`)."""
         self.history = bounded([*self.history, *lines])
+
+    def disclose(self, locale: str) -> str:
+        """The disclosure a message about the debt in `locale` carries: the full mini-Miranda
+        the first time in that language, the short line after (a state stored before
+        `disclosed_in` gives the full one once more: the safe side)."""
+        if locale in self.disclosed_in:
+            return "short"
+        self.disclosed = True
+        self.disclosed_in.append(locale)
+        return "full"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""

@@ -40,7 +40,7 @@ STALE_CHOICE = "stale_choice"  # a pseudo-intent: a button of a message no longe
 # Handled before verification: they reveal nothing and must never wait for it.
 UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
     "opt_out": lambda out, turn, _: opt_out.opt_out(out, turn),
-    "wrong_person": lambda out, turn, _: stop_states.wrong_person(out),
+    "wrong_person": lambda out, turn, _: stop_states.wrong_person(out, turn),
     "attorney_represented": lambda out, turn, verified: stop_states.stop(out, turn, verified),
     "bankruptcy": lambda out, turn, verified: stop_states.stop(out, turn, verified),
     "deceased": lambda out, turn, verified: stop_states.stop(out, turn, verified),
@@ -209,6 +209,9 @@ def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
         turn = replace(turn, intent="affirm")
     if verified and facts is not None and _answers_asked(state, turn):
         return _verified(out, replace(turn, intent="out_of_scope"), facts)
+    if _writes_for_debtor(turn, verified):
+        state.clarified = 0
+        return stop_states.for_the_debtor(out, turn)
     if verified and turn.intent == "wrong_person":
         return _not_sure_or_not_me(out, turn)
     if turn.intent in UNGATED:
@@ -219,6 +222,13 @@ def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     if not verified:
         return _verify(out, turn, facts)
     return _verified(out, turn, facts)
+
+
+def _writes_for_debtor(turn: Turn, verified: bool) -> bool:
+    """A relative or carer writing for the debtor ("this is her daughter, I handle her
+    bills"), whatever the NLU read. Once verified, only when they say it is not the debtor
+    writing: the debtor's own "my mom is ill" is a hardship, not a third party."""
+    return (not verified or turn.intent == "wrong_person") and stop_states.writes_for_debtor(turn)
 
 
 def _identity_answer(state: DialogState, turn: Turn, facts: Facts) -> bool:

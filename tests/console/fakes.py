@@ -38,7 +38,8 @@ class RecordingOutbox:
             error_code=self.refuse_with, created_at=self.clock.now(),
         )
         set_envelope(message, {"idempotency_key": outbound.idempotency_key,
-                               "discusses_debt": outbound.discusses_debt})
+                               "discusses_debt": outbound.discusses_debt,
+                               "language": outbound.language})
         session.add(message)
         await session.flush()
         return OutboxDecision(message.id, status, self.refuse_with)
