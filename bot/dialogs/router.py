@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
@@ -27,7 +28,7 @@ from bot.dialogs import (
     small_talk,
     stop_states,
 )
-from bot.dialogs.base import MENU, YES_NO, DialogState, Outcome, Turn
+from bot.dialogs.base import MENU, YES_NO, DialogState, Outcome, Turn, plain
 from bot.dialogs.handoff import hand_off
 from bot.effects import Effect, Handoff, SetContactHours
 from bot.facts import Facts
@@ -102,10 +103,17 @@ GATED: dict[str, Handler] = {
         out, turn, facts, negotiation.kind_from(turn)
     ),
     "hardship": hardship.hardship,
-    "affirm": lambda out, turn, facts: fallback.clarify(out),
-    "deny": lambda out, turn, facts: fallback.clarify(out),
-    "out_of_scope": lambda out, turn, facts: fallback.clarify(out),
+    "affirm": lambda out, turn, facts: fallback.clarify(out, turn),
+    "deny": lambda out, turn, facts: fallback.clarify(out, turn),
+    "out_of_scope": lambda out, turn, facts: fallback.clarify(out, turn),
 }
+# What "please cancel the promise" may be read as: a withdrawal a person goes over, whatever
+# the reading (never an opt-out, never the clarifying menu).
+WITHDRAWAL_READINGS = frozenset({"opt_out", "request_agent", "deny", "out_of_scope"})
+CANCEL_THAT = re.compile(
+    r"\b(?:(?:cancel|withdraw|undo|anul)\w*\s+(?:that|it|this|eso|esto)|"
+    r"call (?:it|that) off|take (?:it|that) back|cancelarl[oa]|anularl[oa])\b"
+    r"(?!\s+(?:texts?|texting|messages?|mensajes?|msgs?))")
 # Payment intents an offer to settle for less may be read as.
 SETTLE_INTENTS = frozenset({"counter_offer", "pay_partial", "promise_to_pay", "pay_in_full",
                             "affirm", "out_of_scope"})
@@ -214,6 +222,9 @@ def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
         return stop_states.for_the_debtor(out, turn)
     if verified and turn.intent == "wrong_person":
         return _not_sure_or_not_me(out, turn)
+    if turn.intent in WITHDRAWAL_READINGS and _withdraws(turn, facts):
+        state.clarified = 0
+        return promise.withdraw(out, turn)
     if turn.intent in UNGATED:
         state.clarified = 0
         return UNGATED[turn.intent](out, turn, verified)
@@ -222,6 +233,15 @@ def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     if not verified:
         return _verify(out, turn, facts)
     return _verified(out, turn, facts)
+
+
+def _withdraws(turn: Turn, facts: Facts | None) -> bool:
+    """The debtor takes a commitment back: "cancel the promise", or "cancel that" while a
+    promise or plan stands."""
+    if opt_out.withdraws_commitment(turn.text):
+        return True
+    standing = facts is not None and bool(facts.pending_promises or facts.active_plan)
+    return standing and CANCEL_THAT.search(plain(turn.text)) is not None
 
 
 def _writes_for_debtor(turn: Turn, verified: bool) -> bool:
@@ -261,7 +281,7 @@ def _not_sure_or_not_me(out: Outcome, turn: Turn) -> Outcome:
     without marking the address wrong party or saying contact stops, and the check lapses."""
     if turn.not_sure():
         if out.state.flow in YES_NO_FLOWS:
-            return _ask_yes_or_no(out)
+            return _ask_yes_or_no(out, turn)
         return out.say("unsure.reply", choices=MENU)  # a question for numbers stays open
     out.state.verified_until = None
     return hand_off(out, "cannot_verify", key="identity.cannot_verify", queue="verification",
@@ -415,7 +435,7 @@ def _moving(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
     if turn.date() is not None:
         return moves.another_day(out, turn, facts)
     if turn.intent == "affirm" and out.state.flow == "move":
-        return moves.accept(out, facts) if turn.clear_yes() else _ask_yes_or_no(out)
+        return moves.accept(out, facts) if turn.clear_yes() else _ask_yes_or_no(out, turn)
     if turn.intent == "deny":
         return moves.reject(out, facts)
     return None
@@ -427,7 +447,7 @@ def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
         # "si pero 300": yes to talking, not to the offer as it stands.
         return negotiation.counter(out, turn, facts, _counter_kind(tabled.kind, turn))
     if turn.intent == "affirm" and not turn.clear_yes():
-        return _ask_yes_or_no(out)
+        return _ask_yes_or_no(out, turn)
     if turn.intent == "affirm":
         out.state.clarified = 0
         return parts.accept(out, facts) if out.state.parts else negotiation.accept(out, facts)
@@ -438,10 +458,10 @@ def _confirming(out: Outcome, turn: Turn, facts: Facts) -> Outcome | None:
     return None
 
 
-def _ask_yes_or_no(out: Outcome) -> Outcome:
+def _ask_yes_or_no(out: Outcome, turn: Turn) -> Outcome:
     """No clear yes ("maybe", "i guess"): nothing recorded, the question asked again; a
     second unclear answer in a row goes to a person, as any misunderstanding does."""
     if out.state.clarified >= fallback.MAX_CLARIFY:
-        return fallback.clarify(out)
+        return fallback.clarify(out, turn)
     out.state.clarified += 1
     return out.say("confirm.unclear", choices=YES_NO)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from backend.db.models import AuditEvent, Handoff
 from backend.services.compliance.debt_mentions import debt_mention
-from bot.dialogs import fallback, router
+from bot.dialogs import fallback
 from bot.dialogs.already_paid import payment_reference
 from bot.dialogs.base import DialogState, Outcome, Turn
 from bot.effects import Handoff as HandoffEffect
@@ -50,15 +50,6 @@ def scripted(chat: Chat) -> Chat:
     return chat
 
 
-@pytest.fixture
-def clarify_with_turn(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The router's call sites passing the turn to `fallback.clarify` (the change asked of
-    bot/dialogs/router.py); harmless once the router does it itself."""
-    for intent in ("affirm", "deny", "out_of_scope"):
-        monkeypatch.setitem(router.GATED, intent,
-                            lambda out, turn, facts: fallback.clarify(out, turn))
-
-
 async def _handoffs(chat: Chat) -> list[tuple[str, str, str]]:
     async with chat.container.sessions() as session:
         rows = await session.scalars(select(Handoff).order_by(Handoff.id))
@@ -69,7 +60,7 @@ async def _handoffs(chat: Chat) -> list[tuple[str, str, str]]:
 
 
 async def test_the_not_understood_note_quotes_the_missed_messages(
-    scripted: Chat, clarify_with_turn: None,
+    scripted: Chat,
 ) -> None:
     await scripted.verify()
     first = await scripted.says(MISSED)
