@@ -102,6 +102,7 @@ class RecordPaymentClaim:
     text: str
     amount: Decimal | None = None
     paid_on: date | None = None
+    reference: str | None = None  # the payment's confirmation number, as the debtor wrote it
 
 
 @dataclass(frozen=True)

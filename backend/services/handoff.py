@@ -33,9 +33,17 @@ REOPEN_TO_HUMAN = (
     StopState.DISPUTE,
 )
 
-# What an older bot opened when an address it had opted out wrote again ("hello" handed to
-# the legal queue): the debtor's own STOP needed no person, and their START ends it.
-OPT_OUT_HOLD = ("inbound_on_hold", "opted_out")
+# What the bot opens when an address it had opted out wrote again ("hello" handed to the
+# legal queue): the debtor's own STOP needed no person, and their START ends it. The note is
+# the hold alone (older bots) or the debtor's words then "; opted_out".
+OPT_OUT_HOLD_REASON, OPT_OUT_HOLD_NOTE = "inbound_on_hold", "opted_out"
+
+
+def is_opt_out_hold(handoff: Handoff) -> bool:
+    """The handoff only holds an opted-out address that wrote again."""
+    note = handoff.note or ""
+    return handoff.reason == OPT_OUT_HOLD_REASON and (
+        note == OPT_OUT_HOLD_NOTE or note.endswith(f"; {OPT_OUT_HOLD_NOTE}"))
 
 
 class HandoffError(Exception):
@@ -195,7 +203,7 @@ class HandoffService:
         unchanged = Transition(conversation.id, "returned", conversation.ownership,
                                conversation.ownership, changed=False)
         if (conversation.ownership != QUEUED or handoff is None
-                or (handoff.reason, handoff.note) != OPT_OUT_HOLD
+                or not is_opt_out_hold(handoff)
                 or await self._human_stop_state(session, conversation) is not None):
             return unchanged
         before = await self._move(session, conversation, "return", agent_id=None)

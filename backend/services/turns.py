@@ -31,6 +31,7 @@ from backend.db.models.enums import AccountStatus, Channel, Ownership, PlanStatu
 from backend.db.types import Money
 from backend.services import audit, ledger, promise_moves
 from backend.services.compliance.consent import record_opt_in, record_opt_out
+from backend.services.compliance.facts import RESUMED_ELSEWHERE
 from backend.services.geo import debtor_today
 from backend.services.identity_attempts import (
     IDENTITY_FAILED,
@@ -86,13 +87,13 @@ class SqlTurnStore:
         row = (await session.execute(_TURN_ROWS, {"message_id": message_id})).first()
         if row is None:
             raise LookupError(f"no message {message_id}")
-        (message, conversation, account, contact_id, opted_out_at, wrong_party, plan,
-         settlement_left, promised, holders) = row
+        (message, conversation, account, contact_id, opted_out_at, wrong_party, same_number,
+         plan, settlement_left, promised, holders) = row
         if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
             await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
             await session.refresh(conversation)
-        contact = None if contact_id is None else _Contact(opted_out_at is not None,
-                                                            bool(wrong_party))
+        contact = _contact(contact_id, opted_out_at is not None or bool(same_number),
+                           bool(wrong_party))
         agreed = _Agreed(bool(plan), settlement_left, promised or Decimal(0),
                          await _pending_promises(session, account) if promised else ())
         failures = 0 if account is None else await failed_identity_answers(
@@ -187,6 +188,18 @@ _PROMISED = (select(func.sum(Promise.amount - Promise.paid_amount, type_=Money()
              .correlate(Account).scalar_subquery())
 
 _PHONES = tuple(PHONE_CHANNELS)
+_OTHER_PHONE_POINT = aliased(ContactPoint)
+# The same number's opt-out on its other phone channel, which holds this one too until this
+# channel says START (compliance.md A.3 item 12; compliance.facts reads it at send time).
+_SAME_NUMBER_OPTED_OUT = (
+    exists().where(_OTHER_PHONE_POINT.address == Conversation.address,
+                   _OTHER_PHONE_POINT.channel.in_(_PHONES), Conversation.channel.in_(_PHONES),
+                   _OTHER_PHONE_POINT.channel != Conversation.channel,
+                   _OTHER_PHONE_POINT.opted_out_at.is_not(None),
+                   ~func.coalesce(_OTHER_PHONE_POINT.opt_out_reason, "").startswith(
+                       RESUMED_ELSEWHERE, autoescape=True))
+    .correlate(Conversation)
+)
 _HOLDING_POINT = aliased(ContactPoint)
 _HELD_ACCOUNT = aliased(Account)
 # How many debtors with an active account hold the conversation's address (a phone on SMS and
@@ -227,13 +240,14 @@ async def _narrowed(session: AsyncSession, conversation_id: int) -> Narrowed | N
     return Narrowed(int(row[1]["after_factor"]), tuple(int(a) for a in row[1]["account_ids"]))
 
 
-# A turn's message, conversation, account (with debtor, portfolio and creditor), contact flags,
-# whether a plan is active and how many debtors hold the address, in one round trip; built
-# once, so SQLAlchemy caches its compiled form.
+# A turn's message, conversation, account (with debtor, portfolio and creditor), contact flags
+# (the same number's other phone channel's opt-out among them), whether a plan is active and
+# how many debtors hold the address, in one round trip; built once, so SQLAlchemy caches its
+# compiled form.
 _TURN_ROWS = (
     select(Message, Conversation, Account, _first_contact(ContactPoint.id),
            _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party),
-           _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED, _HOLDERS)
+           _SAME_NUMBER_OPTED_OUT, _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED, _HOLDERS)
     .join(Conversation, Conversation.id == Message.conversation_id)
     .outerjoin(Account, Account.id == Conversation.account_id)
     .options(joinedload(Account.debtor),
@@ -274,6 +288,14 @@ async def _pending_promises(session: AsyncSession, account: Account | None
 class _Contact:
     opted_out: bool
     wrong_party: bool
+
+
+def _contact(contact_id: int | None, opted_out: bool, wrong_party: bool) -> _Contact | None:
+    """The address's flags; a number held by its other channel's opt-out is opted out even
+    before this channel has a contact point of its own."""
+    if contact_id is None and not opted_out:
+        return None
+    return _Contact(opted_out, wrong_party)
 
 
 class SqlTurnUnit:
@@ -406,6 +428,7 @@ class SqlTurnUnit:
                                action="payment.claimed", subject_type="account",
                                subject_id=account.id, data={
                                    "amount": effect.amount, "paid_on": effect.paid_on,
+                                   "reference": effect.reference,
                                    "conversation_id": self.conversation.id})
         return None
 

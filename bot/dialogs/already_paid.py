@@ -35,8 +35,7 @@ def already_paid(out: Outcome, turn: Turn) -> Outcome:
     acknowledgement asks only for what the debtor has not given: the day, the reference."""
     reference = payment_reference(turn.text)
     amount, day = _amount_paid(turn, reference), turn.date()
-    # RecordPaymentClaim has no reference field: the note carries it to the person.
-    out.do(RecordPaymentClaim(turn.text, amount, day))
+    out.do(RecordPaymentClaim(turn.text, amount, day, reference))
     facts = [
         f"says paid: {amount if amount is not None else 'amount not given'}",
         f"on: {day.isoformat() if day is not None else 'day not given'}",

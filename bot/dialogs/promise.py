@@ -9,7 +9,7 @@ from decimal import Decimal
 from bot.dialogs import plan
 from bot.dialogs.base import Outcome, Turn, plain
 from bot.dialogs.handoff import debtor_said, hand_off
-from bot.dialogs.negotiation import covered_key, judge_of, present, terms_for
+from bot.dialogs.negotiation import covered_key, judge_of, present, spend_round, terms_for
 from bot.facts import Facts, Request
 
 # The whole balance named in words: "i can pay the full balance on march 30" promises all of it.
@@ -58,6 +58,8 @@ def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     state.clear_table()
     state.promise = slots
     state.flow = "promise"
+    if "date" in slots and date.fromisoformat(slots["date"]) < facts.today:
+        return _ask_another_day(out, facts)
     if "amount" not in slots:
         return out.say("promise.ask_amount", debt=True)
     if "date" not in slots:
@@ -74,6 +76,16 @@ def capture(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
         judge_of(facts).answer("promise", request, terms_for(facts, kind="promise")),
         request,
     )
+
+
+def _ask_another_day(out: Outcome, facts: Facts) -> Outcome:
+    """A day already past: no policy can agree it, so the debtor is told and asked for another,
+    the amount kept. Each such answer spends a round: only repeated ones go to a person."""
+    del out.state.promise["date"]
+    if spend_round(out, facts):
+        out.state.promise, out.state.flow = {}, None
+        return out
+    return out.say("extension.ask_date", debt=True)
 
 
 def _already(request: Request, facts: Facts) -> str | None:
