@@ -92,7 +92,9 @@ def chosen_entities(parse: Parse, today: date) -> dict[str, str]:
             entities[kind] = term.value
     back = parse.intent.name in LOOKING_BACK
     amount = _first_offer(parse, "amount", back, today)
-    if amount is not None:
+    if amount is None:
+        entities.pop("amount", None)  # none named, or only one the debtor refuses
+    else:
         entities["amount"] = amount.value
         stated = stated_currency(amount.text, amount.currency)
         if stated:
@@ -246,6 +248,9 @@ def _first_offer(parse: Parse, kind: str, back: bool, today: date) -> Entity | N
     if kind == "date" and not back and CORRECTION.search(parse.text):
         kept = [e for e in found if not _negated(parse.text, e)]
         return (offers or kept or found)[-1]
+    if kind == "amount" and not back and not offers and all(_refused(parse.text, e)
+                                                             for e in found):
+        return None  # "I can't afford 100" alone offers nothing: the bot asks how much
     return (offers or found)[0]
 
 

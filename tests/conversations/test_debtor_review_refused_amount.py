@@ -49,10 +49,15 @@ def test_the_refused_amount_is_not_the_offer(text: str, amount: str) -> None:
     ("i cant pay more than 50 a month", "50.00"),  # a ceiling, not a refusal
     ("no puedo pagar mas de 50 al mes", "50.00"),
     ("i can't pay 100 until friday", "100.00"),  # the day it will do
-    ("i cant afford 100", "100.00"),  # nothing else offered: the NLU's amount stands
 ])
-def test_a_ceiling_or_a_lone_amount_still_counts(text: str, amount: str) -> None:
+def test_a_ceiling_or_a_day_still_counts(text: str, amount: str) -> None:
     assert _chosen(text)["amount"] == amount
+
+
+@pytest.mark.parametrize("text", ["i cant afford 100", "I can't afford 100", "no puedo 100",
+                                  "100 is too much"])
+def test_a_lone_refused_amount_offers_nothing(text: str) -> None:
+    assert "amount" not in _chosen(text)  # the bot asks how much, never reads back 100
 
 
 @pytest.mark.parametrize(("text", "count", "frequency"), [
