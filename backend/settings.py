@@ -22,6 +22,8 @@ from backend.services.payments.page import check_payment_page
 
 WHATSAPP_CLOUD_SETTINGS = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
                            "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
+TWILIO_CREDENTIALS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+TWILIO_SENDERS = ("TWILIO_SMS_FROM", "TWILIO_WHATSAPP_FROM", "TWILIO_MESSAGING_SERVICE_SID")
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret-change-me"})
 DEFAULT_SQLITE_PATH = Path("var/parley.db")
 SECRET_KEY_FILE = Path("var/secret_key")
@@ -29,6 +31,7 @@ MIB = 1024 * 1024
 SHIPPED_POLICIES = Path(__file__).resolve().parent / "policies"
 CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
+E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DATABASE_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
@@ -194,6 +197,22 @@ class Settings(BaseSettings):
         _pairs(value, "TWILIO_WHATSAPP_CONTENT_SIDS", "parley_reminder=HX<32 hex>", CONTENT_SID)
         return value
 
+    @field_validator("twilio_sms_from", "twilio_whatsapp_from")
+    @classmethod
+    def _e164_sender(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Inbound messages are matched on the sender exactly: "(305) 555-0100" would start,
+        # then drop every message to the real number as "not a configured sender".
+        if value is None or not value.strip():
+            return None
+        number = value.strip()
+        if info.field_name == "twilio_whatsapp_from":
+            number = number.removeprefix("whatsapp:")
+        if not E164.fullmatch(number):
+            name = (info.field_name or "").upper()
+            raise ValueError(f"{name} must be an E.164 number: + and 8-15 digits, like "
+                             "+15005550006")
+        return value.strip()
+
     @field_validator("whatsapp_template_languages")
     @classmethod
     def _template_languages(cls, value: str) -> str:
@@ -210,6 +229,23 @@ class Settings(BaseSettings):
             raise ValueError(f"the WhatsApp Cloud API channel needs {', '.join(missing)} as "
                              f"well (set all of {', '.join(given)}, or none)")
         return self
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Settings:
+        # A partial Twilio configuration would start with the channel off and answer every
+        # webhook 404: the credentials and a sender go together, or Twilio is not configured.
+        given = [name for name in (*TWILIO_CREDENTIALS, *TWILIO_SENDERS) if self._given(name)]
+        needed = [name for name in TWILIO_CREDENTIALS if not self._given(name)]
+        if not any(name in given for name in TWILIO_SENDERS):
+            needed.append(f"a sender ({' or '.join(TWILIO_SENDERS)})")
+        if given and needed:
+            raise ValueError(f"Twilio needs {', '.join(needed)} as well (given: "
+                             f"{', '.join(given)}; set the account SID, the auth token and a "
+                             "sender, or none of them)")
+        return self
+
+    def _given(self, name: str) -> bool:
+        return bool((getattr(self, name.lower()) or "").strip())
 
     @model_validator(mode="after")
     def _secret_key(self) -> Settings:

@@ -17,6 +17,7 @@ from backend.cli.runtime import ParleyGroup, command_container, reach_database, 
 from backend.container import Container
 from backend.db.migrate import upgrade
 from backend.services import apikeys, audit
+from backend.services.compliance.rules import DEFAULT_RULES_PATH, RulesError, load_rules
 from backend.services.demo import DEMO_MAX_ACCOUNTS, database_is_empty, seed_demo
 from backend.services.policy.loader import load_default
 from backend.settings import Settings
@@ -56,6 +57,7 @@ def serve(
     # The app migrates in its lifespan, where a failure is uvicorn's traceback: check first.
     run(lambda: reach_database(settings.database_url))
     load_default(settings.policy_dir)  # a broken policy file: one line, not uvicorn's traceback
+    _check_rules()
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"Parley on http://{bind_host}:{bind_port}  "
                "(API docs: /docs, agent console: /console, health: /health)")
@@ -80,10 +82,20 @@ def worker(
 
     settings = Settings()
     setup_logging(settings.log_level)
+    _check_rules()
     try:
         run(lambda: run_worker(settings, concurrency))
     except KeyboardInterrupt:
         typer.echo("worker stopped")
+
+
+def _check_rules() -> None:
+    """The compliance rules file, read before serving: a mistake is one line and exit 2."""
+    try:
+        load_rules(DEFAULT_RULES_PATH)
+    except RulesError as error:
+        typer.echo(f"parley: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")

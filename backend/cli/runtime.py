@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 
 from backend.container import Container, build_container
 from backend.db.engine import build_engine, normalize_url
+from backend.services.compliance.rules import RulesError
 from backend.services.policy.loader import PolicyError
 from backend.settings import Settings
 
@@ -41,7 +42,7 @@ class ParleyGroup(TyperGroup):
         except DatabaseUnreachable as error:
             typer.echo(f"parley: {error}", err=True)
             raise typer.Exit(1) from None
-        except PolicyError as error:  # the file and every field at fault, on one line
+        except (PolicyError, RulesError) as error:  # the file and every field at fault
             typer.echo(f"parley: {error}", err=True)
             raise typer.Exit(2) from None
 

@@ -80,7 +80,7 @@ def test_an_agent_starting_contact_needs_written_consent() -> None:
 def test_the_rules_file_must_define_the_places_it_names(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yml"
     rules.write_text("places: {}\nwritten_consent: {places: [NYC], channels: [sms]}\n")
-    with pytest.raises(ValueError, match=r"written_consent names places not defined.*NYC"):
+    with pytest.raises(ValueError, match=r"written_consent\.places: names places not defined.*NYC"):
         load_rules(rules)
 
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "compliance" / "rules.yml"
 CHANNEL, ALL_CHANNELS = "channel", "all_channels"
@@ -86,64 +97,167 @@ class ComplianceRules:
                      if place.matches(postal_code, region, country, city))
 
 
+class RulesError(ValueError):
+    """A rules file that cannot be used, every problem as `<file>: <field>: <reason>`."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("; ".join(f"{source}: {problem}" for problem in problems))
+
+
+def _clock_time(value: Any) -> time:
+    # Unquoted, YAML reads 8:00 as the number 480: only a quoted "HH:MM" is a time here.
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return time.fromisoformat(value.strip())
+    raise ValueError('must be a quoted 24-hour "HH:MM" time, like "08:00"')
+
+
+def _cap_spec(value: Any) -> Any:
+    return {"cap": value} if not isinstance(value, dict) else value
+
+
+def _digits(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+Count = Annotated[StrictInt, Field(ge=1)]
+Span = Annotated[StrictFloat, Field(gt=0)]
+Scope = Literal["channel", "all_channels"]
+Digits = Annotated[StrictStr, BeforeValidator(_digits)]
+
+
+class _Section(BaseModel):
+    # A misspelt key would otherwise be ignored and its conservative default used unseen.
+    model_config = ConfigDict(extra="forbid")
+
+
+class _QuietHours(_Section):
+    start: ClockTime = time(8, 0)
+    end: ClockTime = time(21, 0)
+    max_phone_zones: Count = 3
+
+
+class _CapSpec(_Section):
+    cap: Count
+    scope: Scope | None = None
+
+
+CapSpec = Annotated[_CapSpec, BeforeValidator(_cap_spec)]
+
+
+class _Frequency(_Section):
+    window_days: Span = 7.0
+    per_channel: Count = 3
+    scope: Scope = "channel"
+    counted_purposes: list[StrictStr] = ["reminder", "agent"]
+    states: dict[str, CapSpec] = {}
+    places: dict[str, CapSpec] = {}
+
+
+class _WrittenConsent(_Section):
+    places: list[StrictStr] = []
+    channels: list[StrictStr] = []
+
+
+class _WhatsApp(_Section):
+    window_hours: Span = 24.0
+
+
+class _PlaceSpec(_Section):
+    state: StrictStr
+    cities: list[StrictStr] = []
+    zip_prefixes: list[Annotated[Digits, Field(pattern=r"^[0-9]{3}$")]] = []
+    zips: list[Digits] = []
+
+
+class _RulesFile(_Section):
+    quiet_hours: _QuietHours = _QuietHours()
+    reply_window_minutes: Span = 30.0
+    frequency: _Frequency = _Frequency()
+    written_consent: _WrittenConsent = _WrittenConsent()
+    whatsapp: _WhatsApp = _WhatsApp()
+    places: dict[str, _PlaceSpec] = {}
+
+
 def load_rules(path: Path = DEFAULT_RULES_PATH) -> ComplianceRules:
-    """Parse a rules file; a missing key keeps its conservative default."""
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    hours = data.get("quiet_hours", {})
-    freq = data.get("frequency", {})
-    defaults = ComplianceRules()
-    scope = _scope(freq.get("scope", defaults.cap_scope))
-    places = {str(k).upper(): _place(v) for k, v in (data.get("places") or {}).items()}
+    """Parse a rules file strictly: a missing key keeps its conservative default, a wrong or
+    unknown one is a RulesError naming the file and the field."""
+    spec = _read(path)
+    scope = spec.frequency.scope
+    places = {k.upper(): _place(v) for k, v in spec.places.items()}
     return ComplianceRules(
-        quiet_start=time.fromisoformat(hours.get("start", "08:00")),
-        quiet_end=time.fromisoformat(hours.get("end", "21:00")),
-        max_phone_zones=int(hours.get("max_phone_zones", defaults.max_phone_zones)),
-        reply_window=timedelta(minutes=float(data.get("reply_window_minutes", 30))),
-        cap_window=timedelta(days=float(freq.get("window_days", 7))),
-        cap_per_channel=int(freq.get("per_channel", defaults.cap_per_channel)),
+        quiet_start=spec.quiet_hours.start,
+        quiet_end=spec.quiet_hours.end,
+        max_phone_zones=spec.quiet_hours.max_phone_zones,
+        reply_window=timedelta(minutes=spec.reply_window_minutes),
+        cap_window=timedelta(days=spec.frequency.window_days),
+        cap_per_channel=spec.frequency.per_channel,
         cap_scope=scope,
-        state_caps={str(k).upper(): _state_cap(str(k).upper(), v, scope)
-                    for k, v in (freq.get("states") or {}).items()},
+        state_caps={k.upper(): _cap(k.upper(), v, scope) for k, v in spec.frequency.states.items()},
         places=places,
-        place_caps={str(k).upper(): _state_cap(str(k).upper(), v, scope)
-                    for k, v in (freq.get("places") or {}).items()},
-        counted_purposes=frozenset(freq.get("counted_purposes", defaults.counted_purposes)),
-        whatsapp_window=timedelta(hours=float(data.get("whatsapp", {}).get("window_hours", 24))),
-        **_written_consent(data.get("written_consent") or {}, places),
+        place_caps={k.upper(): _cap(k.upper(), v, scope) for k, v in spec.frequency.places.items()},
+        counted_purposes=frozenset(spec.frequency.counted_purposes),
+        whatsapp_window=timedelta(hours=spec.whatsapp.window_hours),
+        **_written_consent(spec.written_consent, places, str(path)),
     )
 
 
-def _written_consent(value: dict[str, Any], places: dict[str, Place]) -> dict[str, Any]:
+def _read(path: Path) -> _RulesFile:
+    """The file's YAML, validated; every problem in one RulesError."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(top)"
+        raise RulesError(str(path), [f"{where}: not valid YAML: "
+                                     f"{getattr(exc, 'problem', None) or exc}"]) from None
+    except OSError as exc:
+        raise RulesError(str(path), [f"(file): cannot read: {exc.strerror}"]) from None
+    if not isinstance(data, dict | None):
+        raise RulesError(str(path), ["(top): must be a mapping of sections"])
+    try:
+        return _RulesFile.model_validate(data or {})
+    except ValidationError as exc:
+        raise RulesError(str(path), _problems(exc)) from None
+
+
+def _problems(error: ValidationError) -> list[str]:
+    """`frequency.per_channel: Input should be a valid integer`, one per error."""
+    return [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {_reason(e)}"
+            for e in error.errors(include_url=False, include_input=False)]
+
+
+def _reason(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key (misspelt?)"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _written_consent(spec: _WrittenConsent, places: dict[str, Place],
+                     source: str) -> dict[str, Any]:
     """`{places: [NYC], channels: [sms, ...]}`; a place must be one `places:` defines."""
-    named = frozenset(str(p).upper() for p in value.get("places") or ())
+    named = frozenset(p.upper() for p in spec.places)
     unknown = sorted(named - places.keys())
     if unknown:
-        raise ValueError(f"written_consent names places not defined under places: {unknown}")
+        raise RulesError(source, [f"written_consent.places: names places not defined under "
+                                  f"places: {unknown}"])
     return {"written_consent_places": named,
-            "written_consent_channels": frozenset(str(c) for c in value.get("channels") or ())}
+            "written_consent_channels": frozenset(spec.channels)}
 
 
-def _state_cap(state: str, value: Any, default_scope: str) -> Cap:
+def _cap(state: str, spec: _CapSpec, default_scope: str) -> Cap:
     """`MA: 2` (the default scope) or `MA: {cap: 2, scope: all_channels}`."""
-    if isinstance(value, dict):
-        return Cap(int(value["cap"]), _scope(value.get("scope", default_scope)), state)
-    return Cap(int(value), default_scope, state)
+    return Cap(spec.cap, spec.scope or default_scope, state)
 
 
-def _place(value: dict[str, Any]) -> Place:
+def _place(spec: _PlaceSpec) -> Place:
     """`{state: NY, cities: [...], zip_prefixes: ["100", ...], zips: ["11004", ...]}`."""
-    prefixes = tuple(str(p) for p in value.get("zip_prefixes") or ())
-    if any(len(p) != 3 or not p.isdigit() for p in prefixes):
-        raise ValueError(f"zip_prefixes must be three digits each, not {prefixes!r}")
     return Place(
-        state=str(value["state"]).upper(),
-        cities=frozenset(" ".join(str(c).split()).casefold() for c in value.get("cities") or ()),
-        zip_prefixes=prefixes,
-        zips=frozenset(str(z) for z in value.get("zips") or ()),
+        state=spec.state.upper(),
+        cities=frozenset(" ".join(c.split()).casefold() for c in spec.cities),
+        zip_prefixes=tuple(spec.zip_prefixes),
+        zips=frozenset(spec.zips),
     )
-
-
-def _scope(value: str) -> str:
-    if value not in (CHANNEL, ALL_CHANNELS):
-        raise ValueError(f"frequency scope must be {CHANNEL} or {ALL_CHANNELS}, not {value!r}")
-    return value

@@ -80,6 +80,17 @@ def load_policy_file(path: Path) -> Policy:
 
 
 def load_default(policy_dir: Path) -> Policy:
-    """The default policy from `policy_dir`, or the built-in defaults when the file is absent."""
+    """The default policy from `policy_dir`; a PolicyError naming the file when it is absent."""
     path = policy_dir / DEFAULT_FILE
-    return load_policy_file(path) if path.exists() else Policy()
+    if not path.is_file():
+        # The built-in Policy() is not the shipped policy (no approval limits, settlements
+        # off): negotiating on it because a file is misnamed must not start silently.
+        raise PolicyError(str(path), [_missing_default(policy_dir)])
+    return load_policy_file(path)
+
+
+def _missing_default(policy_dir: Path) -> str:
+    misnamed = policy_dir / "default.yaml"
+    if misnamed.is_file():
+        return f"missing; found {misnamed}: rename it to {DEFAULT_FILE}"
+    return f"missing; POLICY_DIR must hold the default policy as {DEFAULT_FILE}"
