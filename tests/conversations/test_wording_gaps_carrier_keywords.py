@@ -71,6 +71,7 @@ async def test_alta_resumes_like_start(chat: Chat, word: str) -> None:
     out = await chat.says(word)
     assert [r.key for r in out.replies] == ["optin.confirm"]
     assert out.replies[0].text.startswith("Está suscrito")
+    assert out.replies[0].text.endswith(SPANISH_STOP_LINE)  # BAJA named to one who used it
     assert await _points(chat) == {"sms": False}
     async with chat.container.sessions() as session:
         event = await session.scalar(select(AuditEvent)
