@@ -69,10 +69,11 @@ def test_keys_are_listed_and_a_revoked_one_is_refused_at_once(db_env: str) -> No
     assert _status(db_env, crm) == 200 and _status(db_env, erp) == 200
 
     listed = _cli("apikey", "list").splitlines()
-    assert listed[0].split() == ["PREFIX", "NAME", "SCOPES", "CREATED", "LAST", "USED", "REVOKED"]
+    assert listed[0].split() == ["PREFIX", "NAME", "SCOPES", "CREATED", "LAST", "USED", "REVOKED",
+                                 "CREDITOR"]
     rows = {line.split()[1]: line for line in listed[1:]}
     assert set(rows) == {"crm", "erp"}
-    assert rows["crm"].startswith(crm[:10]) and rows["crm"].rstrip().endswith("-")
+    assert rows["crm"].startswith(crm[:10]) and rows["crm"].split()[-2:] == ["-", "all"]
     assert "never" not in rows["crm"]  # it was used just now
     assert crm not in "\n".join(listed) and crm[10:20] not in "\n".join(listed)
 
@@ -82,9 +83,10 @@ def test_keys_are_listed_and_a_revoked_one_is_refused_at_once(db_env: str) -> No
     assert _status(db_env, erp) == 200
 
     after = {line.split()[1]: line for line in _cli("apikey", "list").splitlines()[1:]}
-    assert after["crm"].rstrip().endswith("UTC") and after["erp"].rstrip().endswith("-")
+    assert after["crm"].split()[-2:] == ["UTC", "all"] and after["erp"].split()[-2:] == ["-", "all"]
     assert "was revoked before" in _cli("apikey", "revoke", crm[:10])
-    assert _audit_actions(db_env)[-1] == ("apikey.revoked", {"name": "crm", "prefix": crm[:10]})
+    assert _audit_actions(db_env)[-1] == ("apikey.revoked", {"name": "crm", "prefix": crm[:10],
+                                                            "creditor_id": None})
     assert [a for a, _ in _audit_actions(db_env)].count("apikey.revoked") == 1
     assert "audit chain ok: 3 events" in _cli("audit", "verify")
 
