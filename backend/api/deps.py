@@ -29,6 +29,8 @@ EXCEPTIONAL_SCOPES = {
     ("POST", "/model/parse"): "read",  # a parse changes nothing
     ("POST", "/api/accounts/{account_id}/payments"): "payments",
     ("PUT", "/api/portfolios/{portfolio_id}/policy"): "admin",
+    # A dry run, rolled back: it reads what a strategy would send and changes nothing.
+    ("POST", "/api/strategies/{strategy_id}/simulate"): "read",
 }
 ADMIN_PREFIX = "/api/strategies"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -52,6 +52,7 @@ class AccountFilter:
     min_balance: Decimal | None = None
     max_balance: Decimal | None = None
     portfolio_id: int | None = None
+    creditor_id: int | None = None  # a creditor-bound API key's creditor
     limit: int = 50
     offset: int = 0
 
@@ -74,6 +75,8 @@ def _filtered(query: Select[Any], flt: AccountFilter, today: date) -> Select[Any
         query = query.where(Account.status == flt.status)
     if flt.portfolio_id:
         query = query.where(Account.portfolio_id == flt.portfolio_id)
+    if flt.creditor_id is not None:
+        query = query.where(Account.creditor_id == flt.creditor_id)
     if flt.min_balance is not None:
         query = query.where(Account.current_balance >= flt.min_balance)
     if flt.max_balance is not None:

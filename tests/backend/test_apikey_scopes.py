@@ -52,7 +52,7 @@ EXPECTED = {
     ("PUT", "/api/portfolios/{portfolio_id}/policy"): "admin",
     ("POST", "/api/strategies"): "admin",
     ("POST", "/api/strategies/{strategy_id}/activate"): "admin",
-    ("POST", "/api/strategies/{strategy_id}/simulate"): "admin",
+    ("POST", "/api/strategies/{strategy_id}/simulate"): "read",  # a rolled-back dry run
 }
 KEY_DEPENDENCIES = {deps.require_api_key, deps.require_api_key_or_token}
 

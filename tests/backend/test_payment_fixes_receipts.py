@@ -140,6 +140,6 @@ async def test_in_the_portal_the_neutral_receipt_only_says_reply_here(
     detail = (await client.get(f"/api/accounts/{created['id']}", headers=auth)).json()
     transcript = (await client.get(f"/api/conversations/{detail['conversations'][0]['id']}",
                                    headers=auth)).json()
-    [receipt] = [m for m in transcript["messages"] if m["intent"] == "payment_receipt"]
+    [receipt] = [m for m in transcript["messages"] if m["purpose"] == "payment_receipt"]
     assert receipt["channel"] == "web" and receipt["delivery_status"] != "blocked"
     assert receipt["text"] == "Thank you, we received your payment. For details, just reply here."

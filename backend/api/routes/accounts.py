@@ -6,7 +6,6 @@ import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,11 +17,11 @@ from fastapi import (
     HTTPException,
     Query,
     Request,
+    Response,
     UploadFile,
     status,
 )
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from backend.api.deps import (
     MAX_ID,
@@ -34,18 +33,23 @@ from backend.api.deps import (
     ScopeDep,
     SessionDep,
 )
+from backend.api.exact_json import ExactJSONRoute
 from backend.api.schemas.accounts import (
     AccountCreate,
     AccountDetail,
     AccountPage,
     AccountPublic,
+    AccountUpserted,
+    AccountWritten,
     DpdBucket,
     ImportErrorPublic,
     ImportJobPublic,
     ImportResult,
 )
 from backend.db.models import Account, Creditor, ImportJob
+from backend.db.models.enums import AccountStatus
 from backend.services import accounts as account_service
+from backend.services import apikeys
 from backend.services.accounts import AccountFilter
 from backend.services.imports import jobs as import_jobs
 from backend.services.imports.rows import AccountRow, validate_row
@@ -53,7 +57,9 @@ from backend.services.imports.service import ImportReport, import_accounts
 from backend.services.imports.writer import upsert_accounts
 from backend.workflow.schedule import planned_contacts
 
-router = APIRouter(prefix="/api/accounts", tags=["accounts"])
+# A balance filter as the ledger stores money (NUMERIC(18, 2)): a wider one cannot be compared.
+BalanceQuery = Annotated[Decimal | None, Query(max_digits=18, decimal_places=2)]
+router = APIRouter(prefix="/api/accounts", tags=["accounts"], route_class=ExactJSONRoute)
 
 
 class UploadImportResult(ImportResult):
@@ -137,31 +143,68 @@ async def import_status(job_id: IdPath, session: SessionDep, _: ApiClient) -> An
     return ImportJobPublic.model_validate(job)
 
 
-@router.post("", response_model=AccountDetail, status_code=status.HTTP_201_CREATED)
+@router.post("", response_model=AccountUpserted | AccountWritten,
+             status_code=status.HTTP_201_CREATED,
+             responses={status.HTTP_200_OK: {"description": "an existing account updated"}})
 async def create_account(
     body: AccountCreate,
     session: SessionDep,
     clock: ClockDep,
     request: Request,
+    response: Response,
     key: ApiClient,
     scope: ScopeDep,
 ) -> Any:
-    """Create or update one account (upsert by creditor and external_ref); a creditor-bound key
-    only for its creditor (403 otherwise)."""
+    """Create (201) or update (200) one account, upserted by creditor and external_ref; a
+    creditor-bound key only for its creditor (403 otherwise). A key without the `read` scope
+    gets back only what identifies the write."""
     if not scope.allows_creditor(body.creditor):
         raise scope.refuse_creditor("creditor", body.creditor)
-    fields = {k: "" if v is None else str(v) for k, v in body.model_dump().items()}
+    fields: dict[str, str | None] = {k: _cell(v) for k, v in body.model_dump().items()}
     row = validate_row(2, fields, clock.now().date(), now=clock.now())
     if not isinstance(row, AccountRow):
         detail = [{"field": e.column, "reason": e.reason} for e in row]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+    before = await _existing(session, row)
     # Like a re-import, an update never undoes what the ledger recorded (payments).
     counts = await upsert_accounts(session, [row], clock.now(), actor=f"apikey:{key.prefix}")
     if counts.refused:
         detail = [{"field": e.column, "reason": e.reason} for e in counts.refused]
         raise HTTPException(status.HTTP_409_CONFLICT, detail)
-    account_id = await _account_id(session, row)
-    return await _detail(session, account_id, clock, request)
+    account_id = before[0] if before else await _account_id(session, row)
+    created, ignored = before is None, _ignored(before, row)
+    response.status_code = status.HTTP_200_OK if before else status.HTTP_201_CREATED
+    # README: `read` covers every read, the record an upsert answers with included.
+    if "read" not in apikeys.scopes_of(key):
+        state = await session.scalar(select(Account.status).where(Account.id == account_id))
+        return AccountWritten(id=account_id, external_ref=row.external_ref, status=str(state),
+                              created=created, ignored=ignored)
+    shown = await _detail(session, account_id, clock, request)
+    return AccountUpserted.model_validate(
+        {**shown.model_dump(), "created": created, "ignored": ignored})
+
+
+async def _existing(session: SessionDep, row: AccountRow) -> tuple[int, Decimal] | None:
+    """The id and balance of the account `row` updates, None when it creates one."""
+    found = await _account_ids(session, row)
+    if not found:
+        return None
+    balance = await session.scalar(
+        select(Account.current_balance).where(Account.id == found[0]))
+    return found[0], balance if balance is not None else Decimal(0)
+
+
+def _ignored(before: tuple[int, Decimal] | None, row: AccountRow) -> list[str]:
+    """The fields of an update not applied: the balance belongs to the ledger."""
+    return ["balance"] if before is not None and row.balance != before[1] else []
+
+
+def _cell(value: Any) -> str:
+    """A body field as the CSV cell the import validates: an amount in plain digits (the
+    import refuses 1E+16)."""
+    if value is None:
+        return ""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
 @router.get("", response_model=AccountPage)
@@ -169,13 +212,13 @@ async def list_accounts(
     session: SessionDep,
     clock: ClockDep,
     scope: ScopeDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
+    status_: Annotated[AccountStatus | None, Query(alias="status")] = None,
     dpd_bucket: DpdBucket | None = None,
-    min_balance: Decimal | None = None,
-    max_balance: Decimal | None = None,
+    min_balance: BalanceQuery = None,
+    max_balance: BalanceQuery = None,
     portfolio_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> Any:
     """Accounts, filtered by status, days-past-due bucket, balance range and portfolio (and the
     key's creditor, when it is bound to one)."""
@@ -185,33 +228,14 @@ async def list_accounts(
         min_balance=min_balance,
         max_balance=max_balance,
         portfolio_id=portfolio_id,
+        creditor_id=scope.creditor_id,
         limit=limit,
         offset=offset,
     )
     today = clock.now().date()
-    rows, total = await _listing(session, flt, today, scope)
+    rows, total = await account_service.list_accounts(session, flt, today)
     items = [_public(a, creditor, today) for a, creditor in rows]
     return AccountPage(items=items, total=total, limit=limit, offset=offset)
-
-
-async def _listing(
-    session: SessionDep, flt: AccountFilter, today: date, scope: CreditorScope
-) -> tuple[list[tuple[Account, str]], int]:
-    """`account_service.list_accounts` kept to the key's creditor.
-
-    The service's filter has no creditor yet (services/accounts.py is outside the API layer),
-    so the same query is made here with the scope applied.
-    """
-    if not scope.bound:
-        return await account_service.list_accounts(session, flt, today)
-    base = scope.accounts(
-        select(Account, Creditor.name).join(Creditor, Creditor.id == Account.creditor_id))
-    query = account_service._filtered(base, flt, today).options(  # type: ignore[arg-type]
-        selectinload(Account.debtor), selectinload(Account.portfolio))
-    page = await session.execute(query.order_by(Account.id).limit(flt.limit).offset(flt.offset))
-    counted = scope.accounts(select(func.count(Account.id)))
-    total = await session.scalar(account_service._filtered(counted, flt, today))
-    return [(a, c) for a, c in page.all()], int(total or 0)
 
 
 def _check_file_creditors(lines: Iterable[str], scope: CreditorScope) -> None:
@@ -254,7 +278,9 @@ async def get_account(
     return await _detail(session, account_id, clock, request)
 
 
-async def _detail(session: SessionDep, account_id: int, clock: ClockDep, request: Request) -> Any:
+async def _detail(
+    session: SessionDep, account_id: int, clock: ClockDep, request: Request
+) -> AccountDetail:
     records = await account_service.load_account(session, account_id)
     if records is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
@@ -307,6 +333,10 @@ def _public(account: Account, creditor: str, today: Any) -> AccountPublic:
 
 
 async def _account_id(session: SessionDep, row: AccountRow) -> int:
+    return (await _account_ids(session, row))[0]
+
+
+async def _account_ids(session: SessionDep, row: AccountRow) -> list[int]:
     # Creditors match in any case, as the import matches them (casefolded in Python).
     rows = await session.execute(
         select(Account.id, Creditor.name)
@@ -314,7 +344,7 @@ async def _account_id(session: SessionDep, row: AccountRow) -> int:
         .where(Account.external_ref == row.external_ref).order_by(Account.id)
     )
     wanted = row.creditor.casefold()
-    return next(int(i) for i, name in rows if name.casefold() == wanted)
+    return [int(i) for i, name in rows if name.casefold() == wanted]
 
 
 def _import_result(report: ImportReport, file_name: str) -> UploadImportResult:

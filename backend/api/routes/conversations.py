@@ -8,18 +8,44 @@ from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import select
 
 from backend.api.deps import ApiClient, IdPath, SessionDep
+from backend.api.schemas.conversations import (
+    ConversationPublic,
+    EntityPublic,
+    MessagePublic,
+    SenderKind,
+)
 from backend.db.models import Conversation, Dispute, Handoff, Message, PaymentPlan, Promise
+from backend.db.models.enums import Direction
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
 
-def _message(m: Message) -> dict[str, Any]:
-    return {
-        "id": m.id, "direction": m.direction, "channel": m.channel, "sender": m.sender,
-        "at": m.created_at, "text": m.text, "intent": m.intent, "confidence": m.confidence,
-        "entities": m.entities, "delivery_status": m.delivery_status,
-        "processed_at": m.processed_at,
-    }
+# `Message.sender` of the campaign steps and reminders (backend/services/outbox.py,
+# backend/services/reminders.py).
+CAMPAIGN_SENDERS = frozenset({"workflow", "reminder", "campaign"})
+
+
+def _sender_kind(sender: str) -> SenderKind:
+    kind = sender.split(":", 1)[0]
+    if kind in CAMPAIGN_SENDERS:
+        return "campaign"
+    return "agent" if kind == "agent" else "bot" if kind == "bot" else "debtor"
+
+
+def _message(m: Message) -> MessagePublic:
+    """The message as the API shows it; an outbound one's stored envelope (the outbox's
+    delivery state) and purpose-as-intent stay internal."""
+    shown = MessagePublic(
+        id=m.id, direction=m.direction, channel=m.channel, sender=m.sender,  # type: ignore[arg-type]
+        sender_kind=_sender_kind(m.sender), at=m.created_at, text=m.text,
+        delivery_status=m.delivery_status, processed_at=m.processed_at)
+    if m.direction == Direction.OUTBOUND:
+        shown.purpose = m.intent
+        return shown
+    shown.intent, shown.confidence = m.intent, m.confidence
+    shown.entities = [EntityPublic.model_validate(e) for e in m.entities or []
+                      if isinstance(e, dict) and "entity" in e]
+    return shown
 
 
 async def _rows(session: SessionDep, model: Any, conversation_id: int) -> list[Any]:
@@ -27,10 +53,11 @@ async def _rows(session: SessionDep, model: Any, conversation_id: int) -> list[A
         select(model).where(model.conversation_id == conversation_id).order_by(model.id)))
 
 
-@router.get("/{conversation_id}")
+@router.get("/{conversation_id}", response_model=ConversationPublic)
 async def read_conversation(conversation_id: IdPath, session: SessionDep,
                             _: ApiClient) -> dict[str, Any]:
-    """The transcript with intents, confidences and delivery, and what the bot recorded."""
+    """The transcript — inbound messages with their intents, confidences and entities,
+    outbound ones with their purpose and delivery status — and what the bot recorded."""
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no conversation {conversation_id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.api.deps import ApiClient, ContainerDep, IdPath
+from backend.api.exact_json import ExactJSONRoute
 from backend.api.schemas.accounts import in_minor_units
 from backend.api.security_headers import secure
 from backend.container import Container
@@ -26,6 +27,7 @@ from backend.services import ledger
 from backend.services.payments.base import (
     CurrencyMismatch,
     NothingPaid,
+    PaymentEvent,
     PaymentProvider,
     WebhookRejected,
 )
@@ -36,9 +38,12 @@ from backend.services.payments.service import PaymentService
 from backend.services.policy.money import places, round_down
 from bot.responses.render import locale_for, money
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(tags=["payments"], route_class=ExactJSONRoute)
 # How far a billing system's clock may run ahead of ours before its paid_at is refused.
 CLOCK_SKEW = timedelta(minutes=5)
+# No payment this system could be told about is older: an earlier paid_at is a typo or a
+# placeholder (1900-01-01) that would misdate the ledger and the reports.
+EARLIEST_PAID_AT = datetime(2000, 1, 1, tzinfo=UTC)
 templates = Jinja2Templates(directory=Path(__file__).parents[2] / "pages" / "portal")
 
 
@@ -66,6 +71,8 @@ class PaymentPublic(BaseModel):
     account_id: int
     amount: Decimal
     reference: str
+    alias: str | None = Field(default=None, description=(
+        "the payment's other reference (see PaymentPublic.alias of GET /api/accounts/{id})"))
     created: bool
     applied_to: str | None
     overpaid: Decimal = Field(Decimal("0.00"), description=(
@@ -99,7 +106,8 @@ async def post_payment(account_id: IdPath, body: PaymentCreate, container: Conta
     currency = posted.payment.currency
     return PaymentPublic(payment_id=posted.payment.id, account_id=account_id,
                          amount=in_minor_units(posted.payment.amount, currency),
-                         reference=posted.payment.reference, created=posted.created,
+                         reference=posted.payment.reference, alias=posted.payment.alias,
+                         created=posted.created,
                          applied_to=posted.applied_to,
                          overpaid=in_minor_units(posted.overpaid, currency))
 
@@ -112,6 +120,10 @@ def _check_paid_at(paid_at: datetime | None, now: datetime) -> None:
     if paid_at > now + CLOCK_SKEW:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"paid_at {paid_at.isoformat()} is in the future")
+    if paid_at < EARLIEST_PAID_AT:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"paid_at {paid_at.isoformat()} is before"
+                            f" {EARLIEST_PAID_AT.date().isoformat()}")
 
 
 async def _check_currency(container: ContainerDep, account_id: int, currency: str | None,
@@ -322,21 +334,32 @@ async def payment_webhook(provider: str, request: Request,
                 actor=event.provider)
             failed_refunds += bool(restored)
             continue
-        if event.status != "succeeded" or event.account_id is None:
-            continue
-        try:
-            result = await _payments(container).post(
-                event.account_id, event.amount, event.reference, source=event.provider,
-                actor=event.provider, currency=event.currency, alias=event.alias)
-            if result is not None and result.created:
-                posted += 1
-        except (CurrencyMismatch, NothingPaid):
-            # Answered 200 all the same: the provider retrying cannot change the currency or
-            # the amount; the refusal is in the audit log for a person to reconcile.
-            refused += 1
+        if event.status == "succeeded":
+            outcome = await _post_succeeded(container, event)
+            posted += outcome == "posted"
+            refused += outcome == "refused"
     answer = {"received": len(events), "posted": posted, "refused": refused}
     if refunds:
         answer["refunded"] = refunds
     if failed_refunds:
         answer["refunds_failed"] = failed_refunds
     return answer
+
+
+async def _post_succeeded(container: Container, event: PaymentEvent) -> str | None:
+    """What became of a succeeded payment: "posted", "refused" (in the audit log for a person
+    to reconcile), or None when it was posted before."""
+    payments = _payments(container)
+    try:
+        result = None if event.account_id is None else await payments.post(
+            event.account_id, event.amount, event.reference, source=event.provider,
+            actor=event.provider, currency=event.currency, alias=event.alias)
+    except (CurrencyMismatch, NothingPaid):
+        # Answered 200 all the same: the provider retrying cannot change the currency or the
+        # amount.
+        return "refused"
+    if result is None:
+        # An account unknown here (or no possible id) is no more found on a retry.
+        await payments.unmatched(event)
+        return "refused"
+    return "posted" if result.created else None

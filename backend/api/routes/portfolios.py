@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 
 from backend.api.deps import ApiClient, ClockDep, IdPath, SessionDep
+from backend.api.exact_json import ExactJSONRoute
 from backend.db.models import Portfolio
 from backend.services.policy.loader import PolicyError
 from backend.services.policy.store import PolicyStore
 
-router = APIRouter(prefix="/api/portfolios", tags=["portfolios"])
+router = APIRouter(prefix="/api/portfolios", tags=["portfolios"], route_class=ExactJSONRoute)
 
 
 def _store(request: Request) -> PolicyStore:

@@ -26,7 +26,7 @@ from backend.api.schemas.reports import (
     StrategyPublic,
 )
 from backend.container import Container
-from backend.db.models import Portfolio
+from backend.db.models import Creditor, Portfolio
 from backend.reports.automation import DEFAULT_TARGET_SECONDS
 from backend.reports.catalog import DASHBOARDS, Options
 from backend.reports.csv import table_to_csv
@@ -63,8 +63,9 @@ def report_filter(
 
 async def checked_filter(session: SessionDep, scope: ScopeDep,
                          flt: Annotated[ReportFilter, Depends(report_filter)]) -> ReportFilter:
-    """The query's filter, kept to a creditor-bound key's creditor; 422 when its portfolio does
-    not exist (or is another creditor's, to a bound key), as for a malformed date."""
+    """The query's filter, kept to a creditor-bound key's creditor; 422 when its portfolio or
+    creditor does not exist (or the portfolio is another creditor's, to a bound key), as for a
+    malformed date."""
     wanted = flt.portfolio_id
     portfolio = (await session.get(Portfolio, wanted)
                  if wanted is not None and 0 < wanted <= MAX_ID else None)
@@ -72,7 +73,11 @@ async def checked_filter(session: SessionDep, scope: ScopeDep,
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"unknown portfolio_id {flt.portfolio_id}")
     if not scope.bound:
+        if flt.creditor_id is not None and await session.get(Creditor, flt.creditor_id) is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                f"unknown creditor_id {flt.creditor_id}")
         return flt
+    # Another creditor's id is refused whether or not it exists: a bound key learns nothing.
     if flt.creditor_id not in (None, scope.creditor_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, [{
             "field": "creditor_id",

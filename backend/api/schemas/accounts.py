@@ -83,6 +83,10 @@ class PaymentPublic(BaseModel):
     channel: str | None
     source: str
     reference: str
+    alias: str | None = Field(default=None, description=(
+        "the payment's other reference: the billing system's own (a provider's"
+        " `metadata.reference`) when the provider's delivery posted it first, else the"
+        " provider's; a post under either finds this payment"))
     refunded_amount: Decimal = Field(description="what the provider has given back of it")
 
 
@@ -221,6 +225,25 @@ class AccountDetail(AccountPublic):
     conversations: list[ConversationSummary]
     portal_url: str | None = None
     planned_contacts: list[PlannedContactPublic] = []
+
+
+class AccountUpserted(AccountDetail):
+    """What an upsert wrote, as GET shows it, to a key with the `read` scope."""
+
+    created: bool = Field(description="true for a new account (201), false for an update (200)")
+    ignored: list[str] = Field(default_factory=list, description=(
+        "fields sent but not applied: an update never changes the balance (the ledger's)"))
+
+
+class AccountWritten(BaseModel):
+    """What an upsert wrote, to a key without the `read` scope: only what identifies it."""
+
+    id: int
+    external_ref: str
+    status: str
+    created: bool = Field(description="true for a new account (201), false for an update (200)")
+    ignored: list[str] = Field(default_factory=list, description=(
+        "fields sent but not applied: an update never changes the balance (the ledger's)"))
 
 
 class AccountPage(BaseModel):

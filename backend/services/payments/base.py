@@ -28,6 +28,9 @@ class PaymentEvent:
     alias: str | None = None
     # The provider's id of the refund that failed ("refund_failed" only).
     refund_id: str | None = None
+    # The account as the provider's metadata named it, kept as sent: a succeeded payment
+    # naming no account here (unknown, or no possible id) is refused and audited with it.
+    account_ref: str | None = None
 
 
 class CurrencyMismatch(Exception):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.models import Account, Payment
 from backend.services import audit, ledger
-from backend.services.payments.base import CurrencyMismatch, NothingPaid
+from backend.services.payments.base import CurrencyMismatch, NothingPaid, PaymentEvent
 from backend.services.payments.receipts import confirm_receipt
 from backend.services.portal import PortalLinks
 from bot.clock import Clock
@@ -80,6 +80,19 @@ class PaymentService:
         if receipt is not None and self.outbox is not None:
             await self.outbox.send([receipt])
         return posted
+
+    async def unmatched(self, event: PaymentEvent) -> None:
+        """Record a provider's payment naming no account here, for a person to reconcile: it
+        is never posted, and the provider retrying cannot make the account exist."""
+        log.warning("payment %s from %s refused: it names no account here", event.reference,
+                    event.provider)
+        async with self.sessions.begin() as session:
+            await audit.record(
+                session, occurred_at=self.clock.now(), actor=event.provider,
+                action="payment.unmatched", subject_type="payment", subject_id=event.reference,
+                data={"provider": event.provider, "reference": event.reference,
+                      "alias": event.alias, "account": event.account_ref,
+                      "amount": str(event.amount), "currency": event.currency})
 
     async def refund(self, reference: str, refunded: Decimal, *, source: str,
                      account_id: int | None = None, actor: str = "payments") -> Decimal | None:

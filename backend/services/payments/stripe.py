@@ -27,6 +27,8 @@ REFUNDED = "charge.refunded"
 # A Refund object whose money came back to us (its `amount` alone, its `charge` and
 # `payment_intent` name the payment); a repeated delivery is known by the refund's id.
 REFUND_FAILED = "refund.failed"
+# Ids are 64-bit in the database: a larger one names no account (the driver would overflow).
+MAX_ID = 2**63 - 1
 
 
 def sign(secret: str, body: bytes, timestamp: int) -> str:
@@ -70,16 +72,16 @@ class StripeProvider:
             return []
         if status == "refund_failed":
             return [_refund_failed(obj, now)]
-        account_id = _account_id(obj)
-        if account_id is None and status != "refunded":
+        account_ref = _account_ref(obj)
+        if account_ref is None and status != "refunded":
             # Only the objects that carry our metadata can be posted; Stripe does not copy a
             # session's metadata onto its payment intent, whose other events key the same.
             return []
         return [PaymentEvent(
-            provider=self.name, reference=payment_key(obj), account_id=account_id,
+            provider=self.name, reference=payment_key(obj), account_id=_account_id(account_ref),
             amount=_amount(obj, status), status=status, occurred_at=now,
             currency=str(obj["currency"]).upper() if obj.get("currency") else None,
-            alias=_reference(obj),
+            alias=_reference(obj), account_ref=account_ref,
         )]
 
 
@@ -115,9 +117,18 @@ def _status(kind: str, obj: Mapping[str, Any]) -> str | None:
     return "refunded" if kind == REFUNDED else None
 
 
-def _account_id(obj: Mapping[str, Any]) -> int | None:
-    account_id = str((obj.get("metadata") or {}).get("account_id", ""))
-    return int(account_id) if account_id.isdigit() else None
+def _account_ref(obj: Mapping[str, Any]) -> str | None:
+    """The account the metadata names, as written (bounded), or None when it names none."""
+    account_ref = str((obj.get("metadata") or {}).get("account_id") or "").strip()
+    return account_ref[:64] or None
+
+
+def _account_id(account_ref: str | None) -> int | None:
+    """The account id the metadata names; None for one that cannot be an id here."""
+    if account_ref is None or not account_ref.isascii() or not account_ref.isdigit():
+        return None
+    account_id = int(account_ref)
+    return account_id if 1 <= account_id <= MAX_ID else None
 
 
 def _reference(obj: Mapping[str, Any]) -> str | None:
