@@ -31,7 +31,7 @@ from backend.db.models.enums import AccountStatus, Channel, Ownership, PlanStatu
 from backend.db.types import Money
 from backend.services import audit, ledger, promise_moves
 from backend.services.compliance.consent import record_opt_in, record_opt_out
-from backend.services.compliance.facts import RESUMED_ELSEWHERE
+from backend.services.compliance.facts import holds_other_channel
 from backend.services.geo import debtor_today
 from backend.services.identity_attempts import (
     IDENTITY_FAILED,
@@ -196,8 +196,7 @@ _SAME_NUMBER_OPTED_OUT = (
                    _OTHER_PHONE_POINT.channel.in_(_PHONES), Conversation.channel.in_(_PHONES),
                    _OTHER_PHONE_POINT.channel != Conversation.channel,
                    _OTHER_PHONE_POINT.opted_out_at.is_not(None),
-                   ~func.coalesce(_OTHER_PHONE_POINT.opt_out_reason, "").startswith(
-                       RESUMED_ELSEWHERE, autoescape=True))
+                   holds_other_channel(_OTHER_PHONE_POINT))
     .correlate(Conversation)
 )
 _HOLDING_POINT = aliased(ContactPoint)

@@ -10,7 +10,17 @@ from typing import Any
 
 import phonenumbers
 from phonenumbers import geocoder
-from sqlalchemy import BindParameter, Select, bindparam, case, func, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -39,6 +49,13 @@ PHONE_CHANNELS = ("sms", "whatsapp")
 # opt-out with this prefix (consent.record_opt_in): it then holds its own channel only.
 OTHER_PHONE_CHANNEL = {"sms": "whatsapp", "whatsapp": "sms"}
 RESUMED_ELSEWHERE = "[START on the other channel since] "
+
+
+def holds_other_channel(point: type[ContactPoint]) -> ColumnElement[bool]:
+    """SQL: `point`'s opt-out still holds its number's other phone channel (no START there
+    since); the gate's facts and the turn's both read it."""
+    return ~func.coalesce(point.opt_out_reason, "").startswith(RESUMED_ELSEWHERE,
+                                                                autoescape=True)
 STATE_SUFFIX = re.compile(r", ([A-Z]{2})$")
 
 
@@ -246,9 +263,7 @@ _OTHER_POINT = aliased(ContactPoint, name="other_point")
 _SAME_NUMBER_OPT_OUT = (
     select(func.max(_OTHER_POINT.opted_out_at))
     .where(_OTHER_POINT.channel == bindparam("other_channel"),
-           _OTHER_POINT.address == _ADDRESS,
-           ~func.coalesce(_OTHER_POINT.opt_out_reason, "").startswith(
-               RESUMED_ELSEWHERE, autoescape=True))
+           _OTHER_POINT.address == _ADDRESS, holds_other_channel(_OTHER_POINT))
     .scalar_subquery()
 )
 _CONTACT_AND_INBOUND = select(
