@@ -46,6 +46,11 @@ _MESSAGES = (r"(?:reminders?|messages?|texts?|notifications?|alerts?|emails?|cal
 WITHDRAWAL = re.compile(
     rf"\b(?:cancel\w*|call off|withdraw|take back|undo|anul\w*)\s+(?:{_ARTICLE}\s+)+"
     rf"(?:(?:payment|promise)\s+)?{_COMMITMENT}\b(?!\s+{_MESSAGES})")
+# "cancel that", "cancelarlo": a withdrawal only while a promise or plan stands.
+CANCEL_THAT = re.compile(
+    r"\b(?:(?:cancel|withdraw|undo|anul)\w*\s+(?:that|it|this|eso|esto)|"
+    r"call (?:it|that) off|take (?:it|that) back|cancelarl[oa]|anularl[oa])\b"
+    r"(?!\s+(?:texts?|texting|messages?|mensajes?|msgs?))")
 CHANNEL_WORDS = {
     "sms": re.compile(r"\b(texts?|texting|texted|sms|mensajes? de texto|msj)\b", re.I),
     "whatsapp": re.compile(r"\b(whats ?app|wsp|wasap|guasap)\b", re.I),
@@ -118,10 +123,13 @@ def opt_out(out: Outcome, turn: Turn, *, word: str | None = None) -> Outcome:
     return out.say("optout.confirm", purpose=Purpose.OPT_OUT_CONFIRMATION)
 
 
-def withdraws_commitment(text: str) -> bool:
+def withdraws_commitment(text: str, *, standing: bool = False) -> bool:
     """The message cancels a promise, payment or plan ("please cancel the promise", "quiero
-    cancelar el acuerdo"), not the messages."""
-    return WITHDRAWAL.search(plain(text)) is not None
+    cancelar el acuerdo"), not the messages; "cancel that" too while one is `standing`."""
+    words = plain(text)
+    if WITHDRAWAL.search(words) is not None:
+        return True
+    return standing and CANCEL_THAT.search(words) is not None
 
 
 def named_channels(text: str) -> tuple[str, ...]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
@@ -28,7 +27,7 @@ from bot.dialogs import (
     small_talk,
     stop_states,
 )
-from bot.dialogs.base import MENU, YES_NO, DialogState, Outcome, Turn, plain
+from bot.dialogs.base import MENU, YES_NO, DialogState, Outcome, Turn
 from bot.dialogs.handoff import hand_off
 from bot.effects import Effect, Handoff, SetContactHours
 from bot.facts import Facts
@@ -110,10 +109,6 @@ GATED: dict[str, Handler] = {
 # What "please cancel the promise" may be read as: a withdrawal a person goes over, whatever
 # the reading (never an opt-out, never the clarifying menu).
 WITHDRAWAL_READINGS = frozenset({"opt_out", "request_agent", "deny", "out_of_scope"})
-CANCEL_THAT = re.compile(
-    r"\b(?:(?:cancel|withdraw|undo|anul)\w*\s+(?:that|it|this|eso|esto)|"
-    r"call (?:it|that) off|take (?:it|that) back|cancelarl[oa]|anularl[oa])\b"
-    r"(?!\s+(?:texts?|texting|messages?|mensajes?|msgs?))")
 # Payment intents an offer to settle for less may be read as.
 SETTLE_INTENTS = frozenset({"counter_offer", "pay_partial", "promise_to_pay", "pay_in_full",
                             "affirm", "out_of_scope"})
@@ -238,10 +233,8 @@ def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
 def _withdraws(turn: Turn, facts: Facts | None) -> bool:
     """The debtor takes a commitment back: "cancel the promise", or "cancel that" while a
     promise or plan stands."""
-    if opt_out.withdraws_commitment(turn.text):
-        return True
     standing = facts is not None and bool(facts.pending_promises or facts.active_plan)
-    return standing and CANCEL_THAT.search(plain(turn.text)) is not None
+    return opt_out.withdraws_commitment(turn.text, standing=standing)
 
 
 def _writes_for_debtor(turn: Turn, verified: bool) -> bool:
