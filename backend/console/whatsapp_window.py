@@ -24,8 +24,8 @@ from backend.db.models.enums import Channel
 from backend.services import audit
 from backend.services.compliance.facts import ContactState, load_facts
 from backend.services.compliance.service import ComplianceGate, mask
-from backend.services.handoff import ACTIVE_STATUSES, AGENT, BOT
-from backend.services.inbox import resolve_address
+from backend.services.handoff import ACTIVE_STATUSES, AGENT
+from backend.services.outbox import conversation_for
 from backend.services.reminders import WHATSAPP_TEMPLATE, reminder_text
 from backend.services.row_locks import hold_conversation
 from bot.messages import ConversationKey, OutboundMessage, Purpose
@@ -231,8 +231,9 @@ async def reply_by_sms(
         refusal = _sms_blocker(view)
         if refusal is not None or view is None or view.sms_address is None:
             return SmsSwitch(None, ReplyOutcome(refusal or NO_SMS_NUMBER))
-        sms = await _sms_conversation(session, conversation, view.sms_address,
-                                      container.clock.now())
+        sms = await conversation_for(session, ConversationKey(SMS, view.sms_address),
+                                     conversation.account_id, container.clock.now(),
+                                     language=conversation.language)
         if sms.ownership == AGENT and sms.agent_id != agent_id:
             return SmsSwitch(None, ReplyOutcome(SMS_TAKEN))
         await _take(session, container, conversation, sms, agent_id)
@@ -255,26 +256,6 @@ def _sms_blocker(view: WindowView | None) -> str | None:
     if not view.closed:
         return WINDOW_OPEN
     return view.sms_refusal
-
-
-async def _sms_conversation(session: AsyncSession, conversation: Conversation, address: str,
-                            now: datetime) -> Conversation:
-    """The account's conversation on the SMS number, as the outbox finds or opens it for a
-    message to the account (one per account on a shared number)."""
-    found = await session.scalar(
-        select(Conversation).where(Conversation.channel == SMS, Conversation.address == address,
-                                   Conversation.account_id == conversation.account_id)
-        .order_by(Conversation.id.desc()).limit(1))
-    if found is not None:
-        return found
-    debtor_id, _ = await resolve_address(session, SMS, address)
-    created = Conversation(channel=SMS, address=address, account_id=conversation.account_id,
-                           debtor_id=conversation.debtor_id or debtor_id,
-                           language=conversation.language, ownership=BOT, started_at=now,
-                           last_message_at=now)
-    session.add(created)
-    await session.flush()
-    return created
 
 
 async def _take(session: AsyncSession, container: Container, whatsapp: Conversation,

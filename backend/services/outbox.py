@@ -122,7 +122,8 @@ class SqlOutbox:
     async def submit(self, session: AsyncSession, outbound: OutboundMessage) -> OutboxDecision:
         """Gate `outbound` at clock.now() and store it (pending / deferred / blocked)."""
         now = self.clock.now()
-        conversation = await self._conversation(session, outbound, now)
+        conversation = await conversation_for(session, outbound.key, outbound.account_id,
+                                              now, conversation_id=outbound.conversation_id)
         if outbound.account_id is None and conversation.account_id is not None:
             outbound = replace(outbound, account_id=conversation.account_id)
         message = Message(
@@ -326,34 +327,6 @@ class SqlOutbox:
         await audit.record(session, occurred_at=now, actor="outbox", action=action,
                            subject_type="message", subject_id=message.id,
                            data={"conversation_id": message.conversation_id, **data})
-
-    async def _conversation(self, session: AsyncSession, outbound: OutboundMessage,
-                            now: datetime) -> Conversation:
-        if outbound.conversation_id is not None:
-            found = await session.get(Conversation, outbound.conversation_id)
-            if found is not None:
-                return found
-        # A number two debtors share (spouses, a family phone) gets one conversation per
-        # account: a reminder for B must not land in A's, where a reply would be read as A's.
-        query = select(Conversation).where(Conversation.channel == outbound.key.channel,
-                                           Conversation.address == outbound.key.address)
-        if outbound.account_id is not None:
-            query = query.where(Conversation.account_id == outbound.account_id)
-        found = await session.scalar(query.order_by(Conversation.id.desc()).limit(1))
-        if found is not None:
-            return found
-        debtor_id, account_id = await resolve_address(session, outbound.key.channel,
-                                                      outbound.key.address)
-        if outbound.account_id is not None:
-            account_id = outbound.account_id
-            debtor_id = await session.scalar(
-                select(Account.debtor_id).where(Account.id == account_id)) or debtor_id
-        created = Conversation(channel=outbound.key.channel, address=outbound.key.address,
-                               debtor_id=debtor_id, account_id=account_id,
-                               ownership=Ownership.BOT, started_at=now, last_message_at=now)
-        session.add(created)
-        await session.flush()
-        return created
 
     async def _claim(self, message_id: int) -> tuple[ChannelAdapter, Delivery, int] | None:
         # Only one sender may move a message out of "pending": the claim is the idempotency.
@@ -640,6 +613,37 @@ def _apply_decision(message: Message, decision: GateDecision, now: datetime) -> 
     # The provider's 131047/63016 outranks the gate's own view of the window.
     data["use_template"] = decision.use_template or bool(data.get("template_required"))
     set_envelope(message, data)
+
+
+async def conversation_for(session: AsyncSession, key: ConversationKey, account_id: int | None,
+                           now: datetime, *, conversation_id: int | None = None,
+                           language: str | None = None) -> Conversation:
+    """The conversation a message to `key` (about `account_id`) belongs to, opened when none
+    is: the one named, else the account's latest on that address, else a new one."""
+    if conversation_id is not None:
+        found = await session.get(Conversation, conversation_id)
+        if found is not None:
+            return found
+    # A number two debtors share (spouses, a family phone) gets one conversation per
+    # account: a reminder for B must not land in A's, where a reply would be read as A's.
+    query = select(Conversation).where(Conversation.channel == key.channel,
+                                       Conversation.address == key.address)
+    if account_id is not None:
+        query = query.where(Conversation.account_id == account_id)
+    found = await session.scalar(query.order_by(Conversation.id.desc()).limit(1))
+    if found is not None:
+        return found
+    debtor_id, resolved_account = await resolve_address(session, key.channel, key.address)
+    if account_id is not None:
+        resolved_account = account_id
+        debtor_id = await session.scalar(
+            select(Account.debtor_id).where(Account.id == account_id)) or debtor_id
+    created = Conversation(channel=key.channel, address=key.address, debtor_id=debtor_id,
+                           account_id=resolved_account, language=language,
+                           ownership=Ownership.BOT, started_at=now, last_message_at=now)
+    session.add(created)
+    await session.flush()
+    return created
 
 
 async def _superseded_by(session: AsyncSession, message: Message, data: dict[str, Any]
