@@ -36,8 +36,10 @@ from backend.services.geo import debtor_today
 from backend.services.identity_attempts import (
     IDENTITY_FAILED,
     IDENTITY_VERIFIED,
+    failed_answers_count,
     failed_identity_answers,
 )
+from backend.services.identity_attempts import WINDOW as IDENTITY_WINDOW
 from backend.services.inbox import PHONE_CHANNELS
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy import PolicyJudge, dialog_policy
@@ -84,11 +86,13 @@ class SqlTurnStore:
             yield await self._unit(session, message_id)
 
     async def _unit(self, session: AsyncSession, message_id: int) -> SqlTurnUnit:
-        row = (await session.execute(_TURN_ROWS, {"message_id": message_id})).first()
+        since = self.deps.clock.now() - IDENTITY_WINDOW
+        row = (await session.execute(_TURN_ROWS, {"message_id": message_id, "since": since})
+               ).first()
         if row is None:
             raise LookupError(f"no message {message_id}")
         (message, conversation, account, contact_id, opted_out_at, wrong_party, same_number,
-         plan, settlement_left, promised, holders) = row
+         plan, settlement_left, promised, holders, failures) = row
         if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
             await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
             await session.refresh(conversation)
@@ -96,10 +100,8 @@ class SqlTurnStore:
                            bool(wrong_party))
         agreed = _Agreed(bool(plan), settlement_left, promised or Decimal(0),
                          await _pending_promises(session, account) if promised else ())
-        failures = 0 if account is None else await failed_identity_answers(
-            session, account.id, self.deps.clock.now())
         facts = self._facts(account, contact, conversation, message.created_at, agreed,
-                            failures)
+                            int(failures or 0))
         if facts is not None and account is not None and holders > 1:
             facts = replace(facts, holders=await self._other_holders(
                 session, conversation, account, message.created_at),
@@ -239,14 +241,19 @@ async def _narrowed(session: AsyncSession, conversation_id: int) -> Narrowed | N
     return Narrowed(int(row[1]["after_factor"]), tuple(int(a) for a in row[1]["account_ids"]))
 
 
+# The account's recent wrong identity answers (`identity_attempts`), counted since `since`.
+_IDENTITY_FAILURES = (failed_answers_count(Account.id, bindparam("since"))
+                      .correlate(Account).scalar_subquery())
+
 # A turn's message, conversation, account (with debtor, portfolio and creditor), contact flags
-# (the same number's other phone channel's opt-out among them), whether a plan is active and
-# how many debtors hold the address, in one round trip; built once, so SQLAlchemy caches its
-# compiled form.
+# (the same number's other phone channel's opt-out among them), whether a plan is active, how
+# many debtors hold the address and the account's recent wrong identity answers, in one round
+# trip; built once, so SQLAlchemy caches its compiled form.
 _TURN_ROWS = (
     select(Message, Conversation, Account, _first_contact(ContactPoint.id),
            _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party),
-           _SAME_NUMBER_OPTED_OUT, _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED, _HOLDERS)
+           _SAME_NUMBER_OPTED_OUT, _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED, _HOLDERS,
+           _IDENTITY_FAILURES)
     .join(Conversation, Conversation.id == Message.conversation_id)
     .outerjoin(Account, Account.id == Conversation.account_id)
     .options(joinedload(Account.debtor),

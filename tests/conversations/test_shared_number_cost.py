@@ -35,3 +35,14 @@ async def test_a_single_holder_turn_reads_no_other_holders(chat: Chat) -> None:
     await chat.says("03/14/1985")
     print(f"shared: {len(seen)} statements for two turns")
     assert any("identity.narrowed" in s for s in seen)
+
+
+async def test_a_turn_counts_wrong_identity_answers_in_its_own_statement(chat: Chat) -> None:
+    await chat.says("hi")
+    await chat.says("01/01/1900")  # a wrong answer, counted on the next turn
+    seen = _statements(chat)
+    await chat.says("03/14/1985")
+
+    separate = [s for s in seen if s.lstrip().startswith("SELECT count(audit_event.id)")]
+    assert separate == []
+    assert any("identity.failed" in s and "FROM message" in s for s in seen)
