@@ -17,19 +17,27 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+import nlu
 from backend.db.engine import normalize_url
 from backend.services.payments.page import check_payment_page
 
-WHATSAPP_CLOUD_SETTINGS = ("WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID",
-                           "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
+WHATSAPP_CLOUD_SETTINGS = (
+    "WHATSAPP_ACCESS_TOKEN",
+    "WHATSAPP_PHONE_NUMBER_ID",
+    "WHATSAPP_APP_SECRET",
+    "WHATSAPP_VERIFY_TOKEN",
+)
 TWILIO_CREDENTIALS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
 TWILIO_SENDERS = ("TWILIO_SMS_FROM", "TWILIO_WHATSAPP_FROM", "TWILIO_MESSAGING_SERVICE_SID")
+TWILIO_EXTRAS = ("TWILIO_WHATSAPP_CONTENT_SIDS",)  # TWILIO_API_URL alone (a fake) is harmless
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev-secret-change-me"})
 DEFAULT_SQLITE_PATH = Path("var/parley.db")
 SECRET_KEY_FILE = Path("var/secret_key")
 MIB = 1024 * 1024
 SHIPPED_POLICIES = Path(__file__).resolve().parent / "policies"
+SHIPPED_TRAINING_DATA = Path(nlu.__file__).resolve().parent / "training_data"
 CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+TWILIO_SIDS = {"twilio_account_sid": "AC", "twilio_messaging_service_sid": "MG"}
 TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 E164 = re.compile(r"\+[1-9][0-9]{7,14}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -42,8 +50,13 @@ class Settings(BaseSettings):
 
     # Errors never echo what was given (secrets among it); defaults go through the same checks
     # as values from the environment, so production's placeholder SECRET_KEY is refused too.
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False,
-                                      hide_input_in_errors=True, validate_default=True)
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        case_sensitive=False,
+        hide_input_in_errors=True,
+        validate_default=True,
+    )
 
     parley_env: Literal["development", "test", "production"] = "development"
     parley_sandbox: bool = False
@@ -60,7 +73,9 @@ class Settings(BaseSettings):
     rasa_url: str | None = None
     rasa_timeout_seconds: float = Field(default=2.0, gt=0.0)
     nlu_model_dir: Path = Path("var/models/nlu")
-    nlu_training_data: Path = Path("nlu/training_data")
+    # The shipped training data, wherever Parley is started from (a relative
+    # NLU_TRAINING_DATA is read from the working directory).
+    nlu_training_data: Path = SHIPPED_TRAINING_DATA
     nlu_confidence_threshold: float = Field(0.5, ge=0.0, le=1.0)
     nlu_reload_seconds: float = Field(default=5.0, ge=0.0)
 
@@ -106,12 +121,21 @@ class Settings(BaseSettings):
         except ArgumentError:
             drivername = ""
         if drivername not in DATABASE_DRIVERS:
-            raise ValueError("DATABASE_URL must be sqlite:///PATH or "
-                             "postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+            raise ValueError(
+                "DATABASE_URL must be sqlite:///PATH or "
+                "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+            )
         return value
 
-    @field_validator("public_base_url", "rasa_url", "twilio_api_url", "telegram_api_url",
-                     "whatsapp_api_url", "payment_page_url", mode="before")
+    @field_validator(
+        "public_base_url",
+        "rasa_url",
+        "twilio_api_url",
+        "telegram_api_url",
+        "whatsapp_api_url",
+        "payment_page_url",
+        mode="before",
+    )
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         # A link sent to debtors, or a provider's base, must be absolute: "notaurl/p/..."
@@ -129,8 +153,9 @@ class Settings(BaseSettings):
     def _policy_dir(cls, value: Path) -> Path:
         # A mistyped folder would negotiate on the built-in defaults, not the creditor's terms.
         if not value.is_dir():
-            raise ValueError(f"POLICY_DIR {value} is not a folder (the creditors' policies, "
-                             "default.yml in it)")
+            raise ValueError(
+                f"POLICY_DIR {value} is not a folder (the creditors' policies, default.yml in it)"
+            )
         return value
 
     @field_validator("redis_url")
@@ -139,8 +164,7 @@ class Settings(BaseSettings):
         if value is None or not value.strip():
             return None
         if urlsplit(value.strip()).scheme not in REDIS_SCHEMES:
-            raise ValueError("REDIS_URL must be redis://HOST:PORT/DB, rediss://... or "
-                             "unix:///PATH")
+            raise ValueError("REDIS_URL must be redis://HOST:PORT/DB, rediss://... or unix:///PATH")
         return value.strip()
 
     @field_validator("log_level")
@@ -154,7 +178,8 @@ class Settings(BaseSettings):
     @classmethod
     def _real_secret_in_production(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("parley_env") == "production" and (
-                value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < 32):
+            value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < 32
+        ):
             raise ValueError(
                 "SECRET_KEY must be a real secret (32+ chars) when PARLEY_ENV=production"
             )
@@ -197,6 +222,21 @@ class Settings(BaseSettings):
         _pairs(value, "TWILIO_WHATSAPP_CONTENT_SIDS", "parley_reminder=HX<32 hex>", CONTENT_SID)
         return value
 
+    @field_validator("twilio_account_sid", "twilio_messaging_service_sid")
+    @classmethod
+    def _twilio_sid(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A mistyped SID starts fine, then every send fails at Twilio.
+        if value is None or not value.strip():
+            return None
+        prefix = TWILIO_SIDS[info.field_name or ""]
+        if not re.fullmatch(f"{prefix}[0-9a-fA-F]{{32}}", value.strip()):
+            name = (info.field_name or "").upper()
+            raise ValueError(
+                f"{name} must be {prefix} followed by 32 hex characters, as the "
+                "Twilio Console shows it"
+            )
+        return value.strip()
+
     @field_validator("twilio_sms_from", "twilio_whatsapp_from")
     @classmethod
     def _e164_sender(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -209,8 +249,9 @@ class Settings(BaseSettings):
             number = number.removeprefix("whatsapp:")
         if not E164.fullmatch(number):
             name = (info.field_name or "").upper()
-            raise ValueError(f"{name} must be an E.164 number: + and 8-15 digits, like "
-                             "+15005550006")
+            raise ValueError(
+                f"{name} must be an E.164 number: + and 8-15 digits, like +15005550006"
+            )
         return value.strip()
 
     @field_validator("whatsapp_template_languages")
@@ -226,22 +267,31 @@ class Settings(BaseSettings):
         given = {name: getattr(self, name.lower()) for name in WHATSAPP_CLOUD_SETTINGS}
         missing = [name for name, value in given.items() if not (value or "").strip()]
         if missing and len(missing) < len(given):
-            raise ValueError(f"the WhatsApp Cloud API channel needs {', '.join(missing)} as "
-                             f"well (set all of {', '.join(given)}, or none)")
+            raise ValueError(
+                f"the WhatsApp Cloud API channel needs {', '.join(missing)} as "
+                f"well (set all of {', '.join(given)}, or none)"
+            )
         return self
 
     @model_validator(mode="after")
     def _twilio_complete(self) -> Settings:
         # A partial Twilio configuration would start with the channel off and answer every
         # webhook 404: the credentials and a sender go together, or Twilio is not configured.
-        given = [name for name in (*TWILIO_CREDENTIALS, *TWILIO_SENDERS) if self._given(name)]
+        # Content SIDs are only ever sent through Twilio, so they count as a part too.
+        given = [
+            name
+            for name in (*TWILIO_CREDENTIALS, *TWILIO_SENDERS, *TWILIO_EXTRAS)
+            if self._given(name)
+        ]
         needed = [name for name in TWILIO_CREDENTIALS if not self._given(name)]
         if not any(name in given for name in TWILIO_SENDERS):
             needed.append(f"a sender ({' or '.join(TWILIO_SENDERS)})")
         if given and needed:
-            raise ValueError(f"Twilio needs {', '.join(needed)} as well (given: "
-                             f"{', '.join(given)}; set the account SID, the auth token and a "
-                             "sender, or none of them)")
+            raise ValueError(
+                f"Twilio needs {', '.join(needed)} as well (given: "
+                f"{', '.join(given)}; set the account SID, the auth token and a "
+                "sender, or none of them)"
+            )
         return self
 
     def _given(self, name: str) -> bool:
@@ -269,14 +319,16 @@ class Settings(BaseSettings):
     @property
     def content_sids(self) -> dict[str, str]:
         """Twilio Content SIDs by template name (TWILIO_WHATSAPP_CONTENT_SIDS)."""
-        return _pairs(self.twilio_whatsapp_content_sids, "TWILIO_WHATSAPP_CONTENT_SIDS", "",
-                      CONTENT_SID)
+        return _pairs(
+            self.twilio_whatsapp_content_sids, "TWILIO_WHATSAPP_CONTENT_SIDS", "", CONTENT_SID
+        )
 
     @property
     def template_languages(self) -> dict[str, str]:
         """WhatsApp template language codes by Parley locale (WHATSAPP_TEMPLATE_LANGUAGES)."""
-        return _pairs(self.whatsapp_template_languages, "WHATSAPP_TEMPLATE_LANGUAGES", "",
-                      TEMPLATE_LANGUAGE)
+        return _pairs(
+            self.whatsapp_template_languages, "WHATSAPP_TEMPLATE_LANGUAGES", "", TEMPLATE_LANGUAGE
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -335,8 +387,10 @@ def _pairs(value: str, env: str, example: str, valid: re.Pattern[str]) -> dict[s
     items = [_pair(item) for item in value.split(",") if item.strip()]
     for name, found in items:
         if not name or not valid.fullmatch(found):
-            raise ValueError(f"{env} must be comma-separated name=value pairs like {example}; "
-                             f"the item named {name or '(no name)'} is not valid")
+            raise ValueError(
+                f"{env} must be comma-separated name=value pairs like {example}; "
+                f"the item named {name or '(no name)'} is not valid"
+            )
     return dict(items)
 
 

@@ -173,7 +173,7 @@ def test_rasa_trains_on_the_shipped_training_data(compose: dict[str, Any]) -> No
     command = " ".join(rasa["command"])
     assert "rasa train nlu" in command and "run --enable-api" in command
     assert command.index("rasa train") < command.index("rasa run")
-    default_data = Settings.model_fields["nlu_training_data"].default
+    default_data = Settings.model_fields["nlu_training_data"].default.relative_to(ROOT)
     mounts = {v.split(":")[0]: v.split(":")[1] for v in rasa["volumes"]}
     assert mounts[f"./{default_data}"] in command
     assert (ROOT / default_data).is_dir()

@@ -190,6 +190,9 @@ def test_a_malformed_content_sid_setting_is_refused_with_its_name(
 
 def test_content_sids_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     other = "HX" + "f" * 32
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setenv("TWILIO_WHATSAPP_FROM", "+14155238886")
     monkeypatch.setenv("TWILIO_WHATSAPP_CONTENT_SIDS",
                        f"parley_reminder={REMINDER_SID}, parley_reminder.es = {other}")
     found = Settings(_env_file=None).content_sids  # type: ignore[call-arg]
