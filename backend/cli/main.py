@@ -200,3 +200,7 @@ def audit_verify() -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":  # `python -m backend.cli.main`, where no console script is installed
+    main()

@@ -122,3 +122,15 @@ def test_demo_again_is_harmless(db_env: str) -> None:
     assert summary and summary[0] in again.output
     too_many = runner.invoke(app, ["demo", "--accounts", "100000"])
     assert too_many.exit_code == 2 and "Traceback" not in too_many.output
+
+
+def test_the_module_runs_as_the_cli(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "backend.cli.main", "--help"], cwd=tmp_path,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert "Usage" in done.stdout and "serve" in done.stdout
