@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Protocol
 
 CENT = Decimal("0.01")
+# A reference with too few digits to name by its ending is said whole up to this length.
+WHOLE_REFERENCE_CHARS = 8
 
 
 @dataclass(frozen=True)
@@ -203,11 +205,22 @@ class Facts:
 
     @property
     def reference_tail(self) -> str:
-        """The last digits of the reference (what a verified debtor may be shown); the last
-        characters when it holds too few digits ("ACME-EUR" has none to show)."""
+        """What a verified debtor may be shown of the reference: its last digits; the whole
+        of a short one holding too few ("PI-1", see `reference_whole`); else its last
+        characters ("ACME-EUR-LEGACY" has no digits to show)."""
+        if self.reference_whole:
+            return self.reference
         digits = "".join(ch for ch in self.reference if ch.isdigit())
         count = self.policy.reference_digits
         return digits[-count:] if len(digits) >= count else self.reference[-count:]
+
+    @property
+    def reference_whole(self) -> bool:
+        """True when sentences name the reference whole ("your account PI-1"), not by how it
+        ends: it holds fewer digits than the policy shows, and is short enough to say."""
+        digits = sum(ch.isdigit() for ch in self.reference)
+        return (digits < self.policy.reference_digits
+                and len(self.reference) <= WHOLE_REFERENCE_CHARS)
 
     @property
     def paid(self) -> bool:

@@ -21,7 +21,7 @@ def ask_balance(out: Outcome, facts: Facts) -> Outcome:
     key = ("balance.answer_current" if facts.days_past_due <= 0
            else "balance.answer_one_day" if facts.days_past_due == 1 else "balance.answer")
     return out.say(
-        key, debt=True, choices=NEXT_STEPS, amount=facts.balance,
+        _naming(key, facts), debt=True, choices=NEXT_STEPS, amount=facts.balance,
         currency=facts.currency, creditor=facts.creditor, reference=facts.reference_tail,
         days=facts.days_past_due,
     )
@@ -29,5 +29,11 @@ def ask_balance(out: Outcome, facts: Facts) -> Outcome:
 
 def ask_who(out: Outcome, facts: Facts) -> Outcome:
     """Who writes, for whom, and that it is an automated assistant."""
-    return out.say("who.verified", debt=True, creditor=facts.creditor,
+    return out.say(_naming("who.verified", facts), debt=True, creditor=facts.creditor,
                    reference=facts.reference_tail)
+
+
+def _naming(key: str, facts: Facts) -> str:
+    """`key`, or its variant saying "your account PI-1" when the reference is said whole:
+    "the account ending PI-1" would read as if PI-1 were its last digits."""
+    return f"{key}.whole_reference" if facts.reference_whole else key

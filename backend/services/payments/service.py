@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.db.models import Account, Payment
 from backend.services import audit, ledger
 from backend.services.payments.base import CurrencyMismatch, NothingPaid, PaymentEvent
-from backend.services.payments.receipts import confirm_receipt
+from backend.services.payments.receipts import confirm_receipt, record_disclosure
 from backend.services.portal import PortalLinks
 from bot.clock import Clock
 from bot.ports import Outbox
@@ -78,7 +78,10 @@ class PaymentService:
         if currency is not None and currency != held_in:
             raise CurrencyMismatch(f"{reference}: {currency} paid on an account in {held_in}")
         if receipt is not None and self.outbox is not None:
-            await self.outbox.send([receipt])
+            try:
+                await record_disclosure(self.states, receipt)
+            finally:  # the receipt is committed: it goes even when the state could not be kept
+                await self.outbox.send([receipt.message_id])
         return posted
 
     async def unmatched(self, event: PaymentEvent) -> None:
