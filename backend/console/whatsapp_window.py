@@ -126,7 +126,8 @@ async def _sms_numbers(session: AsyncSession, account_id: int | None) -> list[st
 def _contact_refusal(contact: ContactState | None) -> str | None:
     # An agent writing first on a new channel is contact we start: it needs that channel's
     # consent (compliance.md C item 42), no opt-out (A.3 items 13-15) and the right party (A.2
-    # item 9). The gate checks consent for reminders only, so it is read here.
+    # item 9). The gate checks consent too when the number never wrote by SMS; it is read here
+    # to offer the button only when it would pass.
     if contact is not None and contact.wrong_party:
         return SMS_WRONG_PARTY
     if contact is not None and contact.opted_out_at is not None:

@@ -172,9 +172,11 @@ async def test_a_new_whatsapp_opt_out_after_an_sms_start_holds_later_sms_points(
     whatsapp, account_id = on_whatsapp_only
     await whatsapp.says("STOP")
     now = whatsapp.container.clock.now()
+    # The START came in by SMS: the number has written there, so an agent may answer it.
+    await Chat(whatsapp.container, ConversationKey("sms", PHONE), whatsapp.outbox).store("START")
     async with whatsapp.container.sessions.begin() as session:
         await record_opt_in(session, ConversationKey("sms", PHONE), "START", now)
-    # No SMS point holds the number yet: an agent's message may go, not a reminder.
+    # No SMS point holds the number yet: an agent's answer may go, not a reminder.
     assert await _gate(whatsapp.container, "sms", account_id, Purpose.AGENT) == "allowed"
     assert await _gate(whatsapp.container, "whatsapp", account_id) == "opted_out"
     async with whatsapp.container.sessions.begin() as session:

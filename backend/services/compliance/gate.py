@@ -185,17 +185,28 @@ def _opted_out_since(contact: ContactState | None) -> datetime | None:
 
 
 def check_consent(ctx: _Ctx) -> GateDecision | None:
-    """Outreach needs consent; Telegram needs a started bot; WhatsApp outreach an opt-in."""
+    """Outreach (reminders, an agent's first words on an address) needs consent; Telegram needs
+    a started bot; WhatsApp outreach an opt-in."""
     channel, contact = ctx.out.key.channel, ctx.facts.contact
     if channel == "telegram" and contact is None and ctx.facts.latest_inbound_id is None:
         # compliance.md E item 62: a bot cannot message a user who has not started it.
         return _block("telegram_not_started", "compliance.md E item 62")
-    if ctx.out.purpose != Purpose.REMINDER:
+    if not _starts_contact(ctx):
         return None
     if contact is None or not contact.consent:
         # compliance.md C item 42 (TCPA prior express consent), D item 53 (WhatsApp opt-in).
         return _block("no_consent", "compliance.md C item 42 / D item 53")
     return None
+
+
+def _starts_contact(ctx: _Ctx) -> bool:
+    """A reminder, or an agent's message to an address that never wrote to us on the channel."""
+    # compliance.md D item 53: "user-initiated threads do not need a prior opt-in to be
+    # answered"; an address that wrote on this channel has opened one (how long ago is the
+    # WhatsApp window's and the caps' business, not consent's).
+    if ctx.out.purpose == Purpose.AGENT:
+        return ctx.facts.latest_inbound_id is None
+    return ctx.out.purpose == Purpose.REMINDER
 
 
 def check_written_consent(ctx: _Ctx) -> GateDecision | None:
