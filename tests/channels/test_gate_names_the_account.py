@@ -96,7 +96,8 @@ async def test_a_reference_too_short_to_tell_from_a_word_does_not_block(
 
 
 async def test_the_names_cost_no_extra_statement(container: Container) -> None:
-    # docs/BENCHMARKS.md "Conversations": the account, the debtor, their phones, one facts read.
+    # docs/BENCHMARKS.md "Conversations": the account, the debtor, one facts read (their phones
+    # among the facts).
     account_id = await _seed(container)
     statements: list[str] = []
 
@@ -111,4 +112,4 @@ async def test_the_names_cost_no_extra_statement(container: Container) -> None:
             )
     finally:
         event.remove(container.engine.sync_engine, "before_cursor_execute", count)
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 4
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3

@@ -117,9 +117,9 @@ async def load_facts(
     """Read the facts for `outbound` (excluding the message row `exclude_id` itself)."""
     account = await session.get(Account, outbound.account_id) if outbound.account_id else None
     debtor = await session.get(Debtor, account.debtor_id) if account else None
-    phones = await _phones(session, outbound, debtor)
-    contact, inbound, creditor, outbound_rows = await _read(
+    contact, inbound, creditor, debtor_phones, outbound_rows = await _read(
         session, outbound, account, conversation_id, now, rules, exclude_id)
+    phones = _phones(outbound, debtor_phones)
     # Opt-outs and acknowledgements are per channel: another channel's rows do not spend them.
     on_channel = [r for r in outbound_rows if r.channel == outbound.key.channel]
     return GateFacts(
@@ -154,12 +154,11 @@ def _paid_off(account: Account | None) -> str | None:
     return AccountStatus.PAID.value if account.current_balance <= 0 else None
 
 
-async def _phones(session: AsyncSession, outbound: OutboundMessage, debtor: Debtor | None
-                  ) -> tuple[str, ...]:
-    """The address messaged if it is a phone, and every phone known to be the debtor's."""
+def _phones(outbound: OutboundMessage, debtor_phones: str | None) -> tuple[str, ...]:
+    """The address messaged if it is a phone, and every phone known to be the debtor's (read
+    by the facts statement as one comma-separated string: E.164 numbers hold no comma)."""
     phones = [outbound.key.address] if outbound.key.channel in PHONE_CHANNELS else []
-    if debtor is not None:
-        phones.extend((await session.scalars(_DEBTOR_PHONES, {"debtor_id": debtor.id})).all())
+    phones.extend(debtor_phones.split(",") if debtor_phones else ())
     return tuple(dict.fromkeys(phones))
 
 
@@ -216,9 +215,11 @@ def area_code_state(e164: str) -> str | None:
 async def _read(
     session: AsyncSession, outbound: OutboundMessage, account: Account | None,
     conversation_id: int | None, now: datetime, rules: ComplianceRules, exclude_id: int | None,
-) -> tuple[ContactState | None, tuple[int, datetime] | None, str | None, list[SentRecord]]:
+) -> tuple[ContactState | None, tuple[int, datetime] | None, str | None, str | None,
+           list[SentRecord]]:
     """The address's merged contact state (with the same number's opt-out on the other phone
-    channel), its latest inbound, the account's creditor name and the counted outbound rows.
+    channel), its latest inbound, the account's creditor name, the debtor's phones and the
+    counted outbound rows.
 
     One statement: the one-row recipient part, outer-joined to every outbound row (or to none).
     """
@@ -228,16 +229,17 @@ async def _read(
          "other_channel": OTHER_PHONE_CHANNEL.get(outbound.key.channel),
          "account_id": account.id if account else None, "conversation_id": conversation_id,
          "portfolio_id": account.portfolio_id if account else None,
+         "debtor_id": account.debtor_id if account else None,
          "exclude_id": exclude_id or -1, "since": now - rules.cap_window})).all()
     (count, opted_out_at, consent, wrong_party, inbound_id, inbound_at, creditor,
-     same_number) = rows[0][:8]
+     same_number, debtor_phones) = rows[0][:9]
     contact = None if not (count or same_number) else ContactState(
         opted_out_at=opted_out_at, consent=bool(consent),
         wrong_party=bool(wrong_party), same_number_opted_out_at=same_number)
     inbound = (inbound_id, inbound_at) if inbound_id is not None else None
     sent = [SentRecord(at, intent or "", conv, channel, _answered(entities))
             for *_, at, intent, conv, channel, entities in rows if at is not None]
-    return contact, inbound, creditor, sent
+    return contact, inbound, creditor, debtor_phones, sent
 
 
 def _answered(entities: list[dict[str, Any]] | None) -> bool:
@@ -266,6 +268,14 @@ _SAME_NUMBER_OPT_OUT = (
            _OTHER_POINT.address == _ADDRESS, holds_other_channel(_OTHER_POINT))
     .scalar_subquery()
 )
+_PHONE_POINT = aliased(ContactPoint, name="phone_point")
+# A number someone else answered is not the debtor's: it says nothing about where they are.
+_DEBTOR_PHONES = (
+    select(func.aggregate_strings(_PHONE_POINT.address, ","))
+    .where(_PHONE_POINT.debtor_id == bindparam("debtor_id"),
+           _PHONE_POINT.channel.in_(PHONE_CHANNELS), _PHONE_POINT.wrong_party.is_(False))
+    .scalar_subquery()
+)
 _CONTACT_AND_INBOUND = select(
     func.count(ContactPoint.id), func.max(ContactPoint.opted_out_at),
     func.min(case((ContactPoint.consent, 1), else_=0)),
@@ -276,11 +286,8 @@ _CONTACT_AND_INBOUND = select(
     select(Creditor.name).join(Portfolio, Portfolio.creditor_id == Creditor.id)
     .where(Portfolio.id == bindparam("portfolio_id")).scalar_subquery(),
     _SAME_NUMBER_OPT_OUT,
+    _DEBTOR_PHONES,
 ).where(ContactPoint.channel == _CHANNEL, ContactPoint.address == _ADDRESS)
-# A number someone else answered is not the debtor's: it says nothing about where they are.
-_DEBTOR_PHONES = select(ContactPoint.address).where(
-    ContactPoint.debtor_id == bindparam("debtor_id"),
-    ContactPoint.channel.in_(PHONE_CHANNELS), ContactPoint.wrong_party.is_(False))
 _LONG_LIVED = (Purpose.OPT_OUT_CONFIRMATION.value, Purpose.STOP_ACKNOWLEDGEMENT.value)
 
 
