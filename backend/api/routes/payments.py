@@ -36,6 +36,7 @@ from backend.services.payments.page import payment_page_url
 from backend.services.payments.sandbox import charge
 from backend.services.payments.service import PaymentService
 from backend.services.policy.money import places, round_down
+from backend.services.portal import PortalLinks
 from bot.responses.render import locale_for, money
 
 router = APIRouter(tags=["payments"], route_class=ExactJSONRoute)
@@ -176,7 +177,14 @@ SAYS = {
         "settlement": "Your agreed settlement now needs {balance}, less than the {amount} this"
                       " link was sent for: you will be charged {balance}.",
         "paid": "Payment complete. Thank you!",
-        "failed": "Payment {result}. Please try again.",
+        "invalid": "Payment not made: that is not a card number. Please check the card number"
+                   " (13 to 19 digits, as printed on the card) and try again.",
+        "declined": "Payment declined: the card was not accepted. Please check the card"
+                    " number, try another card, or ask your bank why.",
+        "failed": "Payment failed: there are not enough funds on this card (insufficient"
+                  " funds). Please try another card.",
+        "title": "Secure payment",
+        "error_title": "Error: secure payment",
     },
     "es": {
         "used": "Este enlace ya se usó para pagar. No hay nada más que pagar con él y no se"
@@ -189,10 +197,20 @@ SAYS = {
         "settlement": "Su acuerdo de liquidación necesita ahora {balance}, menos que los {amount}"
                       " de este enlace: se le cobrarán {balance}.",
         "paid": "Pago completado. ¡Gracias!",
-        "failed": "Pago {result}. Por favor, inténtelo de nuevo.",
+        "invalid": "No se realizó el pago: eso no es un número de tarjeta. Por favor, compruebe"
+                   " el número de tarjeta (de 13 a 19 dígitos, como aparece en la tarjeta) e"
+                   " inténtelo de nuevo.",
+        "declined": "Pago rechazado: no se aceptó la tarjeta. Por favor, compruebe el número de"
+                    " tarjeta, pruebe con otra tarjeta o pregunte a su banco el motivo.",
+        "failed": "Pago fallido: no hay fondos suficientes en esta tarjeta (fondos"
+                  " insuficientes). Por favor, pruebe con otra tarjeta.",
+        "title": "Pago seguro",
+        "error_title": "Error: pago seguro",
     },
 }
-RESULTS_ES = {"declined": "rechazado", "failed": "fallido"}
+# What the card field takes: a card number has at most 19 digits; the rest is room for spaces.
+CARD_ENTRY_MAX = 40
+CARD_DIGITS = range(13, 20)
 
 
 async def _due(container: ContainerDep, link: PaymentLink) -> _Due:
@@ -250,16 +268,44 @@ def _money(amount: Decimal, account: Account, lang: str) -> str:
     return money(amount, account.currency, locale_for(lang, account.currency))
 
 
-def _page(request: Request, due: _Due, outcome: str | None = None,
-          paid: bool = False, *, test_cards: bool = True) -> Response:
+def _page(request: Request, due: _Due, outcome: str | None = None, paid: bool = False, *,
+          failed: bool = False, test_cards: bool = True, back: str | None = None) -> Response:
+    """The pay page; a `failed` outcome is the card field's error, read out as focus lands on
+    the field, and any other outcome takes the focus itself."""
     payable = not paid and due.amount > 0
+    says = SAYS[due.lang]
     # The portal's headers: the page's address holds the signed token (no Referer), no frames.
     return secure(templates.TemplateResponse(request, "pay.html", {
-        "lang": due.lang, "title": "Parley", "outcome": outcome,
+        "lang": due.lang, "title": f"{says['error_title' if failed else 'title']} · Parley",
+        "outcome": outcome, "failed": failed,
         "notice": None if paid else due.notice, "payable": payable and test_cards,
-        "offline": payable and not test_cards,
+        "offline": payable and not test_cards, "card_max": CARD_ENTRY_MAX, "back": back,
         "amount": _money(due.amount, due.account, due.lang),
     }))
+
+
+def _portal_path(container: Container, link: PaymentLink) -> str | None:
+    """The account's portal page (its chat), the way back from the pay page."""
+    portal: PortalLinks | None = container.services.get("portal_links")
+    return None if portal is None else f"/p/{portal.token_for(link.account_id)}"
+
+
+def card_problem(card: str) -> str | None:
+    """Why `card` cannot be a card number (a key of `SAYS`), None when it may be one: digits,
+    spaces and dashes only, 13 to 19 digits, and the check digit right."""
+    digits = [int(ch) for ch in card if ch.isdigit()]
+    shaped = len(card) <= CARD_ENTRY_MAX and all(ch.isdigit() or ch in " -" for ch in card)
+    return None if shaped and len(digits) in CARD_DIGITS and _luhn(digits) else "invalid"
+
+
+def _luhn(digits: list[int]) -> bool:
+    """Whether the last digit checks the others, as every card number's does (Luhn)."""
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
 
 
 def _test_cards(container: Container) -> bool:
@@ -279,29 +325,33 @@ async def pay_page(token: str, request: Request, container: ContainerDep) -> Res
         return RedirectResponse(payment_page_url(
             page, reference=link.reference, amount=due.amount, currency=due.account.currency,
             account=due.account.external_ref), status_code=status.HTTP_303_SEE_OTHER)
-    return _page(request, due, test_cards=not page and _test_cards(container))
+    return _page(request, due, test_cards=not page and _test_cards(container),
+                 back=_portal_path(container, link))
 
 
 @router.post("/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
-async def pay(token: str, card: Annotated[str, Form(max_length=40)], request: Request,
-              container: ContainerDep) -> Response:
+async def pay(token: str, request: Request, container: ContainerDep,
+              card: Annotated[str, Form()] = "") -> Response:
     """Charge a test card at most what is still owed (never in production, nor when the
-    creditor's own page takes payments); a completed charge posts the payment once per link."""
+    creditor's own page takes payments); a completed charge posts the payment once per link.
+
+    An entry that cannot be a card number is never charged: the page says so, at any length.
+    """
     if container.settings.payment_page_url or not _test_cards(container):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "test-card payments are not offered")
     link = _link(container, token)
     due = await _due(container, link)
+    back = _portal_path(container, link)
     if due.amount <= 0:
-        return _page(request, due)
-    result = charge(card)
+        return _page(request, due, back=back)
+    result = card_problem(card) or charge(card)
     if result != "succeeded":
-        shown = RESULTS_ES.get(result, result) if due.lang == "es" else result
-        return _page(request, due, SAYS[due.lang]["failed"].format(result=shown))
+        return _page(request, due, SAYS[due.lang][result], failed=True, back=back)
     async with container.sessions() as session:
         channel = await channel_of(session, link, token)
     await _payments(container).post(link.account_id, due.amount, link.reference,
                                     source="sandbox", actor="sandbox", channel=channel)
-    return _page(request, due, SAYS[due.lang]["paid"], paid=True)
+    return _page(request, due, SAYS[due.lang]["paid"], paid=True, back=back)
 
 
 @router.post("/webhooks/payments/{provider}", include_in_schema=False)

@@ -41,6 +41,11 @@ templates = Jinja2Templates(directory=PAGES)
 HISTORY = 50
 # As long as the dialog would remember a conversation's lock (its state's time to live).
 INVALID_LINK = "this link is invalid or has expired"
+# Each page's own title, by language: what a tab, a window list or a screen reader names.
+TITLES = {
+    "en": {"portal": "Your account · Parley", "invalid": "Link invalid or expired · Parley"},
+    "es": {"portal": "Su cuenta · Parley", "invalid": "Enlace no válido o caducado · Parley"},
+}
 
 
 class ChatIn(BaseModel):
@@ -75,10 +80,9 @@ def invalid_link(request: Request) -> Response:
     accept = request.headers.get("accept", "")
     if "application/json" in accept and "text/html" not in accept:
         return JSONResponse({"detail": INVALID_LINK}, status.HTTP_404_NOT_FOUND)
+    lang = accepted_language(request.headers.get("accept-language", ""))
     return templates.TemplateResponse(
-        request, "invalid_link.html",
-        {"lang": accepted_language(request.headers.get("accept-language", "")),
-         "title": "Parley"},
+        request, "invalid_link.html", {"lang": lang, "title": TITLES[lang]["invalid"]},
         status_code=status.HTTP_404_NOT_FOUND)
 
 
@@ -190,14 +194,19 @@ async def post_message(token: str, body: ChatIn, request: Request, response: Res
 @router.post("/{token}/chat")
 async def post_form(token: str, text: Annotated[str, Form(min_length=1, max_length=1000)],
                     request: Request, container: ContainerDep) -> Response:
-    """The same chat for browsers without JavaScript (post, then redirect back)."""
+    """The same chat for browsers without JavaScript (post, then redirect back).
+
+    Back to the new replies (or the note on when they come), which take the focus, so a
+    screen reader reads them out; the page as loaded is never announced by its live region.
+    """
     account_id = _opened(container, token)
     if account_id is None:
         return invalid_link(request)
     visitor = visitor_of(request)
-    await chat(container, account_id, visitor.secret, text)
-    return remember(RedirectResponse(f"/p/{token}#text", status.HTTP_303_SEE_OTHER),
-                    visitor, container)
+    result = await chat(container, account_id, visitor.secret, text)
+    answered = any(r.decision.status != "blocked" for r in result.replies)
+    return remember(RedirectResponse(f"/p/{token}#{'new' if answered else 'text'}",
+                                     status.HTTP_303_SEE_OTHER), visitor, container)
 
 
 @router.get("/{token}", response_class=HTMLResponse)
@@ -226,13 +235,14 @@ async def page(token: str, request: Request, container: ContainerDep) -> Respons
     lang = _language(state.language, conversation, account.debtor.preferred_language)
     on_file = identity_on_file(account, container, debtor_today(now, account.debtor.timezone))
     readable = messages if verified else unverified_part(messages)
+    shown = [{"text": m.text, "who": speaker(m), "hidden": identity_answer(m, on_file, now)}
+             for m in readable if m.delivery_status not in NOT_SHOWN]
+    earlier, latest = latest_replies(shown)
     return remember(templates.TemplateResponse(request, "portal.html", {
-        "lang": lang, "title": "Parley", "token": token, "verified": verified,
+        "lang": lang, "title": TITLES[lang]["portal"], "token": token, "verified": verified,
         "waiting": any(m.delivery_status == "deferred" for m in messages),
         "opens": _opening_hour(container),
-        "messages": [{"text": m.text, "who": speaker(m),
-                      "hidden": identity_answer(m, on_file, now)}
-                     for m in readable if m.delivery_status not in NOT_SHOWN],
+        "messages": earlier, "latest": latest,
         "choices": [{"label": label} for label, _ in state.choices],
         "balance": money(account.current_balance, account.currency,
                          locale_for(lang, account.currency)),
@@ -241,6 +251,13 @@ async def page(token: str, request: Request, container: ContainerDep) -> Respons
                                                                account.current_balance)
         if verified and account.current_balance > 0 else None,
     }), visitor, container)
+
+
+def latest_replies(shown: list[dict[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The chat split before the replies to the debtor's last message, and those replies."""
+    last = max((i for i, m in enumerate(shown) if m["who"] == "you"), default=-1)
+    return shown[:last + 1], shown[last + 1:]
 
 
 def speaker(message: Message) -> str:
