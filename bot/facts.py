@@ -190,6 +190,9 @@ class Facts:
     # Wrong identity answers on the account lately, any channel, since its last verification:
     # audited, so a restart or an expired dialog state gives none of them back.
     identity_failures: int = 0
+    # Replies since the debtor's previous message were dropped because their verification ran
+    # out before the morning (backend/services/outbox.py VERIFICATION_EXPIRED): unheard.
+    replies_dropped: bool = False
     policy: DialogPolicy = field(default_factory=DialogPolicy)
     judge: OfferJudge | None = None
     debtor_id: int | None = None

@@ -27,7 +27,14 @@ from backend.db.models import (
     Portfolio,
     Promise,
 )
-from backend.db.models.enums import AccountStatus, Channel, Ownership, PlanStatus, PromiseStatus
+from backend.db.models.enums import (
+    AccountStatus,
+    Channel,
+    Direction,
+    Ownership,
+    PlanStatus,
+    PromiseStatus,
+)
 from backend.db.types import Money
 from backend.services import audit, ledger, promise_moves
 from backend.services.compliance.consent import record_opt_in, record_opt_out
@@ -41,6 +48,7 @@ from backend.services.identity_attempts import (
 )
 from backend.services.identity_attempts import WINDOW as IDENTITY_WINDOW
 from backend.services.inbox import PHONE_CHANNELS
+from backend.services.outbox import VERIFICATION_EXPIRED
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy import PolicyJudge, dialog_policy
 from backend.services.policy.store import PolicyStore
@@ -92,7 +100,7 @@ class SqlTurnStore:
         if row is None:
             raise LookupError(f"no message {message_id}")
         (message, conversation, account, contact_id, opted_out_at, wrong_party, same_number,
-         plan, settlement_left, promised, holders, failures) = row
+         plan, settlement_left, promised, holders, failures, dropped) = row
         if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
             await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
             await session.refresh(conversation)
@@ -102,6 +110,8 @@ class SqlTurnStore:
                          await _pending_promises(session, account) if promised else ())
         facts = self._facts(account, contact, conversation, message.created_at, agreed,
                             int(failures or 0))
+        if facts is not None and dropped:
+            facts = replace(facts, replies_dropped=True)
         if facts is not None and account is not None and holders > 1:
             facts = replace(facts, holders=await self._other_holders(
                 session, conversation, account, message.created_at),
@@ -241,6 +251,22 @@ async def _narrowed(session: AsyncSession, conversation_id: int) -> Narrowed | N
     return Narrowed(int(row[1]["after_factor"]), tuple(int(a) for a in row[1]["account_ids"]))
 
 
+_EARLIER = aliased(Message)
+_REPLY = aliased(Message)
+# Whether replies since the debtor's previous message were dropped because their verification
+# ran out before they could go (outbox.VERIFICATION_EXPIRED): the dialog answers that request
+# again once the debtor verifies again.
+_REPLIES_DROPPED = exists().where(
+    _REPLY.conversation_id == Message.conversation_id,
+    _REPLY.direction == Direction.OUTBOUND, _REPLY.error_code == VERIFICATION_EXPIRED,
+    _REPLY.id < Message.id,
+    _REPLY.id > func.coalesce(
+        select(func.max(_EARLIER.id))
+        .where(_EARLIER.conversation_id == Message.conversation_id,
+               _EARLIER.direction == Direction.INBOUND, _EARLIER.id < Message.id)
+        .correlate_except(_EARLIER).scalar_subquery(), 0),
+).correlate_except(_REPLY)
+
 # The account's recent wrong identity answers (`identity_attempts`), counted since `since`.
 _IDENTITY_FAILURES = (failed_answers_count(Account.id, bindparam("since"))
                       .correlate(Account).scalar_subquery())
@@ -253,7 +279,7 @@ _TURN_ROWS = (
     select(Message, Conversation, Account, _first_contact(ContactPoint.id),
            _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party),
            _SAME_NUMBER_OPTED_OUT, _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED, _HOLDERS,
-           _IDENTITY_FAILURES)
+           _IDENTITY_FAILURES, _REPLIES_DROPPED)
     .join(Conversation, Conversation.id == Message.conversation_id)
     .outerjoin(Account, Account.id == Conversation.account_id)
     .options(joinedload(Account.debtor),

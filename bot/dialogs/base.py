@@ -183,6 +183,11 @@ class DialogState:
     pending: str | None = None
     pending_entities: dict[str, str] = field(default_factory=dict)
     pending_text: str | None = None  # the words of the request `pending` remembers
+    # The request last answered while verified ({"intent", "entities", "text"}), until the
+    # debtor writes again: its replies may have waited for the morning and been dropped when
+    # the verification ran out (backend/services/outbox.py REVERIFY_KEY); then it becomes the
+    # pending request (`resume_answered`).
+    answered: dict[str, Any] = field(default_factory=dict)
     flow: str | None = None
     offer: dict[str, Any] | None = None
     options: list[dict[str, Any]] = field(default_factory=list)
@@ -195,6 +200,9 @@ class DialogState:
     choices: list[list[str]] = field(default_factory=list)  # [label, value] last offered
     parts: list[dict[str, Any]] = field(default_factory=list)  # an offer in parts, tabled
     moving: dict[str, str] = field(default_factory=dict)  # a pending promise being moved
+    # What the debtor told of their hardship, as a handoff note, while its options are open:
+    # the note of a person chosen from them (the chosen "3" says nothing to the agent).
+    hardship_note: str | None = None
 
     def remember(self, *lines: str) -> None:
         """Add lines to the negotiation history, kept within `HISTORY_LINES` (`bounded`)."""
@@ -219,6 +227,21 @@ class DialogState:
         """Rebuild from storage, ignoring keys a newer or older version left behind."""
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def keep_answered(self, turn: Turn) -> None:
+        """Remember `turn` as the request last answered."""
+        self.answered = {"intent": turn.intent, "entities": dict(turn.entities),
+                         "text": turn.text}
+
+    def resume_answered(self, unheard: bool) -> None:
+        """The request last answered becomes the pending one when its replies were `unheard`
+        (dropped with the verification that ran out before they could go); else it is
+        forgotten."""
+        if self.answered and unheard:
+            self.pending = self.answered.get("intent")
+            self.pending_entities = dict(self.answered.get("entities") or {})
+            self.pending_text = self.answered.get("text")
+        self.answered = {}
 
     def is_verified(self, now: datetime) -> bool:
         """True while a right-party verification of this conversation is still fresh."""
@@ -249,6 +272,7 @@ class DialogState:
         self.promise = {}
         self.parts = []
         self.moving = {}
+        self.hardship_note = None
 
     def drop_offer(self) -> None:
         """The bot said something else since: an offer awaiting an answer is no longer what

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import replace
 
 from bot.dialogs.base import Outcome, Turn
-from bot.dialogs.handoff import debtor_said, hand_off
+from bot.dialogs.handoff import HARDSHIP_ASK, debtor_said, hand_off, in_hardship
 from bot.dialogs.negotiation import judge_of, present_options, terms_for
 from bot.effects import SetHardship
 from bot.facts import Facts, Offer, Request
@@ -24,6 +24,7 @@ _CIRCUMSTANCE = re.compile(r"\b(?:" + "|".join((
     r"enferm\w*", r"cirugia", r"operacion", r"accidente", r"incapacidad",
     r"fallec\w*", r"murio", r"desalo\w*",
 )) + r")\b")
+_WORD = re.compile(r"[^\W\d_]")  # a letter: words, not only an option's number
 # Readings the circumstance turns into a hardship: more time without a day to pay on.
 MORE_TIME = frozenset({"request_extension"})
 
@@ -105,7 +106,21 @@ def hardship(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if facts.policy.hardship_handoff:
         return hand_off(out, "hardship", key="hardship.handoff", queue="hardship", priority=1,
                         note=debtor_said(out, turn, *_circumstance(turn)))
-    return present_options(out, facts, hardship_options(facts), "hardship.options")
+    present_options(out, facts, hardship_options(facts), "hardship.options")
+    if in_hardship(out.state):
+        out.state.hardship_note = debtor_said(out, turn, *_circumstance(turn))
+    return out
+
+
+def to_a_person(out: Outcome, turn: Turn) -> Outcome:
+    """A person chosen from the hardship options: the hardship queue, whose people may agree
+    a hardship arrangement, noted with the circumstance the debtor told; their words now
+    too, unless only the option's number ("3" tells the agent nothing)."""
+    told = out.state.hardship_note
+    if _WORD.search(turn.text):
+        told = "; ".join(filter(None, (debtor_said(out, turn), f"earlier, {told}")))
+    return hand_off(out, "hardship", queue="hardship", priority=1,
+                    note="; ".join(filter(None, (told, HARDSHIP_ASK))))
 
 
 def _circumstance(turn: Turn) -> tuple[str, ...]:

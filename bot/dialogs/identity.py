@@ -374,7 +374,7 @@ def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:
     # wrong or to another factor: a ZIP typed at the date prompt the NLU took for an amount)
     # or a bare number is no new request and must not replace the one remembered.
     shaped = state.introduced and _answer_shaped(turn, facts, available, language)
-    if remember and verdict is None and not shaped:
+    if remember and verdict is None and not shaped and not _greets_over(state, turn):
         state.pending, state.pending_entities = turn.intent, dict(turn.entities)
     if not state.introduced:
         return ask(out, facts)
@@ -387,6 +387,12 @@ def step(out: Outcome, turn: Turn, facts: Facts, *, remember: bool) -> Outcome:
     if _holders(facts):
         return _shared_answer(out, turn, facts, language, shown)
     return _passed(out, turn, facts) if verdict else _failed(out, facts)
+
+
+def _greets_over(state: DialogState, turn: Turn) -> bool:
+    """A greeting asks for nothing: it never replaces a request already remembered ("hello?"
+    after "can I get a payment plan", or after the morning's request to verify again)."""
+    return turn.intent == "greet" and state.pending not in (None, "greet")
 
 
 def _holders(facts: Facts) -> list[Facts]:
@@ -430,10 +436,9 @@ def _shared_answer(out: Outcome, turn: Turn, facts: Facts, language: str,
         if writer.debtor_id is None:  # no debtor to give the conversation to: never verify
             return hand_off(out, "verification_ambiguous", key="identity.handoff",
                             queue="verification")
+        # A request remembered before the match cannot be answered from this turn's facts
+        # (the other debtor's account): the router asks the writer to say it again.
         out.do(Relink(writer.debtor_id, writer.account_id))
-        # A request remembered before the match was read against the other debtor's account:
-        # the writer is greeted as verified and asks again, answered from their own account.
-        state.pending, state.pending_entities = None, {}
     return _passed(out, turn, writer)
 
 

@@ -28,8 +28,8 @@ from bot.dialogs import (
     stop_states,
 )
 from bot.dialogs.base import MENU, YES_NO, DialogState, Outcome, Turn
-from bot.dialogs.handoff import hand_off
-from bot.effects import Effect, Handoff, SetContactHours
+from bot.dialogs.handoff import hand_off, in_hardship
+from bot.effects import Effect, Handoff, Relink, SetContactHours
 from bot.facts import Facts
 from nlu.types import INTENTS
 
@@ -46,7 +46,7 @@ UNGATED: dict[str, Callable[[Outcome, Turn, bool], Outcome]] = {
     "deceased": lambda out, turn, verified: stop_states.stop(out, turn, verified),
     "dispute_debt": lambda out, turn, verified: dispute.dispute(out, turn, verified=verified),
     "already_paid": lambda out, turn, _: already_paid.already_paid(out, turn),
-    "request_agent": lambda out, turn, _: handoff.request_agent(out, turn),
+    "request_agent": lambda out, turn, _: _request_agent(out, turn),
     "complaint": lambda out, turn, _: handoff.complaint(out, turn),
     "thanks": lambda out, turn, _: small_talk.thanks(out),
     "goodbye": lambda out, turn, _: small_talk.goodbye(out),
@@ -139,6 +139,9 @@ ASKS_FOR: dict[str, Callable[[Turn], object]] = {
 YES_NO_FLOWS = frozenset({"confirm", "move"})
 # Worth answering once verification succeeds.
 DEFERRABLE = frozenset(GATED) - {"affirm", "deny", "out_of_scope"}
+# Worth answering again when the verification lapsed before the debtor wrote again: a
+# greeting's menu is no answer they wait for.
+RESUMABLE = DEFERRABLE - {"greet"}
 
 
 def _check_table() -> None:
@@ -200,6 +203,8 @@ def binding_effects(state: DialogState, turn: Turn, standing: Collection[str] = 
 def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     out = Outcome(state)
     verified = state.is_verified(turn.now)
+    if verified:
+        state.answered = {}  # they wrote again while verified: remembered anew if a request
     if turn.intent == STALE_CHOICE:  # never a misunderstanding: no step toward a handoff
         return fallback.stale_choice(out, facts, verified=verified)
     if not verified and facts is not None and _identity_answer(state, turn, facts):
@@ -228,6 +233,14 @@ def _step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     if not verified:
         return _verify(out, turn, facts)
     return _verified(out, turn, facts)
+
+
+def _request_agent(out: Outcome, turn: Turn) -> Outcome:
+    """A person asked for: from the hardship options, noted with the circumstance the debtor
+    told (`hardship.to_a_person`), not the "3" that chose the button."""
+    if in_hardship(out.state) and out.state.hardship_note:
+        return hardship.to_a_person(out, turn)
+    return handoff.request_agent(out, turn)
 
 
 def _withdraws(turn: Turn, facts: Facts | None) -> bool:
@@ -298,6 +311,7 @@ def _verify(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if state.verified_until is not None:
         state.verified_until = None
         state.clear_table()  # what was on the table lapses with the check it was offered under
+        state.resume_answered(facts.replies_dropped)  # its answer waited and was dropped
         out.say("identity.expired")
     identity.step(out, turn, facts, remember=turn.intent in DEFERRABLE)
     _keep_request_words(out, turn)
@@ -307,6 +321,10 @@ def _verify(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     state.pending, state.pending_entities, state.pending_text = None, {}, None
     if pending is None or pending == "greet":
         return out.say("identity.verified", choices=MENU)
+    if any(isinstance(e, Relink) for e in out.effects):
+        # Asked against the other holder's account: this turn's facts are still theirs, so
+        # the debtor is told, in so many words, to ask again (answered from their own).
+        return out.say("identity.verified_ask_again", choices=MENU)
     # The request is answered in its own words, never the identity answer's: a ZIP or a date
     # of birth is no hardship's circumstance, no dispute's reason and no note for a person.
     asked = replace(turn, intent=pending, entities=entities, text=words or "", replayed=True)
@@ -325,6 +343,8 @@ def _keep_request_words(out: Outcome, turn: Turn) -> None:
 def _verified(out: Outcome, turn: Turn, facts: Facts) -> Outcome:
     if turn.intent not in ("out_of_scope", "affirm", "deny"):
         out.state.clarified = 0
+    if turn.intent in RESUMABLE:
+        out.state.keep_answered(turn)
     turn = hardship.as_hardship(turn)
     if currency.in_another_currency(turn, facts):
         turn = currency.without_foreign_amount(out, turn, facts)
