@@ -37,9 +37,11 @@ class RecordPlan:
 
 @dataclass(frozen=True)
 class IssuePaymentLink:
-    """A signed payment link for `amount`; its URL becomes the reply slot `url`."""
+    """A signed payment link for `amount`; its URL becomes the reply slot `url`. `due`: the
+    day the debtor is told to pay it by (the link opens until then); None for paying now."""
 
     amount: Decimal
+    due: date | None = None
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ from backend.services.outbox import VERIFICATION_EXPIRED
 from backend.services.payments.links import PaymentLinks
 from backend.services.policy import PolicyJudge, dialog_policy
 from backend.services.policy.store import PolicyStore
+from backend.workflow.lifecycle import lifecycle_rules
 from bot import effects as fx
 from bot.clock import Clock
 from bot.facts import Facts, Identity, Narrowed, PendingPromise
@@ -432,9 +433,7 @@ class SqlTurnUnit:
     async def _account_effect(self, effect: fx.Effect, account: Account) -> dict[str, Any] | None:
         origin = self.origin
         if isinstance(effect, fx.IssuePaymentLink):
-            # The link keeps the channel it went out on, so its payment is recorded there.
-            return {"url": self.deps.links.url_for(account.id, effect.amount,
-                                                   channel=self.conversation.channel)}
+            return {"url": await self._payment_link(effect, account)}
         if isinstance(effect, fx.RecordPromise):
             await ledger.record_promise(self.session, account, effect.amount, effect.due, origin,
                                         effect.kind)
@@ -463,6 +462,24 @@ class SqlTurnUnit:
                                    "reference": effect.reference,
                                    "conversation_id": self.conversation.id})
         return None
+
+    async def _payment_link(self, effect: fx.IssuePaymentLink, account: Account) -> str:
+        """The link's URL; one given for a due date opens until that day is over in the
+        debtor's calendar plus the lifecycle's grace days."""
+        grace = None
+        if effect.due is not None:
+            life = await lifecycle_rules(self.session)
+            # The longer grace: the link never closes while its payment would still be on time.
+            grace = max(life.promise_grace_days, life.installment_grace_days)
+        # The link keeps the channel it went out on, so its payment is recorded there.
+        return self.deps.links.url_for(
+            account.id,
+            effect.amount,
+            channel=self.conversation.channel,
+            due=effect.due,
+            timezone=self.context.timezone,
+            grace_days=grace,
+        )
 
     async def _contact_hours(self, effect: fx.SetContactHours) -> None:
         """Store the hours on every debtor record of the person writing (12 CFR 1006.6(b)(1):

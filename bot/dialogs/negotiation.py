@@ -285,8 +285,8 @@ def record(offer: Offer) -> list[Effect]:
         return [IssuePaymentLink(offer.total)]
     if offer.kind in ("promise", "extension"):
         return [RecordPromise(offer.total, offer.first_due, offer.kind)]
-    return [RecordPlan(offer), IssuePaymentLink(offer.schedule[0].amount if offer.schedule
-                                               else offer.total)]
+    first = offer.schedule[0] if offer.schedule else Installment(offer.first_due, offer.total)
+    return [RecordPlan(offer), IssuePaymentLink(first.amount, first.due)]
 
 
 def spend_round(out: Outcome, facts: Facts) -> bool:

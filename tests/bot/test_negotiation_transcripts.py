@@ -134,7 +134,8 @@ def test_an_unprompted_settlement_offer_is_judged_as_a_settlement() -> None:
     assert keys(done) == ["settlement.recorded"]
     [plan, link] = done.effects
     assert isinstance(plan, RecordPlan) and plan.offer.kind == "settlement"
-    assert plan.offer.total == Decimal("1050.00") and link == IssuePaymentLink(Decimal("1050.00"))
+    assert plan.offer.total == Decimal("1050.00") and link == IssuePaymentLink(
+        Decimal("1050.00"), date(2026, 12, 9))
 
 
 def test_asking_to_settle_without_an_amount_asks_for_one_in_spanish_too() -> None:
