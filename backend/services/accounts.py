@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +23,7 @@ from backend.db.models import (
     Portfolio,
     Promise,
 )
+from backend.services.geo import debtor_today
 
 # (bucket, fewest days past due, most days past due)
 DPD_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -70,7 +71,9 @@ class AccountRecords:
     conversations: list[tuple[Conversation, Handoff | None]] = field(default_factory=list)
 
 
-def _filtered(query: Select[Any], flt: AccountFilter, today: date) -> Select[Any]:
+def _filtered(
+    query: Select[Any], flt: AccountFilter, in_bucket: ColumnElement[bool] | None
+) -> Select[Any]:
     if flt.status:
         query = query.where(Account.status == flt.status)
     if flt.portfolio_id:
@@ -81,25 +84,61 @@ def _filtered(query: Select[Any], flt: AccountFilter, today: date) -> Select[Any
         query = query.where(Account.current_balance >= flt.min_balance)
     if flt.max_balance is not None:
         query = query.where(Account.current_balance <= flt.max_balance)
-    if flt.dpd_bucket:
-        low, high = next((lo, hi) for n, lo, hi in DPD_BUCKETS if n == flt.dpd_bucket)
-        query = query.where(Account.due_date <= today - timedelta(days=low))
-        if high is not None:
-            query = query.where(Account.due_date >= today - timedelta(days=high))
+    if in_bucket is not None:
+        query = query.where(in_bucket)
     return query
 
 
+def _due_in_bucket(bucket: str, today: date) -> ColumnElement[bool]:
+    """Accounts whose days past due on `today` fall in `bucket` (the column compared, never
+    computed per row)."""
+    low, high = next((lo, hi) for name, lo, hi in DPD_BUCKETS if name == bucket)
+    parts = [Account.due_date <= today - timedelta(days=low)]
+    if high is not None:
+        parts.append(Account.due_date >= today - timedelta(days=high))
+    return and_(*parts)
+
+
+async def _in_bucket_on_debtor_days(
+    session: AsyncSession, bucket: str, now: datetime
+) -> ColumnElement[bool]:
+    """Accounts in `bucket` counted on each debtor's local day at `now`, as the bot counts."""
+    zones = (await session.scalars(select(Debtor.timezone).distinct())).all()
+    by_day: dict[date, list[str]] = {}
+    for zone in zones:
+        by_day.setdefault(debtor_today(now, zone), []).append(zone)
+    return or_(
+        false(),
+        *(
+            and_(
+                Account.debtor_id.in_(select(Debtor.id).where(Debtor.timezone.in_(group))),
+                _due_in_bucket(bucket, day),
+            )
+            for day, group in by_day.items()
+        ),
+    )
+
+
 async def list_accounts(
-    session: AsyncSession, flt: AccountFilter, today: date
+    session: AsyncSession, flt: AccountFilter, now: datetime
 ) -> tuple[list[tuple[Account, str]], int]:
-    """A page of accounts (with creditor names) and the total matching the filter."""
+    """A page of accounts (with creditor names) and the total matching the filter; days past
+    due are counted on each debtor's local day at `now`."""
+    in_bucket = (
+        await _in_bucket_on_debtor_days(session, flt.dpd_bucket, now) if flt.dpd_bucket else None
+    )
     base = select(Account, Creditor.name).join(Creditor, Creditor.id == Account.creditor_id)
-    query = _filtered(base, flt, today).options(
+    query = _filtered(base, flt, in_bucket).options(
         selectinload(Account.debtor), selectinload(Account.portfolio)
     )
     page = await session.execute(query.order_by(Account.id).limit(flt.limit).offset(flt.offset))
-    total = await session.scalar(_filtered(select(func.count(Account.id)), flt, today))
+    total = await session.scalar(_filtered(select(func.count(Account.id)), flt, in_bucket))
     return [(a, c) for a, c in page.all()], int(total or 0)
+
+
+def days_past_due(account: Account, now: datetime) -> int:
+    """The account's days past due on its debtor's local day at `now` (the bot's count)."""
+    return account.days_past_due(debtor_today(now, account.debtor.timezone))
 
 
 async def load_account(session: AsyncSession, account_id: int) -> AccountRecords | None:

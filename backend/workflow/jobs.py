@@ -33,7 +33,8 @@ async def lifecycles(ctx: WorkflowContext) -> LifecycleReport:
         versions = await ctx.versions(session)
         # One set of lifecycle rules: the highest-priority active strategy's.
         life = versions[0].definition.lifecycle if versions else Lifecycle()
-        return await run_lifecycles(session, ctx.clock.now(), life, ctx.scope.portfolio_id)
+        return await run_lifecycles(session, ctx.clock.now(), life, ctx.scope.portfolio_id,
+                                    ctx.scope.creditor_id)
 
 
 async def due_contacts(ctx: WorkflowContext, limit: int = 5000) -> list[int]:

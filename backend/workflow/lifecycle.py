@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from backend.db.models import (
 from backend.db.models.enums import InstallmentStatus, PlanStatus, PromiseStatus
 from backend.services import audit
 from backend.services.geo import debtor_today
-from backend.workflow.stops import hold_reason
+from backend.workflow.stops import collection_paused, hold_reason
 from backend.workflow.store import active_versions
 from backend.workflow.strategy import Lifecycle
 
@@ -35,6 +35,7 @@ ACTOR = "workflow"  # who the lifecycle's audit events name
 class LifecycleReport:
     """How many rows each transition changed."""
 
+    arrangements_carried: int = 0  # accounts whose dates a collection pause moved on
     promises_kept: int = 0
     promises_judged: int = 0
     installments_missed: int = 0
@@ -82,16 +83,19 @@ async def judge_promises(session: AsyncSession, now: datetime, life: Lifecycle,
     within = [Promise.account_id.in_(scoped)] if scoped is not None else []
     pending = await session.execute(
         select(Promise.id, Promise.amount, Promise.due_date, Promise.paid_amount,
-               _received(now), _claimed_ahead(), Debtor.timezone)
+               _received(now), _claimed_ahead(), Debtor.timezone,
+               Promise.account_id.in_(_paused_accounts()))
         .join(Account, Account.id == Promise.account_id)
         .join(Debtor, Debtor.id == Account.debtor_id)
         .where(Promise.status == PromiseStatus.PENDING, *within))
     grace = timedelta(days=life.promise_grace_days)
     kept, judged = [], []
-    for promise_id, amount, due, recorded, received, ahead, zone in pending:
+    for promise_id, amount, due, recorded, received, ahead, zone, paused in pending:
         paid = max(recorded, min(amount, received - ahead))
         if paid >= amount:
             kept.append(_verdict(promise_id, PromiseStatus.KEPT, paid))
+        elif paused:
+            continue  # collection is paused: nothing was asked for, so nothing was broken
         elif due <= debtor_today(now, zone) - grace:  # the debtor's day (docs/WORKFLOW.md)
             outcome = PromiseStatus.PARTIALLY_KEPT if paid > 0 else PromiseStatus.BROKEN
             judged.append(_verdict(promise_id, outcome, paid))
@@ -126,9 +130,10 @@ def _verdict(promise_id: int, status: PromiseStatus, paid: Decimal) -> dict[str,
 async def judge_installments(session: AsyncSession, now: datetime, life: Lifecycle,
                              scoped: Any = None) -> int:
     """An installment still short after its grace days (in its debtor's calendar) is missed
-    (payments come from the ledger)."""
+    (payments come from the ledger); none is while its account's collection is paused."""
     grace = timedelta(days=life.installment_grace_days)
-    active_plans = select(PaymentPlan.id).where(PaymentPlan.status == PlanStatus.ACTIVE)
+    active_plans = select(PaymentPlan.id).where(PaymentPlan.status == PlanStatus.ACTIVE,
+                                                PaymentPlan.account_id.not_in(_paused_accounts()))
     if scoped is not None:
         active_plans = active_plans.where(PaymentPlan.account_id.in_(scoped))
     # No debtor's day is later than UTC's next: only those rows can be due for a verdict.
@@ -155,19 +160,20 @@ async def judge_installments(session: AsyncSession, now: datetime, life: Lifecyc
 async def judge_plans(session: AsyncSession, now: datetime, life: Lifecycle,
                       scoped: Any = None, audited: bool = True) -> tuple[int, int]:
     """Repeated misses break a plan; one miss lapses a settlement, so the full balance stands
-    again; a plan with every installment paid is completed. Each break is audited."""
-    missed = (select(func.count(Installment.id))
-              .where(Installment.plan_id == PaymentPlan.id,
-                     Installment.status == InstallmentStatus.MISSED).scalar_subquery())
-    unpaid = (select(func.count(Installment.id))
-              .where(Installment.plan_id == PaymentPlan.id,
-                     Installment.status != InstallmentStatus.PAID).scalar_subquery())
+    again; so does a miss when no installment is left to pay (the plan has run out unpaid);
+    a plan with every installment paid is completed. No plan breaks while its account's
+    collection is paused. Each break is audited."""
+    missed = _installments(Installment.status == InstallmentStatus.MISSED)
+    unpaid = _installments(Installment.status != InstallmentStatus.PAID)
+    still_due = _installments(Installment.status.in_(OPEN_INSTALLMENT))
     within = [PaymentPlan.account_id.in_(scoped)] if scoped is not None else []
     # The discount was conditional on paying on time: a settlement gets no second miss.
     breaks = or_(missed >= life.max_missed_installments,
-                 and_(PaymentPlan.is_settlement.is_(True), missed >= 1))
+                 and_(PaymentPlan.is_settlement.is_(True), missed >= 1),
+                 and_(still_due == 0, missed >= 1))
     broken = (await session.execute(
-        update(PaymentPlan).where(PaymentPlan.status == PlanStatus.ACTIVE, breaks, *within)
+        update(PaymentPlan).where(PaymentPlan.status == PlanStatus.ACTIVE, breaks,
+                                  PaymentPlan.account_id.not_in(_paused_accounts()), *within)
         .values(status=PlanStatus.BROKEN)
         .returning(PaymentPlan.id, PaymentPlan.account_id, PaymentPlan.is_settlement)
         .execution_options(synchronize_session=False))).all()
@@ -178,6 +184,12 @@ async def judge_plans(session: AsyncSession, now: datetime, life: Lifecycle,
     if broken and audited:
         await _audit_broken_plans(session, now, life, broken)
     return len(broken), _count(completed)
+
+
+def _installments(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many of the plan's installments meet `condition` (correlated to `PaymentPlan`)."""
+    return (select(func.count(Installment.id))
+            .where(Installment.plan_id == PaymentPlan.id, condition).scalar_subquery())
 
 
 async def _audit_broken_plans(session: AsyncSession, now: datetime, life: Lifecycle,
@@ -191,12 +203,84 @@ async def _audit_broken_plans(session: AsyncSession, now: datetime, life: Lifecy
     for plan_id, account_id, is_settlement in broken:
         kind = "settlement" if is_settlement else "plan"
         reason = ("a settlement installment was missed" if is_settlement
-                  else f"{life.max_missed_installments} or more installments missed")
+                  else f"{life.max_missed_installments} or more installments missed"
+                  if missed.get(plan_id, 0) >= life.max_missed_installments
+                  else "an installment was missed and none is left to pay")
         await audit.record(
             session, occurred_at=now, actor=ACTOR, action=f"{kind}.broken",
             subject_type="account", subject_id=account_id,
             data={"plan_id": plan_id, "missed_installments": missed.get(plan_id, 0),
                   "reason": reason, "grace_days": life.installment_grace_days})
+
+
+async def carry_paused(session: AsyncSession, now: datetime, scoped: Any = None,
+                       audited: bool = True) -> int:
+    """While an account's collection is paused, its open installments and pending promises
+    fall due no earlier than the debtor's today.
+
+    So when the pause ends they are judged from that day, with the usual grace days, never
+    for the days we were not collecting (compliance.md A.5 item 25). Each account's moves
+    are audited (`arrangement.rescheduled`). Returns how many accounts were moved.
+    """
+    within = [Account.id.in_(scoped)] if scoped is not None else []
+    # No debtor's day is later than UTC's next: only those rows can be before it.
+    latest_day = now.date() + timedelta(days=1)
+    installments = await session.execute(
+        select(Installment.id, Installment.due_date, Debtor.timezone, Account.id)
+        .join(PaymentPlan, PaymentPlan.id == Installment.plan_id)
+        .join(Account, Account.id == PaymentPlan.account_id)
+        .join(Debtor, Debtor.id == Account.debtor_id)
+        .where(PaymentPlan.status == PlanStatus.ACTIVE,
+               Installment.status.in_(OPEN_INSTALLMENT), Installment.due_date < latest_day,
+               collection_paused(), *within))
+    promises = await session.execute(
+        select(Promise.id, Promise.due_date, Debtor.timezone, Account.id)
+        .join(Account, Account.id == Promise.account_id)
+        .join(Debtor, Debtor.id == Account.debtor_id)
+        .where(Promise.status == PromiseStatus.PENDING, Promise.due_date < latest_day,
+               collection_paused(), *within))
+    moved = {"installment": _overdue(installments, now), "promise": _overdue(promises, now)}
+    await _move(session, Installment, moved["installment"])
+    await _move(session, Promise, moved["promise"])
+    accounts = {account_id for rows in moved.values() for _, _, _, account_id in rows}
+    if audited:
+        for account_id in sorted(accounts):
+            await audit.record(
+                session, occurred_at=now, actor=ACTOR, action="arrangement.rescheduled",
+                subject_type="account", subject_id=account_id,
+                data={"reason": "collection_paused",
+                      **{f"{kind}s": [{"id": row_id, "from": due.isoformat(),
+                                       "to": day.isoformat()}
+                                      for row_id, due, day, owner in rows
+                                      if owner == account_id]
+                         for kind, rows in moved.items()}})
+    return len(accounts)
+
+
+def _overdue(rows: Any, now: datetime) -> list[tuple[int, date, date, int]]:
+    """(id, due date, the debtor's today, account) of each row due before the debtor's today."""
+    found = []
+    for row_id, due, zone, account_id in rows:
+        today = debtor_today(now, zone)
+        if due < today:
+            found.append((row_id, due, today, account_id))
+    return found
+
+
+async def _move(session: AsyncSession, model: Any,
+                rows: list[tuple[int, date, date, int]]) -> None:
+    """Set each row's due date to its debtor's today (one UPDATE per distinct day)."""
+    by_day: dict[date, list[int]] = {}
+    for row_id, _, day, _ in rows:
+        by_day.setdefault(day, []).append(row_id)
+    for day, ids in by_day.items():
+        await session.execute(update(model).where(model.id.in_(ids)).values(due_date=day)
+                              .execution_options(synchronize_session=False))
+
+
+def _paused_accounts() -> Any:
+    """The accounts whose collection a stop-state pauses (`stops.collection_paused`)."""
+    return select(Account.id).where(collection_paused())
 
 
 async def cancel_held(session: AsyncSession, now: datetime, life: Lifecycle,
@@ -227,18 +311,22 @@ def _anchor_groups() -> tuple[tuple[tuple[str, ...], str], ...]:
 
 
 async def run_lifecycles(session: AsyncSession, now: datetime, life: Lifecycle,
-                         portfolio_id: int | None = None) -> LifecycleReport:
-    """Every transition, in dependency order (promises, installments, plans, then contacts).
+                         portfolio_id: int | None = None,
+                         creditor_id: int | None = None) -> LifecycleReport:
+    """Every transition, in dependency order (a pause's moves, promises, installments, plans,
+    then contacts).
 
-    With `portfolio_id` (a dry run) only that portfolio's rows are touched, and no audit
-    event is written (docs/WORKFLOW.md: the dry run writes none). A live run first holds the
-    accounts it judges, as posting a payment does, so a payment is judged wholly or not at all.
+    With `portfolio_id` or `creditor_id` (a dry run) only that portfolio's or creditor's rows
+    are touched, and no audit event is written (docs/WORKFLOW.md: the dry run writes none). A
+    live run first holds the accounts it judges, as posting a payment does, so a payment is
+    judged wholly or not at all.
     """
-    scoped = _scope(portfolio_id)
-    live = portfolio_id is None
+    scoped = _scope(portfolio_id, creditor_id)
+    live = scoped is None
     if live:
         await _hold_judged_accounts(session)
     report = LifecycleReport()
+    report.arrangements_carried = await carry_paused(session, now, scoped, audited=live)
     report.promises_kept, report.promises_judged = await judge_promises(
         session, now, life, scoped, audited=live)
     report.installments_missed = await judge_installments(session, now, life, scoped)
@@ -274,11 +362,16 @@ async def lifecycle_rules(session: AsyncSession) -> Lifecycle:
     return versions[0].definition.lifecycle if versions else Lifecycle()
 
 
-def _scope(portfolio_id: int | None) -> Any:
+def _scope(portfolio_id: int | None, creditor_id: int | None) -> Any:
     """The accounts a run may touch (None: all of them)."""
-    if portfolio_id is None:
+    if portfolio_id is None and creditor_id is None:
         return None
-    return select(Account.id).where(Account.portfolio_id == portfolio_id)
+    query = select(Account.id)
+    if portfolio_id is not None:
+        query = query.where(Account.portfolio_id == portfolio_id)
+    if creditor_id is not None:
+        query = query.where(Account.creditor_id == creditor_id)
+    return query
 
 
 def _count(result: object) -> int:

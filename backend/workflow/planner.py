@@ -28,8 +28,12 @@ from backend.workflow.segments import SegmentSlot, portfolio_ids, segment_case, 
 from backend.workflow.sources import Source, source_for
 from backend.workflow.stops import hold_reason, reachable_on, resumed
 from backend.workflow.store import LoadedVersion
-from backend.workflow.strategy import Step
+from backend.workflow.strategy import Segment, Step
 from backend.workflow.variants import choose_sql
+
+# Where an account no segment matches is planned: the reminders and follow-ups of what the
+# debtor agreed (event steps) still go; no ladder does.
+UNSEGMENTED = Segment(name="unsegmented")
 
 COLUMNS = (
     "key", "account_id", "strategy_version_id", "segment", "step", "variant", "anchor",
@@ -40,7 +44,8 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Scope:
-    """Limits for a dry run: one portfolio, and keys that never collide with live ones.
+    """Limits for a dry run: one portfolio, one creditor (a bound API key's), and keys that
+    never collide with live ones.
 
     With a key prefix, a contact the live planner already planned (or sent) is not planned
     again: the dry run takes it as done, as the live planner's ON CONFLICT would.
@@ -48,6 +53,7 @@ class Scope:
 
     portfolio_id: int | None = None
     key_prefix: str = ""
+    creditor_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,11 +104,13 @@ async def plan_day(
     names = {n for s in all_slots for n in s.segment.portfolios}
     portfolios = await portfolio_ids(session, names)
     zones = await known_zones(session)
+    targets = [*all_slots, SegmentSlot(-1, versions[0], UNSEGMENTED)]
     for local in local_days(now, zones):
         segmenting = segment_case(all_slots, local.day, portfolios)
-        for slot in all_slots:
+        for slot in targets:
             for step in _steps(slot, versions):
-                query = _select(slot, step, segmenting, local.day, now, local.zones, scope)
+                query = _select(slot, step, _members(slot, segmenting), local.day, now,
+                                local.zones, scope)
                 stmt = _insert(session, query.where(local.debtors(zones)))
                 result = await session.execute(stmt)
                 count = max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
@@ -146,7 +154,15 @@ def _steps(slot: SegmentSlot, versions: Sequence[LoadedVersion]) -> list[Step]:
     return list(slot.segment.steps) + list(slot.version.definition.events)
 
 
-def _select(slot: SegmentSlot, step: Step, segmenting: ColumnElement[int | None], today: date,
+def _members(slot: SegmentSlot, segmenting: ColumnElement[int | None]) -> ColumnElement[bool]:
+    """The accounts `slot` plans for: its segment's, or (UNSEGMENTED) those of no segment, whose
+    arrangements the highest-priority strategy's event steps follow."""
+    if slot.segment is UNSEGMENTED:
+        return segmenting.is_(None)
+    return segmenting == slot.index
+
+
+def _select(slot: SegmentSlot, step: Step, members: ColumnElement[bool], today: date,
             now: datetime, zones: Sequence[str], scope: Scope):  # type: ignore[no-untyped-def]
     life = slot.version.definition.lifecycle
     source = source_for(step, life)
@@ -167,13 +183,15 @@ def _select(slot: SegmentSlot, step: Step, segmenting: ColumnElement[int | None]
     )
     query = source.attach(query).where(
         _since(slot, step, source, today, last), source.event_date <= literal(last, Date),
-        segmenting == slot.index,
+        members,
         hold_reason(step.anchor, now, timedelta(hours=life.reply_pause_hours)).is_(None),
     )
     if step.action == "message":
         query = query.where(reachable_on(step.channels))
     if scope.portfolio_id is not None:
         query = query.where(Account.portfolio_id == scope.portfolio_id)
+    if scope.creditor_id is not None:
+        query = query.where(Account.creditor_id == scope.creditor_id)
     if scope.key_prefix:
         live = aliased(PlannedContact)
         query = query.where(~exists().where(live.key == source.key))

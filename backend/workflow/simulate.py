@@ -85,9 +85,12 @@ class SimulationGate:
 async def simulate(
     engine: AsyncEngine, version: LoadedVersion, *, rules: ComplianceRules, start: datetime,
     days: int, portfolio_id: int | None = None, portal_links: Any = None, handoffs: Any = None,
-    channels: frozenset[str] | None = None,
+    channels: frozenset[str] | None = None, creditor_id: int | None = None,
 ) -> SimulationReport:
-    """Run `version` over `days` from `start`; nothing it writes survives (rolled back)."""
+    """Run `version` over `days` from `start`; nothing it writes survives (rolled back).
+
+    With `portfolio_id` or `creditor_id` only that portfolio's or creditor's accounts are run.
+    """
     report = SimulationReport(version.name, version.version, start, days)
     # A handoff step must rehearse as the live one runs it; without events, so the console
     # is not told about handoffs the rollback undoes.
@@ -97,8 +100,9 @@ async def simulate(
         async with (own or engine).connect() as conn:
             outer = await conn.begin()
             try:
-                ctx = _context(conn, version, rules, start, portfolio_id, portal_links, handoffs,
-                               channels)
+                ctx = _context(conn, version, rules, start,
+                               Scope(portfolio_id, SIM_PREFIX, creditor_id), portal_links,
+                               handoffs, channels)
                 for day in range(days):
                     await _run_day(ctx, day, report)
             finally:
@@ -127,7 +131,7 @@ def _savepoint_engine(engine: AsyncEngine) -> AsyncEngine | None:
 
 
 def _context(conn: AsyncConnection, version: LoadedVersion, rules: ComplianceRules,
-             start: datetime, portfolio_id: int | None, portal_links: Any,
+             start: datetime, scope: Scope, portal_links: Any,
              handoffs: Any, channels: frozenset[str] | None) -> WorkflowContext:
     # Each job's "commit" only releases a savepoint of the one outer transaction.
     sessions = async_sessionmaker(bind=conn, expire_on_commit=False,
@@ -145,7 +149,7 @@ def _context(conn: AsyncConnection, version: LoadedVersion, rules: ComplianceRul
     return WorkflowContext(sessions=sessions, clock=clock, outbox=outbox, deliver=captured,
                            gate=gate, portal_links=portal_links, handoffs=handoffs,
                            channels=channels,
-                           versions=candidate, scope=Scope(portfolio_id, SIM_PREFIX))
+                           versions=candidate, scope=scope)
 
 
 async def _run_day(ctx: WorkflowContext, day: int, report: SimulationReport) -> None:

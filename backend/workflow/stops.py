@@ -33,6 +33,17 @@ def _open_dispute() -> ColumnElement[bool]:
     return exists().where(d.account_id == Account.id, d.status == DisputeStatus.OPEN)
 
 
+def collection_paused() -> ColumnElement[bool]:
+    """A stop-state holds collection: cease, attorney, bankruptcy, deceased or a dispute.
+
+    Correlated to `Account`. While it holds, the debtor's arrangements are not judged
+    (`backend/workflow/lifecycle.py`): we asked for nothing, so nothing was missed. Hardship
+    is not among them: a hardship plan is agreed under it and judged as usual.
+    """
+    return or_(Account.cease, Account.attorney, Account.bankruptcy, Account.deceased,
+               Account.dispute, _open_dispute())
+
+
 def _human_owns() -> ColumnElement[bool]:
     c = aliased(Conversation)
     return exists().where(

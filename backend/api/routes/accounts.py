@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -130,13 +131,14 @@ async def queue_import(
             directory=container.settings.import_dir, actor=f"apikey:{client.prefix}",
             skip_invalid=skip_invalid, now=container.clock.now(),
         )
+        job.creditor_id = scope.creditor_id  # the file was checked to be this creditor's only
     return ImportJobPublic.model_validate(job)
 
 
 @router.get("/imports/{job_id}", response_model=ImportJobPublic)
 async def import_status(job_id: IdPath, session: SessionDep, _: ApiClient) -> Any:
     """Where a queued import is, and its report (rows created, updated, every rejected row); a
-    creditor-bound key sees the jobs its creditor's keys queued (backend.api.deps.OWNED)."""
+    creditor-bound key sees the jobs queued for its creditor (backend.api.deps.OWNED)."""
     job = await session.get(ImportJob, job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no import job {job_id}")
@@ -232,9 +234,9 @@ async def list_accounts(
         limit=limit,
         offset=offset,
     )
-    today = clock.now().date()
-    rows, total = await account_service.list_accounts(session, flt, today)
-    items = [_public(a, creditor, today) for a, creditor in rows]
+    now = clock.now()
+    rows, total = await account_service.list_accounts(session, flt, now)
+    items = [_public(a, creditor, now) for a, creditor in rows]
     return AccountPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -284,8 +286,7 @@ async def _detail(
     records = await account_service.load_account(session, account_id)
     if records is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no account {account_id}")
-    today = clock.now().date()
-    base = _public(records.account, records.creditor, today).model_dump()
+    base = _public(records.account, records.creditor, clock.now()).model_dump()
     portal = request.app.state.container.services.get("portal_links")
     return AccountDetail(
         **base,
@@ -311,8 +312,8 @@ async def _detail(
     )
 
 
-def _public(account: Account, creditor: str, today: Any) -> AccountPublic:
-    dpd = account.days_past_due(today)
+def _public(account: Account, creditor: str, now: datetime) -> AccountPublic:
+    dpd = account_service.days_past_due(account, now)
     return AccountPublic(
         id=account.id,
         external_ref=account.external_ref,

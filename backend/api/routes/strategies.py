@@ -9,7 +9,15 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, select
 
-from backend.api.deps import ApiClient, ClockDep, ContainerDep, IdPath, IdQuery, SessionDep
+from backend.api.deps import (
+    ApiClient,
+    ClockDep,
+    ContainerDep,
+    IdPath,
+    IdQuery,
+    ScopeDep,
+    SessionDep,
+)
 from backend.db.models import Strategy
 from backend.services.compliance.rules import load_rules
 from backend.workflow import store
@@ -126,11 +134,12 @@ async def activate(strategy_id: IdPath, body: Activation, session: SessionDep, c
 
 @router.post("/{strategy_id}/simulate", response_model=SimulationPublic)
 async def simulate_strategy(
-    strategy_id: IdPath, container: ContainerDep, session: SessionDep, _: ApiClient,
+    strategy_id: IdPath, container: ContainerDep, session: SessionDep, scope: ScopeDep,
     days: Annotated[int, Query(ge=1, le=90)] = 30,
     portfolio_id: IdQuery = None, version: IdQuery = None,
 ) -> Any:
-    """Dry-run a version (default: the newest) over `days`: every message and its decision."""
+    """Dry-run a version (default: the newest) over `days`: every message and its decision;
+    a creditor-bound key's dry run covers its creditor's accounts only."""
     try:
         loaded = await store.get_version(session, strategy_id, version)
     except store.StrategyNotFound as exc:
@@ -140,7 +149,8 @@ async def simulate_strategy(
         container.engine, loaded, rules=gate.rules if gate else load_rules(),
         start=container.clock.now(), days=days, portfolio_id=portfolio_id,
         portal_links=container.services.get("portal_links"),
-        channels=frozenset(container.services.get("adapters", {})))
+        channels=frozenset(container.services.get("adapters", {})),
+        creditor_id=scope.creditor_id)
     return SimulationPublic(
         strategy=report.strategy, version=report.version, start=report.start, days=report.days,
         totals=report.by_decision(),

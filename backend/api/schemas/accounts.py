@@ -281,6 +281,7 @@ class ImportJobPublic(BaseModel):
     id: int
     filename: str
     status: str  # queued | running | done | rejected (invalid rows, nothing written) | failed
+    creditor_id: int | None = None  # the creditor it was queued for; None: agency-wide
     attempts: int
     report: dict[str, Any] | None = None
     error: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, JsonType
@@ -22,6 +22,9 @@ class ImportJob(Base):
     filename: Mapped[str] = mapped_column(String(255))
     path: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))
+    # The one creditor the file was queued for (a creditor-bound key's); NULL, as files queued
+    # by agency-wide keys have, is seen by agency-wide keys only (backend.api.deps.OWNED).
+    creditor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("creditor.id"))
     skip_invalid: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)
