@@ -27,10 +27,12 @@ _FLASH_SALT = "parley.console.notice"
 
 @dataclass(frozen=True)
 class Notice:
-    """A message shown above the page: `ok` in green, `error` in red, `warn` in amber."""
+    """A message shown above the page: `ok` in green, `error` in red, `warn` in amber; with
+    `field`, the id of the form field it is about (that field takes focus instead of it)."""
 
     kind: str
     text: str
+    field: str | None = None
 
 
 # Why the approved WhatsApp template or a reply by SMS is not offered (whatsapp_window.py).
@@ -86,11 +88,11 @@ NOTICES = {
     "not_yours": Notice("error", "Another agent owns this conversation (or it must be claimed "
                                  "first)."),
     "note_required": Notice("error", "Say what was agreed before returning the conversation to "
-                                     "the bot."),
+                                     "the bot.", "handback-note"),
     "not_owner": Notice("error", "Claim the conversation to reply."),
     "unavailable": Notice("error", "No outbound channel is configured: the reply was not sent."),
-    "empty": Notice("error", "Write a message first."),
-    "note_empty": Notice("error", "The note is empty."),
+    "empty": Notice("error", "Write a message first.", "reply-text"),
+    "note_empty": Notice("error", "The note is empty.", "note-text"),
     "reason_required": Notice("error", "Say why the stop-state changes."),
     "unknown_stop_state": Notice("error", "Unknown stop-state."),
     "bad_action": Notice("error", "Choose Set or Clear: nothing was changed."),

@@ -9,21 +9,59 @@
     return (value || "").split(",").filter(function (v) { return v !== ""; });
   }
 
+  // A toast stays until the agent dismisses it: no time limit to read it or reach its link.
   function toast(html) {
     var box = document.getElementById("toasts");
     if (!box) { return; }
     var item = document.createElement("div");
     item.className = "toast";
-    item.innerHTML = html;
+    var words = document.createElement("span");
+    words.innerHTML = html;
+    item.appendChild(words);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss this notification");
+    close.textContent = "×";
+    close.addEventListener("click", function () { item.remove(); });
+    item.appendChild(close);
     box.appendChild(item);
-    setTimeout(function () { item.remove(); }, 8000);
   }
 
-  function fetchInto(url, target, after) {
+  // Replacing part of the page must not drop keyboard focus to the body: refocus the element
+  // with the same id, or the region itself when that element is gone.
+  function keepingFocus(target, update) {
+    var active = document.activeElement;
+    var inside = Boolean(active) && active !== target && target.contains(active);
+    var focusedId = inside ? active.id : "";
+    update();
+    if (!inside || target.contains(document.activeElement)) { return; }
+    var again = focusedId ? document.getElementById(focusedId) : null;
+    (again || target).focus({ preventScroll: true });
+  }
+
+  function fetchInto(url, target, update, after) {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { target.innerHTML = html; if (after) { after(); } })
+      .then(function (html) {
+        keepingFocus(target, function () { update(target, html); });
+        if (after) { after(); }
+      })
       .catch(function () { /* the next event or reconnect refreshes again */ });
+  }
+
+  function replace(target, html) { target.innerHTML = html; }
+
+  // The transcript is a live log: only new or changed lines enter it, so a screen reader
+  // announces the debtor's new message, not the whole conversation again.
+  function mergeLines(transcript, html) {
+    var fresh = document.createElement("ol");
+    fresh.innerHTML = html;
+    Array.prototype.slice.call(fresh.children).forEach(function (line) {
+      var old = line.id ? document.getElementById(line.id) : null;
+      if (!old) { transcript.appendChild(line); }
+      else if (old.outerHTML !== line.outerHTML) { old.replaceWith(line); }
+    });
   }
 
   function scrollTranscript() {
@@ -33,10 +71,10 @@
 
   function refreshPage() {
     var board = document.getElementById("board");
-    if (board && body.dataset.board) { fetchInto(body.dataset.board, board); }
+    if (board && body.dataset.board) { fetchInto(body.dataset.board, board, replace); }
     var transcript = document.getElementById("transcript");
     if (transcript && body.dataset.lines) {
-      fetchInto(body.dataset.lines + "?after=0", transcript, scrollTranscript);
+      fetchInto(body.dataset.lines + "?after=0", transcript, mergeLines, scrollTranscript);
     }
   }
 
@@ -45,7 +83,7 @@
     if (mine.length && mine.indexOf(data.queue) < 0) { return; }
     var link = "/console/conversations/" + data.conversation_id;
     toast("New conversation in <strong>" + String(data.queue).replace(/[<>&"]/g, "") +
-          "</strong>. <a href=\"" + link + "\">Open</a>");
+          "</strong>. <a href=\"" + link + "\">Open the conversation</a>");
     if (!document.hasFocus()) { document.title = "● " + document.title.replace(/^● /, ""); }
     if (window.Notification && Notification.permission === "granted") {
       new Notification("Parley: a conversation needs you", { body: "Queue: " + data.queue, tag: link });
@@ -70,15 +108,23 @@
     refreshPage();
   }
 
+  // The live indicator says its state in words, not by the dot's colour alone.
+  function showLive(on, words) {
+    var dot = document.getElementById("live-dot");
+    var text = document.getElementById("live-text");
+    if (dot) { dot.classList.toggle("on", on); }
+    if (text) { text.textContent = words; }
+  }
+
   function connect() {
     if (!body.dataset.live || !window.EventSource) { return; }
-    var dot = document.getElementById("live-dot");
     var source = new EventSource(body.dataset.live);
+    showLive(false, "Live updates connecting");
     source.addEventListener("hello", function () {
-      if (dot) { dot.classList.add("on"); }
+      showLive(true, "Live updates on");
       body.dataset.liveReady = "1";
     });
-    source.addEventListener("error", function () { if (dot) { dot.classList.remove("on"); } });
+    source.addEventListener("error", function () { showLive(false, "Live updates reconnecting"); });
     source.addEventListener("message", function (e) { onMessage(JSON.parse(e.data).data); });
     source.addEventListener("resync", refreshPage);
     source.addEventListener("signed-out", function () { source.close(); window.location.reload(); });
@@ -87,17 +133,40 @@
     });
   }
 
+  // Browsing the canned replies (arrow keys fire "change") never moves focus and never
+  // replaces what the agent typed: it only previews into an empty draft, or one still holding
+  // the previous preview. The Insert button puts the choice at the cursor of a typed draft.
   function cannedResponses() {
     var select = document.getElementById("canned");
-    if (!select) { return; }
-    select.addEventListener("change", function () {
-      var target = document.getElementById(select.dataset.target);
+    var insert = document.getElementById("canned-insert");
+    var target = select && document.getElementById(select.dataset.target);
+    if (!select || !target) { return; }
+    var previewed = "";
+
+    function untouched() { return target.value.trim() === "" || target.value === previewed; }
+
+    function tickDebtBox(typed) {
+      // The canned reply says whether it is about the debt (canned.yml `mentions_debt`); added
+      // to a typed draft, it can only turn the tick on (the agent's words may be about it).
       var box = document.getElementById(select.dataset.debtBox);
-      var chosen = select.options[select.selectedIndex];
-      // The canned reply says whether it is about the debt (canned.yml `mentions_debt`).
-      if (box && select.value) { box.checked = chosen.dataset.mentionsDebt !== "false"; }
-      if (target && select.value) { target.value = select.value; target.focus(); }
-      select.selectedIndex = 0;
+      var about = select.options[select.selectedIndex].dataset.mentionsDebt !== "false";
+      if (box) { box.checked = typed ? box.checked || about : about; }
+    }
+
+    select.addEventListener("change", function () {
+      if (!select.value || !untouched()) { return; }
+      target.value = previewed = select.value;
+      tickDebtBox(false);
+    });
+    if (!insert) { return; }
+    insert.hidden = false;
+    insert.addEventListener("click", function () {
+      if (!select.value) { select.focus(); return; }
+      var typed = !untouched();
+      if (typed) { target.setRangeText(select.value, target.selectionStart, target.selectionEnd, "end"); }
+      else { target.value = previewed = select.value; }
+      tickDebtBox(typed);
+      target.focus();
     });
   }
 
