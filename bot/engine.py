@@ -15,7 +15,7 @@ from bot.entity_choice import chosen_entities
 from bot.facts import Facts
 from bot.messages import Choice, OutboundMessage, Reply
 from bot.ports import Outbox, OutboxDecision, TurnContext, TurnStore, TurnUnit
-from bot.responses import LOCALES, RenderContext, Renderer
+from bot.responses import LOCALES, CatalogError, RenderContext, Renderer
 from bot.state import StateStore
 from nlu.extractors.calendar import local_today
 from nlu.types import INTENTS, IntentScore, Interpreter, Parse
@@ -119,6 +119,8 @@ class Engine:
             result = TurnResult(message_id, intent=turn.intent if turn else None)
             results = await unit.apply(out.effects)
             result.effects = [type(e).__name__ for e in out.effects]
+            result.error_id = next((e.error_id for e in out.effects
+                                    if isinstance(e, Handoff) and e.error_id), None)
             locale = self._locale(turn, state, ctx)
             for said in out.said:
                 result.replies.append(await self._submit(unit, said, state, locale, results))
@@ -156,6 +158,9 @@ class Engine:
             await self._keep_answers_private(unit, state, turn)
             standing = ctx.facts.stop_states if ctx.facts else ()
             return None, router.heard_while_owned(state, turn, standing)
+        if ctx.facts is not None and _policy_unreadable(ctx.facts):
+            await self._keep_answers_private(unit, state, turn)
+            return turn, _policy_handoff(state, turn, ctx)
         out = router.step(state, turn, ctx.facts)
         if out.identity_answer:
             await unit.record_parse(None)
@@ -233,7 +238,7 @@ class Engine:
 
     async def _submit(
         self, unit: TurnUnit, said: Said, state: DialogState, locale: str,
-        results: dict[str, object],
+        results: dict[str, object], *, shipped: bool = False,
     ) -> SentReply:
         ctx = unit.context
         verified = state.is_verified(ctx.received_at)
@@ -245,7 +250,8 @@ class Engine:
         facts = ctx.facts
         rendered = self.renderer.render(said, RenderContext(
             locale=locale, currency=facts.currency if facts else "USD", channel=ctx.key.channel,
-            wording=facts.policy.wording if facts else None, disclosure=disclosure,
+            wording=facts.policy.wording if facts and not shipped else None,
+            disclosure=disclosure,
             results=dict(results),
         ))
         outbound = OutboundMessage(
@@ -262,19 +268,49 @@ class Engine:
         try:
             async with self.store.open(message_id) as unit:
                 await unit.apply([Handoff("error", "general", 1, None, error_id)])
-                state = DialogState()
-                said = Said(Reply("error.safe"))
-                result.replies.append(await self._submit(unit, said, state, "en", {}))
+                result.replies.append(await self._safe_reply(unit))
                 await unit.finish({"error_id": error_id})
         except Exception:  # recovery must never take the worker down; the inbound stays stored
             log.exception("recovery for message %s failed, error id %s", message_id, error_id)
         return result
+
+    async def _safe_reply(self, unit: TurnUnit) -> SentReply:
+        """The safe reply in the portfolio's wording, or in the shipped one when that wording
+        cannot be rendered (it may be what failed the turn): the handoff must not roll back
+        with it."""
+        said = Said(Reply("error.safe"))
+        try:
+            return await self._submit(unit, said, DialogState(), "en", {})
+        except (CatalogError, KeyError) as exc:
+            log.warning("message %s: safe reply in the shipped wording, the portfolio's "
+                        "failed: %s", unit.context.message_id, exc)
+            return await self._submit(unit, said, DialogState(), "en", {}, shipped=True)
 
     async def _send(self, result: TurnResult) -> None:
         ids = [r.decision.message_id for r in result.replies
                if r.decision.allowed and r.decision.message_id is not None]
         if ids and self.outbox is not None:
             await self.outbox.send(ids)
+
+
+def _policy_unreadable(facts: Facts) -> bool:
+    """The stored policy of the account's portfolio, or of another holder's of a shared
+    number (whose account the answers may turn out to be), failed validation."""
+    return facts.policy_unreadable or any(h.policy_unreadable for h in facts.holders)
+
+
+def _policy_handoff(state: DialogState, turn: Turn, ctx: TurnContext) -> Outcome:
+    """A turn whose portfolio's policy cannot be read: the safe reply and a person, as for a
+    failed turn, rather than verify or negotiate on the default's terms, which the creditor
+    never set; what binds the collector on receipt is still recorded."""
+    error_id = uuid.uuid4().hex[:12]
+    log.error("message %s: the portfolio's policy cannot be read, a person takes over, "
+              "error id %s", ctx.message_id, error_id)
+    out = Outcome(state)
+    out.do(Handoff("error", "general", 1, None, error_id))
+    standing = ctx.facts.stop_states if ctx.facts else ()
+    out.do(*router.heard_while_owned(state, turn, standing).effects)  # escalates the handoff
+    return out.say("error.safe")
 
 
 def _held(state: DialogState, ctx: TurnContext, hold: str | None, words: str | None
@@ -412,9 +448,12 @@ def _choices_of(replies: list[SentReply]) -> list[list[str]]:
 
 
 def _summary(result: TurnResult, locale: str) -> dict[str, object]:
-    return {
+    summary: dict[str, object] = {
         "intent": result.intent, "effects": result.effects, "locale": locale,
         "replies": [r.key for r in result.replies],
         "statuses": [r.decision.status for r in result.replies],
     }
+    if result.error_id is not None:  # as a failed turn's recovery records it
+        summary["error_id"] = result.error_id
+    return summary
 

@@ -195,6 +195,10 @@ class Facts:
     replies_dropped: bool = False
     policy: DialogPolicy = field(default_factory=DialogPolicy)
     judge: OfferJudge | None = None
+    # The portfolio's stored policy failed validation: `policy` and `judge` are the shipped
+    # default's, there for the safe path only (the engine hands the turn to a person rather
+    # than answer on terms the creditor never set).
+    policy_unreadable: bool = False
     debtor_id: int | None = None
     # The other debtors with an active account holding this address (a family phone), each
     # as the facts of their most pressing account: identity decides who is writing.

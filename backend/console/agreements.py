@@ -21,6 +21,7 @@ from backend.services import audit, ledger
 from backend.services.geo import debtor_today
 from backend.services.handoff import Actor, agent_actor
 from backend.services.policy import offers
+from backend.services.policy.loader import PolicyError
 from backend.services.policy.model import Policy
 from backend.services.policy.rules import evaluate
 from backend.services.row_locks import hold_account
@@ -46,7 +47,8 @@ NEEDS_APPROVAL = "needs_approval"
 
 
 class NotAgreeable(Exception):
-    """The conversation has no account, or the policy service is not installed."""
+    """The conversation has no account, the policy service is not installed, or the
+    portfolio's stored policy no longer validates."""
 
 
 async def record_promise(
@@ -269,7 +271,11 @@ def _policy(container: Container, account: Account) -> Policy:
     store = container.services.get("policies")
     if store is None:
         raise NotAgreeable("the policy service is not installed")
-    policy: Policy = store.for_portfolio(account.portfolio)
+    try:
+        policy: Policy = store.for_portfolio(account.portfolio)
+    except PolicyError as exc:  # stored before a rule tightened: no terms to judge against
+        raise NotAgreeable("the portfolio's policy no longer validates ("
+                           + "; ".join(exc.problems) + "): replace it first") from exc
     return policy
 
 

@@ -272,7 +272,8 @@ def portfolio_wording(container: Container, portfolio: Portfolio | None) -> str 
     policies = container.services.get("policies")
     if policies is None or portfolio is None:
         return None
-    wording: str | None = policies.for_portfolio(portfolio).wording
+    # A stored policy that no longer validates is logged and read as the default's wording.
+    wording: str | None = policies.for_turn(portfolio)[0].wording
     return wording
 
 

@@ -134,7 +134,7 @@ class SqlTurnStore:
             return None
         debtor = account.debtor
         today = debtor_today(at, debtor.timezone)
-        policy = self.deps.policies.for_portfolio(account.portfolio)
+        policy, unreadable = self.deps.policies.for_turn(account.portfolio)
         return Facts(
             account_id=account.id, creditor=account.portfolio.creditor.name,
             reference=account.external_ref, currency=account.currency,
@@ -148,7 +148,8 @@ class SqlTurnStore:
             active_plan=agreed.active_plan, settlement_left=agreed.settlement_left,
             promised=agreed.promised, pending_promises=agreed.pending_promises,
             identity_failures=identity_failures, policy=dialog_policy(policy),
-            judge=PolicyJudge(policy, account.currency), debtor_id=account.debtor_id,
+            judge=PolicyJudge(policy, account.currency), policy_unreadable=unreadable,
+            debtor_id=account.debtor_id,
         )
 
     async def _other_holders(self, session: AsyncSession, conversation: Conversation,

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from string import Formatter
 from typing import Any
 
 from babel.dates import format_date
@@ -14,7 +13,7 @@ from babel.numbers import format_currency, get_currency_name
 
 from bot.dialogs.base import Said
 from bot.messages import Choice, Purpose
-from bot.responses.catalog import Catalog
+from bot.responses.catalog import Catalog, slots
 
 BABEL_LOCALES = {"en": "en_US", "es": "es_US"}
 # The renderer knows the account's currency, not the debtor's country: a currency spent in
@@ -74,7 +73,8 @@ class Renderer:
         try:
             return text.format_map(values)
         except KeyError as exc:
-            raise KeyError(f"sentence {key!r} needs slot {exc.args[0]!r}") from None
+            source = self.catalog.source(key, ctx.locale, ctx.wording)
+            raise KeyError(f"{source}: sentence {key!r} needs slot {exc.args[0]!r}") from None
 
     def render(self, said: Said, ctx: RenderContext) -> Rendered:
         """The message text (disclosures and opt-out line included) and its choices."""
@@ -145,8 +145,7 @@ def _option_key(option: dict[str, Any]) -> str:
 @lru_cache(maxsize=1024)
 def _fields(text: str) -> frozenset[str]:
     """The slot names a sentence uses (so only those are formatted, not every result)."""
-    return frozenset(name.split(".")[0].split("[")[0]
-                     for _, name, _, _ in Formatter().parse(text) if name)
+    return slots(text)
 
 
 def locale_for(language: str, currency: str) -> str:

@@ -68,17 +68,23 @@ def test_shipped_policy_hands_off_a_zip_with_a_reference_too_short_to_ask() -> N
     _assert_silent_about_the_debt(t)
 
 
-def test_one_factor_only_when_the_policy_says_so() -> None:
-    policy = Policy(verification=VerificationPolicy(
-        factors=["date_of_birth", "postal_code"], min_factors=1))
-    t = _zeta(policy, Identity(None, "30303", None))
-    assert keys(t.says("how much do i owe", "ask_balance")) == ["identity.ask.postal_code"]
-    assert keys(t.says("30303", "out_of_scope")) == ["balance.answer"]
+@pytest.mark.parametrize("verification, field", [
+    ({"factors": ["date_of_birth", "postal_code"], "min_factors": 1},
+     "verification.min_factors"),
+    ({"factors": ["postal_code"]}, "verification.factors"),
+])
+def test_a_one_factor_policy_is_refused_naming_the_field(verification: dict[str, object],
+                                                         field: str) -> None:
+    # A ZIP alone is known to the whole household (compliance.md A.2 item 9).
+    with pytest.raises(PolicyError, match=re.escape(field)) as refused:
+        parse_policy({"verification": verification})
+    assert [p.split(":")[0] for p in refused.value.problems] == [field]
 
 
 def test_min_factors_defaults_to_every_listed_factor_and_cannot_exceed_them() -> None:
     assert VerificationPolicy().required == 2
     assert dialog_policy(BOTH).min_verification_factors == 2
     assert dialog_policy(DEFAULT_POLICY).min_verification_factors == 2
-    with pytest.raises(PolicyError, match="min_factors"):
-        parse_policy({"verification": {"factors": ["postal_code"], "min_factors": 2}})
+    with pytest.raises(PolicyError, match="min_factors cannot exceed the 2 factors listed"):
+        parse_policy({"verification": {"factors": ["date_of_birth", "postal_code"],
+                                       "min_factors": 3}})

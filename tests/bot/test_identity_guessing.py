@@ -101,12 +101,12 @@ def test_a_five_digit_zip_verifies_against_a_zip_plus_four_on_file() -> None:
 
 
 def test_several_reference_endings_are_a_failed_attempt() -> None:
-    policy = Policy(verification=VerificationPolicy(factors=["reference_last4"]))
+    policy = Policy(verification=VerificationPolicy(factors=["reference_last4", "postal_code"]))
     t = _asked(make_facts(policy))
     out = t.says("3455 3456 3457", "out_of_scope")
     assert keys(out) == ["identity.retry.reference_last4"] and t.state.attempts == 1
     assert keys(t.says("my account 000123456, it ends 3456", "out_of_scope")) == [
-        "identity.verified"]
+        "identity.next.postal_code"]
 
 
 # --- one date, read the debtor's way ----------------------------------------------------------

@@ -54,7 +54,8 @@ def test_attempts_follow_the_policy() -> None:
     from backend.services.policy import Policy
     from backend.services.policy.model import VerificationPolicy
 
-    policy = Policy(verification=VerificationPolicy(factors=["reference_last4"], max_attempts=1))
+    policy = Policy(verification=VerificationPolicy(
+        factors=["reference_last4", "postal_code"], max_attempts=1))
     t = Transcript(make_facts(policy))
     assert keys(t.says("hi", "greet"))[-1] == "identity.ask.reference_last4"
     assert keys(t.says("9999", "out_of_scope")) == ["identity.locked"]
@@ -64,9 +65,10 @@ def test_reference_digits_factor_verifies() -> None:
     from backend.services.policy import Policy
     from backend.services.policy.model import VerificationPolicy
 
-    policy = Policy(verification=VerificationPolicy(factors=["reference_last4"]))
+    policy = Policy(verification=VerificationPolicy(factors=["postal_code", "reference_last4"]))
     t = Transcript(make_facts(policy))
     t.says("hi", "greet")
+    assert keys(t.says("10001", "out_of_scope")) == ["identity.next.reference_last4"]
     assert keys(t.says("it ends 3456", "out_of_scope")) == ["identity.verified"]
 
 
@@ -74,9 +76,11 @@ def test_a_short_number_is_no_attempt_at_the_reference_digits() -> None:
     from backend.services.policy import Policy
     from backend.services.policy.model import VerificationPolicy
 
-    policy = Policy(verification=VerificationPolicy(factors=["reference_last4"], max_attempts=1))
+    policy = Policy(verification=VerificationPolicy(
+        factors=["postal_code", "reference_last4"], max_attempts=1))
     t = Transcript(make_facts(policy))
     t.says("hi", "greet")
+    assert keys(t.says("10001", "out_of_scope")) == ["identity.next.reference_last4"]
     assert "identity.locked" not in keys(t.says("i can pay 50 on the 3rd", "pay_partial"))
     # verified on the one try left, the remembered request goes on
     assert keys(t.says("it ends 3456", "out_of_scope")) == ["pay.partial.ask"]

@@ -308,7 +308,9 @@ def identity_answer(message: Message, on_file: Facts, now: datetime) -> bool:
 
 def identity_on_file(account: Account, container: Container, today: date) -> Facts:
     """What the identity dialog compares answers with, for `identity_answer`."""
-    policy = container.services["policies"].for_portfolio(account.portfolio)
+    # Only which answers to keep private is read: a policy that no longer validates is
+    # logged and read as the default (the shipped one lists every factor), never a failed page.
+    policy, _ = container.services["policies"].for_turn(account.portfolio)
     debtor = account.debtor
     return Facts(account_id=account.id, creditor="", reference=account.external_ref,
                  currency=account.currency, balance=account.current_balance, days_past_due=0,

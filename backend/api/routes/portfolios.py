@@ -30,9 +30,16 @@ async def _portfolio(session: SessionDep, portfolio_id: int) -> Portfolio:
 @router.get("/{portfolio_id}/policy")
 async def read_policy(portfolio_id: IdPath, session: SessionDep, request: Request,
                       _: ApiClient) -> dict[str, Any]:
-    """The policy in force (the default one when the portfolio has none) and its version."""
+    """The policy in force (the default one when the portfolio has none) and its version;
+    a stored one that no longer validates comes as stored, with its `problems`."""
     portfolio = await _portfolio(session, portfolio_id)
-    policy = _store(request).for_portfolio(portfolio)
+    try:
+        policy = _store(request).for_portfolio(portfolio)
+    except PolicyError as exc:
+        # Stored before a rule tightened: shown as stored with what to fix, so it can be
+        # edited and PUT back (turns hand off to a person until then).
+        return {"portfolio_id": portfolio.id, "version": portfolio.policy_version,
+                "own": True, "policy": portfolio.policy, "problems": exc.problems}
     return {"portfolio_id": portfolio.id, "version": portfolio.policy_version,
             "own": bool(portfolio.policy), "policy": policy.model_dump(mode="json")}
 
@@ -58,7 +65,7 @@ async def replace_policy(portfolio_id: IdPath, body: dict[str, Any], session: Se
             "policy": policy.model_dump(mode="json")}
 
 
-_ENVELOPE = frozenset({"portfolio_id", "version", "own", "policy"})
+_ENVELOPE = frozenset({"portfolio_id", "version", "own", "policy", "problems"})
 
 
 def _unwrap(body: dict[str, Any], portfolio: Portfolio) -> dict[str, Any]:

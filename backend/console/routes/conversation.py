@@ -90,7 +90,9 @@ def agreement_days(container: Container, records: AccountRecords | None
     policies = container.services.get("policies")
     if policies is None:
         return {"today": today, "promise_until": None, "plan_until": None}
-    policy = policies.for_portfolio(records.account.portfolio)
+    policy, unreadable = policies.for_turn(records.account.portfolio)
+    if unreadable:  # the default's bounds are not the creditor's: recording refuses anyway
+        return {"today": today, "promise_until": None, "plan_until": None}
     return {"today": today,
             "promise_until": today + timedelta(days=policy.promise.max_days_out),
             "plan_until": today + timedelta(days=policy.plan.first_payment_within_days)}

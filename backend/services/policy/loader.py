@@ -16,9 +16,13 @@ DEFAULT_FILE = "default.yml"
 class PolicyError(ValueError):
     """A policy that cannot be used, with every problem listed."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], fields: list[str] | None = None
+                 ) -> None:
         self.source = source
         self.problems = problems
+        # The dotted paths at fault with what is wrong with each, never the values: what a log
+        # may hold ("verification.min_factors (greater_than_equal)").
+        self.fields = fields if fields is not None else ["(top)"]
         super().__init__(f"{source}: invalid policy: " + "; ".join(problems))
 
 
@@ -30,6 +34,12 @@ def problems_of(error: ValidationError) -> list[str]:
     ]
 
 
+def fields_of(error: ValidationError) -> list[str]:
+    """One `path (error type)` per pydantic error, without the input (a log may hold it)."""
+    return [f"{'.'.join(str(p) for p in e['loc']) or '(top)'} ({e['type']})"
+            for e in error.errors()]
+
+
 def parse_policy(data: Any, source: str = "policy") -> Policy:
     """A validated Policy from plain data."""
     if not isinstance(data, dict):
@@ -37,7 +47,7 @@ def parse_policy(data: Any, source: str = "policy") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(source, problems_of(exc)) from exc
+        raise PolicyError(source, problems_of(exc), fields_of(exc)) from exc
 
 
 def parse_whole_policy(data: Any, source: str = "policy") -> Policy:
@@ -49,7 +59,7 @@ def parse_whole_policy(data: Any, source: str = "policy") -> Policy:
     if isinstance(data, dict) and (missing := missing_fields(Policy, data)):
         raise PolicyError(source, [
             f"{path}: missing; a replacement names every field (GET the policy, edit it, "
-            "PUT it back)" for path in missing])
+            "PUT it back)" for path in missing], [f"{path} (missing)" for path in missing])
     return parse_policy(data, source)
 
 

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
 
-from bot.responses.catalog import WORDING_NAME, wordings
+from backend.services.compliance.debt_mentions import debt_mention
+from bot.responses.catalog import WORDING_NAME, wording_problems, wordings
 
 Factor = Literal["date_of_birth", "postal_code", "reference_last4"]
 Frequency = Literal["weekly", "biweekly", "monthly"]
 FREQUENCY_PREFERENCE: tuple[Frequency, ...] = ("monthly", "biweekly", "weekly")
+T = TypeVar("T")
+# Amounts and percentages to the cent: "25.005" would be rounded somewhere, silently.
+TwoDecimals = Annotated[Decimal, Field(decimal_places=2)]
 
 
 class _Section(BaseModel):
@@ -23,13 +36,21 @@ class VerificationPolicy(_Section):
     how long it lasts."""
 
     # In order of preference: a person is asked the first `min_factors` the account has on file.
-    factors: list[Factor] = Field(default=["date_of_birth", "postal_code"], min_length=1)
-    # None: every factor listed. An account with fewer on file goes to a person, never checked
-    # on less (a ZIP alone is known to the whole household: compliance.md A.2 item 9).
-    min_factors: int | None = Field(default=None, ge=1)
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    verified_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    reference_digits: int = Field(default=4, ge=2, le=8)
+    # At least two, none checked on less: a ZIP alone is known to the whole household
+    # (compliance.md A.2 item 9: "DOB or ZIP + last-4").
+    factors: list[Factor] = Field(default=["date_of_birth", "postal_code"], min_length=2)
+    # None: every factor listed. An account with fewer on file goes to a person.
+    min_factors: StrictInt | None = Field(default=None, ge=2)
+    # compliance.md A.2 item 9 stops after two failed verifications; 3 is allowed only while
+    # the shipped backend/policies/default.yml says 3.
+    max_attempts: StrictInt = Field(default=3, ge=1, le=3)
+    verified_ttl_minutes: StrictInt = Field(default=30, ge=1, le=24 * 60)
+    reference_digits: StrictInt = Field(default=4, ge=2, le=8)
+
+    @field_validator("factors")
+    @classmethod
+    def _distinct_factors(cls, value: list[Factor]) -> list[Factor]:
+        return _distinct(value)
 
     @model_validator(mode="after")
     def _enough_listed(self) -> VerificationPolicy:
@@ -47,16 +68,16 @@ class VerificationPolicy(_Section):
 class DiscountBand(_Section):
     """From this many days past due, a settlement may discount up to this percentage."""
 
-    min_days_past_due: int = Field(ge=0)
-    max_discount_pct: Decimal = Field(ge=0, le=90)
+    min_days_past_due: StrictInt = Field(ge=0)
+    max_discount_pct: TwoDecimals = Field(ge=0, le=90)
 
 
 class SettlementPolicy(_Section):
     """Whether a reduced lump sum may close the account, by age of the debt."""
 
-    allowed: bool = False
+    allowed: StrictBool = False
     bands: list[DiscountBand] = []
-    pay_within_days: int = Field(default=14, ge=0, le=90)
+    pay_within_days: StrictInt = Field(default=14, ge=0, le=90)
 
     @model_validator(mode="after")
     def _ordered(self) -> SettlementPolicy:
@@ -69,57 +90,65 @@ class SettlementPolicy(_Section):
 class PlanPolicy(_Section):
     """Installment plans."""
 
-    min_installment: Decimal = Field(default=Decimal("25.00"), ge=0)
-    min_installment_pct: Decimal = Field(default=Decimal("0"), ge=0, le=100)
-    max_months: int = Field(default=12, ge=1, le=120)
+    min_installment: TwoDecimals = Field(default=Decimal("25.00"), ge=0)
+    min_installment_pct: TwoDecimals = Field(default=Decimal("0"), ge=0, le=100)
+    max_months: StrictInt = Field(default=12, ge=1, le=120)
     frequencies: list[Frequency] = Field(default=["monthly"], min_length=1)
-    min_down_payment: Decimal = Field(default=Decimal("0.00"), ge=0)
-    first_payment_within_days: int = Field(default=14, ge=0, le=90)
+    min_down_payment: TwoDecimals = Field(default=Decimal("0.00"), ge=0)
+    first_payment_within_days: StrictInt = Field(default=14, ge=0, le=90)
+
+    @field_validator("frequencies")
+    @classmethod
+    def _distinct_frequencies(cls, value: list[Frequency]) -> list[Frequency]:
+        return _distinct(value)
 
 
 class PromisePolicy(_Section):
     """Promises to pay."""
 
-    max_days_out: int = Field(default=30, ge=0, le=365)
-    min_amount: Decimal = Field(default=Decimal("10.00"), ge=0)
+    max_days_out: StrictInt = Field(default=30, ge=0, le=365)
+    min_amount: TwoDecimals = Field(default=Decimal("10.00"), ge=0)
     # A moved promise is judged from the day it is moved, so without a limit each move buys
     # another `max_days_out` and the promise never falls due; past it, a person decides.
-    max_moves: int = Field(default=1, ge=0, le=10)
+    max_moves: StrictInt = Field(default=1, ge=0, le=10)
 
 
 class ExtensionPolicy(_Section):
     """More time to pay the balance."""
 
-    max_days: int = Field(default=30, ge=1, le=365)
+    max_days: StrictInt = Field(default=30, ge=1, le=365)
 
 
 class NegotiationPolicy(_Section):
     """How long the bot negotiates before a person takes over."""
 
-    max_rounds: int = Field(default=3, ge=1, le=20)
+    max_rounds: StrictInt = Field(default=3, ge=1, le=20)
 
 
 class ApprovalPolicy(_Section):
     """Beyond these, only a human may agree (the bot hands off)."""
 
-    max_balance: Decimal | None = Field(default=None, ge=0)
-    max_months: int | None = Field(default=None, ge=1, le=120)
-    max_discount_pct: Decimal | None = Field(default=None, ge=0, le=90)
+    max_balance: TwoDecimals | None = Field(default=None, ge=0)
+    max_months: StrictInt | None = Field(default=None, ge=1, le=120)
+    max_discount_pct: TwoDecimals | None = Field(default=None, ge=0, le=90)
 
 
 class HardshipPolicy(_Section):
     """What a debtor in hardship may be offered."""
 
-    handoff: bool = False
-    max_months: int = Field(default=24, ge=1, le=120)
-    min_installment: Decimal = Field(default=Decimal("10.00"), ge=0)
-    pause_days: int = Field(default=30, ge=1, le=180)
+    handoff: StrictBool = False
+    max_months: StrictInt = Field(default=24, ge=1, le=120)
+    min_installment: TwoDecimals = Field(default=Decimal("10.00"), ge=0)
+    pause_days: StrictInt = Field(default=30, ge=1, le=180)
+
+
+NAME_LENGTH = 80
 
 
 class Policy(_Section):
     """A portfolio's whole negotiation policy."""
 
-    name: str = "default"
+    name: StrictStr = Field(default="default", max_length=NAME_LENGTH)
     wording: str | None = None
     verification: VerificationPolicy = Field(default_factory=VerificationPolicy)
     settlement: SettlementPolicy = Field(default_factory=SettlementPolicy)
@@ -129,6 +158,13 @@ class Policy(_Section):
     negotiation: NegotiationPolicy = Field(default_factory=NegotiationPolicy)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     hardship: HardshipPolicy = Field(default_factory=HardshipPolicy)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
 
     @field_validator("wording")
     @classmethod
@@ -142,9 +178,31 @@ class Policy(_Section):
                 "must name a folder under bot/responses/overrides/ (a-z, 0-9, _ and -); "
                 f"known wordings: {', '.join(known) or 'none'}"
             )
+        # Refused here, not mid-conversation: a file the bot cannot say silences it.
+        if problems := wording_problems(value, _debt_told_early):
+            raise ValueError("; ".join(problems))
         return value
 
     @property
     def frequencies(self) -> list[Frequency]:
         """Allowed frequencies, most preferred first."""
         return [f for f in FREQUENCY_PREFERENCE if f in self.plan.frequencies]
+
+
+def _distinct(values: list[T]) -> list[T]:
+    if len(set(values)) != len(values):
+        raise ValueError("each may be listed once")
+    return values
+
+
+def _debt_told_early(text: str, shipped: str) -> str | None:
+    """Debt words in a sentence whose shipped words carry none: such a sentence may go out
+    before verification, where the gate blocks it and the debtor hears nothing
+    (compliance.md A.2 item 9)."""
+    if debt_mention(shipped) is not None:
+        return None
+    mention = debt_mention(text)
+    if mention is None:
+        return None
+    return (f"tells of the debt ({mention.kind} {mention.found!r}) where the shipped sentence "
+            "does not; it may be sent before the debtor is verified")
