@@ -150,6 +150,7 @@ def test_a_live_board_refresh_keeps_focus_on_the_claim_button(served: ServedApp,
     served.call(_waiting(served.container, 2))
     expect(page.locator("#waiting-count")).to_have_text("3")
     page.wait_for_timeout(300)  # the refresh and any focus fix-up have run
+    expect(page.locator(f"#claim-{first}")).to_be_focused()
     assert _focused(page) == {"tag": "BUTTON", "id": f"claim-{first}", "row": str(first)}
     expect(page.locator("#live-text")).to_have_text("Live updates on")
 
@@ -216,12 +217,12 @@ def test_focus_lands_on_the_notice_or_the_field_it_is_about_after_a_redirect(
     page.goto(f"{served.url}/console/queue")
     page.locator(f'tr[data-conversation="{cid}"]').get_by_role("button", name="Claim").click()
     expect(page.locator(".notice-ok")).to_contain_text("You own this conversation now")
-    assert _focused(page)["id"] == "notice"
+    expect(page.locator("#notice")).to_be_focused()  # autofocus lands just after the load
 
     page.locator("#reply-text").fill("   ")  # passes `required`; the server finds it empty
     page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".notice-error")).to_have_text("Write a message first.")
-    assert _focused(page)["id"] == "reply-text"
+    expect(page.locator("#reply-text")).to_be_focused()
     expect(page.locator("#reply-text")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#reply-text")).to_have_accessible_description("Write a message first.")
 

@@ -62,6 +62,13 @@ def _page() -> Iterator[Page]:
             browser.close()
 
 
+def _focus_lands_on(page: Page, element_id: str) -> None:
+    """Wait for the focus: Chromium applies autofocus and the fragment just after the load."""
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.id === '{element_id}'", timeout=10_000
+    )
+
+
 def test_a_send_lands_the_focus_on_its_replies(served: ServedApp) -> None:  # noqa: F811
     url, _ = _account(served)
     with _page() as page:
@@ -70,6 +77,7 @@ def test_a_send_lands_the_focus_on_its_replies(served: ServedApp) -> None:  # no
         with page.expect_navigation():
             page.click("form.chat button")
         assert page.url == url + "#new"
+        _focus_lands_on(page, "new")
         focused = page.evaluate("[document.activeElement.id, document.activeElement.innerText]")
         assert focused[0] == "new" and "automated assistant" in focused[1]
         page.keyboard.press("Tab")  # the next stop is the message box, or a choice
@@ -97,6 +105,7 @@ def test_a_refused_card_lands_the_focus_on_the_field_with_its_error(
         page.fill("#card", "4000 0000 0000 0002")
         with page.expect_navigation():
             page.click("form button")
+        _focus_lands_on(page, "card")
         card = page.evaluate("""[document.activeElement.id,
             document.activeElement.getAttribute('aria-invalid'),
             document.getElementById(document.activeElement.getAttribute('aria-describedby'))
@@ -105,6 +114,7 @@ def test_a_refused_card_lands_the_focus_on_the_field_with_its_error(
         page.fill("#card", "4242 4242 4242 4242")
         with page.expect_navigation():
             page.click("form button")
+        _focus_lands_on(page, "outcome")
         assert page.evaluate("document.activeElement.id") == "outcome"
         with page.expect_navigation():
             page.click("text=Back to your account and the chat")

@@ -28,7 +28,8 @@ async def test_a_send_comes_back_to_its_replies_which_take_the_focus(portal: Ser
     assert sent.status_code == 303
     assert sent.headers["location"] == f"{path}#new"
     page = (await client.get(path, headers=PAGE)).text
-    latest = page.split('<div id="new" class="latest" tabindex="-1">')[1].split("</div>")[0]
+    opening = '<div id="new" class="latest" tabindex="-1" autofocus>'
+    latest = page.split(opening)[1].split("</div>")[0]
     assert "automated assistant" in latest  # the reply to this send
     assert "how much do I owe?" not in latest  # not what the debtor sent
     assert page.index('<div role="log"') < page.index('id="new"')
