@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from backend.services.compliance.debt_mentions import debt_mention
+from backend.services.compliance.debt_mentions import debt_mention, threat_mention
 from bot.responses.catalog import WORDING_NAME, wording_problems, wordings
 
 Factor = Literal["date_of_birth", "postal_code", "reference_last4"]
@@ -179,7 +179,7 @@ class Policy(_Section):
                 f"known wordings: {', '.join(known) or 'none'}"
             )
         # Refused here, not mid-conversation: a file the bot cannot say silences it.
-        if problems := wording_problems(value, _debt_told_early):
+        if problems := wording_problems(value, _unsayable):
             raise ValueError("; ".join(problems))
         return value
 
@@ -195,6 +195,25 @@ def _distinct(values: list[T]) -> list[T]:
     return values
 
 
+def _unsayable(text: str, shipped: str) -> str | None:
+    """What an override's sentence may not say: any threat, or debt words its shipped
+    sentence lacks."""
+    return _threatens(text) or _debt_told_early(text, shipped)
+
+
+def _threatens(text: str) -> str | None:
+    """A threat of arrest, seizure, garnishment or legal action: the gate lets the bot's
+    reviewed wording through unchecked, and a sentence sent to everyone cannot know the
+    action to be lawful and intended (compliance.md A.4 item 19, 12 CFR 1006.18(c))."""
+    mention = threat_mention(text)
+    if mention is None:
+        return None
+    return (
+        f"threatens action ({mention.found!r}); no sentence may threaten arrest, a "
+        "lawsuit, garnishment or seizure (compliance.md A.4 item 19)"
+    )
+
+
 def _debt_told_early(text: str, shipped: str) -> str | None:
     """Debt words in a sentence whose shipped words carry none: such a sentence may go out
     before verification, where the gate blocks it and the debtor hears nothing
@@ -204,5 +223,7 @@ def _debt_told_early(text: str, shipped: str) -> str | None:
     mention = debt_mention(text)
     if mention is None:
         return None
-    return (f"tells of the debt ({mention.kind} {mention.found!r}) where the shipped sentence "
-            "does not; it may be sent before the debtor is verified")
+    return (
+        f"tells of the debt ({mention.kind} {mention.found!r}) where the shipped sentence "
+        "does not; it may be sent before the debtor is verified"
+    )
