@@ -52,15 +52,34 @@
 
   function replace(target, html) { target.innerHTML = html; }
 
-  // The transcript is a live log: only new or changed lines enter it, so a screen reader
-  // announces the debtor's new message, not the whole conversation again.
+  // The transcript is a live log: whatever enters it is read out. New lines enter whole; a
+  // line already shown (its intent or delivery status arrived later) keeps its nodes and only
+  // the part that changed is swapped, so the debtor's message is never read out twice.
   function mergeLines(transcript, html) {
     var fresh = document.createElement("ol");
     fresh.innerHTML = html;
     Array.prototype.slice.call(fresh.children).forEach(function (line) {
       var old = line.id ? document.getElementById(line.id) : null;
       if (!old) { transcript.appendChild(line); }
-      else if (old.outerHTML !== line.outerHTML) { old.replaceWith(line); }
+      else { patch(old, line); }
+    });
+  }
+
+  // Descend while the two elements differ only inside their child elements; replace the
+  // smallest element that differs in itself (its attributes, its own text, its shape).
+  function patch(old, fresh) {
+    if (old.isEqualNode(fresh)) { return; }
+    if (!sameShell(old, fresh)) { old.replaceWith(fresh); return; }
+    var kept = Array.prototype.slice.call(old.children);
+    Array.prototype.slice.call(fresh.children).forEach(function (part, i) { patch(kept[i], part); });
+  }
+
+  function sameShell(old, fresh) {
+    if (!old.cloneNode(false).isEqualNode(fresh.cloneNode(false)) ||
+        old.childNodes.length !== fresh.childNodes.length) { return false; }
+    return Array.prototype.every.call(old.childNodes, function (node, i) {
+      var other = fresh.childNodes[i];
+      return node.nodeType === 1 ? other.nodeType === 1 : node.isEqualNode(other);
     });
   }
 
