@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import or_, select
@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from backend.api.deps import ApiClient, ContainerDep, IdPath
 from backend.api.exact_json import ExactJSONRoute
+from backend.api.routes.portal import accepted_language
 from backend.api.schemas.accounts import in_minor_units
 from backend.api.security_headers import secure
 from backend.container import Container
@@ -145,12 +146,33 @@ async def _check_currency(container: ContainerDep, account_id: int, currency: st
             " payments are recorded in the account's currency"))
 
 
-def _link(container: ContainerDep, token: str) -> PaymentLink:
+INVALID_LINK = "this payment link is invalid or expired"
+# The page for a link that opens nothing, by language: what a tab or a screen reader names.
+INVALID_TITLES = {
+    "en": "Payment link invalid or expired · Parley",
+    "es": "Enlace de pago no válido o caducado · Parley",
+}
+
+
+def _link(container: ContainerDep, token: str) -> PaymentLink | None:
     links: PaymentLinks = container.services["payment_links"]
-    link = links.read(token)
-    if link is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "this payment link is invalid or expired")
-    return link
+    return links.read(token)
+
+
+def invalid_link(request: Request) -> Response:
+    """A forged, tampered or expired link: a page in the reader's language saying how to get
+    a new one, and nothing about any debt (404).
+
+    Only a client that asks for JSON and not HTML gets the API's JSON error.
+    """
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return JSONResponse({"detail": INVALID_LINK}, status.HTTP_404_NOT_FOUND)
+    lang = accepted_language(request.headers.get("accept-language", ""))
+    # The token was in the address all the same: the portal's headers (no Referer).
+    return secure(templates.TemplateResponse(
+        request, "pay_invalid_link.html", {"lang": lang, "title": INVALID_TITLES[lang]},
+        status_code=status.HTTP_404_NOT_FOUND))
 
 
 @dataclass(frozen=True)
@@ -213,12 +235,22 @@ CARD_ENTRY_MAX = 40
 CARD_DIGITS = range(13, 20)
 
 
-async def _due(container: ContainerDep, link: PaymentLink) -> _Due:
+async def _opened(container: ContainerDep, token: str) -> tuple[PaymentLink, _Due] | None:
+    """The link `token` stands for and what it may charge now; None when it opens nothing
+    (forged, tampered, expired, or its account is gone)."""
+    link = _link(container, token)
+    if link is None:
+        return None
+    due = await _due(container, link)
+    return None if due is None else (link, due)
+
+
+async def _due(container: ContainerDep, link: PaymentLink) -> _Due | None:
     async with container.sessions() as session:
         account = await session.get(Account, link.account_id,
                                     options=[selectinload(Account.debtor)])
         if account is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such account")
+            return None
         used = await _used(session, link)
         owed = await _owed(session, account)
     lang = account.debtor.preferred_language if account.debtor.preferred_language in SAYS \
@@ -317,9 +349,12 @@ def _test_cards(container: Container) -> bool:
 @router.get("/pay/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def pay_page(token: str, request: Request, container: ContainerDep) -> Response:
     """The creditor's payment page (PAYMENT_PAGE_URL) for what is owed, else the test-card
-    page outside production, else a page saying online payment is not offered here."""
-    link = _link(container, token)
-    due = await _due(container, link)
+    page outside production, else a page saying online payment is not offered here; a link
+    that opens nothing gets the page saying how to get a new one."""
+    opened = await _opened(container, token)
+    if opened is None:
+        return invalid_link(request)
+    link, due = opened
     page = container.settings.payment_page_url
     if page and due.amount > 0:
         return RedirectResponse(payment_page_url(
@@ -337,10 +372,12 @@ async def pay(token: str, request: Request, container: ContainerDep,
 
     An entry that cannot be a card number is never charged: the page says so, at any length.
     """
+    opened = await _opened(container, token)
+    if opened is None:
+        return invalid_link(request)
     if container.settings.payment_page_url or not _test_cards(container):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "test-card payments are not offered")
-    link = _link(container, token)
-    due = await _due(container, link)
+    link, due = opened
     back = _portal_path(container, link)
     if due.amount <= 0:
         return _page(request, due, back=back)
