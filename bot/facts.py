@@ -185,6 +185,7 @@ class Facts:
     contact_wrong_party: bool = False
     active_plan: bool = False  # an agreed plan takes every payment until it ends
     settlement_left: Decimal | None = None  # what an agreed settlement still needs
+    settlement_due: date | None = None  # the day its last unpaid part is due (its deadline)
     promised: Decimal = Decimal(0)  # what pending promises still cover of the balance
     pending_promises: tuple[Installment, ...] = ()  # their days and amounts (PendingPromise)
     # Wrong identity answers on the account lately, any channel, since its last verification:

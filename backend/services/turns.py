@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -101,13 +101,13 @@ class SqlTurnStore:
         if row is None:
             raise LookupError(f"no message {message_id}")
         (message, conversation, account, contact_id, opted_out_at, wrong_party, same_number,
-         plan, settlement_left, promised, holders, failures, dropped) = row
+         plan, settlement_left, settlement_due, promised, holders, failures, dropped) = row
         if self.deps.reopen is not None and conversation.ownership == Ownership.RESOLVED:
             await self.deps.reopen(session, conversation.id, now=self.deps.clock.now())
             await session.refresh(conversation)
         contact = _contact(contact_id, opted_out_at is not None or bool(same_number),
                            bool(wrong_party))
-        agreed = _Agreed(bool(plan), settlement_left, promised or Decimal(0),
+        agreed = _Agreed(bool(plan), settlement_left, settlement_due, promised or Decimal(0),
                          await _pending_promises(session, account) if promised else ())
         facts = self._facts(account, contact, conversation, message.created_at, agreed,
                             int(failures or 0))
@@ -146,6 +146,7 @@ class SqlTurnStore:
             contact_opted_out=bool(contact and contact.opted_out),
             contact_wrong_party=bool(contact and contact.wrong_party),
             active_plan=agreed.active_plan, settlement_left=agreed.settlement_left,
+            settlement_due=agreed.settlement_due,
             promised=agreed.promised, pending_promises=agreed.pending_promises,
             identity_failures=identity_failures, policy=dialog_policy(policy),
             judge=PolicyJudge(policy, account.currency), policy_unreadable=unreadable,
@@ -196,6 +197,14 @@ _SETTLEMENT_LEFT = (select(func.sum(Installment.amount - Installment.paid_amount
                            PaymentPlan.status == PlanStatus.ACTIVE,
                            PaymentPlan.is_settlement.is_(True))
                     .correlate(Account).scalar_subquery())
+# The agreed settlement's deadline: the day its last unpaid part is due (NULL without one).
+_SETTLEMENT_DUE = (select(func.max(Installment.due_date))
+                   .join(PaymentPlan, PaymentPlan.id == Installment.plan_id)
+                   .where(PaymentPlan.account_id == Account.id,
+                          PaymentPlan.status == PlanStatus.ACTIVE,
+                          PaymentPlan.is_settlement.is_(True),
+                          Installment.amount > Installment.paid_amount)
+                   .correlate(Account).scalar_subquery())
 # What pending promises still cover of the balance (NULL without any).
 _PROMISED = (select(func.sum(Promise.amount - Promise.paid_amount, type_=Money()))
              .where(Promise.account_id == Account.id, Promise.status == PromiseStatus.PENDING)
@@ -280,8 +289,8 @@ _IDENTITY_FAILURES = (failed_answers_count(Account.id, bindparam("since"))
 _TURN_ROWS = (
     select(Message, Conversation, Account, _first_contact(ContactPoint.id),
            _first_contact(ContactPoint.opted_out_at), _first_contact(ContactPoint.wrong_party),
-           _SAME_NUMBER_OPTED_OUT, _ACTIVE_PLAN, _SETTLEMENT_LEFT, _PROMISED, _HOLDERS,
-           _IDENTITY_FAILURES, _REPLIES_DROPPED)
+           _SAME_NUMBER_OPTED_OUT, _ACTIVE_PLAN, _SETTLEMENT_LEFT, _SETTLEMENT_DUE, _PROMISED,
+           _HOLDERS, _IDENTITY_FAILURES, _REPLIES_DROPPED)
     .join(Conversation, Conversation.id == Message.conversation_id)
     .outerjoin(Account, Account.id == Conversation.account_id)
     .options(joinedload(Account.debtor),
@@ -301,11 +310,12 @@ class _Agreed:
 
     active_plan: bool
     settlement_left: Decimal | None
+    settlement_due: date | None
     promised: Decimal
     pending_promises: tuple[PendingPromise, ...]
 
 
-_NOTHING_AGREED = _Agreed(False, None, Decimal(0), ())
+_NOTHING_AGREED = _Agreed(False, None, None, Decimal(0), ())
 
 
 async def _pending_promises(session: AsyncSession, account: Account | None

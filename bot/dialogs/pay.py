@@ -11,12 +11,12 @@ from bot.facts import Facts, Offer
 
 def pay_in_full(out: Outcome, facts: Facts) -> Outcome:
     """A link for the whole balance, straight from the ledger (or what an agreed settlement
-    still needs: paying the balance would overpay it)."""
+    still needs, opening until its deadline: paying the balance would overpay it)."""
     if facts.paid:
         return out.say("balance.paid", debt=True)
     if facts.settlement_left is not None and facts.settlement_left > 0:
         out.state.clear_table()
-        return out.do(IssuePaymentLink(facts.settlement_left)).say(
+        return out.do(IssuePaymentLink(facts.settlement_left, facts.settlement_due)).say(
             "pay.settlement_link", debt=True, amount=facts.settlement_left,
             currency=facts.currency)
     offer = Offer("full", facts.balance, facts.today)
