@@ -3,12 +3,14 @@ creditor, ids."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +22,19 @@ from bot.clock import Clock
 bearer = HTTPBearer(auto_error=False, description="API key: `Authorization: Bearer pk_...`")
 # Ids are 64-bit in the database; a larger one would overflow the driver (500), not be missing.
 MAX_ID = 2**63 - 1
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+# An id in a path is written one way only: the creditor check of a bound key reads the raw
+# path, so every spelling the route would also read as that id (" 2", "2.0", "+2", "2_0")
+# must be refused, or it reaches another creditor's row unchecked.
+CANONICAL_ID = re.compile(r"[1-9][0-9]*", re.ASCII)
+
+
+def _canonical_id(raw: Any) -> Any:
+    if isinstance(raw, str) and not CANONICAL_ID.fullmatch(raw):
+        raise ValueError("an id is a positive whole number written in digits only")
+    return raw
+
+
+IdPath = Annotated[int, BeforeValidator(_canonical_id), Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]  # an optional id filter
 
 # A dry run, kept to the key's creditor when it is bound to one (routes.strategies).
@@ -239,9 +253,11 @@ def _refuse_agency_wide(method: str, path: str, scope: CreditorScope) -> None:
 async def _check_owned(session: AsyncSession, scope: CreditorScope, name: str, raw: Any) -> None:
     if name not in OWNED or scope.creditor_id is None:
         return
-    # A malformed id is left to the route's own validation (422).
-    if not str(raw).isdigit() or not 1 <= int(raw) <= MAX_ID:
-        return
+    # A malformed id fails closed: the route would refuse it too (IdPath), but this check must
+    # not depend on every route typing its ids that way.
+    if not CANONICAL_ID.fullmatch(str(raw)) or int(raw) > MAX_ID:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"{name} must be a positive whole number written in digits only")
     query, missing = OWNED[name]
     if await session.scalar(query(scope.creditor_id, int(raw))) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, missing.format(int(raw)))
