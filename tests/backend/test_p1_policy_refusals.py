@@ -104,9 +104,12 @@ async def test_a_zip_alone_is_not_enough_to_verify(api: Api) -> None:
     assert two_of_three.status_code == 200, two_of_three.text
 
 
-async def test_verification_attempts_are_capped(api: Api) -> None:
-    problems = _problems(await _put(api, {"verification": {"max_attempts": 10}}))
-    assert any(p.startswith("verification.max_attempts:") for p in problems)
+async def test_verification_attempts_are_capped_at_two(api: Api) -> None:
+    """compliance.md A.2 item 9: "Failed verification twice → stop": no third answer."""
+    problems = _problems(await _put(api, {"verification": {"max_attempts": 3}}))
+    assert any(p.startswith("verification.max_attempts:") and "2" in p for p in problems), problems
+    two = await _put(api, {"verification": {"max_attempts": 2}})
+    assert two.status_code == 200, two.text
 
 
 @pytest.mark.usefixtures("wording_root")

@@ -41,8 +41,9 @@ def _every_day(first: date, last: date) -> list[date]:
 
 def test_a_message_listing_many_dates_is_a_failed_attempt() -> None:
     t = _asked(_facts())
-    guesses = " ".join(f"{d.month}/{d.day}/{d.year}" for d in _every_day(
-        date(1971, 1, 1), date(1971, 4, 10)))
+    guesses = " ".join(
+        f"{d.month}/{d.day}/{d.year}" for d in _every_day(date(1971, 1, 1), date(1971, 4, 10))
+    )
     out = t.says(guesses, "out_of_scope")
     assert keys(out) == ["identity.retry.date_of_birth"]
     assert effects(out) == ["Audit"] and t.state.attempts == 1
@@ -53,11 +54,13 @@ def test_a_message_listing_many_dates_is_a_failed_attempt() -> None:
     assert not t.state.is_verified(t.now)
 
 
-def test_three_lists_of_dates_lock_the_conversation() -> None:
+def test_two_lists_of_dates_lock_the_conversation() -> None:
     t = _asked(_facts())
     days = _every_day(date(1971, 1, 1), date(1971, 12, 31))
-    for n in range(3):
-        out = t.says(" ".join(d.isoformat() for d in days[n * 100:(n + 1) * 100]), "out_of_scope")
+    lists = [" ".join(d.isoformat() for d in days[n * 100 : (n + 1) * 100]) for n in range(2)]
+    first = t.says(lists[0], "out_of_scope")
+    assert keys(first) == ["identity.retry.date_of_birth"] and not t.state.locked
+    out = t.says(lists[1], "out_of_scope")
     assert keys(out) == ["identity.locked"] and t.state.locked
 
 
@@ -106,16 +109,23 @@ def test_several_reference_endings_are_a_failed_attempt() -> None:
     out = t.says("3455 3456 3457", "out_of_scope")
     assert keys(out) == ["identity.retry.reference_last4"] and t.state.attempts == 1
     assert keys(t.says("my account 000123456, it ends 3456", "out_of_scope")) == [
-        "identity.next.postal_code"]
+        "identity.next.postal_code"
+    ]
 
 
 # --- one date, read the debtor's way ----------------------------------------------------------
 
 
 def test_a_date_with_words_around_it_still_verifies() -> None:
-    for text in ("03/16/1971 thanks", "my dob is March 16 1971", "March 16, 1971",
-                 "16 de marzo de 1971", "the 16th of March, 1971", "1971-03-16",
-                 "3/16/1971, zip to follow"):
+    for text in (
+        "03/16/1971 thanks",
+        "my dob is March 16 1971",
+        "March 16, 1971",
+        "16 de marzo de 1971",
+        "the 16th of March, 1971",
+        "1971-03-16",
+        "3/16/1971, zip to follow",
+    ):
         t = _asked(_facts())
         assert keys(t.says(text, "out_of_scope")) == ["identity.next.postal_code"], text
 
@@ -183,7 +193,9 @@ def _expired_with_balance_question() -> Transcript:
     assert keys(t.says(ZIP, "out_of_scope")) == ["identity.verified"]
     t.later(timedelta(minutes=31))
     assert keys(t.says("how much do i owe", "ask_balance")) == [
-        "identity.expired", "identity.ask.date_of_birth"]
+        "identity.expired",
+        "identity.ask.date_of_birth",
+    ]
     return t
 
 
@@ -213,7 +225,8 @@ def test_a_clear_new_request_while_verifying_still_replaces_the_pending_one() ->
 def test_two_digit_years_and_the_files_language_read_a_date_of_birth() -> None:
     assert birth_dates("14/3/85", "es", date(2026, 11, 28)) == {date(1985, 3, 14)}
     assert birth_dates("nací el 14 de marzo del 85", "es", date(2026, 11, 28)) == {
-        date(1985, 3, 14)}
+        date(1985, 3, 14)
+    }
     assert birth_dates("3/14/05", "en", date(2026, 11, 28)) == {date(2005, 3, 14)}
 
 

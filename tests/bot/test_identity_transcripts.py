@@ -28,8 +28,12 @@ def test_balance_question_waits_for_verification_then_is_answered() -> None:
 def test_nothing_said_before_verification_mentions_the_debt() -> None:
     facts = make_facts()
     t = Transcript(facts)
-    outs = [t.says("what is this about?", "ask_who"), t.says("who are you", "ask_who"),
-            t.says("01/01/1990", "out_of_scope"), t.says("pay it", "pay_in_full")]
+    outs = [
+        t.says("what is this about?", "ask_who"),
+        t.says("who are you", "ask_who"),
+        t.says("01/01/1990", "out_of_scope"),
+        t.says("pay it", "pay_in_full"),
+    ]
     for out in outs:
         assert not any(s.debt for s in out.said)
         for text in texts(out, facts) + texts(out, facts, "es"):
@@ -40,9 +44,10 @@ def test_wrong_answers_lock_and_hand_off_even_if_the_right_one_follows() -> None
     facts = make_facts()
     t = Transcript(facts)
     t.says("hi", "greet")
-    assert keys(t.says("01/01/1990", "out_of_scope")) == ["identity.retry.date_of_birth"]
-    assert keys(t.says("02/02/1990", "out_of_scope")) == ["identity.retry.date_of_birth"]
-    locked = t.says("03/03/1990", "out_of_scope")
+    first = t.says("01/01/1990", "out_of_scope")
+    assert keys(first) == ["identity.retry.date_of_birth"]
+    assert first.said[0].reply.slots["left"] == 1
+    locked = t.says("02/02/1990", "out_of_scope")  # compliance.md A.2 item 9: twice, then stop
     assert keys(locked) == ["identity.locked"]
     assert effects(locked) == ["Audit", "Handoff"]
     again = t.says("03/14/1985", "out_of_scope")
@@ -54,8 +59,9 @@ def test_attempts_follow_the_policy() -> None:
     from backend.services.policy import Policy
     from backend.services.policy.model import VerificationPolicy
 
-    policy = Policy(verification=VerificationPolicy(
-        factors=["reference_last4", "postal_code"], max_attempts=1))
+    policy = Policy(
+        verification=VerificationPolicy(factors=["reference_last4", "postal_code"], max_attempts=1)
+    )
     t = Transcript(make_facts(policy))
     assert keys(t.says("hi", "greet"))[-1] == "identity.ask.reference_last4"
     assert keys(t.says("9999", "out_of_scope")) == ["identity.locked"]
@@ -76,8 +82,9 @@ def test_a_short_number_is_no_attempt_at_the_reference_digits() -> None:
     from backend.services.policy import Policy
     from backend.services.policy.model import VerificationPolicy
 
-    policy = Policy(verification=VerificationPolicy(
-        factors=["postal_code", "reference_last4"], max_attempts=1))
+    policy = Policy(
+        verification=VerificationPolicy(factors=["postal_code", "reference_last4"], max_attempts=1)
+    )
     t = Transcript(make_facts(policy))
     t.says("hi", "greet")
     assert keys(t.says("10001", "out_of_scope")) == ["identity.next.reference_last4"]

@@ -63,10 +63,10 @@ async def _guess_wrong(chat: Chat, times: int) -> list[str]:
     return keys
 
 
-async def test_three_wrong_answers_stay_locked_after_a_restart(chat: Chat) -> None:
+async def test_two_wrong_answers_stay_locked_after_a_restart(chat: Chat) -> None:
     await chat.says("how much do I owe?")
-    keys = await _guess_wrong(chat, 3)
-    assert keys[-1] == "identity.locked"
+    keys = await _guess_wrong(chat, 2)
+    assert keys == ["identity.retry.date_of_birth", "identity.locked"]
     await _give_back(chat)
     _restart(chat)
 
@@ -85,15 +85,14 @@ async def test_three_wrong_answers_stay_locked_after_a_restart(chat: Chat) -> No
 
 async def test_the_carried_failures_lock_on_the_next_wrong_answer(chat: Chat) -> None:
     await chat.says("how much do I owe?")
-    assert "(attempts left: 2)" in (await chat.says(WRONG)).replies[0].text
     assert "(attempts left: 1)" in (await chat.says(WRONG)).replies[0].text
     _restart(chat)
     await chat.says("how much do I owe?")  # a fresh state asks again
 
-    third = await chat.says(WRONG)
+    second = await chat.says(WRONG)
 
-    assert [r.key for r in third.replies] == ["identity.locked"]
-    assert third.effects == ["Audit", "Handoff"]
+    assert [r.key for r in second.replies] == ["identity.locked"]
+    assert second.effects == ["Audit", "Handoff"]
     async with chat.container.sessions() as session:
         handoff = await session.scalar(select(Handoff))
     assert handoff is not None and handoff.reason == "verification_locked"
@@ -101,7 +100,7 @@ async def test_the_carried_failures_lock_on_the_next_wrong_answer(chat: Chat) ->
 
 async def test_a_verification_clears_the_earlier_failures(chat: Chat) -> None:
     await chat.says("how much do I owe?")
-    await _guess_wrong(chat, 2)
+    await _guess_wrong(chat, 1)
     await chat.says("03/14/1985")
     assert [r.key for r in (await chat.says("10001")).replies] == ["balance.answer"]
     _restart(chat)
@@ -109,24 +108,24 @@ async def test_a_verification_clears_the_earlier_failures(chat: Chat) -> None:
 
     again = await chat.says(WRONG)
 
-    assert "(attempts left: 2)" in again.replies[0].text
+    assert "(attempts left: 1)" in again.replies[0].text
 
 
 async def test_failures_older_than_a_state_lives_no_longer_count(chat: Chat) -> None:
     await chat.says("how much do I owe?")
-    await _guess_wrong(chat, 2)
+    await _guess_wrong(chat, 1)
     chat.container.clock.advance(timedelta(days=8))  # type: ignore[attr-defined]
     _restart(chat)
     await chat.says("how much do I owe?")
 
     again = await chat.says(WRONG)
 
-    assert "(attempts left: 2)" in again.replies[0].text
+    assert "(attempts left: 1)" in again.replies[0].text
 
 
 async def test_the_failures_of_every_channel_of_the_account_count(chat: Chat) -> None:
     await chat.says("how much do I owe?")
-    await _guess_wrong(chat, 3)
+    await _guess_wrong(chat, 2)
     other = Chat(chat.container, ConversationKey("whatsapp", PHONE), chat.outbox)
 
     first = await other.says("how much do I owe?")
@@ -138,7 +137,7 @@ async def test_the_failures_of_every_channel_of_the_account_count(chat: Chat) ->
             await failed_identity_answers(
                 session, int(conversation.account_id or 0), chat.container.clock.now()
             )
-            == 3
+            == 2
         )
 
 
@@ -146,7 +145,6 @@ async def test_the_state_and_the_audit_log_are_not_added_up(chat: Chat) -> None:
     """The state's attempts and the audited ones are the same wrong answers: the larger
     counts, so a conversation that keeps its state gets all of its tries."""
     await chat.says("how much do I owe?")
-    first, second = await chat.says(WRONG), await chat.says(WRONG)
-    assert "(attempts left: 2)" in first.replies[0].text
-    assert "(attempts left: 1)" in second.replies[0].text
+    first = await chat.says(WRONG)
+    assert "(attempts left: 1)" in first.replies[0].text
     assert [r.key for r in (await chat.says("03/14/1985")).replies] == ["identity.next.postal_code"]

@@ -19,6 +19,7 @@ from pydantic import (
 from backend.services.compliance.debt_mentions import debt_mention, threat_mention
 from bot.responses.catalog import WORDING_NAME, wording_problems, wordings
 
+MAX_IDENTITY_ATTEMPTS = 2
 Factor = Literal["date_of_birth", "postal_code", "reference_last4"]
 Frequency = Literal["weekly", "biweekly", "monthly"]
 FREQUENCY_PREFERENCE: tuple[Frequency, ...] = ("monthly", "biweekly", "weekly")
@@ -41,9 +42,7 @@ class VerificationPolicy(_Section):
     factors: list[Factor] = Field(default=["date_of_birth", "postal_code"], min_length=2)
     # None: every factor listed. An account with fewer on file goes to a person.
     min_factors: StrictInt | None = Field(default=None, ge=2)
-    # compliance.md A.2 item 9 stops after two failed verifications; 3 is allowed only while
-    # the shipped backend/policies/default.yml says 3.
-    max_attempts: StrictInt = Field(default=3, ge=1, le=3)
+    max_attempts: StrictInt = Field(default=2, ge=1)
     verified_ttl_minutes: StrictInt = Field(default=30, ge=1, le=24 * 60)
     reference_digits: StrictInt = Field(default=4, ge=2, le=8)
 
@@ -51,6 +50,16 @@ class VerificationPolicy(_Section):
     @classmethod
     def _distinct_factors(cls, value: list[Factor]) -> list[Factor]:
         return _distinct(value)
+
+    @field_validator("max_attempts")
+    @classmethod
+    def _two_answers_at_most(cls, value: int) -> int:
+        # compliance.md A.2 item 9: "Failed verification twice → stop and offer a call-back
+        # number only", so no policy may allow a third wrong answer.
+        if value > MAX_IDENTITY_ATTEMPTS:
+            raise ValueError(f"at most {MAX_IDENTITY_ATTEMPTS}: verification stops after two "
+                             "failed answers (compliance.md A.2 item 9, 12 CFR 1006.6(d))")
+        return value
 
     @model_validator(mode="after")
     def _enough_listed(self) -> VerificationPolicy:
