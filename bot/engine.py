@@ -124,6 +124,7 @@ class Engine:
             locale = self._locale(turn, state, ctx)
             for said in out.said:
                 result.replies.append(await self._submit(unit, said, state, locale, results))
+            await self._hand_off_if_unanswered(unit, out, result)
             if turn is None or turn.intent != router.STALE_CHOICE:  # the open ones stay open
                 state.choices = _choices_of(result.replies)
             await unit.finish(_summary(result, locale))
@@ -244,9 +245,7 @@ class Engine:
         verified = state.is_verified(ctx.received_at)
         if said.debt and not verified:
             raise DisclosureError(f"{said.reply.key} discusses the debt before verification")
-        disclosure = None
-        if said.debt:
-            disclosure = state.disclose(locale)
+        disclosure = _disclosure_due(state, locale) if said.debt else None
         facts = ctx.facts
         rendered = self.renderer.render(said, RenderContext(
             locale=locale, currency=facts.currency if facts else "USD", channel=ctx.key.channel,
@@ -261,7 +260,22 @@ class Engine:
             idempotency_key=f"turn:{ctx.message_id}:{said.reply.key}", language=locale,
         )
         decision = await unit.submit(outbound)
+        if said.debt and decision.allowed:  # a blocked or deferred reply disclosed nothing yet
+            state.disclose(locale)
         return SentReply(rendered.text, rendered.choices, decision, said.reply.key)
+
+    async def _hand_off_if_unanswered(self, unit: TurnUnit, out: Outcome, result: TurnResult
+                                      ) -> None:
+        """A person takes a turn the bot owned whose every reply the gate blocked for a
+        reason a person can answer within (`HAND_OFF_WHEN_BLOCKED`), unless it handed off."""
+        if unit.context.ownership != "bot" or any(isinstance(e, Handoff) for e in out.effects):
+            return
+        reasons = _blocked_reasons(result.replies)
+        if not reasons or not reasons <= HAND_OFF_WHEN_BLOCKED:
+            return
+        note = note_of(None, "every reply was blocked: " + ", ".join(sorted(reasons)))
+        await unit.apply([Handoff("reply_blocked", "general", 1, note)])
+        result.effects.append(Handoff.__name__)
 
     async def _recover(self, message_id: int, error_id: str) -> TurnResult:
         result = TurnResult(message_id, error_id=error_id)
@@ -291,6 +305,35 @@ class Engine:
                if r.decision.allowed and r.decision.message_id is not None]
         if ids and self.outbox is not None:
             await self.outbox.send(ids)
+
+
+def _disclosure_due(state: DialogState, locale: str) -> str:
+    """The disclosure a debt reply in `locale` carries, without noting it given: only a reply
+    the gate lets go gives it (`Engine._submit`)."""
+    return DialogState(disclosed_in=list(state.disclosed_in)).disclose(locale)
+
+
+# Why the gate blocked a reply to the debtor's own message where a person, not silence, is the
+# answer (backend/services/compliance/gate.py): the debtor wrote and is owed one, and a person
+# can give it within the rule. Every other block is silence the law asks for: a hold, a dispute
+# or cease (compliance.md A.2 item 8, A.3 item 16, A.5 items 25, 27, G item 75), a wrong party
+# (A.2 item 9), an opt-out or a suppressed address (A.3 items 13-15, C items 43-45, 51), a
+# Telegram user who never started the bot (E item 62: nobody can reach them); or it stops only
+# outreach, never a reply (consent, written consent, no location signal, a paid account,
+# hardship). Deferrals (quiet hours, caps) are no block: the reply goes when the window opens.
+HAND_OFF_WHEN_BLOCKED = frozenset({
+    "identity_unverified",  # A.2 item 9: the words named the debt; a person verifies first
+    "threat_of_action",  # A.4 item 19: words no one may send; a person answers without them
+    "no_allowed_hours",  # A.1 items 4-5: the debtor's own hours leave none for the bot's reply
+    "whatsapp_window_closed",  # D item 54: past the 24 hours only a person's template may go
+})
+
+
+def _blocked_reasons(replies: list[SentReply]) -> frozenset[str]:
+    """Why the gate blocked the replies, when it blocked every one (else nothing)."""
+    if not replies or any(r.decision.status != "blocked" for r in replies):
+        return frozenset()
+    return frozenset(r.decision.reason or "" for r in replies)
 
 
 def _policy_unreadable(facts: Facts) -> bool:
