@@ -87,7 +87,8 @@ class RecordOptOut:
 
 @dataclass(frozen=True)
 class RecordOptIn:
-    """The debtor asked to receive messages here again (START): lift this address's opt-out."""
+    """The holder asked for messages here (START): lift this address's opt-out and record their
+    consent on its channel."""
 
     keyword: str = "START"
 

@@ -35,10 +35,11 @@ def answer(out: Outcome, word: str, facts: Facts | None) -> Outcome:
         # An opted-out number gets no HELP reply either (item 49).
         return out if opted_out else out.say("help.reply")
     out.state.stopped = False
-    # An address no account holds may still be suppressed (its opt-out outlives this
-    # conversation's memory): the opt-in is recorded, and lifts whatever is there.
-    if opted_out or facts is None:
-        out.do(RecordOptIn(word))
+    # Recorded whether or not the number had opted out: START is the holder's clear request
+    # for messages, so it is their consent on this channel (compliance.md C items 42, 50 d),
+    # which a number never stopped may lack too. An address no account holds may still be
+    # suppressed (its opt-out outlives this conversation's memory): it lifts whatever is there.
+    out.do(RecordOptIn(word))
     # True whether or not the number had opted out ("subscribed again" was not, to a number
     # that never left).
     return out.say("optin.confirm")

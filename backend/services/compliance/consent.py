@@ -1,5 +1,5 @@
 """Recording an opt-out on a contact point (from a keyword, a provider error or a block), and
-the debtor's own START that lifts it."""
+the debtor's own START that lifts it and gives consent on its channel."""
 
 from __future__ import annotations
 
@@ -39,21 +39,33 @@ async def record_opt_out(
     the debtor of its latest conversation, or for an unknown holder when no conversation has
     one (compliance.md C item 51: by address; A.3 items 13-15, C item 44: honoured at once).
     """
-    rows = (await session.scalars(select(ContactPoint).where(
-        ContactPoint.channel == key.channel, ContactPoint.address == key.address))).all()
+    rows = (
+        await session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.channel == key.channel, ContactPoint.address == key.address
+            )
+        )
+    ).all()
     if not rows:
-        rows = (await _create_for_conversation(session, key, now)
-                or [await _create_for_unknown_holder(session, key, now)])
+        rows = await _create_for_conversation(session, key, now) or [
+            await _create_for_unknown_holder(session, key, now)
+        ]
     await _opt_out_rows(session, rows, key, reason, now)
     for channel in SAME_NUMBER.get(key.channel, ()):
-        await _opt_out_same_number(session, ConversationKey(channel, key.address), reason,
-                                   now, source=key.channel)
+        await _opt_out_same_number(
+            session, ConversationKey(channel, key.address), reason, now, source=key.channel
+        )
     return len(rows)
 
 
-async def _opt_out_rows(session: AsyncSession, rows: Sequence[ContactPoint],
-                        key: ConversationKey, reason: str, now: datetime,
-                        **extra: str) -> None:
+async def _opt_out_rows(
+    session: AsyncSession,
+    rows: Sequence[ContactPoint],
+    key: ConversationKey,
+    reason: str,
+    now: datetime,
+    **extra: str,
+) -> None:
     for row in rows:
         if row.opted_out_at is None:
             row.opted_out_at = now
@@ -61,17 +73,28 @@ async def _opt_out_rows(session: AsyncSession, rows: Sequence[ContactPoint],
         elif _resumed_elsewhere(row):
             # Stopped again: the opt-out holds the number's other channel again.
             row.opt_out_reason = reason[:200]
-    await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_out",
-                       subject_type="contact_point", subject_id=rows[0].id if rows else None,
-                       data={"channel": key.channel, "address": mask(key.address),
-                             "reason": reason, **extra})
+    await audit.record(
+        session,
+        occurred_at=now,
+        actor="channel",
+        action="contact.opted_out",
+        subject_type="contact_point",
+        subject_id=rows[0].id if rows else None,
+        data={"channel": key.channel, "address": mask(key.address), "reason": reason, **extra},
+    )
 
 
-async def _opt_out_same_number(session: AsyncSession, key: ConversationKey, reason: str,
-                               now: datetime, *, source: str) -> None:
+async def _opt_out_same_number(
+    session: AsyncSession, key: ConversationKey, reason: str, now: datetime, *, source: str
+) -> None:
     """Opt out the contact points of the same number on `key`'s channel, audited as such."""
-    rows = (await session.scalars(select(ContactPoint).where(
-        ContactPoint.channel == key.channel, ContactPoint.address == key.address))).all()
+    rows = (
+        await session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.channel == key.channel, ContactPoint.address == key.address
+            )
+        )
+    ).all()
     if rows:
         await _opt_out_rows(session, rows, key, reason, now, same_number_as=source)
 
@@ -82,32 +105,61 @@ def _resumed_elsewhere(row: ContactPoint) -> bool:
 
 def _latest_extending_opt_out(rows: Sequence[ContactPoint]) -> datetime | None:
     """When the lifted opt-outs that still held the number's other channel began, if any."""
-    return max((row.opted_out_at for row in rows
-                if row.opted_out_at is not None and not _resumed_elsewhere(row)), default=None)
+    return max(
+        (
+            row.opted_out_at
+            for row in rows
+            if row.opted_out_at is not None and not _resumed_elsewhere(row)
+        ),
+        default=None,
+    )
 
 
-async def _keep_holding(session: AsyncSession, key: ConversationKey, since: datetime,
-                        now: datetime, *, source: str) -> None:
+async def _keep_holding(
+    session: AsyncSession, key: ConversationKey, since: datetime, now: datetime, *, source: str
+) -> None:
     """The other channel's points the lifted opt-out held only at send time (created after
     it) keep it, as the points that existed then do: START lifts only its own channel."""
-    rows = (await session.scalars(select(ContactPoint).where(
-        ContactPoint.channel == key.channel, ContactPoint.address == key.address,
-        ContactPoint.opted_out_at.is_(None)))).all()
+    rows = (
+        await session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.channel == key.channel,
+                ContactPoint.address == key.address,
+                ContactPoint.opted_out_at.is_(None),
+            )
+        )
+    ).all()
     for row in rows:
         row.opted_out_at, row.opt_out_reason = since, f"same number as {source}"
     if rows:
-        await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_out",
-                           subject_type="contact_point", subject_id=rows[0].id,
-                           data={"channel": key.channel, "address": mask(key.address),
-                                 "reason": "kept after START", "same_number_as": source})
+        await audit.record(
+            session,
+            occurred_at=now,
+            actor="channel",
+            action="contact.opted_out",
+            subject_type="contact_point",
+            subject_id=rows[0].id,
+            data={
+                "channel": key.channel,
+                "address": mask(key.address),
+                "reason": "kept after START",
+                "same_number_as": source,
+            },
+        )
 
 
 async def _stop_extending(session: AsyncSession, key: ConversationKey) -> None:
     """The START's channel is no longer held by the other channel's opt-outs (each still
     holds its own channel until that channel's START)."""
-    rows = (await session.scalars(select(ContactPoint).where(
-        ContactPoint.channel == key.channel, ContactPoint.address == key.address,
-        ContactPoint.opted_out_at.is_not(None)))).all()
+    rows = (
+        await session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.channel == key.channel,
+                ContactPoint.address == key.address,
+                ContactPoint.opted_out_at.is_not(None),
+            )
+        )
+    ).all()
     for row in rows:
         if not _resumed_elsewhere(row):
             row.opt_out_reason = f"{RESUMED_ELSEWHERE}{row.opt_out_reason or ''}"[:200]
@@ -118,13 +170,19 @@ async def _create_for_conversation(
 ) -> list[ContactPoint]:
     debtor_id = await session.scalar(
         select(Conversation.debtor_id)
-        .where(Conversation.channel == key.channel, Conversation.address == key.address,
-               Conversation.debtor_id.is_not(None))
-        .order_by(Conversation.id.desc()).limit(1))
+        .where(
+            Conversation.channel == key.channel,
+            Conversation.address == key.address,
+            Conversation.debtor_id.is_not(None),
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
     if debtor_id is None:
         return []
-    contact = ContactPoint(debtor_id=debtor_id, channel=key.channel, address=key.address,
-                           consent=False, created_at=now)
+    contact = ContactPoint(
+        debtor_id=debtor_id, channel=key.channel, address=key.address, consent=False, created_at=now
+    )
     session.add(contact)
     await session.flush()
     return [contact]
@@ -134,8 +192,9 @@ async def _create_for_unknown_holder(
     session: AsyncSession, key: ConversationKey, now: datetime
 ) -> ContactPoint:
     holder = Debtor(full_name=UNKNOWN_HOLDER, timezone=DEFAULT_TIMEZONE, created_at=now)
-    contact = ContactPoint(debtor=holder, channel=key.channel, address=key.address,
-                           consent=False, created_at=now)
+    contact = ContactPoint(
+        debtor=holder, channel=key.channel, address=key.address, consent=False, created_at=now
+    )
     session.add_all([holder, contact])
     await session.flush()
     return contact
@@ -144,33 +203,67 @@ async def _create_for_unknown_holder(
 async def _forget_unknown_holders(session: AsyncSession, key: ConversationKey) -> None:
     """The address opted back in: its unknown holder has nothing left to keep, and the
     address's conversations may link to the debtor who really holds it."""
-    holders = (await session.scalars(
-        select(Debtor.id).join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
-        .where(ContactPoint.channel == key.channel, ContactPoint.address == key.address,
-               Debtor.full_name == UNKNOWN_HOLDER,
-               ~exists().where(Account.debtor_id == Debtor.id)))).all()
+    holders = (
+        await session.scalars(
+            select(Debtor.id)
+            .join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
+            .where(
+                ContactPoint.channel == key.channel,
+                ContactPoint.address == key.address,
+                Debtor.full_name == UNKNOWN_HOLDER,
+                ~exists().where(Account.debtor_id == Debtor.id),
+            )
+        )
+    ).all()
     for holder_id in holders:
-        await session.execute(update(Conversation).where(Conversation.debtor_id == holder_id)
-                              .values(debtor_id=None, account_id=None))
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.debtor_id == holder_id)
+            .values(debtor_id=None, account_id=None)
+        )
         await session.execute(delete(ContactPoint).where(ContactPoint.debtor_id == holder_id))
         await session.execute(delete(Debtor).where(Debtor.id == holder_id))
+
+
+async def _record_consent(session: AsyncSession, key: ConversationKey) -> None:
+    """Every contact point of the address on its channel has the holder's consent now, those
+    an opt-out created without one too (compliance.md C item 42: consumer-provided)."""
+    await session.execute(
+        update(ContactPoint)
+        .where(
+            ContactPoint.channel == key.channel,
+            ContactPoint.address == key.address,
+            ContactPoint.consent.is_(False),
+        )
+        .values(consent=True)
+    )
 
 
 async def record_opt_in(
     session: AsyncSession, key: ConversationKey, keyword: str, now: datetime
 ) -> int:
-    """Lift the address's opt-out because its holder asked to resume (START, UNSTOP).
+    """Lift the address's opt-out because its holder asked to resume (START, UNSTOP), and
+    record the consent on its channel.
 
     compliance.md C item 50 (d): only the consumer's clear request re-enables messages, and it
-    is logged as new consent; stop-states (cease, dispute, attorney …) are not touched.
+    is logged as new consent; stop-states (cease, dispute, attorney …) are not touched. The
+    consent is the number's on this channel only (items 13-14: per address and medium): the
+    same number's other channel keeps its own.
     """
-    rows = (await session.scalars(select(ContactPoint).where(
-        ContactPoint.channel == key.channel, ContactPoint.address == key.address,
-        ContactPoint.opted_out_at.is_not(None)))).all()
+    rows = (
+        await session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.channel == key.channel,
+                ContactPoint.address == key.address,
+                ContactPoint.opted_out_at.is_not(None),
+            )
+        )
+    ).all()
     held_since = _latest_extending_opt_out(rows)
     for row in rows:
         row.opted_out_at = None
         row.opt_out_reason = None
+    await _record_consent(session, key)
     subject_id = rows[0].id if rows else None
     for channel in SAME_NUMBER.get(key.channel, ()):
         other = ConversationKey(channel, key.address)
@@ -178,8 +271,13 @@ async def record_opt_in(
             await _keep_holding(session, other, held_since, now, source=key.channel)
         await _stop_extending(session, other)
     await _forget_unknown_holders(session, key)
-    await audit.record(session, occurred_at=now, actor="channel", action="contact.opted_in",
-                       subject_type="contact_point", subject_id=subject_id,
-                       data={"channel": key.channel, "address": mask(key.address),
-                             "keyword": keyword})
+    await audit.record(
+        session,
+        occurred_at=now,
+        actor="channel",
+        action="contact.opted_in",
+        subject_type="contact_point",
+        subject_id=subject_id,
+        data={"channel": key.channel, "address": mask(key.address), "keyword": keyword},
+    )
     return len(rows)
