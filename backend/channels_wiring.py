@@ -56,7 +56,8 @@ def install_channels(
     )
     container.on_close(lambda: close_channels(container))
     container.scheduler.every("outbox.release_due", RELEASE_EVERY, _job(outbox.release_due))
-    container.scheduler.every("inbound.sweep", SWEEP_EVERY, _job(dispatcher.sweep))
+    container.scheduler.every("inbound.sweep", SWEEP_EVERY, _job(dispatcher.sweep),
+                              stepped=False)
     if app is not None:
         app.include_router(webhooks.router)
         app.include_router(reminder_routes.router)

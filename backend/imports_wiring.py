@@ -20,4 +20,4 @@ def install_imports(app: FastAPI | None, container: Container) -> None:
         # The container's clock, read again when each import ends, dates its finish.
         await run_due(container.sessions, now, clock=container.clock)
 
-    container.scheduler.every("imports.run", IMPORTS_EVERY, run_imports)
+    container.scheduler.every("imports.run", IMPORTS_EVERY, run_imports, stepped=False)

@@ -21,7 +21,7 @@ def install_reports(app: FastAPI | None, container: Container) -> None:
     async def refresh(now: datetime) -> None:
         await refresh_snapshots(container.sessions, page_options(container, now), now)
 
-    container.scheduler.every("reports.snapshots", REFRESH_EVERY, refresh)
+    container.scheduler.every("reports.snapshots", REFRESH_EVERY, refresh, stepped=False)
 
 
 def page_options(container: Container, now: datetime) -> Options:

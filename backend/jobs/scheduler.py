@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from bot.clock import Clock
+from bot.clock import Clock, SettableClock
 
 log = logging.getLogger(__name__)
 JobFunc = Callable[[datetime], Awaitable[None]]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -21,6 +22,10 @@ class PeriodicJob:
     name: str
     interval: timedelta
     func: JobFunc
+    # False: a sandbox move runs it only at its destination (reports, imports, sweeps: the
+    # hours on the way change nothing they do, and running them at each stop is most of a
+    # move's cost).
+    stepped: bool = True
     last_run: datetime | None = None
 
     def due(self, now: datetime) -> bool:
@@ -34,17 +39,39 @@ class JobScheduler:
 
     clock: Clock
     jobs: list[PeriodicJob] = field(default_factory=list)
+    # One pass at a time: the poller must not run jobs while a sandbox move steps the clock.
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
-    def every(self, name: str, interval: timedelta, func: JobFunc) -> None:
-        """Register `func` to run every `interval`."""
-        self.jobs.append(PeriodicJob(name, interval, func))
+    def every(self, name: str, interval: timedelta, func: JobFunc, *, stepped: bool = True
+              ) -> None:
+        """Register `func` to run every `interval` (`stepped`: also at each stop of a move)."""
+        self.jobs.append(PeriodicJob(name, interval, func, stepped))
 
     async def run_due(self) -> list[str]:
         """Run every job that is due now; returns the names that ran."""
-        now = self.clock.now()
+        async with self._lock:
+            return await self._run_due(self.clock.now())
+
+    async def run_through(self, until: datetime, step: timedelta) -> list[str]:
+        """Move the (settable) clock to `until` stop by stop, running the jobs due at each.
+
+        The stops are the multiples of `step` since the Unix epoch (UTC) after now, then `until`
+        itself; returns the names that ran, each once, in the order they first ran.
+        """
+        clock = self.clock
+        if not isinstance(clock, SettableClock):
+            raise TypeError("only a settable clock can be moved")
+        ran: dict[str, None] = {}
+        async with self._lock:
+            for stop in grid_stops(clock.now(), until, step):
+                clock.set(stop)
+                ran.update(dict.fromkeys(await self._run_due(stop, only_stepped=stop != until)))
+        return list(ran)
+
+    async def _run_due(self, now: datetime, *, only_stepped: bool = False) -> list[str]:
         ran = []
         for job in self.jobs:
-            if job.due(now):
+            if job.due(now) and (job.stepped or not only_stepped):
                 await self._run(job, now)
                 ran.append(job.name)
         return ran
@@ -62,3 +89,16 @@ class JobScheduler:
         while True:
             await self.run_due()
             await asyncio.sleep(poll_seconds)
+
+
+def grid_stops(start: datetime, end: datetime, step: timedelta) -> Iterator[datetime]:
+    """The multiples of `step` since the Unix epoch strictly between `start` and `end`; `end`.
+
+    Nothing when `end` is before `start`: the clock never moves back.
+    """
+    at = EPOCH + ((start - EPOCH) // step + 1) * step
+    while at < end:
+        yield at
+        at += step
+    if end >= start:
+        yield end
