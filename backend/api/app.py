@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 
 from backend.api.access_log import install_access_log_filter
 from backend.api.body_limit import BodyLimit
-from backend.api.routes import accounts, health, sandbox
+from backend.api.routes import accounts, audit, health, sandbox
 from backend.container import Container, build_container
 from backend.db.migrate import upgrade
 from backend.settings import Settings
@@ -75,6 +75,7 @@ def create_app(
     )
     app.include_router(health.router)
     app.include_router(accounts.router)
+    app.include_router(audit.router)
     if settings.parley_sandbox:
         app.include_router(sandbox.router)
     return app

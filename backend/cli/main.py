@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -195,6 +196,34 @@ def audit_verify() -> None:
         )
         raise typer.Exit(1)
     typer.echo(f"audit chain ok: {result.checked} events verified")
+
+
+@audit_app.command("export")
+def audit_export(
+    account: Annotated[
+        int, typer.Option("--account", min=1, max=2**63 - 1, help="the account's id")
+    ],
+    out: Annotated[Path | None, typer.Option("--out", help="write the CSV to this file")] = None,
+) -> None:
+    """Every audit event about one account (its debtor, contact points, conversations and
+    messages) as CSV, oldest first: printed, or written to --out."""
+    from backend.api.routes.audit import account_events, events_to_csv
+
+    async def body() -> tuple[int, str] | None:
+        async with command_container() as container, container.sessions() as session:
+            events = await account_events(session, account)
+            return None if events is None else (len(events), events_to_csv(events))
+
+    exported = run(body)
+    if exported is None:
+        typer.echo(f"parley: no account {account}", err=True)
+        raise typer.Exit(1)
+    count, text = exported
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8", newline="")
+    typer.echo(f"{count} audit events of account {account} written to {out}")
 
 
 def main() -> None:

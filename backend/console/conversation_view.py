@@ -4,25 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.console.permissions import Scope
 from backend.db.models import (
     AgentUser,
     AuditEvent,
+    ContactPoint,
     Conversation,
     ConversationNote,
     Handoff,
     IntentCorrection,
     Message,
+    PlannedContact,
 )
+from backend.services import audit
 from backend.services.accounts import AccountRecords, load_account
 from backend.services.handoff import ACTIVE_STATUSES
 from backend.workflow.schedule import PlannedContactView, planned_contacts
 
 AUDIT_LIMIT = 40
+# What a message's own events add to the trail: gate decisions and delivery outcomes (each
+# turn's bookkeeping would crowd them out).
+MESSAGE_ACTIONS = ("compliance.", "message.")
+# The detail fields that say why: a gate decision's reason and rule, an opt-out's reason, an
+# opt-in's keyword, a bot event's detail.
+WHY_FIELDS = ("reason", "rule", "keyword", "detail")
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,29 @@ class Line:
         return self.direction == "inbound"
 
 
+@dataclass(frozen=True)
+class AuditLine:
+    """One event of the audit trail, with why it happened (from its recorded detail)."""
+
+    occurred_at: datetime
+    action: str
+    actor: str
+    why: str
+
+
+@dataclass(frozen=True)
+class AuditTrail:
+    """The latest events about the conversation, and how many there are in all."""
+
+    lines: list[AuditLine] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def cut(self) -> bool:
+        """True when older events are left out."""
+        return self.total > len(self.lines)
+
+
 @dataclass
 class ConversationPage:
     """Everything the conversation page shows."""
@@ -68,7 +101,7 @@ class ConversationPage:
     records: AccountRecords | None
     related: list[int] = field(default_factory=list)
     notes: list[tuple[ConversationNote, str]] = field(default_factory=list)
-    audit: list[AuditEvent] = field(default_factory=list)
+    audit: AuditTrail = field(default_factory=AuditTrail)
     planned: list[PlannedContactView] = field(default_factory=list)
 
     @property
@@ -173,17 +206,49 @@ async def _notes(
 
 async def _audit(
     session: AsyncSession, conversation: Conversation, conversation_ids: list[int]
-) -> list[AuditEvent]:
-    subjects = [
-        (AuditEvent.subject_type == "conversation")
-        & (AuditEvent.subject_id.in_([str(i) for i in conversation_ids]))
-    ]
-    if conversation.account_id is not None:
-        subjects.append(
-            (AuditEvent.subject_type == "account")
-            & (AuditEvent.subject_id == str(conversation.account_id))
-        )
+) -> AuditTrail:
+    about = _audit_subjects(conversation, conversation_ids)
+    total = await session.scalar(select(func.count(AuditEvent.id)).where(about))
     events = await session.scalars(
-        select(AuditEvent).where(or_(*subjects)).order_by(AuditEvent.id.desc()).limit(AUDIT_LIMIT)
+        select(AuditEvent).where(about).order_by(AuditEvent.id.desc()).limit(AUDIT_LIMIT)
     )
-    return list(events)
+    return AuditTrail([_audit_line(e) for e in events], int(total or 0))
+
+
+def _audit_subjects(conversation: Conversation, conversation_ids: list[int]) -> ColumnElement[bool]:
+    """The conversations and their account, debtor and contact points, with the gate
+    decisions and delivery outcomes of their messages and of the account's planned contacts."""
+    subjects: dict[str, Select[Any] | list[str]] = {
+        "conversation": [str(i) for i in conversation_ids],
+        "contact_point": audit.subject_ids(ContactPoint.id, _contact_points(conversation)),
+    }
+    if conversation.debtor_id is not None:
+        subjects["debtor"] = [str(conversation.debtor_id)]
+    if conversation.account_id is not None:
+        subjects["account"] = [str(conversation.account_id)]
+    outcomes = {
+        "message": audit.subject_ids(Message.id, Message.conversation_id.in_(conversation_ids))
+    }
+    if conversation.account_id is not None:
+        outcomes["planned_contact"] = audit.subject_ids(
+            PlannedContact.id, PlannedContact.account_id == conversation.account_id
+        )
+    outcome_actions = or_(*(AuditEvent.action.startswith(a) for a in MESSAGE_ACTIONS))
+    return audit.about(subjects) | (audit.about(outcomes) & outcome_actions)
+
+
+def _contact_points(conversation: Conversation) -> ColumnElement[bool]:
+    """The debtor's contact points, and the conversation's own address (a STOP from an
+    address no debtor holds yet is recorded on a contact point of an unknown holder)."""
+    own = (ContactPoint.channel == conversation.channel) & (
+        ContactPoint.address == conversation.address
+    )
+    if conversation.debtor_id is None:
+        return own
+    return own | (ContactPoint.debtor_id == conversation.debtor_id)
+
+
+def _audit_line(event: AuditEvent) -> AuditLine:
+    data = event.data or {}
+    why = " · ".join(str(data[k]) for k in WHY_FIELDS if data.get(k) not in (None, ""))
+    return AuditLine(event.occurred_at, event.action, event.actor, why)

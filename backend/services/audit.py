@@ -5,17 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, Select, String, cast, false, insert, or_, select, text
 from sqlalchemy import event as orm_event
-from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from backend.db.models import AuditEvent
+from backend.db.models import (
+    Account,
+    AuditEvent,
+    ContactPoint,
+    Conversation,
+    IntentCorrection,
+    Message,
+    PlannedContact,
+)
 
 GENESIS_HASH = "0" * 64
 # An arbitrary constant key for pg_advisory_xact_lock: one chain, one writer at a time.
@@ -165,3 +173,55 @@ async def _events_in_order(session: AsyncSession) -> AsyncIterator[AuditEvent]:
     )
     async for event in result:
         yield event
+
+
+# Subject ids by subject type: a query selecting them as text (as `record` stores them), or a list.
+Subjects = Mapping[str, Select[Any] | Sequence[str]]
+
+
+def about(subjects: Subjects) -> ColumnElement[bool]:
+    """A filter for the events whose subject is one of `subjects`."""
+    return or_(
+        false(),
+        *(
+            (AuditEvent.subject_type == kind) & AuditEvent.subject_id.in_(ids)
+            for kind, ids in subjects.items()
+        ),
+    )
+
+
+def account_subjects(account: Account) -> dict[str, Select[Any] | Sequence[str]]:
+    """Every subject an event about `account` names: the account, its debtor and the debtor's
+    contact points, its conversations (and the debtor's tied to no account), their messages
+    and intent corrections, and the account's planned contacts."""
+    conversations = select(Conversation.id).where(
+        (Conversation.account_id == account.id)
+        | (Conversation.account_id.is_(None) & (Conversation.debtor_id == account.debtor_id))
+    )
+    messages = select(Message.id).where(Message.conversation_id.in_(conversations))
+    return {
+        "account": [str(account.id)],
+        "debtor": [str(account.debtor_id)],
+        "contact_point": subject_ids(ContactPoint.id, ContactPoint.debtor_id == account.debtor_id),
+        "conversation": subject_ids(Conversation.id, Conversation.id.in_(conversations)),
+        "message": subject_ids(Message.id, Message.id.in_(messages)),
+        "intent_correction": subject_ids(
+            IntentCorrection.id, IntentCorrection.message_id.in_(messages)
+        ),
+        "planned_contact": subject_ids(PlannedContact.id, PlannedContact.account_id == account.id),
+    }
+
+
+def subject_ids(column: Any, where: ColumnElement[bool]) -> Select[Any]:
+    """The ids in `column` of the rows matching `where`, as text (as subjects are stored)."""
+    return select(cast(column, String)).where(where)
+
+
+async def events_about(
+    session: AsyncSession, subjects: Subjects, *, after_id: int = 0, limit: int | None = None
+) -> list[AuditEvent]:
+    """The events about `subjects` after `after_id`, oldest first (at most `limit`)."""
+    query = (
+        select(AuditEvent).where(about(subjects), AuditEvent.id > after_id).order_by(AuditEvent.id)
+    )
+    return list(await session.scalars(query if limit is None else query.limit(limit)))

@@ -38,7 +38,7 @@ def _message(m: Message) -> MessagePublic:
     shown = MessagePublic(
         id=m.id, direction=m.direction, channel=m.channel, sender=m.sender,  # type: ignore[arg-type]
         sender_kind=_sender_kind(m.sender), at=m.created_at, text=m.text,
-        delivery_status=m.delivery_status, processed_at=m.processed_at)
+        delivery_status=m.delivery_status, error_code=m.error_code, processed_at=m.processed_at)
     if m.direction == Direction.OUTBOUND:
         shown.purpose = m.intent
         return shown

@@ -38,6 +38,13 @@ class MessagePublic(BaseModel):
         " or payment_receipt"))
     delivery_status: str = Field(description=(
         "outbound: pending, deferred, blocked, sent, delivered, read, failed…"))
+    error_code: str | None = Field(
+        default=None,
+        description=(
+            "outbound: why it is blocked, deferred or failed — the compliance gate's reason"
+            " (dispute_pause, opted_out, quiet_hours…) or the provider's error code"
+        ),
+    )
     processed_at: datetime | None = None
 
 
