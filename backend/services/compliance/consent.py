@@ -3,10 +3,11 @@ the debtor's own START that lifts it and gives consent on its channel."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import ColumnElement, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Conversation, Debtor
@@ -28,6 +29,12 @@ UNKNOWN_HOLDER = "(unknown holder of an opted-out address)"
 # contact point created afterwards is held too (facts.OTHER_PHONE_CHANNEL). START lifts only
 # the channel it is sent on: the other channel stays held until its own START.
 SAME_NUMBER = {"sms": ("whatsapp",), "whatsapp": ("sms",)}
+# The address's opt-out and opt-in events must stay attributable after START removes an
+# unknown holder (compliance.md item 29): its contact point and debtor rows are deleted and
+# their ids may be reused (SQLite), so the events name the address's latest conversation
+# (conversations are kept, and hold the channel and address) and the known debtors, never
+# the unknown holder's rows. The removal itself leaves this event as the point's tombstone.
+UNKNOWN_HOLDER_REMOVED = "contact.unknown_holder_removed"
 
 
 async def record_opt_out(
@@ -39,13 +46,7 @@ async def record_opt_out(
     the debtor of its latest conversation, or for an unknown holder when no conversation has
     one (compliance.md C item 51: by address; A.3 items 13-15, C item 44: honoured at once).
     """
-    rows = (
-        await session.scalars(
-            select(ContactPoint).where(
-                ContactPoint.channel == key.channel, ContactPoint.address == key.address
-            )
-        )
-    ).all()
+    rows = await _points_at(session, key)
     if not rows:
         rows = await _create_for_conversation(session, key, now) or [
             await _create_for_unknown_holder(session, key, now)
@@ -73,14 +74,8 @@ async def _opt_out_rows(
         elif _resumed_elsewhere(row):
             # Stopped again: the opt-out holds the number's other channel again.
             row.opt_out_reason = reason[:200]
-    await audit.record(
-        session,
-        occurred_at=now,
-        actor="channel",
-        action="contact.opted_out",
-        subject_type="contact_point",
-        subject_id=rows[0].id if rows else None,
-        data={"channel": key.channel, "address": mask(key.address), "reason": reason, **extra},
+    await _record_address_event(
+        session, "contact.opted_out", key, rows, now, {"reason": reason, **extra}
     )
 
 
@@ -88,15 +83,19 @@ async def _opt_out_same_number(
     session: AsyncSession, key: ConversationKey, reason: str, now: datetime, *, source: str
 ) -> None:
     """Opt out the contact points of the same number on `key`'s channel, audited as such."""
-    rows = (
+    rows = await _points_at(session, key)
+    if rows:
+        await _opt_out_rows(session, rows, key, reason, now, same_number_as=source)
+
+
+async def _points_at(session: AsyncSession, key: ConversationKey) -> Sequence[ContactPoint]:
+    return (
         await session.scalars(
             select(ContactPoint).where(
                 ContactPoint.channel == key.channel, ContactPoint.address == key.address
             )
         )
     ).all()
-    if rows:
-        await _opt_out_rows(session, rows, key, reason, now, same_number_as=source)
 
 
 def _resumed_elsewhere(row: ContactPoint) -> bool:
@@ -132,19 +131,13 @@ async def _keep_holding(
     for row in rows:
         row.opted_out_at, row.opt_out_reason = since, f"same number as {source}"
     if rows:
-        await audit.record(
+        await _record_address_event(
             session,
-            occurred_at=now,
-            actor="channel",
-            action="contact.opted_out",
-            subject_type="contact_point",
-            subject_id=rows[0].id,
-            data={
-                "channel": key.channel,
-                "address": mask(key.address),
-                "reason": "kept after START",
-                "same_number_as": source,
-            },
+            "contact.opted_out",
+            key,
+            rows,
+            now,
+            {"reason": "kept after START", "same_number_as": source},
         )
 
 
@@ -200,9 +193,83 @@ async def _create_for_unknown_holder(
     return contact
 
 
-async def _forget_unknown_holders(session: AsyncSession, key: ConversationKey) -> None:
+def _unknown_holder() -> ColumnElement[bool]:
+    """The debtor is an unknown holder: created for an opted-out address, with no account."""
+    return (Debtor.full_name == UNKNOWN_HOLDER) & ~exists().where(Account.debtor_id == Debtor.id)
+
+
+async def _known_debtors(session: AsyncSession, rows: Sequence[ContactPoint]) -> list[int]:
+    """The debtors of `rows` other than unknown holders, whose rows START never removes."""
+    debtor_ids = sorted({row.debtor_id for row in rows})
+    if not debtor_ids:
+        return []
+    unknown = set(
+        await session.scalars(select(Debtor.id).where(Debtor.id.in_(debtor_ids), _unknown_holder()))
+    )
+    return [debtor_id for debtor_id in debtor_ids if debtor_id not in unknown]
+
+
+async def _latest_conversation(session: AsyncSession, key: ConversationKey) -> int | None:
+    conversation_id: int | None = await session.scalar(
+        select(Conversation.id)
+        .where(Conversation.channel == key.channel, Conversation.address == key.address)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    return conversation_id
+
+
+def _subject(
+    kept: Sequence[ContactPoint], rows: Sequence[ContactPoint], conversation_id: int | None
+) -> tuple[str, int | None]:
+    if kept:
+        return "contact_point", kept[0].id
+    if conversation_id is not None:
+        return "conversation", conversation_id
+    return "contact_point", rows[0].id if rows else None
+
+
+async def _record_address_event(
+    session: AsyncSession,
+    action: str,
+    key: ConversationKey,
+    rows: Sequence[ContactPoint],
+    now: datetime,
+    data: Mapping[str, Any],
+) -> None:
+    """Audit `action` on the address: about a known debtor's contact point, else about the
+    address's conversation, with both named in the data (see UNKNOWN_HOLDER_REMOVED)."""
+    debtor_ids = await _known_debtors(session, rows)
+    conversation_id = await _latest_conversation(session, key)
+    subject_type, subject_id = _subject(
+        [row for row in rows if row.debtor_id in debtor_ids], rows, conversation_id
+    )
+    await audit.record(
+        session,
+        occurred_at=now,
+        actor="channel",
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        data={
+            "channel": key.channel,
+            "address": mask(key.address),
+            "conversation_id": conversation_id,
+            "debtor_ids": debtor_ids,
+            **data,
+        },
+    )
+
+
+async def _forget_unknown_holders(
+    session: AsyncSession, key: ConversationKey, lifted: Mapping[int, datetime], now: datetime
+) -> None:
     """The address opted back in: its unknown holder has nothing left to keep, and the
-    address's conversations may link to the debtor who really holds it."""
+    address's conversations may link to the debtor who really holds it.
+
+    Deleted, not kept: a kept point would make the holder a second person at the address
+    once a real account is imported with it. Each removed point leaves a tombstone event.
+    """
     holders = (
         await session.scalars(
             select(Debtor.id)
@@ -210,12 +277,17 @@ async def _forget_unknown_holders(session: AsyncSession, key: ConversationKey) -
             .where(
                 ContactPoint.channel == key.channel,
                 ContactPoint.address == key.address,
-                Debtor.full_name == UNKNOWN_HOLDER,
-                ~exists().where(Account.debtor_id == Debtor.id),
+                _unknown_holder(),
             )
         )
     ).all()
+    conversation_id = await _latest_conversation(session, key) if holders else None
     for holder_id in holders:
+        points = await session.scalars(
+            select(ContactPoint).where(ContactPoint.debtor_id == holder_id)
+        )
+        for point in points.all():
+            await _record_removal(session, point, lifted.get(point.id), conversation_id, now)
         await session.execute(
             update(Conversation)
             .where(Conversation.debtor_id == holder_id)
@@ -223,6 +295,35 @@ async def _forget_unknown_holders(session: AsyncSession, key: ConversationKey) -
         )
         await session.execute(delete(ContactPoint).where(ContactPoint.debtor_id == holder_id))
         await session.execute(delete(Debtor).where(Debtor.id == holder_id))
+
+
+async def _record_removal(
+    session: AsyncSession,
+    point: ContactPoint,
+    opted_out_at: datetime | None,
+    conversation_id: int | None,
+    now: datetime,
+) -> None:
+    """The tombstone of an unknown holder's contact point: what it recorded, and that its
+    ids no longer name it (they may be reused)."""
+    await audit.record(
+        session,
+        occurred_at=now,
+        actor="channel",
+        action=UNKNOWN_HOLDER_REMOVED,
+        subject_type="conversation" if conversation_id is not None else "contact_point",
+        subject_id=conversation_id if conversation_id is not None else point.id,
+        data={
+            "channel": point.channel,
+            "address": mask(point.address),
+            "conversation_id": conversation_id,
+            "contact_point_id": point.id,
+            "debtor_id": point.debtor_id,
+            "created_at": point.created_at.isoformat(),
+            "opted_out_at": opted_out_at.isoformat() if opted_out_at else None,
+            "reason": "opted back in",
+        },
+    )
 
 
 async def _record_consent(session: AsyncSession, key: ConversationKey) -> None:
@@ -260,24 +361,21 @@ async def record_opt_in(
         )
     ).all()
     held_since = _latest_extending_opt_out(rows)
+    lifted = {row.id: row.opted_out_at for row in rows if row.opted_out_at is not None}
     for row in rows:
         row.opted_out_at = None
         row.opt_out_reason = None
     await _record_consent(session, key)
-    subject_id = rows[0].id if rows else None
     for channel in SAME_NUMBER.get(key.channel, ()):
         other = ConversationKey(channel, key.address)
         if held_since is not None:
             await _keep_holding(session, other, held_since, now, source=key.channel)
         await _stop_extending(session, other)
-    await _forget_unknown_holders(session, key)
-    await audit.record(
-        session,
-        occurred_at=now,
-        actor="channel",
-        action="contact.opted_in",
-        subject_type="contact_point",
-        subject_id=subject_id,
-        data={"channel": key.channel, "address": mask(key.address), "keyword": keyword},
+    # About every point of the address: the consent is recorded on each (a debtor whose
+    # account was imported after the STOP holds one that was never opted out).
+    holding = await _points_at(session, key)
+    await _record_address_event(
+        session, "contact.opted_in", key, holding, now, {"keyword": keyword}
     )
+    await _forget_unknown_holders(session, key, lifted, now)
     return len(rows)
