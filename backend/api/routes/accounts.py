@@ -52,6 +52,7 @@ from backend.db.models.enums import AccountStatus
 from backend.services import accounts as account_service
 from backend.services import apikeys
 from backend.services.accounts import AccountFilter
+from backend.services.imports import changes
 from backend.services.imports import jobs as import_jobs
 from backend.services.imports.rows import AccountRow, validate_row
 from backend.services.imports.service import ImportReport, import_accounts
@@ -168,12 +169,15 @@ async def create_account(
         detail = [{"field": e.column, "reason": e.reason} for e in row]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
     before = await _existing(session, row)
+    writer = changes.Writer(actor=f"apikey:{key.prefix}", source="api", now=clock.now())
+    debtor_before = await changes.account_debtor(session, before[0]) if before else None
     # Like a re-import, an update never undoes what the ledger recorded (payments).
-    counts = await upsert_accounts(session, [row], clock.now(), actor=f"apikey:{key.prefix}")
+    counts = await upsert_accounts(session, [row], clock.now(), actor=writer.actor)
     if counts.refused:
         detail = [{"field": e.column, "reason": e.reason} for e in counts.refused]
         raise HTTPException(status.HTTP_409_CONFLICT, detail)
     account_id = before[0] if before else await _account_id(session, row)
+    await _record_debtor_changes(session, account_id, debtor_before, writer)
     created, ignored = before is None, _ignored(before, row)
     response.status_code = status.HTTP_200_OK if before else status.HTTP_201_CREATED
     # README: `read` covers every read, the record an upsert answers with included.
@@ -184,6 +188,20 @@ async def create_account(
     shown = await _detail(session, account_id, clock, request)
     return AccountUpserted.model_validate(
         {**shown.model_dump(), "created": created, "ignored": ignored})
+
+
+async def _record_debtor_changes(
+    session: SessionDep,
+    account_id: int,
+    before: changes.DebtorState | None,
+    writer: changes.Writer,
+) -> None:
+    """Audit what the write did to the debtor: its consent date, identity factors, contacts."""
+    after = await changes.account_debtor(session, account_id)
+    if before is None:
+        await changes.record_created(session, after, account_id, writer)
+    else:
+        await changes.record_changes(session, before, after, account_id, writer)
 
 
 async def _existing(session: SessionDep, row: AccountRow) -> tuple[int, Decimal] | None:
