@@ -15,9 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from backend.db.engine import build_engine, build_sessionmaker
 from backend.db.migrate import upgrade
-from backend.services.demo import demo_rows
+from backend.services.demo import DEMO_MAX_ACCOUNTS, demo_rows
 from backend.services.imports.columns import COLUMN_NAMES
 from backend.services.imports.rows import AccountRow
 from backend.services.imports.service import ImportReport, import_accounts
@@ -101,7 +101,18 @@ def write_csv(path: Path, count: int) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMN_NAMES)
         writer.writeheader()
-        writer.writerows(csv_record(r, rng) for r in demo_rows(count, NOW.date()))
+        writer.writerows(csv_record(r, rng) for r in bench_rows(count))
+
+
+def bench_rows(count: int) -> Iterator[AccountRow]:
+    """`count` demo rows with unique references: the demo draws at most DEMO_MAX_ACCOUNTS at a
+    time (one fictional phone each; the CSV gets its own numbers), so it is drawn in batches."""
+    for batch, start in enumerate(range(0, count, DEMO_MAX_ACCOUNTS)):
+        size = min(DEMO_MAX_ACCOUNTS, count - start)
+        for offset, row in enumerate(demo_rows(size, NOW.date(), seed=7 + batch)):
+            index = start + offset
+            prefix = row.external_ref.split("-")[0]
+            yield replace(row, row=index + 2, external_ref=f"{prefix}-{100000 + index}")
 
 
 def peak_rss_mb() -> float:
