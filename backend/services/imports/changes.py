@@ -162,3 +162,72 @@ async def record_contacts(
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkChange:
+    """An existing debtor whose consent date or identity factors an import changed."""
+
+    debtor_id: int
+    fields: tuple[str, ...]
+    consent_before: datetime | None
+    consent_after: datetime | None
+
+
+# The debtor columns a bulk import reports changing, one event per debtor that changes any.
+BULK_AUDITED = ("date_of_birth", "postal_code", CONSENT_DATE)
+
+
+def bulk_change(
+    debtor_id: int, stored: tuple[Any, ...], given: tuple[Any, ...]
+) -> BulkChange | None:
+    """The change `given` (BULK_AUDITED values, None for an empty cell) makes to `stored`."""
+    fields = tuple(
+        name
+        for name, old, new in zip(BULK_AUDITED, stored, given, strict=True)
+        if new is not None and new != old
+    )
+    if not fields:
+        return None
+    consent = BULK_AUDITED.index(CONSENT_DATE)
+    after = given[consent] if given[consent] is not None else stored[consent]
+    return BulkChange(debtor_id, fields, stored[consent], after)
+
+
+async def record_bulk(
+    session: AsyncSession, found: list[BulkChange], contacts_added: int, writer: Writer
+) -> None:
+    """One `debtor.changed` per debtor an import changed; one count of the contacts it added.
+
+    A contact point per event would cost more than the import itself (one hash each), so an
+    import's new contact points are counted in one `import.contacts_added` event.
+    """
+    for change in found:
+        data: dict[str, Any] = {
+            "source": writer.source,
+            "fields": list(change.fields),
+            "identity_factors_changed": [f for f in change.fields if f in IDENTITY_FACTORS],
+        }
+        if CONSENT_DATE in change.fields:
+            data[CONSENT_DATE] = {
+                "old": _when(change.consent_before),
+                "new": _when(change.consent_after),
+            }
+        await audit.record(
+            session,
+            occurred_at=writer.now,
+            actor=writer.actor,
+            action="debtor.changed",
+            subject_type="debtor",
+            subject_id=change.debtor_id,
+            data=data,
+        )
+    if contacts_added:
+        await audit.record(
+            session,
+            occurred_at=writer.now,
+            actor=writer.actor,
+            action="import.contacts_added",
+            subject_type="import",
+            data={"count": contacts_added, "consent": True, "source": writer.source},
+        )

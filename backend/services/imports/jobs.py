@@ -113,6 +113,7 @@ async def _import(sessions: async_sessionmaker[AsyncSession], job: ImportJob,
     with handle:
         lines = codecs.iterdecode(handle, "utf-8-sig")
         report, _ = await import_accounts(sessions, lines, now=now, actor=job.actor,
+                                          source=f"import:{job.id}",
                                           skip_invalid=job.skip_invalid)
     return report
 

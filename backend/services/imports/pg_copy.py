@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.services.imports.changes import BulkChange, bulk_change
 from backend.services.imports.opt_ins import WHATSAPP, OptIn, created, whatsapp_opt_ins
 from backend.services.imports.records import (
     DEBTOR_FIELDS,
@@ -83,6 +84,16 @@ PG_UPDATE_ACCOUNTS = """
 UPDATE account AS a SET portfolio_id = u.portfolio_id, due_date = u.due_date, updated_at = $1
 FROM parley_import_account AS u WHERE a.id = u.id
 """
+# Read before PG_UPDATE_DEBTORS: the stored values of the debtors whose date of birth, postal
+# code or written-consent date the staged rows change (an empty cell changes nothing).
+PG_CHANGED_DEBTORS = """
+SELECT d.id, d.date_of_birth, d.postal_code, d.written_consent_at,
+  u.date_of_birth, u.postal_code, u.written_consent_at
+FROM parley_import_debtor AS u JOIN debtor AS d ON d.id = u.id
+WHERE COALESCE(u.date_of_birth, d.date_of_birth) IS DISTINCT FROM d.date_of_birth
+  OR COALESCE(u.postal_code, d.postal_code) IS DISTINCT FROM d.postal_code
+  OR COALESCE(u.written_consent_at, d.written_consent_at) IS DISTINCT FROM d.written_consent_at
+"""
 PG_INSERT_CONTACTS = """
 INSERT INTO contact_point (debtor_id, channel, address, consent, wrong_party, created_at)
 SELECT u.debtor_id, u.channel, u.address, true, false, $1 FROM parley_import_contact AS u
@@ -124,6 +135,10 @@ class Records:
     staged_accounts: list[tuple[Any, ...]] = field(default_factory=list)
     staged_contacts: list[tuple[Any, ...]] = field(default_factory=list)
     opt_ins: list[OptIn] = field(default_factory=list)
+    # What `send` found: debtors whose consent date or identity factors it changed, and how
+    # many phone and email contact points it added.
+    changed: list[BulkChange] = field(default_factory=list)
+    contacts_added: int = 0
 
 
 class CopyWriter:
@@ -213,15 +228,18 @@ class CopyWriter:
             await copy("account", columns=ACCOUNT_COPY_COLUMNS, records=records.accounts)
             # Fresh debtors have no contact points yet, so nothing here can conflict.
             await copy("contact_point", columns=CONTACT_COPY_COLUMNS, records=records.contacts)
+            records.contacts_added += len(records.contacts)
         if records.updated:
             for statement in PG_STAGE_TABLES:
                 await driver.execute(statement)
             await copy("parley_import_debtor", records=records.staged_debtors)
             await copy("parley_import_account", records=records.staged_accounts)
             await copy("parley_import_contact", records=records.staged_contacts)
+            records.changed = _changes(await driver.fetch(PG_CHANGED_DEBTORS))
             await driver.execute(PG_UPDATE_DEBTORS)
             await driver.execute(PG_UPDATE_ACCOUNTS, self.now)
-            await driver.execute(PG_INSERT_CONTACTS, self.now)
+            status = await driver.execute(PG_INSERT_CONTACTS, self.now)  # "INSERT 0 <rows>"
+            records.contacts_added += int(status.rsplit(" ", 1)[-1])
         if not records.opt_ins:
             return []
         returned = await driver.fetch(
@@ -252,6 +270,12 @@ async def _existing(driver: Any, keyed: list[Keyed]) -> Existing:
         for ref, *stored in await driver.fetch(PG_EXISTING, creditor_id, refs):
             found[(creditor_id, ref)] = tuple(stored)  # type: ignore[assignment]
     return found
+
+
+def _changes(rows: list[Any]) -> list[BulkChange]:
+    """The changes PG_CHANGED_DEBTORS found: (id, three stored values, three staged)."""
+    found = (bulk_change(int(r[0]), tuple(r[1:4]), tuple(r[4:7])) for r in rows)
+    return [change for change in found if change is not None]
 
 
 def _stage_old(records: Records, resolved: Resolved) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Account, ContactPoint, Debtor
+from backend.services.imports.changes import BULK_AUDITED, BulkChange, bulk_change
 from backend.services.imports.opt_ins import WHATSAPP, OptIn, created, whatsapp_opt_ins
 from backend.services.imports.records import (
     DEBTOR_FIELDS,
@@ -20,6 +22,7 @@ from backend.services.imports.records import (
     contacts,
     debtor_changes,
     debtor_values,
+    merged_changes,
     unchanged_terms,
 )
 from backend.services.imports.rows import AccountRow, RowError
@@ -29,11 +32,22 @@ DEBTOR: Table = Debtor.__table__  # type: ignore[assignment]
 CONTACT: Table = ContactPoint.__table__  # type: ignore[assignment]
 
 
-async def upsert_chunk(
-    session: AsyncSession, keyed: list[Keyed], now: datetime
-) -> tuple[int, int, list[RowError], list[tuple[int, OptIn]]]:
-    """Insert new accounts and update existing ones; (created, updated, rows refused, the
-    WhatsApp contact points created with their opt-ins).
+@dataclass
+class Written:
+    """What one chunk did: accounts created and updated, rows refused, WhatsApp points added
+    (with their opt-ins), debtors whose consent date or identity factors changed, and how
+    many phone and email contact points were added."""
+
+    created: int
+    updated: int
+    refused: list[RowError]
+    points: list[tuple[int, OptIn]]
+    changed: list[BulkChange]
+    contacts_added: int
+
+
+async def upsert_chunk(session: AsyncSession, keyed: list[Keyed], now: datetime) -> Written:
+    """Insert new accounts and update existing ones.
 
     Existing accounts keep their currency and balances (the ledger's); rows that contradict
     them are refused.
@@ -46,11 +60,12 @@ async def upsert_chunk(
     new_debtor_ids = await _insert_debtors(session, [r for _, r in new], now)
     debtor_of.update({r.row: d for (_, r), d in zip(new, new_debtor_ids, strict=True)})
     await _insert_accounts(session, new, debtor_of, now)
+    changed = await _changed_debtors(session, [r for _, r in old], debtor_of)
     await _update_debtors(session, [r for _, r in old], debtor_of)
     await _update_accounts(session, old, existing, now)
-    await _insert_contacts(session, chunk, debtor_of, now)
+    added = await _insert_contacts(session, chunk, debtor_of, now)
     points = await _insert_whatsapp(session, whatsapp_opt_ins(chunk, debtor_of), now)
-    return len(new), len(old), refused, points
+    return Written(len(new), len(old), refused, points, changed, added)
 
 
 async def _existing(session: AsyncSession, keyed: list[Keyed]) -> Existing:
@@ -132,6 +147,28 @@ async def _insert_accounts(
     await session.execute(insert(ACCOUNT), params)
 
 
+async def _changed_debtors(
+    session: AsyncSession, rows: list[AccountRow], debtor_of: dict[int, int]
+) -> list[BulkChange]:
+    """The debtors whose consent date or identity factors the rows change (read before)."""
+    if not rows:
+        return []
+    given: dict[int, tuple[Any, ...]] = {}
+    for row in rows:  # rows sharing a debtor: the later one wins where it gives a value
+        debtor_id = debtor_of[row.row]
+        given[debtor_id] = merged_changes(given.get(debtor_id), _audited(debtor_changes(row)))
+    columns = [DEBTOR.c[name] for name in BULK_AUDITED]
+    stored = await session.execute(
+        select(DEBTOR.c.id, *columns).where(DEBTOR.c.id.in_(list(given)))
+    )
+    found = (bulk_change(int(i), tuple(values), given[int(i)]) for i, *values in stored)
+    return sorted((c for c in found if c is not None), key=lambda c: c.debtor_id)
+
+
+def _audited(changes: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(changes[DEBTOR_FIELDS.index(name)] for name in BULK_AUDITED)
+
+
 async def _update_debtors(
     session: AsyncSession, rows: list[AccountRow], debtor_of: dict[int, int]
 ) -> None:
@@ -183,7 +220,8 @@ def _contact_insert(session: AsyncSession) -> Any:
 
 async def _insert_contacts(
     session: AsyncSession, rows: Sequence[AccountRow], debtor_of: dict[int, int], now: datetime
-) -> None:
+) -> int:
+    """Add the rows' phone and email contact points the debtors lack; how many were added."""
     params = [
         {
             "debtor_id": debtor_id,
@@ -196,8 +234,9 @@ async def _insert_contacts(
         for debtor_id, channel, address in contacts(rows, debtor_of)
     ]
     if not params:
-        return
-    await session.execute(_contact_insert(session), params)
+        return 0
+    result = await session.execute(_contact_insert(session), params)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def _insert_whatsapp(

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.services import audit
+from backend.services.imports import changes
 from backend.services.imports.columns import COLUMN_NAMES
 from backend.services.imports.pipeline import write_while_validating
 from backend.services.imports.reader import ParsedFile, validate_batches
@@ -47,6 +48,7 @@ async def import_accounts(
     *,
     now: datetime,
     actor: str,
+    source: str = "import",
     skip_invalid: bool = False,
     error_csv: Path | None = None,
     progress: Callable[[int], None] | None = None,
@@ -75,6 +77,9 @@ async def import_accounts(
                 if error_csv and parsed.rejected_raw:
                     write_error_csv(error_csv, parsed)
                 await _record(session, parsed, writer, now, actor)
+                counts = writer.counts
+                await changes.record_bulk(session, counts.changed, counts.contacts_added,
+                                          changes.Writer(actor, source, now))
         report.created, report.updated = writer.counts.created, writer.counts.updated
         report.written = True
     except _Rejected:
@@ -113,6 +118,8 @@ async def _record(
             "updated": writer.counts.updated,
             "rejected": len({e.row for e in parsed.errors}),
             "whatsapp_added": writer.counts.whatsapp_added,
+            "contacts_added": writer.counts.contacts_added,
+            "debtors_changed": len(writer.counts.changed),
         },
     )
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.services.imports import portable
+from backend.services.imports.changes import BulkChange
 from backend.services.imports.opt_ins import record_opt_ins
 from backend.services.imports.pg_copy import CopyWriter, Records, Resolved
 from backend.services.imports.portfolios import PortfolioIds
@@ -29,6 +30,10 @@ class UpsertCounts:
     refused: list[RowError] = field(default_factory=list)
     # WhatsApp contact points added (each with its opt-in recorded in the audit log).
     whatsapp_added: int = 0
+    # Phone and email contact points added, and the existing debtors whose consent date or
+    # identity factors changed (the import's caller audits them).
+    contacts_added: int = 0
+    changed: list[BulkChange] = field(default_factory=list)
 
 
 @dataclass
@@ -83,19 +88,23 @@ class AccountWriter:
         """Write a built chunk and count it."""
         if self.copy and isinstance(chunk.work, Records):
             points = await self.copy.send(chunk.work)
-            created, updated = chunk.work.created, chunk.work.updated
-            refused = chunk.work.refused
+            work = chunk.work
+            written = portable.Written(work.created, work.updated, work.refused, points,
+                                       work.changed, work.contacts_added)
         elif isinstance(chunk.work, list):
-            created, updated, refused, points = await portable.upsert_chunk(
-                self.session, chunk.work, self.now
-            )
+            written = await portable.upsert_chunk(self.session, chunk.work, self.now)
         else:
             raise TypeError(f"chunk not built: {type(chunk.work).__name__}")
-        await record_opt_ins(self.session, points, self.now, self.actor)
-        self.counts.created += created
-        self.counts.updated += updated
-        self.counts.refused.extend(refused)
-        self.counts.whatsapp_added += len(points)
+        await record_opt_ins(self.session, written.points, self.now, self.actor)
+        self._count(written)
+
+    def _count(self, written: portable.Written) -> None:
+        self.counts.created += written.created
+        self.counts.updated += written.updated
+        self.counts.refused.extend(written.refused)
+        self.counts.whatsapp_added += len(written.points)
+        self.counts.contacts_added += written.contacts_added
+        self.counts.changed.extend(written.changed)
 
 
 async def upsert_accounts(
