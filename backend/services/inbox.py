@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -15,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db.models import Account, ContactPoint, Conversation, Message
 from backend.db.models.enums import AccountStatus, Channel, DeliveryStatus, Direction, Ownership
 from backend.services import message_feed
+from backend.services.compliance.card_data import redact_card_data
 from backend.services.row_locks import ADDRESS_LOCK
 from bot.messages import InboundMessage
 
 PHONE_CHANNELS = (Channel.SMS.value, Channel.WHATSAPP.value)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,14 @@ async def store_inbound(
 
     The insert itself is the dedupe (ON CONFLICT DO NOTHING): a first delivery, the common
     case, costs no lookup; a repeated one finds the conversation its first delivery made.
+    Card numbers, security codes and SSNs the debtor typed are never stored (PCI DSS).
     """
+    redacted = redact_card_data(inbound.text)
     conversation = await _conversation_for(session, inbound, now)
     message_id = await session.scalar(_insert_once(session.get_bind().dialect.name), {
         "conversation_id": conversation.id, "direction": Direction.INBOUND,
         "channel": inbound.key.channel, "provider_message_id": inbound.provider_message_id,
-        "sender": "debtor", "text": inbound.text, "choice_value": _choice_value(inbound),
+        "sender": "debtor", "text": redacted.text, "choice_value": _choice_value(inbound),
         "delivery_status": DeliveryStatus.RECEIVED,
         "created_at": now,
         "attachments": [{"url": a.url, "content_type": a.content_type}
@@ -57,6 +62,8 @@ async def store_inbound(
         if duplicate is None:
             raise LookupError(f"message {inbound.provider_message_id} conflicted but is absent")
         return duplicate
+    if redacted.kinds:
+        log.info("message %s: card data removed (%s)", message_id, ", ".join(redacted.kinds))
     conversation.last_message_at = now
     message_feed.announce(session, message_feed.message_event(
         message_id, conversation.id, Direction.INBOUND, DeliveryStatus.RECEIVED))
