@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -11,6 +12,7 @@ from backend.api.routes.reports import automation_targets
 from backend.container import Container
 from backend.reports.catalog import Options
 from backend.reports.refresh import REFRESH_EVERY, refresh_snapshots
+from backend.services import audit
 
 
 def install_reports(app: FastAPI | None, container: Container) -> None:
@@ -22,6 +24,9 @@ def install_reports(app: FastAPI | None, container: Container) -> None:
         await refresh_snapshots(container.sessions, page_options(container, now), now)
 
     container.scheduler.every("reports.snapshots", REFRESH_EVERY, refresh, stepped=False)
+    # The log, kept off the database host, then holds a checkpoint a day for `audit verify`.
+    container.scheduler.every("audit.head", audit.HEAD_LOG_EVERY,
+                              partial(audit.log_head, container.sessions), stepped=False)
 
 
 def page_options(container: Container, now: datetime) -> Options:

@@ -179,23 +179,54 @@ async def _demo_portal_link(session: AsyncSession, container: Container) -> str 
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    expect: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expect", metavar="ID:HASH",
+            help="a head printed earlier and kept elsewhere: fail unless the chain still holds "
+                 "it (repeatable)"),
+    ] = None,
+    messages: Annotated[
+        bool, typer.Option("--messages", help="also check each recorded message text's digest")
+    ] = False,
+) -> None:
     """Recompute the audit hash chain; exit 1 and name each altered event if any."""
+    checkpoints = _checkpoints(expect or [])
 
-    async def body() -> audit.VerifyResult:
+    async def body() -> tuple[audit.VerifyResult, audit.MessagesResult | None]:
         async with command_container() as container, container.sessions() as session:
-            return await audit.verify(session)
+            chain = await audit.verify(session, checkpoints)
+            return chain, await audit.verify_messages(session) if messages else None
 
-    result = run(body)
+    result, texts = run(body)
     for brk in result.breaks:
         typer.echo(f"audit event {brk.event_id}: {brk.reason}", err=True)
+    for gone in texts.breaks if texts else ():
+        typer.echo(f"message {gone.message_id} (audit event {gone.event_id}): {gone.reason}",
+                   err=True)
     if not result.ok:
         typer.echo(
             f"audit chain BROKEN: {len(result.breaks)} problem(s) in {result.checked} events",
             err=True,
         )
+    if texts is not None and not texts.ok:
+        typer.echo(f"messages CHANGED: {len(texts.breaks)} of {texts.checked} recorded texts",
+                   err=True)
+    if not result.ok or (texts is not None and not texts.ok):
         raise typer.Exit(1)
     typer.echo(f"audit chain ok: {result.checked} events verified")
+    if texts is not None:
+        typer.echo(f"messages ok: {texts.checked} recorded texts match")
+    if result.head is not None:
+        typer.echo(f"head: event {result.head.event_id} {result.head.hash}")
+
+
+def _checkpoints(values: list[str]) -> list[audit.Checkpoint]:
+    try:
+        return [audit.Checkpoint.parse(value) for value in values]
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--expect") from None
 
 
 @audit_app.command("export")

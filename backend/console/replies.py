@@ -107,7 +107,8 @@ async def send_agent_reply(
             return ReplyOutcome(earlier.delivery_status, earlier.error_code,
                                 explain(earlier.error_code), earlier.id)
         decision: OutboxDecision = await outbox.submit(session, outbound)
-        await _audit(session, container, conversation, agent_id, decision, recipient_verified)
+        await _audit(session, container, conversation, agent_id, decision, recipient_verified,
+                     outbound.text)
     if decision.allowed and decision.message_id is not None:
         await outbox.send([decision.message_id])
     return ReplyOutcome(decision.status, decision.reason, explain(decision.reason),
@@ -279,13 +280,15 @@ def portfolio_wording(container: Container, portfolio: Portfolio | None) -> str 
 
 async def _audit(
     session: AsyncSession, container: Container, conversation: Conversation, agent_id: int,
-    decision: OutboxDecision, recipient_verified: bool,
+    decision: OutboxDecision, recipient_verified: bool, text: str,
 ) -> None:
+    # The digest of the text as stored (framed): `audit verify --messages` checks the row.
     await audit.record(
         session, occurred_at=container.clock.now(), actor=f"agent:{agent_id}",
         action="agent.replied", subject_type="conversation", subject_id=conversation.id,
         data={"message_id": decision.message_id, "status": decision.status,
-              "reason": decision.reason, "recipient_verified_by_agent": recipient_verified},
+              "reason": decision.reason, "recipient_verified_by_agent": recipient_verified,
+              "text_sha256": audit.text_digest(text)},
     )
     log.info("agent %s replied in conversation %s: %s", agent_id, conversation.id,
              decision.status)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import logging
+import re
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, cast, false, insert, or_, select, text
 from sqlalchemy import event as orm_event
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from backend.db.models import (
@@ -24,6 +27,10 @@ from backend.db.models import (
     Message,
     PlannedContact,
 )
+from bot.channels.rendering import numbered
+from bot.messages import Choice
+
+log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 # An arbitrary constant key for pg_advisory_xact_lock: one chain, one writer at a time.
@@ -109,8 +116,16 @@ def _row(event: AuditEvent) -> dict[str, Any]:
     return {c: getattr(event, c) for c in _COLUMNS}
 
 
-_COLUMNS = ("occurred_at", "actor", "action", "subject_type", "subject_id", "data", "prev_hash",
-            "hash")
+_COLUMNS = (
+    "occurred_at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "data",
+    "prev_hash",
+    "hash",
+)
 _INSERT_EVENTS = insert(AuditEvent)
 _CHAIN_HEAD = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 
@@ -129,6 +144,34 @@ orm_event.listen(Session, "before_commit", _seal_pending)
 orm_event.listen(Session, "after_rollback", _drop_pending)
 
 
+def text_digest(text: str) -> str:
+    """The SHA-256 (hex) that evidences a message's text in the chain, whitespace collapsed.
+
+    A channel that splits a long message into parts only moves whitespace; collapsing it
+    keeps the digest of what was decided equal to the digest of what was sent.
+    """
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """An event's id and hash, kept outside the database to compare the chain with later."""
+
+    event_id: int
+    hash: str
+
+    @classmethod
+    def parse(cls, value: str) -> Checkpoint:
+        """`<event id>:<hash>`, as `parley audit verify` prints the head; ValueError if not."""
+        event_id, _, digest = value.strip().partition(":")
+        if not (event_id.isdecimal() and _HEX64.fullmatch(digest)):
+            raise ValueError(f"{value!r} is not <event id>:<64 hex digits>")
+        return cls(int(event_id), digest.lower())
+
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     """Where and why the chain does not verify."""
@@ -143,6 +186,7 @@ class VerifyResult:
 
     checked: int
     breaks: tuple[ChainBreak, ...]
+    head: Checkpoint | None = None  # the last event walked (None: the chain is empty)
 
     @property
     def ok(self) -> bool:
@@ -150,11 +194,15 @@ class VerifyResult:
         return not self.breaks
 
 
-async def verify(session: AsyncSession) -> VerifyResult:
-    """Recompute every hash in order; report each event whose link or content changed."""
+async def verify(session: AsyncSession, expect: Sequence[Checkpoint] = ()) -> VerifyResult:
+    """Recompute every hash in order; report each event whose link or content changed, and
+    each checkpoint in `expect` the chain no longer holds (removed, rewritten or cut off)."""
     prev = GENESIS_HASH
     breaks: list[ChainBreak] = []
     checked = 0
+    last_id: int | None = None
+    wanted = {c.event_id for c in expect}
+    found: dict[int, str] = {}
     async for event in _events_in_order(session):
         checked += 1
         if event.prev_hash != prev:
@@ -163,8 +211,29 @@ async def verify(session: AsyncSession) -> VerifyResult:
             )
         if event.hash != event_hash(event.prev_hash, event):
             breaks.append(ChainBreak(event.id, "content changed after it was recorded"))
-        prev = event.hash
-    return VerifyResult(checked=checked, breaks=tuple(breaks))
+        if event.id in wanted:
+            found[event.id] = event.hash
+        prev, last_id = event.hash, event.id
+    head = None if last_id is None else Checkpoint(last_id, prev)
+    breaks.extend(_checkpoint_breaks(expect, found, head))
+    return VerifyResult(checked=checked, breaks=tuple(breaks), head=head)
+
+
+def _checkpoint_breaks(
+    expect: Sequence[Checkpoint], found: Mapping[int, str], head: Checkpoint | None
+) -> Iterator[ChainBreak]:
+    for checkpoint in expect:
+        stored = found.get(checkpoint.event_id)
+        if stored == checkpoint.hash:
+            continue
+        if stored is not None:
+            reason = "hash differs from the checkpoint (the chain was rewritten up to here)"
+        elif head is None or checkpoint.event_id > head.event_id:
+            last = "no event" if head is None else f"event {head.event_id}"
+            reason = f"the chain ends at {last}, before this checkpoint (its tail was cut)"
+        else:
+            reason = "missing: the checkpoint's event was removed"
+        yield ChainBreak(checkpoint.event_id, reason)
 
 
 async def _events_in_order(session: AsyncSession) -> AsyncIterator[AuditEvent]:
@@ -225,3 +294,137 @@ async def events_about(
         select(AuditEvent).where(about(subjects), AuditEvent.id > after_id).order_by(AuditEvent.id)
     )
     return list(await session.scalars(query if limit is None else query.limit(limit)))
+
+
+async def chain_head(session: AsyncSession) -> Checkpoint | None:
+    """The last event's id and hash as stored (not verified)."""
+    row = (
+        await session.execute(
+            select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        )
+    ).first()
+    return None if row is None else Checkpoint(row.id, row.hash)
+
+
+HEAD_LOG_EVERY = timedelta(days=1)
+
+
+async def log_head(sessions: async_sessionmaker[AsyncSession], _now: datetime) -> None:
+    """Log the chain head once (a periodic job): the log, kept elsewhere, holds checkpoints."""
+    async with sessions() as session:
+        head = await chain_head(session)
+    if head is not None:
+        log.info("audit chain head: event %s %s", head.event_id, head.hash)
+
+
+# The events that carry message digests: the bot's turns ({"texts": {id: digest}}) and the
+# agents' replies ("message_id" and "text_sha256").
+MESSAGE_EVIDENCE = ("turn", "agent.replied")
+_PAGE = 1000
+# A channel numbers at most this many choices into a text; more would make the search slow.
+_MAX_NUMBERED = 10
+
+
+@dataclass(frozen=True)
+class MessageBreak:
+    """A message whose stored text no longer matches the digest an audit event recorded."""
+
+    message_id: int
+    event_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MessagesResult:
+    """The outcome of checking every recorded message digest against the message rows."""
+
+    checked: int
+    breaks: tuple[MessageBreak, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every recorded message is there with the text it had."""
+        return not self.breaks
+
+
+async def verify_messages(session: AsyncSession) -> MessagesResult:
+    """Recompute each recorded message's digest from its row; report changed or gone ones."""
+    checked, after = 0, 0
+    breaks: list[MessageBreak] = []
+    while True:
+        events = (
+            await session.execute(
+                select(AuditEvent.id, AuditEvent.data)
+                .where(AuditEvent.action.in_(MESSAGE_EVIDENCE), AuditEvent.id > after)
+                .order_by(AuditEvent.id)
+                .limit(_PAGE)
+            )
+        ).all()
+        if not events:
+            return MessagesResult(checked, tuple(breaks))
+        after = events[-1].id
+        recorded = dict(_recorded_digests(events))
+        checked += len(recorded)
+        breaks.extend(await _message_breaks(session, recorded))
+
+
+def _recorded_digests(events: Iterable[Any]) -> Iterator[tuple[int, tuple[int, str]]]:
+    """(message id, (event id, digest)) for every message digest the events hold."""
+    for event_id, data in events:
+        if not isinstance(data, dict):  # an edit the chain reports; nothing to check here
+            continue
+        texts = dict(data["texts"]) if isinstance(data.get("texts"), dict) else {}
+        if data.get("text_sha256") and data.get("message_id") is not None:
+            texts[str(data["message_id"])] = data["text_sha256"]
+        for message_id, digest in texts.items():
+            if str(message_id).isdecimal():
+                yield int(message_id), (event_id, digest)
+
+
+async def _message_breaks(
+    session: AsyncSession, recorded: Mapping[int, tuple[int, str]]
+) -> list[MessageBreak]:
+    rows = {
+        row.id: row
+        for row in await session.execute(
+            select(Message.id, Message.text, Message.entities).where(Message.id.in_(recorded))
+        )
+    }
+    breaks = []
+    for message_id, (event_id, digest) in sorted(recorded.items()):
+        row = rows.get(message_id)
+        if row is None:
+            breaks.append(MessageBreak(message_id, event_id, "gone: the message was deleted"))
+        elif not _matches(row.text, _choices_in(row.entities), digest):
+            breaks.append(
+                MessageBreak(message_id, event_id, "text changed since the event recorded it")
+            )
+    return breaks
+
+
+def _matches(text: str, choices: Sequence[Choice], digest: str) -> bool:
+    """Whether `text`, or it less the numbered choices its channel added at send, is the text
+    recorded (a channel without buttons numbers the choices the text does not list)."""
+    if text_digest(text) == digest:
+        return True
+    menu = numbered(tuple(choices[:_MAX_NUMBERED])).splitlines()
+    lines = [line for line in menu if line in text]
+    subsets = itertools.chain.from_iterable(
+        itertools.combinations(lines, size) for size in range(1, len(lines) + 1)
+    )
+    return any(text_digest(_without(text, added)) == digest for added in subsets)
+
+
+def _without(text: str, lines: Iterable[str]) -> str:
+    for line in lines:
+        at = text.rindex(line)
+        text = text[:at] + text[at + len(line) :]
+    return text
+
+
+def _choices_in(entities: list[dict[str, Any]] | None) -> list[Choice]:
+    """The choices an outbound message's stored envelope names (see backend.services.outbox)."""
+    sent: dict[str, Any] = next(
+        (item["outbound"] for item in entities or [] if "outbound" in item), {}
+    )
+    return [Choice(str(label), str(value)) for label, value in sent.get("choices") or []]

@@ -350,6 +350,7 @@ class SqlTurnUnit:
         self.session, self.deps, self.context = session, deps, context
         self.message, self.conversation, self.account = message, conversation, account
         self._parse: Parse | None = None
+        self._replies: dict[int, str] = {}  # stored reply id -> its text, for the turn event
 
     @property
     def origin(self) -> ledger.Origin:
@@ -543,16 +544,25 @@ class SqlTurnUnit:
             created_at=now))
 
     async def submit(self, outbound: OutboundMessage) -> OutboxDecision:
-        return await self.deps.outbox().submit(self.session, outbound)
+        decision = await self.deps.outbox().submit(self.session, outbound)
+        if decision.message_id is not None:
+            self._replies[decision.message_id] = outbound.text
+        return decision
 
     async def finish(self, summary: Mapping[str, Any]) -> None:
         now = self.origin.now
         if self._parse is not None:
             _store_parse(self.message, self.conversation, self._parse)
         self.message.processed_at = now
+        # Digests of the replies this turn stored, from memory: `audit verify --messages` finds
+        # one edited or deleted later; the event itself holds no text. Not the debtor's own
+        # words: an unkeyed digest of a date of birth or a ZIP is undone by trying them all,
+        # and the audit log must not become a copy of identity answers.
+        digests = {str(mid): audit.text_digest(text) for mid, text in self._replies.items()}
         await audit.record(self.session, occurred_at=now, actor="bot", action="turn",
                            subject_type="message", subject_id=self.message.id,
-                           data={"conversation_id": self.conversation.id, **summary})
+                           data={"conversation_id": self.conversation.id, **summary,
+                                 "texts": digests})
 
 
 def _iso(at: time | None) -> str | None:
