@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from saq import CronJob, Queue, Worker
@@ -92,8 +93,7 @@ class SaqRunner:
                  CronJob(_plan, cron="1,16,31,46 * * * *", timeout=600),
                  CronJob(_dispatch, cron="* * * * * */30", timeout=120)]
         for job in self.periodic:
-            minutes = max(1, int(job.interval.total_seconds() // 60))
-            crons.append(CronJob(_bridge(job), cron=f"*/{minutes} * * * *", timeout=300))
+            crons.append(CronJob(_bridge(job), cron=interval_cron(job.interval), timeout=300))
         return crons
 
     async def _startup(self, ctx: dict[str, Any]) -> None:
@@ -145,3 +145,15 @@ def _bridge(job: PeriodicJob) -> Any:
 
     run.__qualname__ = f"periodic.{job.name}"
     return run
+
+
+def interval_cron(interval: timedelta) -> str:
+    """A cron expression firing about every `interval`: "*/N" only counts within its field
+    (minutes 0-59, hours 0-23), so an hour or more becomes whole hours, a day or more daily."""
+    minutes = max(1, int(interval.total_seconds() // 60))
+    if minutes < 60:
+        return f"*/{minutes} * * * *"
+    hours = minutes // 60
+    if hours < 24:
+        return f"0 */{hours} * * *"
+    return "0 0 * * *"
