@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from bot.dialogs import carrier_keywords, identity, opt_out, router, stop_states
+from bot.dialogs import card_warning, carrier_keywords, identity, opt_out, router, stop_states
 from bot.dialogs.base import DialogState, Outcome, Said, Turn
 from bot.dialogs.handoff import note_of
 from bot.effects import Handoff
@@ -330,7 +330,9 @@ HAND_OFF_WHEN_BLOCKED = frozenset({
 
 
 def _blocked_reasons(replies: list[SentReply]) -> frozenset[str]:
-    """Why the gate blocked the replies, when it blocked every one (else nothing)."""
+    """Why the gate blocked the replies, when it blocked every one (else nothing); the card
+    data notice answers nothing the debtor asked, so it does not count as an answer."""
+    replies = [r for r in replies if r.key != card_warning.NOTICE]
     if not replies or any(r.decision.status != "blocked" for r in replies):
         return frozenset()
     return frozenset(r.decision.reason or "" for r in replies)

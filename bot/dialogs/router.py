@@ -8,6 +8,7 @@ from dataclasses import replace
 from bot.dialogs import (
     already_paid,
     balance,
+    card_warning,
     cease,
     currency,
     dispute,
@@ -156,6 +157,12 @@ _check_table()
 
 def step(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
     """The dialog's answer to one turn: replies, effects and the next state."""
+    # Said first, before verification too: the inbox deleted card data the debtor typed.
+    return card_warning.warned(_answer(state, turn, facts), turn)
+
+
+def _answer(state: DialogState, turn: Turn, facts: Facts | None) -> Outcome:
+    """The answer to the turn's words: the contact hours they name heard first."""
     hours = inconvenient.designation(turn.text)
     if hours is None:
         return _step(state, turn, facts)

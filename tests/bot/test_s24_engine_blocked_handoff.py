@@ -122,3 +122,13 @@ async def test_a_turn_that_handed_off_already_is_not_handed_off_twice(chat: Chat
     [handoff] = await _handoffs(chat)
     assert handoff.reason != "reply_blocked"
     assert result.effects.count("Handoff") == 1
+
+
+def test_the_card_data_notice_let_through_does_not_count_as_an_answer() -> None:
+    from bot.dialogs import card_warning
+    from bot.engine import SentReply, _blocked_reasons
+
+    notice = SentReply("For your security…", (), OutboxDecision(1, "pending"), card_warning.NOTICE)
+    answer = SentReply("…", (), OutboxDecision(2, "blocked", "identity_unverified"), "balance.x")
+    assert _blocked_reasons([notice, answer]) == {"identity_unverified"}
+    assert _blocked_reasons([notice]) == frozenset()
