@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 
 from backend.db.models import PlannedContact
 from backend.workflow.context import WorkflowContext
-from backend.workflow.lifecycle import LifecycleReport, run_lifecycles
+from backend.workflow.lifecycle import LifecycleReport, Notice, run_lifecycles
 from backend.workflow.planner import PlanReport, plan_day
 from backend.workflow.sender import CLAIMABLE
 from backend.workflow.strategy import Lifecycle
@@ -33,8 +33,9 @@ async def lifecycles(ctx: WorkflowContext) -> LifecycleReport:
         versions = await ctx.versions(session)
         # One set of lifecycle rules: the highest-priority active strategy's.
         life = versions[0].definition.lifecycle if versions else Lifecycle()
+        notice = Notice.of(versions[0].definition.events) if versions else Notice()
         return await run_lifecycles(session, ctx.clock.now(), life, ctx.scope.portfolio_id,
-                                    ctx.scope.creditor_id)
+                                    ctx.scope.creditor_id, notice)
 
 
 async def due_contacts(ctx: WorkflowContext, limit: int = 5000) -> list[int]:

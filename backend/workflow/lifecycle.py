@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.db.models import (
     Account,
+    AuditEvent,
     Debtor,
     Installment,
     Payment,
@@ -23,12 +35,18 @@ from backend.db.models import (
 from backend.db.models.enums import InstallmentStatus, PlanStatus, PromiseStatus
 from backend.services import audit
 from backend.services.geo import debtor_today
-from backend.workflow.stops import collection_paused, hold_reason
+from backend.workflow.stops import (
+    AGREED,
+    PAUSED_BY_ARRANGEMENT,
+    collection_paused,
+    hold_reason,
+)
 from backend.workflow.store import active_versions
-from backend.workflow.strategy import Lifecycle
+from backend.workflow.strategy import Lifecycle, Step
 
 OPEN_INSTALLMENT = (InstallmentStatus.DUE.value, InstallmentStatus.PARTIAL.value)
 ACTOR = "workflow"  # who the lifecycle's audit events name
+RESCHEDULED = "arrangement.rescheduled"
 
 
 @dataclass
@@ -213,17 +231,41 @@ async def _audit_broken_plans(session: AsyncSession, now: datetime, life: Lifecy
                   "reason": reason, "grace_days": life.installment_grace_days})
 
 
-async def carry_paused(session: AsyncSession, now: datetime, scoped: Any = None,
-                       audited: bool = True) -> int:
-    """While an account's collection is paused, its open installments and pending promises
-    fall due no earlier than the debtor's today.
+@dataclass(frozen=True)
+class Notice:
+    """How many days before its date an arrangement's first reminder goes (0: none)."""
 
-    So when the pause ends they are judged from that day, with the usual grace days, never
-    for the days we were not collecting (compliance.md A.5 item 25). Each account's moves
-    are audited (`arrangement.rescheduled`). Returns how many accounts were moved.
+    promise: int = 0
+    installment: int = 0
+
+    @classmethod
+    def of(cls, events: Sequence[Step]) -> Notice:
+        """The notice the strategy's event steps give (its earliest reminder of each)."""
+        def lead(anchor: str) -> int:
+            return max([-e.offset_days for e in events
+                        if e.anchor == anchor and e.offset_days < 0], default=0)
+
+        return cls(promise=lead("promise"), installment=lead("installment"))
+
+
+# (id, due date, new due date, account) of an arrangement row a pause moves.
+Move = tuple[int, date, date, int]
+
+
+async def carry_paused(session: AsyncSession, now: datetime, scoped: Any = None,
+                       audited: bool = True, notice: Notice | None = None) -> int:
+    """While an account's collection is paused, its open installments and pending promises
+    fall due no earlier than the debtor's today plus their reminder's notice.
+
+    So when the pause ends they get their usual reminder and are judged from then, with the
+    usual grace days, never for the days we were not collecting (compliance.md A.5 item 25);
+    their contacts for the old date are re-keyed so the planner plans them for the new one.
+    Each account's moves are audited (`arrangement.rescheduled`) once a pause, not on each
+    day it carries them on. Returns how many accounts were moved.
     """
+    notice = notice or Notice()
     within = [Account.id.in_(scoped)] if scoped is not None else []
-    # No debtor's day is later than UTC's next: only those rows can be before it.
+    # No debtor's day is later than UTC's next: only those rows can be before its target.
     latest_day = now.date() + timedelta(days=1)
     installments = await session.execute(
         select(Installment.id, Installment.due_date, Debtor.timezone, Account.id)
@@ -231,51 +273,101 @@ async def carry_paused(session: AsyncSession, now: datetime, scoped: Any = None,
         .join(Account, Account.id == PaymentPlan.account_id)
         .join(Debtor, Debtor.id == Account.debtor_id)
         .where(PaymentPlan.status == PlanStatus.ACTIVE,
-               Installment.status.in_(OPEN_INSTALLMENT), Installment.due_date < latest_day,
+               Installment.status.in_(OPEN_INSTALLMENT),
+               Installment.due_date < latest_day + timedelta(days=notice.installment),
                collection_paused(), *within))
     promises = await session.execute(
         select(Promise.id, Promise.due_date, Debtor.timezone, Account.id)
         .join(Account, Account.id == Promise.account_id)
         .join(Debtor, Debtor.id == Account.debtor_id)
-        .where(Promise.status == PromiseStatus.PENDING, Promise.due_date < latest_day,
+        .where(Promise.status == PromiseStatus.PENDING,
+               Promise.due_date < latest_day + timedelta(days=notice.promise),
                collection_paused(), *within))
-    moved = {"installment": _overdue(installments, now), "promise": _overdue(promises, now)}
-    await _move(session, Installment, moved["installment"])
-    await _move(session, Promise, moved["promise"])
-    accounts = {account_id for rows in moved.values() for _, _, _, account_id in rows}
+    moved = {"installment": _overdue(installments, now, notice.installment),
+             "promise": _overdue(promises, now, notice.promise)}
+    for kind, model in (("installment", Installment), ("promise", Promise)):
+        await _move(session, model, moved[kind])
+        await _rekey_reminders(session, kind, moved[kind])
+    accounts = {account_id for rows in moved.values() for *_, account_id in rows}
     if audited:
-        for account_id in sorted(accounts):
-            await audit.record(
-                session, occurred_at=now, actor=ACTOR, action="arrangement.rescheduled",
-                subject_type="account", subject_id=account_id,
-                data={"reason": "collection_paused",
-                      **{f"{kind}s": [{"id": row_id, "from": due.isoformat(),
-                                       "to": day.isoformat()}
-                                      for row_id, due, day, owner in rows
-                                      if owner == account_id]
-                         for kind, rows in moved.items()}})
+        await _audit_moves(session, now, moved, await _carried_before(session, accounts))
     return len(accounts)
 
 
-def _overdue(rows: Any, now: datetime) -> list[tuple[int, date, date, int]]:
-    """(id, due date, the debtor's today, account) of each row due before the debtor's today."""
+def _overdue(rows: Any, now: datetime, notice_days: int) -> list[Move]:
+    """The rows due before their debtor's today plus `notice_days`, moved to that day."""
     found = []
     for row_id, due, zone, account_id in rows:
-        today = debtor_today(now, zone)
-        if due < today:
-            found.append((row_id, due, today, account_id))
+        target = debtor_today(now, zone) + timedelta(days=notice_days)
+        if due < target:
+            found.append((row_id, due, target, account_id))
     return found
 
 
-async def _move(session: AsyncSession, model: Any,
-                rows: list[tuple[int, date, date, int]]) -> None:
-    """Set each row's due date to its debtor's today (one UPDATE per distinct day)."""
+async def _move(session: AsyncSession, model: Any, rows: list[Move]) -> None:
+    """Set each row's due date to its new day (one UPDATE per distinct day)."""
     by_day: dict[date, list[int]] = {}
     for row_id, _, day, _ in rows:
         by_day.setdefault(day, []).append(row_id)
     for day, ids in by_day.items():
         await session.execute(update(model).where(model.id.in_(ids)).values(due_date=day)
                               .execution_options(synchronize_session=False))
+
+
+async def _rekey_reminders(session: AsyncSession, anchor: str, rows: list[Move]) -> None:
+    """The reminders planned (or sent) for a row's old date give way to its new date.
+
+    A contact's key names the row and the step, never the date, so without this the reminder
+    sent before the pause would stand for the new date and none would go for it
+    (`promise_moves` does the same when a debtor moves a promise).
+    """
+    for row_id, due, _, _ in rows:
+        suffix = f":before:{due.isoformat()}"
+        await session.execute(
+            update(PlannedContact)
+            .where(PlannedContact.source_id == row_id, PlannedContact.anchor == anchor,
+                   PlannedContact.anchor_date == due)
+            .values(key=func.substr(PlannedContact.key, 1, 160 - len(suffix)) + literal(suffix),
+                    status=case((PlannedContact.status == "planned", literal("cancelled")),
+                                else_=PlannedContact.status),
+                    outcome=case((PlannedContact.status == "planned",
+                                  literal("collection paused; planned again for the new date")),
+                                 else_=PlannedContact.outcome))
+            .execution_options(synchronize_session=False))
+
+
+async def _carried_before(session: AsyncSession, accounts: set[int]) -> set[tuple[str, int]]:
+    """(kind, id) of each row an earlier `arrangement.rescheduled` event of `accounts` moved."""
+    if not accounts:
+        return set()
+    events = await session.scalars(
+        select(AuditEvent.data).where(AuditEvent.action == RESCHEDULED,
+                                      AuditEvent.subject_type == "account",
+                                      AuditEvent.subject_id.in_([str(a) for a in accounts])))
+    return {(kind, int(row["id"])) for data in events for kind in ("installment", "promise")
+            for row in data.get(f"{kind}s", [])}
+
+
+async def _audit_moves(session: AsyncSession, now: datetime, moved: dict[str, list[Move]],
+                       carried: set[tuple[str, int]]) -> None:
+    """One `arrangement.rescheduled` event per account for the moves that start a pause.
+
+    A pause moves its rows on every day it lasts; a row this pause already moved sits on
+    yesterday's target, so its move today only carries it on and is not audited again.
+    """
+    fresh: dict[int, dict[str, list[dict[str, str | int]]]] = {}
+    for kind, rows in moved.items():
+        for row_id, due, day, account_id in rows:
+            if (kind, row_id) in carried and due == day - timedelta(days=1):
+                continue
+            entries = fresh.setdefault(account_id, {"installments": [], "promises": []})
+            entries[f"{kind}s"].append(
+                {"id": row_id, "from": due.isoformat(), "to": day.isoformat()})
+    for account_id in sorted(fresh):
+        await audit.record(
+            session, occurred_at=now, actor=ACTOR, action=RESCHEDULED,
+            subject_type="account", subject_id=account_id,
+            data={"reason": "collection_paused", **fresh[account_id]})
 
 
 def _paused_accounts() -> Any:
@@ -306,18 +398,19 @@ async def cancel_held(session: AsyncSession, now: datetime, life: Lifecycle,
 
 
 def _anchor_groups() -> tuple[tuple[tuple[str, ...], str], ...]:
-    paused = ("due_date", "promise_broken", "plan_broken")
-    return ((paused, "due_date"), (("promise", "installment", "installment_missed"), "promise"))
+    return ((PAUSED_BY_ARRANGEMENT, "due_date"), (AGREED, "promise"))
 
 
 async def run_lifecycles(session: AsyncSession, now: datetime, life: Lifecycle,
                          portfolio_id: int | None = None,
-                         creditor_id: int | None = None) -> LifecycleReport:
+                         creditor_id: int | None = None,
+                         notice: Notice | None = None) -> LifecycleReport:
     """Every transition, in dependency order (a pause's moves, promises, installments, plans,
     then contacts).
 
     With `portfolio_id` or `creditor_id` (a dry run) only that portfolio's or creditor's rows
-    are touched, and no audit event is written (docs/WORKFLOW.md: the dry run writes none). A
+    are touched, and no audit event is written (docs/WORKFLOW.md: the dry run writes none).
+    `notice` (the strategy's reminder lead) is how far ahead a pause carries dates. A
     live run first holds the accounts it judges, as posting a payment does, so a payment is
     judged wholly or not at all.
     """
@@ -326,7 +419,8 @@ async def run_lifecycles(session: AsyncSession, now: datetime, life: Lifecycle,
     if live:
         await _hold_judged_accounts(session)
     report = LifecycleReport()
-    report.arrangements_carried = await carry_paused(session, now, scoped, audited=live)
+    report.arrangements_carried = await carry_paused(session, now, scoped, audited=live,
+                                                     notice=notice)
     report.promises_kept, report.promises_judged = await judge_promises(
         session, now, life, scoped, audited=live)
     report.installments_missed = await judge_installments(session, now, life, scoped)

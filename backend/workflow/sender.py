@@ -21,7 +21,7 @@ from backend.db.models import (
 )
 from backend.db.models.enums import Direction, InstallmentStatus, Ownership, PromiseStatus
 from backend.services import audit
-from backend.services.compliance.gate import GateDecision
+from backend.services.compliance.gate import AGREED_KEY_PREFIX, GateDecision
 from backend.services.compliance.rules import ComplianceRules
 from backend.services.compliance.service import ComplianceGate, mask
 from backend.services.delivery import envelope_in
@@ -32,7 +32,7 @@ from backend.services.row_locks import hold_account
 from backend.workflow.context import WorkflowContext
 from backend.workflow.render import render, whatsapp_template
 from backend.workflow.sources import source_for
-from backend.workflow.stops import hold_for
+from backend.workflow.stops import AGREED, hold_for
 from backend.workflow.strategy import Lifecycle, SendWindow, Step
 from bot.messages import ConversationKey, OutboundMessage, Purpose
 
@@ -420,9 +420,16 @@ def _outbound(contact: PlannedContact, step: Step, cp: ContactPoint, text: str,
     return OutboundMessage(
         key=ConversationKey(cp.channel, cp.address), text=text, purpose=Purpose.REMINDER,
         account_id=contact.account_id, template=whatsapp_template(step, contact.variant),
-        template_vars={"1": link or ""}, sender=CAMPAIGN_SENDER, idempotency_key=contact.key,
-        language=language,
+        template_vars={"1": link or ""}, sender=CAMPAIGN_SENDER,
+        idempotency_key=_idempotency_key(contact), language=language,
     )
+
+
+def _idempotency_key(contact: PlannedContact) -> str:
+    """The contact's key, marked for the gate when it is about what the debtor agreed."""
+    # Under hardship the gate lets these go and holds the rest (compliance.md F items 67, 73).
+    agreed = AGREED_KEY_PREFIX if contact.anchor in AGREED else ""
+    return agreed + contact.key
 
 
 async def _hand_off(ctx: WorkflowContext, session: AsyncSession, contact: PlannedContact,

@@ -22,6 +22,8 @@ from backend.db.models.enums import AccountStatus, DisputeStatus, Ownership, Pro
 
 # Anchors whose steps give way to an open promise or plan (the ladder pauses, then resumes).
 PAUSED_BY_ARRANGEMENT = ("due_date", "promise_broken", "plan_broken")
+# Anchors of what the debtor agreed while it runs: its reminders and a missed installment's.
+AGREED = ("promise", "installment", "installment_missed")
 
 
 # Subqueries use aliases so they correlate to Account only, even when the planner's own
@@ -100,9 +102,13 @@ def hold_reason(anchor: str, now: datetime, reply_pause: timedelta) -> ColumnEle
         (Account.deceased, "stop_state:deceased"),
         # compliance.md A.5 item 25: a dispute stops collection until verification.
         (or_(Account.dispute, _open_dispute()), "dispute_open"),
-        (Account.hardship, "hardship"),
-        (_human_owns(), "handed_to_human"),
     ]
+    if anchor in PAUSED_BY_ARRANGEMENT:
+        # compliance.md F items 67, 73: hardship pauses collection outreach, but a plan or
+        # promise agreed under it (the forbearance itself) is followed and judged like any
+        # other, so its reminders, which the debtor asked for, still go (docs/WORKFLOW.md).
+        whens.append((Account.hardship.is_(True), "hardship"))
+    whens.append((_human_owns(), "handed_to_human"))
     # The reply pause lets the conversation lead the ladder; the reminders of an arrangement
     # the debtor just made in it are what they agreed to, so they still go.
     if reply_pause > timedelta(0) and anchor in PAUSED_BY_ARRANGEMENT:

@@ -140,9 +140,10 @@ async def test_a_dispute_pauses_the_plan_and_it_is_judged_from_when_it_is_cleare
     assert clock.now() == cleared
     status, installments = await _statuses(wf_container, plan.id)
     assert status == "active"
+    # Kept two days ahead of the debtor's today: the installment reminder's notice (2 days).
     assert installments == [
-        ("due", cleared.date()),
-        ("due", cleared.date()),
+        ("due", cleared.date() + timedelta(days=2)),
+        ("due", cleared.date() + timedelta(days=2)),
         ("due", dues[2]),
         ("due", dues[3]),
     ]
@@ -160,14 +161,15 @@ async def test_a_dispute_pauses_the_plan_and_it_is_judged_from_when_it_is_cleare
             actor="supervisor",
             now=cleared,
         )
-    # Judged from the clear date with the usual 3 grace days: still due on the 14th...
-    for days in (1, 2):
+    # Judged from two days after the clear (its reminder's notice) with the usual 3 grace days:
+    # still due on the 16th...
+    for days in (1, 2, 3, 4):
         clock.set(cleared + timedelta(days=days))
         await runner.cycle()
     status, installments = await _statuses(wf_container, plan.id)
     assert status == "active" and [s for s, _ in installments] == ["due"] * 4
-    # ... missed on the 15th, and two misses break the plan as they would have without a pause.
-    clock.set(cleared + timedelta(days=3))
+    # ... missed on the 17th, and two misses break the plan as they would have without a pause.
+    clock.set(cleared + timedelta(days=5))
     await runner.cycle()
     status, installments = await _statuses(wf_container, plan.id)
     assert status == "broken"

@@ -99,10 +99,20 @@ def check_paid_off(ctx: _Ctx) -> GateDecision | None:
     return _block(f"account_{ctx.facts.paid_off}", "WORKFLOW.md paid; compliance.md A.4 item 19")
 
 
+# The idempotency key the workflow gives the reminders and follow-ups of an arrangement the
+# debtor agreed (a promise, a plan's installments): backend/workflow/sender.py.
+AGREED_KEY_PREFIX = "agreed:"
+
+
 def check_hardship(ctx: _Ctx) -> GateDecision | None:
-    """Hardship pauses outreach; a reminder deferred before it was reported must not go."""
-    # docs/WORKFLOW.md ("hardship: paused"); compliance.md F item 67 (forbearance), item 73.
+    """Hardship pauses outreach, but for the reminders of what the debtor agreed under it; a
+    campaign reminder deferred before it was reported must not go."""
+    # docs/WORKFLOW.md ("hardship"); compliance.md F item 67 (forbearance), item 73. A plan
+    # agreed under hardship is the forbearance: it is judged, so the reminders the debtor
+    # asked for go, and the collection ladder stays held.
     if "hardship" not in ctx.facts.stop_states or ctx.out.purpose != Purpose.REMINDER:
+        return None
+    if (ctx.out.idempotency_key or "").startswith(AGREED_KEY_PREFIX):
         return None
     return _block("hardship_pause", "WORKFLOW.md hardship; compliance.md F items 67, 73")
 
