@@ -245,7 +245,8 @@ class Engine:
         verified = state.is_verified(ctx.received_at)
         if said.debt and not verified:
             raise DisclosureError(f"{said.reply.key} discusses the debt before verification")
-        disclosure = _disclosure_due(state, locale) if said.debt else None
+        # Noted as given only below, once the gate lets the reply go.
+        disclosure = state.disclosure_due(locale) if said.debt else None
         facts = ctx.facts
         rendered = self.renderer.render(said, RenderContext(
             locale=locale, currency=facts.currency if facts else "USD", channel=ctx.key.channel,
@@ -305,12 +306,6 @@ class Engine:
                if r.decision.allowed and r.decision.message_id is not None]
         if ids and self.outbox is not None:
             await self.outbox.send(ids)
-
-
-def _disclosure_due(state: DialogState, locale: str) -> str:
-    """The disclosure a debt reply in `locale` carries, without noting it given: only a reply
-    the gate lets go gives it (`Engine._submit`)."""
-    return DialogState(disclosed_in=list(state.disclosed_in)).disclose(locale)
 
 
 # Why the gate blocked a reply to the debtor's own message where a person, not silence, is the

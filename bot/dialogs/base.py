@@ -208,15 +208,19 @@ class DialogState:
         """Add lines to the negotiation history, kept within `HISTORY_LINES` (`bounded`)."""
         self.history = bounded([*self.history, *lines])
 
-    def disclose(self, locale: str) -> str:
+    def disclosure_due(self, locale: str) -> str:
         """The disclosure a message about the debt in `locale` carries: the full mini-Miranda
         the first time in that language, the short line after (a state stored before
         `disclosed_in` gives the full one once more: the safe side)."""
-        if locale in self.disclosed_in:
-            return "short"
-        self.disclosed = True
-        self.disclosed_in.append(locale)
-        return "full"
+        return "short" if locale in self.disclosed_in else "full"
+
+    def disclose(self, locale: str) -> str:
+        """The disclosure due in `locale`, noted as given."""
+        due = self.disclosure_due(locale)
+        if due == "full":
+            self.disclosed = True
+            self.disclosed_in.append(locale)
+        return due
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
